@@ -1,0 +1,40 @@
+import { Command, CommanderError } from 'commander'
+import { BaseError } from '../runtime/errors/BaseError.js'
+import { UsageError } from './UsageError.js'
+
+/** Exit statuses shared by every command. */
+export const exitCodes = { ok: 0, failed: 1, usage: 2 } as const
+
+const program = new Command('teefn')
+  .description('Build, run, verify and deploy teefn functions.')
+  .showHelpAfterError('(run with --help for usage)')
+
+const commands: Command[] = []
+
+for (const command of commands) program.addCommand(command)
+applyExitOverride(program)
+
+try {
+  await program.parseAsync(process.argv)
+} catch (error) {
+  process.exitCode = exitCodeFor(error)
+}
+
+function applyExitOverride(command: Command): void {
+  command.exitOverride()
+  for (const sub of command.commands) applyExitOverride(sub)
+}
+
+function exitCodeFor(error: unknown): number {
+  if (error instanceof CommanderError) {
+    // Commander has already printed its message; help and version end with exit code 0.
+    return error.exitCode === 0 ? exitCodes.ok : exitCodes.usage
+  }
+  if (error instanceof UsageError) {
+    process.stderr.write(`teefn: ${error.shortMessage}${error.hint ? ` (${error.hint})` : ''}\n`)
+    return exitCodes.usage
+  }
+  const message = error instanceof BaseError ? error.message : String((error as Error)?.message ?? error)
+  process.stderr.write(`teefn: ${message}\n`)
+  return exitCodes.failed
+}
