@@ -1,0 +1,391 @@
+import type { QuickJSContext, QuickJSHandle, QuickJSRuntime } from 'quickjs-emscripten'
+import { createInvocationFetcher } from '../http/createInvocationFetcher.js'
+import { createNetworkPolicy } from '../http/createNetworkPolicy.js'
+import type { InvocationErrorCode } from '../resultStatus.js'
+import { createLogCollector, maskSecrets } from './createLogCollector.js'
+import { createHostObject, type GuestHelpers } from './guest/createHostObject.js'
+import type { InvocationSession } from './guest/InvocationSession.js'
+import { preludeSource } from './guest/preludeSource.js'
+import type { SandboxLimits } from './limits.js'
+import type { QuickJSEngine } from './quickjsEngine.js'
+import type { Invocation, InvocationError, InvocationOutcome } from './types.js'
+
+/** An invocation whose limits were resolved against the operator's maximum. */
+export type SandboxInvocation = Omit<Invocation, 'limits'> & { limits: SandboxLimits }
+
+type Helpers = GuestHelpers & {
+  call: QuickJSHandle
+  classify: QuickJSHandle
+  bytesOf: QuickJSHandle
+  kindOf: QuickJSHandle
+}
+type Settled = { value: QuickJSHandle } | { error: InvocationError }
+type Phase = 'evaluate' | 'run'
+
+const functionFile = 'function.js'
+const jobBatchSize = 256
+const helperNames = ['call', 'classify', 'bytesOf', 'kindOf', 'describe', 'fetchError'] as const
+const noop = () => {}
+
+/**
+ * One fresh QuickJS runtime and context with teefn's globals installed, prepared ahead of time and used
+ * for exactly one invocation, so nothing a function leaves behind reaches the next request.
+ */
+export class Sandbox {
+  readonly #engine: QuickJSEngine
+  readonly #runtime: QuickJSRuntime
+  readonly #context: QuickJSContext
+  readonly #helpers: Helpers
+  readonly #maxHeapAllowanceBytes: number
+  #session: InvocationSession | undefined
+  #used = false
+  /**
+   * The invocation ended in a way that can leave the engine unclean: a memory limit (the heap has grown
+   * to its cap), a stack overflow, or an interrupt (QuickJS leaks objects of interrupted jobs, and freeing
+   * that runtime aborts the module). The thread then drops the engine instead of disposing into it.
+   */
+  get engineSuspect(): boolean {
+    return this.#suspect || this.#session?.interrupted === true
+  }
+  #suspect = false
+
+  private constructor(engine: QuickJSEngine, maxHeapAllowanceBytes: number) {
+    this.#engine = engine
+    this.#maxHeapAllowanceBytes = maxHeapAllowanceBytes
+    engine.setHeapAllowance(maxHeapAllowanceBytes)
+    this.#runtime = engine.module.newRuntime()
+    this.#runtime.setInterruptHandler(() => {
+      const session = this.#session
+      if (session === undefined || session.ended || Date.now() < session.deadlineAt) return false
+      session.interrupted = true
+      return true
+    })
+    this.#context = this.#runtime.newContext()
+    this.#helpers = this.#installGlobals()
+  }
+
+  /** Creates a runtime and context and installs the globals: the cold-start work, done off the request path. */
+  static prepare(engine: QuickJSEngine, maxHeapAllowanceBytes: number): Sandbox {
+    return new Sandbox(engine, maxHeapAllowanceBytes)
+  }
+
+  async run(invocation: SandboxInvocation): Promise<InvocationOutcome> {
+    if (this.#used) throw new Error('A sandbox runs one invocation only; prepare a new one.')
+    this.#used = true
+    const { limits } = invocation
+    this.#engine.takeRefusedGrowths()
+    this.#engine.setHeapAllowance(limits.memoryBytes)
+    this.#runtime.setMemoryLimit(limits.memoryBytes)
+    this.#runtime.setMaxStackSize(limits.stackBytes)
+
+    const secrets = Object.values(invocation.secrets ?? {})
+    const deadlineAt = Date.now() + limits.timeoutMs
+    const session: InvocationSession = {
+      deadlineAt,
+      logs: createLogCollector({ maxBytes: limits.logBytes, redact: secrets }),
+      fetcher: createInvocationFetcher({
+        policy: createNetworkPolicy({ allowHosts: invocation.allowHosts ?? [] }),
+        maxFetches: limits.maxFetches,
+        maxResponseBytes: limits.fetchResponseBytes,
+        timeoutMs: limits.fetchTimeoutMs,
+        deadlineAt,
+      }),
+      functionKey: invocation.functionKey,
+      timers: new Map(),
+      nextTimerId: 0,
+      deferreds: new Set(),
+      interrupted: false,
+      hostFailure: undefined,
+      ended: false,
+      wake: noop,
+    }
+    this.#session = session
+    const startedAt = performance.now()
+    let ended: { result: string | Uint8Array } | { error: InvocationError }
+    try {
+      ended = await this.#execute(invocation, session)
+    } catch (failure) {
+      // A wasm trap (QuickJS misses some failed allocations and dereferences NULL) or another host error.
+      ended = { error: this.#hostFailure(failure, limits) }
+    } finally {
+      this.#endSession(session)
+    }
+    const durationMs = performance.now() - startedAt
+    const stats = { durationMs, fetches: session.fetcher.count }
+    const logs = session.logs.entries
+    if ('error' in ended) {
+      const error = { code: ended.error.code, message: maskSecrets(ended.error.message, secrets) }
+      return { ok: false, result: null, error, logs, stats }
+    }
+    return { ok: true, result: ended.result, error: null, logs, stats }
+  }
+
+  /** Frees the context and runtime. Throws if the engine could not free them (the engine is then unusable). */
+  dispose(): void {
+    for (const name of helperNames) this.#helpers[name].dispose()
+    this.#context.dispose()
+    this.#runtime.dispose()
+  }
+
+  #installGlobals(): Helpers {
+    const context = this.#context
+    const evaluated = context.evalCode(preludeSource, 'teefn-prelude.js', { type: 'global', strict: true })
+    using install = context.unwrapResult(evaluated)
+    using host = createHostObject({
+      context,
+      session: () => {
+        if (this.#session === undefined || this.#session.ended) throw new Error('no invocation is running')
+        return this.#session
+      },
+      helpers: () => this.#helpers,
+    })
+    using helpers = context.unwrapResult(context.callFunction(install, context.undefined, host))
+    return Object.fromEntries(helperNames.map((name) => [name, context.getProp(helpers, name)])) as Helpers
+  }
+
+  async #execute(
+    invocation: SandboxInvocation,
+    session: InvocationSession,
+  ): Promise<{ result: string | Uint8Array } | { error: InvocationError }> {
+    const context = this.#context
+    const evaluated = context.evalCode(invocation.code, functionFile, { type: 'module' })
+    if (evaluated.error) {
+      using error = evaluated.error
+      return { error: this.#classify(error, 'evaluate', invocation.limits) }
+    }
+    using moduleValue = evaluated.value
+    const loaded = await this.#settle(moduleValue, session, invocation.limits, 'evaluate')
+    if ('error' in loaded) return loaded
+    using moduleExports = loaded.value
+    using main = context.getProp(moduleExports, 'default')
+    if (context.typeof(main) !== 'function') {
+      return {
+        error: {
+          code: 'NO_MAIN',
+          message: `The module's default export is ${this.#kindOf(main)}, not a function. Export the entry point: export default async function main(request, secrets, context) { ... }`,
+        },
+      }
+    }
+    const argumentsJson = JSON.stringify({
+      request: invocation.request,
+      secrets: invocation.secrets ?? {},
+      context: invocation.context,
+    })
+    using argumentsHandle = context.newString(argumentsJson)
+    const called = context.callFunction(this.#helpers.call, context.undefined, main, argumentsHandle)
+    if (called.error) {
+      using error = called.error
+      return { error: this.#classify(error, 'run', invocation.limits) }
+    }
+    using promise = called.value
+    const settled = await this.#settle(promise, session, invocation.limits, 'run')
+    if ('error' in settled) return settled
+    using value = settled.value
+    return this.#readResult(value, invocation.limits)
+  }
+
+  /** Waits for a guest promise, running guest jobs after every host event, until it settles or the deadline passes. */
+  #settle(
+    handle: QuickJSHandle,
+    session: InvocationSession,
+    limits: SandboxLimits,
+    phase: Phase,
+  ): Promise<Settled> {
+    const check = (): Settled | undefined => {
+      const failed = this.#runPendingJobs(session, phase, limits)
+      if (failed) return { error: failed }
+      if (session.interrupted) return { error: timeoutError(limits) }
+      if (session.hostFailure !== undefined) return { error: this.#hostFailure(session.hostFailure, limits) }
+      const state = this.#context.getPromiseState(handle)
+      if (state.type === 'pending') return undefined
+      if (state.type === 'fulfilled') return { value: state.notAPromise ? handle.dup() : state.value }
+      using error = state.error
+      return { error: this.#classify(error, phase, limits) }
+    }
+    const settledNow = check()
+    if (settledNow) return Promise.resolve(settledNow)
+    return new Promise((resolve) => {
+      const finish = (settled: Settled) => {
+        clearTimeout(deadline)
+        session.wake = noop
+        resolve(settled)
+      }
+      // The interrupt handler only runs while guest code runs; a promise that never settles needs a host timer.
+      const deadline = setTimeout(
+        () => finish({ error: timeoutError(limits) }),
+        Math.max(0, session.deadlineAt - Date.now()),
+      )
+      session.wake = () => {
+        const settled = check()
+        if (settled) finish(settled)
+      }
+    })
+  }
+
+  /**
+   * Runs queued guest jobs in batches, checking the deadline between them: an endless promise chain
+   * keeps the queue full, and an interrupt inside one job does not stop the next.
+   */
+  #runPendingJobs(
+    session: InvocationSession,
+    phase: Phase,
+    limits: SandboxLimits,
+  ): InvocationError | undefined {
+    while (this.#runtime.hasPendingJob()) {
+      const jobs = this.#runtime.executePendingJobs(jobBatchSize)
+      if (jobs.error) {
+        using error = jobs.error
+        return this.#classify(error, phase, limits)
+      }
+      if (Date.now() >= session.deadlineAt) {
+        session.interrupted = true
+        return timeoutError(limits)
+      }
+    }
+    return undefined
+  }
+
+  #readResult(
+    value: QuickJSHandle,
+    limits: SandboxLimits,
+  ): { result: string | Uint8Array } | { error: InvocationError } {
+    const context = this.#context
+    const kind = this.#callHelper(this.#helpers.classify, value, (handle) => context.getNumber(handle))
+    if (kind === 0) {
+      // UTF-8 needs at least one byte per UTF-16 unit: a string longer than the limit is too large unread.
+      const length = context.getProp(value, 'length').consume((handle) => context.getNumber(handle))
+      const text = length > limits.resultBytes ? undefined : context.getString(value)
+      const size = text === undefined ? length : Buffer.byteLength(text)
+      if (text === undefined || size > limits.resultBytes)
+        return { error: resultTooLarge(size, limits, 'at least ') }
+      return { result: text }
+    }
+    if (kind === 1) {
+      const bytes = this.#callHelper(this.#helpers.bytesOf, value, (buffer) =>
+        context.getArrayBuffer(buffer).consume((view) => view.value.slice()),
+      )
+      if (bytes.byteLength > limits.resultBytes)
+        return { error: resultTooLarge(bytes.byteLength, limits, '') }
+      return { result: bytes }
+    }
+    return {
+      error: {
+        code: 'INVALID_RESULT',
+        message: `main returned ${this.#kindOf(value)}; it must return (or resolve to) a string or a Uint8Array. Return JSON.stringify(value) for structured data.`,
+      },
+    }
+  }
+
+  #callHelper<T>(helper: QuickJSHandle, argument: QuickJSHandle, read: (handle: QuickJSHandle) => T): T {
+    using result = this.#context.unwrapResult(
+      this.#context.callFunction(helper, this.#context.undefined, argument),
+    )
+    return read(result)
+  }
+
+  #kindOf(value: QuickJSHandle): string {
+    const result = this.#context.callFunction(this.#helpers.kindOf, this.#context.undefined, value)
+    using kind = result.error ?? result.value
+    return result.error ? 'a value of unknown type' : this.#context.getString(kind)
+  }
+
+  #classify(error: QuickJSHandle, phase: Phase, limits: SandboxLimits): InvocationError {
+    if (this.#session?.interrupted) return timeoutError(limits)
+    const refusedGrowth = this.#engine.takeRefusedGrowths() > 0
+    // Reading the error out allocates: give the engine room first.
+    this.#engine.setHeapAllowance(this.#maxHeapAllowanceBytes)
+    this.#runtime.setMemoryLimit(-1)
+    const { name, message, stack } = this.#describe(error)
+    if (refusedGrowth || (name === 'InternalError' && message === 'out of memory')) {
+      this.#suspect = true
+      return {
+        code: 'MEMORY_LIMIT',
+        message: `The function used more than its ${formatBytes(limits.memoryBytes)} memory limit.`,
+      }
+    }
+    if (name === 'InternalError' && message === 'stack overflow') {
+      this.#suspect = true
+      return {
+        code: 'STACK_OVERFLOW',
+        message: `The function overflowed its ${formatBytes(limits.stackBytes)} stack (unbounded recursion?).`,
+      }
+    }
+    if (phase === 'evaluate' && name === 'SyntaxError' && parseErrorLocation.test(stack)) {
+      return {
+        code: 'SYNTAX_ERROR',
+        message: `SyntaxError: ${message} (${stack.trim().replace(/^at /, '')})`,
+      }
+    }
+    if (phase === 'evaluate' && name === 'ReferenceError' && message.startsWith('could not load module')) {
+      return {
+        code: 'SYNTAX_ERROR',
+        message: `${message}: the sandbox does not resolve imports. Bundle the function into one file with \`teefn build\`.`,
+      }
+    }
+    const location = stack.split('\n').find((line) => line.includes(functionFile))
+    const where = location ? ` ${location.trim()}` : ''
+    return { code: 'FUNCTION_ERROR', message: `${name ? `${name}: ` : ''}${message}${where}` }
+  }
+
+  #describe(error: QuickJSHandle): { name: string; message: string; stack: string } {
+    const result = this.#context.callFunction(this.#helpers.describe, this.#context.undefined, error)
+    using described = result.error ?? result.value
+    if (result.error) return { name: '', message: 'an error that cannot be described was thrown', stack: '' }
+    const [name, message, stack] = JSON.parse(this.#context.getString(described)) as [string, string, string]
+    return { name, message, stack }
+  }
+
+  #hostFailure(failure: unknown, limits: SandboxLimits): InvocationError {
+    this.#suspect = true
+    if (this.#engine.takeRefusedGrowths() > 0) {
+      this.#suspect = true
+      return {
+        code: 'MEMORY_LIMIT',
+        message: `The function used more than its ${formatBytes(limits.memoryBytes)} memory limit.`,
+      }
+    }
+    return {
+      code: 'INTERNAL_ERROR',
+      message: `The sandbox failed: ${(failure as Error)?.message ?? String(failure)}`,
+    }
+  }
+
+  #endSession(session: InvocationSession): void {
+    session.ended = true
+    session.wake = noop
+    session.fetcher.close()
+    for (const { timer } of session.timers.values()) clearTimeout(timer)
+    try {
+      for (const { callback } of session.timers.values()) callback.dispose()
+      for (const deferred of session.deferreds) deferred.dispose()
+    } catch {
+      // A trapped engine cannot free its handles; it is dropped whole instead.
+      this.#suspect = true
+    }
+    session.timers.clear()
+    session.deferreds.clear()
+  }
+}
+
+/** A parse error's stack is only the position in the file; a runtime SyntaxError has frames. */
+const parseErrorLocation = new RegExp(`^\\s*at ${functionFile.replace('.', '\\.')}:\\d+:\\d+\\s*$`)
+
+function timeoutError(limits: SandboxLimits): InvocationError {
+  return {
+    code: 'TIMEOUT' satisfies InvocationErrorCode,
+    message: `The function did not finish within its ${limits.timeoutMs} ms deadline.`,
+  }
+}
+
+function resultTooLarge(size: number, limits: SandboxLimits, qualifier: string): InvocationError {
+  return {
+    code: 'RESULT_TOO_LARGE',
+    message: `The result is ${qualifier}${size} bytes; the limit is ${limits.resultBytes} bytes. Return less, or a hash of the data.`,
+  }
+}
+
+function formatBytes(bytes: number): string {
+  if (bytes % (1024 * 1024) === 0) return `${bytes / (1024 * 1024)} MiB`
+  if (bytes % 1024 === 0) return `${bytes / 1024} KiB`
+  return `${bytes} bytes`
+}

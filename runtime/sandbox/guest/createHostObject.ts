@@ -1,0 +1,208 @@
+import { randomBytes } from 'node:crypto'
+import type { QuickJSContext, QuickJSHandle } from 'quickjs-emscripten'
+import { deriveSecretFromFunctionKey } from '../../enclave/deriveSecretFromFunctionKey.js'
+import type { LogLevel } from '../types.js'
+import type { InvocationSession } from './InvocationSession.js'
+
+export type GuestHelpers = {
+  /** `fetchError(code, message)`: the Error the guest's `fetch` rejects with. */
+  fetchError: QuickJSHandle
+  /** `describe(thrown)`: JSON of [name, message, stack]. */
+  describe: QuickJSHandle
+}
+
+export type CreateHostObjectParameters = {
+  context: QuickJSContext
+  /** The running invocation; host functions are only called while one runs. */
+  session: () => InvocationSession
+  helpers: () => GuestHelpers
+}
+
+const logLevels = new Set<LogLevel>(['log', 'info', 'warn', 'error', 'debug'])
+const maxPendingTimers = 1000
+const beyondLatin1 = /[^\x00-\xff]/
+const base64Text = /^[A-Za-z0-9+/]*={0,2}$/
+
+/**
+ * The object the prelude receives as `host`: the only way guest code reaches the worker. Each function
+ * validates what the guest passes; errors thrown here reach the guest as ordinary exceptions.
+ */
+export function createHostObject({ context, session, helpers }: CreateHostObjectParameters): QuickJSHandle {
+  const host = context.newObject()
+  const define = (name: string, implementation: (...args: QuickJSHandle[]) => QuickJSHandle | undefined) => {
+    using fn = context.newFunction(name, implementation)
+    context.setProp(host, name, fn)
+  }
+
+  define('log', (level, message) => {
+    const name = context.getString(level) as LogLevel
+    const accepted = session().logs.add(logLevels.has(name) ? name : 'log', context.getString(message))
+    return accepted ? context.true : context.false
+  })
+
+  define('encodeUtf8', (text) => context.newArrayBuffer(toArrayBuffer(Buffer.from(context.getString(text)))))
+
+  define('decodeUtf8', (buffer, fatal, ignoreBOM) => {
+    using bytes = context.getArrayBuffer(buffer)
+    const decoder = new TextDecoder('utf-8', {
+      fatal: context.dump(fatal) === true,
+      ignoreBOM: context.dump(ignoreBOM) === true,
+    })
+    return context.newString(decoder.decode(bytes.value))
+  })
+
+  define('btoa', (text) => {
+    const value = context.getString(text)
+    if (beyondLatin1.test(value))
+      throw new DOMExceptionLike('btoa: the string has characters outside Latin-1')
+    return context.newString(Buffer.from(value, 'latin1').toString('base64'))
+  })
+
+  define('atob', (text) => {
+    let value = context.getString(text).replace(/[\t\n\f\r ]/g, '')
+    if (value.length % 4 === 0) value = value.replace(/={1,2}$/, '')
+    if (value.length % 4 === 1 || !base64Text.test(value)) {
+      throw new DOMExceptionLike('atob: the string is not valid base64')
+    }
+    return context.newString(Buffer.from(value, 'base64').toString('latin1'))
+  })
+
+  define('randomBytes', (length) => {
+    const size = context.getNumber(length)
+    if (!Number.isInteger(size) || size < 0 || size > 65_536)
+      throw new RangeError('randomBytes: 0 to 65536 bytes')
+    return context.newArrayBuffer(toArrayBuffer(randomBytes(size)))
+  })
+
+  define('deriveSecret', (path) => {
+    const key = session().functionKey
+    if (!key) {
+      throw new Error(
+        'deriveSecret: this invocation has no function key (it runs outside a worker enclave or without a functionId)',
+      )
+    }
+    return context.newArrayBuffer(toArrayBuffer(deriveSecretFromFunctionKey(key, context.getString(path))))
+  })
+
+  define('setTimer', (callback, delay) => {
+    const current = session()
+    if (current.timers.size >= maxPendingTimers) {
+      throw new Error(`setTimeout: at most ${maxPendingTimers} timers may be pending`)
+    }
+    const id = ++current.nextTimerId
+    const owned = callback.dup()
+    const delayMs = Math.min(Math.max(0, context.getNumber(delay) || 0), 2 ** 31 - 1)
+    const timer = setTimeout(() => {
+      current.timers.delete(id)
+      if (current.ended) return owned.dispose()
+      const result = context.callFunction(owned, context.undefined)
+      owned.dispose()
+      if (result.error) {
+        using error = result.error
+        if (!current.interrupted)
+          current.logs.add('error', `Uncaught in a setTimeout callback: ${describe(error)}`)
+      } else {
+        result.value.dispose()
+      }
+      current.wake()
+    }, delayMs)
+    current.timers.set(id, { timer, callback: owned })
+    return context.newNumber(id)
+  })
+
+  define('clearTimer', (id) => {
+    const current = session()
+    const key = context.getNumber(id)
+    const entry = current.timers.get(key)
+    if (entry) {
+      clearTimeout(entry.timer)
+      entry.callback.dispose()
+      current.timers.delete(key)
+    }
+    return undefined
+  })
+
+  define('fetch', (url, method, headerPairs, body) => {
+    const current = session()
+    const headers: [string, string][] = []
+    const count = context.getProp(headerPairs, 'length').consume((length) => context.getNumber(length)) || 0
+    for (let i = 0; i + 1 < count; i += 2) {
+      using name = context.getProp(headerPairs, i)
+      using value = context.getProp(headerPairs, i + 1)
+      headers.push([context.getString(name), context.getString(value)])
+    }
+    const bodyType = context.typeof(body)
+    let requestBody: string | Uint8Array | undefined
+    if (bodyType === 'string') requestBody = context.getString(body)
+    else if (bodyType === 'object')
+      requestBody = context.getArrayBuffer(body).consume((bytes) => bytes.value.slice())
+    const deferred = context.newPromise()
+    current.deferreds.add(deferred)
+    const settle = (build: () => void) => {
+      if (current.ended || !deferred.alive) return
+      try {
+        build()
+      } catch (error) {
+        current.hostFailure ??= error
+      }
+      current.deferreds.delete(deferred)
+      deferred.dispose()
+      current.wake()
+    }
+    current.fetcher
+      .fetch({ url: context.getString(url), method: context.getString(method), headers, body: requestBody })
+      .then(
+        (response) =>
+          settle(() => {
+            using answer = context.newArray()
+            using status = context.newNumber(response.status)
+            using statusText = context.newString(response.statusText)
+            using finalUrl = context.newString(response.url)
+            using flatHeaders = context.newArray()
+            response.headers.forEach(([name, value], index) => {
+              using nameHandle = context.newString(name)
+              using valueHandle = context.newString(value)
+              context.setProp(flatHeaders, index * 2, nameHandle)
+              context.setProp(flatHeaders, index * 2 + 1, valueHandle)
+            })
+            using bodyHandle = context.newArrayBuffer(toArrayBuffer(response.body))
+            context.setProp(answer, 0, status)
+            context.setProp(answer, 1, statusText)
+            context.setProp(answer, 2, finalUrl)
+            context.setProp(answer, 3, response.redirected ? context.true : context.false)
+            context.setProp(answer, 4, flatHeaders)
+            context.setProp(answer, 5, bodyHandle)
+            deferred.resolve(answer)
+          }),
+        (error: { code?: string; message?: string }) =>
+          settle(() => {
+            using code = context.newString(error.code ?? 'NETWORK_ERROR')
+            using message = context.newString(error.message ?? String(error))
+            const created = context.callFunction(helpers().fetchError, context.undefined, code, message)
+            using reason = created.error ?? created.value
+            deferred.reject(reason)
+          }),
+      )
+    return deferred.handle
+  })
+
+  return host
+
+  function describe(error: QuickJSHandle): string {
+    const result = context.callFunction(helpers().describe, context.undefined, error)
+    using described = result.error ?? result.value
+    if (result.error) return 'an error that cannot be described'
+    const [name, message] = JSON.parse(context.getString(described)) as [string, string]
+    return name ? `${name}: ${message}` : message
+  }
+}
+
+/** An exact-size ArrayBuffer copy (Node Buffers may share a larger pool). */
+function toArrayBuffer(bytes: Uint8Array): ArrayBuffer {
+  return bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer
+}
+
+/** What browsers throw as a DOMException named InvalidCharacterError; here a plain Error with that name. */
+class DOMExceptionLike extends Error {
+  override name = 'InvalidCharacterError'
+}
