@@ -1,0 +1,42 @@
+import { BaseError } from '../errors/BaseError.js'
+
+/** Why a host fetch failed; stable, so guests and callers can branch on it. */
+export type FetchErrorCode =
+  | 'HOST_NOT_ALLOWED'
+  | 'TIMEOUT'
+  | 'RESPONSE_TOO_LARGE'
+  | 'TOO_MANY_REQUESTS'
+  | 'NETWORK_ERROR'
+
+export type FetchErrorParameters = {
+  code: FetchErrorCode
+  details?: string | undefined
+  hint?: string | undefined
+  cause?: unknown
+}
+
+/**
+ * A fetch made on behalf of a function failed: denied by the network policy, too slow, too large,
+ * over the invocation's fetch budget, or broken on the wire.
+ *
+ * Messages name the origin (`https://host:port`) only, never the path or query, which often carry API keys.
+ *
+ * @example
+ * throw new FetchError('The fetch to https://api.example.com timed out after 10000 ms.', {
+ *   code: 'TIMEOUT',
+ *   hint: 'Make the upstream answer faster or raise the timeout.',
+ * })
+ */
+export class FetchError extends BaseError {
+  override name = 'FetchError'
+  declare readonly code: FetchErrorCode
+
+  constructor(shortMessage: string, parameters: FetchErrorParameters) {
+    super(shortMessage, parameters)
+  }
+}
+
+/** Whether `error` is a {@link FetchError}, optionally with the given code. */
+export function isFetchError(error: unknown, code?: FetchErrorCode): error is FetchError {
+  return error instanceof FetchError && (code === undefined || error.code === code)
+}

@@ -1,0 +1,102 @@
+import { setMaxListeners } from 'node:events'
+import { Agent as HttpAgent } from 'node:http'
+import { Agent as HttpsAgent } from 'node:https'
+import type { NetworkPolicy } from './createNetworkPolicy.js'
+import { FetchError } from './FetchError.js'
+import { fetchDefaults } from './fetchDefaults.js'
+import { type HostFetchRequest, type HostFetchResponse, hostFetch } from './hostFetch.js'
+
+export type CreateInvocationFetcherParameters = {
+  policy: NetworkPolicy
+  /** Fetches this invocation may start; default 16. */
+  maxFetches?: number | undefined
+  /** Decoded body bytes per response; default 5 MiB. */
+  maxResponseBytes?: number | undefined
+  /** Per fetch, redirects and body included; default 10 s. Cut short by `deadlineAt`. */
+  timeoutMs?: number | undefined
+  /** Redirects per fetch; default 5. */
+  maxRedirects?: number | undefined
+  /** The invocation's wall-clock deadline, epoch milliseconds. */
+  deadlineAt: number
+}
+
+export type InvocationFetcher = {
+  /** Fetches under the invocation's policy and limits; rejects with {@link FetchError}. */
+  fetch(request: HostFetchRequest): Promise<HostFetchResponse>
+  /** Fetches started so far; calls refused with `TOO_MANY_REQUESTS` are not counted. */
+  readonly count: number
+  /** Aborts fetches in flight (`NETWORK_ERROR`), refuses new ones, and closes every pooled socket. Idempotent. */
+  close(): void
+}
+
+/**
+ * The fetch state of one invocation: its budget of fetches, its deadline, and its own keep-alive
+ * connection pools. Sockets are reused within the invocation and never across invocations, because a
+ * socket admitted under one invocation's allowlist must not serve another's. Fetches run concurrently.
+ *
+ * @example
+ * const fetcher = createInvocationFetcher({ policy, deadlineAt: Date.now() + 10_000 })
+ * try {
+ *   const [a, b] = await Promise.all([fetcher.fetch({ url: urlA }), fetcher.fetch({ url: urlB })])
+ * } finally {
+ *   fetcher.close()
+ * }
+ */
+export function createInvocationFetcher(parameters: CreateInvocationFetcherParameters): InvocationFetcher {
+  const { policy, deadlineAt } = parameters
+  const maxFetches = parameters.maxFetches ?? fetchDefaults.maxFetches
+  const maxResponseBytes = parameters.maxResponseBytes ?? fetchDefaults.maxResponseBytes
+  const timeoutMs = parameters.timeoutMs ?? fetchDefaults.timeoutMs
+  const maxRedirects = parameters.maxRedirects ?? fetchDefaults.maxRedirects
+  // Each fetch holds at most one socket at a time, so maxFetches bounds the pool; no queueing behind a limit.
+  const agentOptions = { keepAlive: true, maxSockets: Number.POSITIVE_INFINITY, maxFreeSockets: maxFetches }
+  const agents = { http: new HttpAgent(agentOptions), https: new HttpsAgent(agentOptions) }
+  const controller = new AbortController()
+  // Every fetch in flight listens on it; 16 concurrent fetches are expected, not a leak.
+  setMaxListeners(maxFetches + 8, controller.signal)
+  let count = 0
+
+  async function fetch(request: HostFetchRequest): Promise<HostFetchResponse> {
+    if (controller.signal.aborted) {
+      throw new FetchError('This invocation has ended; it cannot fetch any more.', { code: 'NETWORK_ERROR' })
+    }
+    if (count >= maxFetches) {
+      throw new FetchError(`This invocation already started ${maxFetches} fetches, the limit.`, {
+        code: 'TOO_MANY_REQUESTS',
+        hint: 'Fetch fewer URLs per invocation: batch them upstream, or split the work across invocations.',
+      })
+    }
+    count++
+    const remainingMs = deadlineAt - Date.now()
+    if (remainingMs <= 0) {
+      throw new FetchError("The invocation's deadline has passed; no fetch can start.", {
+        code: 'TIMEOUT',
+        details: `deadline passed ${-remainingMs} ms ago`,
+      })
+    }
+    return hostFetch(request, {
+      policy,
+      timeoutMs: Math.min(timeoutMs, remainingMs),
+      maxResponseBytes,
+      maxRedirects,
+      signal: controller.signal,
+      agents,
+    })
+  }
+
+  function close(): void {
+    if (!controller.signal.aborted) {
+      controller.abort(new FetchError('The invocation ended.', { code: 'NETWORK_ERROR' }))
+    }
+    agents.http.destroy()
+    agents.https.destroy()
+  }
+
+  return {
+    fetch,
+    get count() {
+      return count
+    },
+    close,
+  }
+}

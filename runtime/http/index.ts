@@ -1,0 +1,27 @@
+export { type AddressKind, type ClassifyAddressReturnType, classifyAddress } from './classifyAddress.js'
+export { type CreateCheckedLookupParameters, createCheckedLookup } from './createCheckedLookup.js'
+export {
+  type CreateInvocationFetcherParameters,
+  createInvocationFetcher,
+  type InvocationFetcher,
+} from './createInvocationFetcher.js'
+export {
+  type CreateNetworkPolicyParameters,
+  createNetworkPolicy,
+  formatHostPort,
+  type NetworkPolicy,
+  type NetworkPolicyCheckParameters,
+  type NetworkPolicyDecision,
+} from './createNetworkPolicy.js'
+export { FetchError, type FetchErrorCode, type FetchErrorParameters, isFetchError } from './FetchError.js'
+export { fetchDefaults } from './fetchDefaults.js'
+export {
+  type HostFetchAgents,
+  type HostFetchOptions,
+  type HostFetchRequest,
+  type HostFetchResponse,
+  hostFetch,
+} from './hostFetch.js'
+export { hostNotAllowedError } from './hostNotAllowedError.js'
+export { InvalidAllowHostError } from './InvalidAllowHostError.js'
+export { type AllowHost, parseAllowHost } from './parseAllowHost.js'
