@@ -12,7 +12,7 @@ export type StartHttpServerReturnType = {
 
 /** Starts a real HTTP server on 127.0.0.1 and a free port, for tests that need a peer for `fetch`. */
 export async function startHttpServer(
-  handler: (request: IncomingMessage, response: ServerResponse) => void | Promise<void>,
+  handler: (request: IncomingMessage, response: ServerResponse) => unknown,
 ): Promise<StartHttpServerReturnType> {
   const requests: StartHttpServerReturnType['requests'] = []
   const server = createServer((request, response) => {
