@@ -1,0 +1,6 @@
+export type { CreateRedisConnectionParameters } from './createRedisConnection.js'
+export { createRedisConnection } from './createRedisConnection.js'
+export { requestJobId } from './jobIds.js'
+export { defaultJobOptions } from './jobOptions.js'
+export type { DeliveryJobData, RequestJobData, RequestJobResult, RequestOrigin } from './jobs.js'
+export { type ChainFamily, type ChainRef, deliveryQueueName, queuePrefix, requestQueueName } from './names.js'

@@ -1,0 +1,60 @@
+import type { Envelope } from '../enclave/envelope.js'
+import type { ResultStatus } from '../resultStatus.js'
+import type { SandboxLimits } from '../sandbox/limits.js'
+import type { LogEntry } from '../sandbox/types.js'
+import type { ChainFamily } from './names.js'
+
+type Hex = `0x${string}`
+
+/** Where a request came from, for logs and latency; never used to decide anything. */
+export type RequestOrigin = {
+  blockNumber?: number | undefined
+  blockHash?: string | undefined
+  transactionHash?: string | undefined
+  /** EVM: the log's index in its block. Substrate: the extrinsic's index in its block. */
+  index?: number | undefined
+}
+
+/** One request for a function run: the payload of a job on the request queue. */
+export type RequestJobData = {
+  /** `http` requests are answered to the caller; chain requests are delivered to their chain. */
+  trigger: ChainFamily | 'http'
+  /** EVM: decimal chain id. Substrate: 0x genesis hash. HTTP: '0'. */
+  chainId: string
+  /** EVM: the consumer contract. Substrate: the destination account. HTTP: the zero address. */
+  destination: Hex
+  /** bytes32, unique per chain and destination. */
+  requestId: Hex
+  /** bytes32; the registry maps it to the codeHash that may run now. */
+  functionId: Hex
+  /** The code to run. Chain requests omit it: the worker asks the chain's registry. */
+  codeHash?: Hex | undefined
+  /** Passed to `main`: the payload as 0x-hex for chain requests, text for HTTP. */
+  request: string
+  /** Who asked (EVM: the requester address; Substrate: the signer). */
+  sender?: string | undefined
+  /** Per-call limits (HTTP callers may ask; chain requests use the defaults). */
+  limits?: Partial<SandboxLimits> | undefined
+  /** Hosts the function may reach even on private addresses (operator setting, never from a chain). */
+  allowHosts?: string[] | undefined
+  /** When the request was seen (ms since epoch), to measure latency. */
+  seenAt: number
+  origin?: RequestOrigin | undefined
+}
+
+/** What a worker returns for a request job (kept on the completed job, read by the HTTP API). */
+export type RequestJobResult = {
+  status: ResultStatus
+  envelope: Envelope
+  logs: LogEntry[]
+  stats: { durationMs: number; fetches: number }
+  /** Whether a delivery job was queued for a chain. */
+  delivered: boolean
+}
+
+/** A signed envelope on its way to a chain: the payload of a job on a delivery queue. */
+export type DeliveryJobData = {
+  request: RequestJobData
+  envelope: Envelope
+  signedAt: number
+}

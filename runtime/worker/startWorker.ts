@@ -1,0 +1,80 @@
+import { Queue, Worker } from 'bullmq'
+import type { Redis } from 'ioredis'
+import type { TeeProvider } from '../enclave/TeeProvider.js'
+import type { FunctionStore } from '../functions/FunctionStore.js'
+import { requestJobId } from '../queue/jobIds.js'
+import { defaultJobOptions } from '../queue/jobOptions.js'
+import type { DeliveryJobData, RequestJobData, RequestJobResult } from '../queue/jobs.js'
+import { deliveryQueueName, queuePrefix, requestQueueName } from '../queue/names.js'
+import type { SandboxPool } from '../sandbox/createSandboxPool.js'
+import { createRequestProcessor } from './createRequestProcessor.js'
+import type { FunctionRegistry } from './FunctionRegistry.js'
+
+export type StartWorkerParameters = {
+  /** BullMQ connection (`maxRetriesPerRequest: null`, see `createRedisConnection`). */
+  connection: Redis
+  pool: SandboxPool
+  provider: TeeProvider
+  store: FunctionStore
+  registries: { evm?: FunctionRegistry | undefined; substrate?: FunctionRegistry | undefined }
+  /** Jobs run at once; by default one per sandbox thread. */
+  concurrency?: number | undefined
+  /** How long a job stays locked to this worker without renewal; a crashed worker's job is retried after it. */
+  lockDurationMs?: number | undefined
+  allowHosts?: string[] | undefined
+}
+
+export type TeeWorker = {
+  worker: Worker<RequestJobData, RequestJobResult>
+  /** Stops taking jobs, lets the running ones finish, and closes the delivery queues. */
+  close(): Promise<void>
+}
+
+/**
+ * A BullMQ worker on the request queue: runs each request in the sandbox pool, signs it with the enclave
+ * key and queues the envelope for its chain. A job whose worker dies is retried once its lock expires;
+ * its delivery keeps the request's job id, so it is queued (and fulfilled) once.
+ */
+export function startWorker({
+  connection,
+  pool,
+  provider,
+  store,
+  registries,
+  concurrency = pool.stats().threads,
+  lockDurationMs = 30_000,
+  allowHosts,
+}: StartWorkerParameters): TeeWorker {
+  const deliveryQueues = new Map<string, Queue<DeliveryJobData>>()
+  const deliver = async (delivery: DeliveryJobData) => {
+    const family = delivery.request.trigger === 'substrate' ? 'substrate' : 'evm'
+    const name = deliveryQueueName({ family, chainId: delivery.request.chainId })
+    let queue = deliveryQueues.get(name)
+    if (!queue) {
+      queue = new Queue<DeliveryJobData>(name, { connection, prefix: queuePrefix, defaultJobOptions })
+      deliveryQueues.set(name, queue)
+    }
+    await queue.add('delivery', delivery, { jobId: requestJobId(delivery.request) })
+  }
+  const processRequest = createRequestProcessor({ pool, provider, store, registries, deliver, allowHosts })
+  const worker = new Worker<RequestJobData, RequestJobResult>(
+    requestQueueName,
+    (job) => processRequest(job.data),
+    {
+      connection,
+      prefix: queuePrefix,
+      concurrency,
+      lockDuration: lockDurationMs,
+      stalledInterval: Math.max(1_000, Math.floor(lockDurationMs / 2)),
+      // A job whose worker died is retried, not failed, the first few times.
+      maxStalledCount: 3,
+    },
+  )
+  return {
+    worker,
+    async close() {
+      await worker.close()
+      await Promise.all([...deliveryQueues.values()].map((queue) => queue.close()))
+    },
+  }
+}
