@@ -1,15 +1,18 @@
 import { Command, CommanderError } from 'commander'
 import { BaseError } from '../runtime/errors/BaseError.js'
+import { attestCommand } from './commands/attest.js'
+import { buildCommand } from './commands/build.js'
+import { runCommand } from './commands/run.js'
+import { secretsCommand } from './commands/secrets.js'
+import { verifyCommand } from './commands/verify.js'
+import { exitCodes } from './exitCodes.js'
 import { UsageError } from './UsageError.js'
-
-/** Exit statuses shared by every command. */
-export const exitCodes = { ok: 0, failed: 1, usage: 2 } as const
 
 const program = new Command('teefn')
   .description('Build, run, verify and deploy teefn functions.')
   .showHelpAfterError('(run with --help for usage)')
 
-const commands: Command[] = []
+const commands: Command[] = [buildCommand(), runCommand(), verifyCommand(), secretsCommand(), attestCommand()]
 
 for (const command of commands) program.addCommand(command)
 applyExitOverride(program)

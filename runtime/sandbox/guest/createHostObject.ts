@@ -20,7 +20,7 @@ export type CreateHostObjectParameters = {
 
 const logLevels = new Set<LogLevel>(['log', 'info', 'warn', 'error', 'debug'])
 const maxPendingTimers = 1000
-const beyondLatin1 = /[^\x00-\xff]/
+const beyondLatin1 = /[\u0100-\uffff]/
 const base64Text = /^[A-Za-z0-9+/]*={0,2}$/
 
 /**

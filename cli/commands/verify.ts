@@ -1,0 +1,127 @@
+import { Command } from 'commander'
+import { EnvelopeError } from '../../runtime/enclave/EnvelopeError.js'
+import { parseEnvelope } from '../../runtime/enclave/envelope.js'
+import { parseWorkerIdentity, verifyEnvelope } from '../../runtime/enclave/verifyEnvelope.js'
+import type { BaseError } from '../../runtime/errors/BaseError.js'
+import { exitCodes } from '../exitCodes.js'
+import { UsageError } from '../UsageError.js'
+import { printJson, readInputFile } from './readInputFile.js'
+
+type VerifyOptions = {
+  worker?: string
+  chainId?: string
+  destination?: string
+  requestId?: string
+  functionId?: string
+  codeHash?: string
+  json?: boolean
+}
+
+/** `teefn verify <envelope.json>`: exit 0 and the signer when the envelope is valid, 1 and the reason when not. */
+export function verifyCommand(): Command {
+  return new Command('verify')
+    .description('Verify a signed result envelope (EVM EIP-712 or Substrate sr25519) and print its signer.')
+    .argument('<envelope>', 'envelope JSON file, or - for stdin')
+    .option(
+      '--worker <pubkey|address>',
+      'the worker that must have signed it (evm address or secp256k1 key; sr25519 key or SS58)',
+    )
+    .option('--chain-id <id>', 'the chain it must be for (evm chain id, or substrate genesis hash)')
+    .option('--destination <address>', 'the consumer contract (or substrate destination) it must be for')
+    .option('--request-id <bytes32>', 'the request it must answer')
+    .option('--function-id <bytes32>', 'the function it must come from')
+    .option('--code-hash <bytes32>', 'the code that must have produced it')
+    .option('--json', 'print one JSON object')
+    .action(async (file: string, options: VerifyOptions) => {
+      const content = await readInputFile(file, 'envelope')
+      let value: unknown
+      try {
+        value = JSON.parse(content.toString('utf8'))
+      } catch {
+        throw new UsageError(
+          `the envelope file ${file} is not JSON`,
+          'pass the envelope JSON the worker or the HTTP API returned',
+        )
+      }
+      if (options.chainId !== undefined && !/^(\d+|0x[0-9a-fA-F]+)$/.test(options.chainId)) {
+        throw new UsageError('--chain-id must be a chain id (decimal) or a genesis hash (0x-hex)')
+      }
+      for (const [flag, value] of [
+        ['--request-id', options.requestId],
+        ['--function-id', options.functionId],
+        ['--code-hash', options.codeHash],
+      ] as const) {
+        if (value !== undefined && !/^0x[0-9a-fA-F]{64}$/.test(value))
+          throw new UsageError(`${flag} must be bytes32 (0x + 64 hex digits)`)
+      }
+      if (options.destination !== undefined && !/^0x([0-9a-fA-F]{2})*$/.test(options.destination)) {
+        throw new UsageError('--destination must be 0x-hex (an address, or substrate destination bytes)')
+      }
+      if (options.worker !== undefined) {
+        // Check the form of --worker before judging the envelope, so a typo is a usage error (exit 2).
+        let family: 'evm' | 'substrate' = 'evm'
+        try {
+          family = parseEnvelope(value).family
+        } catch {
+          // A malformed envelope is reported by verifyEnvelope below.
+        }
+        try {
+          parseWorkerIdentity(family, options.worker)
+        } catch (error) {
+          throw new UsageError(`--worker ${(error as BaseError).details ?? 'is not a key or address'}`)
+        }
+      }
+      try {
+        const verified = await verifyEnvelope(value, {
+          worker: options.worker,
+          chainId: options.chainId,
+          destination: options.destination,
+          requestId: options.requestId,
+          functionId: options.functionId,
+          codeHash: options.codeHash,
+        })
+        const { envelope } = verified
+        if (options.json) {
+          printJson({
+            valid: true,
+            signer: verified.signer,
+            family: envelope.family,
+            chainId: envelope.chainId,
+            destination: envelope.destination,
+            requestId: envelope.requestId,
+            functionId: envelope.functionId,
+            codeHash: envelope.codeHash,
+            status: envelope.status,
+            resultHash: envelope.resultHash,
+            resultBytes: verified.result.length,
+          })
+        } else {
+          process.stdout.write(
+            [
+              `valid: ${envelope.family} envelope signed by ${verified.signer}`,
+              `  chain ${envelope.chainId}, destination ${envelope.destination}`,
+              `  request ${envelope.requestId}`,
+              `  function ${envelope.functionId}, code ${envelope.codeHash}`,
+              `  status ${envelope.status}, result ${verified.result.length} bytes (${envelope.resultHash})`,
+              '',
+            ].join('\n'),
+          )
+        }
+      } catch (error) {
+        if (!(error instanceof EnvelopeError)) throw error
+        if (options.json) {
+          printJson({
+            valid: false,
+            reason: error.reason,
+            message: error.shortMessage,
+            details: error.details,
+          })
+        } else {
+          process.stdout.write(
+            `invalid: ${error.reason}: ${error.shortMessage}${error.details ? ` (${error.details})` : ''}\n`,
+          )
+        }
+        process.exitCode = exitCodes.failed
+      }
+    })
+}
