@@ -4,7 +4,7 @@
  */
 import { readFileSync } from 'node:fs'
 import { availableParallelism } from 'node:os'
-import vm from 'node:vm'
+import { createContext, Script } from 'node:vm'
 import { newQuickJSWASMModuleFromVariant, RELEASE_SYNC } from 'quickjs-emscripten'
 import { createSandboxPool, type Invocation } from '../runtime/sandbox/index.js'
 import { startHttpServer } from '../test/support/startHttpServer.js'
@@ -79,8 +79,8 @@ report({
 
 /** node:vm, the peer: a new context, the same function (as a script), one call. */
 function vmCold(): string {
-  const sandbox = vm.createContext({})
-  new vm.Script(code.replace('export default function main', 'globalThis.main = function main')).runInContext(sandbox)
+  const sandbox = createContext({})
+  new Script(code.replace('export default function main', 'globalThis.main = function main')).runInContext(sandbox)
   return (sandbox as { main: (r: string, s: object, c: object) => string }).main(request, {}, context)
 }
 

@@ -1,0 +1,112 @@
+import { hexlify, id } from 'ethers'
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest'
+import { type AnvilInstance, startAnvil } from '../test/support/anvil.js'
+import {
+  deployTeefnContracts,
+  encodePrice,
+  eventsNamed,
+  mined,
+  revertOf,
+  type TeefnContractsFixture,
+} from '../test/support/teefnContracts.js'
+import { attachConsumer, attachPriceOracle, deployPriceOracle } from './artifacts.js'
+
+let anvil: AnvilInstance
+let f: TeefnContractsFixture
+let snapshot: string
+
+beforeAll(async () => {
+  anvil = await startAnvil()
+  f = await deployTeefnContracts(anvil)
+})
+
+afterAll(async () => {
+  f?.destroy()
+  await anvil?.stop()
+})
+
+beforeEach(async () => {
+  snapshot = await anvil.snapshot()
+})
+
+afterEach(async () => {
+  await anvil.revert(snapshot)
+})
+
+describe('PriceOracle', () => {
+  it('lets only its owner request prices', async () => {
+    expect(await revertOf(f.oracle.connect(f.stranger).requestPrice('0x'))).toEqual({
+      name: 'OwnableUnauthorizedAccount',
+      args: [f.stranger.address],
+    })
+  })
+
+  it('has no price before the first answer', async () => {
+    expect((await revertOf(f.oracle.latest())).name).toBe('NoPriceYet')
+  })
+
+  it('serves the latest price with its time and request', async () => {
+    const requestId = await f.requestPrice()
+    const receipt = await mined(
+      f.oracle.connect(f.relayer).fulfill(await f.sign({ requestId, result: encodePrice(42n) })),
+    )
+    const block = await f.provider.getBlock(receipt.blockNumber)
+    expect([...(await f.oracle.latest())]).toEqual([42n, BigInt(block!.timestamp), requestId])
+  })
+
+  it('ignores an answer to an older request that arrives after a newer one', async () => {
+    const older = await f.requestPrice()
+    const newer = await f.requestPrice()
+    const oracle = f.oracle.connect(f.relayer)
+    await mined(oracle.fulfill(await f.sign({ requestId: newer, result: encodePrice(200n) })))
+    const receipt = await mined(oracle.fulfill(await f.sign({ requestId: older, result: encodePrice(100n) })))
+    expect(eventsNamed(receipt, f.oracle, 'StalePriceIgnored')[0]?.args.toObject()).toEqual({
+      requestId: older,
+      price: 100n,
+    })
+    expect(await f.oracle.latestPrice()).toBe(200n)
+    expect(await f.oracle.latestRequestId()).toBe(newer)
+    expect(await f.oracle.isPending(older)).toBe(false)
+  })
+
+  it('records a result that is not one uint256 as a failed hook and keeps the old price', async () => {
+    const first = await f.requestPrice()
+    await mined(
+      f.oracle.connect(f.relayer).fulfill(await f.sign({ requestId: first, result: encodePrice(7n) })),
+    )
+    const requestId = await f.requestPrice()
+    const result = hexlify(Buffer.from('not a price'))
+    const receipt = await mined(f.oracle.connect(f.relayer).fulfill(await f.sign({ requestId, result })))
+    expect(eventsNamed(receipt, f.oracle, 'RequestFulfilled')[0]?.args.hookSucceeded).toBe(false)
+    expect(eventsNamed(receipt, f.oracle, 'HookFailed')[0]?.args.reason).toBe(
+      f.oracle.interface.encodeErrorResult('InvalidPriceResult', [11n]),
+    )
+    expect(await f.oracle.latestPrice()).toBe(7n)
+    expect(await f.oracle.isPending(requestId)).toBe(false)
+  })
+
+  it('bounds the error message it logs for a failed run', async () => {
+    const requestId = await f.requestPrice()
+    const long = hexlify(Buffer.alloc(1000, 0x61))
+    const receipt = await mined(
+      f.oracle.connect(f.relayer).fulfill(await f.sign({ requestId, status: 1, result: long })),
+    )
+    const [failed] = eventsNamed(receipt, f.oracle, 'PriceRequestFailed')
+    expect(failed?.args.message).toBe(hexlify(Buffer.alloc(256, 0x61)))
+  })
+
+  it('deploys with defaults and attaches through the consumer ABI', async () => {
+    const oracle = await deployPriceOracle(f.stranger, {
+      registry: await f.registry.getAddress(),
+      functionId: f.functionId,
+    })
+    expect(await oracle.owner()).toBe(f.stranger.address)
+    expect(await oracle.hookGasLimit()).toBe(200_000n)
+    expect(await oracle.functionId()).toBe(f.functionId)
+    const address = await oracle.getAddress()
+    const asConsumer = attachConsumer(address, f.provider)
+    expect(await asConsumer.registry()).toBe(await f.registry.getAddress())
+    expect(await asConsumer.isPending(id('x'))).toBe(false)
+    expect(await attachPriceOracle(address, f.provider).requestCount()).toBe(0n)
+  })
+})

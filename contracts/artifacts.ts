@@ -1,0 +1,179 @@
+import { readFileSync } from 'node:fs'
+import { join } from 'node:path'
+import {
+  type BaseContract,
+  Contract,
+  ContractFactory,
+  type ContractRunner,
+  type JsonFragment,
+  type Provider,
+  type TransactionReceipt,
+} from 'ethers'
+import { BaseError } from '../runtime/errors/BaseError.js'
+import { contractsPaths } from './contractsPaths.js'
+import type { PriceOracleContract, TeefnConsumerContract, TeefnRegistryContract } from './contractTypes.js'
+
+/** The contracts under `contracts/src` (the compile writes one artifact for each). */
+export type ContractName =
+  | 'ITeefnRegistry'
+  | 'TeefnRegistry'
+  | 'TeefnConsumer'
+  | 'PriceOracle'
+  /** Test-only consumer with a misbehaving hook. */
+  | 'TestConsumer'
+
+export type Artifact = {
+  contractName: string
+  /** Source unit, e.g. `contracts/src/examples/PriceOracle.sol`. */
+  sourceName: string
+  abi: JsonFragment[]
+  /** Creation code; `0x` for interfaces and abstract contracts. */
+  bytecode: `0x${string}`
+  deployedBytecode: `0x${string}`
+}
+
+export type LoadArtifactParameters = {
+  /** Package root; found from this module by default. */
+  root?: string | undefined
+}
+
+const cache = new Map<string, Artifact>()
+
+/**
+ * Reads `contracts/artifacts/<name>.json`, written by `compileContracts` (`npm run build`).
+ *
+ * @throws BaseError `CONTRACT_ARTIFACT_MISSING` when the build has not run.
+ */
+export function loadArtifact(name: ContractName, parameters: LoadArtifactParameters = {}): Artifact {
+  if (!/^[A-Za-z_$][\w$]*$/.test(name)) {
+    throw new BaseError('Invalid contract name.', {
+      code: 'CONTRACT_NAME_INVALID',
+      details: `"${name}" is not a Solidity identifier.`,
+    })
+  }
+  const { artifactsDir } = contractsPaths(parameters.root)
+  const path = join(artifactsDir, `${name}.json`)
+  const cached = cache.get(path)
+  if (cached) return cached
+  let text: string
+  try {
+    text = readFileSync(path, 'utf8')
+  } catch (cause) {
+    throw new BaseError(`The artifact of contract ${name} is missing.`, {
+      code: 'CONTRACT_ARTIFACT_MISSING',
+      details: `${path} does not exist.`,
+      hint: 'Run `npm run build` (or `node dist/contracts/compileContracts.js`) to compile the contracts.',
+      cause,
+    })
+  }
+  const artifact = JSON.parse(text) as Artifact
+  cache.set(path, artifact)
+  return artifact
+}
+
+export type DeployRegistryParameters = {
+  /** Registry admin; the deployer's address by default. */
+  admin?: string | undefined
+}
+
+type Deployer = ContractRunner & { getAddress(): Promise<string> }
+
+/** Deploys `TeefnRegistry` from `signer` and waits until it is mined. */
+export async function deployRegistry(
+  signer: Deployer,
+  parameters: DeployRegistryParameters = {},
+): Promise<TeefnRegistryContract> {
+  const admin = parameters.admin ?? (await signer.getAddress())
+  return (await deploy('TeefnRegistry', signer, [admin])) as unknown as TeefnRegistryContract
+}
+
+export type DeployPriceOracleParameters = {
+  /** Address of the TeefnRegistry. */
+  registry: string
+  /** bytes32 hex of the price function's id (must be registered before the first request). */
+  functionId: string
+  /** Gas for the result hook; 200 000 by default. */
+  hookGasLimit?: number | undefined
+  /** Who may request prices; the deployer's address by default. */
+  owner?: string | undefined
+}
+
+/** Deploys the example `PriceOracle` consumer from `signer` and waits until it is mined. */
+export async function deployPriceOracle(
+  signer: Deployer,
+  parameters: DeployPriceOracleParameters,
+): Promise<PriceOracleContract> {
+  const owner = parameters.owner ?? (await signer.getAddress())
+  const args = [parameters.registry, parameters.functionId, parameters.hookGasLimit ?? 200_000, owner]
+  return (await deploy('PriceOracle', signer, args)) as unknown as PriceOracleContract
+}
+
+/** Deploys any compiled contract with constructor `args` and waits until it is mined. */
+export async function deploy(
+  name: ContractName,
+  signer: ContractRunner,
+  args: unknown[] = [],
+): Promise<BaseContract> {
+  const { abi, bytecode } = loadArtifact(name)
+  if (bytecode === '0x') {
+    throw new BaseError(`Contract ${name} cannot be deployed.`, {
+      code: 'CONTRACT_NOT_DEPLOYABLE',
+      details: `${name} is an interface or abstract contract (no bytecode).`,
+    })
+  }
+  const contract = await new ContractFactory(abi, bytecode, signer).deploy(...args)
+  const tx = contract.deploymentTransaction()
+  if (tx) {
+    const receipt = await pollReceipt(tx.provider, tx.hash)
+    if (receipt.status !== 1) {
+      throw new BaseError(`Deploying ${name} reverted.`, {
+        code: 'CONTRACT_DEPLOY_REVERTED',
+        details: `Transaction ${tx.hash} has status ${receipt.status}.`,
+        hint: 'Check the constructor arguments.',
+      })
+    }
+  }
+  return contract
+}
+
+/**
+ * Polls for the receipt (backing off to 1 s). Not `waitForDeployment()`/`tx.wait()`: against an automining
+ * node they can wait for good when the block lands between their first check and their first block poll.
+ */
+async function pollReceipt(
+  provider: Provider,
+  hash: string,
+  timeoutMs = 300_000,
+): Promise<TransactionReceipt> {
+  const deadline = Date.now() + timeoutMs
+  for (let delay = 25; ; delay = Math.min(delay * 2, 1_000)) {
+    const receipt = await provider.getTransactionReceipt(hash)
+    if (receipt) return receipt
+    if (Date.now() > deadline) {
+      throw new BaseError('Deployment was not mined in time.', {
+        code: 'CONTRACT_DEPLOY_TIMEOUT',
+        details: `No receipt for ${hash} after ${timeoutMs} ms.`,
+        hint: 'Check that the node is mining and the gas price is high enough.',
+      })
+    }
+    await new Promise((resolve) => setTimeout(resolve, delay))
+  }
+}
+
+/** A handle on the registry at `address`. */
+export function attachRegistry(address: string, runner: ContractRunner | null = null): TeefnRegistryContract {
+  return new Contract(address, loadArtifact('TeefnRegistry').abi, runner) as unknown as TeefnRegistryContract
+}
+
+/** A handle on any consumer at `address` through the `TeefnConsumer` ABI (what a relayer needs). */
+export function attachConsumer(address: string, runner: ContractRunner | null = null): TeefnConsumerContract {
+  return new Contract(address, loadArtifact('TeefnConsumer').abi, runner) as unknown as TeefnConsumerContract
+}
+
+/** A handle on a `PriceOracle` at `address`. */
+export function attachPriceOracle(
+  address: string,
+  runner: ContractRunner | null = null,
+): PriceOracleContract {
+  return new Contract(address, loadArtifact('PriceOracle').abi, runner) as unknown as PriceOracleContract
+}

@@ -1,0 +1,29 @@
+/**
+ * Codes `TeefnConsumer` emits, by index (the Solidity enums; both are append-only).
+ * `FulfillmentRejected(requestId, reason)` carries a `RejectReason`; `requestInfo(requestId)` a `RequestState`.
+ */
+export const rejectReasons = [
+  'None',
+  'UnknownRequest',
+  'AlreadyFulfilled',
+  'FunctionMismatch',
+  'CodeHashMismatch',
+  'InvalidSignature',
+  'WorkerNotActive',
+] as const
+
+export type RejectReason = (typeof rejectReasons)[number]
+
+export const requestStates = ['None', 'Pending', 'Fulfilled', 'FulfilledHookFailed'] as const
+
+export type RequestState = (typeof requestStates)[number]
+
+/** The name of a `RejectReason` code, or undefined for a code this version does not know. */
+export function rejectReasonName(code: number | bigint): RejectReason | undefined {
+  return rejectReasons[Number(code)]
+}
+
+/** The name of a `RequestState` code, or undefined for a code this version does not know. */
+export function requestStateName(code: number | bigint): RequestState | undefined {
+  return requestStates[Number(code)]
+}

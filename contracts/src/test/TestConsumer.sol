@@ -1,0 +1,81 @@
+// SPDX-License-Identifier: MIT
+pragma solidity ^0.8.24;
+
+import {ITeefnRegistry} from "../ITeefnRegistry.sol";
+import {TeefnConsumer} from "../TeefnConsumer.sol";
+
+/// @title Test-only consumer whose hook misbehaves on demand (revert, burn gas, huge revert data, re-enter).
+/// @dev Not for deployment outside tests.
+contract TestConsumer is TeefnConsumer {
+    enum HookMode {
+        Record,
+        Revert,
+        BurnAllGas,
+        BurnThenRecord,
+        RevertWithHugeData,
+        Reenter
+    }
+
+    HookMode public mode;
+    /// Gas BurnThenRecord burns before it records.
+    uint256 public burnGas;
+    /// Bytes of revert data RevertWithHugeData returns.
+    uint256 public revertDataSize;
+
+    uint256 public hookCalls;
+    bytes32 public lastRequestId;
+    uint8 public lastStatus;
+    bytes public lastResult;
+    bytes4 public reentryError;
+    Envelope private _reentryEnvelope;
+
+    error HookFailedOnPurpose(bytes32 requestId);
+
+    constructor(ITeefnRegistry registry_, uint32 hookGasLimit_) TeefnConsumer(registry_, hookGasLimit_) {}
+
+    function request(bytes32 functionId, bytes calldata payload) external returns (bytes32) {
+        return _request(functionId, payload);
+    }
+
+    function setMode(HookMode mode_, uint256 burnGas_, uint256 revertDataSize_) external {
+        mode = mode_;
+        burnGas = burnGas_;
+        revertDataSize = revertDataSize_;
+    }
+
+    function setReentryEnvelope(Envelope calldata envelope) external {
+        _reentryEnvelope = envelope;
+    }
+
+    function _onFulfillment(bytes32 requestId, uint8 status, bytes calldata result) internal override {
+        HookMode m = mode;
+        if (m == HookMode.Revert) revert HookFailedOnPurpose(requestId);
+        if (m == HookMode.BurnAllGas) {
+            uint256 x;
+            while (true) {
+                x = uint256(keccak256(abi.encode(x)));
+            }
+        }
+        if (m == HookMode.BurnThenRecord) {
+            uint256 until = gasleft() - burnGas;
+            while (gasleft() > until) {}
+        }
+        if (m == HookMode.RevertWithHugeData) {
+            uint256 size = revertDataSize;
+            assembly ("memory-safe") {
+                revert(0, size)
+            }
+        }
+        if (m == HookMode.Reenter) {
+            try this.fulfill(_reentryEnvelope) {
+                reentryError = bytes4(0xffffffff);
+            } catch (bytes memory err) {
+                reentryError = bytes4(err);
+            }
+        }
+        ++hookCalls;
+        lastRequestId = requestId;
+        lastStatus = status;
+        lastResult = result;
+    }
+}
