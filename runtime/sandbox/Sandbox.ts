@@ -1,11 +1,13 @@
 import type { QuickJSContext, QuickJSHandle, QuickJSRuntime } from 'quickjs-emscripten'
-import { createInvocationFetcher } from '../http/createInvocationFetcher.js'
+import { createInvocationFetcher, type InvocationFetcher } from '../http/createInvocationFetcher.js'
 import { createNetworkPolicy } from '../http/createNetworkPolicy.js'
 import type { InvocationErrorCode } from '../resultStatus.js'
 import { createLogCollector, maskSecrets } from './createLogCollector.js'
 import { createHostObject, type GuestHelpers } from './guest/createHostObject.js'
 import type { InvocationSession } from './guest/InvocationSession.js'
-import { preludeSource } from './guest/preludeSource.js'
+import { lazyGlobals } from './guest/lazyGlobals.js'
+import type { GuestSources } from './guest/minifyGuestSources.js'
+import { capturedBuiltins } from './guest/preludeSource.js'
 import type { SandboxLimits } from './limits.js'
 import type { QuickJSEngine } from './quickjsEngine.js'
 import type { Invocation, InvocationError, InvocationOutcome } from './types.js'
@@ -13,18 +15,22 @@ import type { Invocation, InvocationError, InvocationOutcome } from './types.js'
 /** An invocation whose limits were resolved against the operator's maximum. */
 export type SandboxInvocation = Omit<Invocation, 'limits'> & { limits: SandboxLimits }
 
-type Helpers = GuestHelpers & {
+/** What the prelude returns: the captured built-ins, and how to call `main` and read its result. */
+type PreludeHelpers = {
+  shared: QuickJSHandle
   call: QuickJSHandle
   classify: QuickJSHandle
   bytesOf: QuickJSHandle
-  kindOf: QuickJSHandle
 }
 type Settled = { value: QuickJSHandle } | { error: InvocationError }
 type Phase = 'evaluate' | 'run'
 
 const functionFile = 'function.js'
 const jobBatchSize = 256
-const helperNames = ['call', 'classify', 'bytesOf', 'kindOf', 'describe', 'fetchError'] as const
+const lazyGlobalsJsonText = JSON.stringify(lazyGlobals)
+const capturedBuiltinsJson = JSON.stringify(capturedBuiltins)
+const preludeHelperNames = ['shared', 'call', 'classify', 'bytesOf'] as const
+const hostHelperNames = ['describe', 'kindOf', 'fetchError'] as const
 const noop = () => {}
 
 /**
@@ -35,7 +41,10 @@ export class Sandbox {
   readonly #engine: QuickJSEngine
   readonly #runtime: QuickJSRuntime
   readonly #context: QuickJSContext
-  readonly #helpers: Helpers
+  readonly #helpers: PreludeHelpers
+  readonly #sources: GuestSources
+  /** Loaded only when an invocation fails or returns something unexpected. */
+  #hostHelpers: GuestHelpers | undefined
   readonly #maxHeapAllowanceBytes: number
   #session: InvocationSession | undefined
   #used = false
@@ -49,7 +58,7 @@ export class Sandbox {
   }
   #suspect = false
 
-  private constructor(engine: QuickJSEngine, maxHeapAllowanceBytes: number) {
+  private constructor(engine: QuickJSEngine, maxHeapAllowanceBytes: number, sources: GuestSources) {
     this.#engine = engine
     this.#maxHeapAllowanceBytes = maxHeapAllowanceBytes
     engine.setHeapAllowance(maxHeapAllowanceBytes)
@@ -61,12 +70,13 @@ export class Sandbox {
       return true
     })
     this.#context = this.#runtime.newContext()
-    this.#helpers = this.#installGlobals()
+    this.#sources = sources
+    this.#helpers = this.#installGlobals(sources)
   }
 
   /** Creates a runtime and context and installs the globals: the cold-start work, done off the request path. */
-  static prepare(engine: QuickJSEngine, maxHeapAllowanceBytes: number): Sandbox {
-    return new Sandbox(engine, maxHeapAllowanceBytes)
+  static prepare(engine: QuickJSEngine, maxHeapAllowanceBytes: number, sources: GuestSources): Sandbox {
+    return new Sandbox(engine, maxHeapAllowanceBytes, sources)
   }
 
   async run(invocation: SandboxInvocation): Promise<InvocationOutcome> {
@@ -80,16 +90,22 @@ export class Sandbox {
 
     const secrets = Object.values(invocation.secrets ?? {})
     const deadlineAt = Date.now() + limits.timeoutMs
+    let fetcher: InvocationFetcher | undefined
     const session: InvocationSession = {
       deadlineAt,
       logs: createLogCollector({ maxBytes: limits.logBytes, redact: secrets }),
-      fetcher: createInvocationFetcher({
-        policy: createNetworkPolicy({ allowHosts: invocation.allowHosts ?? [] }),
-        maxFetches: limits.maxFetches,
-        maxResponseBytes: limits.fetchResponseBytes,
-        timeoutMs: limits.fetchTimeoutMs,
-        deadlineAt,
-      }),
+      fetcher: () => {
+        fetcher ??= createInvocationFetcher({
+          policy: createNetworkPolicy({ allowHosts: invocation.allowHosts ?? [] }),
+          maxFetches: limits.maxFetches,
+          maxResponseBytes: limits.fetchResponseBytes,
+          timeoutMs: limits.fetchTimeoutMs,
+          deadlineAt,
+        })
+        return fetcher
+      },
+      fetches: () => fetcher?.count ?? 0,
+      closeFetcher: () => fetcher?.close(),
       functionKey: invocation.functionKey,
       timers: new Map(),
       nextTimerId: 0,
@@ -111,7 +127,7 @@ export class Sandbox {
       this.#endSession(session)
     }
     const durationMs = performance.now() - startedAt
-    const stats = { durationMs, fetches: session.fetcher.count }
+    const stats = { durationMs, fetches: session.fetches() }
     const logs = session.logs.entries
     if ('error' in ended) {
       const error = { code: ended.error.code, message: maskSecrets(ended.error.message, secrets) }
@@ -122,25 +138,49 @@ export class Sandbox {
 
   /** Frees the context and runtime. Throws if the engine could not free them (the engine is then unusable). */
   dispose(): void {
-    for (const name of helperNames) this.#helpers[name].dispose()
+    for (const name of preludeHelperNames) this.#helpers[name].dispose()
+    if (this.#hostHelpers) for (const name of hostHelperNames) this.#hostHelpers[name].dispose()
     this.#context.dispose()
     this.#runtime.dispose()
   }
 
-  #installGlobals(): Helpers {
+  #installGlobals(sources: GuestSources): PreludeHelpers {
     const context = this.#context
-    const evaluated = context.evalCode(preludeSource, 'teefn-prelude.js', { type: 'global', strict: true })
+    const evaluated = context.evalCode(sources.prelude, 'teefn-prelude.js', { type: 'global', strict: true })
     using install = context.unwrapResult(evaluated)
     using host = createHostObject({
       context,
+      parts: sources.parts,
       session: () => {
         if (this.#session === undefined || this.#session.ended) throw new Error('no invocation is running')
         return this.#session
       },
-      helpers: () => this.#helpers,
+      helpers: () => this.#loadHostHelpers(),
     })
-    using helpers = context.unwrapResult(context.callFunction(install, context.undefined, host))
-    return Object.fromEntries(helperNames.map((name) => [name, context.getProp(helpers, name)])) as Helpers
+    using captures = context.newString(capturedBuiltinsJson)
+    using lazyGlobalsJson = context.newString(lazyGlobalsJsonText)
+    using helpers = context.unwrapResult(
+      context.callFunction(install, context.undefined, host, captures, lazyGlobalsJson),
+    )
+    return Object.fromEntries(
+      preludeHelperNames.map((name) => [name, context.getProp(helpers, name)]),
+    ) as PreludeHelpers
+  }
+
+  #loadHostHelpers(): GuestHelpers {
+    if (this.#hostHelpers) return this.#hostHelpers
+    const context = this.#context
+    const source = this.#sources.parts.hostHelpers!
+    using install = context.unwrapResult(
+      context.evalCode(source, 'teefn-host-helpers.js', { type: 'global', strict: true }),
+    )
+    using helpers = context.unwrapResult(
+      context.callFunction(install, context.undefined, this.#helpers.shared),
+    )
+    this.#hostHelpers = Object.fromEntries(
+      hostHelperNames.map((name) => [name, context.getProp(helpers, name)]),
+    ) as GuestHelpers
+    return this.#hostHelpers
   }
 
   async #execute(
@@ -284,7 +324,7 @@ export class Sandbox {
   }
 
   #kindOf(value: QuickJSHandle): string {
-    const result = this.#context.callFunction(this.#helpers.kindOf, this.#context.undefined, value)
+    const result = this.#context.callFunction(this.#loadHostHelpers().kindOf, this.#context.undefined, value)
     using kind = result.error ?? result.value
     return result.error ? 'a value of unknown type' : this.#context.getString(kind)
   }
@@ -328,7 +368,11 @@ export class Sandbox {
   }
 
   #describe(error: QuickJSHandle): { name: string; message: string; stack: string } {
-    const result = this.#context.callFunction(this.#helpers.describe, this.#context.undefined, error)
+    const result = this.#context.callFunction(
+      this.#loadHostHelpers().describe,
+      this.#context.undefined,
+      error,
+    )
     using described = result.error ?? result.value
     if (result.error) return { name: '', message: 'an error that cannot be described was thrown', stack: '' }
     const [name, message, stack] = JSON.parse(this.#context.getString(described)) as [string, string, string]
@@ -353,7 +397,7 @@ export class Sandbox {
   #endSession(session: InvocationSession): void {
     session.ended = true
     session.wake = noop
-    session.fetcher.close()
+    session.closeFetcher()
     for (const { timer } of session.timers.values()) clearTimeout(timer)
     try {
       for (const { callback } of session.timers.values()) callback.dispose()

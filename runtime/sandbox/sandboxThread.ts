@@ -9,11 +9,11 @@ import type { InvocationOutcome } from './types.js'
  * as soon as a result is posted, so a request finds its runtime and context already built.
  */
 const port = parentPort!
-const { wasmModule, maxHeapAllowanceBytes, retainedHeapBytes } = workerData as SandboxThreadData
+const { wasmModule, maxHeapAllowanceBytes, retainedHeapBytes, guestSources } = workerData as SandboxThreadData
 const baseHeapBytes = 16 * 1024 * 1024
 
 let engine = await newEngine()
-let prepared: Sandbox | undefined = Sandbox.prepare(engine, maxHeapAllowanceBytes)
+let prepared: Sandbox | undefined = Sandbox.prepare(engine, maxHeapAllowanceBytes, guestSources)
 let queue = Promise.resolve()
 post({ type: 'ready' })
 
@@ -24,7 +24,7 @@ port.on('message', (message: ToSandboxThread) => {
 async function invoke({ id, invocation }: ToSandboxThread): Promise<void> {
   // A heap grown by earlier invocations would let this one use more than its limit: start afresh.
   if (engine.memoryBytes > baseHeapBytes + invocation.limits.memoryBytes) await replaceEngine()
-  const sandbox = prepared ?? Sandbox.prepare(engine, maxHeapAllowanceBytes)
+  const sandbox = prepared ?? Sandbox.prepare(engine, maxHeapAllowanceBytes, guestSources)
   prepared = undefined
   let outcome: InvocationOutcome
   try {
@@ -59,7 +59,7 @@ async function recycle(used: Sandbox): Promise<void> {
     }
   }
   if (!engineHealthy || engine.memoryBytes > baseHeapBytes + retainedHeapBytes) await replaceEngine()
-  prepared = Sandbox.prepare(engine, maxHeapAllowanceBytes)
+  prepared = Sandbox.prepare(engine, maxHeapAllowanceBytes, guestSources)
 }
 
 /** Drops the engine whole (its wasm memory goes with it) rather than freeing into a module that may be broken. */

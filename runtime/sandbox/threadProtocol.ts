@@ -1,3 +1,4 @@
+import type { GuestSources } from './guest/minifyGuestSources.js'
 import type { SandboxInvocation } from './Sandbox.js'
 import type { InvocationOutcome } from './types.js'
 
@@ -9,6 +10,8 @@ export type SandboxThreadData = {
   maxHeapAllowanceBytes: number
   /** Heap the engine may keep between invocations before it is replaced by a fresh one. */
   retainedHeapBytes: number
+  /** The prelude and lazy web APIs, minified once by the pool. */
+  guestSources: GuestSources
 }
 
 export type ToSandboxThread = { type: 'invoke'; id: number; invocation: SandboxInvocation }

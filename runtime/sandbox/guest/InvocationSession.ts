@@ -1,14 +1,17 @@
 import type { QuickJSDeferredPromise, QuickJSHandle } from 'quickjs-emscripten'
-import type { createInvocationFetcher } from '../../http/createInvocationFetcher.js'
+import type { InvocationFetcher } from '../../http/createInvocationFetcher.js'
 import type { LogCollector } from '../createLogCollector.js'
-
-type InvocationFetcher = ReturnType<typeof createInvocationFetcher>
 
 /** Host-side state of the one invocation a sandbox runs; host functions reach it through the sandbox. */
 export type InvocationSession = {
   deadlineAt: number
   logs: LogCollector
-  fetcher: InvocationFetcher
+  /** The invocation's fetch state, created on its first fetch (most functions never fetch). */
+  fetcher: () => InvocationFetcher
+  /** Fetches started so far. */
+  fetches: () => number
+  /** Aborts fetches in flight and closes their sockets, if the invocation fetched at all. */
+  closeFetcher: () => void
   functionKey: Uint8Array | undefined
   /** Pending `setTimeout` callbacks, each holding its own duplicated handle. */
   timers: Map<number, { timer: NodeJS.Timeout; callback: QuickJSHandle }>

@@ -9,10 +9,14 @@ export type GuestHelpers = {
   fetchError: QuickJSHandle
   /** `describe(thrown)`: JSON of [name, message, stack]. */
   describe: QuickJSHandle
+  /** `kindOf(value)`: a short name of the value's type. */
+  kindOf: QuickJSHandle
 }
 
 export type CreateHostObjectParameters = {
   context: QuickJSContext
+  /** Sources of the lazily compiled web APIs, by part name. */
+  parts: Record<string, string>
   /** The running invocation; host functions are only called while one runs. */
   session: () => InvocationSession
   helpers: () => GuestHelpers
@@ -27,12 +31,27 @@ const base64Text = /^[A-Za-z0-9+/]*={0,2}$/
  * The object the prelude receives as `host`: the only way guest code reaches the worker. Each function
  * validates what the guest passes; errors thrown here reach the guest as ordinary exceptions.
  */
-export function createHostObject({ context, session, helpers }: CreateHostObjectParameters): QuickJSHandle {
+export function createHostObject({
+  context,
+  parts,
+  session,
+  helpers,
+}: CreateHostObjectParameters): QuickJSHandle {
   const host = context.newObject()
   const define = (name: string, implementation: (...args: QuickJSHandle[]) => QuickJSHandle | undefined) => {
     using fn = context.newFunction(name, implementation)
     context.setProp(host, name, fn)
   }
+
+  define('loadPart', (name, shared) => {
+    const part = context.getString(name)
+    const source = parts[part]
+    if (source === undefined) throw new Error(`teefn: no part named ${part}`)
+    using install = context.unwrapResult(
+      context.evalCode(source, `teefn-${part}.js`, { type: 'global', strict: true }),
+    )
+    return context.unwrapResult(context.callFunction(install, context.undefined, shared))
+  })
 
   define('log', (level, message) => {
     const name = context.getString(level) as LogLevel
@@ -149,7 +168,8 @@ export function createHostObject({ context, session, helpers }: CreateHostObject
       deferred.dispose()
       current.wake()
     }
-    current.fetcher
+    current
+      .fetcher()
       .fetch({ url: context.getString(url), method: context.getString(method), headers, body: requestBody })
       .then(
         (response) =>

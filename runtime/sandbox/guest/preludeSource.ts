@@ -1,78 +1,44 @@
 /**
- * Guest-side code evaluated in every fresh context before the function: it defines the web APIs
- * (`fetch`, `console`, `TextEncoder`, ...) on top of the host object, and returns the helpers the host
- * uses to call `main` and read results. It captures every built-in it needs first, so a function that
- * replaces `JSON.parse`, `Promise.prototype.then` or `Uint8Array.prototype` cannot fool the host.
+ * Guest-side code evaluated in every fresh context before the function. QuickJS compiles eagerly and this
+ * runs for every invocation, so it is kept small: it captures the built-ins listed in `capturedBuiltins`
+ * (before the function can replace them), defines `atob`/`btoa`, installs the other web APIs as lazy
+ * globals (`lazyGlobals.ts`), and returns what the host needs to call `main` and read its result.
  *
  * Kept as source text (not a compiled function) so no build tool rewrites it.
  */
-export const preludeSource = String.raw`(function installTeefnGlobals(host) {
+export const preludeSource = String.raw`(function installTeefnGlobals(host, capturesJson, lazyGlobalsJson) {
 'use strict'
 const G = globalThis
-const apply = Reflect.apply
-const defineProperty = Object.defineProperty
-const getOwnPropertyDescriptor = Object.getOwnPropertyDescriptor
 const getPrototypeOf = Object.getPrototypeOf
-const objectKeys = Object.keys
-const isArray = Array.isArray
-const jsonParse = JSON.parse
-const jsonStringify = JSON.stringify
-const NativePromise = Promise
-const promiseThen = Promise.prototype.then
-const NativeString = String
-const NativeError = Error
-const NativeTypeError = TypeError
-const NativeRangeError = RangeError
-const NativeUint8Array = Uint8Array
-const NativeMap = Map
-const mapGet = Map.prototype.get
-const mapSet = Map.prototype.set
-const mapDelete = Map.prototype.delete
-const mapHas = Map.prototype.has
-const mapForEach = Map.prototype.forEach
-const arrayPush = Array.prototype.push
-const arrayJoin = Array.prototype.join
-const stringSlice = String.prototype.slice
-const stringToLowerCase = String.prototype.toLowerCase
-const stringToUpperCase = String.prototype.toUpperCase
-const stringTrim = String.prototype.trim
-const typedArrayPrototype = getPrototypeOf(Uint8Array.prototype)
-const typedArrayTag = getOwnPropertyDescriptor(typedArrayPrototype, Symbol.toStringTag).get
-const typedArrayBuffer = getOwnPropertyDescriptor(typedArrayPrototype, 'buffer').get
-const typedArrayOffset = getOwnPropertyDescriptor(typedArrayPrototype, 'byteOffset').get
-const typedArrayLength = getOwnPropertyDescriptor(typedArrayPrototype, 'byteLength').get
-const typedArraySet = typedArrayPrototype.set
-const arrayBufferSlice = ArrayBuffer.prototype.slice
-const arrayBufferByteLength = getOwnPropertyDescriptor(ArrayBuffer.prototype, 'byteLength').get
-const maxMessageChars = 65537
+const getOwnPropertyDescriptor = Object.getOwnPropertyDescriptor
+const captured = { host }
+const captures = JSON.parse(capturesJson)
+for (let i = 0; i < captures.length; i++) {
+  const keys = captures[i][1].split('.')
+  let owner = G
+  for (let k = 0; k < keys.length - 1; k++) owner = keys[k] === '<proto>' ? getPrototypeOf(owner) : owner[keys[k]]
+  const last = keys[keys.length - 1] === '@@toStringTag' ? Symbol.toStringTag : keys[keys.length - 1]
+  captured[captures[i][0]] = captures[i][2] ? getOwnPropertyDescriptor(owner, last).get : owner[last]
+}
+const { apply, defineProperty, objectKeys, jsonParse, NativePromise, typedArrayTag, typedArrayBuffer, typedArrayOffset,
+  typedArrayLength, dataViewBuffer, dataViewOffset, dataViewLength, arrayBufferSlice, arrayBufferByteLength } = captured
 
 function defineGlobal(name, value) {
   defineProperty(G, name, { value, writable: true, configurable: true, enumerable: false })
 }
-
 function typedArrayKind(value) {
   return apply(typedArrayTag, value, [])
 }
-
-const dataViewBuffer = getOwnPropertyDescriptor(DataView.prototype, 'buffer').get
-const dataViewOffset = getOwnPropertyDescriptor(DataView.prototype, 'byteOffset').get
-const dataViewLength = getOwnPropertyDescriptor(DataView.prototype, 'byteLength').get
-
-/** [buffer, offset, length] of a typed array or DataView, or undefined for anything else. */
-function viewParts(value) {
-  if (typedArrayKind(value) !== undefined) {
-    return [apply(typedArrayBuffer, value, []), apply(typedArrayOffset, value, []), apply(typedArrayLength, value, [])]
-  }
-  try {
-    return [apply(dataViewBuffer, value, []), apply(dataViewOffset, value, []), apply(dataViewLength, value, [])]
-  } catch {
-    return undefined
-  }
-}
-
 /** A copy of the bytes of a typed array, DataView or ArrayBuffer, or undefined for anything else. */
 function toArrayBuffer(value) {
-  const parts = viewParts(value)
+  let parts
+  if (typedArrayKind(value) !== undefined) {
+    parts = [apply(typedArrayBuffer, value, []), apply(typedArrayOffset, value, []), apply(typedArrayLength, value, [])]
+  } else {
+    try {
+      parts = [apply(dataViewBuffer, value, []), apply(dataViewOffset, value, []), apply(dataViewLength, value, [])]
+    } catch {}
+  }
   if (parts !== undefined) return apply(arrayBufferSlice, parts[0], [parts[1], parts[1] + parts[2]])
   try {
     apply(arrayBufferByteLength, value, [])
@@ -81,280 +47,36 @@ function toArrayBuffer(value) {
     return undefined
   }
 }
+captured.typedArrayKind = typedArrayKind
+captured.toArrayBuffer = toArrayBuffer
+const shared = Object.freeze(captured)
 
-function formatValue(value, seen) {
-  if (typeof value === 'string') return value
-  if (typeof value === 'bigint') return NativeString(value) + 'n'
-  if (typeof value === 'symbol' || typeof value === 'function') return NativeString(value)
-  if (value instanceof NativeError) {
-    const stack = typeof value.stack === 'string' ? value.stack : ''
-    return NativeString(value.name) + ': ' + NativeString(value.message) + (stack ? '\n' + stack : '')
-  }
-  const kind = typedArrayKind(value)
-  if (kind !== undefined) {
-    const shown = []
-    const length = value.length
-    for (let i = 0; i < length && i < 64; i++) apply(arrayPush, shown, [NativeString(value[i])])
-    return kind + '(' + length + ') [' + apply(arrayJoin, shown, [', ']) + (length > 64 ? ', ...' : '') + ']'
-  }
-  try {
-    const text = jsonStringify(value, (key, inner) => (typeof inner === 'bigint' ? NativeString(inner) + 'n' : inner))
-    if (text !== undefined) return text
-  } catch {}
-  try {
-    return NativeString(value)
-  } catch {
-    return '[unprintable value]'
-  }
-}
-
-function formatMessage(args) {
-  const parts = []
-  for (let i = 0; i < args.length; i++) apply(arrayPush, parts, [formatValue(args[i])])
-  const message = apply(arrayJoin, parts, [' '])
-  return message.length > maxMessageChars ? apply(stringSlice, message, [0, maxMessageChars]) : message
-}
-
-const console = {}
-const hostLog = host.log
-// Once the host says the log budget is spent, stop formatting output nobody will read.
-let logsAccepted = true
-for (const level of ['log', 'info', 'warn', 'error', 'debug']) {
-  console[level] = function (...args) {
-    if (logsAccepted) logsAccepted = hostLog(level, formatMessage(args))
-  }
-}
-console.trace = console.debug
-defineGlobal('console', console)
-
-// ---- encoding ----
-const encodeUtf8 = host.encodeUtf8
-const decodeUtf8 = host.decodeUtf8
-class TextEncoder {
-  get encoding() {
-    return 'utf-8'
-  }
-  encode(input = '') {
-    return new NativeUint8Array(encodeUtf8(NativeString(input)))
-  }
-}
-class TextDecoder {
-  #fatal
-  #ignoreBOM
-  constructor(label = 'utf-8', options = {}) {
-    const normalized = apply(stringToLowerCase, apply(stringTrim, NativeString(label), []), [])
-    if (normalized !== 'utf-8' && normalized !== 'utf8' && normalized !== 'unicode-1-1-utf-8') {
-      throw new NativeRangeError('TextDecoder: only utf-8 is supported, got "' + label + '"')
-    }
-    this.#fatal = Boolean(options && options.fatal)
-    this.#ignoreBOM = Boolean(options && options.ignoreBOM)
-  }
-  get encoding() {
-    return 'utf-8'
-  }
-  get fatal() {
-    return this.#fatal
-  }
-  get ignoreBOM() {
-    return this.#ignoreBOM
-  }
-  decode(input) {
-    if (input === undefined) return ''
-    const buffer = toArrayBuffer(input)
-    if (buffer === undefined) throw new NativeTypeError('TextDecoder.decode: input must be an ArrayBuffer or a view')
-    return decodeUtf8(buffer, this.#fatal, this.#ignoreBOM)
-  }
-}
-defineGlobal('TextEncoder', TextEncoder)
-defineGlobal('TextDecoder', TextDecoder)
 defineGlobal('atob', host.atob)
 defineGlobal('btoa', host.btoa)
-
-// ---- crypto ----
-const randomBytes = host.randomBytes
-const integerArrayKinds = ['Int8Array', 'Uint8Array', 'Uint8ClampedArray', 'Int16Array', 'Uint16Array', 'Int32Array', 'Uint32Array', 'BigInt64Array', 'BigUint64Array']
-const crypto = {
-  getRandomValues(view) {
-    const kind = typedArrayKind(view)
-    let integer = false
-    for (let i = 0; i < integerArrayKinds.length; i++) if (integerArrayKinds[i] === kind) integer = true
-    if (!integer) throw new NativeTypeError('crypto.getRandomValues: the argument must be an integer typed array')
-    const length = apply(typedArrayLength, view, [])
-    if (length > 65536) {
-      throw new NativeRangeError('crypto.getRandomValues: at most 65536 bytes per call, got ' + length)
-    }
-    const target = new NativeUint8Array(apply(typedArrayBuffer, view, []), apply(typedArrayOffset, view, []), length)
-    apply(typedArraySet, target, [new NativeUint8Array(randomBytes(length))])
-    return view
-  },
-  randomUUID() {
-    const bytes = new NativeUint8Array(randomBytes(16))
-    bytes[6] = (bytes[6] & 0x0f) | 0x40
-    bytes[8] = (bytes[8] & 0x3f) | 0x80
-    let hex = ''
-    for (let i = 0; i < 16; i++) {
-      hex += (bytes[i] < 16 ? '0' : '') + bytes[i].toString(16)
-      if (i === 3 || i === 5 || i === 7 || i === 9) hex += '-'
-    }
-    return hex
-  },
-}
-defineGlobal('crypto', crypto)
-
-const hostDeriveSecret = host.deriveSecret
-defineGlobal('deriveSecret', function deriveSecret(path) {
-  if (typeof path !== 'string' || path.length === 0 || path.length > 256) {
-    throw new NativeTypeError('deriveSecret: path must be a non-empty string of at most 256 characters')
-  }
-  return new NativeUint8Array(hostDeriveSecret(path))
-})
-
-// ---- timers ----
-const setTimer = host.setTimer
-const clearTimer = host.clearTimer
-defineGlobal('setTimeout', function setTimeout(callback, delay, ...args) {
-  if (typeof callback !== 'function') throw new NativeTypeError('setTimeout: callback must be a function')
-  return setTimer(() => apply(callback, undefined, args), Number(delay) || 0)
-})
-defineGlobal('clearTimeout', function clearTimeout(id) {
-  if (typeof id === 'number') clearTimer(id)
-})
-defineGlobal('queueMicrotask', function queueMicrotask(callback) {
-  if (typeof callback !== 'function') throw new NativeTypeError('queueMicrotask: callback must be a function')
-  apply(promiseThen, NativePromise.resolve(), [() => callback()])
-})
-
-// ---- fetch ----
-function normalizeHeaderName(name) {
-  const lower = apply(stringToLowerCase, NativeString(name), [])
-  if (lower.length === 0) throw new NativeTypeError('Headers: header name must not be empty')
-  return lower
-}
-class Headers {
-  #map = new NativeMap()
-  constructor(init) {
-    if (init === undefined || init === null) return
-    if (init instanceof Headers) {
-      init.forEach((value, name) => this.append(name, value))
-    } else if (isArray(init)) {
-      for (let i = 0; i < init.length; i++) this.append(init[i][0], init[i][1])
-    } else if (typeof init === 'object') {
-      const names = objectKeys(init)
-      for (let i = 0; i < names.length; i++) this.append(names[i], init[names[i]])
-    } else {
-      throw new NativeTypeError('Headers: init must be an object, an array of pairs or Headers')
-    }
-  }
-  append(name, value) {
-    const key = normalizeHeaderName(name)
-    const values = apply(mapGet, this.#map, [key])
-    if (values) apply(arrayPush, values, [NativeString(value)])
-    else apply(mapSet, this.#map, [key, [NativeString(value)]])
-  }
-  set(name, value) {
-    apply(mapSet, this.#map, [normalizeHeaderName(name), [NativeString(value)]])
-  }
-  get(name) {
-    const values = apply(mapGet, this.#map, [normalizeHeaderName(name)])
-    return values === undefined ? null : apply(arrayJoin, values, [', '])
-  }
-  has(name) {
-    return apply(mapHas, this.#map, [normalizeHeaderName(name)])
-  }
-  delete(name) {
-    apply(mapDelete, this.#map, [normalizeHeaderName(name)])
-  }
-  forEach(callback, thisArg) {
-    apply(mapForEach, this.#map, [(values, name) => apply(callback, thisArg, [apply(arrayJoin, values, [', ']), name, this])])
-  }
-  *entries() {
-    const pairs = []
-    this.forEach((value, name) => apply(arrayPush, pairs, [[name, value]]))
-    yield* pairs
-  }
-  *keys() {
-    for (const [name] of this.entries()) yield name
-  }
-  *values() {
-    for (const [, value] of this.entries()) yield value
-  }
-  [Symbol.iterator]() {
-    return this.entries()
-  }
-}
-
-class Response {
-  #body
-  #used = false
-  constructor(body = null, init = {}) {
-    if (body === null || body === undefined) this.#body = new ArrayBuffer(0)
-    else if (typeof body === 'string') this.#body = encodeUtf8(body)
-    else {
-      const buffer = toArrayBuffer(body)
-      if (buffer === undefined) throw new NativeTypeError('Response: body must be a string, an ArrayBuffer or a view')
-      this.#body = buffer
-    }
-    this.status = init.status === undefined ? 200 : Number(init.status)
-    this.statusText = init.statusText === undefined ? '' : NativeString(init.statusText)
-    this.headers = init.headers instanceof Headers ? init.headers : new Headers(init.headers)
-    this.url = init.url === undefined ? '' : NativeString(init.url)
-    this.redirected = Boolean(init.redirected)
-  }
-  get ok() {
-    return this.status >= 200 && this.status <= 299
-  }
-  get bodyUsed() {
-    return this.#used
-  }
-  #consume() {
-    if (this.#used) throw new NativeTypeError('Response: body has already been read')
-    this.#used = true
-    return this.#body
-  }
-  arrayBuffer() {
-    return new NativePromise((resolve) => resolve(this.#consume()))
-  }
-  bytes() {
-    return new NativePromise((resolve) => resolve(new NativeUint8Array(this.#consume())))
-  }
-  text() {
-    return new NativePromise((resolve) => resolve(decodeUtf8(this.#consume(), false, false)))
-  }
-  json() {
-    return new NativePromise((resolve) => resolve(jsonParse(decodeUtf8(this.#consume(), false, false))))
-  }
-}
-
-const hostFetch = host.fetch
-defineGlobal('Headers', Headers)
-defineGlobal('Response', Response)
-defineGlobal('fetch', function fetch(input, init) {
-  return new NativePromise((resolve, reject) => {
-    const options = init === undefined || init === null ? {} : init
-    const url = typeof input === 'string' ? input : input && typeof input.url === 'string' ? input.url : NativeString(input)
-    const method = options.method === undefined ? 'GET' : apply(stringToUpperCase, NativeString(options.method), [])
-    const headerPairs = []
-    new Headers(options.headers).forEach((value, name) => apply(arrayPush, headerPairs, [name, value]))
-    let body = options.body
-    if (body === null) body = undefined
-    if (body !== undefined && typeof body !== 'string') {
-      body = toArrayBuffer(body)
-      if (body === undefined) throw new NativeTypeError('fetch: body must be a string, an ArrayBuffer or a view')
-    }
-    apply(promiseThen, hostFetch(url, method, headerPairs, body), [
-      (answer) => {
-        const headers = new Headers()
-        const flat = answer[4]
-        for (let i = 0; i < flat.length; i += 2) headers.append(flat[i], flat[i + 1])
-        resolve(new Response(answer[5], { status: answer[0], statusText: answer[1], headers, url: answer[2], redirected: answer[3] }))
-      },
-      reject,
-    ])
+// Each lazy global is an accessor until first use, when the host compiles its part and the part's
+// globals replace the accessors as ordinary data properties.
+const loadPart = host.loadPart
+const lazyGlobals = jsonParse(lazyGlobalsJson)
+for (let i = 0; i < lazyGlobals.length; i++) {
+  const name = lazyGlobals[i][0]
+  const part = lazyGlobals[i][1]
+  defineProperty(G, name, {
+    configurable: true,
+    enumerable: false,
+    get() {
+      const globals = loadPart(part, shared)
+      const names = objectKeys(globals)
+      for (let j = 0; j < names.length; j++) defineGlobal(names[j], globals[names[j]])
+      return G[name]
+    },
+    set(value) {
+      defineGlobal(name, value)
+    },
   })
-})
+}
 
-// ---- what the host keeps ----
 return {
+  shared,
   call(main, argumentsJson) {
     return new NativePromise((resolve) => {
       const parsed = jsonParse(argumentsJson)
@@ -366,33 +88,53 @@ return {
     if (typeof value === 'string') return 0
     return typedArrayKind(value) === 'Uint8Array' ? 1 : 2
   },
-  bytesOf(value) {
-    return toArrayBuffer(value)
-  },
-  kindOf(value) {
-    if (value === null) return 'null'
-    const kind = typedArrayKind(value)
-    if (kind !== undefined) return kind
-    if (isArray(value)) return 'array'
-    return typeof value
-  },
-  /** [name, message, stack] of a thrown value, as JSON (C strings end at NUL, so no separator tricks). */
-  describe(thrown) {
-    try {
-      if (thrown instanceof NativeError) {
-        const stack = typeof thrown.stack === 'string' ? thrown.stack : ''
-        return jsonStringify([NativeString(thrown.name), NativeString(thrown.message), stack])
-      }
-      return jsonStringify(['', 'a non-Error value was thrown: ' + formatValue(thrown), ''])
-    } catch {
-      return jsonStringify(['', 'a value that cannot be described was thrown', ''])
-    }
-  },
-  fetchError(code, message) {
-    const error = new NativeError(code + ': ' + message)
-    error.name = 'FetchError'
-    error.code = code
-    return error
-  },
+  bytesOf: toArrayBuffer,
 }
 })`
+
+/**
+ * [name, path from globalThis, take the getter?]: the built-ins the prelude and the lazy parts use,
+ * captured before any function code runs. `<proto>` steps to the prototype (%TypedArray% has no global).
+ */
+export const capturedBuiltins: [string, string, boolean?][] = [
+  ['apply', 'Reflect.apply'],
+  ['defineProperty', 'Object.defineProperty'],
+  ['getOwnPropertyDescriptor', 'Object.getOwnPropertyDescriptor'],
+  ['objectKeys', 'Object.keys'],
+  ['isArray', 'Array.isArray'],
+  ['jsonParse', 'JSON.parse'],
+  ['jsonStringify', 'JSON.stringify'],
+  ['NativePromise', 'Promise'],
+  ['promiseThen', 'Promise.prototype.then'],
+  ['promiseResolve', 'Promise.resolve'],
+  ['NativeString', 'String'],
+  ['NativeNumber', 'Number'],
+  ['NativeBoolean', 'Boolean'],
+  ['NativeError', 'Error'],
+  ['NativeTypeError', 'TypeError'],
+  ['NativeRangeError', 'RangeError'],
+  ['NativeUint8Array', 'Uint8Array'],
+  ['NativeMap', 'Map'],
+  ['mapGet', 'Map.prototype.get'],
+  ['mapSet', 'Map.prototype.set'],
+  ['mapDelete', 'Map.prototype.delete'],
+  ['mapHas', 'Map.prototype.has'],
+  ['mapForEach', 'Map.prototype.forEach'],
+  ['arrayPush', 'Array.prototype.push'],
+  ['arrayJoin', 'Array.prototype.join'],
+  ['stringSlice', 'String.prototype.slice'],
+  ['stringToLowerCase', 'String.prototype.toLowerCase'],
+  ['stringToUpperCase', 'String.prototype.toUpperCase'],
+  ['stringTrim', 'String.prototype.trim'],
+  ['numberToString', 'Number.prototype.toString'],
+  ['typedArraySet', 'Uint8Array.prototype.<proto>.set'],
+  ['typedArrayTag', 'Uint8Array.prototype.<proto>.@@toStringTag', true],
+  ['typedArrayBuffer', 'Uint8Array.prototype.<proto>.buffer', true],
+  ['typedArrayOffset', 'Uint8Array.prototype.<proto>.byteOffset', true],
+  ['typedArrayLength', 'Uint8Array.prototype.<proto>.byteLength', true],
+  ['dataViewBuffer', 'DataView.prototype.buffer', true],
+  ['dataViewOffset', 'DataView.prototype.byteOffset', true],
+  ['dataViewLength', 'DataView.prototype.byteLength', true],
+  ['arrayBufferSlice', 'ArrayBuffer.prototype.slice'],
+  ['arrayBufferByteLength', 'ArrayBuffer.prototype.byteLength', true],
+]

@@ -1,0 +1,368 @@
+/**
+ * Web APIs compiled into a context only when a function first touches them. Each part is a function
+ * expression that receives the built-ins the prelude captured (`shared`) and returns its globals.
+ * Kept as source text so no build tool rewrites it.
+ */
+const consolePart = String.raw`(function consolePart(shared) {
+'use strict'
+const { host, apply, NativeString, NativeError, typedArrayKind, arrayPush, arrayJoin, jsonStringify, stringSlice } = shared
+const maxMessageChars = 65537
+
+function formatValue(value) {
+  if (typeof value === 'string') return value
+  if (typeof value === 'bigint') return NativeString(value) + 'n'
+  if (typeof value === 'symbol' || typeof value === 'function') return NativeString(value)
+  if (value instanceof NativeError) {
+    const stack = typeof value.stack === 'string' ? value.stack : ''
+    return NativeString(value.name) + ': ' + NativeString(value.message) + (stack ? '\n' + stack : '')
+  }
+  const kind = typedArrayKind(value)
+  if (kind !== undefined) {
+    const shown = []
+    const length = value.length
+    for (let i = 0; i < length && i < 64; i++) apply(arrayPush, shown, [NativeString(value[i])])
+    return kind + '(' + length + ') [' + apply(arrayJoin, shown, [', ']) + (length > 64 ? ', ...' : '') + ']'
+  }
+  try {
+    const text = jsonStringify(value, (key, inner) => (typeof inner === 'bigint' ? NativeString(inner) + 'n' : inner))
+    if (text !== undefined) return text
+  } catch {}
+  try {
+    return NativeString(value)
+  } catch {
+    return '[unprintable value]'
+  }
+}
+
+function formatMessage(args) {
+  const parts = []
+  for (let i = 0; i < args.length; i++) apply(arrayPush, parts, [formatValue(args[i])])
+  const message = apply(arrayJoin, parts, [' '])
+  return message.length > maxMessageChars ? apply(stringSlice, message, [0, maxMessageChars]) : message
+}
+
+const console = {}
+const hostLog = host.log
+// Once the host says the log budget is spent, stop formatting output nobody will read.
+let logsAccepted = true
+for (const level of ['log', 'info', 'warn', 'error', 'debug']) {
+  console[level] = function (...args) {
+    if (logsAccepted) logsAccepted = hostLog(level, formatMessage(args))
+  }
+}
+console.trace = console.debug
+return { console }
+})`
+
+const encodingPart = String.raw`(function encodingPart(shared) {
+'use strict'
+const { host, apply, NativeString, NativeTypeError, NativeRangeError, NativeUint8Array, stringToLowerCase, stringTrim, toArrayBuffer } = shared
+const encodeUtf8 = host.encodeUtf8
+const decodeUtf8 = host.decodeUtf8
+class TextEncoder {
+  get encoding() {
+    return 'utf-8'
+  }
+  encode(input = '') {
+    return new NativeUint8Array(encodeUtf8(NativeString(input)))
+  }
+}
+class TextDecoder {
+  #fatal
+  #ignoreBOM
+  constructor(label = 'utf-8', options = {}) {
+    const normalized = apply(stringToLowerCase, apply(stringTrim, NativeString(label), []), [])
+    if (normalized !== 'utf-8' && normalized !== 'utf8' && normalized !== 'unicode-1-1-utf-8') {
+      throw new NativeRangeError('TextDecoder: only utf-8 is supported, got "' + label + '"')
+    }
+    this.#fatal = Boolean(options && options.fatal)
+    this.#ignoreBOM = Boolean(options && options.ignoreBOM)
+  }
+  get encoding() {
+    return 'utf-8'
+  }
+  get fatal() {
+    return this.#fatal
+  }
+  get ignoreBOM() {
+    return this.#ignoreBOM
+  }
+  decode(input) {
+    if (input === undefined) return ''
+    const buffer = toArrayBuffer(input)
+    if (buffer === undefined) throw new NativeTypeError('TextDecoder.decode: input must be an ArrayBuffer or a view')
+    return decodeUtf8(buffer, this.#fatal, this.#ignoreBOM)
+  }
+}
+return { TextEncoder, TextDecoder }
+})`
+
+const cryptoPart = String.raw`(function cryptoPart(shared) {
+'use strict'
+const { host, apply, NativeTypeError, NativeRangeError, NativeUint8Array, typedArrayKind, typedArrayBuffer, typedArrayOffset, typedArrayLength, typedArraySet, numberToString } = shared
+const randomBytes = host.randomBytes
+const integerArrayKinds = ['Int8Array', 'Uint8Array', 'Uint8ClampedArray', 'Int16Array', 'Uint16Array', 'Int32Array', 'Uint32Array', 'BigInt64Array', 'BigUint64Array']
+const crypto = {
+  getRandomValues(view) {
+    const kind = typedArrayKind(view)
+    let integer = false
+    for (let i = 0; i < integerArrayKinds.length; i++) if (integerArrayKinds[i] === kind) integer = true
+    if (!integer) throw new NativeTypeError('crypto.getRandomValues: the argument must be an integer typed array')
+    const length = apply(typedArrayLength, view, [])
+    if (length > 65536) {
+      throw new NativeRangeError('crypto.getRandomValues: at most 65536 bytes per call, got ' + length)
+    }
+    const target = new NativeUint8Array(apply(typedArrayBuffer, view, []), apply(typedArrayOffset, view, []), length)
+    apply(typedArraySet, target, [new NativeUint8Array(randomBytes(length))])
+    return view
+  },
+  randomUUID() {
+    const bytes = new NativeUint8Array(randomBytes(16))
+    bytes[6] = (bytes[6] & 0x0f) | 0x40
+    bytes[8] = (bytes[8] & 0x3f) | 0x80
+    let hex = ''
+    for (let i = 0; i < 16; i++) {
+      hex += (bytes[i] < 16 ? '0' : '') + apply(numberToString, bytes[i], [16])
+      if (i === 3 || i === 5 || i === 7 || i === 9) hex += '-'
+    }
+    return hex
+  },
+}
+return { crypto }
+})`
+
+const deriveSecretPart = String.raw`(function deriveSecretPart(shared) {
+'use strict'
+const { host, NativeTypeError, NativeUint8Array } = shared
+const hostDeriveSecret = host.deriveSecret
+return {
+  deriveSecret: function deriveSecret(path) {
+    if (typeof path !== 'string' || path.length === 0 || path.length > 256) {
+      throw new NativeTypeError('deriveSecret: path must be a non-empty string of at most 256 characters')
+    }
+    return new NativeUint8Array(hostDeriveSecret(path))
+  },
+}
+})`
+
+const timersPart = String.raw`(function timersPart(shared) {
+'use strict'
+const { host, apply, NativeNumber, NativeTypeError, NativePromise, promiseThen, promiseResolve } = shared
+const setTimer = host.setTimer
+const clearTimer = host.clearTimer
+return {
+  setTimeout: function setTimeout(callback, delay, ...args) {
+    if (typeof callback !== 'function') throw new NativeTypeError('setTimeout: callback must be a function')
+    return setTimer(() => apply(callback, undefined, args), NativeNumber(delay) || 0)
+  },
+  clearTimeout: function clearTimeout(id) {
+    if (typeof id === 'number') clearTimer(id)
+  },
+  queueMicrotask: function queueMicrotask(callback) {
+    if (typeof callback !== 'function') throw new NativeTypeError('queueMicrotask: callback must be a function')
+    apply(promiseThen, apply(promiseResolve, NativePromise, []), [() => callback()])
+  },
+}
+})`
+
+const fetchPart = String.raw`(function fetchPart(shared) {
+'use strict'
+const {
+  host, apply, objectKeys, isArray, jsonParse, NativePromise, promiseThen, NativeString, NativeNumber, NativeBoolean,
+  NativeTypeError, NativeUint8Array, NativeMap, mapGet, mapSet, mapDelete, mapHas, mapForEach, arrayPush, arrayJoin,
+  stringToLowerCase, stringToUpperCase, toArrayBuffer,
+} = shared
+const encodeUtf8 = host.encodeUtf8
+const decodeUtf8 = host.decodeUtf8
+const hostFetch = host.fetch
+
+function normalizeHeaderName(name) {
+  const lower = apply(stringToLowerCase, NativeString(name), [])
+  if (lower.length === 0) throw new NativeTypeError('Headers: header name must not be empty')
+  return lower
+}
+class Headers {
+  #map = new NativeMap()
+  constructor(init) {
+    if (init === undefined || init === null) return
+    if (init instanceof Headers) {
+      init.forEach((value, name) => this.append(name, value))
+    } else if (isArray(init)) {
+      for (let i = 0; i < init.length; i++) this.append(init[i][0], init[i][1])
+    } else if (typeof init === 'object') {
+      const names = objectKeys(init)
+      for (let i = 0; i < names.length; i++) this.append(names[i], init[names[i]])
+    } else {
+      throw new NativeTypeError('Headers: init must be an object, an array of pairs or Headers')
+    }
+  }
+  append(name, value) {
+    const key = normalizeHeaderName(name)
+    const values = apply(mapGet, this.#map, [key])
+    if (values) apply(arrayPush, values, [NativeString(value)])
+    else apply(mapSet, this.#map, [key, [NativeString(value)]])
+  }
+  set(name, value) {
+    apply(mapSet, this.#map, [normalizeHeaderName(name), [NativeString(value)]])
+  }
+  get(name) {
+    const values = apply(mapGet, this.#map, [normalizeHeaderName(name)])
+    return values === undefined ? null : apply(arrayJoin, values, [', '])
+  }
+  has(name) {
+    return apply(mapHas, this.#map, [normalizeHeaderName(name)])
+  }
+  delete(name) {
+    apply(mapDelete, this.#map, [normalizeHeaderName(name)])
+  }
+  forEach(callback, thisArg) {
+    apply(mapForEach, this.#map, [(values, name) => apply(callback, thisArg, [apply(arrayJoin, values, [', ']), name, this])])
+  }
+  *entries() {
+    const pairs = []
+    this.forEach((value, name) => apply(arrayPush, pairs, [[name, value]]))
+    yield* pairs
+  }
+  *keys() {
+    for (const [name] of this.entries()) yield name
+  }
+  *values() {
+    for (const [, value] of this.entries()) yield value
+  }
+  [Symbol.iterator]() {
+    return this.entries()
+  }
+}
+
+class Response {
+  #body
+  #used = false
+  constructor(body = null, init = {}) {
+    if (body === null || body === undefined) this.#body = new ArrayBuffer(0)
+    else if (typeof body === 'string') this.#body = encodeUtf8(body)
+    else {
+      const buffer = toArrayBuffer(body)
+      if (buffer === undefined) throw new NativeTypeError('Response: body must be a string, an ArrayBuffer or a view')
+      this.#body = buffer
+    }
+    this.status = init.status === undefined ? 200 : NativeNumber(init.status)
+    this.statusText = init.statusText === undefined ? '' : NativeString(init.statusText)
+    this.headers = init.headers instanceof Headers ? init.headers : new Headers(init.headers)
+    this.url = init.url === undefined ? '' : NativeString(init.url)
+    this.redirected = NativeBoolean(init.redirected)
+  }
+  get ok() {
+    return this.status >= 200 && this.status <= 299
+  }
+  get bodyUsed() {
+    return this.#used
+  }
+  #consume() {
+    if (this.#used) throw new NativeTypeError('Response: body has already been read')
+    this.#used = true
+    return this.#body
+  }
+  arrayBuffer() {
+    return new NativePromise((resolve) => resolve(this.#consume()))
+  }
+  bytes() {
+    return new NativePromise((resolve) => resolve(new NativeUint8Array(this.#consume())))
+  }
+  text() {
+    return new NativePromise((resolve) => resolve(decodeUtf8(this.#consume(), false, false)))
+  }
+  json() {
+    return new NativePromise((resolve) => resolve(jsonParse(decodeUtf8(this.#consume(), false, false))))
+  }
+}
+
+function fetch(input, init) {
+  return new NativePromise((resolve, reject) => {
+    const options = init === undefined || init === null ? {} : init
+    const url = typeof input === 'string' ? input : input && typeof input.url === 'string' ? input.url : NativeString(input)
+    const method = options.method === undefined ? 'GET' : apply(stringToUpperCase, NativeString(options.method), [])
+    const headerPairs = []
+    new Headers(options.headers).forEach((value, name) => apply(arrayPush, headerPairs, [name, value]))
+    let body = options.body
+    if (body === null) body = undefined
+    if (body !== undefined && typeof body !== 'string') {
+      body = toArrayBuffer(body)
+      if (body === undefined) throw new NativeTypeError('fetch: body must be a string, an ArrayBuffer or a view')
+    }
+    apply(promiseThen, hostFetch(url, method, headerPairs, body), [
+      (answer) => {
+        const headers = new Headers()
+        const flat = answer[4]
+        for (let i = 0; i < flat.length; i += 2) headers.append(flat[i], flat[i + 1])
+        resolve(new Response(answer[5], { status: answer[0], statusText: answer[1], headers, url: answer[2], redirected: answer[3] }))
+      },
+      reject,
+    ])
+  })
+}
+return { fetch, Headers, Response }
+})`
+
+/** Helpers the host itself loads, only when an invocation fails or returns something unexpected. */
+const hostHelpersPart = String.raw`(function hostHelpersPart(shared) {
+'use strict'
+const { NativeString, NativeError, jsonStringify, typedArrayKind, isArray } = shared
+return {
+  /** [name, message, stack] of a thrown value, as JSON (C strings end at NUL, so no separator tricks). */
+  describe(thrown) {
+    try {
+      if (thrown instanceof NativeError) {
+        const stack = typeof thrown.stack === 'string' ? thrown.stack : ''
+        return jsonStringify([NativeString(thrown.name), NativeString(thrown.message), stack])
+      }
+      let shown
+      try {
+        shown = typeof thrown === 'string' ? thrown : jsonStringify(thrown)
+      } catch {}
+      if (shown === undefined) shown = NativeString(thrown)
+      return jsonStringify(['', 'a non-Error value was thrown: ' + shown, ''])
+    } catch {
+      return jsonStringify(['', 'a value that cannot be described was thrown', ''])
+    }
+  },
+  kindOf(value) {
+    if (value === null) return 'null'
+    const kind = typedArrayKind(value)
+    if (kind !== undefined) return kind
+    if (isArray(value)) return 'array'
+    return typeof value
+  },
+  fetchError(code, message) {
+    const error = new NativeError(code + ': ' + message)
+    error.name = 'FetchError'
+    error.code = code
+    return error
+  },
+}
+})`
+
+/** Part name -> source. */
+export const lazyPartSources: Record<string, string> = {
+  hostHelpers: hostHelpersPart,
+  console: consolePart,
+  encoding: encodingPart,
+  crypto: cryptoPart,
+  deriveSecret: deriveSecretPart,
+  timers: timersPart,
+  fetch: fetchPart,
+}
+
+/** [global name, part that defines it]: what the prelude installs as lazy accessors. */
+export const lazyGlobals: [string, string][] = [
+  ['console', 'console'],
+  ['TextEncoder', 'encoding'],
+  ['TextDecoder', 'encoding'],
+  ['crypto', 'crypto'],
+  ['deriveSecret', 'deriveSecret'],
+  ['setTimeout', 'timers'],
+  ['clearTimeout', 'timers'],
+  ['queueMicrotask', 'timers'],
+  ['fetch', 'fetch'],
+  ['Headers', 'fetch'],
+  ['Response', 'fetch'],
+]
