@@ -2,6 +2,9 @@ import { Command, CommanderError } from 'commander'
 import { BaseError } from '../runtime/errors/BaseError.js'
 import { attestCommand } from './commands/attest.js'
 import { buildCommand } from './commands/build.js'
+import { deployCommand } from './commands/deploy.js'
+import { invokeCommand } from './commands/invoke.js'
+import { jobsCommand } from './commands/jobs.js'
 import { runCommand } from './commands/run.js'
 import { secretsCommand } from './commands/secrets.js'
 import { verifyCommand } from './commands/verify.js'
@@ -12,7 +15,16 @@ const program = new Command('teefn')
   .description('Build, run, verify and deploy teefn functions.')
   .showHelpAfterError('(run with --help for usage)')
 
-const commands: Command[] = [buildCommand(), runCommand(), verifyCommand(), secretsCommand(), attestCommand()]
+const commands: Command[] = [
+  buildCommand(),
+  runCommand(),
+  deployCommand(),
+  invokeCommand(),
+  jobsCommand(),
+  verifyCommand(),
+  secretsCommand(),
+  attestCommand(),
+]
 
 for (const command of commands) program.addCommand(command)
 applyExitOverride(program)

@@ -9,6 +9,7 @@ import { deliveryQueueName, queuePrefix, requestQueueName } from '../queue/names
 import type { SandboxPool } from '../sandbox/createSandboxPool.js'
 import { createRequestProcessor } from './createRequestProcessor.js'
 import type { FunctionRegistry } from './FunctionRegistry.js'
+import type { WorkerMetrics } from './WorkerMetrics.js'
 
 export type StartWorkerParameters = {
   /** BullMQ connection (`maxRetriesPerRequest: null`, see `createRedisConnection`). */
@@ -22,6 +23,8 @@ export type StartWorkerParameters = {
   /** How long a job stays locked to this worker without renewal; a crashed worker's job is retried after it. */
   lockDurationMs?: number | undefined
   allowHosts?: string[] | undefined
+  /** Told about every finished request (status, duration, fetches), e.g. `createMetrics()` from `runtime/metrics`. */
+  metrics?: WorkerMetrics | undefined
 }
 
 export type TeeWorker = {
@@ -44,6 +47,7 @@ export function startWorker({
   concurrency = pool.stats().threads,
   lockDurationMs = 30_000,
   allowHosts,
+  metrics,
 }: StartWorkerParameters): TeeWorker {
   const deliveryQueues = new Map<string, Queue<DeliveryJobData>>()
   const deliver = async (delivery: DeliveryJobData) => {
@@ -59,7 +63,12 @@ export function startWorker({
   const processRequest = createRequestProcessor({ pool, provider, store, registries, deliver, allowHosts })
   const worker = new Worker<RequestJobData, RequestJobResult>(
     requestQueueName,
-    (job) => processRequest(job.data),
+    async (job) => {
+      const startedAt = performance.now()
+      const result = await processRequest(job.data)
+      metrics?.recordInvocation(job.data, result, performance.now() - startedAt)
+      return result
+    },
     {
       connection,
       prefix: queuePrefix,

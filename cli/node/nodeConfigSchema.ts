@@ -1,0 +1,83 @@
+import Type, { type Static } from 'typebox'
+
+const Hex = (bytes: number, description: string) =>
+  Type.String({ pattern: `^0x[0-9a-fA-F]{${bytes * 2}}$`, description })
+const Address = Hex(20, 'an EVM address')
+const Bytes32 = Hex(32, '32 bytes as 0x-hex')
+/** A secret is never written in the file itself: `env:NAME` reads the environment variable NAME. */
+const SecretReference = Type.String({ pattern: '^env:[A-Za-z_][A-Za-z0-9_]*$', description: 'env:VARIABLE_NAME' })
+
+const EvmChain = Type.Object(
+  {
+    name: Type.Optional(Type.String({ minLength: 1 })),
+    chainId: Type.Integer({ minimum: 1 }),
+    rpcUrl: Type.String({ pattern: '^https?://' }),
+    wsUrl: Type.String({ pattern: '^wss?://' }),
+    registry: Address,
+    consumers: Type.Array(Address, { minItems: 1 }),
+    confirmations: Type.Optional(Type.Integer({ minimum: 0, maximum: 1000 })),
+    /** Where the watcher starts when Redis has no checkpoint yet. */
+    fromBlock: Type.Optional(Type.Integer({ minimum: 0 })),
+    /** The key that pays for fulfilments. */
+    submitterKey: SecretReference,
+  },
+  { additionalProperties: false },
+)
+
+const SubstrateChain = Type.Object(
+  {
+    name: Type.Optional(Type.String({ minLength: 1 })),
+    wsUrl: Type.String({ pattern: '^wss?://' }),
+    heads: Type.Optional(Type.Union([Type.Literal('best'), Type.Literal('finalized')])),
+    /** The account (a secret URI such as a mnemonic or //Alice) that pays for result remarks. */
+    submitterUri: SecretReference,
+    /** The operator-pinned registry: functionId -> codeHash. */
+    functions: Type.Record(Type.String({ pattern: '^0x[0-9a-fA-F]{64}$' }), Bytes32),
+  },
+  { additionalProperties: false },
+)
+
+/** `teefn node --config <file>`: one JSON file for the API, the worker and the relayers. */
+export const NodeConfigSchema = Type.Object(
+  {
+    redisUrl: Type.String({ pattern: '^rediss?://' }),
+    tee: Type.Optional(
+      Type.Object(
+        {
+          provider: Type.Optional(Type.Union([Type.Literal('dstack'), Type.Literal('dev')])),
+          devKeyFile: Type.Optional(Type.String({ minLength: 1 })),
+          /** What report_data binds besides the keys (e.g. the image digest); hashed into the quote. */
+          measurement: Type.Optional(Type.String()),
+        },
+        { additionalProperties: false },
+      ),
+    ),
+    worker: Type.Optional(
+      Type.Object(
+        {
+          enabled: Type.Optional(Type.Boolean()),
+          threads: Type.Optional(Type.Integer({ minimum: 1, maximum: 256 })),
+          concurrency: Type.Optional(Type.Integer({ minimum: 1, maximum: 1024 })),
+          allowHosts: Type.Optional(Type.Array(Type.String({ minLength: 1 }))),
+        },
+        { additionalProperties: false },
+      ),
+    ),
+    server: Type.Optional(
+      Type.Object(
+        {
+          enabled: Type.Optional(Type.Boolean()),
+          host: Type.Optional(Type.String({ minLength: 1 })),
+          port: Type.Optional(Type.Integer({ minimum: 0, maximum: 65535 })),
+          apiKeys: Type.Optional(SecretReference),
+        },
+        { additionalProperties: false },
+      ),
+    ),
+    evm: Type.Optional(Type.Array(EvmChain)),
+    substrate: Type.Optional(Type.Array(SubstrateChain)),
+  },
+  { additionalProperties: false },
+)
+
+export type NodeConfig = Static<typeof NodeConfigSchema>

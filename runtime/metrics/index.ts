@@ -1,0 +1,7 @@
+export {
+  type CreateMetricsParameters,
+  createMetrics,
+  type ObservedQueue,
+  observedJobStates,
+  type TeefnMetrics,
+} from './createMetrics.js'

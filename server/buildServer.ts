@@ -1,0 +1,261 @@
+import cors from '@fastify/cors'
+import rateLimit from '@fastify/rate-limit'
+import swagger from '@fastify/swagger'
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
+import { Queue, QueueEvents } from 'bullmq'
+import Fastify, {
+  type FastifyBaseLogger,
+  type FastifyInstance,
+  LogController,
+  type RawReplyDefaultExpression,
+  type RawRequestDefaultExpression,
+  type RawServerDefault,
+} from 'fastify'
+import type { Redis } from 'ioredis'
+import type { WorkerAttestation } from '../runtime/enclave/attestWorker.js'
+import type { FunctionStore } from '../runtime/functions/FunctionStore.js'
+import { createLogger, type Logger } from '../runtime/logging/createLogger.js'
+import { createMetrics, type TeefnMetrics } from '../runtime/metrics/createMetrics.js'
+import { defaultJobOptions } from '../runtime/queue/jobOptions.js'
+import type { RequestJobData, RequestJobResult } from '../runtime/queue/jobs.js'
+import { queuePrefix, requestQueueName } from '../runtime/queue/names.js'
+import type { SandboxPool } from '../runtime/sandbox/createSandboxPool.js'
+import { defaultMaximumLimits, type SandboxLimits } from '../runtime/sandbox/limits.js'
+import { apiKeyHeader, createApiKeyMatcher } from './apiKeys.js'
+import { createJobWaiter } from './createJobWaiter.js'
+import { handleError, handleNotFound } from './errorHandler.js'
+import { attestationPlugin } from './plugins/attestation.js'
+import { functionsPlugin } from './plugins/functions.js'
+import { healthPlugin } from './plugins/health.js'
+import { invokePlugin } from './plugins/invoke.js'
+import { jobsPlugin } from './plugins/jobs.js'
+import { metricsPlugin } from './plugins/metrics.js'
+import { openApiPlugin } from './plugins/openapi.js'
+import type { HttpFunctionRegistry, ServerContext, WorkerCheck } from './ServerContext.js'
+import type { UploadAuthorizationPolicy } from './uploadAuthorization.js'
+import { ownerHeader, signatureHeader, timestampHeader } from './uploadMessage.js'
+
+export type TeefnServer = FastifyInstance<
+  RawServerDefault,
+  RawRequestDefaultExpression,
+  RawReplyDefaultExpression,
+  FastifyBaseLogger,
+  TypeBoxTypeProvider
+>
+
+export type RateLimitSettings = {
+  /** Requests per caller per window: per IP, or per API key when a valid one is sent. Default 600. */
+  max?: number | undefined
+  /** Default 60,000 ms. */
+  timeWindowMs?: number | undefined
+  /** Requests per window for callers with a valid API key. Default `max` × 10. */
+  apiKeyMax?: number | undefined
+}
+
+export type BuildServerParameters = {
+  /**
+   * Redis for the request queue (producer side), `/healthz` and the job waiter (which uses its own duplicate
+   * of it). Not closed by the server. A connection with a small `maxRetriesPerRequest` makes requests fail
+   * with 503 while Redis is down instead of waiting for it.
+   */
+  connection: Redis
+  /** Where bundles live (`createRedisFunctionStore`). */
+  store: FunctionStore
+  /** The worker's attestation (`attestWorker`): public keys and quote. The server never sees the provider. */
+  attestation: WorkerAttestation
+  /** Shared with the worker so `/metrics` shows both; a fresh set by default. */
+  metrics?: TeefnMetrics | undefined
+  /** pino logger; `createLogger({ name: 'server' })` by default. */
+  logger?: Logger | undefined
+  /** Log one line per request (fastify's request logging). Default true. */
+  requestLogging?: boolean | undefined
+  /** Operator API keys (`x-api-key`): upload without a signature, and a higher rate limit. */
+  apiKeys?: readonly string[] | undefined
+  /** A sandbox pool to load uploads in, so a default export that is not a function is refused at upload. */
+  probe?: SandboxPool | undefined
+  /** Lets HTTP calls name a functionId (and so run with its secrets) when the registry names the codeHash. */
+  functionRegistry?: HttpFunctionRegistry | undefined
+  /** The local worker's health, when it runs in this process (else `/healthz` looks for any worker on the queue). */
+  workerCheck?: (() => WorkerCheck | Promise<WorkerCheck>) | undefined
+  invoke?: { defaultWaitMs?: number | undefined; maxWaitMs?: number | undefined } | undefined
+  /** The most a caller may ask for per call; the worker's pool must allow at least as much. */
+  maximumLimits?: SandboxLimits | undefined
+  /** Signature window, allowed owners, and uploads per caller per window (default 60). */
+  upload?: (UploadAuthorizationPolicy & { rateLimitMax?: number | undefined }) | undefined
+  rateLimit?: false | RateLimitSettings | undefined
+  /** How long a Redis operation may take in a request before it answers 503. Default 5,000 ms. */
+  redisTimeoutMs?: number | undefined
+  /** CORS is off unless origins are listed. */
+  cors?: false | { origins: string[] } | undefined
+  /** Fastify's `trustProxy` (behind a reverse proxy, so rate limits see the caller's IP). Default false. */
+  trustProxy?: boolean | string | string[] | undefined
+}
+
+/**
+ * Builds the HTTP API (not listening yet): upload and read functions, invoke them through the request queue
+ * and the workers, follow jobs, attestation, health, metrics and the OpenAPI document at `/openapi.json`.
+ * Closing it (`app.close()`) answers waiting invocations with their job ids, then closes its queue handles.
+ */
+export async function buildServer(parameters: BuildServerParameters): Promise<TeefnServer> {
+  const { connection } = parameters
+  const logger = parameters.logger ?? createLogger({ name: 'server' })
+  const metrics = parameters.metrics ?? createMetrics()
+  const app = Fastify({
+    loggerInstance: logger as FastifyBaseLogger,
+    // Probes and scrapes would drown the request log.
+    logController: new LogController({
+      disableRequestLogging: (request) =>
+        parameters.requestLogging === false || request.url === '/healthz' || request.url === '/metrics',
+    }),
+    bodyLimit: 64 * 1024,
+    trustProxy: parameters.trustProxy ?? false,
+    routerOptions: { maxParamLength: 800 },
+    // Bodies are never coerced (a number is not a request string); unknown fields are refused, not dropped.
+    ajv: { customOptions: { coerceTypes: false, removeAdditional: false, allErrors: false } },
+  }).withTypeProvider<TypeBoxTypeProvider>()
+
+  const requests = new Queue<RequestJobData, RequestJobResult>(requestQueueName, {
+    connection,
+    prefix: queuePrefix,
+    defaultJobOptions,
+  })
+  metrics.observeQueue(requests)
+  // Start reading completion events from the stream's current end, so no event of a job added from now on
+  // is missed, however soon the first invocation comes.
+  const eventsConnection = connection.duplicate({ maxRetriesPerRequest: null })
+  const [latest] = await connection.xrevrange(
+    `${queuePrefix}:${requestQueueName}:events`,
+    '+',
+    '-',
+    'COUNT',
+    1,
+  )
+  const events = new QueueEvents(requestQueueName, {
+    connection: eventsConnection,
+    prefix: queuePrefix,
+    lastEventId: latest?.[0] ?? '0-0',
+  })
+  // One warning per outage, not one per reconnect attempt.
+  let eventsDown = false
+  eventsConnection.on('error', (error) => {
+    if (!eventsDown) app.log.warn({ err: error }, 'redis connection for job events lost; reconnecting')
+    eventsDown = true
+  })
+  eventsConnection.on('ready', () => {
+    eventsDown = false
+  })
+  events.on('error', (error) => app.log.error({ err: error }, 'queue events error'))
+  requests.on('error', (error) => app.log.error({ err: error }, 'queue error'))
+  await events.waitUntilReady()
+  const waiter = createJobWaiter(events)
+
+  const invoke = { defaultWaitMs: 30_000, maxWaitMs: 120_000, ...definedOnly(parameters.invoke ?? {}) }
+  const matchApiKey = createApiKeyMatcher(parameters.apiKeys ?? [])
+  const context: ServerContext = {
+    connection,
+    store: parameters.store,
+    requests,
+    waiter,
+    attestation: parameters.attestation,
+    metrics,
+    matchApiKey,
+    probe: parameters.probe,
+    functionRegistry: parameters.functionRegistry,
+    invoke: { ...invoke, defaultWaitMs: Math.min(invoke.defaultWaitMs, invoke.maxWaitMs) },
+    maximumLimits: parameters.maximumLimits ?? defaultMaximumLimits,
+    upload: { rateLimitMax: 60, ...definedOnly(parameters.upload ?? {}) },
+    workerCheck: parameters.workerCheck,
+    redisTimeoutMs: parameters.redisTimeoutMs ?? 5_000,
+  }
+
+  app.setErrorHandler(handleError)
+  app.setNotFoundHandler(handleNotFound)
+  app.addHook('onResponse', async (request, reply) => {
+    const route = request.routeOptions.url ?? 'unmatched'
+    metrics.httpRequests.inc({ method: request.method, route, status_code: reply.statusCode })
+    metrics.httpDuration.observe({ method: request.method, route }, reply.elapsedTime / 1000)
+  })
+  // Waiting callers get their job id instead of holding the shutdown.
+  app.addHook('preClose', async () => waiter.releaseAll())
+  app.addHook('onClose', async () => {
+    // With Redis down, BullMQ's close waits for a reconnect: give it a moment, then let go.
+    await settleWithin(Promise.all([events.close(), requests.close()]), 2_000)
+    eventsConnection.disconnect()
+  })
+
+  if (parameters.cors) await app.register(cors, { origin: parameters.cors.origins })
+  if (parameters.rateLimit !== false) {
+    const max = parameters.rateLimit?.max ?? 600
+    const apiKeyMax = parameters.rateLimit?.apiKeyMax ?? max * 10
+    await app.register(rateLimit, {
+      global: true,
+      max: (_request, key) => (key.startsWith('key:') ? apiKeyMax : max),
+      timeWindow: parameters.rateLimit?.timeWindowMs ?? 60_000,
+      // Only a valid key earns its own bucket: made-up keys would otherwise dodge the per-IP limit.
+      keyGenerator: (request) => {
+        const presented = request.headers[apiKeyHeader]
+        const match = typeof presented === 'string' ? matchApiKey(presented) : undefined
+        return match ? `key:${match.id}` : `ip:${request.ip}`
+      },
+    })
+  }
+  await app.register(swagger, {
+    openapi: {
+      openapi: '3.1.0',
+      info: {
+        title: 'teefn HTTP API',
+        version: '1',
+        description:
+          'Upload functions, invoke them in TEE workers, follow their jobs, and fetch the attestation that binds the workers\u2019 keys. Every error is `{ "error": { "code", "message" } }`.',
+      },
+      components: {
+        securitySchemes: {
+          apiKey: { type: 'apiKey', in: 'header', name: apiKeyHeader, description: 'an operator API key' },
+          ownerSignature: {
+            type: 'apiKey',
+            in: 'header',
+            name: signatureHeader,
+            description:
+              'EIP-191 personal_sign signature by the owner of "teefn upload <codeHash lowercase> at <unix seconds>"',
+          },
+          ownerAddress: {
+            type: 'apiKey',
+            in: 'header',
+            name: ownerHeader,
+            description: "the owner's address",
+          },
+          signedTimestamp: {
+            type: 'apiKey',
+            in: 'header',
+            name: timestampHeader,
+            description: 'the unix seconds that were signed (at most 5 minutes old)',
+          },
+        },
+      },
+    },
+  })
+
+  await app.register(functionsPlugin, { context })
+  await app.register(invokePlugin, { context })
+  await app.register(jobsPlugin, { context })
+  await app.register(attestationPlugin, { context })
+  await app.register(healthPlugin, { context })
+  await app.register(metricsPlugin, { context })
+  await app.register(openApiPlugin)
+  return app
+}
+
+async function settleWithin(promise: Promise<unknown>, ms: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined
+  await Promise.race([
+    promise.catch(() => {}),
+    new Promise<void>((resolve) => {
+      timer = setTimeout(resolve, ms)
+    }),
+  ])
+  clearTimeout(timer)
+}
+
+function definedOnly<T extends object>(value: T): { [K in keyof T]: Exclude<T[K], undefined> } {
+  return Object.fromEntries(Object.entries(value).filter(([, entry]) => entry !== undefined)) as never
+}

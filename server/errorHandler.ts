@@ -1,0 +1,73 @@
+import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify'
+import { ApiError } from './ApiError.js'
+
+/** The one error shape every route answers with. */
+export type ErrorBody = { error: { code: string; message: string } }
+
+/** Fastify's own errors, as the API names them. */
+const fastifyCodes: Record<string, string> = {
+  FST_ERR_CTP_BODY_TOO_LARGE: 'BODY_TOO_LARGE',
+  FST_ERR_CTP_INVALID_MEDIA_TYPE: 'UNSUPPORTED_MEDIA_TYPE',
+  FST_ERR_CTP_INVALID_CONTENT_LENGTH: 'BAD_REQUEST',
+  FST_ERR_CTP_EMPTY_JSON_BODY: 'BAD_REQUEST',
+  FST_ERR_CTP_INVALID_JSON_BODY: 'BAD_REQUEST',
+}
+
+/** ioredis failures: Redis is down or unreachable, which the caller can only retry later. */
+function isRedisUnavailable(error: Error): boolean {
+  return (
+    error.name === 'MaxRetriesPerRequestError' ||
+    /^Connection is closed|ECONNREFUSED|ETIMEDOUT|Stream isn't writeable/.test(error.message)
+  )
+}
+
+/**
+ * Turns anything thrown in a route into `{ error: { code, message } }` with its status: validation 400 naming
+ * the field, the API's own refusals as they were raised, 413 and 415 from body parsing, 429 from the rate
+ * limiter, 503 when Redis is unreachable, and 500 with no detail for the rest (which is logged).
+ */
+export function handleError(error: FastifyError | Error, request: FastifyRequest, reply: FastifyReply): void {
+  const send = (statusCode: number, code: string, message: string) => {
+    reply.status(statusCode).send({ error: { code, message } } satisfies ErrorBody)
+  }
+  if (error instanceof ApiError) {
+    send(
+      error.statusCode,
+      error.code,
+      error.hint ? `${error.shortMessage} ${error.hint}` : error.shortMessage,
+    )
+    return
+  }
+  const fastifyError = error as FastifyError
+  if (fastifyError.validation) {
+    send(400, 'VALIDATION_FAILED', `invalid request: ${fastifyError.message}`)
+    return
+  }
+  const statusCode = fastifyError.statusCode ?? 500
+  if (statusCode === 429) {
+    send(429, 'RATE_LIMITED', `too many requests: ${fastifyError.message}`)
+    return
+  }
+  if (statusCode >= 400 && statusCode < 500) {
+    const code = fastifyCodes[fastifyError.code ?? ''] ?? (statusCode === 404 ? 'NOT_FOUND' : 'BAD_REQUEST')
+    send(statusCode, code, fastifyError.message)
+    return
+  }
+  if (isRedisUnavailable(error)) {
+    request.log.error({ err: error }, 'redis unavailable')
+    send(503, 'UNAVAILABLE', 'the job queue or the function store is unavailable; retry later')
+    return
+  }
+  request.log.error({ err: error }, 'request failed')
+  send(500, 'INTERNAL_ERROR', 'internal error')
+}
+
+/** Unknown routes answer 404 in the same shape. */
+export function handleNotFound(request: FastifyRequest, reply: FastifyReply): void {
+  reply.status(404).send({
+    error: {
+      code: 'NOT_FOUND',
+      message: `no route ${request.method} ${request.url.split('?')[0]?.slice(0, 200)}`,
+    },
+  } satisfies ErrorBody)
+}

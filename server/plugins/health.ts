@@ -1,0 +1,106 @@
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
+import { Type } from 'typebox'
+import type { ServerContext, WorkerCheck } from '../ServerContext.js'
+
+const checkTimeoutMs = 2_000
+
+const Check = Type.Object({
+  ok: Type.Boolean(),
+  detail: Type.Optional(Type.String()),
+  latencyMs: Type.Optional(Type.Number()),
+  counts: Type.Optional(Type.Record(Type.String(), Type.Integer())),
+})
+
+const Health = Type.Object({
+  status: Type.Union([Type.Literal('ok'), Type.Literal('unhealthy')]),
+  checks: Type.Object({ redis: Check, queue: Check, worker: Check }),
+  error: Type.Optional(Type.Object({ code: Type.String(), message: Type.String() })),
+})
+
+type CheckResult = { ok: boolean; detail?: string; latencyMs?: number; counts?: Record<string, number> }
+
+/**
+ * `GET /healthz`: Redis answers PING, the request queue is readable and not paused, and a worker is there
+ * (the local worker's own check when it runs in this process, else a worker connected to the queue).
+ * 200 when all pass, 503 naming what failed. Each check gives up after 2 s (a Redis that is down does not hang it).
+ */
+export const healthPlugin: FastifyPluginAsyncTypebox<{ context: ServerContext }> = async (
+  app,
+  { context },
+) => {
+  app.get(
+    '/healthz',
+    {
+      config: { rateLimit: false },
+      schema: {
+        summary: 'Health of Redis, the request queue and the worker',
+        tags: ['operations'],
+        response: { 200: Health, 503: Health },
+      },
+    },
+    async (_request, reply) => {
+      const [redis, queue, worker] = await Promise.all([
+        timed(async () => {
+          const started = performance.now()
+          const answer = await context.connection.ping()
+          return { ok: answer === 'PONG', latencyMs: round(performance.now() - started) }
+        }),
+        timed(async () => {
+          const [counts, paused] = await Promise.all([
+            context.requests.getJobCounts('waiting', 'active', 'delayed', 'failed'),
+            context.requests.isPaused(),
+          ])
+          return paused ? { ok: false, detail: 'the request queue is paused', counts } : { ok: true, counts }
+        }),
+        timed(async (): Promise<CheckResult> => {
+          if (context.workerCheck) return toResult(await context.workerCheck())
+          const workers = await context.requests.getWorkersCount()
+          return workers > 0
+            ? { ok: true, detail: `${workers} worker connection${workers === 1 ? '' : 's'} on the queue` }
+            : { ok: false, detail: 'no worker is connected to the request queue' }
+        }),
+      ])
+      const checks = { redis, queue, worker }
+      const failing = Object.entries(checks).filter(([, check]) => !check.ok)
+      if (failing.length === 0) return { status: 'ok' as const, checks }
+      reply.status(503)
+      return {
+        status: 'unhealthy' as const,
+        checks,
+        error: {
+          code: 'UNHEALTHY',
+          message: failing.map(([name, check]) => `${name}: ${check.detail ?? 'failing'}`).join('; '),
+        },
+      }
+    },
+  )
+}
+
+async function timed(check: () => Promise<CheckResult>): Promise<CheckResult> {
+  let timer: NodeJS.Timeout | undefined
+  const timeout = new Promise<CheckResult>((resolve) => {
+    timer = setTimeout(
+      () => resolve({ ok: false, detail: `no answer within ${checkTimeoutMs} ms` }),
+      checkTimeoutMs,
+    )
+  })
+  try {
+    return await Promise.race([
+      check().catch((error: Error) => ({
+        ok: false,
+        detail: (error.message ?? String(error)).slice(0, 200),
+      })),
+      timeout,
+    ])
+  } finally {
+    clearTimeout(timer)
+  }
+}
+
+function toResult(check: WorkerCheck): CheckResult {
+  return check.detail === undefined ? { ok: check.ok } : { ok: check.ok, detail: check.detail }
+}
+
+function round(value: number): number {
+  return Math.round(value * 100) / 100
+}

@@ -1,0 +1,91 @@
+import { Type } from 'typebox'
+import { resultStatuses } from '../runtime/resultStatus.js'
+
+/** Schemas shared by several routes; each plugin keeps its own beside its routes. */
+
+export const Bytes32 = Type.String({ pattern: '^0x[0-9a-fA-F]{64}$', description: '32 bytes, 0x-hex' })
+export const HexBytes = Type.String({ pattern: '^0x([0-9a-fA-F]{2})*$', description: 'bytes, 0x-hex' })
+export const Address = Type.String({ pattern: '^0x[0-9a-fA-F]{40}$', description: 'EVM address' })
+
+export const ErrorResponse = Type.Object(
+  {
+    error: Type.Object({
+      code: Type.String({ description: 'stable, machine-readable (e.g. VALIDATION_FAILED, BUNDLE_NO_MAIN)' }),
+      message: Type.String({ description: 'what is wrong, for people' }),
+    }),
+  },
+  { description: 'Every refusal and failure has this shape.' },
+)
+
+/** A string that is one of `values` (plain JSON Schema `enum`, typed as their union). */
+export function StringEnum<T extends string>(values: readonly T[], options: { description?: string } = {}) {
+  return Type.Unsafe<T>({ type: 'string', enum: [...values], ...options })
+}
+
+export const ResultStatus = StringEnum(resultStatuses, {
+  description: 'How the invocation ended; signed into the envelope',
+})
+
+export const Envelope = Type.Object(
+  {
+    version: Type.Literal(1),
+    family: Type.Union([Type.Literal('evm'), Type.Literal('substrate')]),
+    chainId: Type.String(),
+    destination: HexBytes,
+    requestId: Bytes32,
+    functionId: Bytes32,
+    codeHash: Bytes32,
+    status: ResultStatus,
+    resultHash: Bytes32,
+    result: HexBytes,
+    worker: HexBytes,
+    signature: HexBytes,
+  },
+  { description: 'The signed result (verify with teefn verify, or verifyEnvelope).' },
+)
+
+export const LogEntry = Type.Object({
+  level: StringEnum(['log', 'info', 'warn', 'error', 'debug'] as const),
+  message: Type.String(),
+})
+
+export const Outcome = {
+  status: ResultStatus,
+  result: Type.String({ description: 'the result as UTF-8 text when printable, else 0x-hex' }),
+  resultEncoding: Type.Union([Type.Literal('utf8'), Type.Literal('hex')]),
+  resultHex: HexBytes,
+  envelope: Envelope,
+  logs: Type.Array(LogEntry, { description: 'console output, bounded (200 entries, 64 KiB)' }),
+  logsTruncated: Type.Boolean(),
+  stats: Type.Object({ durationMs: Type.Number(), fetches: Type.Integer() }),
+}
+
+/** Per-call sandbox limits a caller may ask for, each at most the operator maximum. */
+export const Limits = Type.Object(
+  {
+    timeoutMs: Type.Optional(Type.Integer({ minimum: 1 })),
+    memoryBytes: Type.Optional(Type.Integer({ minimum: 1 })),
+    stackBytes: Type.Optional(Type.Integer({ minimum: 1 })),
+    resultBytes: Type.Optional(Type.Integer({ minimum: 1 })),
+    logBytes: Type.Optional(Type.Integer({ minimum: 1 })),
+    maxFetches: Type.Optional(Type.Integer({ minimum: 1 })),
+    fetchResponseBytes: Type.Optional(Type.Integer({ minimum: 1 })),
+    fetchTimeoutMs: Type.Optional(Type.Integer({ minimum: 1 })),
+  },
+  {
+    additionalProperties: false,
+    description: 'sandbox limits for this call (defaults: 10 s, 64 MiB, 16 fetches...)',
+  },
+)
+
+/** `?flag=true|false|1|0` (query strings are not coerced, so that JSON bodies are not either). */
+export const QueryFlag = StringEnum(['true', 'false', '1', '0', ''] as const)
+
+export function flagSet(value: string | undefined): boolean {
+  return value === 'true' || value === '1' || value === ''
+}
+
+/** The error responses a route documents, by status. */
+export function errorResponses(...statuses: number[]): Record<number, typeof ErrorResponse> {
+  return Object.fromEntries(statuses.map((status) => [status, ErrorResponse]))
+}
