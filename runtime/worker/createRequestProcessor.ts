@@ -15,12 +15,22 @@ import type { FunctionRegistry } from './FunctionRegistry.js'
 
 type Hex = `0x${string}`
 
+export type FunctionRegistries = {
+  evm?: FunctionRegistry | undefined
+  substrate?: FunctionRegistry | undefined
+  http?: FunctionRegistry | undefined
+}
+
 export type CreateRequestProcessorParameters = {
   pool: SandboxPool
   provider: TeeProvider
   store: FunctionStore
-  /** Registries of the chains this worker serves; a chain request from elsewhere is refused. */
-  registries: { evm?: FunctionRegistry | undefined; substrate?: FunctionRegistry | undefined }
+  /**
+   * Registries of the chains this worker serves; a chain request from elsewhere is refused. `http` is the
+   * registry that names functions for HTTP callers: an HTTP request that names a functionId (and so gets
+   * its secrets and its `deriveSecret` key) runs only the codeHash that registry names for it.
+   */
+  registries: FunctionRegistries
   /** Queues a signed envelope for its chain (a BullMQ add with the request's job id). */
   deliver: (delivery: DeliveryJobData) => Promise<void>
   /** Hosts every function may reach on private addresses (operator setting). */
@@ -67,14 +77,9 @@ export function createRequestProcessor({
       outcome?: InvocationOutcome,
     ) => finish(request, codeHash, status, errorResultBytes(message), outcome?.logs ?? [], outcome?.stats)
 
-    const codeHash = await resolveCodeHash(request)
-    if (!codeHash) {
-      return failed(
-        'FUNCTION_NOT_FOUND',
-        `no code is registered for function ${request.functionId}`,
-        zeroBytes32,
-      )
-    }
+    const resolved = await resolveCodeHash(request)
+    if ('failure' in resolved) return failed(resolved.failure, resolved.message, resolved.codeHash)
+    const { codeHash } = resolved
     const stored = await store.getFunction(codeHash)
     if (!stored)
       return failed('FUNCTION_NOT_FOUND', `no bundle with codeHash ${codeHash} was uploaded`, codeHash)
@@ -125,13 +130,43 @@ export function createRequestProcessor({
     return finish(request, codeHash, 'OK', resultToBytes(outcome.result), outcome.logs, outcome.stats)
   }
 
-  async function resolveCodeHash(request: RequestJobData): Promise<Hex | undefined> {
-    if (request.trigger === 'http') return request.codeHash
+  /** The code to run: what the registry names, never only what the request (or the relayer) says. */
+  async function resolveCodeHash(
+    request: RequestJobData,
+  ): Promise<{ codeHash: Hex } | { failure: InvocationErrorCode; message: string; codeHash: Hex }> {
+    const notFound = (message: string, codeHash = zeroBytes32) => ({
+      failure: 'FUNCTION_NOT_FOUND' as const,
+      message,
+      codeHash,
+    })
+    if (request.trigger === 'http') {
+      if (!request.codeHash) return notFound('the HTTP request names no codeHash')
+      if (request.functionId === zeroBytes32) return { codeHash: request.codeHash }
+      // Naming a functionId hands the code that function's secrets and keys: only its registered code may.
+      const registered = await registries.http?.codeHashOf(request)
+      if (!registered || registered === zeroBytes32) {
+        return notFound(
+          `function ${request.functionId} is not registered for HTTP invocations`,
+          request.codeHash,
+        )
+      }
+      if (registered.toLowerCase() !== request.codeHash.toLowerCase()) {
+        return {
+          failure: 'CODE_HASH_MISMATCH',
+          message: `function ${request.functionId} runs codeHash ${registered}, not ${request.codeHash}`,
+          codeHash: request.codeHash,
+        }
+      }
+      return { codeHash: request.codeHash }
+    }
     const registry = registries[request.trigger]
     if (!registry)
       throw new Error(`this worker serves no ${request.trigger} chain (request ${request.requestId})`)
     const codeHash = await registry.codeHashOf(request)
-    return codeHash && codeHash !== zeroBytes32 ? codeHash : undefined
+    if (!codeHash || codeHash === zeroBytes32) {
+      return notFound(`no code is registered for function ${request.functionId}`)
+    }
+    return { codeHash }
   }
 
   async function finish(

@@ -42,7 +42,7 @@ beforeAll(async () => {
   store = createRedisFunctionStore({ redis: connection })
   // The registry of a chain, as the EVM adapter reads it: functionId -> codeHash.
   const registry = { codeHashOf: async (request: RequestJobData) => registered.get(request.functionId) }
-  worker = startWorker({ connection, pool, provider, store, registries: { evm: registry } })
+  worker = startWorker({ connection, pool, provider, store, registries: { evm: registry, http: registry } })
   requests = new Queue(requestQueueName, { connection, prefix: queuePrefix })
   events = new QueueEvents(requestQueueName, {
     connection: createRedisConnection({ url: redisServer.url }),
@@ -164,5 +164,43 @@ describe('startWorker', () => {
     const moved = await run(evmRequest(bytes32('05'), locked))
     expect(moved.status).toBe('SECRETS_INVALID')
     expect(moved.envelope.status).toBe('SECRETS_INVALID')
+  })
+
+  it('gives an HTTP request that names a functionId its secrets only for the code registered for it', async () => {
+    const functionId = bytes32('f6')
+    const leaky = await store.putFunction(
+      'export default (request, secrets) => "leaked:" + JSON.stringify(secrets)',
+    )
+    const genuine = await store.putFunction(
+      'export default (request, secrets) => "has key: " + (secrets.KEY === "s3cret-value")',
+    )
+    registered.set(functionId, genuine.codeHash)
+    await store.putSecrets(
+      functionId,
+      encryptSecrets({
+        workerKey: provider.publicKeys.encryption,
+        functionId,
+        secrets: { KEY: 's3cret-value' },
+      }),
+    )
+    const http = (requestId: Hex, codeHash: Hex): RequestJobData => ({
+      trigger: 'http',
+      chainId: '0',
+      destination: `0x${'00'.repeat(20)}`,
+      requestId,
+      functionId,
+      codeHash,
+      request: '',
+      seenAt: Date.now(),
+    })
+    const forged = await run(http(bytes32('06'), leaky.codeHash))
+    expect(forged.status).toBe('CODE_HASH_MISMATCH')
+    expect(JSON.stringify(forged)).not.toContain('s3cret-value')
+    const allowed = await run(http(bytes32('07'), genuine.codeHash))
+    expect(allowed.status).toBe('OK')
+    expect(Buffer.from(allowed.envelope.result.slice(2), 'hex').toString()).toBe('has key: true')
+    registered.delete(functionId)
+    const unregistered = await run(http(bytes32('08'), genuine.codeHash))
+    expect(unregistered.status).toBe('FUNCTION_NOT_FOUND')
   })
 })

@@ -7,8 +7,7 @@ import { defaultJobOptions } from '../queue/jobOptions.js'
 import type { DeliveryJobData, RequestJobData, RequestJobResult } from '../queue/jobs.js'
 import { deliveryQueueName, queuePrefix, requestQueueName } from '../queue/names.js'
 import type { SandboxPool } from '../sandbox/createSandboxPool.js'
-import { createRequestProcessor } from './createRequestProcessor.js'
-import type { FunctionRegistry } from './FunctionRegistry.js'
+import { createRequestProcessor, type FunctionRegistries } from './createRequestProcessor.js'
 import type { WorkerMetrics } from './WorkerMetrics.js'
 
 export type StartWorkerParameters = {
@@ -17,7 +16,7 @@ export type StartWorkerParameters = {
   pool: SandboxPool
   provider: TeeProvider
   store: FunctionStore
-  registries: { evm?: FunctionRegistry | undefined; substrate?: FunctionRegistry | undefined }
+  registries: FunctionRegistries
   /** Jobs run at once; by default one per sandbox thread. */
   concurrency?: number | undefined
   /** How long a job stays locked to this worker without renewal; a crashed worker's job is retried after it. */
