@@ -1,0 +1,55 @@
+export { checksumAddress } from './checksumAddress.js'
+export { type ConnectEvmParameters, connectEvmHttp, connectEvmWs } from './connectEvm.js'
+export {
+  type CreateEvmFunctionRegistryParameters,
+  createEvmFunctionRegistry,
+  type EvmFunctionRegistry,
+  type EvmRegistryChain,
+  UnknownEvmChainError,
+} from './createEvmFunctionRegistry.js'
+export {
+  type CreateFulfilmentSenderParameters,
+  createFulfilmentSender,
+  type Fulfilment,
+  type FulfilmentResult,
+  type FulfilmentSender,
+  FulfilmentTransactionError,
+} from './createFulfilmentSender.js'
+export {
+  type CreateNonceManagerParameters,
+  createNonceManager,
+  type NonceManager,
+} from './createNonceManager.js'
+export {
+  type CreateResilientWsProviderParameters,
+  createResilientWsProvider,
+  type ResilientWsProvider,
+} from './createResilientWsProvider.js'
+export {
+  type CreateRpcClientParameters,
+  createRpcClient,
+  type RpcCall,
+  type RpcClient,
+  RpcError,
+  RpcTransportError,
+} from './createRpcClient.js'
+export { DeliveryRejectedError } from './DeliveryRejectedError.js'
+export {
+  type CreateLogCheckpointParameters,
+  createLogCheckpoint,
+  type LogCheckpoint,
+} from './logCheckpoint.js'
+export { type EvmLog, logFromRpc, type RpcLog, requestFromLog, requestSentTopic } from './requestSentLog.js'
+export {
+  type EvmSubmitter,
+  type EvmSubmitterStats,
+  type StartEvmSubmitterParameters,
+  startEvmSubmitter,
+} from './startEvmSubmitter.js'
+export {
+  type EvmWatcher,
+  type EvmWatcherStats,
+  type StartEvmWatcherParameters,
+  startEvmWatcher,
+} from './startEvmWatcher.js'
+export { RpcTimeoutError, withTimeout } from './withTimeout.js'

@@ -1,0 +1,289 @@
+import { type Job, UnrecoverableError, Worker } from 'bullmq'
+import { getAddress, id, Wallet } from 'ethers'
+import type { Redis } from 'ioredis'
+import { requestStateName } from '../../contracts/consumerCodes.js'
+import type { EnvelopeStruct } from '../../contracts/contractTypes.js'
+import { createLogger, type Logger } from '../../runtime/logging/createLogger.js'
+import type { DeliveryJobData } from '../../runtime/queue/jobs.js'
+import { deliveryQueueName, queuePrefix } from '../../runtime/queue/names.js'
+import { statusCode } from '../../runtime/resultStatus.js'
+import { createFulfilmentSender, type Fulfilment, type FulfilmentResult } from './createFulfilmentSender.js'
+import { createRpcClient } from './createRpcClient.js'
+import { DeliveryRejectedError } from './DeliveryRejectedError.js'
+
+export type StartEvmSubmitterParameters = {
+  /** BullMQ connection (see `createRedisConnection`). */
+  connection: Redis
+  /** The chain whose delivery queue this submitter drains (decimal). */
+  chainId: number | bigint | string
+  /** HTTP JSON-RPC endpoint. */
+  rpcUrl: string
+  /** The relayer account's key (0x-hex). It pays for gas; one submitter per key, or nonces collide. */
+  privateKey: string
+  /** Most envelopes per `fulfillBatch`; 25 by default. */
+  maxBatchSize?: number | undefined
+  /** Fulfilment transactions in flight at once (consecutive nonces); 4 by default. */
+  maxInFlight?: number | undefined
+  /**
+   * After a send, the next transaction waits until this much time has passed (unless a full batch is
+   * ready), so deliveries that arrive meanwhile share it: under load, fewer and fuller `fulfillBatch`
+   * transactions; at low rates no delay at all. 30 ms by default; 0 sends whenever a slot is free.
+   */
+  batchWindowMs?: number | undefined
+  /** Gas headroom in percent (see `createFulfilmentSender`); 25 by default. */
+  gasHeadroomPercent?: number | undefined
+  /** How long a sent transaction may take to be mined before the delivery is retried; 60 s by default. */
+  receiptTimeoutMs?: number | undefined
+  logger?: Logger | undefined
+}
+
+export type EvmSubmitterStats = {
+  /** Envelopes accepted on-chain by this submitter. */
+  fulfilled: number
+  /** Deliveries completed without a transaction (or with one the consumer skipped): answered already. */
+  alreadyFulfilled: number
+  /** Deliveries the consumer refused (failed for good, kept in the failed set). */
+  rejected: number
+  /** Attempts that failed and are retried (while the job has attempts left). */
+  retried: number
+  /** Transactions broadcast. */
+  transactions: number
+  /** Groups of several deliveries sent as one `fulfillBatch`. */
+  batches: number
+}
+
+export type EvmSubmitter = {
+  /** The relayer account. */
+  readonly address: string
+  readonly worker: Worker<DeliveryJobData, FulfilmentResult>
+  /** The batching settings in effect (defaults filled in). */
+  readonly settings: { maxBatchSize: number; maxInFlight: number; batchWindowMs: number }
+  stats(): EvmSubmitterStats
+  /** Stops taking deliveries, waits for the transactions in flight, and destroys the provider. */
+  close(): Promise<void>
+}
+
+type Pending = {
+  destination: string
+  fulfilment: Fulfilment
+  resolve: (result: FulfilmentResult) => void
+  reject: (error: unknown) => void
+}
+
+/**
+ * Drains the chain's delivery queue into fulfilment transactions. Deliveries wait in a small batcher: up to
+ * `maxInFlight` transactions go out at once with consecutive nonces, at most one per `batchWindowMs`, and
+ * deliveries that queue up meanwhile leave together in one `fulfillBatch` (per consumer). Right before
+ * sending, every request is re-checked on-chain (`requestInfo`, one JSON-RPC batch): one answered already
+ * completes without a transaction. A refused envelope fails its delivery for good with the consumer's
+ * reason (`DeliveryRejectedError` text in `failedReason`); anything else (RPC down, a revert, no receipt)
+ * is retried with the queue's backoff, and re-checked again first.
+ */
+export function startEvmSubmitter({
+  connection,
+  chainId: chainIdInput,
+  rpcUrl,
+  privateKey,
+  maxBatchSize = 25,
+  maxInFlight = 4,
+  batchWindowMs = 30,
+  gasHeadroomPercent,
+  receiptTimeoutMs,
+  logger = createLogger({ name: 'relayer-evm' }),
+}: StartEvmSubmitterParameters): EvmSubmitter {
+  const chainId = BigInt(chainIdInput)
+  const log = logger.child({ chainId: chainId.toString(), component: 'evm-submitter' })
+  const rpc = createRpcClient({ url: rpcUrl })
+  const signer = new Wallet(privateKey)
+  const sender = createFulfilmentSender({
+    rpc,
+    signer,
+    chainId,
+    gasHeadroomPercent,
+    receiptTimeoutMs,
+    logger: log,
+  })
+  const stats: EvmSubmitterStats = {
+    fulfilled: 0,
+    alreadyFulfilled: 0,
+    rejected: 0,
+    retried: 0,
+    transactions: 0,
+    batches: 0,
+  }
+
+  /**
+   * Re-checks the requests on-chain (one JSON-RPC batch of `requestInfo` calls) and settles those that need no
+   * transaction: answered already (by us before a crash or a lost receipt, or by another relayer), or never
+   * issued by the consumer. Returns the ones still pending.
+   */
+  const stillPending = async (destination: string, batch: Pending[]): Promise<Pending[]> => {
+    const states = await rpc.batch<string>(
+      batch.map((item) => ({
+        method: 'eth_call',
+        params: [
+          { to: destination, data: `${requestInfoSelector}${item.fulfilment.requestId.slice(2)}` },
+          'latest',
+        ],
+      })),
+    )
+    const pending: Pending[] = []
+    for (const [index, answer] of states.entries()) {
+      const item = batch[index]!
+      if (answer.status === 'rejected') {
+        item.reject(answer.reason)
+        continue
+      }
+      // functionId | nonce | state
+      const state = requestStateName(Number.parseInt(answer.value.slice(2 + 128, 2 + 192), 16))
+      if (state === 'Pending') pending.push(item)
+      else if (state === 'None') {
+        const { requestId } = item.fulfilment
+        item.reject(new DeliveryRejectedError({ reason: 'UnknownRequest', requestId, destination }))
+      } else item.resolve({ outcome: 'alreadyFulfilled' })
+    }
+    return pending
+  }
+
+  const dispatch = async (destination: string, batch: Pending[]) => {
+    const pending = await stillPending(destination, batch)
+    if (pending.length === 0) return
+    if (pending.length > 1) stats.batches++
+    const results = await sender.send(
+      destination,
+      pending.map((item) => item.fulfilment),
+    )
+    results.forEach((result, index) => {
+      const item = pending[index]!
+      if (result.status === 'fulfilled') item.resolve(result.value)
+      else item.reject(result.reason)
+    })
+  }
+
+  // The batcher: deliveries wait here while `maxInFlight` transactions are out, or until the batch window
+  // since the last send has passed (unless a full batch is ready), and then leave together.
+  const waiting: Pending[] = []
+  let inFlight = 0
+  let lastSentAt = Number.NEGATIVE_INFINITY
+  let windowTimer: NodeJS.Timeout | undefined
+  const pump = () => {
+    while (waiting.length > 0 && inFlight < maxInFlight) {
+      const wait = lastSentAt + batchWindowMs - performance.now()
+      if (wait > 0 && waiting.length < maxBatchSize) {
+        windowTimer ??= setTimeout(() => {
+          windowTimer = undefined
+          pump()
+        }, Math.ceil(wait))
+        return
+      }
+      const destination = waiting[0]!.destination
+      const batch: Pending[] = []
+      for (let i = 0; i < waiting.length && batch.length < maxBatchSize; ) {
+        if (waiting[i]!.destination === destination) batch.push(...waiting.splice(i, 1))
+        else i++
+      }
+      inFlight++
+      lastSentAt = performance.now()
+      dispatch(destination, batch)
+        .catch((error: unknown) => {
+          // Settling twice is harmless: the first outcome of a promise wins.
+          for (const item of batch) item.reject(error)
+        })
+        .finally(() => {
+          inFlight--
+          pump()
+        })
+    }
+  }
+  const submit = (destination: string, fulfilment: Fulfilment) =>
+    new Promise<FulfilmentResult>((resolve, reject) => {
+      waiting.push({ destination, fulfilment, resolve, reject })
+      pump()
+    })
+
+  const deliver = async (job: Job<DeliveryJobData, FulfilmentResult>): Promise<FulfilmentResult> => {
+    try {
+      return await deliverOnce(job)
+    } catch (error) {
+      if (error instanceof UnrecoverableError) {
+        stats.rejected++
+        log.warn({ jobId: job.id, err: shortError(error) }, 'delivery refused for good')
+      } else {
+        stats.retried++
+        log.warn(
+          { jobId: job.id, attempt: job.attemptsMade + 1, err: shortError(error) },
+          'delivery failed; retrying',
+        )
+      }
+      throw error
+    }
+  }
+
+  const deliverOnce = async (job: Job<DeliveryJobData, FulfilmentResult>): Promise<FulfilmentResult> => {
+    const { envelope } = job.data
+    const fulfilment = toFulfilment(job.data, chainId)
+    const destination = getAddress(envelope.destination)
+    try {
+      const result = await submit(destination, fulfilment)
+      if (result.outcome === 'fulfilled') stats.fulfilled++
+      else stats.alreadyFulfilled++
+      log.debug({ requestId: envelope.requestId, ...result }, 'delivered')
+      return result
+    } catch (error) {
+      // Final: BullMQ fails an UnrecoverableError at once and keeps the job (with this text) inspectable.
+      if (error instanceof DeliveryRejectedError) throw new UnrecoverableError(error.message)
+      throw error
+    }
+  }
+
+  const worker = new Worker<DeliveryJobData, FulfilmentResult>(
+    deliveryQueueName({ family: 'evm', chainId: chainId.toString() }),
+    deliver,
+    {
+      connection,
+      prefix: queuePrefix,
+      // Enough deliveries in hand to fill every transaction in flight.
+      concurrency: maxBatchSize * maxInFlight,
+    },
+  )
+  worker.on('error', (error) => log.error({ err: shortError(error) }, 'delivery worker error'))
+  log.info({ address: signer.address, maxBatchSize, maxInFlight, batchWindowMs }, 'EVM submitter started')
+
+  return {
+    address: signer.address,
+    worker,
+    settings: { maxBatchSize, maxInFlight, batchWindowMs },
+    stats: () => ({ ...stats, transactions: sender.sent }),
+    async close() {
+      await worker.close()
+      clearTimeout(windowTimer)
+      rpc.close()
+      log.info('EVM submitter stopped')
+    },
+  }
+}
+
+const requestInfoSelector = id('requestInfo(bytes32)').slice(0, 10)
+
+/** The calldata form of a delivery's envelope; a delivery for another chain or family is refused for good. */
+function toFulfilment({ envelope }: DeliveryJobData, chainId: bigint): Fulfilment {
+  const status = statusCode(envelope.status)
+  if (envelope.family !== 'evm' || envelope.chainId !== chainId.toString() || status < 0) {
+    throw new UnrecoverableError(
+      `The delivery is not an envelope for EVM chain ${chainId} (family ${envelope.family}, chain ${envelope.chainId}, status ${envelope.status}).`,
+    )
+  }
+  const struct: EnvelopeStruct = {
+    requestId: envelope.requestId,
+    functionId: envelope.functionId,
+    codeHash: envelope.codeHash,
+    status,
+    result: envelope.result,
+    signature: envelope.signature,
+  }
+  return { requestId: envelope.requestId, envelope: struct }
+}
+
+function shortError(error: unknown): string {
+  return ((error as Error)?.message ?? String(error)).split('\n')[0]!
+}

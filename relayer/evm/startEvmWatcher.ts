@@ -1,0 +1,268 @@
+import { Queue } from 'bullmq'
+import { getAddress } from 'ethers'
+import type { Redis } from 'ioredis'
+import { createLogger, type Logger } from '../../runtime/logging/createLogger.js'
+import { requestJobId } from '../../runtime/queue/jobIds.js'
+import { defaultJobOptions } from '../../runtime/queue/jobOptions.js'
+import type { RequestJobData } from '../../runtime/queue/jobs.js'
+import { queuePrefix, requestQueueName } from '../../runtime/queue/names.js'
+import { createResilientWsProvider, type ResilientWsProvider } from './createResilientWsProvider.js'
+import { createRpcClient } from './createRpcClient.js'
+import { createLogCheckpoint, type LogCheckpoint } from './logCheckpoint.js'
+import { type EvmLog, logFromRpc, type RpcLog, requestFromLog, requestSentTopic } from './requestSentLog.js'
+
+export type StartEvmWatcherParameters = {
+  /** BullMQ connection (see `createRedisConnection`); also holds the checkpoint. */
+  connection: Redis
+  /** The chain id the nodes must serve (decimal). */
+  chainId: number | bigint | string
+  /** HTTP JSON-RPC endpoint: `getLogs` backfill and the head. */
+  rpcUrl: string
+  /** WebSocket endpoint for live logs and new heads; without it the watcher polls `rpcUrl`. */
+  wsUrl?: string | undefined
+  /** Consumer contracts whose `RequestSent` events become jobs. */
+  consumers: readonly string[]
+  /**
+   * Blocks a request must be buried under before it becomes a job: 0 (default) acts on the block that
+   * mined it (live, over the subscription); N > 0 only on logs at depth >= N, and the checkpoint never
+   * passes head - N.
+   */
+  confirmations?: number | undefined
+  /** Where a watcher without a checkpoint starts: a block number, or `latest` (default: from now on). */
+  startBlock?: number | 'latest' | undefined
+  /** Widest `getLogs` range; 1000 blocks by default (public RPCs refuse wide ranges). */
+  maxBlockRange?: number | undefined
+  /** How often the head is polled for a backfill scan; 1 s by default (also the fallback without WebSocket). */
+  pollIntervalMs?: number | undefined
+  /** Redis key of the checkpoint; one per chain by default. */
+  checkpointKey?: string | undefined
+  /** WebSocket liveness probe; see `createResilientWsProvider`. */
+  heartbeatIntervalMs?: number | undefined
+  heartbeatTimeoutMs?: number | undefined
+  logger?: Logger | undefined
+}
+
+export type EvmWatcherStats = {
+  /** Requests seen live on the subscription (each also reaches the backfill: duplicates are one job). */
+  fromSubscription: number
+  /** Requests seen by `getLogs` scans. */
+  fromBackfill: number
+  /** Completed scans and failed ones (retried on the next tick). */
+  scans: number
+  scanErrors: number
+  /** WebSocket connections made, the first included. */
+  connections: number
+}
+
+export type EvmWatcher = {
+  readonly checkpoint: LogCheckpoint
+  stats(): EvmWatcherStats
+  /** Scans from the checkpoint up to the confirmed head now; resolves when done (errors are logged and counted). */
+  scan(): Promise<void>
+  /** Unsubscribes, waits for a running scan, and destroys its providers and queue. */
+  stop(): Promise<void>
+}
+
+/**
+ * Turns `RequestSent` events of the consumers into request jobs. Live events arrive over a WebSocket
+ * subscription (kept alive and resubscribed by `createResilientWsProvider`); a `getLogs` scan from the
+ * checkpoint in Redis, on a timer, on new heads (with confirmations) and after every reconnect, catches
+ * whatever the subscription missed. Both paths enqueue with the request's job id, so a request is one job
+ * however often it is seen; the checkpoint moves only after the jobs of the scanned range are in Redis.
+ */
+export async function startEvmWatcher({
+  connection,
+  chainId: chainIdInput,
+  rpcUrl,
+  wsUrl,
+  consumers: consumerList,
+  confirmations = 0,
+  startBlock = 'latest',
+  maxBlockRange = 1_000,
+  pollIntervalMs = 1_000,
+  checkpointKey,
+  heartbeatIntervalMs,
+  heartbeatTimeoutMs,
+  logger = createLogger({ name: 'relayer-evm' }),
+}: StartEvmWatcherParameters): Promise<EvmWatcher> {
+  const chainId = BigInt(chainIdInput).toString()
+  if (!Number.isInteger(confirmations) || confirmations < 0) {
+    throw new RangeError(`confirmations must be a whole number >= 0, got ${confirmations}`)
+  }
+  if (consumerList.length === 0) throw new RangeError('consumers must name at least one contract')
+  if (startBlock !== 'latest' && !(Number.isSafeInteger(startBlock) && startBlock >= 0)) {
+    throw new RangeError(`startBlock must be a block number or 'latest', got ${startBlock}`)
+  }
+  const consumers = consumerList.map((address) => getAddress(address))
+  const log = logger.child({ chainId, component: 'evm-watcher' })
+  const rpc = createRpcClient({ url: rpcUrl, maxSockets: 2 })
+  const blockNumber = async () => Number(await rpc.request<string>('eth_blockNumber'))
+  const queue = new Queue<RequestJobData>(requestQueueName, {
+    connection,
+    prefix: queuePrefix,
+    defaultJobOptions,
+  })
+  const checkpoint = createLogCheckpoint({ redis: connection, chainId, key: checkpointKey })
+  const stats: EvmWatcherStats = {
+    fromSubscription: 0,
+    fromBackfill: 0,
+    scans: 0,
+    scanErrors: 0,
+    connections: 0,
+  }
+  let stopped = false
+
+  // A first checkpoint, so requests from now on are not skipped by a scan that starts later.
+  try {
+    if ((await checkpoint.get()) === undefined) {
+      const first = startBlock === 'latest' ? (await blockNumber()) + 1 - confirmations : startBlock
+      await checkpoint.advance(Math.max(0, first))
+    }
+  } catch (error) {
+    rpc.close()
+    await queue.close()
+    throw error
+  }
+
+  // Job ids this watcher enqueued lately: the scan skips them instead of asking Redis again (an add of an
+  // existing id is a no-op there, but costs a script call per request). Bounded; Redis still dedupes the rest.
+  const recent = new Set<string>()
+  const remember = (jobId: string) => {
+    recent.add(jobId)
+    if (recent.size > maxRecentJobIds) recent.delete(recent.values().next().value!)
+  }
+  const enqueue = async (requests: RequestJobData[]) => {
+    const fresh = requests
+      .map((data) => ({ name: 'request', data, opts: { jobId: requestJobId(data) } }))
+      .filter((job) => !recent.has(job.opts.jobId))
+    if (fresh.length === 0) return
+    await queue.addBulk(fresh)
+    for (const job of fresh) remember(job.opts.jobId)
+  }
+
+  const scanOnce = async () => {
+    const head = await blockNumber()
+    const safeHead = head - confirmations
+    let from = (await checkpoint.get()) ?? 0
+    while (from <= safeHead && !stopped) {
+      const to = Math.min(from + maxBlockRange - 1, safeHead)
+      const logs = await rpc.request<RpcLog[]>('eth_getLogs', [
+        {
+          address: consumers,
+          topics: [requestSentTopic],
+          fromBlock: toQuantity(from),
+          toBlock: toQuantity(to),
+        },
+      ])
+      const seenAt = Date.now()
+      const requests = logs
+        .filter((entry) => !entry.removed)
+        .map((entry) => requestFromLog(logFromRpc(entry), chainId, seenAt))
+        .filter((request): request is RequestJobData => request !== undefined)
+      await enqueue(requests)
+      stats.fromBackfill += requests.length
+      await checkpoint.advance(to + 1)
+      if (requests.length > 0) log.debug({ from, to, requests: requests.length }, 'backfilled requests')
+      from = to + 1
+    }
+  }
+
+  // One scan at a time; a request for a scan while one runs makes it run once more.
+  let scanning: Promise<void> | undefined
+  let again = false
+  const scan = (): Promise<void> => {
+    if (scanning) {
+      again = true
+      return scanning
+    }
+    scanning = (async () => {
+      do {
+        again = false
+        try {
+          await scanOnce()
+          stats.scans++
+        } catch (error) {
+          stats.scanErrors++
+          log.warn({ err: shortError(error) }, 'log scan failed; retrying on the next tick')
+          return
+        }
+      } while (again && !stopped)
+    })().finally(() => {
+      scanning = undefined
+    })
+    return scanning
+  }
+
+  let pollTimer: NodeJS.Timeout | undefined
+  const poll = () => {
+    if (stopped) return
+    void scan().finally(() => {
+      if (!stopped) pollTimer = setTimeout(poll, pollIntervalMs)
+    })
+  }
+
+  const onSubscribedLog = (entry: EvmLog) => {
+    if (entry.removed || stopped) return
+    const request = requestFromLog(entry, chainId)
+    if (!request) return
+    stats.fromSubscription++
+    log.debug({ requestId: request.requestId, block: entry.blockNumber }, 'request seen')
+    // A failed add is not lost: the scan reaches this block later and enqueues it.
+    enqueue([request]).catch((error: unknown) =>
+      log.warn(
+        { err: shortError(error), requestId: request.requestId },
+        'enqueue failed; the scan will retry',
+      ),
+    )
+  }
+
+  let ws: ResilientWsProvider | undefined
+  if (wsUrl) {
+    ws = createResilientWsProvider({
+      url: wsUrl,
+      chainId,
+      heartbeatIntervalMs,
+      heartbeatTimeoutMs,
+      logger: log,
+      onConnect: async (provider) => {
+        stats.connections++
+        if (confirmations === 0) {
+          await provider.on({ address: consumers, topics: [requestSentTopic] }, onSubscribedLog)
+        } else {
+          // Deeper blocks only become eligible as the head moves: scan on every new head.
+          await provider.on('block', () => void scan())
+        }
+        // Whatever was mined while the socket was down (or before it opened).
+        void scan()
+      },
+    })
+  }
+  poll()
+  log.info({ consumers, confirmations, ws: Boolean(wsUrl) }, 'EVM watcher started')
+
+  return {
+    checkpoint,
+    stats: () => ({ ...stats }),
+    scan,
+    async stop() {
+      if (stopped) return
+      stopped = true
+      clearTimeout(pollTimer)
+      await ws?.close()
+      await scanning
+      rpc.close()
+      await queue.close()
+      log.info('EVM watcher stopped')
+    },
+  }
+}
+
+const maxRecentJobIds = 10_000
+
+function toQuantity(value: number): string {
+  return `0x${value.toString(16)}`
+}
+
+function shortError(error: unknown): string {
+  return ((error as Error)?.message ?? String(error)).split('\n')[0]!
+}

@@ -1,0 +1,468 @@
+import { mkdtemp, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { setTimeout as sleep } from 'node:timers/promises'
+import { type Job, Queue } from 'bullmq'
+import { AbiCoder, hexlify, id, type JsonRpcProvider, keccak256, toUtf8Bytes, Wallet } from 'ethers'
+import type { Redis } from 'ioredis'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { type RedisServer, startRedisServer } from '../cli/dev/startRedisServer.js'
+import { deployPriceOracle, deployRegistry } from '../contracts/artifacts.js'
+import type {
+  EnvelopeStruct,
+  PriceOracleContract,
+  TeefnRegistryContract,
+} from '../contracts/contractTypes.js'
+import { connectEvmHttp } from '../relayer/evm/connectEvm.js'
+import {
+  createEvmFunctionRegistry,
+  type EvmFunctionRegistry,
+} from '../relayer/evm/createEvmFunctionRegistry.js'
+import type { FulfilmentResult } from '../relayer/evm/createFulfilmentSender.js'
+import { type EvmSubmitter, startEvmSubmitter } from '../relayer/evm/startEvmSubmitter.js'
+import { type EvmWatcher, startEvmWatcher } from '../relayer/evm/startEvmWatcher.js'
+import { attestWorker } from '../runtime/enclave/attestWorker.js'
+import { createDevProvider } from '../runtime/enclave/devProvider.js'
+import type { Envelope } from '../runtime/enclave/envelope.js'
+import { signEnvelope } from '../runtime/enclave/signEnvelope.js'
+import type { TeeProvider } from '../runtime/enclave/TeeProvider.js'
+import { createRedisFunctionStore } from '../runtime/functions/createRedisFunctionStore.js'
+import type { FunctionStore } from '../runtime/functions/FunctionStore.js'
+import { createLogger } from '../runtime/logging/createLogger.js'
+import { createRedisConnection } from '../runtime/queue/createRedisConnection.js'
+import { requestJobId } from '../runtime/queue/jobIds.js'
+import type { DeliveryJobData } from '../runtime/queue/jobs.js'
+import { deliveryQueueName, queuePrefix } from '../runtime/queue/names.js'
+import { statusCode } from '../runtime/resultStatus.js'
+import { createSandboxPool, type SandboxPool } from '../runtime/sandbox/index.js'
+import { startWorker, type TeeWorker } from '../runtime/worker/startWorker.js'
+import { type AnvilInstance, startAnvil } from './support/anvil.js'
+import { loadExampleFunction } from './support/loadExampleFunction.js'
+import { type StartHttpServerReturnType, startHttpServer } from './support/startHttpServer.js'
+import { startWorkerProcess, type WorkerProcess } from './support/startWorkerProcess.js'
+import { eventsNamed, mined, revertOf } from './support/teefnContracts.js'
+
+// The whole EVM loop on real parts: anvil, redis-server, the QuickJS sandbox, the dev TEE provider.
+// requestPrice -> watcher -> request job -> worker (registry, sandbox, fetch, signature) -> delivery job
+// -> submitter -> fulfil transaction -> the oracle verifies the envelope and stores the price.
+
+type Hex = `0x${string}`
+
+let anvil: AnvilInstance
+let redisServer: RedisServer
+let connection: Redis
+let dir: string
+let http: JsonRpcProvider
+let prices: StartHttpServerReturnType
+let provider: TeeProvider
+let pool: SandboxPool
+let store: FunctionStore
+let worker: TeeWorker | undefined
+let functionRegistry: EvmFunctionRegistry
+let watcher: EvmWatcher
+let submitter: EvmSubmitter
+let registry: TeefnRegistryContract
+let oracle: PriceOracleContract
+let admin: Wallet
+let functionOwner: Wallet
+let oracleOwner: Wallet
+let stranger: Wallet
+let deliveries: Queue<DeliveryJobData, FulfilmentResult>
+let priceFeed: { code: string; codeHash: string }
+let attestationHash: string
+const functionId = id('teefn.examples.priceFeed')
+const logger = createLogger({ name: 'evm-loop-test', level: 'silent' })
+const processes: WorkerProcess[] = []
+
+// Price sources: three that agree on a median of 3001, one that is down, and gates that hold their answer
+// until the test releases them (to catch a job in the middle).
+const gates = new Map<string, { hits: number; open: Promise<void>; release: () => void }>()
+const gate = (name: string) => {
+  let release!: () => void
+  const open = new Promise<void>((resolve) => {
+    release = resolve
+  })
+  const entry = { hits: 0, open, release }
+  gates.set(name, entry)
+  return entry
+}
+
+beforeAll(async () => {
+  ;[anvil, redisServer] = await Promise.all([startAnvil(), startRedisServer()])
+  connection = createRedisConnection({ url: redisServer.url })
+  dir = await mkdtemp(join(tmpdir(), 'teefn-evm-loop-'))
+  http = connectEvmHttp({ url: anvil.rpcUrl, chainId: anvil.chainId })
+  prices = await startHttpServer(async (request, response) => {
+    const path = request.url ?? '/'
+    const answer = (price: number) => {
+      response.setHeader('content-type', 'application/json')
+      response.end(JSON.stringify({ data: { price } }))
+    }
+    if (path === '/a') return answer(3000)
+    if (path === '/b') return answer(3001)
+    if (path === '/c') return answer(3002.5)
+    const gated = /^\/gate\/(\w+)$/.exec(path)
+    const entry = gated ? gates.get(gated[1]!) : undefined
+    if (entry) {
+      entry.hits++
+      await entry.open
+      return answer(4000)
+    }
+    response.statusCode = 503
+    response.end('down')
+  })
+
+  ;[admin, functionOwner, oracleOwner, , stranger] = anvil.privateKeys
+    .slice(0, 5)
+    .map((key) => new Wallet(key, http)) as Wallet[] as [Wallet, Wallet, Wallet, Wallet, Wallet]
+
+  // The function: bundled as `teefn build` does, uploaded to the store, registered on-chain.
+  priceFeed = await loadExampleFunction(new URL('../functions/priceFeed/index.ts', import.meta.url).href)
+  store = createRedisFunctionStore({ redis: connection })
+  expect((await store.putFunction(priceFeed.code)).codeHash).toBe(priceFeed.codeHash)
+
+  // The worker: a dev TEE identity, admitted with the hash of its (dev) attestation.
+  const keyFile = join(dir, 'worker.json')
+  provider = await createDevProvider({ keyFile })
+  const attestation = await attestWorker({ provider, measurement: priceFeed.codeHash as Hex })
+  attestationHash = keccak256(attestation.quote)
+
+  registry = await deployRegistry(admin)
+  await mined(registry.connect(functionOwner).registerFunction(functionId, priceFeed.codeHash))
+  const now = (await http.getBlock('latest'))!.timestamp
+  await mined(registry.admitWorker(provider.publicKeys.evmAddress, attestationHash, now + 86_400))
+  oracle = await deployPriceOracle(oracleOwner, { registry: String(registry.target), functionId })
+
+  pool = await createSandboxPool({ threads: 2 })
+  functionRegistry = createEvmFunctionRegistry({
+    chains: [{ chainId: anvil.chainId, registry: String(registry.target), rpcUrl: anvil.rpcUrl }],
+  })
+  worker = startInProcessWorker()
+  watcher = await startEvmWatcher({
+    connection,
+    chainId: anvil.chainId,
+    rpcUrl: anvil.rpcUrl,
+    wsUrl: anvil.wsUrl,
+    consumers: [String(oracle.target)],
+    pollIntervalMs: 250,
+    heartbeatIntervalMs: 500,
+    heartbeatTimeoutMs: 1_500,
+    logger,
+  })
+  submitter = startEvmSubmitter({
+    connection,
+    chainId: anvil.chainId,
+    rpcUrl: anvil.rpcUrl,
+    privateKey: anvil.privateKeys[3]!,
+    logger,
+  })
+  deliveries = new Queue(deliveryQueueName({ family: 'evm', chainId: String(anvil.chainId) }), {
+    connection,
+    prefix: queuePrefix,
+  })
+})
+
+afterAll(async () => {
+  for (const entry of gates.values()) entry.release()
+  await Promise.all(processes.map((child) => child.kill()))
+  await worker?.close()
+  await submitter?.close()
+  await watcher?.stop()
+  await deliveries?.close()
+  await pool?.close()
+  functionRegistry?.close()
+  await prices?.close()
+  http?.destroy()
+  connection?.disconnect()
+  await Promise.all([anvil?.stop(), redisServer?.stop()])
+  if (dir) await rm(dir, { recursive: true, force: true })
+})
+
+function startInProcessWorker(): TeeWorker {
+  return startWorker({
+    connection,
+    pool,
+    provider,
+    store,
+    registries: { evm: functionRegistry },
+    allowHosts: [`127.0.0.1:${prices.port}`],
+    // BullMQ's stalled check is queue-wide and blocked for the last checker's interval (lock / 2): a short
+    // lock here keeps the crash test below from waiting out this worker's 15 s window.
+    lockDurationMs: 2_000,
+  })
+}
+
+const payloadFor = (paths: string[]) =>
+  hexlify(
+    toUtf8Bytes(
+      JSON.stringify({ sources: paths.map((path) => ({ url: `${prices.url}${path}`, path: 'data.price' })) }),
+    ),
+  )
+
+/** Asks the oracle for a price from `paths` and returns the request id. */
+async function requestPrice(paths: string[]): Promise<string> {
+  const receipt = await mined(oracle.connect(oracleOwner).requestPrice(payloadFor(paths)))
+  const [event] = eventsNamed(receipt, oracle, 'RequestSent')
+  return event!.args.requestId as string
+}
+
+const fulfilledTopic = () => oracle.interface.getEvent('RequestFulfilled')!.topicHash
+
+/** Every `RequestFulfilled` of `requestId` so far. */
+async function fulfilments(requestId: string) {
+  const logs = await http.getLogs({
+    address: oracle.target,
+    topics: [fulfilledTopic(), requestId],
+    fromBlock: 0,
+  })
+  return logs.map((log) =>
+    Object.assign(oracle.interface.parseLog(log)!, { transactionHash: log.transactionHash }),
+  )
+}
+
+async function until<T>(what: string, check: () => Promise<T | undefined | false>, timeoutMs = 30_000) {
+  const deadline = Date.now() + timeoutMs
+  for (;;) {
+    const value = await check()
+    if (value !== undefined && value !== false) return value
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`)
+    await sleep(50)
+  }
+}
+
+const fulfilled = (requestId: string) =>
+  until(`the fulfilment of ${requestId}`, async () => {
+    const found = await fulfilments(requestId)
+    return found.length > 0 ? found : undefined
+  })
+
+const deliveryJobId = (requestId: string) =>
+  requestJobId({
+    trigger: 'evm',
+    chainId: String(anvil.chainId),
+    destination: String(oracle.target) as Hex,
+    requestId: requestId as Hex,
+  })
+
+async function settledDelivery(jobId: string): Promise<Job<DeliveryJobData, FulfilmentResult>> {
+  return until(`delivery ${jobId}`, async () => {
+    const state = await deliveries.getJobState(jobId)
+    return state === 'completed' || state === 'failed' ? (await deliveries.getJob(jobId))! : undefined
+  })
+}
+
+const structOf = (envelope: Envelope): EnvelopeStruct => ({
+  requestId: envelope.requestId,
+  functionId: envelope.functionId,
+  codeHash: envelope.codeHash,
+  status: statusCode(envelope.status),
+  result: envelope.result,
+  signature: envelope.signature,
+})
+
+describe('the EVM loop', () => {
+  it('answers a price request on-chain with the median of the sources, once', async () => {
+    const requestId = await requestPrice(['/a', '/b', '/c'])
+    const [event] = await fulfilled(requestId)
+    expect(event!.args.worker).toBe(provider.publicKeys.evmAddress)
+    expect(event!.args.status).toBe(0n)
+    expect(event!.args.hookSucceeded).toBe(true)
+    const latest = await oracle.latest()
+    expect(latest.price).toBe(300_100_000_000n) // 3001 with 8 decimals
+    expect(latest.requestId).toBe(requestId)
+    expect(await oracle.isPending(requestId)).toBe(false)
+    expect(await fulfilments(requestId)).toHaveLength(1)
+    expect((await settledDelivery(deliveryJobId(requestId))).returnvalue).toMatchObject({
+      outcome: 'fulfilled',
+    })
+  })
+
+  it('answers a function error with a signed failure status the consumer records', async () => {
+    const before = await oracle.latest()
+    const requestId = await requestPrice(['/down', '/down'])
+    const [event] = await fulfilled(requestId)
+    expect(event!.args.status).toBe(BigInt(statusCode('FUNCTION_ERROR')))
+    const receipt = await http.getTransactionReceipt(event!.transactionHash)
+    const [failure] = eventsNamed(receipt!, oracle, 'PriceRequestFailed')
+    expect(failure!.args.requestId).toBe(requestId)
+    expect(failure!.args.status).toBe(BigInt(statusCode('FUNCTION_ERROR')))
+    expect(Buffer.from((failure!.args.message as string).slice(2), 'hex').toString()).toMatch(
+      /only 0 of 2 sources answered/,
+    )
+    expect(await oracle.isPending(requestId)).toBe(false)
+    expect((await oracle.latest()).price).toBe(before.price)
+  })
+
+  it('rejects an envelope forged with a key that was never admitted', async () => {
+    const held = gate('forged')
+    const requestId = await requestPrice(['/gate/forged'])
+    await until('the worker to be fetching', async () => held.hits > 0)
+
+    const rogue = await createDevProvider({ keyFile: join(dir, 'rogue.json') })
+    const forged = await signEnvelope(rogue, {
+      family: 'evm',
+      chainId: anvil.chainId,
+      destination: String(oracle.target) as Hex,
+      requestId: requestId as Hex,
+      functionId: functionId as Hex,
+      codeHash: priceFeed.codeHash as Hex,
+      status: 'OK',
+      result: Buffer.from(AbiCoder.defaultAbiCoder().encode(['uint256'], [1n]).slice(2), 'hex'),
+    })
+    expect(await revertOf(oracle.connect(stranger).fulfill(structOf(forged)))).toEqual({
+      name: 'WorkerNotActive',
+      args: [rogue.publicKeys.evmAddress],
+    })
+    // Through the relayer too: the submitter refuses it for good with the consumer's reason.
+    const request = {
+      trigger: 'evm' as const,
+      chainId: String(anvil.chainId),
+      destination: String(oracle.target) as Hex,
+      requestId: requestId as Hex,
+      functionId: functionId as Hex,
+      request: '0x',
+      seenAt: Date.now(),
+    }
+    const job = await deliveries.add(
+      'delivery',
+      { request, envelope: forged, signedAt: Date.now() },
+      { jobId: `forged-${requestId}` },
+    )
+    const refused = await settledDelivery(job.id!)
+    expect(refused.failedReason).toMatch(/rejected the envelope: WorkerNotActive/)
+
+    held.release()
+    const [event] = await fulfilled(requestId)
+    expect(event!.args.worker).toBe(provider.publicKeys.evmAddress)
+    expect((await oracle.latest()).price).toBe(400_000_000_000n)
+    expect(await fulfilments(requestId)).toHaveLength(1)
+  })
+
+  it('rejects the envelope of a removed worker, and delivers it once the worker is admitted again', async () => {
+    await mined(registry.removeWorker(provider.publicKeys.evmAddress))
+    const requestId = await requestPrice(['/a', '/b', '/c'])
+    const job = await settledDelivery(deliveryJobId(requestId))
+    expect(await job.getState()).toBe('failed')
+    expect(job.failedReason).toMatch(/rejected the envelope: WorkerNotActive/)
+    expect(await revertOf(oracle.connect(stranger).fulfill(structOf(job.data.envelope)))).toEqual({
+      name: 'WorkerNotActive',
+      args: [provider.publicKeys.evmAddress],
+    })
+    expect(await oracle.isPending(requestId)).toBe(true)
+
+    // The failed delivery was kept: an operator retries it after re-admitting the worker.
+    const now = (await http.getBlock('latest'))!.timestamp
+    await mined(registry.admitWorker(provider.publicKeys.evmAddress, attestationHash, now + 86_400))
+    await job.retry('failed')
+    await fulfilled(requestId)
+    expect(await fulfilments(requestId)).toHaveLength(1)
+  })
+
+  it('rejects an envelope for code the registry no longer names, and runs the upgraded code after', async () => {
+    const upgradedCode = `${priceFeed.code}\n// v2\n`
+    const { codeHash: upgraded } = await store.putFunction(upgradedCode)
+    const held = gate('upgrade')
+    const requestId = await requestPrice(['/gate/upgrade'])
+    await until('the worker to be running v1', async () => held.hits > 0)
+    await mined(registry.connect(functionOwner).upgradeFunction(functionId, upgraded))
+    held.release()
+
+    const job = await settledDelivery(deliveryJobId(requestId))
+    expect(job.data.envelope.codeHash).toBe(priceFeed.codeHash)
+    expect(job.failedReason).toMatch(/rejected the envelope: CodeHashMismatch/)
+    expect(await revertOf(oracle.connect(stranger).fulfill(structOf(job.data.envelope)))).toEqual({
+      name: 'CodeHashMismatch',
+      args: [functionId, upgraded, priceFeed.codeHash],
+    })
+    expect(await oracle.isPending(requestId)).toBe(true)
+
+    const next = await requestPrice(['/a', '/b', '/c'])
+    await fulfilled(next)
+    expect((await settledDelivery(deliveryJobId(next))).data.envelope.codeHash).toBe(upgraded)
+    await mined(registry.connect(functionOwner).upgradeFunction(functionId, priceFeed.codeHash))
+  })
+
+  it('rejects a replayed envelope, and the relayer sends no transaction for it', async () => {
+    const requestId = await requestPrice(['/a', '/b', '/c'])
+    await fulfilled(requestId)
+    const original = await settledDelivery(deliveryJobId(requestId))
+    expect(await revertOf(oracle.connect(stranger).fulfill(structOf(original.data.envelope)))).toEqual({
+      name: 'AlreadyFulfilled',
+      args: [requestId],
+    })
+    const transactionsBefore = submitter.stats().transactions
+    const replay = await deliveries.add('delivery', original.data, { jobId: `replay-${requestId}` })
+    expect((await settledDelivery(replay.id!)).returnvalue).toEqual({ outcome: 'alreadyFulfilled' })
+    expect(submitter.stats().transactions).toBe(transactionsBefore)
+    expect(await fulfilments(requestId)).toHaveLength(1)
+  })
+
+  it('loses no request when the node restarts while requests are in flight', async () => {
+    const fromBlock = (await http.getBlockNumber()) + 1
+    const sent: string[] = []
+    // One request is surely in flight across the restart: its worker waits for a source until after it.
+    const held = gate('restart')
+    sent.push(await requestPrice(['/gate/restart']))
+    for (let i = 0; i < 3; i++) sent.push(await requestPrice(['/a', '/b', '/c']))
+    await until('the held request to be running', async () => held.hits > 0)
+    await anvil.restart({ downtimeMs: 300 })
+    held.release()
+    for (let i = 0; i < 4; i++) {
+      // The first sends after the restart may meet a closed keep-alive socket: retry those.
+      for (let attempt = 1; ; attempt++) {
+        try {
+          sent.push(await requestPrice(['/a', '/b', '/c']))
+          break
+        } catch (error) {
+          if (attempt >= 20) throw error
+          await sleep(100)
+        }
+      }
+    }
+    // The chain is the truth: a send retried across the restart may have gone through twice.
+    const requested = (
+      await http.getLogs({
+        address: oracle.target,
+        topics: [oracle.interface.getEvent('RequestSent')!.topicHash],
+        fromBlock,
+      })
+    ).map((log) => log.topics[1]!)
+    for (const requestId of sent) expect(requested).toContain(requestId)
+    for (const requestId of requested) {
+      await fulfilled(requestId)
+      expect(await fulfilments(requestId)).toHaveLength(1)
+    }
+  })
+
+  it('fulfils a request exactly once when its worker process is killed in the middle of it', async () => {
+    await worker?.close()
+    worker = undefined
+    const config = {
+      redisUrl: redisServer.url,
+      rpcUrl: anvil.rpcUrl,
+      chainId: anvil.chainId,
+      registry: String(registry.target),
+      keyFile: join(dir, 'worker.json'),
+      allowHosts: [`127.0.0.1:${prices.port}`],
+      lockDurationMs: 2_000,
+      threads: 1,
+    }
+    const first = await startWorkerProcess(config)
+    processes.push(first)
+    const held = gate('crash')
+    const requestId = await requestPrice(['/gate/crash'])
+    await until('the job to be running in the worker process', async () => held.hits > 0)
+    await first.kill()
+    held.release() // the next run answers at once
+
+    const second = await startWorkerProcess(config)
+    processes.push(second)
+    const [event] = await fulfilled(requestId)
+    expect(event!.args.worker).toBe(provider.publicKeys.evmAddress)
+    expect(held.hits).toBe(2) // run again by the second worker
+    expect(await fulfilments(requestId)).toHaveLength(1)
+    const delivery = await settledDelivery(deliveryJobId(requestId))
+    expect(delivery.returnvalue).toMatchObject({ outcome: 'fulfilled' })
+    await second.stop()
+  }, 60_000)
+})
