@@ -2,7 +2,7 @@
  * Gas of the teefn consumer path on a real anvil: request, single fulfil, and a batch of 10, with the
  * example PriceOracle (hook gas bound 200 000). Prints JSON. Run: `npx tsx bench/fulfilGas.ts`.
  */
-import { startAnvil } from '../test/support/anvil.js'
+import { startAnvil } from '../cli/dev/startAnvil.js'
 import { deployTeefnContracts, encodePrice, mined } from '../test/support/teefnContracts.js'
 
 const anvil = await startAnvil()

@@ -1,6 +1,6 @@
 import { hexlify, id } from 'ethers'
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest'
-import { type AnvilInstance, startAnvil } from '../test/support/anvil.js'
+import { type AnvilInstance, startAnvil } from '../cli/dev/startAnvil.js'
 import {
   deployTeefnContracts,
   encodePrice,

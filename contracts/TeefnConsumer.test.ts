@@ -13,7 +13,7 @@ import {
   zeroPadValue,
 } from 'ethers'
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest'
-import { type AnvilInstance, startAnvil, waitForReceipt } from '../test/support/anvil.js'
+import { type AnvilInstance, startAnvil, waitForReceipt } from '../cli/dev/startAnvil.js'
 import {
   deployTeefnContracts,
   encodePrice,

@@ -1,6 +1,6 @@
 import { id, keccak256, type Wallet, ZeroAddress, ZeroHash } from 'ethers'
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest'
-import { type AnvilInstance, startAnvil, waitForReceipt } from '../test/support/anvil.js'
+import { type AnvilInstance, startAnvil, waitForReceipt } from '../cli/dev/startAnvil.js'
 import {
   deployTeefnContracts,
   eventsNamed,

@@ -1,7 +1,7 @@
 import { createServer, type Socket } from 'node:net'
 import { id } from 'ethers'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { type AnvilInstance, startAnvil } from '../../test/support/anvil.js'
+import { type AnvilInstance, startAnvil } from '../../cli/dev/startAnvil.js'
 import { rejectionOf } from '../../test/support/rejectionOf.js'
 import { deployTeefnContracts, type TeefnContractsFixture } from '../../test/support/teefnContracts.js'
 import { createRpcClient, RpcError, RpcTransportError } from './createRpcClient.js'

@@ -17,7 +17,7 @@ import { requestJobId } from '../../runtime/queue/jobIds.js'
 import { defaultJobOptions } from '../../runtime/queue/jobOptions.js'
 import type { DeliveryJobData, RequestJobData } from '../../runtime/queue/jobs.js'
 import { deliveryQueueName, queuePrefix } from '../../runtime/queue/names.js'
-import { type AnvilInstance, startAnvil } from '../../test/support/anvil.js'
+import { type AnvilInstance, startAnvil } from '../../cli/dev/startAnvil.js'
 import {
   deployTeefnContracts,
   encodePrice,

@@ -9,7 +9,7 @@ import { createRedisConnection } from '../../runtime/queue/createRedisConnection
 import { requestJobId } from '../../runtime/queue/jobIds.js'
 import type { RequestJobData } from '../../runtime/queue/jobs.js'
 import { queuePrefix, requestQueueName } from '../../runtime/queue/names.js'
-import { type AnvilInstance, startAnvil } from '../../test/support/anvil.js'
+import { type AnvilInstance, startAnvil } from '../../cli/dev/startAnvil.js'
 import { deployTeefnContracts, type TeefnContractsFixture } from '../../test/support/teefnContracts.js'
 import { requestSentTopic } from './requestSentLog.js'
 import { type EvmWatcher, type StartEvmWatcherParameters, startEvmWatcher } from './startEvmWatcher.js'

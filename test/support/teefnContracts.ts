@@ -27,7 +27,7 @@ import {
   type TypedDataSigner,
   teefnDomain,
 } from '../../contracts/fulfillmentTypedData.js'
-import { type AnvilInstance, createProvider, waitForReceipt } from './anvil.js'
+import { type AnvilInstance, createProvider, waitForReceipt } from '../../cli/dev/startAnvil.js'
 
 export type TeefnContractsFixture = {
   provider: JsonRpcProvider

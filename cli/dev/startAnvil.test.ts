@@ -11,7 +11,7 @@ import {
   createProvider,
   startAnvil,
   waitForReceipt,
-} from './anvil.js'
+} from './startAnvil.js'
 
 function isAlive(pid: number): boolean {
   try {
