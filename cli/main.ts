@@ -2,6 +2,7 @@ import { Command, CommanderError } from 'commander'
 import { BaseError } from '../runtime/errors/BaseError.js'
 import { attestCommand } from './commands/attest.js'
 import { buildCommand } from './commands/build.js'
+import { demoCommand } from './commands/demo.js'
 import { deployCommand } from './commands/deploy.js'
 import { invokeCommand } from './commands/invoke.js'
 import { jobsCommand } from './commands/jobs.js'
@@ -24,6 +25,7 @@ const commands: Command[] = [
   verifyCommand(),
   secretsCommand(),
   attestCommand(),
+  demoCommand(),
 ]
 
 for (const command of commands) program.addCommand(command)
