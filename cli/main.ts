@@ -6,6 +6,7 @@ import { demoCommand } from './commands/demo.js'
 import { deployCommand } from './commands/deploy.js'
 import { invokeCommand } from './commands/invoke.js'
 import { jobsCommand } from './commands/jobs.js'
+import { nodeCommand } from './commands/node.js'
 import { runCommand } from './commands/run.js'
 import { secretsCommand } from './commands/secrets.js'
 import { verifyCommand } from './commands/verify.js'
@@ -25,6 +26,7 @@ const commands: Command[] = [
   verifyCommand(),
   secretsCommand(),
   attestCommand(),
+  nodeCommand(),
   demoCommand(),
 ]
 

@@ -44,11 +44,16 @@ describe('loadNodeConfig', () => {
       [{ ...valid, redisUrl: 'localhost' }, /redisUrl must match pattern/],
       [{ ...valid, evm: [{ ...valid.evm[0], chainId: 0 }] }, /evm\.0\.chainId must be >= 1/],
       [{ ...valid, evm: [{ ...valid.evm[0], registry: '0x12' }] }, /evm\.0\.registry must match pattern/],
-      [{ ...valid, evm: [{ ...valid.evm[0], submitterKey: '0xsecretinline' }] }, /evm\.0\.submitterKey must match pattern/],
+      [
+        { ...valid, evm: [{ ...valid.evm[0], submitterKey: '0xsecretinline' }] },
+        /evm\.0\.submitterKey must match pattern/,
+      ],
       [{ ...valid, wokrer: {} }, /wokrer is not a known field/],
     ]
     for (const [value, message] of cases) {
-      const error = await loadNodeConfig({ file: await write(value), env: { TEEFN_TEST_KEY: 'x' } }).catch((e: unknown) => e)
+      const error = await loadNodeConfig({ file: await write(value), env: { TEEFN_TEST_KEY: 'x' } }).catch(
+        (e: unknown) => e,
+      )
       expect(error).toBeInstanceOf(ConfigError)
       expect((error as Error).message).toMatch(message)
     }
@@ -58,7 +63,11 @@ describe('loadNodeConfig', () => {
     await expect(loadNodeConfig({ file: await write(valid), env: {} })).rejects.toThrow(
       /evm\.0\.submitterKey names the environment variable TEEFN_TEST_KEY, which is not set/,
     )
-    await expect(loadNodeConfig({ file: join(dir, 'missing.json'), env: {} })).rejects.toThrow(/Cannot read the config file/)
-    await expect(loadNodeConfig({ file: await write('{ nope'), env: {} })).rejects.toThrow(/is not valid JSON/)
+    await expect(loadNodeConfig({ file: join(dir, 'missing.json'), env: {} })).rejects.toThrow(
+      /Cannot read the config file/,
+    )
+    await expect(loadNodeConfig({ file: await write('{ nope'), env: {} })).rejects.toThrow(
+      /is not valid JSON/,
+    )
   })
 })

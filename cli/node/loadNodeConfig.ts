@@ -21,7 +21,10 @@ export type LoadNodeConfigParameters = {
  * `redisUrl`), validates it, and checks that every `env:NAME` secret it names is set. Every error names
  * the bad field and says what was expected.
  */
-export async function loadNodeConfig({ file, env = process.env }: LoadNodeConfigParameters): Promise<NodeConfig> {
+export async function loadNodeConfig({
+  file,
+  env = process.env,
+}: LoadNodeConfigParameters): Promise<NodeConfig> {
   let value: Record<string, unknown> = {}
   if (file !== undefined) {
     let text: string
@@ -35,7 +38,9 @@ export async function loadNodeConfig({ file, env = process.env }: LoadNodeConfig
     try {
       value = JSON.parse(text) as Record<string, unknown>
     } catch (error) {
-      throw new ConfigError(`The config file ${file} is not valid JSON.`, { details: (error as Error).message })
+      throw new ConfigError(`The config file ${file} is not valid JSON.`, {
+        details: (error as Error).message,
+      })
     }
   }
   if (env.REDIS_URL) value = { ...value, redisUrl: env.REDIS_URL }
@@ -46,7 +51,8 @@ export async function loadNodeConfig({ file, env = process.env }: LoadNodeConfig
     // An unknown field fails against `false` (additionalProperties): say so in words.
     const problem = first.keyword === 'boolean' ? 'is not a known field' : first.message
     throw new ConfigError(`${where}: ${field} ${problem}.`, {
-      details: first.params && Object.keys(first.params).length > 0 ? JSON.stringify(first.params) : undefined,
+      details:
+        first.params && Object.keys(first.params).length > 0 ? JSON.stringify(first.params) : undefined,
       hint: 'See the `teefn node` section of the README for every field.',
     })
   }
@@ -71,6 +77,8 @@ function secretReferences(config: NodeConfig): [string, string][] {
   const references: [string, string][] = []
   if (config.server?.apiKeys) references.push(['server.apiKeys', config.server.apiKeys])
   config.evm?.forEach((chain, index) => references.push([`evm.${index}.submitterKey`, chain.submitterKey]))
-  config.substrate?.forEach((chain, index) => references.push([`substrate.${index}.submitterUri`, chain.submitterUri]))
+  config.substrate?.forEach((chain, index) =>
+    references.push([`substrate.${index}.submitterUri`, chain.submitterUri]),
+  )
   return references
 }

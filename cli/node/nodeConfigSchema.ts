@@ -5,7 +5,10 @@ const Hex = (bytes: number, description: string) =>
 const Address = Hex(20, 'an EVM address')
 const Bytes32 = Hex(32, '32 bytes as 0x-hex')
 /** A secret is never written in the file itself: `env:NAME` reads the environment variable NAME. */
-const SecretReference = Type.String({ pattern: '^env:[A-Za-z_][A-Za-z0-9_]*$', description: 'env:VARIABLE_NAME' })
+const SecretReference = Type.String({
+  pattern: '^env:[A-Za-z_][A-Za-z0-9_]*$',
+  description: 'env:VARIABLE_NAME',
+})
 
 const EvmChain = Type.Object(
   {
