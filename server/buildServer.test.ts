@@ -20,6 +20,7 @@ import { redactedLogPaths } from '../runtime/logging/createLogger.js'
 import { createMetrics, type TeefnMetrics } from '../runtime/metrics/createMetrics.js'
 import { createRedisConnection } from '../runtime/queue/createRedisConnection.js'
 import { createSandboxPool, type SandboxPool } from '../runtime/sandbox/index.js'
+import type { RequestJobData } from '../runtime/queue/jobs.js'
 import { startWorker, type TeeWorker } from '../runtime/worker/startWorker.js'
 import { type BuildServerParameters, buildServer, type TeefnServer } from './buildServer.js'
 import { uploadAuthorizationMessage } from './uploadMessage.js'
@@ -71,6 +72,8 @@ const build = async (overrides: Partial<BuildServerParameters> = {}) => {
   return built
 }
 
+const httpRegistry = new Map<string, `0x${string}`>()
+
 beforeAll(async () => {
   redisServer = await startRedisServer()
   connection = createRedisConnection({ url: redisServer.url })
@@ -79,7 +82,9 @@ beforeAll(async () => {
   pool = await createSandboxPool({ threads: 1 })
   store = createRedisFunctionStore({ redis: connection })
   metrics = createMetrics()
-  worker = startWorker({ connection, pool, provider, store, registries: {}, metrics })
+  // The registry HTTP callers' functionIds resolve through; the worker checks it too.
+  const http = { codeHashOf: async (request: RequestJobData) => httpRegistry.get(request.functionId) }
+  worker = startWorker({ connection, pool, provider, store, registries: { http }, metrics })
   attestation = await attestWorker({ provider, measurement: `0x${'ab'.repeat(32)}` })
   app = await build()
 })
@@ -487,9 +492,9 @@ describe('POST /v1/functions/:codeHash/invoke', () => {
     expect(refused.statusCode).toBe(403)
     expect(errorOf(refused).code).toBe('FUNCTION_ID_NOT_SUPPORTED')
 
-    const registered = new Map([[functionId, codeHash]])
+    httpRegistry.set(functionId, codeHash)
     const withRegistry = await build({
-      functionRegistry: { codeHashOf: async (id) => registered.get(id) },
+      functionRegistry: { codeHashOf: async (id) => httpRegistry.get(id) },
     })
     const wrongCode = await invoke(otherHash, { functionId }, '', withRegistry)
     expect(wrongCode.statusCode).toBe(403)
