@@ -8,7 +8,7 @@
  *
  * Each request is sent once the node has accepted the previous one (its submit RPC returned): chopsticks'
  * pool has no nonce-ordered future queue, so extrinsics sent all at once enter it out of order and the later
- * nonces are dropped at apply time (`Future`).
+ * nonces are dropped at apply time (`Future`). `apply_errors` lists what the block builder dropped.
  */
 import { mkdtemp, rm } from 'node:fs/promises'
 import { loadavg, tmpdir } from 'node:os'
@@ -37,6 +37,7 @@ import { startChopsticks } from '../test/support/chopsticks.js'
 import { percentile, report, round } from './support.js'
 
 const requests = Number(process.env.REQUESTS ?? 50)
+const sequentialRequests = Number(process.env.SEQUENTIAL_REQUESTS ?? 10)
 const blockMode = (process.env.BLOCK_MODE ?? 'Instant') as 'Instant' | 'Batch'
 const sandboxThreads = 1
 const functionId = `0x${'be'.repeat(32)}` as Hex
@@ -66,92 +67,93 @@ const worker = startWorker({
   store,
   registries: { substrate: createStaticFunctionRegistry({ [functionId]: codeHash }) },
 })
-const relayer = await startSubstrateRelayer({
-  config: { url: chain.wsUrl, submitter: { seedEnv: 'BENCH_FEE_PAYER' } },
-  connection,
-  env: { BENCH_FEE_PAYER: '//Bob' },
-  logger,
-})
+const relayer = await startSubstrateRelayer({ wsUrl: chain.wsUrl, connection, submitterUri: '//Bob', logger })
 const { api } = relayer.connection
 const chainId = relayer.chainId
 const state = createSubstrateStateStore({ redis: connection, chainId })
 
-try {
-  // Sign everything first (explicit nonces, in order), then send in one burst: the timed part is the loop.
-  const firstNonce = (await api.rpc.system.accountNextIndex(alice.address)).toNumber()
-  const signed = []
-  for (let i = 0; i < requests; i++) {
-    const tx = api.tx.system.remarkWithEvent(
-      u8aToHex(encodeRequestRemark({ functionId, payload: new TextEncoder().encode(`request ${i}`) })),
-    )
-    await tx.signAsync(alice, { nonce: firstNonce + i })
-    signed.push(tx)
-  }
-  chain.runtimeTimings.start()
-  const startedAt = performance.now()
-  const inBlock = new Map<Hex, Hex>()
-  const sent: { requestId: Hex; included: Promise<void> }[] = []
-  for (const tx of signed) {
-    const requestId = deriveRequestId({ genesisHash: chainId, extrinsicHash: tx.hash.toHex(), ordinal: 0 })
-    let accepted: Promise<unknown> = Promise.resolve()
-    const included = new Promise<void>((resolve, reject) => {
-      accepted = tx
-        .send((result) => {
-          if (result.status.isInBlock) {
-            inBlock.set(requestId, result.status.asInBlock.toHex())
-            resolve()
-          } else if (result.isError) reject(new Error(`request not included: ${result.status.type}`))
-        })
-        .catch(reject)
-    })
-    included.catch(() => {})
-    sent.push({ requestId, included })
-    await accepted
-  }
-  const submittedMs = performance.now() - startedAt
-  const outcomes = await Promise.allSettled(sent.map(({ included }) => included))
-  const rejected = outcomes.filter(
-    (outcome): outcome is PromiseRejectedResult => outcome.status === 'rejected',
+type Sent = { requestId: Hex; requestBlock: Hex | undefined; failure: string | undefined }
+type Delivered = Awaited<ReturnType<typeof state.getDelivered>>
+
+const p = (samples: number[], q: number) => round(percentile(samples, q), 1)
+const toPerf = (epochMs: number) => epochMs - performance.timeOrigin
+let nextNonce = (await api.rpc.system.accountNextIndex(alice.address)).toNumber()
+
+/**
+ * Signs (explicit nonce, immortal) and sends one request; resolves once the node accepted it, with a promise
+ * of its inclusion. Immortal: in Instant mode chopsticks builds one ~0.5 s block per extrinsic, so a burst
+ * leaves a backlog of builds in which mortal requests (~32 blocks here) expired (badProof,
+ * ancientBirthBlock). The requester's era is not what is measured; the submitter signs mortal.
+ */
+async function sendRequest(index: number): Promise<{ sent: Sent; included: Promise<void> }> {
+  const tx = api.tx.system.remarkWithEvent(
+    u8aToHex(encodeRequestRemark({ functionId, payload: new TextEncoder().encode(`request ${index}`) })),
   )
-  const expected = sent.filter((_, index) => outcomes[index]!.status === 'fulfilled')
-
-  const deadline = Date.now() + 300_000
-  let delivered = await state.getDelivered(expected.map(({ requestId }) => requestId))
-  while (delivered.some((record) => !record) && Date.now() < deadline) {
-    await new Promise((resolve) => setTimeout(resolve, 50))
-    delivered = await state.getDelivered(expected.map(({ requestId }) => requestId))
+  await tx.signAsync(alice, { nonce: nextNonce++, era: 0 })
+  const sent: Sent = {
+    requestId: deriveRequestId({ genesisHash: chainId, extrinsicHash: tx.hash.toHex(), ordinal: 0 }),
+    requestBlock: undefined,
+    failure: undefined,
   }
-  const wallMs = performance.now() - startedAt
-  const loadAfter = loadavg()
+  // Raw statuses (see relayer/substrate/submitAndWatch.ts); the subscription resolves once the node accepted it.
+  let accepted: Promise<unknown> = Promise.resolve()
+  const included = new Promise<void>((resolve, reject) => {
+    accepted = api.rpc.author
+      .submitAndWatchExtrinsic(tx, (status) => {
+        if (status.isInBlock || status.isFinalized) {
+          sent.requestBlock ??= (status.isInBlock ? status.asInBlock : status.asFinalized).toHex()
+          resolve()
+        } else if (status.isInvalid || status.isDropped || status.isUsurped) {
+          reject(new Error(`request not included: ${status.type}`))
+        }
+      })
+      .catch(reject)
+  }).catch((error: Error) => {
+    sent.failure = error.message
+  })
+  await withTimeout(accepted, 60_000, 'submit')
+  return { sent, included: withTimeout(included, 120_000, 'request inclusion') }
+}
 
-  // When each block became head (in-process, performance.now()) and how long its build took.
-  const blocks = chain.runtimeTimings.blocks()
-  const validations = chain.runtimeTimings.validations()
+async function waitForResults(sent: readonly Sent[]): Promise<Delivered> {
+  const ids = sent.map(({ requestId }) => requestId)
+  const deadline = Date.now() + 300_000
+  let delivered = await state.getDelivered(ids)
+  while (delivered.some((record, index) => !record && !sent[index]!.failure) && Date.now() < deadline) {
+    await new Promise((resolve) => setTimeout(resolve, 20))
+    delivered = await state.getDelivered(ids)
+  }
+  return delivered
+}
+
+/** Latency and where it went, for requests whose blocks were built after `since`. */
+async function analyse(sent: readonly Sent[], delivered: Delivered, since: number) {
+  const blocks = chain.runtimeTimings.blocks().filter((block) => block.endedAt >= since)
+  const validations = chain.runtimeTimings.validations().filter((run) => run.endedAt >= since)
   const headAt = new Map(blocks.map((block) => [block.hash, block.endedAt]))
-  const builds = blocks.map((block) => block.endedAt - block.startedAt)
   const requestQueue = new Queue<RequestJobData>(requestQueueName, { connection, prefix: queuePrefix })
   const deliveryQueue = new Queue<DeliveryJobData, DeliveryReceipt>(
     deliveryQueueName({ family: 'substrate', chainId }),
     { connection, prefix: queuePrefix },
   )
-  const toPerf = (epochMs: number) => epochMs - performance.timeOrigin
   const latency: number[] = []
-  const runtimeShare: number[] = []
+  const runtimeBusy: number[] = []
+  const relayerShare: number[] = []
   const watcherLag: number[] = []
   const workerTime: number[] = []
   const submitterWait: number[] = []
   const inclusion: number[] = []
   const batchSizes: number[] = []
-  for (const [index, { requestId }] of expected.entries()) {
+  for (const [index, { requestId, requestBlock }] of sent.entries()) {
     const record = delivered[index]
-    const requestBlock = inBlock.get(requestId)
-    if (!record || !requestBlock) continue
-    const from = headAt.get(requestBlock)
-    const to = headAt.get(record.blockHash)
+    const from = requestBlock && headAt.get(requestBlock)
+    const to = record && headAt.get(record.blockHash)
     if (from === undefined || to === undefined) continue
     latency.push(to - from)
     // The runtime runs one call at a time (a block build or a validation): its busy time in the window.
-    runtimeShare.push(busyWithin([...blocks, ...validations], from, to))
+    const busy = busyWithin([...blocks, ...validations], from, to)
+    runtimeBusy.push(busy)
+    relayerShare.push(to - from - busy)
     const jobId = `substrate-${chainId}-${u8aToHex(alice.publicKey)}-${requestId}`.toLowerCase()
     const [requestJob, deliveryJob] = await Promise.all([
       requestQueue.getJob(jobId),
@@ -170,23 +172,12 @@ try {
     }
   }
   await Promise.all([requestQueue.close(), deliveryQueue.close()])
-  const p = (samples: number[], q: number) => round(percentile(samples, q), 1)
-  const requestBlocks = new Set(inBlock.values()).size
-  const resultExtrinsics = new Set(
-    delivered.filter(Boolean).map((record) => `${record!.blockHash}/${record!.extrinsicIndex}`),
-  )
-
-  report({
-    benchmark: 'substrate-loop',
-    requests,
+  const builds = blocks.map((block) => block.endedAt - block.startedAt)
+  return {
+    requests: sent.length,
     delivered: delivered.filter(Boolean).length,
-    not_included: rejected.length,
-    ...(rejected.length > 0
-      ? { first_failure: String(rejected[0]!.reason?.message ?? rejected[0]!.reason) }
-      : {}),
     latency_p50_ms: p(latency, 50),
     latency_p99_ms: p(latency, 99),
-    latency_max_ms: p(latency, 100),
     block_build_p50_ms: p(builds, 50),
     block_build_p99_ms: p(builds, 99),
     blocks_built: blocks.length,
@@ -194,27 +185,68 @@ try {
       validations.map((run) => run.endedAt - run.startedAt),
       50,
     ),
-    tx_validations: validations.length,
-    runtime_share_of_latency_p50_ms: p(runtimeShare, 50),
-    relayer_share_of_latency_p50_ms: p(
-      latency.map((value, index) => value - runtimeShare[index]!),
-      50,
-    ),
+    runtime_busy_in_latency_p50_ms: p(runtimeBusy, 50),
+    relayer_share_of_latency_p50_ms: p(relayerShare, 50),
     breakdown_p50_ms: {
       request_head_to_watcher_seen: p(watcherLag, 50),
       watcher_seen_to_envelope_signed: p(workerTime, 50),
       envelope_signed_to_result_sent: p(submitterWait, 50),
       result_sent_to_result_head: p(inclusion, 50),
     },
-    request_blocks: requestBlocks,
-    result_extrinsics: resultExtrinsics.size,
+    request_blocks: new Set(sent.map(({ requestBlock }) => requestBlock).filter(Boolean)).size,
+    result_extrinsics: new Set(
+      delivered.filter(Boolean).map((record) => `${record!.blockHash}/${record!.extrinsicIndex}`),
+    ).size,
     results_per_batch_p50: p(batchSizes, 50),
     results_per_batch_max: p(batchSizes, 100),
+  }
+}
+
+try {
+  chain.runtimeTimings.start()
+
+  // 1. Burst: every request sent as soon as the node accepted the previous one.
+  const burstStart = performance.now()
+  const burst = []
+  for (let i = 0; i < requests; i++) burst.push(await sendRequest(i))
+  const submittedMs = performance.now() - burstStart
+  progress(`submitted ${burst.length} requests in ${Math.round(submittedMs)} ms`)
+  await Promise.all(burst.map(({ included }) => included.catch(() => {})))
+  const burstSent = burst.map(({ sent }) => sent)
+  const burstDelivered = await waitForResults(burstSent)
+  const burstWallMs = performance.now() - burstStart
+  progress(`burst results delivered: ${burstDelivered.filter(Boolean).length}`)
+  const failures = burstSent.filter(({ failure }) => failure)
+  const burstStats = await analyse(burstSent, burstDelivered, burstStart)
+
+  // 2. One at a time on an idle chain: what the relayer adds when the runtime is not the queue.
+  const sequentialStart = performance.now()
+  const sequential: Sent[] = []
+  const sequentialDelivered: Delivered = []
+  for (let i = 0; i < sequentialRequests; i++) {
+    const { sent, included } = await sendRequest(requests + i)
+    await included
+    sequential.push(sent)
+    sequentialDelivered.push(...(await waitForResults([sent])))
+  }
+  const sequentialStats = await analyse(sequential, sequentialDelivered, sequentialStart)
+  const loadAfter = loadavg()
+
+  const { requests: _requests, ...burstRest } = burstStats
+  report({
+    benchmark: 'substrate-loop',
+    requests,
+    not_included: failures.length,
+    ...(failures.length > 0 ? { first_failure: failures[0]!.failure } : {}),
+    apply_errors: countBy(chain.runtimeTimings.applyErrors()),
+    ...burstRest,
     wall_ms_submit_all_requests: round(submittedMs, 0),
-    wall_ms_all_results: round(wallMs, 0),
+    wall_ms_all_results: round(burstWallMs, 0),
+    sequential: sequentialStats,
     setup: {
       chopsticks: `in-process, rococo_v2_2_asset_hub raw genesis, build-block-mode ${blockMode}, no db`,
-      requests_sent: 'explicit nonces, each once the node accepted the previous one',
+      requests_sent:
+        'burst: explicit nonces, immortal, each sent once the node accepted the previous one; sequential: next request after the previous result',
       watcher_mode: 'finalized (chopsticks finalizes each block at once)',
       submitter: 'inBlock inclusion, batchLingerMs 20, maxBatchSize 25, one extrinsic in flight',
       sandbox_threads: sandboxThreads,
@@ -250,4 +282,24 @@ function busyWithin(
     cursor = end
   }
   return busy
+}
+
+function progress(message: string): void {
+  if (process.env.BENCH_VERBOSE) process.stderr.write(`[bench] ${message}\n`)
+}
+
+function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined
+  return Promise.race([
+    promise,
+    new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`${what} timed out after ${ms} ms`)), ms)
+    }),
+  ]).finally(() => clearTimeout(timer))
+}
+
+function countBy(values: readonly string[]): Record<string, number> {
+  const counts: Record<string, number> = {}
+  for (const value of values) counts[value] = (counts[value] ?? 0) + 1
+  return counts
 }

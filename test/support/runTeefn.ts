@@ -5,10 +5,13 @@ const bin = fileURLToPath(new URL('../../bin/teefn.js', import.meta.url))
 
 export type RunTeefnReturnType = { status: number | null; stdout: string; stderr: string }
 
-/** Runs the built `teefn` binary (as `npx teefn` does) and collects its output. */
+/**
+ * Runs the built `teefn` binary (as `npx teefn` does) and collects its output. With `timeoutMs`, a run that
+ * has not exited by then is killed by its PID and rejects with what it printed so far.
+ */
 export function runTeefn(
   args: string[],
-  options: { input?: string; cwd?: string } = {},
+  options: { input?: string; cwd?: string; timeoutMs?: number } = {},
 ): Promise<RunTeefnReturnType> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [bin, ...args], {
@@ -23,8 +26,22 @@ export function runTeefn(
     child.stderr.on('data', (chunk) => {
       stderr += chunk
     })
+    const timer =
+      options.timeoutMs === undefined
+        ? undefined
+        : setTimeout(() => {
+            child.kill('SIGKILL')
+            reject(
+              new Error(
+                `teefn ${args.join(' ')} did not exit within ${options.timeoutMs} ms\nstdout: ${stdout}\nstderr: ${stderr}`,
+              ),
+            )
+          }, options.timeoutMs)
     child.on('error', reject)
-    child.on('close', (status) => resolve({ status, stdout, stderr }))
+    child.on('close', (status) => {
+      clearTimeout(timer)
+      resolve({ status, stdout, stderr })
+    })
     child.stdin.end(options.input ?? '')
   })
 }

@@ -1,0 +1,98 @@
+import type { Extrinsic } from '@polkadot/types/interfaces'
+import { u8aToHex } from '@polkadot/util'
+import { blake2AsU8a } from '@polkadot/util-crypto'
+import { bytesEqual, bytesToHex, type Hex } from '../../runtime/enclave/bytes.js'
+import { createEventTrigger } from './createEventTrigger.js'
+import { deriveRequestId } from './deriveRequestId.js'
+import { findRemarkCalls } from './findRemarkCalls.js'
+import { decodeRemark } from './remarkProtocol.js'
+import type { SubstrateTrigger } from './SubstrateTrigger.js'
+
+export type CreateRemarkTriggerParameters = {
+  /** The runtime's `Hashing` (what `System.Remarked.hash` is). blake2_256 on every FRAME chain teefn knows. */
+  hash?: ((bytes: Uint8Array) => Uint8Array) | undefined
+}
+
+/**
+ * The remark protocol's trigger: each `System.Remarked { sender, hash }` is matched to the
+ * `remarkWithEvent` call of its extrinsic that carries those bytes (the event has only the hash), then
+ * decoded. Foreign remarks are skipped; teefn remarks that do not decode are `malformed`.
+ *
+ * A request becomes a substrate job: destination = the remark's origin account (AccountId32), requestId =
+ * `deriveRequestId(genesis, extrinsic hash, position of the remark among the extrinsic's remarkWithEvent
+ * calls)`, payload as 0x-hex. A result becomes a `result` finding, which the watcher indexes.
+ */
+export function createRemarkTrigger({
+  hash = (bytes) => blake2AsU8a(bytes, 256),
+}: CreateRemarkTriggerParameters = {}): SubstrateTrigger {
+  // One decode of each extrinsic's call tree per block, however many remarks it emitted.
+  const remarksOf = new WeakMap<Extrinsic, { bytes: Uint8Array; hash: Uint8Array }[]>()
+  const remarkCalls = (extrinsic: Extrinsic) => {
+    let calls = remarksOf.get(extrinsic)
+    if (!calls) {
+      calls = findRemarkCalls(extrinsic.method).map((bytes) => ({ bytes, hash: hash(bytes) }))
+      remarksOf.set(extrinsic, calls)
+    }
+    return calls
+  }
+
+  return createEventTrigger({
+    name: 'remark',
+    filter: (event) => event.section === 'system' && event.method === 'Remarked',
+    map: ({ block, event, eventIndex, extrinsic, extrinsicIndex, ordinal }) => {
+      if (!extrinsic || extrinsicIndex === undefined) {
+        return { kind: 'unreadable', extrinsicIndex, eventIndex, reason: 'a remark outside any extrinsic' }
+      }
+      const [senderCodec, hashCodec] = event.data
+      if (!senderCodec || !hashCodec)
+        return { kind: 'unreadable', extrinsicIndex, eventIndex, reason: 'no event data' }
+      const eventHash = hashCodec.toU8a()
+      const calls = remarkCalls(extrinsic)
+      // The k-th event comes from the k-th executed remark: search from there, then anywhere (a skipped call).
+      let position = calls.findIndex((call, index) => index >= ordinal && bytesEqual(call.hash, eventHash))
+      if (position < 0) position = calls.findIndex((call) => bytesEqual(call.hash, eventHash))
+      if (position < 0) {
+        return {
+          kind: 'unreadable',
+          extrinsicIndex,
+          eventIndex,
+          reason: 'no remarkWithEvent call with this hash (an opaque wrapper?)',
+        }
+      }
+      const decoded = decodeRemark(calls[position]!.bytes)
+      if (decoded.kind === 'foreign') return undefined
+      if (decoded.kind === 'malformed') {
+        return { kind: 'malformed', extrinsicIndex, eventIndex, reason: decoded.reason }
+      }
+      const sender = u8aToHex(senderCodec.toU8a()) as Hex
+      if (decoded.kind === 'result') {
+        return {
+          kind: 'result',
+          requestId: decoded.envelope.requestId,
+          sender,
+          extrinsicIndex,
+          envelope: decoded.envelope,
+          reference: decoded.request,
+        }
+      }
+      return {
+        kind: 'request',
+        extrinsicIndex,
+        request: {
+          trigger: 'substrate',
+          chainId: block.chainId,
+          destination: sender,
+          requestId: deriveRequestId({
+            genesisHash: block.chainId,
+            extrinsicHash: extrinsic.hash.toHex(),
+            ordinal: position,
+          }),
+          functionId: decoded.functionId,
+          request: bytesToHex(decoded.payload),
+          sender: senderCodec.toString(),
+          origin: { blockNumber: block.number, blockHash: block.hash, index: extrinsicIndex },
+        },
+      }
+    },
+  })
+}

@@ -1,0 +1,133 @@
+import type { ApiPromise } from '@polkadot/api'
+import type { Hex } from '../../runtime/enclave/bytes.js'
+import type { Envelope } from '../../runtime/enclave/envelope.js'
+import type { RequestJobData } from '../../runtime/queue/jobs.js'
+import { createRemarkTrigger } from './createRemarkTrigger.js'
+import { readBlock } from './readBlock.js'
+import { SubstrateRelayerError } from './SubstrateRelayerError.js'
+import type { SubstrateTrigger } from './SubstrateTrigger.js'
+
+export type ReadSubstrateResultsParameters = {
+  /** Block hash (0x, 32 bytes) or number. */
+  block: Hex | number
+  /** The extrinsic's index in that block. */
+  extrinsicIndex: number
+  trigger?: SubstrateTrigger | undefined
+}
+
+/** A request as found on-chain: what the result must answer. */
+export type OnChainRequest = Omit<RequestJobData, 'seenAt'> & {
+  blockHash: Hex
+  blockNumber: number
+  canonical: boolean
+}
+
+export type OnChainResult = {
+  envelope: Envelope
+  /** Where the result remark says its request was seen. */
+  reference: { blockHash: Hex; extrinsicIndex: number }
+  /** The request found there with the envelope's requestId; undefined when it is not there. */
+  request: OnChainRequest | undefined
+  /** The account that put the result on-chain (AccountId32 hex). */
+  sender: Hex
+}
+
+export type ReadSubstrateResultsReturnType = {
+  chainId: Hex
+  blockHash: Hex
+  blockNumber: number
+  extrinsicIndex: number
+  /** `section.method` of the extrinsic's call (e.g. `utility.batchAll`). */
+  call: string
+  /** Executed result remarks of the extrinsic (a remark of a failed extrinsic emitted no event: not a result). */
+  results: OnChainResult[]
+  /** teefn remarks of the extrinsic that do not decode. */
+  malformed: string[]
+}
+
+/**
+ * Reads teefn results back from chain data alone: the result remarks one extrinsic executed, each with the
+ * request it names, found again in its own block and checked to carry the envelope's requestId. The
+ * caller verifies the envelopes (`verifyEnvelope`) against those requests.
+ */
+export async function readSubstrateResults(
+  api: ApiPromise,
+  { block, extrinsicIndex, trigger = createRemarkTrigger() }: ReadSubstrateResultsParameters,
+): Promise<ReadSubstrateResultsReturnType> {
+  const chainId = api.genesisHash.toHex()
+  const hash = typeof block === 'number' ? await blockHashAt(api, block) : block
+  const resultBlock = await readBlockOrThrow(api, hash, chainId)
+  const extrinsic = resultBlock.extrinsics[extrinsicIndex]
+  if (!extrinsic) {
+    throw new SubstrateRelayerError('SUBSTRATE_NOT_FOUND', 'The block has no extrinsic at that index.', {
+      details: `block ${resultBlock.hash} (#${resultBlock.number}) has ${resultBlock.extrinsics.length} extrinsics, asked for ${extrinsicIndex}`,
+    })
+  }
+  const findings = trigger.scan(resultBlock).filter((finding) => finding.extrinsicIndex === extrinsicIndex)
+  const results: OnChainResult[] = []
+  const requestBlocks = new Map<Hex, Awaited<ReturnType<typeof readBlock>> | undefined>()
+  for (const finding of findings) {
+    if (finding.kind !== 'result') continue
+    const { envelope } = finding
+    // A result without a reference (another protocol) is still verified; only its request is not looked up.
+    const remark = finding.reference ?? { blockHash: `0x${'00'.repeat(32)}` as Hex, extrinsicIndex: 0 }
+    let requestBlock = requestBlocks.get(remark.blockHash)
+    if (finding.reference && !requestBlocks.has(remark.blockHash)) {
+      requestBlock = await readBlock(api, remark.blockHash, chainId).catch(() => undefined)
+      requestBlocks.set(remark.blockHash, requestBlock)
+    }
+    let request: OnChainRequest | undefined
+    if (requestBlock) {
+      const found = trigger
+        .scan(requestBlock)
+        .find(
+          (candidate) =>
+            candidate.kind === 'request' &&
+            candidate.extrinsicIndex === remark.extrinsicIndex &&
+            candidate.request.requestId.toLowerCase() === envelope.requestId.toLowerCase(),
+        )
+      if (found?.kind === 'request') {
+        const canonical =
+          (await blockHashAt(api, requestBlock.number).catch(() => undefined)) === requestBlock.hash
+        request = {
+          ...found.request,
+          blockHash: requestBlock.hash,
+          blockNumber: requestBlock.number,
+          canonical,
+        }
+      }
+    }
+    results.push({ envelope, reference: remark, request, sender: finding.sender })
+  }
+  return {
+    chainId,
+    blockHash: resultBlock.hash,
+    blockNumber: resultBlock.number,
+    extrinsicIndex,
+    call: `${extrinsic.method.section}.${extrinsic.method.method}`,
+    results,
+    malformed: findings.flatMap((finding) => (finding.kind === 'malformed' ? [finding.reason] : [])),
+  }
+}
+
+async function blockHashAt(api: ApiPromise, number: number): Promise<Hex> {
+  const hash = (await api.rpc.chain.getBlockHash(number)).toHex()
+  if (/^0x0+$/.test(hash)) {
+    throw new SubstrateRelayerError('SUBSTRATE_NOT_FOUND', 'The chain has no block with that number.', {
+      details: `block #${number}`,
+    })
+  }
+  return hash
+}
+
+async function readBlockOrThrow(api: ApiPromise, hash: Hex, chainId: Hex) {
+  try {
+    return await readBlock(api, hash, chainId)
+  } catch (cause) {
+    throw new SubstrateRelayerError('SUBSTRATE_NOT_FOUND', 'The node does not know that block.', {
+      details: `${hash}: ${(cause as Error)?.message ?? cause}`,
+      hint: 'Pass a block hash or number of this chain (an archive node keeps every block).',
+      cause,
+    })
+  }
+}

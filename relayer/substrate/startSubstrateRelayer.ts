@@ -1,0 +1,143 @@
+import { Keyring } from '@polkadot/keyring'
+import type { KeyringPair } from '@polkadot/keyring/types'
+import { cryptoWaitReady } from '@polkadot/util-crypto'
+import type { Redis } from 'ioredis'
+import type { Hex } from '../../runtime/enclave/bytes.js'
+import { createLogger, type Logger } from '../../runtime/logging/createLogger.js'
+import { connectSubstrate, type SubstrateConnection } from './connectSubstrate.js'
+import type { SubstrateDelivery } from './SubstrateDelivery.js'
+import { SubstrateRelayerError } from './SubstrateRelayerError.js'
+import type { SubstrateTrigger } from './SubstrateTrigger.js'
+import {
+  type StartSubstrateSubmitterParameters,
+  type SubstrateSubmitter,
+  startSubstrateSubmitter,
+} from './startSubstrateSubmitter.js'
+import {
+  type SubstrateHeadMode,
+  type SubstrateWatcher,
+  startSubstrateWatcher,
+} from './startSubstrateWatcher.js'
+
+export type StartSubstrateRelayerParameters = {
+  /** Node RPC endpoint (`ws://` / `wss://`); the node config's `substrate[].wsUrl`. */
+  wsUrl: string
+  /** Redis (`createRedisConnection({ url: redisUrl })`), shared with the worker's queues. */
+  connection: Redis
+  /** `finalized` (default) or `best`: see README "Forks". */
+  heads?: SubstrateHeadMode | undefined
+  /**
+   * The fee payer's secret URI (mnemonic, 0x seed or `//Dev` path), already resolved from `env:NAME`; never
+   * logged nor put in an error. Without it the relayer only watches.
+   */
+  submitterUri?: string | undefined
+  keyType?: 'sr25519' | 'ed25519' | undefined
+  /** Run the watcher (default true). */
+  watch?: boolean | undefined
+  /** First block when Redis has no checkpoint yet; the current head by default. */
+  startBlock?: number | 'head' | undefined
+  /** More accounts whose result remarks count as delivered (other relayers' fee payers). */
+  resultSenders?: readonly string[] | undefined
+  pollIntervalMs?: number | undefined
+  /** Replace the remark protocol (a chain with its own pallet or contract). */
+  triggers?: readonly SubstrateTrigger[] | undefined
+  delivery?: SubstrateDelivery | undefined
+  submitter?:
+    | Pick<
+        StartSubstrateSubmitterParameters,
+        'inclusion' | 'maxBatchSize' | 'batchLingerMs' | 'inclusionTimeoutMs'
+      >
+    | undefined
+  logger?: Logger | undefined
+}
+
+export type SubstrateRelayer = {
+  /** The chain's genesis hash: the `chainId` of its jobs and the name of its delivery queue. */
+  chainId: Hex
+  connection: SubstrateConnection
+  watcher: SubstrateWatcher | undefined
+  submitter: SubstrateSubmitter | undefined
+  /** Stops the watcher (checkpoint kept), lets the submitter finish its batch, then disconnects. */
+  close(): Promise<void>
+}
+
+/**
+ * Everything a node runs for one Substrate chain, in one call: the connection, the watcher (requests -> jobs)
+ * and, with a fee payer, the submitter (envelopes -> extrinsics), whose account the watcher trusts as a
+ * result sender (that is how results delivered just before a crash are found). `teefn node` can call it per
+ * `substrate[]` entry; the worker needs a substrate registry (`createStaticFunctionRegistry(functions)`).
+ */
+export async function startSubstrateRelayer({
+  wsUrl,
+  connection,
+  heads,
+  submitterUri,
+  keyType = 'sr25519',
+  watch = true,
+  startBlock,
+  resultSenders = [],
+  pollIntervalMs,
+  triggers,
+  delivery,
+  submitter: submitterOptions,
+  logger = createLogger({ name: 'relayer-substrate' }),
+}: StartSubstrateRelayerParameters): Promise<SubstrateRelayer> {
+  let signer: KeyringPair | undefined
+  if (submitterUri !== undefined) {
+    await cryptoWaitReady()
+    try {
+      signer = new Keyring({ type: keyType }).addFromUri(submitterUri)
+    } catch {
+      // The library's message may quote the secret: say only that it is unusable.
+      throw new SubstrateRelayerError(
+        'INVALID_SUBSTRATE_CONFIG',
+        'The fee payer secret is not a valid secret URI.',
+        {
+          hint: 'Give a mnemonic, a 0x seed or a //Dev path (through env:NAME in the node config).',
+        },
+      )
+    }
+  }
+  const substrate = await connectSubstrate({ url: wsUrl, logger })
+  let watcher: SubstrateWatcher | undefined
+  let submitter: SubstrateSubmitter | undefined
+  try {
+    if (signer) {
+      submitter = startSubstrateSubmitter({
+        api: substrate.api,
+        connection,
+        signer,
+        delivery,
+        ...submitterOptions,
+        logger,
+      })
+    }
+    if (watch) {
+      watcher = await startSubstrateWatcher({
+        api: substrate.api,
+        connection,
+        mode: heads,
+        startBlock,
+        triggers,
+        resultSenders: [...(signer ? [signer.address] : []), ...resultSenders],
+        pollIntervalMs,
+        logger,
+      })
+    }
+  } catch (error) {
+    await submitter?.close()
+    await substrate.close()
+    throw error
+  }
+  return {
+    chainId: substrate.genesisHash,
+    connection: substrate,
+    watcher,
+    submitter,
+    async close() {
+      await watcher?.stop()
+      await submitter?.close()
+      await substrate.close()
+    },
+  }
+}
