@@ -1,5 +1,3 @@
-import { Keyring } from '@polkadot/keyring'
-import { cryptoWaitReady } from '@polkadot/util-crypto'
 import { toUtf8Bytes } from 'ethers'
 import { createEvmFunctionRegistry, startEvmSubmitter, startEvmWatcher } from '../../relayer/evm/index.js'
 import {
@@ -141,22 +139,15 @@ export async function startNode({
       closers.push(() => submitter.close())
     }
 
-    if (config.substrate?.length) await cryptoWaitReady()
     for (const chain of config.substrate ?? []) {
-      const log = logger.child({ chain: chain.name ?? chain.wsUrl })
-      const substrate = await connectSubstrate({ url: chain.wsUrl, logger: log })
-      closers.push(() => substrate.close())
-      const signer = new Keyring({ type: 'sr25519' }).addFromUri(resolveSecret(chain.submitterUri, env))
-      const watcher = await startSubstrateWatcher({
-        api: substrate.api,
+      const relayer = await startSubstrateRelayer({
+        wsUrl: chain.wsUrl,
         connection,
-        mode: chain.heads,
-        resultSenders: [signer.address],
-        logger: log,
+        heads: chain.heads,
+        submitterUri: resolveSecret(chain.submitterUri, env),
+        logger: logger.child({ chain: chain.name ?? chain.wsUrl }),
       })
-      closers.push(() => watcher.stop())
-      const submitter = startSubstrateSubmitter({ api: substrate.api, connection, signer, logger: log })
-      closers.push(() => submitter.close())
+      closers.push(() => relayer.close())
     }
 
     let serverUrl: string | undefined
