@@ -1,10 +1,6 @@
 import { toUtf8Bytes } from 'ethers'
 import { createEvmFunctionRegistry, startEvmSubmitter, startEvmWatcher } from '../../relayer/evm/index.js'
-import {
-  connectSubstrate,
-  startSubstrateSubmitter,
-  startSubstrateWatcher,
-} from '../../relayer/substrate/index.js'
+import { startSubstrateRelayer } from '../../relayer/substrate/index.js'
 import { attestWorker } from '../../runtime/enclave/attestWorker.js'
 import { selectProvider } from '../../runtime/enclave/selectProvider.js'
 import { createRedisFunctionStore } from '../../runtime/functions/createRedisFunctionStore.js'
