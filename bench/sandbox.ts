@@ -26,7 +26,8 @@ const pool = await createSandboxPool()
 const invocation: Invocation = { code, request, context }
 const expected = JSON.parse(vmCold()).price
 const check = await pool.invoke(invocation)
-if (!check.ok || JSON.parse(check.result as string).price !== expected) throw new Error(`unexpected result: ${JSON.stringify(check)}`)
+if (!check.ok || JSON.parse(check.result as string).price !== expected)
+  throw new Error(`unexpected result: ${JSON.stringify(check)}`)
 
 // Cold: a fresh runtime and context for every invocation, as a worker job runs it.
 await sampleMicroseconds(300, () => pool.invoke(invocation))
@@ -37,7 +38,12 @@ const nodeVm = await sampleMicroseconds(samples, vmCold)
 const server = await startHttpServer((_request, response) => response.end('1'))
 const allowHosts = [`127.0.0.1:${server.port}`]
 const plain = { code: 'export default async (url) => "1"', request: server.url, context, allowHosts }
-const fetching = { code: 'export default async (url) => (await fetch(url)).text()', request: server.url, context, allowHosts }
+const fetching = {
+  code: 'export default async (url) => (await fetch(url)).text()',
+  request: server.url,
+  context,
+  allowHosts,
+}
 await sampleMicroseconds(200, () => pool.invoke(fetching))
 const plainCalls = await sampleMicroseconds(1000, () => pool.invoke(plain))
 const fetchCalls = await sampleMicroseconds(1000, () => pool.invoke(fetching))
@@ -80,7 +86,9 @@ report({
 /** node:vm, the peer: a new context, the same function (as a script), one call. */
 function vmCold(): string {
   const sandbox = createContext({})
-  new Script(code.replace('export default function main', 'globalThis.main = function main')).runInContext(sandbox)
+  new Script(code.replace('export default function main', 'globalThis.main = function main')).runInContext(
+    sandbox,
+  )
   return (sandbox as { main: (r: string, s: object, c: object) => string }).main(request, {}, context)
 }
 

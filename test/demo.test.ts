@@ -11,6 +11,8 @@ describe('npm run demo', () => {
     const output = lines.join('\n')
     expect(output).toContain('"status": "OK"')
     expect(output).toMatch(/verified +signed by 0x[0-9a-fA-F]{40} \(the admitted worker\)/)
-    expect(output).toContain('✓ A contract asked, a TEE worker answered, and the verified answer is on-chain.')
+    expect(output).toContain(
+      '✓ A contract asked, a TEE worker answered, and the verified answer is on-chain.',
+    )
   })
 })

@@ -77,7 +77,7 @@ describe('teefn node', () => {
     try {
       await waitForHealth(url)
       const entry = join(dir, 'hello.ts')
-      await writeFile(entry, 'export default (request: string) => `hello ${request}`')
+      await writeFile(entry, "export default (request: string) => 'hello ' + request")
       const deployed = await runTeefn([
         'deploy',
         entry,

@@ -6,7 +6,9 @@ import { hasRedisServer, RedisServerMissingError } from './startRedisServer.js'
  * or with password-less sudo) it installs the `redis-server` package; otherwise it throws an error that
  * says exactly how to install it.
  */
-export function ensureRedisServer({ log = (line: string): void => void process.stderr.write(`${line}\n`) } = {}): void {
+export function ensureRedisServer({
+  log = (line: string): void => void process.stderr.write(`${line}\n`),
+} = {}): void {
   if (hasRedisServer()) return
   const asRoot = process.getuid?.() === 0
   const sudo = !asRoot && spawnSync('sudo', ['-n', 'true'], { stdio: 'ignore' }).status === 0

@@ -76,9 +76,11 @@ export function resolveSecret(reference: string, env: NodeJS.ProcessEnv = proces
 function secretReferences(config: NodeConfig): [string, string][] {
   const references: [string, string][] = []
   if (config.server?.apiKeys) references.push(['server.apiKeys', config.server.apiKeys])
-  config.evm?.forEach((chain, index) => references.push([`evm.${index}.submitterKey`, chain.submitterKey]))
-  config.substrate?.forEach((chain, index) =>
-    references.push([`substrate.${index}.submitterUri`, chain.submitterUri]),
-  )
+  for (const [index, chain] of (config.evm ?? []).entries()) {
+    references.push([`evm.${index}.submitterKey`, chain.submitterKey])
+  }
+  for (const [index, chain] of (config.substrate ?? []).entries()) {
+    references.push([`substrate.${index}.submitterUri`, chain.submitterUri])
+  }
   return references
 }

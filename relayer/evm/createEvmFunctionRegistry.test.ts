@@ -1,7 +1,7 @@
 import { id, keccak256, toUtf8Bytes } from 'ethers'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import type { RequestJobData } from '../../runtime/queue/jobs.js'
 import { type AnvilInstance, startAnvil } from '../../cli/dev/startAnvil.js'
+import type { RequestJobData } from '../../runtime/queue/jobs.js'
 import { rejectionOf } from '../../test/support/rejectionOf.js'
 import { deployTeefnContracts, mined, type TeefnContractsFixture } from '../../test/support/teefnContracts.js'
 import { createEvmFunctionRegistry, UnknownEvmChainError } from './createEvmFunctionRegistry.js'

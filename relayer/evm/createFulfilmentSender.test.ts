@@ -1,8 +1,8 @@
 import type { BaseContract, ContractTransactionResponse } from 'ethers'
 import { Wallet } from 'ethers'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { attachConsumer, deploy } from '../../contracts/artifacts.js'
 import { type AnvilInstance, startAnvil } from '../../cli/dev/startAnvil.js'
+import { attachConsumer, deploy } from '../../contracts/artifacts.js'
 import {
   deployTeefnContracts,
   encodePrice,

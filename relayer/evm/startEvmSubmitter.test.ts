@@ -6,6 +6,7 @@ import { type Job, Queue } from 'bullmq'
 import { id } from 'ethers'
 import type { Redis } from 'ioredis'
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest'
+import { type AnvilInstance, startAnvil } from '../../cli/dev/startAnvil.js'
 import { type RedisServer, startRedisServer } from '../../cli/dev/startRedisServer.js'
 import type { Hex } from '../../runtime/enclave/bytes.js'
 import { createDevProvider } from '../../runtime/enclave/devProvider.js'
@@ -17,7 +18,6 @@ import { requestJobId } from '../../runtime/queue/jobIds.js'
 import { defaultJobOptions } from '../../runtime/queue/jobOptions.js'
 import type { DeliveryJobData, RequestJobData } from '../../runtime/queue/jobs.js'
 import { deliveryQueueName, queuePrefix } from '../../runtime/queue/names.js'
-import { type AnvilInstance, startAnvil } from '../../cli/dev/startAnvil.js'
 import {
   deployTeefnContracts,
   encodePrice,

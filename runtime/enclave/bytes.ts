@@ -46,4 +46,3 @@ const encoder = new TextEncoder()
 export function utf8(text: string): Uint8Array {
   return encoder.encode(text)
 }
-

@@ -1,4 +1,4 @@
-import { pino, type Logger } from 'pino'
+import { type Logger, pino } from 'pino'
 
 export type { Logger }
 
@@ -29,6 +29,9 @@ export const redactedLogPaths = [
 ]
 
 /** The structured JSON logger every teefn process uses (pino, one line per event, on stdout). */
-export function createLogger({ name, level = process.env.TEEFN_LOG_LEVEL ?? 'info' }: CreateLoggerParameters): Logger {
+export function createLogger({
+  name,
+  level = process.env.TEEFN_LOG_LEVEL ?? 'info',
+}: CreateLoggerParameters): Logger {
   return pino({ name, level, redact: { paths: redactedLogPaths, censor: '[redacted]' } })
 }

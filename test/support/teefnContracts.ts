@@ -12,6 +12,7 @@ import {
   type TypedDataDomain,
   Wallet,
 } from 'ethers'
+import { type AnvilInstance, createProvider, waitForReceipt } from '../../cli/dev/startAnvil.js'
 import {
   type ContractName,
   deployPriceOracle,
@@ -27,7 +28,6 @@ import {
   type TypedDataSigner,
   teefnDomain,
 } from '../../contracts/fulfillmentTypedData.js'
-import { type AnvilInstance, createProvider, waitForReceipt } from '../../cli/dev/startAnvil.js'
 
 export type TeefnContractsFixture = {
   provider: JsonRpcProvider

@@ -54,7 +54,7 @@ console.trace = console.debug
 return { console }
 })`
 
-const encodingPart = String.raw`(function encodingPart(shared) {
+const encodingPart = `(function encodingPart(shared) {
 'use strict'
 const { host, apply, NativeString, NativeTypeError, NativeRangeError, NativeUint8Array, stringToLowerCase, stringTrim, toArrayBuffer } = shared
 const encodeUtf8 = host.encodeUtf8
@@ -97,7 +97,7 @@ class TextDecoder {
 return { TextEncoder, TextDecoder }
 })`
 
-const cryptoPart = String.raw`(function cryptoPart(shared) {
+const cryptoPart = `(function cryptoPart(shared) {
 'use strict'
 const { host, apply, NativeTypeError, NativeRangeError, NativeUint8Array, typedArrayKind, typedArrayBuffer, typedArrayOffset, typedArrayLength, typedArraySet, numberToString } = shared
 const randomBytes = host.randomBytes
@@ -131,7 +131,7 @@ const crypto = {
 return { crypto }
 })`
 
-const deriveSecretPart = String.raw`(function deriveSecretPart(shared) {
+const deriveSecretPart = `(function deriveSecretPart(shared) {
 'use strict'
 const { host, NativeTypeError, NativeUint8Array } = shared
 const hostDeriveSecret = host.deriveSecret
@@ -145,7 +145,7 @@ return {
 }
 })`
 
-const timersPart = String.raw`(function timersPart(shared) {
+const timersPart = `(function timersPart(shared) {
 'use strict'
 const { host, apply, NativeNumber, NativeTypeError, NativePromise, promiseThen, promiseResolve } = shared
 const setTimer = host.setTimer
@@ -165,7 +165,7 @@ return {
 }
 })`
 
-const fetchPart = String.raw`(function fetchPart(shared) {
+const fetchPart = `(function fetchPart(shared) {
 'use strict'
 const {
   host, apply, objectKeys, isArray, jsonParse, NativePromise, promiseThen, NativeString, NativeNumber, NativeBoolean,
@@ -304,7 +304,7 @@ return { fetch, Headers, Response }
 })`
 
 /** Helpers the host itself loads, only when an invocation fails or returns something unexpected. */
-const hostHelpersPart = String.raw`(function hostHelpersPart(shared) {
+const hostHelpersPart = `(function hostHelpersPart(shared) {
 'use strict'
 const { NativeString, NativeError, jsonStringify, typedArrayKind, isArray } = shared
 return {

@@ -6,7 +6,7 @@
  *
  * Kept as source text (not a compiled function) so no build tool rewrites it.
  */
-export const preludeSource = String.raw`(function installTeefnGlobals(host, capturesJson, lazyGlobalsJson) {
+export const preludeSource = `(function installTeefnGlobals(host, capturesJson, lazyGlobalsJson) {
 'use strict'
 const G = globalThis
 const getPrototypeOf = Object.getPrototypeOf
