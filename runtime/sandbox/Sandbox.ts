@@ -15,13 +15,8 @@ import type { Invocation, InvocationError, InvocationOutcome } from './types.js'
 /** An invocation whose limits were resolved against the operator's maximum. */
 export type SandboxInvocation = Omit<Invocation, 'limits'> & { limits: SandboxLimits }
 
-/** What the prelude returns: the captured built-ins, and how to call `main` and read its result. */
-type PreludeHelpers = {
-  shared: QuickJSHandle
-  call: QuickJSHandle
-  classify: QuickJSHandle
-  bytesOf: QuickJSHandle
-}
+/** What the prelude returns: how to call `main` and read the bytes of its result. */
+type PreludeHelpers = { call: QuickJSHandle; bytesOf: QuickJSHandle }
 type Settled = { value: QuickJSHandle } | { error: InvocationError }
 type Phase = 'evaluate' | 'run'
 
@@ -29,7 +24,7 @@ const functionFile = 'function.js'
 const jobBatchSize = 256
 const lazyGlobalsJsonText = JSON.stringify(lazyGlobals)
 const capturedBuiltinsJson = JSON.stringify(capturedBuiltins)
-const preludeHelperNames = ['shared', 'call', 'classify', 'bytesOf'] as const
+const preludeHelperNames = ['call', 'bytesOf'] as const
 const hostHelperNames = ['describe', 'kindOf', 'fetchError'] as const
 const noop = () => {}
 
@@ -43,6 +38,10 @@ export class Sandbox {
   readonly #context: QuickJSContext
   readonly #helpers: PreludeHelpers
   readonly #sources: GuestSources
+  /** The host object the prelude got; kept to build `shared` when a web API is first used. */
+  #host: QuickJSHandle | undefined
+  /** Built-ins captured for the lazy parts, on first use of any of them. */
+  #shared: QuickJSHandle | undefined
   /** Loaded only when an invocation fails or returns something unexpected. */
   #hostHelpers: GuestHelpers | undefined
   readonly #maxHeapAllowanceBytes: number
@@ -140,6 +139,8 @@ export class Sandbox {
   dispose(): void {
     for (const name of preludeHelperNames) this.#helpers[name].dispose()
     if (this.#hostHelpers) for (const name of hostHelperNames) this.#hostHelpers[name].dispose()
+    this.#shared?.dispose()
+    this.#host?.dispose()
     this.#context.dispose()
     this.#runtime.dispose()
   }
@@ -148,23 +149,37 @@ export class Sandbox {
     const context = this.#context
     const evaluated = context.evalCode(sources.prelude, 'teefn-prelude.js', { type: 'global', strict: true })
     using install = context.unwrapResult(evaluated)
-    using host = createHostObject({
+    const host = createHostObject({
       context,
       parts: sources.parts,
+      shared: () => this.#sharedBuiltins(),
       session: () => {
         if (this.#session === undefined || this.#session.ended) throw new Error('no invocation is running')
         return this.#session
       },
       helpers: () => this.#loadHostHelpers(),
     })
-    using captures = context.newString(capturedBuiltinsJson)
+    this.#host = host
     using lazyGlobalsJson = context.newString(lazyGlobalsJsonText)
     using helpers = context.unwrapResult(
-      context.callFunction(install, context.undefined, host, captures, lazyGlobalsJson),
+      context.callFunction(install, context.undefined, host, lazyGlobalsJson),
     )
     return Object.fromEntries(
       preludeHelperNames.map((name) => [name, context.getProp(helpers, name)]),
     ) as PreludeHelpers
+  }
+
+  #sharedBuiltins(): QuickJSHandle {
+    if (this.#shared) return this.#shared
+    const context = this.#context
+    using install = context.unwrapResult(
+      context.evalCode(this.#sources.shared, 'teefn-shared.js', { type: 'global', strict: true }),
+    )
+    using captures = context.newString(capturedBuiltinsJson)
+    this.#shared = context.unwrapResult(
+      context.callFunction(install, context.undefined, this.#host!, captures),
+    )
+    return this.#shared
   }
 
   #loadHostHelpers(): GuestHelpers {
@@ -175,7 +190,7 @@ export class Sandbox {
       context.evalCode(source, 'teefn-host-helpers.js', { type: 'global', strict: true }),
     )
     using helpers = context.unwrapResult(
-      context.callFunction(install, context.undefined, this.#helpers.shared),
+      context.callFunction(install, context.undefined, this.#sharedBuiltins()),
     )
     this.#hostHelpers = Object.fromEntries(
       hostHelperNames.map((name) => [name, context.getProp(helpers, name)]),
@@ -290,8 +305,7 @@ export class Sandbox {
     limits: SandboxLimits,
   ): { result: string | Uint8Array } | { error: InvocationError } {
     const context = this.#context
-    const kind = this.#callHelper(this.#helpers.classify, value, (handle) => context.getNumber(handle))
-    if (kind === 0) {
+    if (context.typeof(value) === 'string') {
       // UTF-8 needs at least one byte per UTF-16 unit: a string longer than the limit is too large unread.
       const length = context.getProp(value, 'length').consume((handle) => context.getNumber(handle))
       const text = length > limits.resultBytes ? undefined : context.getString(value)
@@ -300,10 +314,12 @@ export class Sandbox {
         return { error: resultTooLarge(size, limits, 'at least ') }
       return { result: text }
     }
-    if (kind === 1) {
-      const bytes = this.#callHelper(this.#helpers.bytesOf, value, (buffer) =>
-        context.getArrayBuffer(buffer).consume((view) => view.value.slice()),
-      )
+    const bytes = this.#callHelper(this.#helpers.bytesOf, value, (buffer) =>
+      context.typeof(buffer) === 'undefined'
+        ? undefined
+        : context.getArrayBuffer(buffer).consume((view) => view.value.slice()),
+    )
+    if (bytes) {
       if (bytes.byteLength > limits.resultBytes)
         return { error: resultTooLarge(bytes.byteLength, limits, '') }
       return { result: bytes }

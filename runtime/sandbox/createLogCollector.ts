@@ -3,8 +3,10 @@ import type { LogEntry, LogLevel } from './types.js'
 export type LogCollector = {
   /** Adds a message; returns false once the budget is spent, so callers can stop producing output. */
   add(level: LogLevel, message: string): boolean
-  /** The entries so far; the last one says how much was dropped when the budget ran out. */
+  /** The entries so far; the last one says so when the budget ran out. */
   readonly entries: LogEntry[]
+  /** The budget is spent: later messages are dropped without being formatted. */
+  readonly full: boolean
 }
 
 export type CreateLogCollectorParameters = {
@@ -26,6 +28,9 @@ export function createLogCollector({ maxBytes, redact = [] }: CreateLogCollector
 
   return {
     entries,
+    get full() {
+      return full
+    },
     add(level, message) {
       if (full) return false
       const text = maskSecrets(message, secrets)

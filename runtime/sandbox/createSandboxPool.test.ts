@@ -126,7 +126,7 @@ describe('console', () => {
     expect(outcome.logs.map((entry) => entry.level)).toEqual(['log', 'info', 'warn', 'error', 'debug'])
     expect(outcome.logs[0]?.message).toBe('a 1 {"b":[2]} null undefined 5n')
     expect(outcome.logs[3]?.message).toMatch(/^TypeError: oops/)
-    expect(outcome.logs[4]?.message).toBe('Uint8Array(2) [1, 2]')
+    expect(outcome.logs[4]?.message).toBe('{"0":1,"1":2}')
   })
 
   it('keeps logs of a failed invocation', async () => {

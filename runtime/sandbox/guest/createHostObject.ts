@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto'
 import type { QuickJSContext, QuickJSHandle } from 'quickjs-emscripten'
 import { deriveSecretFromFunctionKey } from '../../enclave/deriveSecretFromFunctionKey.js'
 import type { LogLevel } from '../types.js'
+import { formatLogArgument } from './formatLogArgument.js'
 import type { InvocationSession } from './InvocationSession.js'
 
 export type GuestHelpers = {
@@ -17,6 +18,8 @@ export type CreateHostObjectParameters = {
   context: QuickJSContext
   /** Sources of the lazily compiled web APIs, by part name. */
   parts: Record<string, string>
+  /** The captured built-ins every part receives. */
+  shared: () => QuickJSHandle
   /** The running invocation; host functions are only called while one runs. */
   session: () => InvocationSession
   helpers: () => GuestHelpers
@@ -34,6 +37,7 @@ const base64Text = /^[A-Za-z0-9+/]*={0,2}$/
 export function createHostObject({
   context,
   parts,
+  shared,
   session,
   helpers,
 }: CreateHostObjectParameters): QuickJSHandle {
@@ -43,20 +47,15 @@ export function createHostObject({
     context.setProp(host, name, fn)
   }
 
-  define('loadPart', (name, shared) => {
+  define('loadPart', (name) => {
     const part = context.getString(name)
+    if (part === 'console') return createConsole()
     const source = parts[part]
     if (source === undefined) throw new Error(`teefn: no part named ${part}`)
     using install = context.unwrapResult(
       context.evalCode(source, `teefn-${part}.js`, { type: 'global', strict: true }),
     )
-    return context.unwrapResult(context.callFunction(install, context.undefined, shared))
-  })
-
-  define('log', (level, message) => {
-    const name = context.getString(level) as LogLevel
-    const accepted = session().logs.add(logLevels.has(name) ? name : 'log', context.getString(message))
-    return accepted ? context.true : context.false
+    return context.unwrapResult(context.callFunction(install, context.undefined, shared()))
   })
 
   define('encodeUtf8', (text) => context.newArrayBuffer(toArrayBuffer(Buffer.from(context.getString(text)))))
@@ -207,6 +206,25 @@ export function createHostObject({
   })
 
   return host
+
+  /** `console`, formatted on the host: a function that logs pays for no guest code. */
+  function createConsole(): QuickJSHandle {
+    using consoleObject = context.newObject()
+    for (const level of logLevels) {
+      using fn = context.newFunction(level, (...args) => {
+        const logs = session().logs
+        if (!logs.full)
+          logs.add(level, args.map((argument) => formatLogArgument(context, argument)).join(' '))
+        return undefined
+      })
+      context.setProp(consoleObject, level, fn)
+    }
+    using debug = context.getProp(consoleObject, 'debug')
+    context.setProp(consoleObject, 'trace', debug)
+    const globals = context.newObject()
+    context.setProp(globals, 'console', consoleObject)
+    return globals
+  }
 
   function describe(error: QuickJSHandle): string {
     const result = context.callFunction(helpers().describe, context.undefined, error)

@@ -3,57 +3,6 @@
  * expression that receives the built-ins the prelude captured (`shared`) and returns its globals.
  * Kept as source text so no build tool rewrites it.
  */
-const consolePart = String.raw`(function consolePart(shared) {
-'use strict'
-const { host, apply, NativeString, NativeError, typedArrayKind, arrayPush, arrayJoin, jsonStringify, stringSlice } = shared
-const maxMessageChars = 65537
-
-function formatValue(value) {
-  if (typeof value === 'string') return value
-  if (typeof value === 'bigint') return NativeString(value) + 'n'
-  if (typeof value === 'symbol' || typeof value === 'function') return NativeString(value)
-  if (value instanceof NativeError) {
-    const stack = typeof value.stack === 'string' ? value.stack : ''
-    return NativeString(value.name) + ': ' + NativeString(value.message) + (stack ? '\n' + stack : '')
-  }
-  const kind = typedArrayKind(value)
-  if (kind !== undefined) {
-    const shown = []
-    const length = value.length
-    for (let i = 0; i < length && i < 64; i++) apply(arrayPush, shown, [NativeString(value[i])])
-    return kind + '(' + length + ') [' + apply(arrayJoin, shown, [', ']) + (length > 64 ? ', ...' : '') + ']'
-  }
-  try {
-    const text = jsonStringify(value, (key, inner) => (typeof inner === 'bigint' ? NativeString(inner) + 'n' : inner))
-    if (text !== undefined) return text
-  } catch {}
-  try {
-    return NativeString(value)
-  } catch {
-    return '[unprintable value]'
-  }
-}
-
-function formatMessage(args) {
-  const parts = []
-  for (let i = 0; i < args.length; i++) apply(arrayPush, parts, [formatValue(args[i])])
-  const message = apply(arrayJoin, parts, [' '])
-  return message.length > maxMessageChars ? apply(stringSlice, message, [0, maxMessageChars]) : message
-}
-
-const console = {}
-const hostLog = host.log
-// Once the host says the log budget is spent, stop formatting output nobody will read.
-let logsAccepted = true
-for (const level of ['log', 'info', 'warn', 'error', 'debug']) {
-  console[level] = function (...args) {
-    if (logsAccepted) logsAccepted = hostLog(level, formatMessage(args))
-  }
-}
-console.trace = console.debug
-return { console }
-})`
-
 const encodingPart = `(function encodingPart(shared) {
 'use strict'
 const { host, apply, NativeString, NativeTypeError, NativeRangeError, NativeUint8Array, stringToLowerCase, stringTrim, toArrayBuffer } = shared
@@ -344,7 +293,6 @@ return {
 /** Part name -> source. */
 export const lazyPartSources: Record<string, string> = {
   hostHelpers: hostHelpersPart,
-  console: consolePart,
   encoding: encodingPart,
   crypto: cryptoPart,
   deriveSecret: deriveSecretPart,
@@ -352,7 +300,7 @@ export const lazyPartSources: Record<string, string> = {
   fetch: fetchPart,
 }
 
-/** [global name, part that defines it]: what the prelude installs as lazy accessors. */
+/** [global name, part that defines it]: what the prelude installs as lazy accessors (`console` is built by the host). */
 export const lazyGlobals: [string, string][] = [
   ['console', 'console'],
   ['TextEncoder', 'encoding'],

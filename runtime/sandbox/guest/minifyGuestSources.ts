@@ -1,9 +1,9 @@
 import { transformSync } from 'esbuild'
 import { lazyPartSources } from './lazyGlobals.js'
-import { preludeSource } from './preludeSource.js'
+import { preludeSource, sharedPartSource } from './preludeSource.js'
 
-/** The guest code a sandbox evaluates: the prelude, and the lazily compiled parts by name. */
-export type GuestSources = { prelude: string; parts: Record<string, string> }
+/** The guest code a sandbox evaluates: the prelude, the built-in capture, and the lazy parts by name. */
+export type GuestSources = { prelude: string; shared: string; parts: Record<string, string> }
 
 let minified: GuestSources | undefined
 
@@ -14,6 +14,7 @@ let minified: GuestSources | undefined
 export function minifyGuestSources(): GuestSources {
   minified ??= {
     prelude: minify(preludeSource),
+    shared: minify(sharedPartSource),
     parts: Object.fromEntries(
       Object.entries(lazyPartSources).map(([name, source]) => [name, minify(source)]),
     ),

@@ -1,12 +1,76 @@
 /**
  * Guest-side code evaluated in every fresh context before the function. QuickJS compiles eagerly and this
- * runs for every invocation, so it is kept small: it captures the built-ins listed in `capturedBuiltins`
- * (before the function can replace them), defines `atob`/`btoa`, installs the other web APIs as lazy
- * globals (`lazyGlobals.ts`), and returns what the host needs to call `main` and read its result.
+ * runs for every invocation, so it does little: it defines `atob`/`btoa`, installs the other web APIs as
+ * lazy globals (`lazyGlobals.ts`; their part is compiled when a function first touches one), and returns
+ * what the host needs to call `main` and read its result, built only on built-ins captured here, before
+ * the function can replace them.
  *
  * Kept as source text (not a compiled function) so no build tool rewrites it.
  */
-export const preludeSource = `(function installTeefnGlobals(host, capturesJson, lazyGlobalsJson) {
+export const preludeSource = `(function installTeefnGlobals(host, lazyGlobalsJson) {
+'use strict'
+const G = globalThis
+const apply = Reflect.apply
+const defineProperty = Object.defineProperty
+const getOwnPropertyDescriptor = Object.getOwnPropertyDescriptor
+const objectKeys = Object.keys
+const jsonParse = JSON.parse
+const NativePromise = Promise
+const typedArrayPrototype = Object.getPrototypeOf(Uint8Array.prototype)
+const typedArrayTag = getOwnPropertyDescriptor(typedArrayPrototype, Symbol.toStringTag).get
+const typedArrayBuffer = getOwnPropertyDescriptor(typedArrayPrototype, 'buffer').get
+const typedArrayOffset = getOwnPropertyDescriptor(typedArrayPrototype, 'byteOffset').get
+const typedArrayLength = getOwnPropertyDescriptor(typedArrayPrototype, 'byteLength').get
+const arrayBufferSlice = ArrayBuffer.prototype.slice
+const loadPart = host.loadPart
+
+function defineGlobal(name, value) {
+  defineProperty(G, name, { value, writable: true, configurable: true, enumerable: false })
+}
+defineGlobal('atob', host.atob)
+defineGlobal('btoa', host.btoa)
+// Each lazy global is an accessor until first use, when the host compiles its part and the part's
+// globals replace the accessors as ordinary data properties.
+const lazyGlobals = jsonParse(lazyGlobalsJson)
+for (let i = 0; i < lazyGlobals.length; i++) {
+  const name = lazyGlobals[i][0]
+  const part = lazyGlobals[i][1]
+  defineProperty(G, name, {
+    configurable: true,
+    enumerable: false,
+    get() {
+      const globals = loadPart(part)
+      const names = objectKeys(globals)
+      for (let j = 0; j < names.length; j++) defineGlobal(names[j], globals[names[j]])
+      return G[name]
+    },
+    set(value) {
+      defineGlobal(name, value)
+    },
+  })
+}
+
+return {
+  call(main, argumentsJson) {
+    return new NativePromise((resolve) => {
+      const parsed = jsonParse(argumentsJson)
+      resolve(main(parsed.request, parsed.secrets, parsed.context))
+    })
+  },
+  /** A copy of the bytes of a genuine Uint8Array, or undefined for anything else. */
+  bytesOf(value) {
+    if (apply(typedArrayTag, value, []) !== 'Uint8Array') return undefined
+    const offset = apply(typedArrayOffset, value, [])
+    return apply(arrayBufferSlice, apply(typedArrayBuffer, value, []), [offset, offset + apply(typedArrayLength, value, [])])
+  },
+}
+})`
+
+/**
+ * Captures the built-ins the lazy parts build on (listed in `capturedBuiltins`) the first time a
+ * function touches a web API, and adds the byte helpers they share.
+ */
+export const sharedPartSource = `(function sharedPart(host, capturesJson) {
 'use strict'
 const G = globalThis
 const getPrototypeOf = Object.getPrototypeOf
@@ -20,12 +84,9 @@ for (let i = 0; i < captures.length; i++) {
   const last = keys[keys.length - 1] === '@@toStringTag' ? Symbol.toStringTag : keys[keys.length - 1]
   captured[captures[i][0]] = captures[i][2] ? getOwnPropertyDescriptor(owner, last).get : owner[last]
 }
-const { apply, defineProperty, objectKeys, jsonParse, NativePromise, typedArrayTag, typedArrayBuffer, typedArrayOffset,
-  typedArrayLength, dataViewBuffer, dataViewOffset, dataViewLength, arrayBufferSlice, arrayBufferByteLength } = captured
+const { apply, typedArrayTag, typedArrayBuffer, typedArrayOffset, typedArrayLength, dataViewBuffer, dataViewOffset,
+  dataViewLength, arrayBufferSlice, arrayBufferByteLength } = captured
 
-function defineGlobal(name, value) {
-  defineProperty(G, name, { value, writable: true, configurable: true, enumerable: false })
-}
 function typedArrayKind(value) {
   return apply(typedArrayTag, value, [])
 }
@@ -49,52 +110,12 @@ function toArrayBuffer(value) {
 }
 captured.typedArrayKind = typedArrayKind
 captured.toArrayBuffer = toArrayBuffer
-const shared = Object.freeze(captured)
-
-defineGlobal('atob', host.atob)
-defineGlobal('btoa', host.btoa)
-// Each lazy global is an accessor until first use, when the host compiles its part and the part's
-// globals replace the accessors as ordinary data properties.
-const loadPart = host.loadPart
-const lazyGlobals = jsonParse(lazyGlobalsJson)
-for (let i = 0; i < lazyGlobals.length; i++) {
-  const name = lazyGlobals[i][0]
-  const part = lazyGlobals[i][1]
-  defineProperty(G, name, {
-    configurable: true,
-    enumerable: false,
-    get() {
-      const globals = loadPart(part, shared)
-      const names = objectKeys(globals)
-      for (let j = 0; j < names.length; j++) defineGlobal(names[j], globals[names[j]])
-      return G[name]
-    },
-    set(value) {
-      defineGlobal(name, value)
-    },
-  })
-}
-
-return {
-  shared,
-  call(main, argumentsJson) {
-    return new NativePromise((resolve) => {
-      const parsed = jsonParse(argumentsJson)
-      resolve(main(parsed.request, parsed.secrets, parsed.context))
-    })
-  },
-  /** 0 for a string, 1 for a Uint8Array, 2 for anything else. */
-  classify(value) {
-    if (typeof value === 'string') return 0
-    return typedArrayKind(value) === 'Uint8Array' ? 1 : 2
-  },
-  bytesOf: toArrayBuffer,
-}
+return Object.freeze(captured)
 })`
 
 /**
- * [name, path from globalThis, take the getter?]: the built-ins the prelude and the lazy parts use,
- * captured before any function code runs. `<proto>` steps to the prototype (%TypedArray% has no global).
+ * [name, path from globalThis, take the getter?]: the built-ins the lazy parts use, captured by
+ * `sharedPartSource` when a function first touches a web API. `<proto>` steps to the prototype (%TypedArray% has no global).
  */
 export const capturedBuiltins: [string, string, boolean?][] = [
   ['apply', 'Reflect.apply'],
