@@ -16,7 +16,7 @@ import type { Invocation, InvocationError, InvocationOutcome } from './types.js'
 export type SandboxInvocation = Omit<Invocation, 'limits'> & { limits: SandboxLimits }
 
 /** What the prelude returns: how to call `main` and read the bytes of its result. */
-type PreludeHelpers = { call: QuickJSHandle; bytesOf: QuickJSHandle }
+type PreludeHelpers = { call: QuickJSHandle; bytesOf: QuickJSHandle; jsonParse: QuickJSHandle }
 type Settled = { value: QuickJSHandle } | { error: InvocationError }
 type Phase = 'evaluate' | 'run'
 
@@ -24,8 +24,8 @@ const functionFile = 'function.js'
 const jobBatchSize = 256
 const lazyGlobalsJsonText = JSON.stringify(lazyGlobals)
 const capturedBuiltinsJson = JSON.stringify(capturedBuiltins)
-const preludeHelperNames = ['call', 'bytesOf'] as const
-const hostHelperNames = ['describe', 'kindOf', 'fetchError'] as const
+const preludeHelperNames = ['call', 'bytesOf', 'jsonParse'] as const
+const hostHelperNames = ['describe', 'kindOf'] as const
 const noop = () => {}
 
 /**
@@ -42,6 +42,10 @@ export class Sandbox {
   #host: QuickJSHandle | undefined
   /** Built-ins captured for the lazy parts, on first use of any of them. */
   #shared: QuickJSHandle | undefined
+  /** A bundle evaluated ahead of the invocation (see `preload`), and its module's exports. */
+  #preloaded: { code: string; exports: QuickJSHandle } | undefined
+  /** While `preload` evaluates module code: when to interrupt it. */
+  #preloadDeadline = Number.POSITIVE_INFINITY
   /** Loaded only when an invocation fails or returns something unexpected. */
   #hostHelpers: GuestHelpers | undefined
   readonly #maxHeapAllowanceBytes: number
@@ -64,7 +68,8 @@ export class Sandbox {
     this.#runtime = engine.module.newRuntime()
     this.#runtime.setInterruptHandler(() => {
       const session = this.#session
-      if (session === undefined || session.ended || Date.now() < session.deadlineAt) return false
+      if (session === undefined) return Date.now() > this.#preloadDeadline
+      if (session.ended || Date.now() < session.deadlineAt) return false
       session.interrupted = true
       return true
     })
@@ -135,8 +140,49 @@ export class Sandbox {
     return { ok: true, result: ended.result, error: null, logs, stats }
   }
 
+  /**
+   * Evaluates a bundle's module code ahead of its invocation, off the request path, when the thread
+   * expects the same function next (a worker mostly runs the same few functions). The context stays
+   * fresh: it has run nothing but that module's own top-level code. Only module code that completes on
+   * its own counts: an error, a top-level await, a call to a host API that needs an invocation (fetch,
+   * timers, logs) or an overrun makes it return false, and the caller must drop this sandbox.
+   */
+  preload(code: string, limits: Pick<SandboxLimits, 'timeoutMs' | 'memoryBytes'>): boolean {
+    if (this.#used || this.#preloaded) return false
+    const context = this.#context
+    this.#engine.takeRefusedGrowths()
+    this.#engine.setHeapAllowance(limits.memoryBytes)
+    this.#preloadDeadline = Date.now() + limits.timeoutMs
+    const evaluated = context.evalCode(code, functionFile, { type: 'module' })
+    this.#preloadDeadline = Number.POSITIVE_INFINITY
+    this.#engine.setHeapAllowance(this.#maxHeapAllowanceBytes)
+    if (evaluated.error) {
+      evaluated.error.dispose()
+      return false
+    }
+    const state = context.getPromiseState(evaluated.value)
+    if (
+      state.type !== 'fulfilled' ||
+      this.#runtime.hasPendingJob() ||
+      this.#engine.takeRefusedGrowths() > 0
+    ) {
+      if (state.type === 'fulfilled' && !state.notAPromise) state.value.dispose()
+      if (state.type === 'rejected') state.error.dispose()
+      evaluated.value.dispose()
+      return false
+    }
+    let exports = evaluated.value
+    if (!state.notAPromise) {
+      exports = state.value
+      evaluated.value.dispose()
+    }
+    this.#preloaded = { code, exports }
+    return true
+  }
+
   /** Frees the context and runtime. Throws if the engine could not free them (the engine is then unusable). */
   dispose(): void {
+    this.#preloaded?.exports.dispose()
     for (const name of preludeHelperNames) this.#helpers[name].dispose()
     if (this.#hostHelpers) for (const name of hostHelperNames) this.#hostHelpers[name].dispose()
     this.#shared?.dispose()
@@ -158,6 +204,7 @@ export class Sandbox {
         return this.#session
       },
       helpers: () => this.#loadHostHelpers(),
+      prelude: () => this.#helpers,
     })
     this.#host = host
     using lazyGlobalsJson = context.newString(lazyGlobalsJsonText)
@@ -203,16 +250,10 @@ export class Sandbox {
     session: InvocationSession,
   ): Promise<{ result: string | Uint8Array } | { error: InvocationError }> {
     const context = this.#context
-    const evaluated = context.evalCode(invocation.code, functionFile, { type: 'module' })
-    if (evaluated.error) {
-      using error = evaluated.error
-      return { error: this.#classify(error, 'evaluate', invocation.limits) }
-    }
-    using moduleValue = evaluated.value
-    const loaded = await this.#settle(moduleValue, session, invocation.limits, 'evaluate')
+    const loaded = await this.#evaluateModule(invocation, session)
     if ('error' in loaded) return loaded
-    using moduleExports = loaded.value
-    using main = context.getProp(moduleExports, 'default')
+    using main = context.getProp(loaded.value, 'default')
+    if (loaded.value !== this.#preloaded?.exports) loaded.value.dispose()
     if (context.typeof(main) !== 'function') {
       return {
         error: {
@@ -237,6 +278,27 @@ export class Sandbox {
     if ('error' in settled) return settled
     using value = settled.value
     return this.#readResult(value, invocation.limits)
+  }
+
+  /** The bundle evaluated ahead by `preload`, if any: only an invocation of that bundle may use this sandbox. */
+  get preloadedCode(): string | undefined {
+    return this.#preloaded?.code
+  }
+
+  /** The module's exports: evaluated ahead by `preload` when the same bundle was expected, else now. */
+  async #evaluateModule(invocation: SandboxInvocation, session: InvocationSession): Promise<Settled> {
+    if (this.#preloaded) {
+      if (this.#preloaded.code !== invocation.code)
+        throw new Error('This sandbox evaluated another bundle ahead.')
+      return { value: this.#preloaded.exports }
+    }
+    const evaluated = this.#context.evalCode(invocation.code, functionFile, { type: 'module' })
+    if (evaluated.error) {
+      using error = evaluated.error
+      return { error: this.#classify(error, 'evaluate', invocation.limits) }
+    }
+    using moduleValue = evaluated.value
+    return this.#settle(moduleValue, session, invocation.limits, 'evaluate')
   }
 
   /** Waits for a guest promise, running guest jobs after every host event, until it settles or the deadline passes. */

@@ -103,6 +103,25 @@ describe('the function contract', () => {
     }
   })
 
+  it('runs module code once per invocation, in a fresh context, also when it was evaluated ahead', async () => {
+    const counting =
+      'globalThis.runs = (globalThis.runs ?? 0) + 1\nexport default () => String(globalThis.runs)'
+    const other = 'globalThis.runs = 100\nexport default () => String(globalThis.runs)'
+    const results: string[] = []
+    for (const code of [counting, counting, counting, other, counting, other, other]) {
+      results.push((await invokeFunction(pool, code)).result as string)
+    }
+    expect(results).toEqual(['1', '1', '1', '100', '1', '100', '100'])
+  })
+
+  it('keeps the logs of module code that runs on every invocation', async () => {
+    const code = 'console.log("module init")\nexport default () => "ok"'
+    for (let i = 0; i < 3; i++) {
+      const outcome = await invokeFunction(pool, code)
+      expect(outcome.logs).toEqual([{ level: 'log', message: 'module init' }])
+    }
+  })
+
   it('measures duration from the start of evaluation', async () => {
     const outcome = await invokeFunction(
       pool,
@@ -312,6 +331,26 @@ describe('fetch', () => {
       '/data',
     ])
     expect(outcome.stats.fetches).toBe(1)
+  })
+
+  it('takes headers as an object, an array of pairs or Headers, and lists the response headers', async () => {
+    const outcome = await invokeFunction(
+      pool,
+      `export default async (base) => {
+        const echoed = []
+        for (const headers of [{ 'x-token': 'a' }, [['X-Token', 'b']], new Headers({ 'x-token': 'c' })]) {
+          const response = await fetch(base, { headers })
+          echoed.push(response.headers.get('x-echo'))
+        }
+        const response = await fetch(base)
+        const names = response.headers.keys()
+        let seen = 0
+        response.headers.forEach((value, name) => { if (name === 'content-type') seen++ })
+        return JSON.stringify([echoed, names.includes('content-type'), seen, response.headers.has('X-ECHO'), response.bodyUsed, typeof Response])
+      }`,
+      { request: server.url, ...allow() },
+    )
+    expect(JSON.parse(outcome.result as string)).toEqual([['a', 'b', 'c'], true, 1, true, false, 'function'])
   })
 
   it('POSTs string and byte bodies and reads text and arrayBuffer', async () => {

@@ -1,19 +1,28 @@
+import { createHash } from 'node:crypto'
 import { parentPort, workerData } from 'node:worker_threads'
 import { createQuickJSEngine, type QuickJSEngine } from './quickjsEngine.js'
-import { Sandbox } from './Sandbox.js'
+import { Sandbox, type SandboxInvocation } from './Sandbox.js'
 import type { FromSandboxThread, SandboxThreadData, ToSandboxThread } from './threadProtocol.js'
 import type { InvocationOutcome } from './types.js'
 
 /**
  * A sandbox thread: one QuickJS engine, one invocation at a time, and the next fresh sandbox prepared
- * as soon as a result is posted, so a request finds its runtime and context already built.
+ * as soon as a result is posted, so a request finds its runtime and context already built. Workers
+ * mostly run the same few functions, so the next sandbox also evaluates the last bundle's module code
+ * ahead, when that code allows it (see `Sandbox.preload`).
  */
 const port = parentPort!
 const { wasmModule, maxHeapAllowanceBytes, retainedHeapBytes, guestSources } = workerData as SandboxThreadData
 const baseHeapBytes = 16 * 1024 * 1024
+/** Outcomes after which the module's own code is known to have run to completion. */
+const moduleCompleted = new Set(['FUNCTION_ERROR', 'INVALID_RESULT', 'RESULT_TOO_LARGE'])
+const maxRememberedBundles = 1000
+const preloadBudgetMs = 100
 
 let engine = await newEngine()
-let prepared: Sandbox | undefined = Sandbox.prepare(engine, maxHeapAllowanceBytes, guestSources)
+let prepared: Sandbox | undefined = newSandbox()
+/** Bundles (by digest) whose module code cannot be evaluated ahead: they are not tried again. */
+const notPreloadable = new Set<string>()
 let queue = Promise.resolve()
 post({ type: 'ready' })
 
@@ -24,8 +33,13 @@ port.on('message', (message: ToSandboxThread) => {
 async function invoke({ id, invocation }: ToSandboxThread): Promise<void> {
   // A heap grown by earlier invocations would let this one use more than its limit: start afresh.
   if (engine.memoryBytes > baseHeapBytes + invocation.limits.memoryBytes) await replaceEngine()
-  const sandbox = prepared ?? Sandbox.prepare(engine, maxHeapAllowanceBytes, guestSources)
+  let sandbox = prepared ?? newSandbox()
   prepared = undefined
+  if (sandbox.preloadedCode !== undefined && sandbox.preloadedCode !== invocation.code) {
+    // It evaluated another bundle: a fresh context is owed to this one.
+    await discard(sandbox)
+    sandbox = newSandbox()
+  }
   let outcome: InvocationOutcome
   try {
     outcome = await sandbox.run(invocation)
@@ -43,12 +57,34 @@ async function invoke({ id, invocation }: ToSandboxThread): Promise<void> {
   }
   const transfer = outcome.result instanceof Uint8Array ? [outcome.result.buffer as ArrayBuffer] : []
   post({ type: 'result', id, outcome }, transfer)
-  await recycle(sandbox)
+  await discard(sandbox)
+  await prepareNext(outcome.ok || moduleCompleted.has(outcome.error.code) ? invocation : undefined)
   post({ type: 'idle' })
 }
 
-/** Frees the used sandbox and prepares the next one, replacing the engine when it is no longer clean. */
-async function recycle(used: Sandbox): Promise<void> {
+/**
+ * Prepares the next sandbox and, when the last bundle's module code ran to completion, evaluates it
+ * there ahead. A bundle that does not allow it is remembered and not tried again; the budget is short,
+ * so module code that turns slow cannot hold up the next job (of any function) for long.
+ */
+async function prepareNext(last: SandboxInvocation | undefined): Promise<void> {
+  prepared = newSandbox()
+  if (!last) return
+  const digest = createHash('sha256').update(last.code).digest('base64')
+  if (notPreloadable.has(digest)) return
+  if (prepared.preload(last.code, { timeoutMs: preloadBudgetMs, memoryBytes: last.limits.memoryBytes }))
+    return
+  if (notPreloadable.size >= maxRememberedBundles) notPreloadable.clear()
+  notPreloadable.add(digest)
+  // The attempt may have run some of the module's code: that context is not fresh any more.
+  const failed = prepared
+  prepared = undefined
+  await discard(failed)
+  prepared = newSandbox()
+}
+
+/** Frees a used sandbox, replacing the engine when it is no longer clean. */
+async function discard(used: Sandbox): Promise<void> {
   let engineHealthy = !used.engineSuspect
   if (engineHealthy) {
     try {
@@ -59,13 +95,16 @@ async function recycle(used: Sandbox): Promise<void> {
     }
   }
   if (!engineHealthy || engine.memoryBytes > baseHeapBytes + retainedHeapBytes) await replaceEngine()
-  prepared = Sandbox.prepare(engine, maxHeapAllowanceBytes, guestSources)
 }
 
 /** Drops the engine whole (its wasm memory goes with it) rather than freeing into a module that may be broken. */
 async function replaceEngine(): Promise<void> {
   prepared = undefined
   engine = await newEngine()
+}
+
+function newSandbox(): Sandbox {
+  return Sandbox.prepare(engine, maxHeapAllowanceBytes, guestSources)
 }
 
 function newEngine(): Promise<QuickJSEngine> {

@@ -2,12 +2,11 @@ import { randomBytes } from 'node:crypto'
 import type { QuickJSContext, QuickJSHandle } from 'quickjs-emscripten'
 import { deriveSecretFromFunctionKey } from '../../enclave/deriveSecretFromFunctionKey.js'
 import type { LogLevel } from '../types.js'
+import { createFetchGlobal } from './createFetchGlobal.js'
 import { formatLogArgument } from './formatLogArgument.js'
 import type { InvocationSession } from './InvocationSession.js'
 
 export type GuestHelpers = {
-  /** `fetchError(code, message)`: the Error the guest's `fetch` rejects with. */
-  fetchError: QuickJSHandle
   /** `describe(thrown)`: JSON of [name, message, stack]. */
   describe: QuickJSHandle
   /** `kindOf(value)`: a short name of the value's type. */
@@ -23,6 +22,8 @@ export type CreateHostObjectParameters = {
   /** The running invocation; host functions are only called while one runs. */
   session: () => InvocationSession
   helpers: () => GuestHelpers
+  /** The prelude's `bytesOf` and captured `JSON.parse`, for `fetch`. */
+  prelude: () => { bytesOf: QuickJSHandle; jsonParse: QuickJSHandle }
 }
 
 const logLevels = new Set<LogLevel>(['log', 'info', 'warn', 'error', 'debug'])
@@ -40,6 +41,7 @@ export function createHostObject({
   shared,
   session,
   helpers,
+  prelude,
 }: CreateHostObjectParameters): QuickJSHandle {
   const host = context.newObject()
   const define = (name: string, implementation: (...args: QuickJSHandle[]) => QuickJSHandle | undefined) => {
@@ -50,6 +52,7 @@ export function createHostObject({
   define('loadPart', (name) => {
     const part = context.getString(name)
     if (part === 'console') return createConsole()
+    if (part === 'fetch') return globalsOf('fetch', createFetchGlobal({ context, session, guest: prelude }))
     const source = parts[part]
     if (source === undefined) throw new Error(`teefn: no part named ${part}`)
     using install = context.unwrapResult(
@@ -140,90 +143,39 @@ export function createHostObject({
     return undefined
   })
 
-  define('fetch', (url, method, headerPairs, body) => {
-    const current = session()
-    const headers: [string, string][] = []
-    const count = context.getProp(headerPairs, 'length').consume((length) => context.getNumber(length)) || 0
-    for (let i = 0; i + 1 < count; i += 2) {
-      using name = context.getProp(headerPairs, i)
-      using value = context.getProp(headerPairs, i + 1)
-      headers.push([context.getString(name), context.getString(value)])
-    }
-    const bodyType = context.typeof(body)
-    let requestBody: string | Uint8Array | undefined
-    if (bodyType === 'string') requestBody = context.getString(body)
-    else if (bodyType === 'object')
-      requestBody = context.getArrayBuffer(body).consume((bytes) => bytes.value.slice())
-    const deferred = context.newPromise()
-    current.deferreds.add(deferred)
-    const settle = (build: () => void) => {
-      if (current.ended || !deferred.alive) return
-      try {
-        build()
-      } catch (error) {
-        current.hostFailure ??= error
-      }
-      current.deferreds.delete(deferred)
-      deferred.dispose()
-      current.wake()
-    }
-    current
-      .fetcher()
-      .fetch({ url: context.getString(url), method: context.getString(method), headers, body: requestBody })
-      .then(
-        (response) =>
-          settle(() => {
-            using answer = context.newArray()
-            using status = context.newNumber(response.status)
-            using statusText = context.newString(response.statusText)
-            using finalUrl = context.newString(response.url)
-            using flatHeaders = context.newArray()
-            response.headers.forEach(([name, value], index) => {
-              using nameHandle = context.newString(name)
-              using valueHandle = context.newString(value)
-              context.setProp(flatHeaders, index * 2, nameHandle)
-              context.setProp(flatHeaders, index * 2 + 1, valueHandle)
-            })
-            using bodyHandle = context.newArrayBuffer(toArrayBuffer(response.body))
-            context.setProp(answer, 0, status)
-            context.setProp(answer, 1, statusText)
-            context.setProp(answer, 2, finalUrl)
-            context.setProp(answer, 3, response.redirected ? context.true : context.false)
-            context.setProp(answer, 4, flatHeaders)
-            context.setProp(answer, 5, bodyHandle)
-            deferred.resolve(answer)
-          }),
-        (error: { code?: string; message?: string }) =>
-          settle(() => {
-            using code = context.newString(error.code ?? 'NETWORK_ERROR')
-            using message = context.newString(error.message ?? String(error))
-            const created = context.callFunction(helpers().fetchError, context.undefined, code, message)
-            using reason = created.error ?? created.value
-            deferred.reject(reason)
-          }),
-      )
-    return deferred.handle
-  })
-
   return host
 
   /** `console`, formatted on the host: a function that logs pays for no guest code. */
   function createConsole(): QuickJSHandle {
     using consoleObject = context.newObject()
     for (const level of logLevels) {
-      using fn = context.newFunction(level, (...args) => {
+      using fn = context.newFunction(level, function (this: QuickJSHandle, ...args) {
         const logs = session().logs
         if (!logs.full)
           logs.add(level, args.map((argument) => formatLogArgument(context, argument)).join(' '))
+        // Once the budget is spent, later calls should not even cross into the host.
+        if (logs.full) silence(this)
         return undefined
       })
       context.setProp(consoleObject, level, fn)
     }
     using debug = context.getProp(consoleObject, 'debug')
     context.setProp(consoleObject, 'trace', debug)
+    return globalsOf('console', consoleObject)
+  }
+
+  /** What a part returns: an object of the globals it defines. */
+  function globalsOf(name: string, value: QuickJSHandle): QuickJSHandle {
     const globals = context.newObject()
-    context.setProp(globals, 'console', consoleObject)
+    context.setProp(globals, name, value)
+    if (name === 'fetch') value.dispose()
     return globals
+  }
+
+  function silence(consoleObject: QuickJSHandle): void {
+    if (context.typeof(consoleObject) !== 'object') return
+    using noop = context.unwrapResult(context.evalCode('(function () {})', 'teefn-console.js'))
+    for (const level of [...logLevels, 'trace']) context.setProp(consoleObject, level, noop)
   }
 
   function describe(error: QuickJSHandle): string {

@@ -114,7 +114,7 @@ return {
 }
 })`
 
-const fetchPart = `(function fetchPart(shared) {
+const fetchClassesPart = `(function fetchClassesPart(shared) {
 'use strict'
 const {
   host, apply, objectKeys, isArray, jsonParse, NativePromise, promiseThen, NativeString, NativeNumber, NativeBoolean,
@@ -225,31 +225,7 @@ class Response {
   }
 }
 
-function fetch(input, init) {
-  return new NativePromise((resolve, reject) => {
-    const options = init === undefined || init === null ? {} : init
-    const url = typeof input === 'string' ? input : input && typeof input.url === 'string' ? input.url : NativeString(input)
-    const method = options.method === undefined ? 'GET' : apply(stringToUpperCase, NativeString(options.method), [])
-    const headerPairs = []
-    new Headers(options.headers).forEach((value, name) => apply(arrayPush, headerPairs, [name, value]))
-    let body = options.body
-    if (body === null) body = undefined
-    if (body !== undefined && typeof body !== 'string') {
-      body = toArrayBuffer(body)
-      if (body === undefined) throw new NativeTypeError('fetch: body must be a string, an ArrayBuffer or a view')
-    }
-    apply(promiseThen, hostFetch(url, method, headerPairs, body), [
-      (answer) => {
-        const headers = new Headers()
-        const flat = answer[4]
-        for (let i = 0; i < flat.length; i += 2) headers.append(flat[i], flat[i + 1])
-        resolve(new Response(answer[5], { status: answer[0], statusText: answer[1], headers, url: answer[2], redirected: answer[3] }))
-      },
-      reject,
-    ])
-  })
-}
-return { fetch, Headers, Response }
+return { Headers, Response }
 })`
 
 /** Helpers the host itself loads, only when an invocation fails or returns something unexpected. */
@@ -281,12 +257,6 @@ return {
     if (isArray(value)) return 'array'
     return typeof value
   },
-  fetchError(code, message) {
-    const error = new NativeError(code + ': ' + message)
-    error.name = 'FetchError'
-    error.code = code
-    return error
-  },
 }
 })`
 
@@ -297,10 +267,10 @@ export const lazyPartSources: Record<string, string> = {
   crypto: cryptoPart,
   deriveSecret: deriveSecretPart,
   timers: timersPart,
-  fetch: fetchPart,
+  fetchClasses: fetchClassesPart,
 }
 
-/** [global name, part that defines it]: what the prelude installs as lazy accessors (`console` is built by the host). */
+/** [global name, part that defines it]: what the prelude installs as lazy accessors (`console` and `fetch` are built by the host). */
 export const lazyGlobals: [string, string][] = [
   ['console', 'console'],
   ['TextEncoder', 'encoding'],
@@ -311,6 +281,6 @@ export const lazyGlobals: [string, string][] = [
   ['clearTimeout', 'timers'],
   ['queueMicrotask', 'timers'],
   ['fetch', 'fetch'],
-  ['Headers', 'fetch'],
-  ['Response', 'fetch'],
+  ['Headers', 'fetchClasses'],
+  ['Response', 'fetchClasses'],
 ]

@@ -51,6 +51,7 @@ for (let i = 0; i < lazyGlobals.length; i++) {
 }
 
 return {
+  jsonParse,
   call(main, argumentsJson) {
     return new NativePromise((resolve) => {
       const parsed = jsonParse(argumentsJson)

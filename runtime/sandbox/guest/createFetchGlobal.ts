@@ -1,0 +1,287 @@
+import type { QuickJSContext, QuickJSHandle } from 'quickjs-emscripten'
+import type { HostFetchRequest, HostFetchResponse } from '../../http/hostFetch.js'
+import type { InvocationSession } from './InvocationSession.js'
+
+export type CreateFetchGlobalParameters = {
+  context: QuickJSContext
+  session: () => InvocationSession
+  /** The prelude's `bytesOf` (a genuine Uint8Array's bytes) and the `JSON.parse` captured before the function ran. */
+  guest: () => { bytesOf: QuickJSHandle; jsonParse: QuickJSHandle }
+}
+
+/**
+ * `fetch`, built on the host: requests are read from the guest's arguments and responses are host
+ * objects, so a function that fetches compiles no guest code for it (that cost more than the HTTP
+ * round trip). The `Response` has `status`, `ok`, `statusText`, `url`, `redirected`, `bodyUsed`,
+ * `headers` (`get`, `has`, `forEach`, `entries`, `keys`, `values`) and `text`, `json`, `arrayBuffer`, `bytes`.
+ */
+export function createFetchGlobal({ context, session, guest }: CreateFetchGlobalParameters): QuickJSHandle {
+  return context.newFunction('fetch', (input, init) => {
+    const current = session()
+    const deferred = context.newPromise()
+    let request: HostFetchRequest
+    try {
+      request = readRequest(input, init)
+    } catch (error) {
+      using reason = context.newError({ name: 'TypeError', message: (error as Error).message })
+      deferred.reject(reason)
+      return deferred.handle
+    }
+    current.deferreds.add(deferred)
+    const settle = (build: () => void) => {
+      if (current.ended || !deferred.alive) return
+      try {
+        build()
+      } catch (error) {
+        current.hostFailure ??= error
+      }
+      current.deferreds.delete(deferred)
+      deferred.dispose()
+      current.wake()
+    }
+    current
+      .fetcher()
+      .fetch(request)
+      .then(
+        (response) =>
+          settle(() => {
+            using answer = createResponse(response)
+            deferred.resolve(answer)
+          }),
+        (error: { code?: string; message?: string }) =>
+          settle(() => {
+            const code = error.code ?? 'NETWORK_ERROR'
+            using reason = context.newError({
+              name: 'FetchError',
+              message: `${code}: ${error.message ?? String(error)}`,
+            })
+            using codeHandle = context.newString(code)
+            context.setProp(reason, 'code', codeHandle)
+            deferred.reject(reason)
+          }),
+      )
+    return deferred.handle
+  })
+
+  function readRequest(input: QuickJSHandle, init: QuickJSHandle | undefined): HostFetchRequest {
+    const url = readUrl(input)
+    if (!init || context.typeof(init) !== 'object' || isNull(init)) return { url }
+    const request: HostFetchRequest = { url }
+    const method = readOptional(init, 'method')
+    if (method !== undefined) request.method = method.toUpperCase()
+    using headers = context.getProp(init, 'headers')
+    if (context.typeof(headers) === 'object' && !isNull(headers)) request.headers = readHeaders(headers)
+    using body = context.getProp(init, 'body')
+    const bodyType = context.typeof(body)
+    if (bodyType === 'string') request.body = context.getString(body)
+    else if (bodyType === 'object' && !isNull(body)) request.body = readBytes(body)
+    else if (bodyType !== 'undefined')
+      throw new TypeError('fetch: body must be a string, a Uint8Array or an ArrayBuffer')
+    return request
+  }
+
+  function readUrl(input: QuickJSHandle): string {
+    if (context.typeof(input) === 'string') return context.getString(input)
+    if (context.typeof(input) === 'object' && !isNull(input)) {
+      for (const key of ['url', 'href']) {
+        const value = readOptional(input, key)
+        if (value !== undefined) return value
+      }
+    }
+    throw new TypeError('fetch: the first argument must be a URL string')
+  }
+
+  /** Pairs from an array of pairs, a `Headers` (anything with `forEach`) or a plain object. */
+  function readHeaders(headers: QuickJSHandle): [string, string][] {
+    const pairs: [string, string][] = []
+    if (context.getLength(headers) !== undefined && isArray(headers)) {
+      const length = context.getLength(headers) ?? 0
+      for (let i = 0; i < length; i++) {
+        using pair = context.getProp(headers, i)
+        using name = context.getProp(pair, 0)
+        using value = context.getProp(pair, 1)
+        pairs.push([context.dump(name) as string, String(context.dump(value))])
+      }
+      return pairs
+    }
+    using forEach = context.getProp(headers, 'forEach')
+    if (context.typeof(forEach) === 'function') {
+      using collect = context.newFunction('collect', (value, name) => {
+        pairs.push([context.getString(name), context.getString(value)])
+        return undefined
+      })
+      context.unwrapResult(context.callFunction(forEach, headers, collect)).dispose()
+      return pairs
+    }
+    using names = context.unwrapResult(
+      context.getOwnPropertyNames(headers, { strings: true, onlyEnumerable: true }),
+    )
+    for (const name of names) {
+      using value = context.getProp(headers, name)
+      pairs.push([context.getString(name), String(context.dump(value))])
+    }
+    return pairs
+  }
+
+  function readBytes(body: QuickJSHandle): Uint8Array {
+    const viewed = context.callFunction(guest().bytesOf, context.undefined, body)
+    using bytes = viewed.error ?? viewed.value
+    if (!viewed.error && context.typeof(bytes) === 'object') {
+      return context.getArrayBuffer(bytes).consume((view) => view.value.slice())
+    }
+    try {
+      return context.getArrayBuffer(body).consume((view) => view.value.slice())
+    } catch {
+      throw new TypeError('fetch: body must be a string, a Uint8Array or an ArrayBuffer')
+    }
+  }
+
+  function createResponse(response: HostFetchResponse): QuickJSHandle {
+    const answer = context.newObject()
+    let bodyUsed = false
+    const setValue = (key: string, value: QuickJSHandle) => {
+      context.setProp(answer, key, value)
+      value.dispose()
+    }
+    setValue('status', context.newNumber(response.status))
+    setValue('statusText', context.newString(response.statusText))
+    setValue('url', context.newString(response.url))
+    context.setProp(
+      answer,
+      'ok',
+      response.status >= 200 && response.status <= 299 ? context.true : context.false,
+    )
+    context.setProp(answer, 'redirected', response.redirected ? context.true : context.false)
+    context.defineProp(answer, 'bodyUsed', {
+      enumerable: true,
+      get: () => (bodyUsed ? context.true : context.false),
+    })
+    using headers = createHeaders(response.headers)
+    context.setProp(answer, 'headers', headers)
+
+    const bodyMethod = (name: string, read: (body: Uint8Array) => QuickJSHandle) => {
+      using method = context.newFunction(name, () => {
+        const deferred = context.newPromise()
+        if (bodyUsed) {
+          using reason = context.newError({
+            name: 'TypeError',
+            message: 'Response: body has already been read',
+          })
+          deferred.reject(reason)
+          return deferred.handle
+        }
+        bodyUsed = true
+        let value: QuickJSHandle
+        try {
+          value = read(response.body)
+        } catch (error) {
+          using reason = isHandle(error)
+            ? error
+            : context.newError({ name: 'TypeError', message: String(error) })
+          deferred.reject(reason)
+          return deferred.handle
+        }
+        deferred.resolve(value)
+        value.dispose()
+        return deferred.handle
+      })
+      context.setProp(answer, name, method)
+    }
+    bodyMethod('arrayBuffer', (body) => context.newArrayBuffer(copy(body)))
+    bodyMethod('text', (body) => context.newString(new TextDecoder().decode(body)))
+    bodyMethod('json', (body) => {
+      using text = context.newString(new TextDecoder().decode(body))
+      const parsed = context.callFunction(guest().jsonParse, context.undefined, text)
+      if (parsed.error) throw parsed.error
+      return parsed.value
+    })
+    bodyMethod('bytes', (body) => {
+      using buffer = context.newArrayBuffer(copy(body))
+      using Uint8ArrayConstructor = context.getProp(context.global, 'Uint8Array')
+      const created = context.callMethod(Uint8ArrayConstructor, 'from', [buffer])
+      if (created.error) throw created.error
+      return created.value
+    })
+    return answer
+  }
+
+  /** Read-only `Headers` view of the response's headers (names lower-case, repeated names joined). */
+  function createHeaders(list: [string, string][]): QuickJSHandle {
+    const joined = new Map<string, string>()
+    for (const [name, value] of list)
+      joined.set(name, joined.has(name) ? `${joined.get(name)}, ${value}` : value)
+    const headers = context.newObject()
+    const method = (
+      name: string,
+      implementation: (...args: QuickJSHandle[]) => QuickJSHandle | undefined,
+    ) => {
+      using fn = context.newFunction(name, implementation)
+      context.setProp(headers, name, fn)
+    }
+    const nameOf = (handle: QuickJSHandle) => String(context.dump(handle)).toLowerCase()
+    method('get', (name) => {
+      const value = joined.get(nameOf(name))
+      return value === undefined ? context.null : context.newString(value)
+    })
+    method('has', (name) => (joined.has(nameOf(name)) ? context.true : context.false))
+    method('forEach', (callback) => {
+      for (const [name, value] of joined) {
+        using valueHandle = context.newString(value)
+        using nameHandle = context.newString(name)
+        context
+          .unwrapResult(context.callFunction(callback, context.undefined, valueHandle, nameHandle))
+          .dispose()
+      }
+      return undefined
+    })
+    const list2 = (pick: (entry: [string, string]) => string | [string, string]) => {
+      const array = context.newArray()
+      let index = 0
+      for (const entry of joined) {
+        const picked = pick(entry)
+        using item = typeof picked === 'string' ? context.newString(picked) : pairHandle(picked)
+        context.setProp(array, index++, item)
+      }
+      return array
+    }
+    method('entries', () => list2((entry) => entry))
+    method('keys', () => list2(([name]) => name))
+    method('values', () => list2(([, value]) => value))
+    return headers
+  }
+
+  function pairHandle([name, value]: [string, string]): QuickJSHandle {
+    const pair = context.newArray()
+    using nameHandle = context.newString(name)
+    using valueHandle = context.newString(value)
+    context.setProp(pair, 0, nameHandle)
+    context.setProp(pair, 1, valueHandle)
+    return pair
+  }
+
+  function readOptional(object: QuickJSHandle, key: string): string | undefined {
+    using value = context.getProp(object, key)
+    const type = context.typeof(value)
+    if (type === 'undefined') return undefined
+    if (type === 'string') return context.getString(value)
+    return String(context.dump(value))
+  }
+
+  function isNull(handle: QuickJSHandle): boolean {
+    return context.sameValue(handle, context.null)
+  }
+
+  function isArray(handle: QuickJSHandle): boolean {
+    using ArrayConstructor = context.getProp(context.global, 'Array')
+    using result = context.unwrapResult(context.callMethod(ArrayConstructor, 'isArray', [handle]))
+    return context.dump(result) === true
+  }
+}
+
+function copy(bytes: Uint8Array): ArrayBuffer {
+  return bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer
+}
+
+function isHandle(value: unknown): value is QuickJSHandle {
+  return typeof value === 'object' && value !== null && 'dispose' in value && 'alive' in value
+}
