@@ -14,6 +14,9 @@ import { openSecretsCiphertext } from './secretsCipher.js'
 import type { WorkerPublicKeys } from './TeeProvider.js'
 import { TeeProviderError } from './TeeProviderError.js'
 
+// Every envelope is signed: a precomputed table of multiples of G makes each signature ~20% cheaper.
+secp256k1.utils.precompute(8)
+
 /** HKDF salt that separates teefn worker keys from anything else derived from the same root. */
 const workerKeySalt = utf8('teefn/worker-keys/v1')
 

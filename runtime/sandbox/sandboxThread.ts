@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto'
 import { parentPort, workerData } from 'node:worker_threads'
 import { createQuickJSEngine, type QuickJSEngine } from './quickjsEngine.js'
 import { Sandbox, type SandboxInvocation } from './Sandbox.js'
@@ -21,7 +20,7 @@ const preloadBudgetMs = 100
 
 let engine = await newEngine()
 let prepared: Sandbox | undefined = newSandbox()
-/** Bundles (by digest) whose module code cannot be evaluated ahead: they are not tried again. */
+/** Bundles (by codeHash and size) whose module code cannot be evaluated ahead: they are not tried again. */
 const notPreloadable = new Set<string>()
 let queue = Promise.resolve()
 post({ type: 'ready' })
@@ -70,7 +69,8 @@ async function invoke({ id, invocation }: ToSandboxThread): Promise<void> {
 async function prepareNext(last: SandboxInvocation | undefined): Promise<void> {
   prepared = newSandbox()
   if (!last) return
-  const digest = createHash('sha256').update(last.code).digest('base64')
+  // A cheap key: a collision only means a bundle is not evaluated ahead.
+  const digest = `${last.context.codeHash}:${last.code.length}`
   if (notPreloadable.has(digest)) return
   if (prepared.preload(last.code, { timeoutMs: preloadBudgetMs, memoryBytes: last.limits.memoryBytes }))
     return

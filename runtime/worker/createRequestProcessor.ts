@@ -40,6 +40,8 @@ export type CreateRequestProcessorParameters = {
 const zeroBytes32 = `0x${'00'.repeat(32)}` as Hex
 const zeroAddress = `0x${'00'.repeat(20)}` as Hex
 const maxCachedFunctionKeys = 1000
+/** Verified bundles kept in memory, in UTF-16 code units (about twice that in bytes). */
+const maxCachedBundleBytes = 32 * 1024 * 1024
 
 /**
  * The worker's job: resolve the code the registry names, check the bundle against its hash, decrypt the
@@ -69,6 +71,26 @@ export function createRequestProcessor({
     return key
   }
 
+  // Bundles are content-addressed: once a bundle's bytes hashed to its codeHash, they stay valid.
+  const verifiedBundles = new Map<string, string>()
+  let verifiedBytes = 0
+  /** The bundle for a codeHash, checked against it: undefined when none is stored, false when it does not match. */
+  const loadBundle = async (codeHash: Hex): Promise<string | undefined | false> => {
+    const key = codeHash.toLowerCase()
+    const cached = verifiedBundles.get(key)
+    if (cached !== undefined) return cached
+    const stored = await store.getFunction(codeHash)
+    if (!stored) return undefined
+    if (computeCodeHash(stored.code) !== key) return false
+    if (verifiedBytes + stored.code.length > maxCachedBundleBytes) {
+      verifiedBundles.clear()
+      verifiedBytes = 0
+    }
+    verifiedBundles.set(key, stored.code)
+    verifiedBytes += stored.code.length
+    return stored.code
+  }
+
   return async (request) => {
     const failed = (
       status: InvocationErrorCode,
@@ -80,10 +102,11 @@ export function createRequestProcessor({
     const resolved = await resolveCodeHash(request)
     if ('failure' in resolved) return failed(resolved.failure, resolved.message, resolved.codeHash)
     const { codeHash } = resolved
-    const stored = await store.getFunction(codeHash)
-    if (!stored)
+    const code = await loadBundle(codeHash)
+    if (code === undefined) {
       return failed('FUNCTION_NOT_FOUND', `no bundle with codeHash ${codeHash} was uploaded`, codeHash)
-    if (computeCodeHash(stored.code) !== codeHash.toLowerCase()) {
+    }
+    if (code === false) {
       return failed('CODE_HASH_MISMATCH', `the stored bundle does not hash to ${codeHash}`, codeHash)
     }
 
@@ -105,7 +128,7 @@ export function createRequestProcessor({
     let outcome: InvocationOutcome
     try {
       outcome = await pool.invoke({
-        code: stored.code,
+        code,
         request: request.request,
         secrets,
         context: {
