@@ -4,7 +4,12 @@ import { Agent as HttpsAgent } from 'node:https'
 import type { NetworkPolicy } from './createNetworkPolicy.js'
 import { FetchError } from './FetchError.js'
 import { fetchDefaults } from './fetchDefaults.js'
-import { type HostFetchRequest, type HostFetchResponse, hostFetch } from './hostFetch.js'
+import {
+  type HostFetchAgents,
+  type HostFetchRequest,
+  type HostFetchResponse,
+  hostFetch,
+} from './hostFetch.js'
 
 export type CreateInvocationFetcherParameters = {
   policy: NetworkPolicy
@@ -18,6 +23,11 @@ export type CreateInvocationFetcherParameters = {
   maxRedirects?: number | undefined
   /** The invocation's wall-clock deadline, epoch milliseconds. */
   deadlineAt: number
+  /**
+   * Keep-alive pools shared with other invocations under the same policy (see `keepAliveAgentsFor`); by
+   * default the invocation gets its own, destroyed when it closes.
+   */
+  agents?: HostFetchAgents | undefined
 }
 
 export type InvocationFetcher = {
@@ -50,7 +60,11 @@ export function createInvocationFetcher(parameters: CreateInvocationFetcherParam
   const maxRedirects = parameters.maxRedirects ?? fetchDefaults.maxRedirects
   // Each fetch holds at most one socket at a time, so maxFetches bounds the pool; no queueing behind a limit.
   const agentOptions = { keepAlive: true, maxSockets: Number.POSITIVE_INFINITY, maxFreeSockets: maxFetches }
-  const agents = { http: new HttpAgent(agentOptions), https: new HttpsAgent(agentOptions) }
+  const ownAgents = parameters.agents === undefined
+  const agents = parameters.agents ?? {
+    http: new HttpAgent(agentOptions),
+    https: new HttpsAgent(agentOptions),
+  }
   const controller = new AbortController()
   // Every fetch in flight listens on it; 16 concurrent fetches are expected, not a leak.
   setMaxListeners(maxFetches + 8, controller.signal)
@@ -88,8 +102,10 @@ export function createInvocationFetcher(parameters: CreateInvocationFetcherParam
     if (!controller.signal.aborted) {
       controller.abort(new FetchError('The invocation ended.', { code: 'NETWORK_ERROR' }))
     }
-    agents.http.destroy()
-    agents.https.destroy()
+    if (ownAgents) {
+      agents.http.destroy()
+      agents.https.destroy()
+    }
   }
 
   return {

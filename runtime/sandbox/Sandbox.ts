@@ -1,6 +1,7 @@
 import type { QuickJSContext, QuickJSHandle, QuickJSRuntime } from 'quickjs-emscripten'
 import { createInvocationFetcher, type InvocationFetcher } from '../http/createInvocationFetcher.js'
 import { createNetworkPolicy } from '../http/createNetworkPolicy.js'
+import { keepAliveAgentsFor } from '../http/keepAliveAgentsFor.js'
 import type { InvocationErrorCode } from '../resultStatus.js'
 import { createLogCollector, maskSecrets } from './createLogCollector.js'
 import { createHostObject, type GuestHelpers } from './guest/createHostObject.js'
@@ -101,6 +102,7 @@ export class Sandbox {
       fetcher: () => {
         fetcher ??= createInvocationFetcher({
           policy: createNetworkPolicy({ allowHosts: invocation.allowHosts ?? [] }),
+          agents: keepAliveAgentsFor({ allowHosts: invocation.allowHosts ?? [] }),
           maxFetches: limits.maxFetches,
           maxResponseBytes: limits.fetchResponseBytes,
           timeoutMs: limits.fetchTimeoutMs,
