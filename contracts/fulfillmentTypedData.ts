@@ -7,6 +7,7 @@ import {
   TypedDataEncoder,
   type TypedDataField,
 } from 'ethers'
+import { eip712DomainName, eip712DomainVersion, fulfillmentTypes } from '../runtime/enclave/evmEnvelope.js'
 
 /**
  * The EIP-712 statement a worker signs for a consumer contract (fixed; `TeefnConsumer.sol` verifies it):
@@ -15,18 +16,12 @@ import {
  * verifyingContract: <consumer> }`.
  */
 export const FULFILLMENT_TYPES: Record<string, TypedDataField[]> = {
-  Fulfillment: [
-    { name: 'requestId', type: 'bytes32' },
-    { name: 'functionId', type: 'bytes32' },
-    { name: 'codeHash', type: 'bytes32' },
-    { name: 'status', type: 'uint8' },
-    { name: 'resultHash', type: 'bytes32' },
-  ],
+  Fulfillment: [...fulfillmentTypes.Fulfillment],
 }
 
 /** The EIP-712 domain of the consumer at `verifyingContract` on `chainId`. */
 export function teefnDomain(chainId: bigint | number, verifyingContract: string): TypedDataDomain {
-  return { name: 'teefn', version: '1', chainId, verifyingContract }
+  return { name: eip712DomainName, version: eip712DomainVersion, chainId, verifyingContract }
 }
 
 export type FulfillmentFields = {

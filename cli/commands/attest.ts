@@ -3,8 +3,9 @@ import { AttestationError } from '../../runtime/enclave/AttestationError.js'
 import { hexToBytes } from '../../runtime/enclave/bytes.js'
 import type { MeasurementPins, TcbStatus } from '../../runtime/enclave/verifyAttestation.js'
 import { exitCodes } from '../exitCodes.js'
+import { printJson, printRejection } from '../printJson.js'
+import { decodeBinaryOrHex, readInputFile } from '../readInputFile.js'
 import { UsageError } from '../UsageError.js'
-import { decodeBinaryOrHex, printJson, readInputFile } from './readInputFile.js'
 
 const tcbStatuses: readonly TcbStatus[] = [
   'UpToDate',
@@ -119,18 +120,7 @@ export function attestCommand(): Command {
         process.stdout.write(lines.join('\n'))
       } catch (error) {
         if (!(error instanceof AttestationError)) throw error
-        if (options.json) {
-          printJson({
-            valid: false,
-            reason: error.reason,
-            message: error.shortMessage,
-            details: error.details,
-          })
-        } else {
-          process.stdout.write(
-            `rejected: ${error.reason}: ${error.shortMessage}${error.details ? ` (${error.details})` : ''}\n`,
-          )
-        }
+        printRejection('rejected', error, options.json)
         process.exitCode = exitCodes.failed
       }
     })

@@ -2,7 +2,7 @@ import { mkdir, writeFile } from 'node:fs/promises'
 import { basename, dirname, extname, join } from 'node:path'
 import { Command } from 'commander'
 import { bundleFunction } from '../build/bundleFunction.js'
-import { printJson } from './readInputFile.js'
+import { printJson } from '../printJson.js'
 
 type BuildOptions = { output?: string; minify?: boolean; json?: boolean }
 

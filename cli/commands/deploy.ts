@@ -11,10 +11,11 @@ import {
   uploadAuthorizationMessage,
 } from '../../server/uploadMessage.js'
 import { bundleFunction } from '../build/bundleFunction.js'
+import { printJson } from '../printJson.js'
+import { readInputFile } from '../readInputFile.js'
 import { UsageError } from '../UsageError.js'
 import { callApi, resolveServerUrl } from './apiClient.js'
 import { createProgress } from './progress.js'
-import { printJson, readInputFile } from './readInputFile.js'
 
 type DeployOptions = {
   server?: string

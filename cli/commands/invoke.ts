@@ -4,10 +4,11 @@ import { parseWorkerIdentity, verifyEnvelope } from '../../runtime/enclave/verif
 import type { LogEntry } from '../../runtime/sandbox/types.js'
 import { type PresentedOutcome, printableText } from '../../server/presentOutcome.js'
 import { exitCodes } from '../exitCodes.js'
+import { printJson } from '../printJson.js'
+import { readInputFile } from '../readInputFile.js'
 import { UsageError } from '../UsageError.js'
 import { callApi, resolveServerUrl } from './apiClient.js'
 import { createProgress } from './progress.js'
-import { printJson, readInputFile } from './readInputFile.js'
 
 type InvokeOptions = {
   server?: string

@@ -2,9 +2,9 @@ import { Command } from 'commander'
 import type { Envelope } from '../../runtime/enclave/envelope.js'
 import type { PresentedOutcome } from '../../server/presentOutcome.js'
 import { exitCodes } from '../exitCodes.js'
+import { printJson } from '../printJson.js'
 import { UsageError } from '../UsageError.js'
 import { callApi, resolveServerUrl } from './apiClient.js'
-import { printJson } from './readInputFile.js'
 
 type JobsOptions = { server?: string; json?: boolean; envelope?: boolean }
 

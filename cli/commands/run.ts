@@ -13,8 +13,9 @@ import {
 } from '../../runtime/sandbox/index.js'
 import { BundleError, bundleFunction } from '../build/bundleFunction.js'
 import { exitCodes } from '../exitCodes.js'
+import { printJson } from '../printJson.js'
+import { readInputFile } from '../readInputFile.js'
 import { UsageError } from '../UsageError.js'
-import { printJson, readInputFile } from './readInputFile.js'
 
 type RunOptions = {
   request?: string

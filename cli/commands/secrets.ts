@@ -2,8 +2,9 @@ import { Command } from 'commander'
 import { isHex } from '../../runtime/enclave/bytes.js'
 import { SecretsError } from '../../runtime/enclave/SecretsError.js'
 import { encryptSecrets, secretsFormat } from '../../runtime/enclave/secretsCipher.js'
+import { printJson } from '../printJson.js'
+import { readInputFile } from '../readInputFile.js'
 import { UsageError } from '../UsageError.js'
-import { printJson, readInputFile } from './readInputFile.js'
 
 type EncryptOptions = { workerKey: string; function: string; secrets: string; json?: boolean }
 

@@ -10,8 +10,9 @@ import {
 } from '../../runtime/enclave/verifyEnvelope.js'
 import type { BaseError } from '../../runtime/errors/BaseError.js'
 import { exitCodes } from '../exitCodes.js'
+import { printJson, printRejection } from '../printJson.js'
+import { readInputFile } from '../readInputFile.js'
 import { UsageError } from '../UsageError.js'
-import { printJson, readInputFile } from './readInputFile.js'
 
 type VerifyOptions = {
   substrate?: string
@@ -125,18 +126,7 @@ export function verifyCommand(): Command {
         }
       } catch (error) {
         if (!(error instanceof EnvelopeError)) throw error
-        if (options.json) {
-          printJson({
-            valid: false,
-            reason: error.reason,
-            message: error.shortMessage,
-            details: error.details,
-          })
-        } else {
-          process.stdout.write(
-            `invalid: ${error.reason}: ${error.shortMessage}${error.details ? ` (${error.details})` : ''}\n`,
-          )
-        }
+        printRejection('invalid', error, options.json)
         process.exitCode = exitCodes.failed
       }
     })

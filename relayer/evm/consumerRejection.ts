@@ -1,6 +1,6 @@
 import { Interface } from 'ethers'
 import { loadArtifact } from '../../contracts/artifacts.js'
-import { type RejectReason, rejectReasonName } from '../../contracts/consumerCodes.js'
+import { type RejectReason, rejectReasonName, rejectReasons } from '../../contracts/consumerCodes.js'
 import { RpcError } from './createRpcClient.js'
 
 /** The `TeefnConsumer` ABI: functions, events and custom errors every consumer shares. */
@@ -13,14 +13,7 @@ export function consumerInterface(): Interface {
 /** The rules a consumer refuses an envelope by (`fulfill` reverts with the custom error of the same name). */
 export type EnvelopeRejection = Exclude<RejectReason, 'None'>
 
-const rejectionNames = new Set<string>([
-  'UnknownRequest',
-  'AlreadyFulfilled',
-  'FunctionMismatch',
-  'CodeHashMismatch',
-  'InvalidSignature',
-  'WorkerNotActive',
-])
+const rejectionNames = new Set<string>(rejectReasons.filter((reason) => reason !== 'None'))
 
 export type DecodedRevert = { name: string; args: unknown[] }
 

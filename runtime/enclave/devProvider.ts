@@ -1,14 +1,14 @@
 import { randomBytes } from 'node:crypto'
-import { inspect } from 'node:util'
 import { hkdf } from '@noble/hashes/hkdf.js'
 import { sha256 } from '@noble/hashes/sha2.js'
 import { type Hex, utf8 } from './bytes.js'
 import { createDevQuote } from './devQuote.js'
 import { functionKeyPath } from './functionKeyPath.js'
+import { KeyringProvider } from './KeyringProvider.js'
 import { assertReportData } from './reportData.js'
 import { SealedKeyFileError } from './SealedKeyFileError.js'
 import { corrupt, defaultDevSealPassphrase, readSealedRoot, writeSealedRoot } from './sealedKeyFile.js'
-import type { TeeInfo, TeeProvider, TeeQuote, WorkerPublicKeys } from './TeeProvider.js'
+import type { TeeInfo, TeeProvider, TeeQuote } from './TeeProvider.js'
 import { WorkerKeyring } from './workerKeyring.js'
 
 export type CreateDevProviderParameters = {
@@ -50,32 +50,17 @@ export async function createDevProvider({
   return new DevTeeProvider(keyFile, sealed.root, keyring)
 }
 
-class DevTeeProvider implements TeeProvider {
+class DevTeeProvider extends KeyringProvider {
   readonly kind = 'dev' as const
-  readonly publicKeys: WorkerPublicKeys
   readonly info: TeeInfo
-  #keyring: WorkerKeyring
   #functionRoot: Uint8Array
 
   constructor(keyFile: string, root: Uint8Array, keyring: WorkerKeyring) {
-    this.#keyring = keyring
+    super(keyring)
     // Keep only a derived value: the root itself is not needed after start.
     this.#functionRoot = hkdf(sha256, root, functionKeySalt, utf8('function-root'), 32)
     root.fill(0)
-    this.publicKeys = keyring.publicKeys
     this.info = Object.freeze({ kind: 'dev', keyFile })
-  }
-
-  async signDigest(digest: Uint8Array): Promise<Uint8Array> {
-    return this.#keyring.signDigest(digest)
-  }
-
-  async signSr25519(message: Uint8Array): Promise<Uint8Array> {
-    return this.#keyring.signSr25519(message)
-  }
-
-  async decrypt(ciphertext: Uint8Array, functionId: Hex): Promise<Uint8Array> {
-    return this.#keyring.decrypt(ciphertext, functionId)
   }
 
   async quote(reportData: Uint8Array): Promise<TeeQuote> {
@@ -83,23 +68,7 @@ class DevTeeProvider implements TeeProvider {
     return { kind: 'dev', quote: createDevQuote(reportData), reportData: reportData.slice() }
   }
 
-  async seal(data: Uint8Array): Promise<Uint8Array> {
-    return this.#keyring.seal(data)
-  }
-
-  async unseal(sealed: Uint8Array): Promise<Uint8Array> {
-    return this.#keyring.unseal(sealed)
-  }
-
   async deriveFunctionKey(functionId: Hex): Promise<Uint8Array> {
     return hkdf(sha256, this.#functionRoot, functionKeySalt, utf8(functionKeyPath(functionId)), 32)
-  }
-
-  toJSON() {
-    return { kind: this.kind, publicKeys: this.publicKeys, info: this.info }
-  }
-
-  [inspect.custom](): string {
-    return `DevTeeProvider ${inspect(this.toJSON(), { depth: 3 })}`
   }
 }

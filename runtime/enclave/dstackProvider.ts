@@ -3,8 +3,9 @@ import { inspect } from 'node:util'
 import { DstackClient } from '@phala/dstack-sdk'
 import type { Hex } from './bytes.js'
 import { functionKeyPath } from './functionKeyPath.js'
+import { KeyringProvider } from './KeyringProvider.js'
 import { assertReportData } from './reportData.js'
-import type { TeeInfo, TeeProvider, TeeQuote, WorkerPublicKeys } from './TeeProvider.js'
+import type { TeeInfo, TeeProvider, TeeQuote } from './TeeProvider.js'
 import { TeeProviderError } from './TeeProviderError.js'
 import { WorkerKeyring } from './workerKeyring.js'
 
@@ -78,33 +79,18 @@ export async function createDstackProvider({
   })
 }
 
-class DstackTeeProvider implements TeeProvider {
+class DstackTeeProvider extends KeyringProvider {
   readonly kind = 'dstack' as const
-  readonly publicKeys: WorkerPublicKeys
   readonly info: TeeInfo
   readonly #endpoint: string
   readonly #client: DstackClient
-  readonly #keyring: WorkerKeyring
   readonly #functionKeys = new Map<string, Uint8Array>()
 
   constructor(endpoint: string, client: DstackClient, keyring: WorkerKeyring, info: TeeInfo) {
+    super(keyring)
     this.#endpoint = endpoint
     this.#client = client
-    this.#keyring = keyring
-    this.publicKeys = keyring.publicKeys
     this.info = Object.freeze(info)
-  }
-
-  async signDigest(digest: Uint8Array): Promise<Uint8Array> {
-    return this.#keyring.signDigest(digest)
-  }
-
-  async signSr25519(message: Uint8Array): Promise<Uint8Array> {
-    return this.#keyring.signSr25519(message)
-  }
-
-  async decrypt(ciphertext: Uint8Array, functionId: Hex): Promise<Uint8Array> {
-    return this.#keyring.decrypt(ciphertext, functionId)
   }
 
   async quote(reportData: Uint8Array): Promise<TeeQuote> {
@@ -128,14 +114,6 @@ class DstackTeeProvider implements TeeProvider {
     }
   }
 
-  async seal(data: Uint8Array): Promise<Uint8Array> {
-    return this.#keyring.seal(data)
-  }
-
-  async unseal(sealed: Uint8Array): Promise<Uint8Array> {
-    return this.#keyring.unseal(sealed)
-  }
-
   async deriveFunctionKey(functionId: Hex): Promise<Uint8Array> {
     const path = functionKeyPath(functionId)
     let key = this.#functionKeys.get(path)
@@ -152,11 +130,7 @@ class DstackTeeProvider implements TeeProvider {
     return key.slice()
   }
 
-  toJSON() {
-    return { kind: this.kind, publicKeys: this.publicKeys, info: this.info }
-  }
-
-  [inspect.custom](): string {
+  override [inspect.custom](): string {
     return `DstackTeeProvider ${inspect({ ...this.toJSON(), endpoint: this.#endpoint }, { depth: 3 })}`
   }
 }

@@ -1,5 +1,5 @@
 import { readFile } from 'node:fs/promises'
-import { UsageError } from '../UsageError.js'
+import { UsageError } from './UsageError.js'
 
 /**
  * Reads a file a command was given (`-` reads stdin). An unreadable file is a usage error (exit 2) that names
@@ -25,9 +25,4 @@ export function decodeBinaryOrHex(content: Buffer): Uint8Array {
   if (/^(0x)?([0-9a-fA-F]{2})+$/.test(text))
     return new Uint8Array(Buffer.from(text.replace(/^0x/, ''), 'hex'))
   return new Uint8Array(content)
-}
-
-/** `--json` prints exactly one JSON object on stdout. */
-export function printJson(value: unknown): void {
-  process.stdout.write(`${JSON.stringify(value, null, 2)}\n`)
 }
