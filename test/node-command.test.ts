@@ -3,10 +3,20 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { id, keccak256, toUtf8Bytes, Wallet } from 'ethers'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { findFreePort } from '../cli/dev/findFreePort.js'
+import { createProvider, startAnvil, waitForReceipt } from '../cli/dev/startAnvil.js'
 import { type RedisServer, startRedisServer } from '../cli/dev/startRedisServer.js'
+import { deployPriceOracle, deployRegistry } from '../contracts/artifacts.js'
+import { compileContracts } from '../contracts/compileContracts.js'
+import { attestWorker } from '../runtime/enclave/attestWorker.js'
+import { createDevProvider } from '../runtime/enclave/devProvider.js'
+import { createRedisFunctionStore } from '../runtime/functions/createRedisFunctionStore.js'
+import { createRedisConnection } from '../runtime/queue/createRedisConnection.js'
+import { loadExampleFunction } from './support/loadExampleFunction.js'
 import { runTeefn } from './support/runTeefn.js'
+import { startHttpServer } from './support/startHttpServer.js'
 
 const bin = fileURLToPath(new URL('../bin/teefn.js', import.meta.url))
 let redis: RedisServer
@@ -106,5 +116,74 @@ describe('teefn node', () => {
     const node = startNodeProcess(config, {})
     expect(await node.exited).toBe(1)
     expect(node.output()).toMatch(/server\.port must be integer/)
+  })
+
+  it('runs the EVM loop from its config: a request on-chain is answered by the worker and the relayer', async () => {
+    const anvil = await startAnvil()
+    const prices = await startHttpServer((_request, response) => response.end('{"price":2500.5}'))
+    const connection = createRedisConnection({ url: redis.url })
+    const provider = createProvider(anvil.rpcUrl, anvil.chainId)
+    const keyFile = join(dir, 'evm-worker-key.json')
+    let node: ReturnType<typeof startNodeProcess> | undefined
+    try {
+      // The worker's identity exists before the node starts, so the registry admin can admit it.
+      const tee = await createDevProvider({ keyFile })
+      const attestation = await attestWorker({ provider: tee, measurement: toUtf8Bytes('teefn') })
+      const [admin, relayer] = anvil.privateKeys.map((key) => new Wallet(key, provider)) as [Wallet, Wallet]
+      await compileContracts()
+      const registry = await deployRegistry(admin)
+      const priceFeed = await loadExampleFunction(new URL('../functions/priceFeed/', import.meta.url).href)
+      await createRedisFunctionStore({ redis: connection }).putFunction(priceFeed.code)
+      const functionId = id('teefn.node.priceFeed')
+      const mined = async (sending: Promise<{ hash: string }>) =>
+        waitForReceipt(provider, (await sending).hash)
+      await mined(registry.registerFunction(functionId, priceFeed.codeHash))
+      const expiresAt = BigInt(Math.floor(Date.now() / 1000) + 3600)
+      await mined(registry.admitWorker(tee.publicKeys.evmAddress, keccak256(attestation.quote), expiresAt))
+      const oracle = await deployPriceOracle(admin, { registry: await registry.getAddress(), functionId })
+
+      const config = join(dir, 'evm-node.json')
+      await writeFile(
+        config,
+        JSON.stringify({
+          redisUrl: redis.url,
+          worker: { threads: 1, allowHosts: [`127.0.0.1:${prices.port}`] },
+          server: { enabled: false },
+          evm: [
+            {
+              chainId: anvil.chainId,
+              rpcUrl: anvil.rpcUrl,
+              wsUrl: anvil.wsUrl,
+              registry: await registry.getAddress(),
+              consumers: [await oracle.getAddress()],
+              fromBlock: 0,
+              submitterKey: 'env:TEEFN_TEST_SUBMITTER_KEY',
+            },
+          ],
+        }),
+      )
+      node = startNodeProcess(config, {
+        TEEFN_TEST_SUBMITTER_KEY: relayer.privateKey,
+        TEEFN_DEV_KEY_FILE: keyFile,
+      })
+      const request = JSON.stringify({ sources: [{ url: `${prices.url}/eth`, path: 'price' }] })
+      await mined(oracle.requestPrice(toUtf8Bytes(request)))
+      const deadline = Date.now() + 30_000
+      let price = 0n
+      while (price === 0n && Date.now() < deadline) {
+        price = (await oracle.latestPrice()) as bigint
+        if (price === 0n) await new Promise((resolve) => setTimeout(resolve, 100))
+      }
+      expect(price).toBe(250050000000n)
+    } finally {
+      node?.child.kill('SIGTERM')
+      const exitCode = await node?.exited
+      provider.destroy()
+      connection.disconnect()
+      await prices.close()
+      await anvil.stop()
+      expect(exitCode).toBe(0)
+      expect(node?.output()).not.toContain(anvil.privateKeys[1]!.slice(2))
+    }
   })
 })
