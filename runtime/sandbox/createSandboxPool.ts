@@ -53,7 +53,7 @@ export class SandboxStartError extends BaseError {
     super('A sandbox thread failed to start.', {
       code: 'SANDBOX_START_FAILED',
       details: (cause as Error)?.message ?? String(cause),
-      hint: 'Check that quickjs-emscripten is installed (npm ci) and that the build in dist/ is complete (npm run build).',
+      hint: 'Check that quickjs-emscripten is installed (npm install) and that the build in dist/ is complete (npm run build).',
       cause,
     })
   }
