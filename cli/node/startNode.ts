@@ -7,10 +7,10 @@ import { createRedisFunctionStore } from '../../runtime/functions/createRedisFun
 import { createLogger, type Logger } from '../../runtime/logging/createLogger.js'
 import { createMetrics } from '../../runtime/metrics/index.js'
 import { createRedisConnection } from '../../runtime/queue/createRedisConnection.js'
-import type { RequestJobData } from '../../runtime/queue/jobs.js'
 import { createSandboxPool } from '../../runtime/sandbox/index.js'
 import type { FunctionRegistries } from '../../runtime/worker/createRequestProcessor.js'
 import { createStaticFunctionRegistry } from '../../runtime/worker/createStaticFunctionRegistry.js'
+import type { FunctionLookup } from '../../runtime/worker/FunctionRegistry.js'
 import { startWorker } from '../../runtime/worker/startWorker.js'
 import { startServer } from '../../server/index.js'
 import { resolveSecret } from './loadNodeConfig.js'
@@ -67,13 +67,13 @@ export async function startNode({
     if (evmRegistry) closers.push(() => evmRegistry.close())
     // HTTP callers that name a functionId get its secrets: the first EVM chain's registry says which code may.
     const httpChainId = evmChains[0]?.chainId
-    const httpRegistry =
+    const httpCodeHashOf =
       evmRegistry && httpChainId !== undefined
-        ? {
-            codeHashOf: (request: RequestJobData) =>
-              evmRegistry.codeHashOf({ ...request, trigger: 'evm', chainId: String(httpChainId) }),
-          }
+        ? (functionId: Hex) => evmRegistry.codeHashOf({ chainId: String(httpChainId), functionId })
         : undefined
+    const httpRegistry = httpCodeHashOf
+      ? { codeHashOf: ({ functionId }: FunctionLookup) => httpCodeHashOf(functionId) }
+      : undefined
     const pinned = Object.assign({}, ...(config.substrate ?? []).map((chain) => chain.functions))
     const registries: FunctionRegistries = {
       evm: evmRegistry,
@@ -163,9 +163,7 @@ export async function startNode({
         attestation,
         probe: pool,
         apiKeys,
-        functionRegistry: httpRegistry
-          ? { codeHashOf: (functionId: Hex) => httpRegistry.codeHashOf({ functionId } as RequestJobData) }
-          : undefined,
+        functionRegistry: httpCodeHashOf ? { codeHashOf: httpCodeHashOf } : undefined,
         workerCheck: worker ? () => ({ ok: worker.worker.isRunning() }) : undefined,
         logger: logger.child({ component: 'server' }),
       })

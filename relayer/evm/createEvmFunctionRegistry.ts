@@ -1,7 +1,7 @@
 import { getAddress, id } from 'ethers'
 import { BaseError } from '../../runtime/errors/BaseError.js'
 import type { RequestJobData } from '../../runtime/queue/jobs.js'
-import type { FunctionRegistry } from '../../runtime/worker/FunctionRegistry.js'
+import type { FunctionLookup, FunctionRegistry } from '../../runtime/worker/FunctionRegistry.js'
 import { createRpcClient, type RpcClient } from './createRpcClient.js'
 
 type Hex = `0x${string}`
@@ -56,7 +56,7 @@ export function createEvmFunctionRegistry({
     })
   }
   return {
-    async codeHashOf(request: RequestJobData): Promise<Hex | undefined> {
+    async codeHashOf(request: FunctionLookup): Promise<Hex | undefined> {
       const registry = registries.get(request.chainId)
       if (!registry) throw new UnknownEvmChainError(request.chainId, [...registries.keys()])
       // Not a bytes32: no registry can name code for it.

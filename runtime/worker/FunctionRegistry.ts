@@ -2,12 +2,15 @@ import type { RequestJobData } from '../queue/jobs.js'
 
 type Hex = `0x${string}`
 
+/** Which function, on which chain (a request carries both). */
+export type FunctionLookup = Pick<RequestJobData, 'chainId' | 'functionId'>
+
 /**
  * What a worker asks a chain before it runs a chain request: which code the function's registry names
  * now. Chain adapters implement it (`relayer/evm`, `relayer/substrate`); the worker never trusts the
  * relayer's word for it.
  */
 export interface FunctionRegistry {
-  /** The codeHash registered for the request's functionId on its chain, or undefined when none is. */
-  codeHashOf(request: RequestJobData): Promise<Hex | undefined>
+  /** The codeHash registered for the functionId on the chain, or undefined when none is. */
+  codeHashOf(lookup: FunctionLookup): Promise<Hex | undefined>
 }

@@ -1,6 +1,6 @@
 import { BaseError } from '../errors/BaseError.js'
 import type { RequestJobData } from '../queue/jobs.js'
-import type { FunctionRegistry } from './FunctionRegistry.js'
+import type { FunctionLookup, FunctionRegistry } from './FunctionRegistry.js'
 
 type Hex = `0x${string}`
 
@@ -34,7 +34,7 @@ export function createStaticFunctionRegistry(
   }
   return {
     entries,
-    async codeHashOf(request: RequestJobData) {
+    async codeHashOf(request: FunctionLookup) {
       return entries.get(request.functionId.toLowerCase() as Hex)
     },
   }
