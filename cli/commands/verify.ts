@@ -1,13 +1,7 @@
-import { cryptoWaitReady } from '@polkadot/util-crypto'
 import { Command } from 'commander'
-import type { OnChainResult } from '../../relayer/substrate/readSubstrateResults.js'
 import { EnvelopeError } from '../../runtime/enclave/EnvelopeError.js'
 import { parseEnvelope } from '../../runtime/enclave/envelope.js'
-import {
-  parseWorkerIdentity,
-  verifyEnvelope,
-  verifyParsedEnvelope,
-} from '../../runtime/enclave/verifyEnvelope.js'
+import { parseWorkerIdentity, verifyEnvelope } from '../../runtime/enclave/verifyEnvelope.js'
 import type { BaseError } from '../../runtime/errors/BaseError.js'
 import { exitCodes } from '../exitCodes.js'
 import { printJson, printRejection } from '../printJson.js'

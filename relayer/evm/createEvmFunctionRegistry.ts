@@ -1,6 +1,5 @@
 import { getAddress, id } from 'ethers'
 import { BaseError } from '../../runtime/errors/BaseError.js'
-import type { RequestJobData } from '../../runtime/queue/jobs.js'
 import type { FunctionLookup, FunctionRegistry } from '../../runtime/worker/FunctionRegistry.js'
 import { createRpcClient, type RpcClient } from './createRpcClient.js'
 

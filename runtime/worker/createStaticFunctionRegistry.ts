@@ -1,5 +1,4 @@
 import { BaseError } from '../errors/BaseError.js'
-import type { RequestJobData } from '../queue/jobs.js'
 import type { FunctionLookup, FunctionRegistry } from './FunctionRegistry.js'
 
 type Hex = `0x${string}`
