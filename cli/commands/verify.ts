@@ -7,6 +7,7 @@ import { exitCodes } from '../exitCodes.js'
 import { printJson, printRejection } from '../printJson.js'
 import { readInputFile } from '../readInputFile.js'
 import { UsageError } from '../UsageError.js'
+import { describeVerifiedEnvelope } from '../verify/describeVerifiedEnvelope.js'
 import { verifySubstrateResults } from '../verify/verifySubstrateResults.js'
 
 export type VerifyOptions = {
@@ -94,19 +95,7 @@ export function verifyCommand(): Command {
         })
         const { envelope } = verified
         if (options.json) {
-          printJson({
-            valid: true,
-            signer: verified.signer,
-            family: envelope.family,
-            chainId: envelope.chainId,
-            destination: envelope.destination,
-            requestId: envelope.requestId,
-            functionId: envelope.functionId,
-            codeHash: envelope.codeHash,
-            status: envelope.status,
-            resultHash: envelope.resultHash,
-            resultBytes: verified.result.length,
-          })
+          printJson(describeVerifiedEnvelope(verified))
         } else {
           process.stdout.write(
             [

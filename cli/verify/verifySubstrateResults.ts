@@ -7,6 +7,7 @@ import type { VerifyOptions } from '../commands/verify.js'
 import { exitCodes } from '../exitCodes.js'
 import { printJson } from '../printJson.js'
 import { UsageError } from '../UsageError.js'
+import { describeVerifiedEnvelope } from './describeVerifiedEnvelope.js'
 
 /**
  * Reads the teefn results one extrinsic executed and verifies each: the sr25519 signature over the envelope,
@@ -97,19 +98,9 @@ export async function verifySubstrateResults(options: VerifyOptions): Promise<vo
 }
 
 type SubstrateVerdict =
-  | {
-      valid: true
-      signer: string
-      chainId: string
-      destination: string
-      requestId: string
-      functionId: string
-      codeHash: string
-      status: string
-      resultHash: string
-      resultBytes: number
+  | (ReturnType<typeof describeVerifiedEnvelope> & {
       request: { blockHash: string; blockNumber: number; extrinsicIndex: number; sender: string | undefined }
-    }
+    })
   | { valid: false; requestId: string; reason: string; message: string; details?: string | undefined }
 
 function judge(result: OnChainResult, chainId: string, options: VerifyOptions): SubstrateVerdict {
@@ -171,16 +162,7 @@ function judge(result: OnChainResult, chainId: string, options: VerifyOptions): 
     )
   }
   return {
-    valid: true,
-    signer: verified.signer,
-    chainId: envelope.chainId,
-    destination: envelope.destination,
-    requestId: envelope.requestId,
-    functionId: envelope.functionId,
-    codeHash: envelope.codeHash,
-    status: envelope.status,
-    resultHash: envelope.resultHash,
-    resultBytes: verified.result.length,
+    ...describeVerifiedEnvelope(verified),
     request: {
       blockHash: request.blockHash,
       blockNumber: request.blockNumber,
