@@ -1,36 +1,18 @@
 import { hexlify, id } from 'ethers'
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest'
-import { type AnvilInstance, startAnvil } from '../cli/dev/startAnvil.js'
+import { describe, expect, it } from 'vitest'
 import {
-  deployTeefnContracts,
   encodePrice,
   eventsNamed,
   mined,
   revertOf,
   type TeefnContractsFixture,
+  useTeefnChain,
 } from '../test/support/teefnContracts.js'
 import { attachConsumer, attachPriceOracle, deployPriceOracle } from './artifacts.js'
 
-let anvil: AnvilInstance
 let f: TeefnContractsFixture
-let snapshot: string
-
-beforeAll(async () => {
-  anvil = await startAnvil()
-  f = await deployTeefnContracts(anvil)
-})
-
-afterAll(async () => {
-  f?.destroy()
-  await anvil?.stop()
-})
-
-beforeEach(async () => {
-  snapshot = await anvil.snapshot()
-})
-
-afterEach(async () => {
-  await anvil.revert(snapshot)
+useTeefnChain({ isolate: true }, (chain) => {
+  f = chain.f
 })
 
 describe('PriceOracle', () => {

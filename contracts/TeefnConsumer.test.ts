@@ -12,10 +12,9 @@ import {
   Wallet,
   zeroPadValue,
 } from 'ethers'
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest'
-import { type AnvilInstance, startAnvil, waitForReceipt } from '../cli/dev/startAnvil.js'
+import { describe, expect, it } from 'vitest'
+import { type AnvilInstance, waitForReceipt } from '../cli/dev/startAnvil.js'
 import {
-  deployTeefnContracts,
   encodePrice,
   eventsNamed,
   expectedRequestId,
@@ -23,6 +22,7 @@ import {
   revertOf,
   type TeefnContractsFixture,
   testKey,
+  useTeefnChain,
 } from '../test/support/teefnContracts.js'
 import { deploy } from './artifacts.js'
 import { rejectReasonName, requestStateName } from './consumerCodes.js'
@@ -60,25 +60,8 @@ const SECP256K1_N = 0xfffffffffffffffffffffffffffffffebaaedce6af48a03bbfd25e8cd0
 
 let anvil: AnvilInstance
 let f: TeefnContractsFixture
-let snapshot: string
-
-beforeAll(async () => {
-  anvil = await startAnvil()
-  f = await deployTeefnContracts(anvil)
-})
-
-afterAll(async () => {
-  f?.destroy()
-  await anvil?.stop()
-})
-
-// Every test starts from the freshly deployed contracts.
-beforeEach(async () => {
-  snapshot = await anvil.snapshot()
-})
-
-afterEach(async () => {
-  await anvil.revert(snapshot)
+useTeefnChain({ isolate: true }, (chain) => {
+  ;({ anvil, f } = chain)
 })
 
 function fulfillAs(envelope: object) {

@@ -1,12 +1,12 @@
 import { id, keccak256, type Wallet, ZeroAddress, ZeroHash } from 'ethers'
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest'
-import { type AnvilInstance, startAnvil, waitForReceipt } from '../cli/dev/startAnvil.js'
+import { describe, expect, it } from 'vitest'
+import { type AnvilInstance, waitForReceipt } from '../cli/dev/startAnvil.js'
 import {
-  deployTeefnContracts,
   eventsNamed,
   mined,
   revertOf,
   type TeefnContractsFixture,
+  useTeefnChain,
 } from '../test/support/teefnContracts.js'
 import { deployRegistry } from './artifacts.js'
 import type { TeefnRegistryContract } from './contractTypes.js'
@@ -14,29 +14,14 @@ import type { TeefnRegistryContract } from './contractTypes.js'
 let anvil: AnvilInstance
 let f: TeefnContractsFixture
 let registry: TeefnRegistryContract
-let snapshot: string
 
 const fnId = id('teefn.test.registry')
 const code1 = keccak256(Buffer.from('code v1'))
 const code2 = keccak256(Buffer.from('code v2'))
 
-beforeAll(async () => {
-  anvil = await startAnvil()
-  f = await deployTeefnContracts(anvil)
+useTeefnChain({ isolate: true }, (chain) => {
+  ;({ anvil, f } = chain)
   registry = f.registry
-})
-
-afterAll(async () => {
-  f?.destroy()
-  await anvil?.stop()
-})
-
-beforeEach(async () => {
-  snapshot = await anvil.snapshot()
-})
-
-afterEach(async () => {
-  await anvil.revert(snapshot)
 })
 
 const as = (wallet: Wallet) => registry.connect(wallet)

@@ -1,22 +1,15 @@
 import { id, keccak256, toUtf8Bytes } from 'ethers'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { type AnvilInstance, startAnvil } from '../../cli/dev/startAnvil.js'
+import { describe, expect, it } from 'vitest'
+import type { AnvilInstance } from '../../cli/dev/startAnvil.js'
 import type { RequestJobData } from '../../runtime/queue/jobs.js'
 import { rejectionOf } from '../../test/support/rejectionOf.js'
-import { deployTeefnContracts, mined, type TeefnContractsFixture } from '../../test/support/teefnContracts.js'
+import { mined, type TeefnContractsFixture, useTeefnChain } from '../../test/support/teefnContracts.js'
 import { createEvmFunctionRegistry, UnknownEvmChainError } from './createEvmFunctionRegistry.js'
 
 let anvil: AnvilInstance
 let f: TeefnContractsFixture
-
-beforeAll(async () => {
-  anvil = await startAnvil()
-  f = await deployTeefnContracts(anvil)
-})
-
-afterAll(async () => {
-  f?.destroy()
-  await anvil?.stop()
+useTeefnChain({}, (chain) => {
+  ;({ anvil, f } = chain)
 })
 
 const requestFor = (functionId: string, chainId = String(anvil.chainId)): RequestJobData => ({

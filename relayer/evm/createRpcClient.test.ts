@@ -1,22 +1,15 @@
 import { createServer, type Socket } from 'node:net'
 import { id } from 'ethers'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { type AnvilInstance, startAnvil } from '../../cli/dev/startAnvil.js'
+import { describe, expect, it } from 'vitest'
+import type { AnvilInstance } from '../../cli/dev/startAnvil.js'
 import { rejectionOf } from '../../test/support/rejectionOf.js'
-import { deployTeefnContracts, type TeefnContractsFixture } from '../../test/support/teefnContracts.js'
+import { type TeefnContractsFixture, useTeefnChain } from '../../test/support/teefnContracts.js'
 import { createRpcClient, RpcError, RpcTransportError } from './createRpcClient.js'
 
 let anvil: AnvilInstance
 let f: TeefnContractsFixture
-
-beforeAll(async () => {
-  anvil = await startAnvil()
-  f = await deployTeefnContracts(anvil)
-})
-
-afterAll(async () => {
-  f?.destroy()
-  await anvil?.stop()
+useTeefnChain({}, (chain) => {
+  ;({ anvil, f } = chain)
 })
 
 describe('createRpcClient', () => {
