@@ -320,6 +320,8 @@ describe('hostile functions', () => {
 
       const healthy = await invokeFunction(pool, healthyFunction, { request: hostile.name })
       expect(healthy).toMatchObject({ ok: true, result: `healthy:${hostile.name}` })
+      // The sandbox knew the engine was unclean and dropped it, rather than freeing into it and aborting.
+      expect(pool.stats().enginesAborted).toBe(0)
     })
   }
 

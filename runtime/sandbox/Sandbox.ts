@@ -331,7 +331,7 @@ export class Sandbox {
       }
       // The interrupt handler only runs while guest code runs; a promise that never settles needs a host timer.
       const deadline = setTimeout(
-        () => finish({ error: timeoutError(limits) }),
+        () => finish({ error: this.#outOfMemoryMeanwhile(limits) ?? timeoutError(limits) }),
         Math.max(0, session.deadlineAt - Date.now()),
       )
       session.wake = () => {
@@ -418,10 +418,7 @@ export class Sandbox {
     const { name, message, stack } = this.#describe(error)
     if (refusedGrowth || (name === 'InternalError' && message === 'out of memory')) {
       this.#suspect = true
-      return {
-        code: 'MEMORY_LIMIT',
-        message: `The function used more than its ${formatBytes(limits.memoryBytes)} memory limit.`,
-      }
+      return memoryLimitError(limits)
     }
     if (name === 'InternalError' && message === 'stack overflow') {
       this.#suspect = true
@@ -459,15 +456,20 @@ export class Sandbox {
     return { name, message, stack }
   }
 
+  /**
+   * A heap growth refused while the guest waited: QuickJS drops some failed allocations silently (a promise
+   * job that could not be queued just never runs), so the guest stalls instead of throwing. That is the
+   * memory limit, and the runtime may hold objects it can no longer free: the engine is dropped.
+   */
+  #outOfMemoryMeanwhile(limits: SandboxLimits): InvocationError | undefined {
+    if (this.#engine.takeRefusedGrowths() === 0) return undefined
+    this.#suspect = true
+    return memoryLimitError(limits)
+  }
+
   #hostFailure(failure: unknown, limits: SandboxLimits): InvocationError {
     this.#suspect = true
-    if (this.#engine.takeRefusedGrowths() > 0) {
-      this.#suspect = true
-      return {
-        code: 'MEMORY_LIMIT',
-        message: `The function used more than its ${formatBytes(limits.memoryBytes)} memory limit.`,
-      }
-    }
+    if (this.#engine.takeRefusedGrowths() > 0) return memoryLimitError(limits)
     return {
       code: 'INTERNAL_ERROR',
       message: `The sandbox failed: ${(failure as Error)?.message ?? String(failure)}`,
@@ -498,6 +500,13 @@ function timeoutError(limits: SandboxLimits): InvocationError {
   return {
     code: 'TIMEOUT' satisfies InvocationErrorCode,
     message: `The function did not finish within its ${limits.timeoutMs} ms deadline.`,
+  }
+}
+
+function memoryLimitError(limits: SandboxLimits): InvocationError {
+  return {
+    code: 'MEMORY_LIMIT',
+    message: `The function used more than its ${formatBytes(limits.memoryBytes)} memory limit.`,
   }
 }
 

@@ -26,6 +26,11 @@ export type SandboxPoolStats = {
   queued: number
   /** Threads terminated for overrunning their deadline, or lost to a crash, and replaced. */
   replaced: number
+  /**
+   * Engines that aborted while freeing a used runtime (it held objects QuickJS could not free) and were
+   * replaced. The invocation's outcome stands, but each one is a sandbox bug worth reporting.
+   */
+  enginesAborted: number
   invocations: number
 }
 
@@ -101,6 +106,7 @@ export async function createSandboxPool({
   let nextId = 0
   let closed = false
   let replaced = 0
+  let enginesAborted = 0
   let invocations = 0
   let startFailures = 0
   let startError: SandboxStartError | undefined
@@ -116,6 +122,7 @@ export async function createSandboxPool({
           thread.state = 'ready'
           resolveStarted()
         } else if (message.type === 'idle') {
+          if (message.engineAborted) enginesAborted++
           if (thread.state === 'warming') thread.state = 'ready'
         } else if (message.type === 'result' && thread.current?.id === message.id) {
           const { watchdog, resolve } = thread.current
@@ -221,7 +228,7 @@ export async function createSandboxPool({
     stats() {
       let busy = 0
       for (const thread of pool) if (thread.state === 'busy') busy++
-      return { threads: pool.size, busy, queued: queue.length, replaced, invocations }
+      return { threads: pool.size, busy, queued: queue.length, replaced, enginesAborted, invocations }
     },
     async close() {
       if (closed) return

@@ -56,45 +56,55 @@ async function invoke({ id, invocation }: ToSandboxThread): Promise<void> {
   }
   const transfer = outcome.result instanceof Uint8Array ? [outcome.result.buffer as ArrayBuffer] : []
   post({ type: 'result', id, outcome }, transfer)
-  await discard(sandbox)
-  await prepareNext(outcome.ok || moduleCompleted.has(outcome.error.code) ? invocation : undefined)
-  post({ type: 'idle' })
+  const engineAborted = await discard(sandbox)
+  const preloadAborted = await prepareNext(
+    outcome.ok || moduleCompleted.has(outcome.error.code) ? invocation : undefined,
+  )
+  post({ type: 'idle', engineAborted: engineAborted || preloadAborted })
 }
 
 /**
  * Prepares the next sandbox and, when the last bundle's module code ran to completion, evaluates it
  * there ahead. A bundle that does not allow it is remembered and not tried again; the budget is short,
- * so module code that turns slow cannot hold up the next job (of any function) for long.
+ * so module code that turns slow cannot hold up the next job (of any function) for long. Answers whether
+ * freeing a failed attempt aborted the engine.
  */
-async function prepareNext(last: SandboxInvocation | undefined): Promise<void> {
+async function prepareNext(last: SandboxInvocation | undefined): Promise<boolean> {
   prepared = newSandbox()
-  if (!last) return
+  if (!last) return false
   // A cheap key: a collision only means a bundle is not evaluated ahead.
   const digest = `${last.context.codeHash}:${last.code.length}`
-  if (notPreloadable.has(digest)) return
+  if (notPreloadable.has(digest)) return false
   if (prepared.preload(last.code, { timeoutMs: preloadBudgetMs, memoryBytes: last.limits.memoryBytes }))
-    return
+    return false
   if (notPreloadable.size >= maxRememberedBundles) notPreloadable.clear()
   notPreloadable.add(digest)
   // The attempt may have run some of the module's code: that context is not fresh any more.
   const failed = prepared
   prepared = undefined
-  await discard(failed)
+  const engineAborted = await discard(failed)
   prepared = newSandbox()
+  return engineAborted
 }
 
-/** Frees a used sandbox, replacing the engine when it is no longer clean. */
-async function discard(used: Sandbox): Promise<void> {
-  let engineHealthy = !used.engineSuspect
-  if (engineHealthy) {
+/**
+ * Frees a used sandbox, replacing the engine when it is no longer clean. Answers whether freeing aborted
+ * the engine: a sandbox that was not known to be suspect still held objects QuickJS could not free.
+ */
+async function discard(used: Sandbox): Promise<boolean> {
+  let engineAborted = false
+  if (!used.engineSuspect) {
     try {
       used.dispose()
     } catch {
       // The engine could not free the runtime (it aborts on leaked handles): every runtime in it is suspect.
-      engineHealthy = false
+      engineAborted = true
     }
   }
-  if (!engineHealthy || engine.memoryBytes > baseHeapBytes + retainedHeapBytes) await replaceEngine()
+  if (used.engineSuspect || engineAborted || engine.memoryBytes > baseHeapBytes + retainedHeapBytes) {
+    await replaceEngine()
+  }
+  return engineAborted
 }
 
 /** Drops the engine whole (its wasm memory goes with it) rather than freeing into a module that may be broken. */

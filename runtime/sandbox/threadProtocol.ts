@@ -20,5 +20,8 @@ export type FromSandboxThread =
   /** The engine is loaded and a sandbox is prepared. */
   | { type: 'ready' }
   | { type: 'result'; id: number; outcome: InvocationOutcome }
-  /** The thread has prepared its next sandbox after a result. */
-  | { type: 'idle' }
+  /**
+   * The thread has prepared its next sandbox after a result. `engineAborted`: freeing a used runtime
+   * aborted the engine (it held objects QuickJS could not free), so the engine was replaced.
+   */
+  | { type: 'idle'; engineAborted: boolean }
