@@ -13,6 +13,7 @@ import { createDevProvider } from '../runtime/enclave/devProvider.js'
 import { fulfillmentTypes } from '../runtime/enclave/evmEnvelope.js'
 import { encryptSecrets } from '../runtime/enclave/secretsCipher.js'
 import { type SignEnvelopeParameters, signEnvelope } from '../runtime/enclave/signEnvelope.js'
+import { secp256k1Implementation, signSecp256k1WithNoble } from '../runtime/enclave/signSecp256k1.js'
 import { verifyAttestation } from '../runtime/enclave/verifyAttestation.js'
 import { verifyEnvelope } from '../runtime/enclave/verifyEnvelope.js'
 import { dcapFixturesMissing, dcapFixturesValidAt, loadDcapFixtures } from '../test/support/dcapFixtures.js'
@@ -70,6 +71,9 @@ try {
   const verifyRecover = await measure(300, () => verifyEnvelope(envelope))
   const digest = new Uint8Array(32).fill(1)
   const signDigest = await measure(1000, () => provider.signDigest(digest))
+  // The same signature by the pure-JavaScript fallback, for comparison.
+  const privateKey = new Uint8Array(32).fill(7)
+  const nobleSignDigest = await measure(1000, () => signSecp256k1WithNoble({ digest, privateKey }))
   const domain = { name: 'teefn', version: '1', chainId: 31337, verifyingContract: evm.destination }
   const types = { Fulfillment: fulfillmentTypes.Fulfillment.map((field) => ({ ...field })) }
   const message = {
@@ -127,6 +131,8 @@ try {
     dcap_verify_p90_ms: dcap ? Math.round(dcap.p90 * 100) / 100 : null,
     verify_unknown_worker_p50_us: us(verifyRecover),
     secp256k1_sign_digest_p50_us: us(signDigest),
+    secp256k1_implementation: secp256k1Implementation,
+    noble_secp256k1_sign_digest_p50_us: us(nobleSignDigest),
     ethers_verify_typed_data_p50_us: us(ethersVerify),
     sr25519_envelope_sign_p50_us: us(substrateSign),
     sr25519_envelope_verify_p50_us: us(substrateVerify),

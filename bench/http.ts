@@ -17,6 +17,7 @@ import { pathToFileURL } from 'node:url'
 import { startRedisServer } from '../cli/dev/startRedisServer.js'
 import { attestWorker } from '../runtime/enclave/attestWorker.js'
 import { createDevProvider } from '../runtime/enclave/devProvider.js'
+import { secp256k1Implementation } from '../runtime/enclave/signSecp256k1.js'
 import { verifyEnvelope } from '../runtime/enclave/verifyEnvelope.js'
 import { createRedisFunctionStore } from '../runtime/functions/createRedisFunctionStore.js'
 import { createLogger } from '../runtime/logging/createLogger.js'
@@ -107,6 +108,7 @@ try {
     cores: threads,
     sandbox_threads: threads,
     worker_concurrency: workerConcurrency,
+    envelope_signer: secp256k1Implementation,
     connections,
     duration_s: result.duration,
     invoke_p50_ms: result.latency.p50,
@@ -137,7 +139,7 @@ try {
     notes:
       'POST /v1/functions/<codeHash>/invoke {"request":"bench"}, waiting for the signed envelope (200). ' +
       'API + BullMQ worker + sandbox pool in one process (as teefn node), dev TEE provider (secp256k1 signing on ' +
-      'the main thread), redis-server and autocannon on the same machine; invocations_per_s counts 200 answers only. ' +
+      'the main thread, by envelope_signer), redis-server and autocannon on the same machine; invocations_per_s counts 200 answers only. ' +
       'Other processes on the machine share its cores: see load_average; cpu_ms_per_invocation does not depend on them.',
   })
 } finally {
