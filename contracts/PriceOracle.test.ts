@@ -6,8 +6,8 @@ import {
   mined,
   revertOf,
   type TeefnContractsFixture,
-  useTeefnChain,
 } from '../test/support/teefnContracts.js'
+import { useTeefnChain } from '../test/support/useTeefnChain.js'
 import { attachConsumer, attachPriceOracle, deployPriceOracle } from './artifacts.js'
 
 let f: TeefnContractsFixture

@@ -22,8 +22,8 @@ import {
   revertOf,
   type TeefnContractsFixture,
   testKey,
-  useTeefnChain,
 } from '../test/support/teefnContracts.js'
+import { useTeefnChain } from '../test/support/useTeefnChain.js'
 import { deploy } from './artifacts.js'
 import { rejectReasonName, requestStateName } from './consumerCodes.js'
 import type { TeefnConsumerMethods, TypedContract } from './contractTypes.js'

@@ -1,13 +1,8 @@
 import { id, keccak256, type Wallet, ZeroAddress, ZeroHash } from 'ethers'
 import { describe, expect, it } from 'vitest'
 import { type AnvilInstance, waitForReceipt } from '../cli/dev/startAnvil.js'
-import {
-  eventsNamed,
-  mined,
-  revertOf,
-  type TeefnContractsFixture,
-  useTeefnChain,
-} from '../test/support/teefnContracts.js'
+import { eventsNamed, mined, revertOf, type TeefnContractsFixture } from '../test/support/teefnContracts.js'
+import { useTeefnChain } from '../test/support/useTeefnChain.js'
 import { deployRegistry } from './artifacts.js'
 import type { TeefnRegistryContract } from './contractTypes.js'
 

@@ -3,7 +3,8 @@ import { describe, expect, it } from 'vitest'
 import type { AnvilInstance } from '../../cli/dev/startAnvil.js'
 import type { RequestJobData } from '../../runtime/queue/jobs.js'
 import { rejectionOf } from '../../test/support/rejectionOf.js'
-import { mined, type TeefnContractsFixture, useTeefnChain } from '../../test/support/teefnContracts.js'
+import { mined, type TeefnContractsFixture } from '../../test/support/teefnContracts.js'
+import { useTeefnChain } from '../../test/support/useTeefnChain.js'
 import { createEvmFunctionRegistry, UnknownEvmChainError } from './createEvmFunctionRegistry.js'
 
 let anvil: AnvilInstance

@@ -3,7 +3,8 @@ import { id } from 'ethers'
 import { describe, expect, it } from 'vitest'
 import type { AnvilInstance } from '../../cli/dev/startAnvil.js'
 import { rejectionOf } from '../../test/support/rejectionOf.js'
-import { type TeefnContractsFixture, useTeefnChain } from '../../test/support/teefnContracts.js'
+import type { TeefnContractsFixture } from '../../test/support/teefnContracts.js'
+import { useTeefnChain } from '../../test/support/useTeefnChain.js'
 import { createRpcClient, RpcError, RpcTransportError } from './createRpcClient.js'
 
 let anvil: AnvilInstance
