@@ -69,9 +69,11 @@ export function createInvocationFetcher(parameters: CreateInvocationFetcherParam
   // Every fetch in flight listens on it; 16 concurrent fetches are expected, not a leak.
   setMaxListeners(maxFetches + 8, controller.signal)
   let count = 0
+  let inFlight = 0
+  let closed = false
 
   async function fetch(request: HostFetchRequest): Promise<HostFetchResponse> {
-    if (controller.signal.aborted) {
+    if (closed) {
       throw new FetchError('This invocation has ended; it cannot fetch any more.', { code: 'NETWORK_ERROR' })
     }
     if (count >= maxFetches) {
@@ -88,20 +90,27 @@ export function createInvocationFetcher(parameters: CreateInvocationFetcherParam
         details: `deadline passed ${-remainingMs} ms ago`,
       })
     }
-    return hostFetch(request, {
-      policy,
-      timeoutMs: Math.min(timeoutMs, remainingMs),
-      maxResponseBytes,
-      maxRedirects,
-      signal: controller.signal,
-      agents,
-    })
+    inFlight++
+    try {
+      return await hostFetch(request, {
+        policy,
+        timeoutMs: Math.min(timeoutMs, remainingMs),
+        maxResponseBytes,
+        maxRedirects,
+        signal: controller.signal,
+        agents,
+      })
+    } finally {
+      inFlight--
+    }
   }
 
   function close(): void {
-    if (!controller.signal.aborted) {
+    // Most invocations end with nothing in flight: no abort (and no error with a stack trace) to build then.
+    if (!closed && inFlight > 0) {
       controller.abort(new FetchError('The invocation ended.', { code: 'NETWORK_ERROR' }))
     }
+    closed = true
     if (ownAgents) {
       agents.http.destroy()
       agents.https.destroy()
