@@ -33,6 +33,8 @@ export type ServerContext = {
   attestation: WorkerAttestation
   metrics: TeefnMetrics
   matchApiKey: (presented: string | undefined) => ApiKeyMatch | undefined
+  /** Checks the bearer token of `/metrics` in constant time; undefined when metrics are open. */
+  matchMetricsToken: ((presented: string | undefined) => ApiKeyMatch | undefined) | undefined
   probe: SandboxPool | undefined
   functionRegistry: HttpFunctionRegistry | undefined
   invoke: { defaultWaitMs: number; maxWaitMs: number }

@@ -641,6 +641,28 @@ describe('GET /metrics', () => {
       /teefn_http_requests_total\{method="POST",route="\/v1\/functions",status_code="401"\} [1-9]/,
     )
   })
+
+  it('with a metrics token, answers only the scraper that sends it as a bearer token', async () => {
+    const token = 'scrape-token-that-stays-secret'
+    const guarded = await build({ metricsToken: token })
+    const scrape = (authorization?: string) =>
+      guarded.inject({ method: 'GET', url: '/metrics', headers: authorization ? { authorization } : {} })
+
+    const missing = await scrape()
+    expect(missing.statusCode).toBe(401)
+    expect(missing.headers['www-authenticate']).toMatch(/^Bearer /)
+    expect(missing.json().error.code).toBe('METRICS_TOKEN_MISSING')
+    const wrong = await scrape('Bearer not-the-token')
+    expect(wrong.statusCode).toBe(401)
+    expect(wrong.json().error.code).toBe('METRICS_TOKEN_INVALID')
+    expect(wrong.body).not.toContain(token)
+    expect((await scrape(`Basic ${token}`)).statusCode).toBe(401)
+
+    const allowed = await scrape(`Bearer ${token}`)
+    expect(allowed.statusCode).toBe(200)
+    expect(allowed.body).toContain('teefn_invocations_total')
+    expect(logLines.join('\n')).not.toContain(token)
+  })
 })
 
 describe('GET /openapi.json', () => {

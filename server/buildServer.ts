@@ -71,6 +71,11 @@ export type BuildServerParameters = {
   requestLogging?: boolean | undefined
   /** Operator API keys (`x-api-key`): upload without a signature, and a higher rate limit. */
   apiKeys?: readonly string[] | undefined
+  /**
+   * When set, `GET /metrics` answers only `authorization: Bearer <token>` (Prometheus `authorization` in the
+   * scrape config); without it, metrics are open to whoever reaches the port.
+   */
+  metricsToken?: string | undefined
   /** A sandbox pool to load uploads in, so a default export that is not a function is refused at upload. */
   probe?: SandboxPool | undefined
   /** Lets HTTP calls name a functionId (and so run with its secrets) when the registry names the codeHash. */
@@ -159,6 +164,7 @@ export async function buildServer(parameters: BuildServerParameters): Promise<Te
     attestation: parameters.attestation,
     metrics,
     matchApiKey,
+    matchMetricsToken: parameters.metricsToken ? createApiKeyMatcher([parameters.metricsToken]) : undefined,
     probe: parameters.probe,
     functionRegistry: parameters.functionRegistry,
     invoke: { ...invoke, defaultWaitMs: Math.min(invoke.defaultWaitMs, invoke.maxWaitMs) },

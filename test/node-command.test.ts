@@ -79,10 +79,13 @@ describe('teefn node', () => {
       JSON.stringify({
         redisUrl: redis.url,
         worker: { threads: 1 },
-        server: { port, apiKeys: 'env:TEEFN_TEST_API_KEYS' },
+        server: { port, apiKeys: 'env:TEEFN_TEST_API_KEYS', metricsToken: 'env:TEEFN_TEST_METRICS_TOKEN' },
       }),
     )
-    const node = startNodeProcess(config, { TEEFN_TEST_API_KEYS: 'operator-key-123' })
+    const node = startNodeProcess(config, {
+      TEEFN_TEST_API_KEYS: 'operator-key-123',
+      TEEFN_TEST_METRICS_TOKEN: 'metrics-token-456',
+    })
     const url = `http://127.0.0.1:${port}`
     try {
       await waitForHealth(url)
@@ -102,12 +105,19 @@ describe('teefn node', () => {
       const invoked = await runTeefn(['invoke', codeHash, '--request', 'node', '--server', url, '--json'])
       expect(invoked.status).toBe(0)
       expect(JSON.parse(invoked.stdout)).toMatchObject({ status: 'OK', result: 'hello node' })
+      expect((await fetch(`${url}/metrics`)).status).toBe(401)
+      const scraped = await fetch(`${url}/metrics`, {
+        headers: { authorization: 'Bearer metrics-token-456' },
+      })
+      expect(scraped.status).toBe(200)
+      expect(await scraped.text()).toMatch(/teefn_invocations_total\{trigger="http",status="OK"\} 1/)
     } finally {
       node.child.kill('SIGTERM')
     }
     expect(await node.exited).toBe(0)
     expect(node.output()).toContain('teefn node stopped')
     expect(node.output()).not.toContain('operator-key-123')
+    expect(node.output()).not.toContain('metrics-token-456')
   })
 
   it('refuses a bad config with the field named, exit 1', async () => {

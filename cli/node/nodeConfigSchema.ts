@@ -73,6 +73,7 @@ export const NodeConfigSchema = Type.Object(
           host: Type.Optional(Type.String({ minLength: 1 })),
           port: Type.Optional(Type.Integer({ minimum: 0, maximum: 65535 })),
           apiKeys: Type.Optional(SecretReference),
+          metricsToken: Type.Optional(SecretReference),
         },
         { additionalProperties: false },
       ),

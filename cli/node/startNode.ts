@@ -163,6 +163,9 @@ export async function startNode({
         attestation,
         probe: pool,
         apiKeys,
+        metricsToken: config.server?.metricsToken
+          ? resolveSecret(config.server.metricsToken, env)
+          : undefined,
         functionRegistry: httpCodeHashOf ? { codeHashOf: httpCodeHashOf } : undefined,
         workerCheck: worker ? () => ({ ok: worker.worker.isRunning() }) : undefined,
         logger: logger.child({ component: 'server' }),
