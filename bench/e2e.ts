@@ -21,11 +21,11 @@ import { mkdtemp, rm } from 'node:fs/promises'
 import { availableParallelism, loadavg, tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
-import { hexlify, keccak256, type Log, toUtf8Bytes, Wallet } from 'ethers'
+import { hexlify, keccak256, toUtf8Bytes, Wallet } from 'ethers'
 import { startAnvil } from '../cli/dev/startAnvil.js'
 import { startRedisServer } from '../cli/dev/startRedisServer.js'
 import { deployPriceOracle, deployRegistry } from '../contracts/artifacts.js'
-import { connectEvmHttp, connectEvmWs } from '../relayer/evm/connectEvm.js'
+import { connectEvmHttp } from '../relayer/evm/connectEvm.js'
 import { createEvmFunctionRegistry } from '../relayer/evm/createEvmFunctionRegistry.js'
 import { createRpcClient } from '../relayer/evm/createRpcClient.js'
 import { startEvmSubmitter } from '../relayer/evm/startEvmSubmitter.js'
@@ -40,7 +40,7 @@ import { startWorker } from '../runtime/worker/startWorker.js'
 import { loadExampleFunction } from '../test/support/loadExampleFunction.js'
 import { startWorkerProcess } from '../test/support/startWorkerProcess.js'
 import { mined } from '../test/support/teefnContracts.js'
-import { percentile, report, round } from './support.js'
+import { percentile, report, round, subscribeLogs } from './support.js'
 
 const requests = Number(process.env.BENCH_REQUESTS ?? 500)
 const threads = Number(process.env.BENCH_THREADS ?? 2)
@@ -142,13 +142,16 @@ const requestedAt = new Map<string, number>()
 const fulfilledAt = new Map<string, number>()
 const sentTopic = oracle.interface.getEvent('RequestSent')!.topicHash
 const fulfilledTopic = oracle.interface.getEvent('RequestFulfilled')!.topicHash
-const observer = connectEvmWs({ url: anvil.wsUrl, chainId: anvil.chainId })
-await observer.on({ address: oracleAddress, topics: [[sentTopic, fulfilledTopic]] }, (log: Log) => {
-  const at = performance.now()
-  const requestId = log.topics[1]!
-  if (log.topics[0] === sentTopic) requestedAt.set(requestId, at)
-  else if (!fulfilledAt.has(requestId)) fulfilledAt.set(requestId, at)
-})
+const observer = await subscribeLogs(
+  anvil.wsUrl,
+  { address: oracleAddress, topics: [[sentTopic, fulfilledTopic]] },
+  (log) => {
+    const at = performance.now()
+    const requestId = log.topics[1]!
+    if (log.topics[0] === sentTopic) requestedAt.set(requestId, at)
+    else if (!fulfilledAt.has(requestId)) fulfilledAt.set(requestId, at)
+  },
+)
 
 // Warm-up (not measured): the first sandbox, compile caches, connections.
 const payload = hexlify(
@@ -314,7 +317,7 @@ report({
     'load_average: os.loadavg() before and after (the machine is shared)',
 })
 
-await observer.destroy()
+await observer.close()
 await watcher.stop()
 await submitter.close()
 await worker?.close()

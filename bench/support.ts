@@ -1,4 +1,6 @@
-/** Small helpers shared by the benchmarks: percentiles over samples, and timing a loop. */
+/** Small helpers shared by the benchmarks: percentiles over samples, timing a loop, observing logs. */
+import { once } from 'node:events'
+import WebSocket from 'ws'
 
 export function percentile(samples: number[], p: number): number {
   const sorted = [...samples].sort((a, b) => a - b)
@@ -28,4 +30,39 @@ export function round(value: number, digits = 1): number {
 /** Prints the one JSON object a benchmark reports. */
 export function report(result: Record<string, unknown>): void {
   process.stdout.write(`${JSON.stringify(result, null, 2)}\n`)
+}
+
+export type RpcLogNotification = { topics: string[]; removed?: boolean }
+
+/**
+ * A bare `eth_subscribe('logs', filter)` over a WebSocket, resolved once the node confirms it. The e2e
+ * benchmark observes with it instead of an ethers provider: ethers formats each log (and checksums its
+ * address with a keccak), and the observer shares its process with the relayer it measures.
+ */
+export async function subscribeLogs(
+  url: string,
+  filter: { address: string; topics: (string | string[])[] },
+  onLog: (log: RpcLogNotification) => void,
+): Promise<{ close(): Promise<void> }> {
+  const socket = new WebSocket(url)
+  await once(socket, 'open')
+  const subscribed = new Promise<void>((resolve, reject) => {
+    socket.on('message', (data) => {
+      const message = JSON.parse(String(data))
+      if (message.method === 'eth_subscription') onLog(message.params.result)
+      else if (message.id === 1) {
+        if (message.error) reject(new Error(`eth_subscribe failed: ${JSON.stringify(message.error)}`))
+        else resolve()
+      }
+    })
+  })
+  socket.send(JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'eth_subscribe', params: ['logs', filter] }))
+  await subscribed
+  return {
+    close: async () => {
+      const closed = once(socket, 'close')
+      socket.close()
+      await closed
+    },
+  }
 }

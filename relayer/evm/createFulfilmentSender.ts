@@ -1,19 +1,15 @@
 import { setTimeout as sleep } from 'node:timers/promises'
-import { id, type TransactionRequest, type Wallet } from 'ethers'
-import type { EnvelopeStruct } from '../../contracts/contractTypes.js'
+import { getBytes, id, type Wallet } from 'ethers'
+import type { AccessList, Hex } from 'viem'
 import { BaseError } from '../../runtime/errors/BaseError.js'
 import type { Logger } from '../../runtime/logging/createLogger.js'
 import { checksumAddress } from './checksumAddress.js'
-import {
-  consumerInterface,
-  decodeConsumerRevert,
-  isRevert,
-  rejectionOfCode,
-  rejectionOfRevert,
-} from './consumerRejection.js'
+import { decodeConsumerRevert, isRevert, rejectionOfCode, rejectionOfRevert } from './consumerRejection.js'
 import { createNonceManager, type NonceManager } from './createNonceManager.js'
 import { type RpcClient, RpcError } from './createRpcClient.js'
 import { DeliveryRejectedError } from './DeliveryRejectedError.js'
+import { type EnvelopeCalldata, encodeFulfilmentCalldata } from './encodeFulfilmentCalldata.js'
+import { signTransaction } from './signTransaction.js'
 
 export type CreateFulfilmentSenderParameters = {
   /** JSON-RPC client of the chain. */
@@ -31,7 +27,7 @@ export type CreateFulfilmentSenderParameters = {
 }
 
 /** One envelope for a consumer, in the calldata form. */
-export type Fulfilment = { requestId: string; envelope: EnvelopeStruct }
+export type Fulfilment = { requestId: string; envelope: EnvelopeCalldata }
 
 /** What happened to one envelope. Rejections are thrown as `DeliveryRejectedError`, anything else to retry. */
 export type FulfilmentResult =
@@ -76,8 +72,10 @@ type ConsumerEvent =
   | { name: 'RequestFulfilled'; worker: string; hookSucceeded: boolean }
   | { name: 'FulfillmentRejected'; reason: bigint }
 
-type AccessList = { address: string; storageKeys: string[] }[]
-type GasPlan = { gasLimit: bigint; accessList?: AccessList | undefined }
+type GasPlan = { gas: bigint; accessList?: AccessList | undefined }
+type Pricing =
+  | { type: 'eip1559'; maxFeePerGas: bigint; maxPriorityFeePerGas: bigint }
+  | { type: 'legacy'; gasPrice: bigint }
 
 const hookGasLimitSelector = id('hookGasLimit()').slice(0, 10)
 const requestFulfilledTopic = id('RequestFulfilled(bytes32,address,uint8,bytes32,bool)')
@@ -100,27 +98,32 @@ export function createFulfilmentSender({
   logger,
 }: CreateFulfilmentSenderParameters): FulfilmentSender {
   const address = signer.address
+  const privateKey = getBytes(signer.signingKey.privateKey)
+  const chain = Number(chainId)
   const nonces = createNonceManager({
     readNonce: async () => Number(await rpc.request<string>('eth_getTransactionCount', [address, 'pending'])),
   })
-  const iface = consumerInterface()
   let sent = 0
-  let fees: { pricing: TransactionRequest; at: number } | undefined
+  let fees: { pricing: Pricing; at: number } | undefined
 
-  const pricing = async (): Promise<TransactionRequest> => {
+  const pricing = async (): Promise<Pricing> => {
     if (fees && Date.now() - fees.at <= feeCacheMs) return fees.pricing
     const block = await rpc.request<{ baseFeePerGas?: string } | null>('eth_getBlockByNumber', [
       'latest',
       false,
     ])
-    let next: TransactionRequest
+    let next: Pricing
     if (block?.baseFeePerGas !== undefined) {
       // Not every node offers the method: 1 gwei is what most clients suggest then.
       const tip = await rpc.request<string>('eth_maxPriorityFeePerGas').then(BigInt, () => 1_000_000_000n)
       // Twice the base fee: still valid after several full blocks in a row.
-      next = { type: 2, maxFeePerGas: BigInt(block.baseFeePerGas) * 2n + tip, maxPriorityFeePerGas: tip }
+      next = {
+        type: 'eip1559',
+        maxFeePerGas: BigInt(block.baseFeePerGas) * 2n + tip,
+        maxPriorityFeePerGas: tip,
+      }
     } else {
-      next = { type: 0, gasPrice: BigInt(await rpc.request<string>('eth_gasPrice')) }
+      next = { type: 'legacy', gasPrice: BigInt(await rpc.request<string>('eth_gasPrice')) }
     }
     fees = { pricing: next, at: Date.now() }
     return next
@@ -146,7 +149,7 @@ export function createFulfilmentSender({
         const used = BigInt(plan.gasUsed)
         const headroom = BigInt(Math.max(25, gasHeadroomPercent))
         return {
-          gasLimit: used + (used * headroom) / 100n + (hookGasLimit * 64n + 62n) / 63n + 5_000n,
+          gas: used + (used * headroom) / 100n + (hookGasLimit * 64n + 62n) / 63n + 5_000n,
           accessList: plan.accessList,
         }
       } catch (error) {
@@ -156,7 +159,7 @@ export function createFulfilmentSender({
       }
     }
     const estimated = BigInt(await rpc.request<string>('eth_estimateGas', [{ from: address, to, data }]))
-    return { gasLimit: estimated + (estimated * BigInt(gasHeadroomPercent)) / 100n }
+    return { gas: estimated + (estimated * BigInt(gasHeadroomPercent)) / 100n }
   }
   const hookGasLimitOf = async (consumer: string): Promise<bigint> => {
     let limit = hookGasLimits.get(consumer)
@@ -169,11 +172,12 @@ export function createFulfilmentSender({
     return limit
   }
 
-  const broadcast = async (to: string, data: string, gas: GasPlan): Promise<string> => {
+  const broadcast = async (to: string, data: Hex, gas: GasPlan): Promise<string> => {
     const fee = await pricing()
     try {
       const hash = await nonces.send(async (nonce) => {
-        const signed = await signer.signTransaction({ ...fee, chainId, nonce, to, data, ...gas })
+        const transaction = { ...fee, ...gas, chainId: chain, nonce, to: to as Hex, data }
+        const signed = signTransaction({ transaction, privateKey })
         return rpc.request<string>('eth_sendRawTransaction', [signed])
       })
       sent++
@@ -235,7 +239,7 @@ export function createFulfilmentSender({
     destination: string,
     { requestId, envelope }: Fulfilment,
   ): Promise<FulfilmentResult> => {
-    const data = iface.encodeFunctionData('fulfill', [envelope])
+    const { data } = encodeFulfilmentCalldata([envelope])
     let gas: GasPlan
     try {
       gas = await gasFor(destination, data)
@@ -271,7 +275,7 @@ export function createFulfilmentSender({
     destination: string,
     fulfilments: Fulfilment[],
   ): Promise<PromiseSettledResult<FulfilmentResult>[]> => {
-    const data = iface.encodeFunctionData('fulfillBatch', [fulfilments.map((item) => item.envelope)])
+    const { data } = encodeFulfilmentCalldata(fulfilments.map((item) => item.envelope))
     let gas: GasPlan
     try {
       gas = await gasFor(destination, data)

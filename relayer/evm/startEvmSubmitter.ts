@@ -1,15 +1,16 @@
 import { type Job, UnrecoverableError, Worker } from 'bullmq'
-import { getAddress, id, Wallet } from 'ethers'
+import { id, Wallet } from 'ethers'
 import type { Redis } from 'ioredis'
 import { requestStateName } from '../../contracts/consumerCodes.js'
-import type { EnvelopeStruct } from '../../contracts/contractTypes.js'
 import { createLogger, type Logger } from '../../runtime/logging/createLogger.js'
 import type { DeliveryJobData } from '../../runtime/queue/jobs.js'
 import { deliveryQueueName, queuePrefix } from '../../runtime/queue/names.js'
 import { statusCode } from '../../runtime/resultStatus.js'
+import { checksumAddress } from './checksumAddress.js'
 import { createFulfilmentSender, type Fulfilment, type FulfilmentResult } from './createFulfilmentSender.js'
 import { createRpcClient } from './createRpcClient.js'
 import { DeliveryRejectedError } from './DeliveryRejectedError.js'
+import type { EnvelopeCalldata } from './encodeFulfilmentCalldata.js'
 
 export type StartEvmSubmitterParameters = {
   /** BullMQ connection (see `createRedisConnection`). */
@@ -66,6 +67,8 @@ export type EvmSubmitter = {
 type Pending = {
   destination: string
   fulfilment: Fulfilment
+  /** A delivery run before (a retry, or a job a crashed submitter held): it may have landed already. */
+  rerun: boolean
   resolve: (result: FulfilmentResult) => void
   reject: (error: unknown) => void
 }
@@ -74,10 +77,11 @@ type Pending = {
  * Drains the chain's delivery queue into fulfilment transactions. Deliveries wait in a small batcher: up to
  * `maxInFlight` transactions go out at once with consecutive nonces, at most one per `batchWindowMs`, and
  * deliveries that queue up meanwhile leave together in one `fulfillBatch` (per consumer). Right before
- * sending, every request is re-checked on-chain (`requestInfo`, one JSON-RPC batch): one answered already
- * completes without a transaction. A refused envelope fails its delivery for good with the consumer's
- * reason (`DeliveryRejectedError` text in `failedReason`); anything else (RPC down, a revert, no receipt)
- * is retried with the queue's backoff, and re-checked again first.
+ * sending, every delivery that ran before (a retry, or a job a crashed submitter held) is re-checked on-chain
+ * (`requestInfo`, one JSON-RPC batch): one answered already completes without a transaction. A first run
+ * skips the check (the consumer refuses a duplicate anyway, and it cost a node call per request). A refused
+ * envelope fails its delivery for good with the consumer's reason (`DeliveryRejectedError` text in
+ * `failedReason`); anything else (RPC down, a revert, no receipt) is retried with the queue's backoff.
  */
 export function startEvmSubmitter({
   connection,
@@ -146,7 +150,11 @@ export function startEvmSubmitter({
   }
 
   const dispatch = async (destination: string, batch: Pending[]) => {
-    const pending = await stillPending(destination, batch)
+    const reruns = batch.filter((item) => item.rerun)
+    const pending =
+      reruns.length === 0
+        ? batch
+        : [...batch.filter((item) => !item.rerun), ...(await stillPending(destination, reruns))]
     if (pending.length === 0) return
     if (pending.length > 1) stats.batches++
     const results = await sender.send(
@@ -195,9 +203,9 @@ export function startEvmSubmitter({
         })
     }
   }
-  const submit = (destination: string, fulfilment: Fulfilment) =>
+  const submit = (destination: string, fulfilment: Fulfilment, rerun: boolean) =>
     new Promise<FulfilmentResult>((resolve, reject) => {
-      waiting.push({ destination, fulfilment, resolve, reject })
+      waiting.push({ destination, fulfilment, rerun, resolve, reject })
       pump()
     })
 
@@ -222,9 +230,10 @@ export function startEvmSubmitter({
   const deliverOnce = async (job: Job<DeliveryJobData, FulfilmentResult>): Promise<FulfilmentResult> => {
     const { envelope } = job.data
     const fulfilment = toFulfilment(job.data, chainId)
-    const destination = getAddress(envelope.destination)
+    const destination = checksumAddress(envelope.destination)
+    const rerun = job.attemptsMade > 0 || job.attemptsStarted > 1
     try {
-      const result = await submit(destination, fulfilment)
+      const result = await submit(destination, fulfilment, rerun)
       if (result.outcome === 'fulfilled') stats.fulfilled++
       else stats.alreadyFulfilled++
       log.debug({ requestId: envelope.requestId, ...result }, 'delivered')
@@ -273,7 +282,7 @@ function toFulfilment({ envelope }: DeliveryJobData, chainId: bigint): Fulfilmen
       `The delivery is not an envelope for EVM chain ${chainId} (family ${envelope.family}, chain ${envelope.chainId}, status ${envelope.status}).`,
     )
   }
-  const struct: EnvelopeStruct = {
+  const struct: EnvelopeCalldata = {
     requestId: envelope.requestId,
     functionId: envelope.functionId,
     codeHash: envelope.codeHash,
