@@ -239,7 +239,7 @@ export function createFulfilmentSender({
     destination: string,
     { requestId, envelope }: Fulfilment,
   ): Promise<FulfilmentResult> => {
-    const { data } = encodeFulfilmentCalldata([envelope])
+    const data = encodeFulfilmentCalldata([envelope])
     let gas: GasPlan
     try {
       gas = await gasFor(destination, data)
@@ -275,7 +275,7 @@ export function createFulfilmentSender({
     destination: string,
     fulfilments: Fulfilment[],
   ): Promise<PromiseSettledResult<FulfilmentResult>[]> => {
-    const { data } = encodeFulfilmentCalldata(fulfilments.map((item) => item.envelope))
+    const data = encodeFulfilmentCalldata(fulfilments.map((item) => item.envelope))
     let gas: GasPlan
     try {
       gas = await gasFor(destination, data)

@@ -15,15 +15,13 @@ const envelope = (status: number, resultBytes: number): EnvelopeCalldata => ({
 describe('encodeFulfilmentCalldata', () => {
   it('encodes one envelope as fulfill, exactly as the consumer ABI does', () => {
     const one = envelope(0, 32)
-    const { method, data } = encodeFulfilmentCalldata([one])
-    expect(method).toBe('fulfill')
+    const data = encodeFulfilmentCalldata([one])
     expect(data).toBe(consumerInterface().encodeFunctionData('fulfill', [one]))
   })
 
   it('encodes several envelopes (results of any length) as one fulfillBatch', () => {
     const several = [envelope(0, 32), envelope(3, 0), envelope(1, 117)]
-    const { method, data } = encodeFulfilmentCalldata(several)
-    expect(method).toBe('fulfillBatch')
+    const data = encodeFulfilmentCalldata(several)
     expect(data).toBe(consumerInterface().encodeFunctionData('fulfillBatch', [several]))
     const [decoded] = consumerInterface().decodeFunctionData('fulfillBatch', data)
     expect(decoded.map((item: { result: string }) => item.result)).toEqual(several.map((item) => item.result))

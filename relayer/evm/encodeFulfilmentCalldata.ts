@@ -11,10 +11,8 @@ export type EnvelopeCalldata = {
   signature: string
 }
 
-export type EncodeFulfilmentCalldataReturnType = {
-  method: 'fulfill' | 'fulfillBatch'
-  data: Hex
-}
+/** 0x-hex calldata for the consumer. */
+export type EncodeFulfilmentCalldataReturnType = Hex
 
 let consumerAbi: Abi | undefined
 
@@ -26,5 +24,5 @@ export function encodeFulfilmentCalldata(envelopes: EnvelopeCalldata[]): EncodeF
   consumerAbi ??= loadArtifact('TeefnConsumer').abi as Abi
   const method = envelopes.length === 1 ? 'fulfill' : 'fulfillBatch'
   const args = method === 'fulfill' ? envelopes : [envelopes]
-  return { method, data: encodeFunctionData({ abi: consumerAbi, functionName: method, args }) }
+  return encodeFunctionData({ abi: consumerAbi, functionName: method, args })
 }
