@@ -176,7 +176,7 @@ describe('startEvmSubmitter', () => {
     const transactions = (await f.provider.getTransactionCount(submitterAddress())) - nonceBefore
     expect(transactions).toBeLessThan(9)
     expect(transactions).toBeGreaterThanOrEqual(2) // at most 5 per batch
-    expect(submitter.stats()).toMatchObject({ fulfilled: 9, transactions })
+    expect(submitter.stats()).toMatchObject({ fulfilled: 9, transactions, rechecked: 0 })
   })
 
   it('completes a delivery whose request was answered already, without a transaction', async () => {
@@ -191,7 +191,7 @@ describe('startEvmSubmitter', () => {
     expect(await job.getState()).toBe('completed')
     expect(job.returnvalue).toEqual({ outcome: 'alreadyFulfilled' })
     expect(await f.provider.getTransactionCount(submitterAddress())).toBe(nonceBefore)
-    expect(submitter.stats()).toMatchObject({ alreadyFulfilled: 1, transactions: 0 })
+    expect(submitter.stats()).toMatchObject({ alreadyFulfilled: 1, transactions: 0, rechecked: 0 })
     expect((await f.oracle.latest()).price).toBe(1n)
   })
 
@@ -239,6 +239,8 @@ describe('startEvmSubmitter', () => {
     expect(job.returnvalue).toMatchObject({ outcome: 'fulfilled' })
     expect(job.attemptsMade).toBeGreaterThan(1)
     expect(submitter.stats().retried).toBeGreaterThan(0)
+    // The retry was re-checked on-chain first; the warm-up delivery (a first run) was not.
+    expect(submitter.stats().rechecked).toBe(submitter.stats().retried)
     expect((await f.oracle.latest()).price).toBe(31n)
   })
 })

@@ -47,6 +47,8 @@ export type EvmSubmitterStats = {
   rejected: number
   /** Attempts that failed and are retried (while the job has attempts left). */
   retried: number
+  /** Deliveries re-checked on-chain before being sent again (retries, jobs a crashed submitter held). */
+  rechecked: number
   /** Transactions broadcast. */
   transactions: number
   /** Groups of several deliveries sent as one `fulfillBatch`. */
@@ -112,6 +114,7 @@ export function startEvmSubmitter({
     alreadyFulfilled: 0,
     rejected: 0,
     retried: 0,
+    rechecked: 0,
     transactions: 0,
     batches: 0,
   }
@@ -122,6 +125,7 @@ export function startEvmSubmitter({
    * issued by the consumer. Returns the ones still pending.
    */
   const stillPending = async (destination: string, batch: Pending[]): Promise<Pending[]> => {
+    stats.rechecked += batch.length
     const states = await rpc.batch<string>(
       batch.map((item) => ({
         method: 'eth_call',
