@@ -9,13 +9,14 @@ export const eip712DomainVersion = '1'
 
 /** The signed struct. The Solidity consumer hashes exactly this type string. */
 export const fulfillmentType =
-  'Fulfillment(bytes32 requestId,bytes32 functionId,bytes32 codeHash,uint8 status,bytes32 resultHash)'
+  'Fulfillment(bytes32 requestId,bytes32 functionId,bytes32 payloadHash,bytes32 codeHash,uint8 status,bytes32 resultHash)'
 
 /** The same types in the ethers / viem form, for `signTypedData` and `verifyTypedData`. */
 export const fulfillmentTypes = {
   Fulfillment: [
     { name: 'requestId', type: 'bytes32' },
     { name: 'functionId', type: 'bytes32' },
+    { name: 'payloadHash', type: 'bytes32' },
     { name: 'codeHash', type: 'bytes32' },
     { name: 'status', type: 'uint8' },
     { name: 'resultHash', type: 'bytes32' },
@@ -36,6 +37,8 @@ export type FulfillmentDigestParameters = {
   verifyingContract: Uint8Array
   requestId: Uint8Array
   functionId: Uint8Array
+  /** keccak256 of the payload the function answered. */
+  payloadHash: Uint8Array
   codeHash: Uint8Array
   status: number
   resultHash: Uint8Array
@@ -65,6 +68,7 @@ export function fulfillmentDigest(parameters: FulfillmentDigestParameters): Uint
       fulfillmentTypeHash,
       parameters.requestId,
       parameters.functionId,
+      parameters.payloadHash,
       parameters.codeHash,
       uint256(BigInt(parameters.status)),
       parameters.resultHash,

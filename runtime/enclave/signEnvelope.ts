@@ -61,6 +61,8 @@ export async function signEnvelope(
       verifyingContract: hexToBytes(destination)!,
       requestId,
       functionId,
+      // TODO(trust): the envelope's payloadHash (enclave part of issue 11).
+      payloadHash: new Uint8Array(32),
       codeHash,
       status: statusCode(status),
       resultHash,

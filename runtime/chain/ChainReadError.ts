@@ -1,0 +1,38 @@
+import { BaseError, type BaseErrorParameters } from '../errors/BaseError.js'
+
+/** Why a chain read failed; `retryable` says whether trying again later may succeed. */
+export type ChainReadErrorCode =
+  /** Fewer than the quorum of endpoints gave the same answer (disagreement, errors or timeouts). */
+  | 'RPC_QUORUM_NOT_REACHED'
+  /** The request is not yet buried under the configured confirmations. */
+  | 'REQUEST_NOT_CONFIRMED'
+  /** The endpoints agree that the request is not on the canonical chain (or its content does not match its id). */
+  | 'REQUEST_NOT_ON_CHAIN'
+  /** An endpoint serves another chain than the one configured. */
+  | 'RPC_WRONG_CHAIN'
+
+const retryableCodes: ReadonlySet<ChainReadErrorCode> = new Set([
+  'RPC_QUORUM_NOT_REACHED',
+  'REQUEST_NOT_CONFIRMED',
+  'RPC_WRONG_CHAIN',
+])
+
+/**
+ * A read the enclave could not trust: nothing may be signed on it. Retryable codes mean "later"; a final one
+ * means the chain itself says no.
+ */
+export class ChainReadError extends BaseError {
+  override name = 'ChainReadError'
+  override readonly code: ChainReadErrorCode
+  readonly retryable: boolean
+
+  constructor(
+    code: ChainReadErrorCode,
+    shortMessage: string,
+    parameters: Omit<BaseErrorParameters, 'code'> = {},
+  ) {
+    super(shortMessage, { ...parameters, code })
+    this.code = code
+    this.retryable = retryableCodes.has(code)
+  }
+}
