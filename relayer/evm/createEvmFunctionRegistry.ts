@@ -1,7 +1,7 @@
 import { getAddress, id } from 'ethers'
 import { BaseError } from '../../runtime/errors/BaseError.js'
 import type { FunctionLookup, FunctionRegistry } from '../../runtime/worker/FunctionRegistry.js'
-import { createRpcClient, type RpcClient } from './createRpcClient.js'
+import { createRpcClient, type RpcClient } from '../../runtime/chain/evm/createRpcClient.js'
 
 type Hex = `0x${string}`
 

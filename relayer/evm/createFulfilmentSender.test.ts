@@ -12,7 +12,7 @@ import {
   testKey,
 } from '../../test/support/teefnContracts.js'
 import { createFulfilmentSender, type FulfilmentSender } from './createFulfilmentSender.js'
-import { createRpcClient } from './createRpcClient.js'
+import { createRpcClient } from '../../runtime/chain/evm/createRpcClient.js'
 import { DeliveryRejectedError } from './DeliveryRejectedError.js'
 
 let anvil: AnvilInstance

@@ -1,4 +1,4 @@
-export { checksumAddress } from './checksumAddress.js'
+export { checksumAddress } from '../../runtime/chain/evm/checksumAddress.js'
 export { type ConnectEvmParameters, connectEvmHttp, connectEvmWs } from './connectEvm.js'
 export {
   type CreateEvmFunctionRegistryParameters,
@@ -32,14 +32,14 @@ export {
   type RpcClient,
   RpcError,
   RpcTransportError,
-} from './createRpcClient.js'
+} from '../../runtime/chain/evm/createRpcClient.js'
 export { DeliveryRejectedError } from './DeliveryRejectedError.js'
 export {
   type CreateLogCheckpointParameters,
   createLogCheckpoint,
   type LogCheckpoint,
 } from './logCheckpoint.js'
-export { type EvmLog, logFromRpc, type RpcLog, requestFromLog, requestSentTopic } from './requestSentLog.js'
+export { type EvmLog, logFromRpc, type RpcLog, requestFromLog, requestSentTopic } from '../../runtime/chain/evm/requestSentLog.js'
 export {
   type EvmSubmitter,
   type EvmSubmitterStats,

@@ -6,9 +6,9 @@ import { createLogger, type Logger } from '../../runtime/logging/createLogger.js
 import type { DeliveryJobData } from '../../runtime/queue/jobs.js'
 import { deliveryQueueName, queuePrefix } from '../../runtime/queue/names.js'
 import { statusCode } from '../../runtime/resultStatus.js'
-import { checksumAddress } from './checksumAddress.js'
+import { checksumAddress } from '../../runtime/chain/evm/checksumAddress.js'
 import { createFulfilmentSender, type Fulfilment, type FulfilmentResult } from './createFulfilmentSender.js'
-import { createRpcClient } from './createRpcClient.js'
+import { createRpcClient } from '../../runtime/chain/evm/createRpcClient.js'
 import { DeliveryRejectedError } from './DeliveryRejectedError.js'
 import type { EnvelopeCalldata } from './encodeFulfilmentCalldata.js'
 

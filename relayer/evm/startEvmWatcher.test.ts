@@ -11,7 +11,7 @@ import { requestJobId } from '../../runtime/queue/jobIds.js'
 import type { RequestJobData } from '../../runtime/queue/jobs.js'
 import { queuePrefix, requestQueueName } from '../../runtime/queue/names.js'
 import { deployTeefnContracts, type TeefnContractsFixture } from '../../test/support/teefnContracts.js'
-import { requestSentTopic } from './requestSentLog.js'
+import { requestSentTopic } from '../../runtime/chain/evm/requestSentLog.js'
 import { type EvmWatcher, type StartEvmWatcherParameters, startEvmWatcher } from './startEvmWatcher.js'
 
 let anvil: AnvilInstance

@@ -7,9 +7,9 @@ import { defaultJobOptions } from '../../runtime/queue/jobOptions.js'
 import type { RequestJobData } from '../../runtime/queue/jobs.js'
 import { queuePrefix, requestQueueName } from '../../runtime/queue/names.js'
 import { createResilientWsProvider, type ResilientWsProvider } from './createResilientWsProvider.js'
-import { createRpcClient } from './createRpcClient.js'
+import { createRpcClient } from '../../runtime/chain/evm/createRpcClient.js'
 import { createLogCheckpoint, type LogCheckpoint } from './logCheckpoint.js'
-import { type EvmLog, logFromRpc, type RpcLog, requestFromLog, requestSentTopic } from './requestSentLog.js'
+import { type EvmLog, logFromRpc, type RpcLog, requestFromLog, requestSentTopic } from '../../runtime/chain/evm/requestSentLog.js'
 
 export type StartEvmWatcherParameters = {
   /** BullMQ connection (see `createRedisConnection`); also holds the checkpoint. */

@@ -1,6 +1,6 @@
 import { Agent as HttpAgent, request as httpRequest, type IncomingMessage } from 'node:http'
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https'
-import { BaseError } from '../../runtime/errors/BaseError.js'
+import { BaseError } from '../../errors/BaseError.js'
 
 export type CreateRpcClientParameters = {
   /** `http(s)://` JSON-RPC endpoint. */

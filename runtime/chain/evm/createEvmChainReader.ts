@@ -1,0 +1,378 @@
+import type { Hex } from '../../enclave/bytes.js'
+import type { Logger } from '../../logging/createLogger.js'
+import { agreeOnAnswers, type EndpointAnswer } from '../agreeOnAnswers.js'
+import { ChainReadError } from '../ChainReadError.js'
+import { checksumAddress } from './checksumAddress.js'
+import { computeEvmRequestId } from './computeEvmRequestId.js'
+import { createRpcClient, type RpcCall, type RpcClient } from './createRpcClient.js'
+import {
+  decodeBool,
+  decodeFunctionInfo,
+  type EvmFunctionInfo,
+  functionInfoCalldata,
+  isWorkerActiveCalldata,
+} from './registryCalls.js'
+import { decodeRequestSent, type RequestSent, requestSentTopic } from './requestSentLog.js'
+
+export type CreateEvmChainReaderParameters = {
+  /** The chain every endpoint must serve. */
+  chainId: bigint | number | string
+  /** The `TeefnRegistry` whose functions and workers count on this chain. */
+  registry: string
+  /** JSON-RPC endpoints (`http(s)://`), ideally run by different parties. */
+  rpcUrls: readonly string[]
+  /** How many endpoints must give the very same answer (1 trusts any single one). */
+  quorum: number
+  /** Blocks a request must be buried under; state is read at the quorum's head minus this. */
+  confirmations: number
+  /** Per endpoint and round trip; 5 s by default. */
+  timeoutMs?: number | undefined
+  /** How far before the block a job names the request log is looked for; 128 blocks by default. */
+  logLookbackBlocks?: number | undefined
+  logger?: Logger | undefined
+}
+
+/** What a job says of an EVM request: only where to look. */
+export type EvmRequestHint = {
+  consumer: string
+  requestId: Hex
+  /** Read ahead for the registry; the log's own functionId wins. */
+  functionId: Hex
+  /** The block the relayer saw the request in. */
+  blockNumber: number
+}
+
+export type EvmBlockRef = { number: number; hash: Hex }
+
+export type EvmFunctionReading = {
+  /** The block everything was read at: the quorum's head minus the confirmations. */
+  at: EvmBlockRef
+  fn: EvmFunctionInfo
+  /** `isWorkerActive(worker)` at that block, when a worker was given. */
+  workerActive?: boolean | undefined
+}
+
+export type EvmRequestReading = EvmFunctionReading & {
+  request: RequestSent & { blockNumber: number; blockHash: Hex; transactionHash: Hex; logIndex: number }
+}
+
+export type EvmChainReader = {
+  readonly chainId: bigint
+  /** The registry address (EIP-55). */
+  readonly registry: Hex
+  /** Endpoints by host, for logs (never their paths or credentials). */
+  readonly endpoints: readonly string[]
+  readonly quorum: number
+  readonly confirmations: number
+  /**
+   * The request the hint names, as a quorum of endpoints sees it at the confirmed head, with its function's
+   * registry entry (and `worker`'s admission) at that block. The request id is recomputed from the log.
+   * Throws `ChainReadError`: retryable for too few agreeing endpoints or too few confirmations,
+   * `REQUEST_NOT_ON_CHAIN` (final) when the agreeing endpoints have no such request.
+   */
+  readRequest(hint: EvmRequestHint, options?: { worker?: Hex | undefined }): Promise<EvmRequestReading>
+  /** A function's registry entry (and `worker`'s admission) at the confirmed head, agreed by a quorum. */
+  readFunction(functionId: Hex, options?: { worker?: Hex | undefined }): Promise<EvmFunctionReading>
+  /** Closes the kept-alive connections. */
+  close(): void
+}
+
+type Endpoint = { host: string; rpc: RpcClient }
+
+/** One endpoint's view of the read block, compared across endpoints as JSON. */
+type BlockView = {
+  hash: string
+  logs?: LogView[] | undefined
+  fn: { codeHash: string | null; owner: string | null; locked: boolean }
+  workerActive?: boolean | undefined
+}
+
+type LogView = {
+  address: string
+  topics: string[]
+  data: string
+  blockNumber: number
+  blockHash: string
+  transactionHash: string
+  logIndex: number
+}
+
+type RawLog = {
+  address: string
+  topics: string[]
+  data: string
+  blockNumber: string
+  blockHash: string
+  transactionHash: string
+  logIndex: string
+  removed?: boolean
+}
+
+/**
+ * The enclave's window on an EVM chain: every read goes to all endpoints at once and counts only when at least
+ * `quorum` of them give the very same answer at the same block (same hash), `confirmations` below the head the
+ * quorum agrees exists. One lying or lagging endpoint can then delay a job but never make the worker sign a
+ * request that was not made, run code the registry does not name, or hand a function's secrets to anyone else.
+ * What a light client would add (headers checked against consensus, state proofs) would replace the quorum
+ * behind this same interface.
+ */
+export function createEvmChainReader({
+  chainId: chainIdInput,
+  registry: registryInput,
+  rpcUrls,
+  quorum,
+  confirmations,
+  timeoutMs = 5_000,
+  logLookbackBlocks = 128,
+  logger,
+}: CreateEvmChainReaderParameters): EvmChainReader {
+  const chainId = BigInt(chainIdInput)
+  if (rpcUrls.length === 0) throw new RangeError('rpcUrls must name at least one endpoint')
+  if (!Number.isInteger(quorum) || quorum < 1 || quorum > rpcUrls.length) {
+    throw new RangeError(`quorum must be between 1 and ${rpcUrls.length} (the endpoints), got ${quorum}`)
+  }
+  if (!Number.isInteger(confirmations) || confirmations < 0) {
+    throw new RangeError(`confirmations must be a whole number >= 0, got ${confirmations}`)
+  }
+  const registry = checksumAddress(registryInput)
+  const endpoints: Endpoint[] = rpcUrls.map((url) => ({
+    host: new URL(url).host,
+    rpc: createRpcClient({ url, timeoutMs, maxSockets: 8 }),
+  }))
+  const what = (thing: string) => `${thing} on EVM chain ${chainId}`
+
+  /** Every endpoint at once; an endpoint that fails or serves another chain says why instead. */
+  const askAll = <T>(calls: RpcCall[], read: (results: unknown[]) => T): Promise<EndpointAnswer<T>[]> =>
+    Promise.all(
+      endpoints.map(async ({ host, rpc }): Promise<EndpointAnswer<T>> => {
+        try {
+          const settled = await rpc.batch([{ method: 'eth_chainId' }, ...calls])
+          const failed = settled.find((result) => result.status === 'rejected')
+          if (failed) return { endpoint: host, ok: false, error: reasonOf(failed.reason) }
+          const [served, ...results] = settled.map((result) => (result as { value: unknown }).value)
+          if (typeof served !== 'string' || BigInt(served) !== chainId) {
+            return { endpoint: host, ok: false, error: `serves chain ${String(served)}, not ${chainId}` }
+          }
+          return { endpoint: host, ok: true, value: read(results) }
+        } catch (error) {
+          return { endpoint: host, ok: false, error: reasonOf(error) }
+        }
+      }),
+    )
+
+  /** The block to read at: the quorum-th highest head minus the confirmations (a single liar cannot raise it). */
+  const confirmedBlockNumber = async (): Promise<number> => {
+    const answers = await askAll([{ method: 'eth_blockNumber' }], ([head]) => {
+      if (typeof head !== 'string') throw new TypeError('no block number')
+      return Number(head)
+    })
+    const heads = answers
+      .filter((answer): answer is EndpointAnswer<number> & { ok: true } => answer.ok)
+      .map((answer) => answer.value)
+      .sort((a, b) => b - a)
+    if (heads.length < quorum) {
+      agreeOnAnswers({ answers, quorum, what: what('the head'), describe: (head) => `head ${head}` })
+    }
+    return heads[quorum - 1]! - confirmations
+  }
+
+  /** Round two: the block's hash, the request log (when asked), the function and the worker, in one batch per endpoint. */
+  const readBlock = async (
+    number: number,
+    functionId: Hex,
+    worker: Hex | undefined,
+    log: { consumer: string; requestId: Hex; fromBlock: number } | undefined,
+  ): Promise<BlockView> => {
+    const block = quantity(number)
+    const calls: RpcCall[] = [
+      { method: 'eth_getBlockByNumber', params: [block, false] },
+      { method: 'eth_call', params: [{ to: registry, data: functionInfoCalldata(functionId) }, block] },
+    ]
+    if (worker) {
+      calls.push({
+        method: 'eth_call',
+        params: [{ to: registry, data: isWorkerActiveCalldata(worker) }, block],
+      })
+    }
+    if (log) {
+      calls.push({
+        method: 'eth_getLogs',
+        params: [
+          {
+            address: log.consumer,
+            topics: [requestSentTopic, log.requestId],
+            fromBlock: quantity(log.fromBlock),
+            toBlock: block,
+          },
+        ],
+      })
+    }
+    const answers = await askAll(calls, (results) => viewOf(results, worker !== undefined, log !== undefined))
+    return agreeOnAnswers({
+      answers,
+      quorum,
+      what: what(
+        log ? `request ${log.requestId} at block ${number}` : `function ${functionId} at block ${number}`,
+      ),
+      describe: describeView,
+    }).value
+  }
+
+  const readFunction = async (functionId: Hex, options: { worker?: Hex | undefined } = {}) => {
+    const number = await confirmedBlockNumber()
+    if (number < 0) {
+      throw new ChainReadError('REQUEST_NOT_CONFIRMED', `EVM chain ${chainId} has no confirmed block yet.`, {
+        details: `${confirmations} confirmations are configured.`,
+      })
+    }
+    const view = await readBlock(number, functionId, options.worker, undefined)
+    return readingOf(number, view)
+  }
+
+  return {
+    chainId,
+    registry,
+    endpoints: endpoints.map(({ host }) => host),
+    quorum,
+    confirmations,
+    readFunction,
+    async readRequest(hint, options = {}) {
+      const consumer = checksumAddress(hint.consumer)
+      const number = await confirmedBlockNumber()
+      if (number < hint.blockNumber) {
+        throw new ChainReadError(
+          'REQUEST_NOT_CONFIRMED',
+          `Request ${hint.requestId} is not confirmed yet on EVM chain ${chainId}.`,
+          {
+            details: `The job names block ${hint.blockNumber}; the quorum's confirmed head is ${number} (${confirmations} confirmations).`,
+            hint: 'The job is retried once the block is deep enough.',
+          },
+        )
+      }
+      const fromBlock = Math.max(0, hint.blockNumber - logLookbackBlocks)
+      const view = await readBlock(number, hint.functionId, options.worker, {
+        consumer,
+        requestId: hint.requestId,
+        fromBlock,
+      })
+      const request = requestOf(view.logs ?? [], consumer, hint.requestId, chainId)
+      if (!request) {
+        throw new ChainReadError(
+          'REQUEST_NOT_ON_CHAIN',
+          `EVM chain ${chainId} has no request ${hint.requestId} from ${consumer}.`,
+          {
+            details: `${quorum} endpoint(s) agree on block ${number} (${view.hash}) and found no RequestSent with this id, and content that hashes to it, in blocks ${fromBlock}-${number}.`,
+            hint: 'The job does not describe a request the chain holds (a reorg removed it, or the job was forged): nothing is signed.',
+          },
+        )
+      }
+      // The job's functionId is only a guess made to save a round trip: the log decides.
+      const reading =
+        request.functionId === hint.functionId.toLowerCase()
+          ? readingOf(number, view)
+          : readingOf(number, await readBlock(number, request.functionId, options.worker, undefined))
+      if (reading.at.hash !== view.hash) {
+        throw new ChainReadError('RPC_QUORUM_NOT_REACHED', `Block ${number} changed while it was read.`, {
+          details: `${view.hash} then ${reading.at.hash}`,
+          hint: 'A reorg at the confirmed depth: the job is retried; consider more confirmations.',
+        })
+      }
+      logger?.debug({ requestId: request.requestId, block: number }, 'request read through the RPC quorum')
+      return { ...reading, request }
+    },
+    close() {
+      for (const { rpc } of endpoints) rpc.close()
+    },
+  }
+}
+
+/** An endpoint's answers to round two, checked and normalized; throws (so the endpoint does not count) on nonsense. */
+function viewOf(results: unknown[], withWorker: boolean, withLogs: boolean): BlockView {
+  const [block, info, ...rest] = results
+  const hash = (block as { hash?: unknown } | null)?.hash
+  if (typeof hash !== 'string') throw new TypeError('does not have the block yet')
+  const fn = decodeFunctionInfo(info)
+  if (!fn) throw new TypeError('answered no functionInfo (is the registry address right?)')
+  const view: BlockView = {
+    hash: hash.toLowerCase(),
+    fn: { codeHash: fn.codeHash ?? null, owner: fn.owner?.toLowerCase() ?? null, locked: fn.locked },
+  }
+  if (withWorker) {
+    const active = decodeBool(rest.shift())
+    if (active === undefined) throw new TypeError('answered no isWorkerActive')
+    view.workerActive = active
+  }
+  if (withLogs) {
+    const logs = rest.shift()
+    if (!Array.isArray(logs)) throw new TypeError('answered no log list')
+    view.logs = (logs as RawLog[])
+      .filter((log) => !log.removed)
+      .map((log) => ({
+        address: String(log.address).toLowerCase(),
+        topics: log.topics.map((topic) => String(topic).toLowerCase()),
+        data: String(log.data).toLowerCase(),
+        blockNumber: Number(log.blockNumber),
+        blockHash: String(log.blockHash).toLowerCase(),
+        transactionHash: String(log.transactionHash).toLowerCase(),
+        logIndex: Number(log.logIndex),
+      }))
+  }
+  return view
+}
+
+/** The agreed log of this request whose content recomputes to its id, if there is one. */
+function requestOf(
+  logs: LogView[],
+  consumer: Hex,
+  requestId: Hex,
+  chainId: bigint,
+): EvmRequestReading['request'] | undefined {
+  for (const log of logs) {
+    if (log.address !== consumer.toLowerCase()) continue
+    const decoded = decodeRequestSent(log)
+    if (!decoded || decoded.requestId !== requestId.toLowerCase()) continue
+    const recomputed = computeEvmRequestId({ chainId, ...decoded })
+    if (recomputed !== decoded.requestId) continue
+    return {
+      ...decoded,
+      blockNumber: log.blockNumber,
+      blockHash: log.blockHash as Hex,
+      transactionHash: log.transactionHash as Hex,
+      logIndex: log.logIndex,
+    }
+  }
+  return undefined
+}
+
+function readingOf(number: number, view: BlockView): EvmFunctionReading {
+  return {
+    at: { number, hash: view.hash as Hex },
+    fn: {
+      codeHash: (view.fn.codeHash as Hex | null) ?? undefined,
+      owner: view.fn.owner ? checksumAddress(view.fn.owner) : undefined,
+      locked: view.fn.locked,
+    },
+    workerActive: view.workerActive,
+  }
+}
+
+function describeView(view: BlockView): string {
+  const parts = [`block ${view.hash.slice(0, 10)}…`, `code ${view.fn.codeHash?.slice(0, 10) ?? 'none'}`]
+  if (view.logs) parts.push(`${view.logs.length} matching log(s)`)
+  if (view.workerActive !== undefined) parts.push(`worker ${view.workerActive ? 'active' : 'inactive'}`)
+  return parts.join(', ')
+}
+
+function reasonOf(error: unknown): string {
+  const coded = error as { code?: unknown; shortMessage?: unknown; message?: unknown }
+  if (typeof coded.code === 'string' && coded.code.startsWith('RPC_')) {
+    return coded.code === 'RPC_ERROR' ? String(coded.shortMessage).slice(0, 120) : coded.code.toLowerCase()
+  }
+  return String(coded.message ?? error)
+    .split('\n')[0]!
+    .slice(0, 120)
+}
+
+function quantity(value: number): string {
+  return `0x${value.toString(16)}`
+}

@@ -1,0 +1,45 @@
+import { id } from 'ethers'
+import type { Hex } from '../../enclave/bytes.js'
+import { checksumAddress } from './checksumAddress.js'
+
+/** What the registry says of a function: its code now, its owner, whether its code is locked. */
+export type EvmFunctionInfo = {
+  /** Undefined when the function is not registered. */
+  codeHash: Hex | undefined
+  /** EIP-55; undefined when the function is not registered. */
+  owner: Hex | undefined
+  locked: boolean
+}
+
+const functionInfoSelector = id('functionInfo(bytes32)').slice(0, 10)
+const isWorkerActiveSelector = id('isWorkerActive(address)').slice(0, 10)
+const zeroWord = '0'.repeat(64)
+
+/** Calldata of `TeefnRegistry.functionInfo(functionId)`. */
+export function functionInfoCalldata(functionId: Hex): Hex {
+  return `${functionInfoSelector}${functionId.slice(2).toLowerCase()}` as Hex
+}
+
+/** Calldata of `TeefnRegistry.isWorkerActive(worker)`. */
+export function isWorkerActiveCalldata(worker: Hex): Hex {
+  return `${isWorkerActiveSelector}${worker.slice(2).toLowerCase().padStart(64, '0')}` as Hex
+}
+
+/** Decodes `functionInfo`'s (bytes32 codeHash, address owner, bool locked); undefined for any other answer. */
+export function decodeFunctionInfo(answer: unknown): EvmFunctionInfo | undefined {
+  if (typeof answer !== 'string' || !/^0x[0-9a-fA-F]{192}$/.test(answer)) return undefined
+  const words = [0, 1, 2].map((index) => answer.slice(2 + index * 64, 2 + (index + 1) * 64).toLowerCase())
+  const [codeHash, owner, locked] = words as [string, string, string]
+  if (!owner.startsWith('0'.repeat(24)) || !/^0{63}[01]$/.test(locked)) return undefined
+  return {
+    codeHash: codeHash === zeroWord ? undefined : (`0x${codeHash}` as Hex),
+    owner: owner === zeroWord ? undefined : checksumAddress(`0x${owner.slice(24)}`),
+    locked: locked.endsWith('1'),
+  }
+}
+
+/** Decodes an ABI `bool`; undefined for any other answer. */
+export function decodeBool(answer: unknown): boolean | undefined {
+  if (typeof answer !== 'string' || !/^0x0{63}[01]$/.test(answer)) return undefined
+  return answer.endsWith('1')
+}
