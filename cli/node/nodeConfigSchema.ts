@@ -10,12 +10,22 @@ const SecretReference = Type.String({
   description: 'env:VARIABLE_NAME',
 })
 
+const HttpUrl = Type.String({ pattern: '^https?://' })
+const WsUrl = Type.String({ pattern: '^wss?://' })
+/** How many of the worker's endpoints must agree; 1 trusts any single one (refused unless written out). */
+const RpcQuorum = Type.Integer({ minimum: 1, maximum: 16 })
+
 const EvmChain = Type.Object(
   {
     name: Type.Optional(Type.String({ minLength: 1 })),
     chainId: Type.Integer({ minimum: 1 }),
-    rpcUrl: Type.String({ pattern: '^https?://' }),
-    wsUrl: Type.String({ pattern: '^wss?://' }),
+    /** The relayer's endpoint (watcher backfill, transactions). */
+    rpcUrl: HttpUrl,
+    wsUrl: WsUrl,
+    /** The endpoints the worker reads requests and the registry from; `[rpcUrl]` by default. */
+    rpcUrls: Type.Optional(Type.Array(HttpUrl, { minItems: 1, maxItems: 16 })),
+    /** How many of `rpcUrls` must agree; a majority by default. */
+    rpcQuorum: Type.Optional(RpcQuorum),
     registry: Address,
     consumers: Type.Array(Address, { minItems: 1 }),
     confirmations: Type.Optional(Type.Integer({ minimum: 0, maximum: 1000 })),
@@ -30,7 +40,12 @@ const EvmChain = Type.Object(
 const SubstrateChain = Type.Object(
   {
     name: Type.Optional(Type.String({ minLength: 1 })),
-    wsUrl: Type.String({ pattern: '^wss?://' }),
+    /** The relayer's endpoint. */
+    wsUrl: WsUrl,
+    /** The endpoints the worker reads requests from; `[wsUrl]` by default. */
+    wsUrls: Type.Optional(Type.Array(WsUrl, { minItems: 1, maxItems: 16 })),
+    /** How many of `wsUrls` must agree; a majority by default. */
+    rpcQuorum: Type.Optional(RpcQuorum),
     heads: Type.Optional(Type.Union([Type.Literal('best'), Type.Literal('finalized')])),
     /** The account (a secret URI such as a mnemonic or //Alice) that pays for result remarks. */
     submitterUri: SecretReference,
@@ -62,6 +77,8 @@ export const NodeConfigSchema = Type.Object(
           threads: Type.Optional(Type.Integer({ minimum: 1, maximum: 256 })),
           concurrency: Type.Optional(Type.Integer({ minimum: 1, maximum: 1024 })),
           allowHosts: Type.Optional(Type.Array(Type.String({ minLength: 1 }))),
+          /** How long a request (or a delivery) that cannot be answered yet is retried; 3600 s by default. */
+          retryHorizonSeconds: Type.Optional(Type.Integer({ minimum: 1, maximum: 7 * 24 * 3600 })),
         },
         { additionalProperties: false },
       ),

@@ -1,19 +1,20 @@
 import { toUtf8Bytes } from 'ethers'
-import { createEvmFunctionRegistry, startEvmSubmitter, startEvmWatcher } from '../../relayer/evm/index.js'
+import { startEvmSubmitter, startEvmWatcher } from '../../relayer/evm/index.js'
 import { startSubstrateRelayer } from '../../relayer/substrate/index.js'
+import { createEvmChainReader, type EvmChainReader } from '../../runtime/chain/evm/createEvmChainReader.js'
+import { defaultConfirmations } from '../../runtime/chain/evm/defaultConfirmations.js'
 import { attestWorker } from '../../runtime/enclave/attestWorker.js'
 import { selectProvider } from '../../runtime/enclave/selectProvider.js'
 import { createRedisFunctionStore } from '../../runtime/functions/createRedisFunctionStore.js'
 import { createLogger, type Logger } from '../../runtime/logging/createLogger.js'
 import { createMetrics } from '../../runtime/metrics/index.js'
 import { createRedisConnection } from '../../runtime/queue/createRedisConnection.js'
+import { defaultRetryPolicy } from '../../runtime/queue/retryPolicy.js'
 import { createSandboxPool } from '../../runtime/sandbox/index.js'
-import type { FunctionRegistries } from '../../runtime/worker/createRequestProcessor.js'
-import { createStaticFunctionRegistry } from '../../runtime/worker/createStaticFunctionRegistry.js'
-import type { FunctionLookup } from '../../runtime/worker/FunctionRegistry.js'
 import { startWorker } from '../../runtime/worker/startWorker.js'
+import type { WorkerChains } from '../../runtime/worker/WorkerChains.js'
 import { startServer } from '../../server/index.js'
-import { resolveSecret } from './loadNodeConfig.js'
+import { resolveSecret, rpcQuorumOf } from './loadNodeConfig.js'
 import type { NodeConfig } from './nodeConfigSchema.js'
 
 type Hex = `0x${string}`
@@ -58,28 +59,19 @@ export async function startNode({
     const metrics = createMetrics()
 
     const evmChains = config.evm ?? []
-    const evmRegistry =
-      evmChains.length > 0
-        ? createEvmFunctionRegistry({
-            chains: evmChains.map(({ chainId, registry, rpcUrl }) => ({ chainId, registry, rpcUrl })),
-          })
-        : undefined
-    if (evmRegistry) closers.push(() => evmRegistry.close())
+    const evmReaders = evmChains.map((chain) => evmChainReaderOf(chain, logger))
+    closers.push(() => {
+      for (const reader of evmReaders) reader.close()
+    })
     // HTTP callers that name a functionId get its secrets: the first EVM chain's registry says which code may.
-    const httpChainId = evmChains[0]?.chainId
-    const httpCodeHashOf =
-      evmRegistry && httpChainId !== undefined
-        ? (functionId: Hex) => evmRegistry.codeHashOf({ chainId: String(httpChainId), functionId })
-        : undefined
-    const httpRegistry = httpCodeHashOf
-      ? { codeHashOf: ({ functionId }: FunctionLookup) => httpCodeHashOf(functionId) }
+    const httpReader = evmReaders[0]
+    const httpCodeHashOf = httpReader
+      ? async (functionId: Hex) => (await httpReader.readFunction(functionId)).fn.codeHash
       : undefined
-    const pinned = Object.assign({}, ...(config.substrate ?? []).map((chain) => chain.functions))
-    const registries: FunctionRegistries = {
-      evm: evmRegistry,
-      substrate: config.substrate?.length ? createStaticFunctionRegistry(pinned) : undefined,
-      http: httpRegistry,
-    }
+    const chains: WorkerChains = { evm: evmReaders }
+    const retryPolicy = config.worker?.retryHorizonSeconds
+      ? { ...defaultRetryPolicy, horizonMs: config.worker.retryHorizonSeconds * 1000 }
+      : defaultRetryPolicy
 
     const workerEnabled = config.worker?.enabled ?? true
     const tee = await selectProvider({
@@ -100,8 +92,10 @@ export async function startNode({
         pool,
         provider: tee,
         store,
-        registries,
+        chains,
         metrics,
+        retryPolicy,
+        logger: logger.child({ component: 'worker' }),
         concurrency: config.worker?.concurrency,
         allowHosts: config.worker?.allowHosts,
       })
@@ -120,7 +114,7 @@ export async function startNode({
         rpcUrl: chain.rpcUrl,
         wsUrl: chain.wsUrl,
         consumers: chain.consumers,
-        confirmations: chain.confirmations,
+        confirmations: chain.confirmations ?? defaultConfirmations(chain.chainId),
         startBlock: chain.fromBlock ?? 'latest',
         logger: log,
       })
@@ -130,6 +124,7 @@ export async function startNode({
         chainId: chain.chainId,
         rpcUrl: chain.rpcUrl,
         privateKey: resolveSecret(chain.submitterKey, env),
+        retryPolicy,
         logger: log,
       })
       closers.push(() => submitter.close())
@@ -179,4 +174,25 @@ export async function startNode({
     await close()
     throw error
   }
+}
+
+/** The worker's quorum reader of an EVM chain; a single trusted endpoint is allowed (the config says so) but warned of. */
+function evmChainReaderOf(chain: NonNullable<NodeConfig['evm']>[number], logger: Logger): EvmChainReader {
+  const rpcUrls = chain.rpcUrls ?? [chain.rpcUrl]
+  const quorum = rpcQuorumOf(rpcUrls, chain.rpcQuorum)
+  const reader = createEvmChainReader({
+    chainId: chain.chainId,
+    registry: chain.registry,
+    rpcUrls,
+    quorum,
+    confirmations: chain.confirmations ?? defaultConfirmations(chain.chainId),
+    logger: logger.child({ chain: chain.name ?? `evm-${chain.chainId}` }),
+  })
+  if (quorum === 1) {
+    logger.warn(
+      { chainId: chain.chainId, endpoints: reader.endpoints },
+      'rpcQuorum is 1: whoever runs that endpoint decides which requests, code and owners this worker sees',
+    )
+  }
+  return reader
 }

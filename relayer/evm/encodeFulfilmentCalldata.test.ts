@@ -6,6 +6,7 @@ import { type EnvelopeCalldata, encodeFulfilmentCalldata } from './encodeFulfilm
 const envelope = (status: number, resultBytes: number): EnvelopeCalldata => ({
   requestId: hexlify(randomBytes(32)),
   functionId: hexlify(randomBytes(32)),
+  payloadHash: hexlify(randomBytes(32)),
   codeHash: hexlify(randomBytes(32)),
   status,
   result: hexlify(randomBytes(resultBytes)),

@@ -5,6 +5,7 @@ import { loadArtifact } from '../../contracts/artifacts.js'
 export type EnvelopeCalldata = {
   requestId: string
   functionId: string
+  payloadHash: string
   codeHash: string
   status: number
   result: string

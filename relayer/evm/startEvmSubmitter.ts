@@ -1,10 +1,13 @@
-import { type Job, UnrecoverableError, Worker } from 'bullmq'
+import { type Job, Queue, UnrecoverableError, Worker } from 'bullmq'
 import { id, Wallet } from 'ethers'
 import type { Redis } from 'ioredis'
 import { requestStateName } from '../../contracts/consumerCodes.js'
 import { createLogger, type Logger } from '../../runtime/logging/createLogger.js'
-import type { DeliveryJobData } from '../../runtime/queue/jobs.js'
-import { deliveryQueueName, queuePrefix } from '../../runtime/queue/names.js'
+import { requestJobId } from '../../runtime/queue/jobIds.js'
+import { defaultJobOptions } from '../../runtime/queue/jobOptions.js'
+import type { DeliveryJobData, RequestJobData } from '../../runtime/queue/jobs.js'
+import { deliveryQueueName, queuePrefix, requestQueueName } from '../../runtime/queue/names.js'
+import { defaultRetryPolicy, type RetryPolicy, retryBackoff } from '../../runtime/queue/retryPolicy.js'
 import { statusCode } from '../../runtime/resultStatus.js'
 import { checksumAddress } from '../../runtime/chain/evm/checksumAddress.js'
 import { createFulfilmentSender, type Fulfilment, type FulfilmentResult } from './createFulfilmentSender.js'
@@ -35,8 +38,26 @@ export type StartEvmSubmitterParameters = {
   gasHeadroomPercent?: number | undefined
   /** How long a sent transaction may take to be mined before the delivery is retried; 60 s by default. */
   receiptTimeoutMs?: number | undefined
+  /** How failed deliveries (node down, reverts) are retried, and for how long; an hour by default. */
+  retryPolicy?: RetryPolicy | undefined
+  /**
+   * How often a request is run again after the consumer refused its answer for a reason a new run fixes (the
+   * function was upgraded, or the worker's admission lapsed, in between); 5 by default.
+   */
+  maxReruns?: number | undefined
   logger?: Logger | undefined
 }
+
+/** What became of a delivery: the fulfilment's outcome, or a new run of its request. */
+export type EvmDeliveryResult =
+  | FulfilmentResult
+  | {
+      outcome: 'rerun'
+      /** The consumer's reason for refusing this answer. */
+      reason: 'CodeHashMismatch' | 'WorkerNotActive'
+      /** The run number of the request job queued anew. */
+      run: number
+    }
 
 export type EvmSubmitterStats = {
   /** Envelopes accepted on-chain by this submitter. */
@@ -45,6 +66,8 @@ export type EvmSubmitterStats = {
   alreadyFulfilled: number
   /** Deliveries the consumer refused (failed for good, kept in the failed set). */
   rejected: number
+  /** Deliveries refused for a reason a new run fixes, whose request was queued again. */
+  reruns: number
   /** Attempts that failed and are retried (while the job has attempts left). */
   retried: number
   /** Deliveries re-checked on-chain before being sent again (retries, jobs a crashed submitter held). */
@@ -58,7 +81,7 @@ export type EvmSubmitterStats = {
 export type EvmSubmitter = {
   /** The relayer account. */
   readonly address: string
-  readonly worker: Worker<DeliveryJobData, FulfilmentResult>
+  readonly worker: Worker<DeliveryJobData, EvmDeliveryResult>
   /** The batching settings in effect (defaults filled in). */
   readonly settings: { maxBatchSize: number; maxInFlight: number; batchWindowMs: number }
   stats(): EvmSubmitterStats
@@ -95,6 +118,8 @@ export function startEvmSubmitter({
   batchWindowMs = 30,
   gasHeadroomPercent,
   receiptTimeoutMs,
+  retryPolicy = defaultRetryPolicy,
+  maxReruns = 5,
   logger = createLogger({ name: 'relayer-evm' }),
 }: StartEvmSubmitterParameters): EvmSubmitter {
   const chainId = BigInt(chainIdInput)
@@ -113,6 +138,7 @@ export function startEvmSubmitter({
     fulfilled: 0,
     alreadyFulfilled: 0,
     rejected: 0,
+    reruns: 0,
     retried: 0,
     rechecked: 0,
     transactions: 0,
@@ -142,12 +168,15 @@ export function startEvmSubmitter({
         item.reject(answer.reason)
         continue
       }
-      // functionId | nonce | state
-      const state = requestStateName(Number.parseInt(answer.value.slice(2 + 128, 2 + 192), 16))
+      // functionId | requester | nonce | deadline | state
+      const state = requestStateName(Number.parseInt(answer.value.slice(2 + 256, 2 + 320), 16))
+      const { requestId } = item.fulfilment
       if (state === 'Pending') pending.push(item)
       else if (state === 'None') {
-        const { requestId } = item.fulfilment
         item.reject(new DeliveryRejectedError({ reason: 'UnknownRequest', requestId, destination }))
+      } else if (state === 'Cancelled' || state === 'Expired') {
+        const reason = state === 'Cancelled' ? 'RequestCancelled' : 'RequestExpired'
+        item.reject(new DeliveryRejectedError({ reason, requestId, destination }))
       } else item.resolve({ outcome: 'alreadyFulfilled' })
     }
     return pending
@@ -213,7 +242,17 @@ export function startEvmSubmitter({
       pump()
     })
 
-  const deliver = async (job: Job<DeliveryJobData, FulfilmentResult>): Promise<FulfilmentResult> => {
+  // Re-runs go back to the request queue, as the watcher's jobs do.
+  let requests: Queue<RequestJobData> | undefined
+  const queueRerun = async (request: RequestJobData): Promise<number> => {
+    requests ??= new Queue<RequestJobData>(requestQueueName, { connection, prefix: queuePrefix, defaultJobOptions })
+    const run = (request.run ?? 0) + 1
+    const next = { ...request, run, seenAt: Date.now() }
+    await requests.add('request', next, { jobId: requestJobId(next) })
+    return run
+  }
+
+  const deliver = async (job: Job<DeliveryJobData, EvmDeliveryResult>): Promise<EvmDeliveryResult> => {
     try {
       return await deliverOnce(job)
     } catch (error) {
@@ -231,25 +270,36 @@ export function startEvmSubmitter({
     }
   }
 
-  const deliverOnce = async (job: Job<DeliveryJobData, FulfilmentResult>): Promise<FulfilmentResult> => {
+  const deliverOnce = async (job: Job<DeliveryJobData, EvmDeliveryResult>): Promise<EvmDeliveryResult> => {
     const { envelope } = job.data
     const fulfilment = toFulfilment(job.data, chainId)
     const destination = checksumAddress(envelope.destination)
-    const rerun = job.attemptsMade > 0 || job.attemptsStarted > 1
+    const ranBefore = job.attemptsMade > 0 || job.attemptsStarted > 1
     try {
-      const result = await submit(destination, fulfilment, rerun)
+      const result = await submit(destination, fulfilment, ranBefore)
       if (result.outcome === 'fulfilled') stats.fulfilled++
       else stats.alreadyFulfilled++
       log.debug({ requestId: envelope.requestId, ...result }, 'delivered')
       return result
     } catch (error) {
+      if (
+        error instanceof DeliveryRejectedError &&
+        (error.reason === 'CodeHashMismatch' || error.reason === 'WorkerNotActive') &&
+        (job.data.request.run ?? 0) < maxReruns
+      ) {
+        // The answer was right for the chain the worker read; the chain moved on. A new run reads it again.
+        const run = await queueRerun(job.data.request)
+        stats.reruns++
+        log.info({ requestId: envelope.requestId, reason: error.reason, run }, 'refused; the request runs again')
+        return { outcome: 'rerun', reason: error.reason, run }
+      }
       // Final: BullMQ fails an UnrecoverableError at once and keeps the job (with this text) inspectable.
       if (error instanceof DeliveryRejectedError) throw new UnrecoverableError(error.message)
       throw error
     }
   }
 
-  const worker = new Worker<DeliveryJobData, FulfilmentResult>(
+  const worker = new Worker<DeliveryJobData, EvmDeliveryResult>(
     deliveryQueueName({ family: 'evm', chainId: chainId.toString() }),
     deliver,
     {
@@ -257,6 +307,7 @@ export function startEvmSubmitter({
       prefix: queuePrefix,
       // Enough deliveries in hand to fill every transaction in flight.
       concurrency: maxBatchSize * maxInFlight,
+      settings: { backoffStrategy: retryBackoff(retryPolicy) },
     },
   )
   worker.on('error', (error) => log.error({ err: shortError(error) }, 'delivery worker error'))
@@ -269,6 +320,7 @@ export function startEvmSubmitter({
     stats: () => ({ ...stats, transactions: sender.sent }),
     async close() {
       await worker.close()
+      await requests?.close()
       clearTimeout(windowTimer)
       rpc.close()
       log.info('EVM submitter stopped')
@@ -289,6 +341,7 @@ function toFulfilment({ envelope }: DeliveryJobData, chainId: bigint): Fulfilmen
   const struct: EnvelopeCalldata = {
     requestId: envelope.requestId,
     functionId: envelope.functionId,
+    payloadHash: envelope.payloadHash,
     codeHash: envelope.codeHash,
     status,
     result: envelope.result,

@@ -1,6 +1,7 @@
 import { Queue } from 'bullmq'
 import { getAddress } from 'ethers'
 import type { Redis } from 'ioredis'
+import { defaultConfirmations } from '../../runtime/chain/evm/defaultConfirmations.js'
 import { createLogger, type Logger } from '../../runtime/logging/createLogger.js'
 import { requestJobId } from '../../runtime/queue/jobIds.js'
 import { defaultJobOptions } from '../../runtime/queue/jobOptions.js'
@@ -23,9 +24,9 @@ export type StartEvmWatcherParameters = {
   /** Consumer contracts whose `RequestSent` events become jobs. */
   consumers: readonly string[]
   /**
-   * Blocks a request must be buried under before it becomes a job: 0 (default) acts on the block that
-   * mined it (live, over the subscription); N > 0 only on logs at depth >= N, and the checkpoint never
-   * passes head - N.
+   * Blocks a request must be buried under before it becomes a job: 0 acts on the block that mined it (live,
+   * over the subscription); N > 0 only on logs at depth >= N, and the checkpoint never passes head - N. By
+   * default `defaultConfirmations(chainId)`: 0 on a development chain (31337), 12 elsewhere.
    */
   confirmations?: number | undefined
   /** Where a watcher without a checkpoint starts: a block number, or `latest` (default: from now on). */
@@ -52,6 +53,8 @@ export type EvmWatcherStats = {
   scanErrors: number
   /** WebSocket connections made, the first included. */
   connections: number
+  /** Requests whose log a reorg removed, and whose waiting job was therefore removed. */
+  cancelled: number
 }
 
 export type EvmWatcher = {
@@ -76,7 +79,7 @@ export async function startEvmWatcher({
   rpcUrl,
   wsUrl,
   consumers: consumerList,
-  confirmations = 0,
+  confirmations = defaultConfirmations(chainIdInput),
   startBlock = 'latest',
   maxBlockRange = 1_000,
   pollIntervalMs = 1_000,
@@ -109,6 +112,7 @@ export async function startEvmWatcher({
     scans: 0,
     scanErrors: 0,
     connections: 0,
+    cancelled: 0,
   }
   let stopped = false
 
@@ -201,10 +205,27 @@ export async function startEvmWatcher({
     })
   }
 
+  // A reorg took the log back: a job still waiting for it is removed (one already running finds no request on
+  // chain and fails unsigned). If the transaction is mined again, its log comes back and is a job again.
+  const cancel = async (request: RequestJobData) => {
+    const jobId = requestJobId(request)
+    recent.delete(jobId)
+    if ((await queue.remove(jobId)) === 1) {
+      stats.cancelled++
+      log.info({ requestId: request.requestId, block: request.origin?.blockNumber }, 'reorged request cancelled')
+    }
+  }
+
   const onSubscribedLog = (entry: EvmLog) => {
-    if (entry.removed || stopped) return
+    if (stopped) return
     const request = requestFromLog(entry, chainId)
     if (!request) return
+    if (entry.removed) {
+      cancel(request).catch((error: unknown) =>
+        log.warn({ err: shortError(error), requestId: request.requestId }, 'could not cancel a reorged request'),
+      )
+      return
+    }
     stats.fromSubscription++
     log.debug({ requestId: request.requestId, block: entry.blockNumber }, 'request seen')
     // A failed add is not lost: the scan reaches this block later and enqueues it.

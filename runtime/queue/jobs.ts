@@ -1,4 +1,5 @@
 import type { Envelope } from '../enclave/envelope.js'
+import type { FunctionScope } from '../enclave/functionScope.js'
 import type { ResultStatus } from '../resultStatus.js'
 import type { SandboxLimits } from '../sandbox/limits.js'
 import type { LogEntry } from '../sandbox/types.js'
@@ -15,7 +16,11 @@ export type RequestOrigin = {
   index?: number | undefined
 }
 
-/** One request for a function run: the payload of a job on the request queue. */
+/**
+ * One request for a function run: the payload of a job on the request queue. Redis and whoever writes jobs
+ * are untrusted: for chain triggers every field is only a hint of where to look, and the worker reads the
+ * request again from the chain (through its RPC quorum) before it runs or signs anything.
+ */
 export type RequestJobData = {
   /** `http` requests are answered to the caller; chain requests are delivered to their chain. */
   trigger: ChainFamily | 'http'
@@ -33,10 +38,12 @@ export type RequestJobData = {
   request: string
   /** Who asked (EVM: the requester address; Substrate: the signer). */
   sender?: string | undefined
-  /** Per-call limits (HTTP callers may ask; chain requests use the defaults). */
+  /** Per-call limits (HTTP callers may ask, up to the worker's maxima; chain requests use the defaults). */
   limits?: Partial<SandboxLimits> | undefined
-  /** Hosts the function may reach even on private addresses (operator setting, never from a chain). */
-  allowHosts?: string[] | undefined
+  /** HTTP: the registry scope of `functionId`, when the caller named one. */
+  scope?: FunctionScope | undefined
+  /** 0 (or absent) for the first run; a re-run after the chain refused a delivery counts up. */
+  run?: number | undefined
   /** When the request was seen (ms since epoch), to measure latency. */
   seenAt: number
   origin?: RequestOrigin | undefined

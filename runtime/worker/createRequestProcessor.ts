@@ -1,217 +1,152 @@
-import { decryptSecrets } from '../enclave/decryptSecrets.js'
 import type { Envelope } from '../enclave/envelope.js'
 import { errorResultBytes } from '../enclave/envelope.js'
+import { type FunctionScope, scopeId } from '../enclave/functionScope.js'
 import { signEnvelope } from '../enclave/signEnvelope.js'
 import type { TeeProvider } from '../enclave/TeeProvider.js'
-import { computeCodeHash } from '../functions/computeCodeHash.js'
 import type { FunctionStore } from '../functions/FunctionStore.js'
+import type { Logger } from '../logging/createLogger.js'
 import type { DeliveryJobData, RequestJobData, RequestJobResult } from '../queue/jobs.js'
 import type { InvocationErrorCode, ResultStatus } from '../resultStatus.js'
 import type { SandboxPool } from '../sandbox/createSandboxPool.js'
 import { InvalidLimitError, LimitExceedsMaximumError } from '../sandbox/limits.js'
 import { resultToBytes } from '../sandbox/resultToBytes.js'
 import type { InvocationOutcome, LogEntry } from '../sandbox/types.js'
-import type { FunctionRegistry } from './FunctionRegistry.js'
-
-type Hex = `0x${string}`
-
-export type FunctionRegistries = {
-  evm?: FunctionRegistry | undefined
-  substrate?: FunctionRegistry | undefined
-  http?: FunctionRegistry | undefined
-}
+import { createBundleCache } from './createBundleCache.js'
+import { openFunctionSecrets } from './openFunctionSecrets.js'
+import { type ResolvedRequest, resolveRequest } from './resolveRequest.js'
+import type { WorkerChains } from './WorkerChains.js'
+import { WorkerRetryError } from './WorkerRetryError.js'
 
 export type CreateRequestProcessorParameters = {
   pool: SandboxPool
   provider: TeeProvider
   store: FunctionStore
-  /**
-   * Registries of the chains this worker serves; a chain request from elsewhere is refused. `http` is the
-   * registry that names functions for HTTP callers: an HTTP request that names a functionId (and so gets
-   * its secrets and its `deriveSecret` key) runs only the codeHash that registry names for it.
-   */
-  registries: FunctionRegistries
+  /** The chains this worker serves, each read through its RPC quorum; a job for any other is refused. */
+  chains: WorkerChains
   /** Queues a signed envelope for its chain (a BullMQ add with the request's job id). */
   deliver: (delivery: DeliveryJobData) => Promise<void>
-  /** Hosts every function may reach on private addresses (operator setting). */
-  allowHosts?: string[] | undefined
+  /** Hosts every function may reach on private addresses (the worker's own setting; never from a job). */
+  allowHosts?: readonly string[] | undefined
+  logger?: Logger | undefined
 }
 
-const zeroBytes32 = `0x${'00'.repeat(32)}` as Hex
-const zeroAddress = `0x${'00'.repeat(20)}` as Hex
 const maxCachedFunctionKeys = 1000
-/** Verified bundles kept in memory, in UTF-16 code units (about twice that in bytes). */
-const maxCachedBundleBytes = 32 * 1024 * 1024
 
 /**
- * The worker's job: resolve the code the registry names, check the bundle against its hash, decrypt the
- * secrets, run the function, sign the envelope (failures included) and queue it for its chain.
+ * The worker's job: read the request from its chain (the job is only a hint), resolve the code the registry
+ * names, check the bundle against its hash, open the owner-signed secrets, run the function, sign the envelope
+ * (failures included) and queue it for its chain.
  *
- * Infrastructure failures (Redis, an RPC) throw, so BullMQ retries the job; anything about the function
+ * Anything the worker cannot trust or do now (a quorum not reached, a missing bundle, its own admission
+ * lapsed) throws, and nothing is signed: BullMQ retries it until the retry horizon. Anything about the function
  * itself ends as a signed failure status, so the consumer learns of it.
  */
 export function createRequestProcessor({
   pool,
   provider,
   store,
-  registries,
+  chains,
   deliver,
   allowHosts = [],
-}: CreateRequestProcessorParameters): (request: RequestJobData) => Promise<RequestJobResult> {
+  logger,
+}: CreateRequestProcessorParameters): (job: RequestJobData) => Promise<RequestJobResult> {
   const functionKeys = new Map<string, Uint8Array>()
-
-  const functionKeyOf = async (functionId: Hex): Promise<Uint8Array | undefined> => {
-    if (functionId === zeroBytes32) return undefined
-    let key = functionKeys.get(functionId)
+  const functionKeyOf = async (scope: FunctionScope): Promise<Uint8Array> => {
+    const id = scopeId(scope)
+    let key = functionKeys.get(id)
     if (!key) {
-      key = await provider.deriveFunctionKey(functionId)
+      key = await provider.deriveFunctionKey(scope)
       if (functionKeys.size >= maxCachedFunctionKeys) functionKeys.delete(functionKeys.keys().next().value!)
-      functionKeys.set(functionId, key)
+      functionKeys.set(id, key)
     }
     return key
   }
+  const bundles = createBundleCache({ store })
+  const worker = provider.publicKeys.evmAddress
 
-  // Bundles are content-addressed: once a bundle's bytes hashed to its codeHash, they stay valid.
-  const verifiedBundles = new Map<string, string>()
-  let verifiedBytes = 0
-  /** The bundle for a codeHash, checked against it: undefined when none is stored, false when it does not match. */
-  const loadBundle = async (codeHash: Hex): Promise<string | undefined | false> => {
-    const key = codeHash.toLowerCase()
-    const cached = verifiedBundles.get(key)
-    if (cached !== undefined) return cached
-    const stored = await store.getFunction(codeHash)
-    if (!stored) return undefined
-    if (computeCodeHash(stored.code) !== key) return false
-    if (verifiedBytes + stored.code.length > maxCachedBundleBytes) {
-      verifiedBundles.clear()
-      verifiedBytes = 0
+  return async (job) => {
+    const request = await resolveRequest(job, { chains, store, worker })
+    if (request.disagreements.length > 0) {
+      logger?.warn(
+        { requestId: request.requestId, fields: request.disagreements },
+        'the job disagrees with the chain; answering the request the chain holds',
+      )
     }
-    verifiedBundles.set(key, stored.code)
-    verifiedBytes += stored.code.length
-    return stored.code
-  }
+    const failed = (status: InvocationErrorCode, message: string, outcome?: InvocationOutcome) =>
+      finish(job, request, status, errorResultBytes(message), outcome?.logs ?? [], outcome?.stats)
+    if (request.failure) return failed(request.failure.status, request.failure.message)
 
-  return async (request) => {
-    const failed = (
-      status: InvocationErrorCode,
-      message: string,
-      codeHash: Hex,
-      outcome?: InvocationOutcome,
-    ) => finish(request, codeHash, status, errorResultBytes(message), outcome?.logs ?? [], outcome?.stats)
-
-    const resolved = await resolveCodeHash(request)
-    if ('failure' in resolved) return failed(resolved.failure, resolved.message, resolved.codeHash)
-    const { codeHash } = resolved
-    const code = await loadBundle(codeHash)
+    const code = await bundles.load(request.codeHash)
     if (code === undefined) {
-      return failed('FUNCTION_NOT_FOUND', `no bundle with codeHash ${codeHash} was uploaded`, codeHash)
+      // The registry names this code: its bundle will come (an upload, a Redis restore). Never a final answer.
+      if (request.trigger !== 'http') {
+        throw new WorkerRetryError('BUNDLE_MISSING', 'The bundle the registry names is not stored here.', {
+          details: `No bundle with codeHash ${request.codeHash} for function ${request.functionId}.`,
+          hint: 'Upload it (teefn deploy); the request waits until then or its retry horizon.',
+        })
+      }
+      return failed('FUNCTION_NOT_FOUND', `no bundle with codeHash ${request.codeHash} was uploaded`)
     }
-    if (code === false) {
-      return failed('CODE_HASH_MISMATCH', `the stored bundle does not hash to ${codeHash}`, codeHash)
-    }
+    if (code === false) return failed('CODE_HASH_MISMATCH', `the stored bundle does not hash to ${request.codeHash}`)
 
     let secrets: Record<string, string> = {}
-    const ciphertext =
-      request.functionId === zeroBytes32 ? undefined : await store.getSecrets(request.functionId)
-    if (ciphertext) {
-      try {
-        secrets = await decryptSecrets({ provider, ciphertext, functionId: request.functionId })
-      } catch (error) {
-        return failed(
-          'SECRETS_INVALID',
-          (error as Error).message.split('\n')[0] ?? 'secrets cannot be opened',
-          codeHash,
-        )
-      }
+    let functionKey: Uint8Array | undefined
+    if (request.privileged && request.scope) {
+      const opened = await openFunctionSecrets({ provider, store, scope: request.scope, owner: request.owner })
+      if (!opened.ok) return failed('SECRETS_INVALID', opened.message)
+      secrets = opened.secrets
+      functionKey = await functionKeyOf(request.scope)
     }
 
     let outcome: InvocationOutcome
     try {
       outcome = await pool.invoke({
         code,
-        request: request.request,
+        request: request.payload,
         secrets,
         context: {
           requestId: request.requestId,
           trigger: request.trigger,
-          codeHash,
+          codeHash: request.codeHash,
           chainId: request.trigger === 'http' ? undefined : request.chainId,
           sender: request.sender,
-          functionId: request.functionId === zeroBytes32 ? undefined : request.functionId,
+          functionId: request.scope ? request.functionId : undefined,
         },
         limits: request.limits,
-        allowHosts: [...allowHosts, ...(request.allowHosts ?? [])],
-        functionKey: await functionKeyOf(request.functionId),
+        allowHosts: [...allowHosts],
+        functionKey,
       })
     } catch (error) {
       if (error instanceof LimitExceedsMaximumError || error instanceof InvalidLimitError) {
-        return failed('INTERNAL_ERROR', error.shortMessage, codeHash)
+        return failed('INTERNAL_ERROR', error.shortMessage)
       }
       throw error
     }
-    if (!outcome.ok) return failed(outcome.error.code, outcome.error.message, codeHash, outcome)
-    return finish(request, codeHash, 'OK', resultToBytes(outcome.result), outcome.logs, outcome.stats)
-  }
-
-  /** The code to run: what the registry names, never only what the request (or the relayer) says. */
-  async function resolveCodeHash(
-    request: RequestJobData,
-  ): Promise<{ codeHash: Hex } | { failure: InvocationErrorCode; message: string; codeHash: Hex }> {
-    const notFound = (message: string, codeHash = zeroBytes32) => ({
-      failure: 'FUNCTION_NOT_FOUND' as const,
-      message,
-      codeHash,
-    })
-    if (request.trigger === 'http') {
-      if (!request.codeHash) return notFound('the HTTP request names no codeHash')
-      if (request.functionId === zeroBytes32) return { codeHash: request.codeHash }
-      // Naming a functionId hands the code that function's secrets and keys: only its registered code may.
-      const registered = await registries.http?.codeHashOf(request)
-      if (!registered || registered === zeroBytes32) {
-        return notFound(
-          `function ${request.functionId} is not registered for HTTP invocations`,
-          request.codeHash,
-        )
-      }
-      if (registered.toLowerCase() !== request.codeHash.toLowerCase()) {
-        return {
-          failure: 'CODE_HASH_MISMATCH',
-          message: `function ${request.functionId} runs codeHash ${registered}, not ${request.codeHash}`,
-          codeHash: request.codeHash,
-        }
-      }
-      return { codeHash: request.codeHash }
-    }
-    const registry = registries[request.trigger]
-    if (!registry)
-      throw new Error(`this worker serves no ${request.trigger} chain (request ${request.requestId})`)
-    const codeHash = await registry.codeHashOf(request)
-    if (!codeHash || codeHash === zeroBytes32) {
-      return notFound(`no code is registered for function ${request.functionId}`)
-    }
-    return { codeHash }
+    if (!outcome.ok) return failed(outcome.error.code, outcome.error.message, outcome)
+    return finish(job, request, 'OK', resultToBytes(outcome.result), outcome.logs, outcome.stats)
   }
 
   async function finish(
-    request: RequestJobData,
-    codeHash: Hex,
+    job: RequestJobData,
+    request: ResolvedRequest,
     status: ResultStatus,
     result: Uint8Array,
     logs: LogEntry[],
     stats = { durationMs: 0, fetches: 0 },
   ): Promise<RequestJobResult> {
     const envelope: Envelope = await signEnvelope(provider, {
-      family: request.trigger === 'substrate' ? 'substrate' : 'evm',
-      chainId: request.trigger === 'http' ? 0 : request.chainId,
-      destination: request.trigger === 'http' ? zeroAddress : request.destination,
+      family: request.family,
+      chainId: request.chainId,
+      destination: request.destination,
       requestId: request.requestId,
       functionId: request.functionId,
-      codeHash,
+      payloadHash: request.payloadHash,
+      codeHash: request.codeHash,
       status,
       result,
     })
     const delivered = request.trigger !== 'http'
-    if (delivered) await deliver({ request, envelope, signedAt: Date.now() })
+    if (delivered) await deliver({ request: job, envelope, signedAt: Date.now() })
     return { status, envelope, logs, stats, delivered }
   }
 }

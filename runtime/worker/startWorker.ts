@@ -1,4 +1,4 @@
-import { Queue, Worker } from 'bullmq'
+import { Queue, UnrecoverableError, Worker } from 'bullmq'
 import type { Redis } from 'ioredis'
 import type { TeeProvider } from '../enclave/TeeProvider.js'
 import type { FunctionStore } from '../functions/FunctionStore.js'
@@ -6,9 +6,14 @@ import { requestJobId } from '../queue/jobIds.js'
 import { defaultJobOptions } from '../queue/jobOptions.js'
 import type { DeliveryJobData, RequestJobData, RequestJobResult } from '../queue/jobs.js'
 import { deliveryQueueName, queuePrefix, requestQueueName } from '../queue/names.js'
+import { defaultRetryPolicy, type RetryPolicy, retryBackoff } from '../queue/retryPolicy.js'
 import type { SandboxPool } from '../sandbox/createSandboxPool.js'
-import { createRequestProcessor, type FunctionRegistries } from './createRequestProcessor.js'
+import { ChainReadError } from '../chain/ChainReadError.js'
+import type { Logger } from '../logging/createLogger.js'
+import { createRequestProcessor } from './createRequestProcessor.js'
+import type { WorkerChains } from './WorkerChains.js'
 import type { WorkerMetrics } from './WorkerMetrics.js'
+import { WorkerRefusalError } from './WorkerRetryError.js'
 
 export type StartWorkerParameters = {
   /** BullMQ connection (`maxRetriesPerRequest: null`, see `createRedisConnection`). */
@@ -16,12 +21,16 @@ export type StartWorkerParameters = {
   pool: SandboxPool
   provider: TeeProvider
   store: FunctionStore
-  registries: FunctionRegistries
+  /** The chains this worker serves, each read through its RPC quorum. */
+  chains: WorkerChains
   /** Jobs run at once; by default one per sandbox thread. */
   concurrency?: number | undefined
   /** How long a job stays locked to this worker without renewal; a crashed worker's job is retried after it. */
   lockDurationMs?: number | undefined
   allowHosts?: string[] | undefined
+  /** How jobs that could not be answered yet are retried, and for how long; an hour by default. */
+  retryPolicy?: RetryPolicy | undefined
+  logger?: Logger | undefined
   /** Told about every finished request (status, duration, fetches), e.g. `createMetrics()` from `runtime/metrics`. */
   metrics?: WorkerMetrics | undefined
 }
@@ -42,10 +51,12 @@ export function startWorker({
   pool,
   provider,
   store,
-  registries,
+  chains,
   concurrency = pool.stats().threads,
   lockDurationMs = 30_000,
   allowHosts,
+  retryPolicy = defaultRetryPolicy,
+  logger,
   metrics,
 }: StartWorkerParameters): TeeWorker {
   const deliveryQueues = new Map<string, Queue<DeliveryJobData>>()
@@ -59,14 +70,30 @@ export function startWorker({
     }
     await queue.add('delivery', delivery, { jobId: requestJobId(delivery.request) })
   }
-  const processRequest = createRequestProcessor({ pool, provider, store, registries, deliver, allowHosts })
+  const processRequest = createRequestProcessor({
+    pool,
+    provider,
+    store,
+    chains,
+    deliver,
+    allowHosts,
+    logger,
+  })
   const worker = new Worker<RequestJobData, RequestJobResult>(
     requestQueueName,
     async (job) => {
       const startedAt = performance.now()
-      const result = await processRequest(job.data)
-      metrics?.recordInvocation(job.data, result, performance.now() - startedAt)
-      return result
+      try {
+        const result = await processRequest(job.data)
+        metrics?.recordInvocation(job.data, result, performance.now() - startedAt)
+        return result
+      } catch (error) {
+        // The chain says no, or the job is for a chain this worker does not serve: fail now, sign nothing.
+        if ((error instanceof ChainReadError && !error.retryable) || error instanceof WorkerRefusalError) {
+          throw new UnrecoverableError(error.message)
+        }
+        throw error
+      }
     },
     {
       connection,
@@ -76,6 +103,7 @@ export function startWorker({
       stalledInterval: Math.max(1_000, Math.floor(lockDurationMs / 2)),
       // A job whose worker died is retried, not failed, the first few times.
       maxStalledCount: 3,
+      settings: { backoffStrategy: retryBackoff(retryPolicy) },
     },
   )
   return {

@@ -38,8 +38,8 @@ export type EvmRequestHint = {
   requestId: Hex
   /** Read ahead for the registry; the log's own functionId wins. */
   functionId: Hex
-  /** The block the relayer saw the request in. */
-  blockNumber: number
+  /** The block the relayer saw the request in; without it the last `logLookbackBlocks` are searched. */
+  blockNumber?: number | undefined
 }
 
 export type EvmBlockRef = { number: number; hash: Hex }
@@ -239,7 +239,8 @@ export function createEvmChainReader({
     async readRequest(hint, options = {}) {
       const consumer = checksumAddress(hint.consumer)
       const number = await confirmedBlockNumber()
-      if (number < hint.blockNumber) {
+      const seenAt = hint.blockNumber ?? number
+      if (number < 0 || number < seenAt) {
         throw new ChainReadError(
           'REQUEST_NOT_CONFIRMED',
           `Request ${hint.requestId} is not confirmed yet on EVM chain ${chainId}.`,
@@ -249,7 +250,7 @@ export function createEvmChainReader({
           },
         )
       }
-      const fromBlock = Math.max(0, hint.blockNumber - logLookbackBlocks)
+      const fromBlock = Math.max(0, seenAt - logLookbackBlocks)
       const view = await readBlock(number, hint.functionId, options.worker, {
         consumer,
         requestId: hint.requestId,
