@@ -26,10 +26,10 @@ import { startAnvil } from '../cli/dev/startAnvil.js'
 import { startRedisServer } from '../cli/dev/startRedisServer.js'
 import { deployPriceOracle, deployRegistry } from '../contracts/artifacts.js'
 import { connectEvmHttp } from '../relayer/evm/connectEvm.js'
-import { createEvmFunctionRegistry } from '../relayer/evm/createEvmFunctionRegistry.js'
-import { createRpcClient } from '../runtime/chain/evm/createRpcClient.js'
 import { startEvmSubmitter } from '../relayer/evm/startEvmSubmitter.js'
 import { startEvmWatcher } from '../relayer/evm/startEvmWatcher.js'
+import { createEvmChainReader } from '../runtime/chain/evm/createEvmChainReader.js'
+import { createRpcClient } from '../runtime/chain/evm/createRpcClient.js'
 import { attestWorker } from '../runtime/enclave/attestWorker.js'
 import { createDevProvider } from '../runtime/enclave/devProvider.js'
 import { createRedisFunctionStore } from '../runtime/functions/createRedisFunctionStore.js'
@@ -91,8 +91,12 @@ const oracleAddress = String(oracle.target)
 // The worker runs in its own process, as a TEE worker does (BENCH_WORKER_PROCESS=0: in this one).
 const workerInProcess = process.env.BENCH_WORKER_PROCESS === '0'
 const pool = workerInProcess ? await createSandboxPool({ threads }) : undefined
-const functionRegistry = createEvmFunctionRegistry({
-  chains: [{ chainId: anvil.chainId, registry: String(registry.target), rpcUrl: anvil.rpcUrl }],
+const reader = createEvmChainReader({
+  chainId: anvil.chainId,
+  registry: String(registry.target),
+  rpcUrls: [anvil.rpcUrl],
+  quorum: 1,
+  confirmations: 0,
 })
 const worker = pool
   ? startWorker({
@@ -100,7 +104,7 @@ const worker = pool
       pool,
       provider,
       store,
-      registries: { evm: functionRegistry },
+      chains: { evm: [reader] },
       concurrency: workerConcurrency,
       allowHosts: [`127.0.0.1:${sources.port}`],
     })
@@ -323,7 +327,7 @@ await submitter.close()
 await worker?.close()
 await pool?.close()
 await workerProcess?.stop()
-functionRegistry.close()
+reader.close()
 await sources.close()
 http.destroy()
 loadRpc.close()

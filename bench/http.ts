@@ -47,7 +47,7 @@ const worker = startWorker({
   pool,
   provider,
   store: createRedisFunctionStore({ redis: workerConnection }),
-  registries: {},
+  chains: {},
   concurrency: workerConcurrency,
   metrics,
 })

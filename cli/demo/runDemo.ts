@@ -9,7 +9,8 @@ import { deployPriceOracle, deployRegistry } from '../../contracts/artifacts.js'
 import { compileContracts } from '../../contracts/compileContracts.js'
 import { contractsPaths } from '../../contracts/contractsPaths.js'
 import type { FulfilmentResult } from '../../relayer/evm/createFulfilmentSender.js'
-import { createEvmFunctionRegistry, startEvmSubmitter, startEvmWatcher } from '../../relayer/evm/index.js'
+import { startEvmSubmitter, startEvmWatcher } from '../../relayer/evm/index.js'
+import { createEvmChainReader } from '../../runtime/chain/evm/createEvmChainReader.js'
 import { attestWorker } from '../../runtime/enclave/attestWorker.js'
 import { createDevProvider } from '../../runtime/enclave/devProvider.js'
 import { verifyEnvelope } from '../../runtime/enclave/verifyEnvelope.js'
@@ -118,16 +119,21 @@ export async function runDemo({
     step('Starting the TEE worker, the chain watcher and the submitter')
     const pool = await createSandboxPool({ threads: 2 })
     stops.push(() => pool.close())
-    const evmRegistry = createEvmFunctionRegistry({
-      chains: [{ chainId: anvil.chainId, registry: registryAddress, rpcUrl: anvil.rpcUrl }],
+    // One local anvil: the worker trusts it alone (production lists several endpoints and a quorum).
+    const reader = createEvmChainReader({
+      chainId: anvil.chainId,
+      registry: registryAddress,
+      rpcUrls: [anvil.rpcUrl],
+      quorum: 1,
+      confirmations: 0,
     })
-    stops.push(() => evmRegistry.close())
+    stops.push(() => reader.close())
     const worker = startWorker({
       connection,
       pool,
       provider: tee,
       store,
-      registries: { evm: evmRegistry },
+      chains: { evm: [reader] },
       allowHosts: [`127.0.0.1:${(api.address() as AddressInfo).port}`],
     })
     stops.push(() => worker.close())

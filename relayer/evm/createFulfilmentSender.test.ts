@@ -3,6 +3,7 @@ import { Wallet } from 'ethers'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { type AnvilInstance, startAnvil } from '../../cli/dev/startAnvil.js'
 import { attachConsumer, deploy } from '../../contracts/artifacts.js'
+import { createRpcClient } from '../../runtime/chain/evm/createRpcClient.js'
 import {
   deployTeefnContracts,
   encodePrice,
@@ -12,7 +13,6 @@ import {
   testKey,
 } from '../../test/support/teefnContracts.js'
 import { createFulfilmentSender, type FulfilmentSender } from './createFulfilmentSender.js'
-import { createRpcClient } from '../../runtime/chain/evm/createRpcClient.js'
 import { DeliveryRejectedError } from './DeliveryRejectedError.js'
 
 let anvil: AnvilInstance

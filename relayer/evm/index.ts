@@ -1,12 +1,4 @@
-export { checksumAddress } from '../../runtime/chain/evm/checksumAddress.js'
 export { type ConnectEvmParameters, connectEvmHttp, connectEvmWs } from './connectEvm.js'
-export {
-  type CreateEvmFunctionRegistryParameters,
-  createEvmFunctionRegistry,
-  type EvmFunctionRegistry,
-  type EvmRegistryChain,
-  UnknownEvmChainError,
-} from './createEvmFunctionRegistry.js'
 export {
   type CreateFulfilmentSenderParameters,
   createFulfilmentSender,
@@ -25,21 +17,12 @@ export {
   createResilientWsProvider,
   type ResilientWsProvider,
 } from './createResilientWsProvider.js'
-export {
-  type CreateRpcClientParameters,
-  createRpcClient,
-  type RpcCall,
-  type RpcClient,
-  RpcError,
-  RpcTransportError,
-} from '../../runtime/chain/evm/createRpcClient.js'
 export { DeliveryRejectedError } from './DeliveryRejectedError.js'
 export {
   type CreateLogCheckpointParameters,
   createLogCheckpoint,
   type LogCheckpoint,
 } from './logCheckpoint.js'
-export { type EvmLog, logFromRpc, type RpcLog, requestFromLog, requestSentTopic } from '../../runtime/chain/evm/requestSentLog.js'
 export {
   type EvmSubmitter,
   type EvmSubmitterStats,

@@ -2,6 +2,8 @@ import { type Job, Queue, UnrecoverableError, Worker } from 'bullmq'
 import { id, Wallet } from 'ethers'
 import type { Redis } from 'ioredis'
 import { requestStateName } from '../../contracts/consumerCodes.js'
+import { checksumAddress } from '../../runtime/chain/evm/checksumAddress.js'
+import { createRpcClient } from '../../runtime/chain/evm/createRpcClient.js'
 import { createLogger, type Logger } from '../../runtime/logging/createLogger.js'
 import { requestJobId } from '../../runtime/queue/jobIds.js'
 import { defaultJobOptions } from '../../runtime/queue/jobOptions.js'
@@ -9,9 +11,7 @@ import type { DeliveryJobData, RequestJobData } from '../../runtime/queue/jobs.j
 import { deliveryQueueName, queuePrefix, requestQueueName } from '../../runtime/queue/names.js'
 import { defaultRetryPolicy, type RetryPolicy, retryBackoff } from '../../runtime/queue/retryPolicy.js'
 import { statusCode } from '../../runtime/resultStatus.js'
-import { checksumAddress } from '../../runtime/chain/evm/checksumAddress.js'
 import { createFulfilmentSender, type Fulfilment, type FulfilmentResult } from './createFulfilmentSender.js'
-import { createRpcClient } from '../../runtime/chain/evm/createRpcClient.js'
 import { DeliveryRejectedError } from './DeliveryRejectedError.js'
 import type { EnvelopeCalldata } from './encodeFulfilmentCalldata.js'
 
@@ -245,7 +245,11 @@ export function startEvmSubmitter({
   // Re-runs go back to the request queue, as the watcher's jobs do.
   let requests: Queue<RequestJobData> | undefined
   const queueRerun = async (request: RequestJobData): Promise<number> => {
-    requests ??= new Queue<RequestJobData>(requestQueueName, { connection, prefix: queuePrefix, defaultJobOptions })
+    requests ??= new Queue<RequestJobData>(requestQueueName, {
+      connection,
+      prefix: queuePrefix,
+      defaultJobOptions,
+    })
     const run = (request.run ?? 0) + 1
     const next = { ...request, run, seenAt: Date.now() }
     await requests.add('request', next, { jobId: requestJobId(next) })
@@ -290,7 +294,10 @@ export function startEvmSubmitter({
         // The answer was right for the chain the worker read; the chain moved on. A new run reads it again.
         const run = await queueRerun(job.data.request)
         stats.reruns++
-        log.info({ requestId: envelope.requestId, reason: error.reason, run }, 'refused; the request runs again')
+        log.info(
+          { requestId: envelope.requestId, reason: error.reason, run },
+          'refused; the request runs again',
+        )
         return { outcome: 'rerun', reason: error.reason, run }
       }
       // Final: BullMQ fails an UnrecoverableError at once and keeps the job (with this text) inspectable.

@@ -1,16 +1,22 @@
 import { Queue } from 'bullmq'
 import { getAddress } from 'ethers'
 import type { Redis } from 'ioredis'
+import { createRpcClient } from '../../runtime/chain/evm/createRpcClient.js'
 import { defaultConfirmations } from '../../runtime/chain/evm/defaultConfirmations.js'
+import {
+  type EvmLog,
+  logFromRpc,
+  type RpcLog,
+  requestFromLog,
+  requestSentTopic,
+} from '../../runtime/chain/evm/requestSentLog.js'
 import { createLogger, type Logger } from '../../runtime/logging/createLogger.js'
 import { requestJobId } from '../../runtime/queue/jobIds.js'
 import { defaultJobOptions } from '../../runtime/queue/jobOptions.js'
 import type { RequestJobData } from '../../runtime/queue/jobs.js'
 import { queuePrefix, requestQueueName } from '../../runtime/queue/names.js'
 import { createResilientWsProvider, type ResilientWsProvider } from './createResilientWsProvider.js'
-import { createRpcClient } from '../../runtime/chain/evm/createRpcClient.js'
 import { createLogCheckpoint, type LogCheckpoint } from './logCheckpoint.js'
-import { type EvmLog, logFromRpc, type RpcLog, requestFromLog, requestSentTopic } from '../../runtime/chain/evm/requestSentLog.js'
 
 export type StartEvmWatcherParameters = {
   /** BullMQ connection (see `createRedisConnection`); also holds the checkpoint. */
@@ -212,7 +218,10 @@ export async function startEvmWatcher({
     recent.delete(jobId)
     if ((await queue.remove(jobId)) === 1) {
       stats.cancelled++
-      log.info({ requestId: request.requestId, block: request.origin?.blockNumber }, 'reorged request cancelled')
+      log.info(
+        { requestId: request.requestId, block: request.origin?.blockNumber },
+        'reorged request cancelled',
+      )
     }
   }
 
@@ -222,7 +231,10 @@ export async function startEvmWatcher({
     if (!request) return
     if (entry.removed) {
       cancel(request).catch((error: unknown) =>
-        log.warn({ err: shortError(error), requestId: request.requestId }, 'could not cancel a reorged request'),
+        log.warn(
+          { err: shortError(error), requestId: request.requestId },
+          'could not cancel a reorged request',
+        ),
       )
       return
     }

@@ -2,7 +2,7 @@
  * A TEE worker in its own process, for tests that kill it: `node --import tsx test/support/workerProcess.ts
  * '<json config>'` (see `startWorkerProcess`). Prints `ready` once it takes jobs; SIGTERM closes it gracefully.
  */
-import { createEvmFunctionRegistry } from '../../relayer/evm/createEvmFunctionRegistry.js'
+import { createEvmChainReader } from '../../runtime/chain/evm/createEvmChainReader.js'
 import { createDevProvider } from '../../runtime/enclave/devProvider.js'
 import { createRedisFunctionStore } from '../../runtime/functions/createRedisFunctionStore.js'
 import { createRedisConnection } from '../../runtime/queue/createRedisConnection.js'
@@ -27,15 +27,19 @@ export type WorkerProcessConfig = {
 const config = JSON.parse(process.argv[2] ?? '{}') as WorkerProcessConfig
 const connection = createRedisConnection({ url: config.redisUrl })
 const pool = await createSandboxPool({ threads: config.threads })
-const registry = createEvmFunctionRegistry({
-  chains: [{ chainId: config.chainId, registry: config.registry, rpcUrl: config.rpcUrl }],
+const reader = createEvmChainReader({
+  chainId: config.chainId,
+  registry: config.registry,
+  rpcUrls: [config.rpcUrl],
+  quorum: 1,
+  confirmations: 0,
 })
 const worker = startWorker({
   connection,
   pool,
   provider: await createDevProvider({ keyFile: config.keyFile }),
   store: createRedisFunctionStore({ redis: connection }),
-  registries: { evm: registry },
+  chains: { evm: [reader] },
   allowHosts: config.allowHosts,
   lockDurationMs: config.lockDurationMs,
   concurrency: config.concurrency,
@@ -46,7 +50,7 @@ process.stdout.write('ready\n')
 process.once('SIGTERM', async () => {
   await worker.close()
   await pool.close()
-  registry.close()
+  reader.close()
   connection.disconnect()
   process.exit(0)
 })
