@@ -1,6 +1,7 @@
 /**
- * Gas of the teefn consumer path on a real anvil: request, single fulfil, and a batch of 10, with the
- * example PriceOracle (hook gas bound 200 000). Prints JSON. Run: `npx tsx bench/fulfilGas.ts`.
+ * Gas of the teefn consumer path on a real anvil: request (empty and an 18-byte JSON payload), single fulfil,
+ * a batch of 10, skipping, and cancelling after the deadline, with the example PriceOracle (hook gas bound
+ * 200 000). Prints JSON. Run: `npx tsx bench/fulfilGas.ts`.
  */
 import { startAnvil } from '../cli/dev/startAnvil.js'
 import { deployTeefnContracts, encodePrice, mined } from '../test/support/teefnContracts.js'
@@ -10,6 +11,8 @@ const f = await deployTeefnContracts(anvil)
 try {
   const oracle = f.oracle.connect(f.relayer)
   const requestGas = (await mined(f.oracle.connect(f.oracleOwner).requestPrice('0x'))).gasUsed
+  const payload = `0x${Buffer.from('{"pair":"ETH/USD"}').toString('hex')}`
+  const requestPayloadGas = (await mined(f.oracle.connect(f.oracleOwner).requestPrice(payload))).gasUsed
 
   // The first answer writes the price slots from zero; later answers overwrite them.
   const firstId = await f.requestPrice()
@@ -31,11 +34,22 @@ try {
   // Re-submitting the same 10 (all already fulfilled) measures the cost of skipping.
   const skipped = await mined(oracle.fulfillBatch(batch))
 
+  // Past the deadline: a batch records each request as Expired once; the requester cancels another.
+  const lateIds: string[] = []
+  for (let i = 0; i < 11; i++) lateIds.push(await f.requestPrice())
+  const lateBatch = await Promise.all(
+    lateIds.slice(0, 10).map((requestId) => f.sign({ requestId, result: encodePrice(1n) })),
+  )
+  await anvil.increaseTime(f.requestTimeout + 1)
+  const expired = await mined(oracle.fulfillBatch(lateBatch))
+  const cancel = await mined(f.oracle.connect(f.oracleOwner).cancelRequest(lateIds[10]!))
+
   process.stdout.write(
     `${JSON.stringify(
       {
         hookGasLimit: 200_000,
         requestPrice: Number(requestGas),
+        requestPrice18BytePayload: Number(requestPayloadGas),
         fulfillFirst: Number(first.gasUsed),
         fulfillSteady: Number(steady.gasUsed),
         fulfillSteadyEstimate: Number(steadyEstimate),
@@ -43,6 +57,8 @@ try {
         batch10PerEnvelope: Math.round(Number(batchReceipt.gasUsed) / 10),
         batch10Estimate: Number(batchEstimate),
         batch10AllRejected: Number(skipped.gasUsed),
+        batch10AllExpired: Number(expired.gasUsed),
+        cancelRequest: Number(cancel.gasUsed),
       },
       null,
       2,

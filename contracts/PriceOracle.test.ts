@@ -1,5 +1,6 @@
 import { hexlify, id } from 'ethers'
 import { describe, expect, it } from 'vitest'
+import type { AnvilInstance } from '../cli/dev/startAnvil.js'
 import {
   encodePrice,
   eventsNamed,
@@ -8,11 +9,13 @@ import {
   type TeefnContractsFixture,
 } from '../test/support/teefnContracts.js'
 import { useTeefnChain } from '../test/support/useTeefnChain.js'
-import { attachConsumer, attachPriceOracle, deployPriceOracle } from './artifacts.js'
+import { attachConsumer, attachPriceOracle, DEFAULT_REQUEST_TIMEOUT, deployPriceOracle } from './artifacts.js'
+import { requestStateName } from './consumerCodes.js'
 
+let anvil: AnvilInstance
 let f: TeefnContractsFixture
-useTeefnChain({ isolate: true }, (chain) => {
-  f = chain.f
+useTeefnChain({ isolate: true, requestTimeout: 600 }, (chain) => {
+  ;({ anvil, f } = chain)
 })
 
 describe('PriceOracle', () => {
@@ -21,6 +24,21 @@ describe('PriceOracle', () => {
       name: 'OwnableUnauthorizedAccount',
       args: [f.stranger.address],
     })
+  })
+
+  it('makes its owner the requester, who alone may cancel an unanswered request', async () => {
+    const request = await f.sendPriceRequest()
+    expect(request.requester).toBe(f.oracleOwner.address)
+    expect(request.deadline).toBe(
+      BigInt((await f.provider.getBlock(request.receipt.blockNumber))!.timestamp) + 600n,
+    )
+    await anvil.increaseTime(601)
+    expect((await revertOf(f.oracle.connect(f.stranger).cancelRequest(request.requestId))).name).toBe(
+      'NotRequester',
+    )
+    await mined(f.oracle.connect(f.oracleOwner).cancelRequest(request.requestId))
+    expect(requestStateName((await f.oracle.requestInfo(request.requestId)).state)).toBe('Cancelled')
+    expect((await revertOf(f.oracle.latest())).name).toBe('NoPriceYet')
   })
 
   it('has no price before the first answer', async () => {
@@ -84,11 +102,28 @@ describe('PriceOracle', () => {
     })
     expect(await oracle.owner()).toBe(f.stranger.address)
     expect(await oracle.hookGasLimit()).toBe(200_000n)
+    expect(await oracle.requestTimeout()).toBe(BigInt(DEFAULT_REQUEST_TIMEOUT))
     expect(await oracle.functionId()).toBe(f.functionId)
     const address = await oracle.getAddress()
     const asConsumer = attachConsumer(address, f.provider)
     expect(await asConsumer.registry()).toBe(await f.registry.getAddress())
     expect(await asConsumer.isPending(id('x'))).toBe(false)
     expect(await attachPriceOracle(address, f.provider).requestCount()).toBe(0n)
+  })
+
+  it('deploys with the request timeout it is given', async () => {
+    const oracle = await deployPriceOracle(f.stranger, {
+      registry: await f.registry.getAddress(),
+      functionId: f.functionId,
+      requestTimeout: 90,
+      hookGasLimit: 150_000,
+      owner: f.oracleOwner.address,
+    })
+    expect([await oracle.requestTimeout(), await oracle.hookGasLimit(), await oracle.owner()]).toEqual([
+      90n,
+      150_000n,
+      f.oracleOwner.address,
+    ])
+    expect(await f.oracle.requestTimeout()).toBe(600n)
   })
 })

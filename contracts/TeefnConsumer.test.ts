@@ -1,4 +1,3 @@
-import type { BaseContractMethod, ContractTransactionResponse } from 'ethers'
 import {
   type BytesLike,
   concat,
@@ -15,48 +14,26 @@ import {
 import { describe, expect, it } from 'vitest'
 import { type AnvilInstance, waitForReceipt } from '../cli/dev/startAnvil.js'
 import {
+  deployTestConsumer as deployTestConsumerFrom,
   encodePrice,
   eventsNamed,
-  expectedRequestId,
   mined,
   revertOf,
+  sentRequestsOf,
   type TeefnContractsFixture,
+  type TestConsumerContract,
   testKey,
 } from '../test/support/teefnContracts.js'
 import { useTeefnChain } from '../test/support/useTeefnChain.js'
 import { deploy } from './artifacts.js'
 import { rejectReasonName, requestStateName } from './consumerCodes.js'
-import type { TeefnConsumerMethods, TypedContract } from './contractTypes.js'
-import { FULFILLMENT_TYPES, hashFulfillment, teefnDomain } from './fulfillmentTypedData.js'
-
-type TestConsumerContract = TypedContract<
-  TeefnConsumerMethods & {
-    request: BaseContractMethod<
-      [functionId: BytesLike, payload: BytesLike],
-      string,
-      ContractTransactionResponse
-    >
-    setMode: BaseContractMethod<
-      [mode: number, burnGas: bigint, revertDataSize: bigint],
-      void,
-      ContractTransactionResponse
-    >
-    setReentryEnvelope: BaseContractMethod<[envelope: object], void, ContractTransactionResponse>
-    teefnFulfillmentHook: BaseContractMethod<
-      [BytesLike, number, BytesLike],
-      void,
-      ContractTransactionResponse
-    >
-    hookCalls: BaseContractMethod<[], bigint, bigint>
-    lastRequestId: BaseContractMethod<[], string, string>
-    lastStatus: BaseContractMethod<[], bigint, bigint>
-    lastResult: BaseContractMethod<[], string, string>
-    reentryError: BaseContractMethod<[], string, string>
-  }
->
+import { FULFILLMENT_TYPES, hashFulfillment, hashPayload, teefnDomain } from './fulfillmentTypedData.js'
+import { computeEvmRequestId } from './requestId.js'
 
 const HookMode = { Record: 0, Revert: 1, BurnAllGas: 2, BurnThenRecord: 3, RevertWithHugeData: 4, Reenter: 5 }
 const SECP256K1_N = 0xfffffffffffffffffffffffffffffffebaaedce6af48a03bbfd25e8cd0364141n
+const ETH_USD = hexlify(Buffer.from('{"pair":"ETH/USD"}'))
+const BTC_USD = hexlify(Buffer.from('{"pair":"BTC/USD"}'))
 
 let anvil: AnvilInstance
 let f: TeefnContractsFixture
@@ -68,34 +45,123 @@ function fulfillAs(envelope: object) {
   return f.oracle.connect(f.relayer).fulfill(envelope as never)
 }
 
+function fulfillBatchAs(envelopes: object[]) {
+  return f.oracle.connect(f.relayer).fulfillBatch(envelopes as never)
+}
+
 async function expectPending(requestId: string, pending = true) {
   expect(await f.oracle.isPending(requestId)).toBe(pending)
 }
 
-async function deployTestConsumer(hookGasLimit: number): Promise<TestConsumerContract> {
-  const registry = await f.registry.getAddress()
-  return (await deploy('TestConsumer', f.admin, [registry, hookGasLimit])) as unknown as TestConsumerContract
+async function stateOf(requestId: string, consumer: { requestInfo: typeof f.oracle.requestInfo } = f.oracle) {
+  return requestStateName((await consumer.requestInfo(requestId)).state)
+}
+
+/** Rejections of a batch receipt as [requestId, reason name]. */
+function rejectionsIn(receipt: Parameters<typeof eventsNamed>[0]) {
+  return eventsNamed(receipt, f.oracle, 'FulfillmentRejected').map((e) => [
+    e.args.requestId,
+    rejectReasonName(e.args.reason),
+  ])
+}
+
+/** The next block is mined at exactly `timestamp`. */
+async function nextBlockAt(timestamp: bigint) {
+  await anvil.rpc('evm_setNextBlockTimestamp', [Number(timestamp)])
+}
+
+async function pastDeadline(deadline: bigint) {
+  const now = BigInt((await f.provider.getBlock('latest'))!.timestamp)
+  await anvil.increaseTime(Number(deadline - now) + 1)
+}
+
+async function deployTestConsumer(hookGasLimit: number, requestTimeout?: number) {
+  return deployTestConsumerFrom(f.admin, {
+    registry: await f.registry.getAddress(),
+    hookGasLimit,
+    requestTimeout,
+  })
+}
+
+async function requestOn(consumer: TestConsumerContract, payload: string, from: Wallet = f.admin) {
+  const receipt = await mined(consumer.connect(from).request(f.functionId, payload))
+  return sentRequestsOf(receipt, await consumer.getAddress())[0]!
 }
 
 describe('requests', () => {
-  it('issues one id per consumer, chain and nonce, stores it pending and emits RequestSent', async () => {
+  it('issues a content-bound id, stores the request pending and emits RequestSent', async () => {
     const oracle = await f.oracle.getAddress()
-    const payload = hexlify(Buffer.from('{"pair":"ETH/USD"}'))
-    const receipt = await mined(f.oracle.connect(f.oracleOwner).requestPrice(payload))
+    const receipt = await mined(f.oracle.connect(f.oracleOwner).requestPrice(ETH_USD))
+    const block = await f.provider.getBlock(receipt.blockNumber)
+    const deadline = BigInt(block!.timestamp) + BigInt(f.requestTimeout)
+    const requestId = computeEvmRequestId({
+      chainId: f.chainId,
+      consumer: oracle,
+      nonce: 0n,
+      requester: f.oracleOwner.address,
+      functionId: f.functionId,
+      payloadHash: keccak256(ETH_USD),
+    })
     const [event] = eventsNamed(receipt, f.oracle, 'RequestSent')
-    const first = expectedRequestId(f.chainId, oracle, 0n)
     expect(event?.args.toObject()).toEqual({
-      requestId: first,
+      requestId,
       functionId: f.functionId,
       requester: f.oracleOwner.address,
-      payload,
+      nonce: 0n,
+      deadline,
+      payload: ETH_USD,
     })
-    const second = await f.requestPrice()
-    expect(second).toBe(expectedRequestId(f.chainId, oracle, 1n))
+    expect(event?.topic).toBe(id('RequestSent(bytes32,bytes32,address,uint64,uint64,bytes)'))
+    expect(await f.oracle.computeRequestId(0n, f.oracleOwner.address, f.functionId, keccak256(ETH_USD))).toBe(
+      requestId,
+    )
+    const info = await f.oracle.requestInfo(requestId)
+    expect([...info]).toEqual([f.functionId, f.oracleOwner.address, 0n, deadline, 1n])
+    expect([info.functionId, info.requester, info.nonce, info.deadline]).toEqual([...info].slice(0, 4))
+    expect(requestStateName(info.state)).toBe('Pending')
+    await expectPending(requestId)
+    expect(await f.oracle.requestTimeout()).toBe(BigInt(f.requestTimeout))
+  })
+
+  it('gives the same payload a new id at every nonce', async () => {
+    const first = await f.sendPriceRequest(ETH_USD)
+    const second = await f.sendPriceRequest(ETH_USD)
+    expect([first.nonce, second.nonce]).toEqual([0n, 1n])
+    expect(second.requestId).not.toBe(first.requestId)
     expect(await f.oracle.requestCount()).toBe(2n)
-    const info = await f.oracle.requestInfo(second)
-    expect([info.functionId, info.nonce, requestStateName(info.state)]).toEqual([f.functionId, 1n, 'Pending'])
-    await expectPending(first)
+    expect((await f.oracle.requestInfo(second.requestId)).nonce).toBe(1n)
+  })
+
+  it('computeRequestId matches computeEvmRequestId, up to the largest nonce', async () => {
+    const consumer = await f.oracle.getAddress()
+    for (const [nonce, requester, payload] of [
+      [0n, f.oracleOwner.address, '0x'],
+      [41n, f.stranger.address, ETH_USD],
+      [(1n << 64n) - 1n, '0x000000000000000000000000000000000000dEaD', BTC_USD],
+    ] as const) {
+      const payloadHash = hashPayload(payload)
+      expect(await f.oracle.computeRequestId(nonce, requester, f.functionId, payloadHash)).toBe(
+        computeEvmRequestId({
+          chainId: f.chainId,
+          consumer,
+          nonce,
+          requester,
+          functionId: f.functionId,
+          payloadHash,
+        }),
+      )
+    }
+  })
+
+  it('knows nothing of an id it did not issue', async () => {
+    const info = await f.oracle.requestInfo(id('never requested'))
+    expect([info.requester, info.nonce, info.deadline, requestStateName(info.state)]).toEqual([
+      '0x0000000000000000000000000000000000000000',
+      0n,
+      0n,
+      'None',
+    ])
+    await expectPending(id('never requested'), false)
   })
 
   it('refuses a request for a function the registry does not know', async () => {
@@ -114,16 +180,31 @@ describe('EIP-712', () => {
     const fields = {
       requestId: id('r'),
       functionId: f.functionId,
+      payloadHash: hashPayload(ETH_USD),
       codeHash: f.codeHash,
       status: 3,
       result: '0x1234',
     }
-    expect(
-      await f.oracle.hashFulfillment(fields.requestId, fields.functionId, f.codeHash, 3, keccak256('0x1234')),
-    ).toBe(hashFulfillment(domain, fields))
+    const onChain = (payloadHash: string) =>
+      f.oracle.hashFulfillment(
+        fields.requestId,
+        f.functionId,
+        payloadHash,
+        f.codeHash,
+        3,
+        keccak256('0x1234'),
+      )
+    expect(await onChain(fields.payloadHash)).toBe(hashFulfillment(domain, fields))
+    // The payload hash is part of what is signed.
+    expect(await onChain(hashPayload(BTC_USD))).not.toBe(hashFulfillment(domain, fields))
     expect(await f.oracle.domainSeparator()).toBe(TypedDataEncoder.hashDomain(domain))
     expect(await f.oracle.FULFILLMENT_TYPEHASH()).toBe(
       id(TypedDataEncoder.from(FULFILLMENT_TYPES).encodeType('Fulfillment')),
+    )
+    expect(await f.oracle.FULFILLMENT_TYPEHASH()).toBe(
+      id(
+        'Fulfillment(bytes32 requestId,bytes32 functionId,bytes32 payloadHash,bytes32 codeHash,uint8 status,bytes32 resultHash)',
+      ),
     )
   })
 })
@@ -149,7 +230,7 @@ describe('fulfill', () => {
     expect(await f.oracle.latestPrice()).toBe(314_159n)
     expect(await f.oracle.latestRequestId()).toBe(requestId)
     await expectPending(requestId, false)
-    expect(requestStateName((await f.oracle.requestInfo(requestId)).state)).toBe('Fulfilled')
+    expect(await stateOf(requestId)).toBe('Fulfilled')
   })
 
   it('accepts an error envelope (status != 0) and records it without touching the price', async () => {
@@ -193,10 +274,14 @@ describe('fulfill', () => {
     })
 
     it('a worker whose admission expired', async () => {
-      const requestId = await f.requestPrice()
+      const { requestId, deadline } = await f.sendPriceRequest()
       const envelope = await f.sign({ requestId, result: encodePrice(1n) })
+      // Re-admitted until well before the request's deadline, so the admission is what lapses.
+      const expiresAt = deadline - 600n
+      await mined(f.registry.admitWorker(f.worker.address, f.workerAttestationHash, expiresAt))
       const now = BigInt((await f.provider.getBlock('latest'))!.timestamp)
-      await anvil.increaseTime(Number(f.workerExpiresAt - now) + 1)
+      await anvil.increaseTime(Number(expiresAt - now) + 1)
+      await expectPending(requestId)
       expect(await revertOf(fulfillAs(envelope))).toEqual({
         name: 'WorkerNotActive',
         args: [f.worker.address],
@@ -287,6 +372,25 @@ describe('fulfill', () => {
       expect(await f.oracle.latestPrice()).toBe(100n)
     })
 
+    it('an answer to another payload, though signed by an admitted worker (PayloadMismatch)', async () => {
+      const { requestId } = await f.sendPriceRequest(ETH_USD)
+      const mismatch = { name: 'PayloadMismatch', args: [requestId] }
+      // The signature is valid and by the worker: only the question it answers differs.
+      const forBtc = await f.sign({ requestId, payloadHash: hashPayload(BTC_USD), result: encodePrice(1n) })
+      expect(await revertOf(fulfillAs(forBtc))).toEqual(mismatch)
+      // The honest envelope with its payloadHash swapped fails the same way, before its signature is checked,
+      const honest = await f.sign({ requestId, result: encodePrice(2n) })
+      expect(honest.payloadHash).toBe(hashPayload(ETH_USD))
+      expect(await revertOf(fulfillAs({ ...honest, payloadHash: hashPayload(BTC_USD) }))).toEqual(mismatch)
+      // and ahead of the codeHash and signature rules.
+      expect(await revertOf(fulfillAs({ ...forBtc, codeHash: id('not the code'), signature: '0x' }))).toEqual(
+        mismatch,
+      )
+      await expectPending(requestId)
+      await mined(fulfillAs(honest))
+      expect(await f.oracle.latestPrice()).toBe(2n)
+    })
+
     it('an unknown request id', async () => {
       const requestId = id('never requested')
       const envelope = await f.sign({ requestId, result: encodePrice(1n) })
@@ -327,8 +431,7 @@ describe('result hook', () => {
   async function setup(mode: number, burnGas = 0n, revertDataSize = 0n) {
     const consumer = await deployTestConsumer(hookGasLimit)
     await mined(consumer.setMode(mode, burnGas, revertDataSize))
-    const receipt = await mined(consumer.request(f.functionId, '0x'))
-    const requestId = eventsNamed(receipt, consumer, 'RequestSent')[0]!.args.requestId as string
+    const { requestId } = await requestOn(consumer, '0x')
     const envelope = await f.sign({ requestId, result: '0xbeef' }, { consumer: await consumer.getAddress() })
     return { consumer: consumer.connect(f.relayer), requestId, envelope }
   }
@@ -351,7 +454,7 @@ describe('result hook', () => {
     const [failed] = eventsNamed(receipt, consumer, 'HookFailed')
     expect(failed?.args.reason).toBe(consumer.interface.encodeErrorResult('HookFailedOnPurpose', [requestId]))
     expect(await consumer.hookCalls()).toBe(0n)
-    expect(requestStateName((await consumer.requestInfo(requestId)).state)).toBe('FulfilledHookFailed')
+    expect(await stateOf(requestId, consumer)).toBe('FulfilledHookFailed')
     expect(await consumer.isPending(requestId)).toBe(false)
     expect(await revertOf(consumer.fulfill(envelope))).toEqual({
       name: 'AlreadyFulfilled',
@@ -364,7 +467,7 @@ describe('result hook', () => {
     const receipt = await mined(consumer.fulfill(envelope))
     expect(eventsNamed(receipt, consumer, 'RequestFulfilled')[0]?.args.hookSucceeded).toBe(false)
     expect(eventsNamed(receipt, consumer, 'HookFailed')[0]?.args.reason).toBe('0x')
-    expect(requestStateName((await consumer.requestInfo(requestId)).state)).toBe('FulfilledHookFailed')
+    expect(await stateOf(requestId, consumer)).toBe('FulfilledHookFailed')
     expect(receipt.gasUsed).toBeGreaterThan(BigInt(hookGasLimit))
     expect(receipt.gasUsed).toBeLessThan(BigInt(hookGasLimit) + 100_000n)
   })
@@ -400,8 +503,7 @@ describe('result hook', () => {
     const bound = 1_000_000
     const consumer = (await deployTestConsumer(bound)).connect(f.relayer)
     await mined(consumer.connect(f.admin).setMode(HookMode.BurnThenRecord, 900_000n, 0n))
-    const receipt = await mined(consumer.connect(f.admin).request(f.functionId, '0x'))
-    const requestId = eventsNamed(receipt, consumer, 'RequestSent')[0]!.args.requestId as string
+    const { requestId } = await requestOn(consumer, '0x')
     const envelope = await f.sign({ requestId, result: '0x01' }, { consumer: await consumer.getAddress() })
 
     const estimate = await consumer.fulfill.estimateGas(envelope)
@@ -445,27 +547,25 @@ describe('fulfillBatch', () => {
       await f.sign({ requestId: id('unknown'), result: encodePrice(1n) }),
       await f.sign({ requestId: r4!, codeHash: id('not the code'), result: encodePrice(40n) }),
       await f.sign({ requestId: r4!, functionId: id('other function'), result: encodePrice(40n) }),
+      await f.sign({ requestId: r4!, payloadHash: hashPayload(BTC_USD), result: encodePrice(40n) }),
     ]
     const relayerOracle = f.oracle.connect(f.relayer)
     expect(await relayerOracle.fulfillBatch.staticCall(batch)).toBe(2n)
     const receipt = await mined(relayerOracle.fulfillBatch(batch))
 
-    const rejected = eventsNamed(receipt, f.oracle, 'FulfillmentRejected').map((e) => [
-      e.args.requestId,
-      rejectReasonName(e.args.reason),
-    ])
-    expect(rejected).toEqual([
+    expect(rejectionsIn(receipt)).toEqual([
       [r2, 'WorkerNotActive'],
       [r4, 'InvalidSignature'],
       [r1, 'AlreadyFulfilled'],
       [id('unknown'), 'UnknownRequest'],
       [r4, 'CodeHashMismatch'],
       [r4, 'FunctionMismatch'],
+      [r4, 'PayloadMismatch'],
     ])
     expect(eventsNamed(receipt, f.oracle, 'RequestFulfilled').map((e) => e.args.requestId)).toEqual([r1, r3])
     expect(eventsNamed(receipt, f.oracle, 'BatchFulfilled')[0]?.args.toObject()).toEqual({
       accepted: 2n,
-      total: 8n,
+      total: 9n,
     })
     expect([
       await f.oracle.isPending(r1!),
@@ -474,6 +574,25 @@ describe('fulfillBatch', () => {
     ]).toEqual([false, true, false])
     expect(await f.oracle.isPending(r4!)).toBe(true)
     expect(await f.oracle.latestPrice()).toBe(30n)
+  })
+
+  it('refuses an answer to another payload signed by an admitted worker, and accepts the rest', async () => {
+    const eth = await f.sendPriceRequest(ETH_USD)
+    const btc = await f.sendPriceRequest(BTC_USD)
+    // The BTC answer, relabelled as the answer to the ETH request, is signed by the worker.
+    const relabelled = await f.sign({
+      requestId: eth.requestId,
+      payloadHash: btc.payloadHash,
+      result: encodePrice(60_000n),
+    })
+    const honest = await f.sign({ requestId: btc.requestId, result: encodePrice(60_000n) })
+    const receipt = await mined(fulfillBatchAs([relabelled, honest]))
+    expect(rejectionsIn(receipt)).toEqual([[eth.requestId, 'PayloadMismatch']])
+    expect(eventsNamed(receipt, f.oracle, 'RequestFulfilled').map((e) => e.args.requestId)).toEqual([
+      btc.requestId,
+    ])
+    await expectPending(eth.requestId)
+    expect(await f.oracle.latestRequestId()).toBe(btc.requestId)
   })
 
   it('accepts an empty batch', async () => {
@@ -499,12 +618,227 @@ describe('fulfillBatch', () => {
   })
 })
 
+describe('a reorg that replaces a request', () => {
+  it('gives the replacing request another id, and refuses the old answer as UnknownRequest', async () => {
+    const snapshot = await anvil.snapshot()
+    const a = await f.sendPriceRequest(ETH_USD)
+    const answerToA = await f.sign({ requestId: a.requestId, result: encodePrice(3_000n) })
+    await anvil.revert(snapshot) // A's block is gone
+    const b = await f.sendPriceRequest(BTC_USD)
+
+    expect(b.nonce).toBe(a.nonce)
+    expect(b.requester).toBe(a.requester)
+    expect(b.requestId).not.toBe(a.requestId)
+    expect(await stateOf(a.requestId)).toBe('None')
+    expect(await revertOf(fulfillAs(answerToA))).toEqual({ name: 'UnknownRequest', args: [a.requestId] })
+    expect(rejectionsIn(await mined(fulfillBatchAs([answerToA])))).toEqual([[a.requestId, 'UnknownRequest']])
+    // Nor can A's answer be pointed at B: it is signed over A's payload.
+    expect(await revertOf(fulfillAs({ ...answerToA, requestId: b.requestId }))).toEqual({
+      name: 'PayloadMismatch',
+      args: [b.requestId],
+    })
+    await expectPending(b.requestId)
+    await mined(fulfillAs(await f.sign({ requestId: b.requestId, result: encodePrice(60_000n) })))
+    expect(await f.oracle.latestPrice()).toBe(60_000n)
+  })
+
+  it('binds the requester: the same payload at the same nonce from another account is another request', async () => {
+    const consumer = await deployTestConsumer(100_000)
+    const address = await consumer.getAddress()
+    const snapshot = await anvil.snapshot()
+    const a = await requestOn(consumer, ETH_USD, f.stranger)
+    const answerToA = await f.sign({ requestId: a.requestId, result: '0x01' }, { consumer: address })
+    await anvil.revert(snapshot)
+    const b = await requestOn(consumer, ETH_USD, f.relayer)
+
+    expect([b.nonce, b.payloadHash]).toEqual([a.nonce, a.payloadHash])
+    expect(b.requestId).not.toBe(a.requestId)
+    expect(await revertOf(consumer.connect(f.relayer).fulfill(answerToA))).toEqual({
+      name: 'UnknownRequest',
+      args: [a.requestId],
+    })
+    expect(await consumer.isPending(b.requestId)).toBe(true)
+  })
+})
+
+describe('deadline', () => {
+  it('accepts an envelope mined at the deadline, and refuses one a second later', async () => {
+    const onTime = await f.sendPriceRequest()
+    const late = await f.sendPriceRequest()
+    await nextBlockAt(onTime.deadline)
+    await mined(fulfillAs(await f.sign({ requestId: onTime.requestId, result: encodePrice(1n) })))
+    expect(await stateOf(onTime.requestId)).toBe('Fulfilled')
+
+    const envelope = await f.sign({ requestId: late.requestId, result: encodePrice(2n) })
+    await nextBlockAt(late.deadline + 1n)
+    await anvil.mine()
+    await expectPending(late.requestId, false)
+    expect(await revertOf(fulfillAs(envelope))).toEqual({
+      name: 'RequestExpired',
+      args: [late.requestId, late.deadline],
+    })
+    // fulfill only reverts: the request is still stored as Pending.
+    expect(await stateOf(late.requestId)).toBe('Pending')
+    expect(await f.oracle.latestPrice()).toBe(1n)
+  })
+
+  it('checks the deadline before the function, payload, code and signature', async () => {
+    const { requestId, deadline } = await f.sendPriceRequest()
+    const impostor = new Wallet(testKey('impostor'))
+    const forged = await f.sign(
+      { requestId, functionId: id('other'), payloadHash: id('other payload'), codeHash: id('other code') },
+      { signer: impostor },
+    )
+    await pastDeadline(deadline)
+    expect(await revertOf(fulfillAs(forged))).toEqual({ name: 'RequestExpired', args: [requestId, deadline] })
+  })
+
+  it('keeps a fulfilled request fulfilled after its deadline', async () => {
+    const { requestId, deadline } = await f.sendPriceRequest()
+    const envelope = await f.sign({ requestId, result: encodePrice(1n) })
+    await mined(fulfillAs(envelope))
+    await pastDeadline(deadline)
+    expect(await revertOf(fulfillAs(envelope))).toEqual({ name: 'AlreadyFulfilled', args: [requestId] })
+    expect(await stateOf(requestId)).toBe('Fulfilled')
+  })
+
+  it('is recorded by fulfillBatch: state Expired and one RequestExpired event', async () => {
+    const late = await f.sendPriceRequest()
+    const envelope = await f.sign({ requestId: late.requestId, result: encodePrice(1n) })
+    await pastDeadline(late.deadline)
+    const fresh = await f.sendPriceRequest()
+    const good = await f.sign({ requestId: fresh.requestId, result: encodePrice(2n) })
+
+    const receipt = await mined(fulfillBatchAs([envelope, good, envelope]))
+    expect(eventsNamed(receipt, f.oracle, 'RequestExpired').map((e) => e.args.requestId)).toEqual([
+      late.requestId,
+    ])
+    expect(rejectionsIn(receipt)).toEqual([
+      [late.requestId, 'RequestExpired'],
+      [late.requestId, 'RequestExpired'],
+    ])
+    expect(eventsNamed(receipt, f.oracle, 'BatchFulfilled')[0]?.args.accepted).toBe(1n)
+    expect(await stateOf(late.requestId)).toBe('Expired')
+    expect(await stateOf(fresh.requestId)).toBe('Fulfilled')
+
+    const again = await mined(fulfillBatchAs([envelope]))
+    expect(eventsNamed(again, f.oracle, 'RequestExpired')).toEqual([])
+    expect(rejectionsIn(again)).toEqual([[late.requestId, 'RequestExpired']])
+    expect(await revertOf(fulfillAs(envelope))).toEqual({
+      name: 'RequestExpired',
+      args: [late.requestId, late.deadline],
+    })
+  })
+})
+
+describe('cancelRequest', () => {
+  it('lets the requester cancel after the deadline; the request then refuses every answer', async () => {
+    const { requestId, deadline } = await f.sendPriceRequest()
+    const envelope = await f.sign({ requestId, result: encodePrice(1n) })
+    await pastDeadline(deadline)
+    const receipt = await mined(f.oracle.connect(f.oracleOwner).cancelRequest(requestId))
+    expect(eventsNamed(receipt, f.oracle, 'RequestCancelled')[0]?.args.toObject()).toEqual({
+      requestId,
+      requester: f.oracleOwner.address,
+    })
+    expect(await stateOf(requestId)).toBe('Cancelled')
+    await expectPending(requestId, false)
+
+    const cancelled = { name: 'RequestCancelled', args: [requestId] }
+    expect(await revertOf(fulfillAs(envelope))).toEqual(cancelled)
+    expect(rejectionsIn(await mined(fulfillBatchAs([envelope])))).toEqual([[requestId, 'RequestCancelled']])
+    expect(await revertOf(f.oracle.connect(f.oracleOwner).cancelRequest(requestId))).toEqual(cancelled)
+  })
+
+  it('refuses anyone but the requester', async () => {
+    const { requestId, deadline } = await f.sendPriceRequest()
+    await pastDeadline(deadline)
+    expect(await revertOf(f.oracle.connect(f.stranger).cancelRequest(requestId))).toEqual({
+      name: 'NotRequester',
+      args: [requestId, f.stranger.address],
+    })
+    expect(await stateOf(requestId)).toBe('Pending')
+  })
+
+  it('refuses before the deadline, including at the deadline itself', async () => {
+    const { requestId, deadline } = await f.sendPriceRequest()
+    const notExpired = { name: 'RequestNotExpired', args: [requestId, deadline] }
+    expect(await revertOf(f.oracle.connect(f.oracleOwner).cancelRequest(requestId))).toEqual(notExpired)
+    await nextBlockAt(deadline)
+    const tx = await f.oracle.connect(f.oracleOwner).cancelRequest(requestId, { gasLimit: 200_000n })
+    const receipt = await waitForReceipt(f.provider, tx.hash)
+    expect(receipt.status).toBe(0)
+    // Replayed in that block (timestamp == deadline): the reason it failed.
+    const replay = f.oracle
+      .connect(f.oracleOwner)
+      .cancelRequest.staticCall(requestId, { blockTag: receipt.blockNumber })
+    expect(await revertOf(replay)).toEqual(notExpired)
+    expect(await stateOf(requestId)).toBe('Pending')
+  })
+
+  it('refuses an unknown or fulfilled request', async () => {
+    expect(await revertOf(f.oracle.connect(f.oracleOwner).cancelRequest(id('never')))).toEqual({
+      name: 'UnknownRequest',
+      args: [id('never')],
+    })
+    const { requestId, deadline } = await f.sendPriceRequest()
+    await mined(fulfillAs(await f.sign({ requestId, result: encodePrice(1n) })))
+    await pastDeadline(deadline)
+    expect(await revertOf(f.oracle.connect(f.oracleOwner).cancelRequest(requestId))).toEqual({
+      name: 'AlreadyFulfilled',
+      args: [requestId],
+    })
+  })
+
+  it('still lets the requester cancel a request fulfillBatch recorded as Expired', async () => {
+    const { requestId, deadline } = await f.sendPriceRequest()
+    const envelope = await f.sign({ requestId, result: encodePrice(1n) })
+    await pastDeadline(deadline)
+    await mined(fulfillBatchAs([envelope]))
+    expect(await stateOf(requestId)).toBe('Expired')
+    await mined(f.oracle.connect(f.oracleOwner).cancelRequest(requestId))
+    expect(await stateOf(requestId)).toBe('Cancelled')
+  })
+
+  it('calls _onRequestCancelled once; _cancelRequest skips the requester and deadline checks', async () => {
+    const consumer = await deployTestConsumer(100_000, 60)
+    const byStranger = await requestOn(consumer, ETH_USD, f.stranger)
+    await pastDeadline(byStranger.deadline)
+    await mined(consumer.connect(f.stranger).cancelRequest(byStranger.requestId))
+    expect([await consumer.cancelCalls(), await consumer.lastCancelledId()]).toEqual([
+      1n,
+      byStranger.requestId,
+    ])
+
+    const fresh = await requestOn(consumer, BTC_USD, f.stranger)
+    const envelope = await f.sign(
+      { requestId: fresh.requestId, result: '0x01' },
+      { consumer: await consumer.getAddress() },
+    )
+    const receipt = await mined(consumer.connect(f.relayer).forceCancel(fresh.requestId))
+    expect(eventsNamed(receipt, consumer, 'RequestCancelled')[0]?.args.toObject()).toEqual({
+      requestId: fresh.requestId,
+      requester: f.stranger.address,
+    })
+    expect(await consumer.cancelCalls()).toBe(2n)
+    expect(await revertOf(consumer.connect(f.relayer).fulfill(envelope))).toEqual({
+      name: 'RequestCancelled',
+      args: [fresh.requestId],
+    })
+    expect(await revertOf(consumer.forceCancel(fresh.requestId))).toEqual({
+      name: 'RequestCancelled',
+      args: [fresh.requestId],
+    })
+  })
+})
+
 describe('constructor', () => {
-  it('refuses a zero registry and a zero hook gas limit', async () => {
+  it('refuses a zero registry, a zero hook gas limit and a zero request timeout', async () => {
     const registry = await f.registry.getAddress()
     for (const [args, error] of [
-      [['0x0000000000000000000000000000000000000000', 100_000], 'ZeroRegistry'],
-      [[registry, 0], 'ZeroHookGasLimit'],
+      [['0x0000000000000000000000000000000000000000', 100_000, 60], 'ZeroRegistry'],
+      [[registry, 0, 60], 'ZeroHookGasLimit'],
+      [[registry, 100_000, 0], 'ZeroRequestTimeout'],
     ] as const) {
       const failure = (await deploy('TestConsumer', f.admin, [...args]).catch((e: unknown) => e)) as {
         data?: string

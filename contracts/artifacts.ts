@@ -18,6 +18,8 @@ export type ContractName =
   | 'ITeefnRegistry'
   | 'TeefnRegistry'
   | 'TeefnConsumer'
+  /** The two request events whose names `TeefnConsumer` errors share (declared apart, emitted by consumers). */
+  | 'ITeefnRequestEvents'
   | 'PriceOracle'
   /** Test-only consumer with a misbehaving hook. */
   | 'TestConsumer'
@@ -87,6 +89,9 @@ export async function deployRegistry(
   return (await deploy('TeefnRegistry', signer, [admin])) as unknown as TeefnRegistryContract
 }
 
+/** Seconds a request may be answered when a deploy helper is not told otherwise: one hour. */
+export const DEFAULT_REQUEST_TIMEOUT = 3_600
+
 export type DeployPriceOracleParameters = {
   /** Address of the TeefnRegistry. */
   registry: string
@@ -94,6 +99,8 @@ export type DeployPriceOracleParameters = {
   functionId: string
   /** Gas for the result hook; 200 000 by default. */
   hookGasLimit?: number | undefined
+  /** Seconds a request may be answered (> 0); `DEFAULT_REQUEST_TIMEOUT` (one hour) by default. */
+  requestTimeout?: number | undefined
   /** Who may request prices; the deployer's address by default. */
   owner?: string | undefined
 }
@@ -104,7 +111,13 @@ export async function deployPriceOracle(
   parameters: DeployPriceOracleParameters,
 ): Promise<PriceOracleContract> {
   const owner = parameters.owner ?? (await signer.getAddress())
-  const args = [parameters.registry, parameters.functionId, parameters.hookGasLimit ?? 200_000, owner]
+  const args = [
+    parameters.registry,
+    parameters.functionId,
+    parameters.hookGasLimit ?? 200_000,
+    parameters.requestTimeout ?? DEFAULT_REQUEST_TIMEOUT,
+    owner,
+  ]
   return (await deploy('PriceOracle', signer, args)) as unknown as PriceOracleContract
 }
 

@@ -42,6 +42,7 @@ describe('compileContracts', () => {
     expect(result.solcVersion).toBe('0.8.30')
     expect(result.contractNames).toEqual([
       'ITeefnRegistry',
+      'ITeefnRequestEvents',
       'PriceOracle',
       'TeefnConsumer',
       'TeefnRegistry',
@@ -60,6 +61,7 @@ describe('compileContracts', () => {
     expect(oracle.abi.some((f: { name?: string }) => f.name === 'fulfillBatch')).toBe(true)
     expect(loadArtifact('TeefnConsumer', { root }).bytecode).toBe('0x') // abstract
     expect(loadArtifact('ITeefnRegistry', { root }).bytecode).toBe('0x')
+    expect(loadArtifact('ITeefnRequestEvents', { root }).bytecode).toBe('0x')
   })
 
   it('produces the same bytecode as the repo build (deterministic)', async () => {
@@ -73,7 +75,7 @@ describe('compileContracts', () => {
     await compileContracts({ root })
     const again = await compileContracts({ root })
     expect(again.skipped).toBe(true)
-    expect(again.contractNames).toHaveLength(5)
+    expect(again.contractNames).toHaveLength(6)
 
     writeFileSync(src('TeefnRegistry.sol'), `${readFileSync(src('TeefnRegistry.sol'), 'utf8')}\n// changed\n`)
     const changed = await compileContracts({ root })
@@ -176,13 +178,16 @@ describe('contractTypes', () => {
     TeefnConsumer: [
       'registry',
       'hookGasLimit',
+      'requestTimeout',
       'requestCount',
       'FULFILLMENT_TYPEHASH',
       'MAX_HOOK_REASON_BYTES',
       'fulfill',
       'fulfillBatch',
+      'cancelRequest',
       'isPending',
       'requestInfo',
+      'computeRequestId',
       'hashFulfillment',
       'domainSeparator',
     ] satisfies (keyof TeefnConsumerContract)[],
@@ -197,6 +202,18 @@ describe('contractTypes', () => {
       'fulfill',
     ] satisfies (keyof PriceOracleContract)[],
   } as const
+
+  it('gives every consumer the request events declared apart from its errors of the same name', async () => {
+    await compileContracts()
+    for (const contract of ['TeefnConsumer', 'PriceOracle', 'TestConsumer'] as const) {
+      const abi = loadArtifact(contract).abi
+      const named = (type: string) => abi.filter((f) => f.type === type).map((f) => f.name)
+      for (const name of ['RequestExpired', 'RequestCancelled']) {
+        expect(named('event'), `${contract} event ${name}`).toContain(name)
+        expect(named('error'), `${contract} error ${name}`).toContain(name)
+      }
+    }
+  })
 
   it('names only functions the ABI has', async () => {
     await compileContracts()

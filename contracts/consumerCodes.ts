@@ -10,11 +10,22 @@ export const rejectReasons = [
   'CodeHashMismatch',
   'InvalidSignature',
   'WorkerNotActive',
+  'PayloadMismatch',
+  'RequestExpired',
+  'RequestCancelled',
 ] as const
 
 export type RejectReason = (typeof rejectReasons)[number]
 
-export const requestStates = ['None', 'Pending', 'Fulfilled', 'FulfilledHookFailed'] as const
+/** As stored: a `Pending` request past its deadline can no longer be fulfilled (`isPending` is false). */
+export const requestStates = [
+  'None',
+  'Pending',
+  'Fulfilled',
+  'FulfilledHookFailed',
+  'Cancelled',
+  'Expired',
+] as const
 
 export type RequestState = (typeof requestStates)[number]
 

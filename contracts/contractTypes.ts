@@ -20,6 +20,7 @@ type Send<A extends unknown[], R = void> = BaseContractMethod<A, R, ContractTran
 export type EnvelopeStruct = {
   requestId: BytesLike
   functionId: BytesLike
+  payloadHash: BytesLike
   codeHash: BytesLike
   status: BigNumberish
   result: BytesLike
@@ -54,22 +55,37 @@ export type TeefnRegistryContract = TypedContract<{
 export type TeefnConsumerMethods = {
   registry: View<[], string>
   hookGasLimit: View<[], bigint>
+  requestTimeout: View<[], bigint>
   requestCount: View<[], bigint>
   FULFILLMENT_TYPEHASH: View<[], string>
   MAX_HOOK_REASON_BYTES: View<[], bigint>
   fulfill: Send<[envelope: EnvelopeStruct]>
   /** staticCall returns how many were accepted. */
   fulfillBatch: Send<[envelopes: EnvelopeStruct[]], bigint>
+  /** Only the requester, only after the deadline. */
+  cancelRequest: Send<[requestId: BytesLike]>
+  /** Pending and not past the deadline. */
   isPending: View<[requestId: BytesLike], boolean>
-  /** state: index into `requestStates` (consumerCodes.ts). */
+  /** state: index into `requestStates` (consumerCodes.ts), as stored. */
   requestInfo: View<
     [requestId: BytesLike],
-    [string, bigint, bigint] & { functionId: string; nonce: bigint; state: bigint }
+    [string, string, bigint, bigint, bigint] & {
+      functionId: string
+      requester: string
+      nonce: bigint
+      deadline: bigint
+      state: bigint
+    }
+  >
+  computeRequestId: View<
+    [nonce: BigNumberish, requester: AddressLike, functionId: BytesLike, payloadHash: BytesLike],
+    string
   >
   hashFulfillment: View<
     [
       requestId: BytesLike,
       functionId: BytesLike,
+      payloadHash: BytesLike,
       codeHash: BytesLike,
       status: BigNumberish,
       resultHash: BytesLike,

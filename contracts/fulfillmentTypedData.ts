@@ -11,9 +11,9 @@ import { eip712DomainName, eip712DomainVersion, fulfillmentTypes } from '../runt
 
 /**
  * The EIP-712 statement a worker signs for a consumer contract (fixed; `TeefnConsumer.sol` verifies it):
- * `Fulfillment(bytes32 requestId,bytes32 functionId,bytes32 codeHash,uint8 status,bytes32 resultHash)`
- * with resultHash = keccak256(result), under the domain `{ name: 'teefn', version: '1', chainId,
- * verifyingContract: <consumer> }`.
+ * `Fulfillment(bytes32 requestId,bytes32 functionId,bytes32 payloadHash,bytes32 codeHash,uint8 status,
+ * bytes32 resultHash)` with payloadHash = keccak256(the request's payload) and resultHash = keccak256(result),
+ * under the domain `{ name: 'teefn', version: '1', chainId, verifyingContract: <consumer> }`.
  */
 export const FULFILLMENT_TYPES: Record<string, TypedDataField[]> = {
   Fulfillment: [...fulfillmentTypes.Fulfillment],
@@ -27,6 +27,8 @@ export function teefnDomain(chainId: bigint | number, verifyingContract: string)
 export type FulfillmentFields = {
   requestId: string
   functionId: string
+  /** keccak256 of the payload the function answered (the `RequestSent` payload); see `hashPayload`. */
+  payloadHash: string
   codeHash: string
   /** 0 = OK; otherwise the index of the error in runtime/resultStatus.ts. */
   status: number
@@ -37,11 +39,17 @@ export type FulfillmentFields = {
 /** The calldata struct `TeefnConsumer.Envelope`: the fields, the result bytes and a 65-byte signature. */
 export type Envelope = Omit<FulfillmentFields, 'result'> & { result: string; signature: string }
 
+/** keccak256 of a request's payload bytes: what a request id and a fulfillment bind. */
+export function hashPayload(payload: BytesLike): string {
+  return keccak256(getBytes(payload))
+}
+
 /** The typed-data message of `fields` (the result replaced by its hash). */
 export function fulfillmentMessage(fields: FulfillmentFields): Record<string, unknown> {
   return {
     requestId: fields.requestId,
     functionId: fields.functionId,
+    payloadHash: fields.payloadHash,
     codeHash: fields.codeHash,
     status: fields.status,
     resultHash: keccak256(getBytes(fields.result)),
@@ -74,6 +82,7 @@ export async function signFulfillment(
   return {
     requestId: fields.requestId,
     functionId: fields.functionId,
+    payloadHash: fields.payloadHash,
     codeHash: fields.codeHash,
     status: fields.status,
     result: hexlify(fields.result),

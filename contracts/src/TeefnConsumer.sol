@@ -3,34 +3,55 @@ pragma solidity ^0.8.24;
 
 import {ECDSA} from "@openzeppelin/contracts/utils/cryptography/ECDSA.sol";
 import {EIP712} from "@openzeppelin/contracts/utils/cryptography/EIP712.sol";
+import {SafeCast} from "@openzeppelin/contracts/utils/math/SafeCast.sol";
 import {ITeefnRegistry} from "./ITeefnRegistry.sol";
 
+/// @title Request lifecycle events that share their names with `TeefnConsumer` errors.
+/// @notice A contract cannot declare an event and an error under one name, so these two are declared here and
+/// `TeefnConsumer` emits them qualified; they are part of every consumer's ABI all the same.
+interface ITeefnRequestEvents {
+    /// @notice `fulfillBatch` found the request past its deadline and recorded it as `Expired` (emitted once).
+    event RequestExpired(bytes32 indexed requestId);
+    /// @notice The request was cancelled (`cancelRequest` by its requester, or the consumer's own policy).
+    event RequestCancelled(bytes32 indexed requestId, address indexed requester);
+}
+
 /// @title teefn consumer base: ask for an off-chain function run, accept the signed answer once.
-/// @notice Inherit, call `_request(functionId, payload)` and override `_onFulfillment`. Anyone may submit an
-/// envelope; it is accepted only when
-///   - the request id was issued by this contract and is still pending (once per request),
+/// @notice Inherit, call `_request(functionId, payload)` and override `_onFulfillment`. A request id commits to
+/// the chain, this contract, the nonce, the requester, the function and keccak256(payload), so an answer to any
+/// other question (a forged payload, or a request a reorg replaced) can never be accepted for it. Anyone may
+/// submit an envelope; it is accepted only when
+///   - the request id was issued by this contract and is still pending, and its deadline has not passed,
 ///   - the envelope names the function that was requested,
+///   - its payloadHash, with the stored nonce, requester and function, recomputes the request id,
 ///   - its codeHash is the one the registry names for that function now,
 ///   - it carries a valid EIP-712 signature (domain "teefn" / "1" / this chain / this contract)
 ///     by a worker the registry holds as active (admitted, not expired).
 /// The hook runs with a bounded amount of gas; a failing hook is recorded, and the request still counts as
-/// fulfilled, so relayers never retry it.
+/// fulfilled, so relayers never retry it. A request nobody answered by its deadline can be cancelled by its
+/// requester (`cancelRequest`, then the `_onRequestCancelled` hook).
 abstract contract TeefnConsumer is EIP712 {
     /// @notice What a worker signed, plus the result bytes and the 65-byte signature.
+    /// @param payloadHash keccak256 of the payload the function answered (the `RequestSent` payload)
     struct Envelope {
         bytes32 requestId;
         bytes32 functionId;
+        bytes32 payloadHash;
         bytes32 codeHash;
         uint8 status;
         bytes result;
         bytes signature;
     }
 
+    /// @notice Where a request stands, as stored. Append only. A `Pending` request past its deadline can no
+    /// longer be fulfilled (see `isPending`); `Expired` records that `fulfillBatch` saw it late.
     enum RequestState {
         None,
         Pending,
         Fulfilled,
-        FulfilledHookFailed
+        FulfilledHookFailed,
+        Cancelled,
+        Expired
     }
 
     /// @notice Why `fulfillBatch` skipped an envelope (the same rules `fulfill` reverts on). Append only.
@@ -41,17 +62,24 @@ abstract contract TeefnConsumer is EIP712 {
         FunctionMismatch,
         CodeHashMismatch,
         InvalidSignature,
-        WorkerNotActive
+        WorkerNotActive,
+        PayloadMismatch,
+        RequestExpired,
+        RequestCancelled
     }
 
+    /// Two slots. nonce < 2^48 and deadline < 2^40 (year 36812) are beyond any chain's reach; checked anyway.
     struct Request {
         bytes32 functionId;
-        uint64 nonce;
+        address requester;
+        uint48 nonce;
+        uint40 deadline;
         RequestState state;
     }
 
+    /// @notice The EIP-712 type hash of what a worker signs.
     bytes32 public constant FULFILLMENT_TYPEHASH = keccak256(
-        "Fulfillment(bytes32 requestId,bytes32 functionId,bytes32 codeHash,uint8 status,bytes32 resultHash)"
+        "Fulfillment(bytes32 requestId,bytes32 functionId,bytes32 payloadHash,bytes32 codeHash,uint8 status,bytes32 resultHash)"
     );
 
     /// @notice At most this many bytes of a failing hook's revert data are copied and logged, so a hook cannot
@@ -61,15 +89,29 @@ abstract contract TeefnConsumer is EIP712 {
     /// Gas for the work between the check in `_callHook` and the CALL itself (warm CALL, no value, no new memory).
     uint256 private constant GAS_FOR_CALL_CHECK = 5_000;
 
+    /// @notice The registry that names each function's codeHash and the active workers.
     ITeefnRegistry public immutable registry;
     /// @notice Gas the result hook gets; a fulfilment transaction reverts unless the hook can get all of it.
     uint256 public immutable hookGasLimit;
+    /// @notice Seconds a request may be fulfilled after it was made: deadline = request time + requestTimeout.
+    uint32 public immutable requestTimeout;
     /// @notice Requests issued so far; the next request's nonce.
     uint64 public requestCount;
 
     mapping(bytes32 requestId => Request) private _requests;
 
-    event RequestSent(bytes32 indexed requestId, bytes32 indexed functionId, address requester, bytes payload);
+    /// @notice A request was made. `requester` is the account that called into the consumer; after `deadline`
+    /// (unix seconds) the request can no longer be fulfilled. requestId = `computeRequestId(nonce, requester,
+    /// functionId, keccak256(payload))`.
+    event RequestSent(
+        bytes32 indexed requestId,
+        bytes32 indexed functionId,
+        address indexed requester,
+        uint64 nonce,
+        uint64 deadline,
+        bytes payload
+    );
+    /// @notice An envelope was accepted; `hookSucceeded` is false when the hook reverted (see `HookFailed`).
     event RequestFulfilled(
         bytes32 indexed requestId, address indexed worker, uint8 status, bytes32 resultHash, bool hookSucceeded
     );
@@ -77,38 +119,75 @@ abstract contract TeefnConsumer is EIP712 {
     event HookFailed(bytes32 indexed requestId, bytes reason);
     /// @notice `fulfillBatch` skipped an envelope.
     event FulfillmentRejected(bytes32 indexed requestId, RejectReason reason);
+    /// @notice `fulfillBatch` finished: `accepted` of `total` envelopes were accepted.
     event BatchFulfilled(uint256 accepted, uint256 total);
 
+    /// @notice No request with this id was issued here (or it was, on a chain history that no longer exists).
     error UnknownRequest(bytes32 requestId);
+    /// @notice The request was fulfilled already (its hook may have failed; either way it is final).
     error AlreadyFulfilled(bytes32 requestId);
+    /// @notice The envelope names another function than the request.
     error FunctionMismatch(bytes32 requestId, bytes32 requestedFunctionId, bytes32 envelopeFunctionId);
+    /// @notice The envelope's payloadHash is not the hash of the payload this request carried.
+    error PayloadMismatch(bytes32 requestId);
+    /// @notice The request's deadline has passed (or `fulfillBatch` recorded it as expired).
+    error RequestExpired(bytes32 requestId, uint64 deadline);
+    /// @notice The request was cancelled.
+    error RequestCancelled(bytes32 requestId);
+    /// @notice The envelope's codeHash is not the one the registry names for the function now.
     error CodeHashMismatch(bytes32 functionId, bytes32 registeredCodeHash, bytes32 envelopeCodeHash);
+    /// @notice The signature is not 65 bytes, or its v or s is out of range.
     error InvalidSignature(bytes32 requestId);
+    /// @notice The envelope recovers to `signer`, which the registry does not hold as an active worker.
     error WorkerNotActive(address signer);
+    /// @notice The transaction's gas cannot give the hook its full `hookGasLimit`.
     error InsufficientGasForHook(uint256 hookGasLimit);
+    /// @notice The registry does not know `functionId`, so no worker could answer a request for it.
     error FunctionNotRegistered(bytes32 functionId);
+    /// @notice Only the request's requester may cancel it.
+    error NotRequester(bytes32 requestId, address caller);
+    /// @notice A request can be cancelled only after its deadline.
+    error RequestNotExpired(bytes32 requestId, uint64 deadline);
+    /// @notice The hook entry was called by someone else than this contract.
     error OnlySelf();
+    /// @notice The constructor was given the zero address as the registry.
     error ZeroRegistry();
+    /// @notice The constructor was given a zero hook gas limit.
     error ZeroHookGasLimit();
+    /// @notice The constructor was given a zero request timeout.
+    error ZeroRequestTimeout();
 
-    constructor(ITeefnRegistry registry_, uint32 hookGasLimit_) EIP712("teefn", "1") {
+    /// @param registry_ the teefn registry (codeHashes and workers)
+    /// @param hookGasLimit_ gas the result hook gets (> 0)
+    /// @param requestTimeout_ seconds a request may be fulfilled after it was made (> 0)
+    constructor(ITeefnRegistry registry_, uint32 hookGasLimit_, uint32 requestTimeout_) EIP712("teefn", "1") {
         if (address(registry_) == address(0)) revert ZeroRegistry();
         if (hookGasLimit_ == 0) revert ZeroHookGasLimit();
+        if (requestTimeout_ == 0) revert ZeroRequestTimeout();
         registry = registry_;
         hookGasLimit = hookGasLimit_;
+        requestTimeout = requestTimeout_;
     }
 
     // ---- for the inheriting contract ----
 
-    /// @notice Issues a request for `functionId` with `payload` (the function's input) and emits `RequestSent`.
-    /// @return requestId keccak256(abi.encode(block.chainid, address(this), nonce))
+    /// @notice Issues a request for `functionId` with `payload` (the function's input), answerable until
+    /// `block.timestamp + requestTimeout`, and emits `RequestSent`. The requester is `msg.sender`.
+    /// @return requestId `computeRequestId(nonce, msg.sender, functionId, keccak256(payload))`
     function _request(bytes32 functionId, bytes memory payload) internal returns (bytes32 requestId) {
         // Fail now rather than leave a request no worker may answer.
         if (registry.codeHashOf(functionId) == bytes32(0)) revert FunctionNotRegistered(functionId);
         uint64 nonce = requestCount++;
-        requestId = keccak256(abi.encode(block.chainid, address(this), nonce));
-        _requests[requestId] = Request({functionId: functionId, nonce: nonce, state: RequestState.Pending});
-        emit RequestSent(requestId, functionId, msg.sender, payload);
+        uint64 deadline = uint64(block.timestamp) + requestTimeout;
+        requestId = computeRequestId(nonce, msg.sender, functionId, keccak256(payload));
+        _requests[requestId] = Request({
+            functionId: functionId,
+            requester: msg.sender,
+            nonce: SafeCast.toUint48(nonce),
+            deadline: SafeCast.toUint40(deadline),
+            state: RequestState.Pending
+        });
+        emit RequestSent(requestId, functionId, msg.sender, nonce, deadline, payload);
     }
 
     /// @notice Receives a verified answer. `status` 0 is OK, anything else an error code from the worker
@@ -116,13 +195,46 @@ abstract contract TeefnConsumer is EIP712 {
     /// Runs with `hookGasLimit` gas; a revert here is recorded (`HookFailed`) and is not retried.
     function _onFulfillment(bytes32 requestId, uint8 status, bytes calldata result) internal virtual;
 
+    /// @notice Called once a request is cancelled (state already `Cancelled`), e.g. to refund a fee.
+    /// Empty by default. Runs with the canceller's gas, unbounded: keep it cheap and non-reverting.
+    function _onRequestCancelled(bytes32 requestId) internal virtual {}
+
+    /// @notice Cancels a request that is neither fulfilled nor cancelled, without `cancelRequest`'s requester
+    /// and deadline checks: for consumers with their own policy. Emits `RequestCancelled`, then calls
+    /// `_onRequestCancelled`.
+    function _cancelRequest(bytes32 requestId) internal {
+        Request storage r = _requests[requestId];
+        _requireOpen(requestId, r.state);
+        r.state = RequestState.Cancelled;
+        emit ITeefnRequestEvents.RequestCancelled(requestId, r.requester);
+        _onRequestCancelled(requestId);
+    }
+
+    /// @notice The stored request, for inheriting contracts (e.g. to order answers by nonce).
     function _requestOf(bytes32 requestId) internal view returns (Request storage) {
         return _requests[requestId];
     }
 
+    // ---- requesters ----
+
+    /// @notice Gives up on a request nobody answered in time: only its requester, only after its deadline.
+    /// A request `fulfillBatch` recorded as `Expired` can still be cancelled (so a relayer cannot keep the
+    /// requester from its `_onRequestCancelled` hook). Emits `RequestCancelled`.
+    function cancelRequest(bytes32 requestId) external {
+        Request storage r = _requests[requestId];
+        RequestState state = r.state;
+        if (state == RequestState.None) revert UnknownRequest(requestId);
+        if (r.requester != msg.sender) revert NotRequester(requestId, msg.sender);
+        _requireOpen(requestId, state);
+        uint64 deadline = r.deadline;
+        if (block.timestamp <= deadline) revert RequestNotExpired(requestId, deadline);
+        _cancelRequest(requestId);
+    }
+
     // ---- fulfilment ----
 
-    /// @notice Accepts one envelope or reverts with the error of the first rule it breaks.
+    /// @notice Accepts one envelope or reverts with the error of the first rule it breaks (a late envelope
+    /// reverts with `RequestExpired` and changes nothing; `fulfillBatch` records the expiry).
     function fulfill(Envelope calldata envelope) external {
         (RejectReason reason, address worker, bytes32 resultHash) = _check(envelope);
         if (reason != RejectReason.None) _revertFor(reason, envelope, worker);
@@ -130,7 +242,8 @@ abstract contract TeefnConsumer is EIP712 {
     }
 
     /// @notice Accepts every valid envelope and skips the others with `FulfillmentRejected`; one bad envelope
-    /// does not block the rest. Reverts only when the gas cannot cover a hook (see `hookGasLimit`).
+    /// does not block the rest. A pending request found past its deadline is recorded as `Expired`
+    /// (`RequestExpired` event, once). Reverts only when the gas cannot cover a hook (see `hookGasLimit`).
     /// @return accepted how many envelopes were accepted
     function fulfillBatch(Envelope[] calldata envelopes) external returns (uint256 accepted) {
         uint256 total = envelopes.length;
@@ -147,6 +260,7 @@ abstract contract TeefnConsumer is EIP712 {
             Envelope calldata envelope = envelopes[i];
             (RejectReason reason, address worker, bytes32 resultHash) = _check(envelope);
             if (reason != RejectReason.None) {
+                if (reason == RejectReason.RequestExpired) _recordExpired(envelope.requestId);
                 emit FulfillmentRejected(envelope.requestId, reason);
                 continue;
             }
@@ -164,31 +278,57 @@ abstract contract TeefnConsumer is EIP712 {
 
     // ---- views ----
 
-    /// @notice Whether `requestId` still waits for an answer (a submitter re-checks this before resending).
+    /// @notice Whether `requestId` can still be fulfilled: pending and not past its deadline (a submitter
+    /// re-checks this before resending).
     function isPending(bytes32 requestId) external view returns (bool) {
-        return _requests[requestId].state == RequestState.Pending;
+        Request storage r = _requests[requestId];
+        return r.state == RequestState.Pending && block.timestamp <= r.deadline;
     }
 
+    /// @notice A request as stored. `state` is the stored state: a `Pending` request past its deadline is
+    /// expired in effect (`isPending` says so) until `fulfillBatch` records it or its requester cancels it.
+    /// @return functionId the function requested
+    /// @return requester the account that made the request
+    /// @return nonce the request's nonce (its position among this consumer's requests)
+    /// @return deadline unix seconds after which it can no longer be fulfilled
+    /// @return state see `RequestState`; `None` for an unknown id
     function requestInfo(bytes32 requestId)
         external
         view
-        returns (bytes32 functionId, uint64 nonce, RequestState state)
+        returns (bytes32 functionId, address requester, uint64 nonce, uint64 deadline, RequestState state)
     {
         Request storage r = _requests[requestId];
-        return (r.functionId, r.nonce, r.state);
+        return (r.functionId, r.requester, r.nonce, r.deadline, r.state);
     }
 
-    /// @notice The EIP-712 digest a worker signs, to cross-check off-chain signers.
-    function hashFulfillment(bytes32 requestId, bytes32 functionId, bytes32 codeHash, uint8 status, bytes32 resultHash)
+    /// @notice The id of the request `requester` makes here as nonce `nonce` for `functionId` with a payload
+    /// whose keccak256 is `payloadHash`: keccak256(abi.encode(chainid, this, nonce, requester, functionId,
+    /// payloadHash)).
+    function computeRequestId(uint64 nonce, address requester, bytes32 functionId, bytes32 payloadHash)
         public
         view
         returns (bytes32)
     {
+        return keccak256(abi.encode(block.chainid, address(this), nonce, requester, functionId, payloadHash));
+    }
+
+    /// @notice The EIP-712 digest a worker signs, to cross-check off-chain signers.
+    function hashFulfillment(
+        bytes32 requestId,
+        bytes32 functionId,
+        bytes32 payloadHash,
+        bytes32 codeHash,
+        uint8 status,
+        bytes32 resultHash
+    ) public view returns (bytes32) {
         return _hashTypedDataV4(
-            keccak256(abi.encode(FULFILLMENT_TYPEHASH, requestId, functionId, codeHash, status, resultHash))
+            keccak256(
+                abi.encode(FULFILLMENT_TYPEHASH, requestId, functionId, payloadHash, codeHash, status, resultHash)
+            )
         );
     }
 
+    /// @notice The EIP-712 domain separator (domain "teefn" / "1" / this chain / this contract).
     function domainSeparator() external view returns (bytes32) {
         return _domainSeparatorV4();
     }
@@ -201,36 +341,72 @@ abstract contract TeefnConsumer is EIP712 {
         view
         returns (RejectReason reason, address worker, bytes32 resultHash)
     {
-        Request storage r = _requests[envelope.requestId];
+        bytes32 requestId = envelope.requestId;
+        Request storage r = _requests[requestId];
         RequestState state = r.state;
-        if (state == RequestState.None) return (RejectReason.UnknownRequest, address(0), 0);
-        if (state != RequestState.Pending) return (RejectReason.AlreadyFulfilled, address(0), 0);
-        if (r.functionId != envelope.functionId) return (RejectReason.FunctionMismatch, address(0), 0);
-        bytes32 registered = registry.codeHashOf(envelope.functionId);
+        if (state != RequestState.Pending) return (_closedReason(state), address(0), 0);
+        if (block.timestamp > r.deadline) return (RejectReason.RequestExpired, address(0), 0);
+        bytes32 functionId = r.functionId;
+        if (functionId != envelope.functionId) return (RejectReason.FunctionMismatch, address(0), 0);
+        // The id commits to the payload: an answer to another question (a forged payload, or a request that a
+        // reorg replaced at this nonce) recomputes to another id.
+        if (computeRequestId(r.nonce, r.requester, functionId, envelope.payloadHash) != requestId) {
+            return (RejectReason.PayloadMismatch, address(0), 0);
+        }
+        bytes32 registered = registry.codeHashOf(functionId);
         if (registered == bytes32(0) || envelope.codeHash != registered) {
             return (RejectReason.CodeHashMismatch, address(0), 0);
         }
         resultHash = keccak256(envelope.result);
-        bytes32 digest =
-            hashFulfillment(envelope.requestId, envelope.functionId, envelope.codeHash, envelope.status, resultHash);
+        bytes32 digest = hashFulfillment(
+            requestId, functionId, envelope.payloadHash, envelope.codeHash, envelope.status, resultHash
+        );
         (address signer, ECDSA.RecoverError error,) = ECDSA.tryRecoverCalldata(digest, envelope.signature);
         if (error != ECDSA.RecoverError.NoError) return (RejectReason.InvalidSignature, address(0), 0);
         if (!registry.isWorkerActive(signer)) return (RejectReason.WorkerNotActive, signer, 0);
         return (RejectReason.None, signer, resultHash);
     }
 
+    /// Why an envelope for a request in `state` (not `Pending`) is refused.
+    function _closedReason(RequestState state) private pure returns (RejectReason) {
+        if (state == RequestState.None) return RejectReason.UnknownRequest;
+        if (state == RequestState.Cancelled) return RejectReason.RequestCancelled;
+        if (state == RequestState.Expired) return RejectReason.RequestExpired;
+        return RejectReason.AlreadyFulfilled;
+    }
+
+    /// Reverts unless a request in `state` can still be cancelled (pending, or recorded as expired).
+    function _requireOpen(bytes32 requestId, RequestState state) private pure {
+        if (state == RequestState.None) revert UnknownRequest(requestId);
+        if (state == RequestState.Cancelled) revert RequestCancelled(requestId);
+        if (state == RequestState.Fulfilled || state == RequestState.FulfilledHookFailed) {
+            revert AlreadyFulfilled(requestId);
+        }
+    }
+
     function _revertFor(RejectReason reason, Envelope calldata envelope, address signer) private view {
         bytes32 requestId = envelope.requestId;
         if (reason == RejectReason.UnknownRequest) revert UnknownRequest(requestId);
         if (reason == RejectReason.AlreadyFulfilled) revert AlreadyFulfilled(requestId);
+        if (reason == RejectReason.RequestCancelled) revert RequestCancelled(requestId);
+        if (reason == RejectReason.RequestExpired) revert RequestExpired(requestId, _requests[requestId].deadline);
         if (reason == RejectReason.FunctionMismatch) {
             revert FunctionMismatch(requestId, _requests[requestId].functionId, envelope.functionId);
         }
+        if (reason == RejectReason.PayloadMismatch) revert PayloadMismatch(requestId);
         if (reason == RejectReason.CodeHashMismatch) {
             revert CodeHashMismatch(envelope.functionId, registry.codeHashOf(envelope.functionId), envelope.codeHash);
         }
         if (reason == RejectReason.InvalidSignature) revert InvalidSignature(requestId);
         revert WorkerNotActive(signer);
+    }
+
+    /// Records a pending request found past its deadline as `Expired`, once.
+    function _recordExpired(bytes32 requestId) private {
+        Request storage r = _requests[requestId];
+        if (r.state != RequestState.Pending) return;
+        r.state = RequestState.Expired;
+        emit ITeefnRequestEvents.RequestExpired(requestId);
     }
 
     function _accept(Envelope calldata envelope, address worker, bytes32 resultHash) private {

@@ -2,27 +2,35 @@ import { mkdtemp, rm } from 'node:fs/promises'
 import { createRequire } from 'node:module'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { ContractFactory, type JsonRpcProvider, Wallet } from 'ethers'
+import { ContractFactory, keccak256 } from 'ethers'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { type AnvilInstance, createProvider, startAnvil } from '../../cli/dev/startAnvil.js'
+import { type AnvilInstance, startAnvil } from '../../cli/dev/startAnvil.js'
+import {
+  deployTeefnContracts,
+  eventsNamed,
+  mined,
+  revertOf,
+  type TeefnContractsFixture,
+} from '../../test/support/teefnContracts.js'
 import { statusCode } from '../resultStatus.js'
-import { type Hex, utf8 } from './bytes.js'
+import { bytesToHex, type Hex, hexToBytes, utf8 } from './bytes.js'
 import { createDevProvider } from './devProvider.js'
 import { errorResultBytes } from './envelope.js'
-import { signEnvelope } from './signEnvelope.js'
+import { fulfillmentDigest } from './evmEnvelope.js'
 import type { TeeProvider } from './TeeProvider.js'
 
-// The consumer side of the EIP-712 decision, in Solidity: it must recover the worker with ecrecover from an
-// envelope signed here. (The production consumer lives in contracts/; this is the minimal check of the format.)
+// The consumer side of the EIP-712 decision: the digest `fulfillmentDigest` computes must be the one
+// `TeefnConsumer.hashFulfillment` computes, and a signature over it must recover the worker, both with bare
+// `ecrecover` (this minimal contract, independent of OpenZeppelin) and through the production consumer.
 const source = `// SPDX-License-Identifier: MIT
 pragma solidity 0.8.30;
 contract EnvelopeRecover {
-  struct Envelope { bytes32 requestId; bytes32 functionId; bytes32 codeHash; uint8 status; bytes result; bytes signature; }
+  struct Envelope { bytes32 requestId; bytes32 functionId; bytes32 payloadHash; bytes32 codeHash; uint8 status; bytes result; bytes signature; }
   bytes32 constant DOMAIN_TYPEHASH = keccak256("EIP712Domain(string name,string version,uint256 chainId,address verifyingContract)");
-  bytes32 constant FULFILLMENT_TYPEHASH = keccak256("Fulfillment(bytes32 requestId,bytes32 functionId,bytes32 codeHash,uint8 status,bytes32 resultHash)");
+  bytes32 constant FULFILLMENT_TYPEHASH = keccak256("Fulfillment(bytes32 requestId,bytes32 functionId,bytes32 payloadHash,bytes32 codeHash,uint8 status,bytes32 resultHash)");
   function signer(Envelope calldata e) external view returns (address) {
     bytes32 domain = keccak256(abi.encode(DOMAIN_TYPEHASH, keccak256("teefn"), keccak256("1"), block.chainid, address(this)));
-    bytes32 structHash = keccak256(abi.encode(FULFILLMENT_TYPEHASH, e.requestId, e.functionId, e.codeHash, e.status, keccak256(e.result)));
+    bytes32 structHash = keccak256(abi.encode(FULFILLMENT_TYPEHASH, e.requestId, e.functionId, e.payloadHash, e.codeHash, e.status, keccak256(e.result)));
     bytes32 digest = keccak256(abi.encodePacked("\\x19\\x01", domain, structHash));
     require(e.signature.length == 65, "length");
     bytes32 r = bytes32(e.signature[0:32]);
@@ -51,13 +59,51 @@ function compile(): { abi: unknown[]; bytecode: string } {
   return { abi: contract.abi, bytecode: `0x${contract.evm.bytecode.object}` }
 }
 
+type Fields = {
+  chainId: bigint
+  consumer: Hex
+  requestId: Hex
+  functionId: Hex
+  payloadHash: Hex
+  codeHash: Hex
+  status: number
+  result: Uint8Array
+}
+
+/** An envelope (the consumer's calldata struct) signed by `worker` over `fulfillmentDigest`. */
+async function signed(worker: TeeProvider, fields: Fields) {
+  const digest = fulfillmentDigest({
+    chainId: fields.chainId,
+    verifyingContract: hexToBytes(fields.consumer)!,
+    requestId: hexToBytes(fields.requestId)!,
+    functionId: hexToBytes(fields.functionId)!,
+    payloadHash: hexToBytes(fields.payloadHash)!,
+    codeHash: hexToBytes(fields.codeHash)!,
+    status: fields.status,
+    resultHash: hexToBytes(keccak256(fields.result))!,
+  })
+  return {
+    digest: bytesToHex(digest),
+    envelope: {
+      requestId: fields.requestId,
+      functionId: fields.functionId,
+      payloadHash: fields.payloadHash,
+      codeHash: fields.codeHash,
+      status: fields.status,
+      result: bytesToHex(fields.result),
+      signature: bytesToHex(await worker.signDigest(digest)),
+    },
+  }
+}
+
 describe('EVM envelopes on-chain', () => {
   let anvil: AnvilInstance
-  let rpc: JsonRpcProvider
+  let f: TeefnContractsFixture
   let dir: string
   let worker: TeeProvider
-  let recover: (envelope: unknown[]) => Promise<string>
-  let address: Hex
+  let recover: (envelope: object) => Promise<string>
+  let recoverAddress: Hex
+  let chainId: bigint
 
   beforeAll(async () => {
     dir = await mkdtemp(join(tmpdir(), 'teefn-onchain-'))
@@ -68,78 +114,105 @@ describe('EVM envelopes on-chain', () => {
     ])
     anvil = node
     worker = provider
-    rpc = createProvider(anvil.rpcUrl, anvil.chainId)
-    const factory = new ContractFactory(
-      compiled.abi as never,
-      compiled.bytecode,
-      new Wallet(anvil.privateKeys[0]!, rpc),
-    )
+    f = await deployTeefnContracts(anvil)
+    chainId = f.chainId
+    const factory = new ContractFactory(compiled.abi as never, compiled.bytecode, f.admin)
     const contract = await factory.deploy()
     await contract.waitForDeployment()
-    address = (await contract.getAddress()) as Hex
+    recoverAddress = (await contract.getAddress()) as Hex
     recover = (envelope) => contract.getFunction('signer').staticCall(envelope) as Promise<string>
+    // The dev worker becomes an admitted worker of the production registry.
+    await mined(f.registry.admitWorker(worker.publicKeys.evmAddress, keccak256('0x01'), f.workerExpiresAt))
   })
 
   afterAll(async () => {
-    rpc?.destroy()
+    f?.destroy()
     await anvil?.stop()
     await rm(dir, { recursive: true, force: true })
   })
 
-  const fields = {
+  const ids = {
     requestId: `0x${'0a'.repeat(32)}` as Hex,
     functionId: `0x${'0b'.repeat(32)}` as Hex,
+    payloadHash: keccak256(utf8('{"pair":"ETH/USD"}')) as Hex,
     codeHash: `0x${'0c'.repeat(32)}` as Hex,
   }
-  const asStruct = (envelope: Awaited<ReturnType<typeof signEnvelope>>) => [
-    envelope.requestId,
-    envelope.functionId,
-    envelope.codeHash,
-    statusCode(envelope.status),
-    envelope.result,
-    envelope.signature,
-  ]
+
+  it('computes the digest TeefnConsumer.hashFulfillment computes', async () => {
+    const consumer = (await f.oracle.getAddress()) as Hex
+    for (const [status, result] of [
+      [0, utf8('{"answer":42}')],
+      [statusCode('MEMORY_LIMIT'), errorResultBytes('out of memory')],
+    ] as const) {
+      const { digest } = await signed(worker, { chainId, consumer, ...ids, status, result })
+      expect(
+        await f.oracle.hashFulfillment(
+          ids.requestId,
+          ids.functionId,
+          ids.payloadHash,
+          ids.codeHash,
+          status,
+          keccak256(result),
+        ),
+      ).toBe(digest)
+    }
+  })
 
   it('a consumer recovers the worker with ecrecover, for results and for failures', async () => {
-    const chainId = (await rpc.getNetwork()).chainId
-    const ok = await signEnvelope(worker, {
-      family: 'evm',
+    const consumer = recoverAddress
+    const ok = await signed(worker, { chainId, consumer, ...ids, status: 0, result: utf8('{"answer":42}') })
+    expect(await recover(ok.envelope)).toBe(worker.publicKeys.evmAddress)
+    const failed = await signed(worker, {
       chainId,
-      destination: address,
-      ...fields,
-      status: 'OK',
-      result: utf8('{"answer":42}'),
-    })
-    expect(await recover(asStruct(ok))).toBe(worker.publicKeys.evmAddress)
-    const failed = await signEnvelope(worker, {
-      family: 'evm',
-      chainId,
-      destination: address,
-      ...fields,
-      status: 'MEMORY_LIMIT',
+      consumer,
+      ...ids,
+      status: statusCode('MEMORY_LIMIT'),
       result: errorResultBytes('out of memory'),
     })
-    expect(await recover(asStruct(failed))).toBe(worker.publicKeys.evmAddress)
+    expect(await recover(failed.envelope)).toBe(worker.publicKeys.evmAddress)
+    // The payload hash is signed: another one recovers someone else.
+    const otherPayload = { ...ok.envelope, payloadHash: keccak256(utf8('{"pair":"BTC/USD"}')) }
+    expect(await recover(otherPayload)).not.toBe(worker.publicKeys.evmAddress)
   })
 
   it('an envelope for another chain or another contract recovers to someone else', async () => {
-    const forOtherChain = await signEnvelope(worker, {
-      family: 'evm',
-      chainId: 1,
-      destination: address,
-      ...fields,
-      status: 'OK',
-      result: utf8('x'),
+    const result = utf8('x')
+    const consumer = recoverAddress
+    const forOtherChain = await signed(worker, { chainId: 1n, consumer, ...ids, status: 0, result })
+    expect(await recover(forOtherChain.envelope)).not.toBe(worker.publicKeys.evmAddress)
+    const forOtherContract = await signed(worker, {
+      chainId,
+      consumer: '0x000000000000000000000000000000000000dEaD',
+      ...ids,
+      status: 0,
+      result,
     })
-    expect(await recover(asStruct(forOtherChain))).not.toBe(worker.publicKeys.evmAddress)
-    const forOtherContract = await signEnvelope(worker, {
-      family: 'evm',
-      chainId: (await rpc.getNetwork()).chainId,
-      destination: '0x000000000000000000000000000000000000dEaD',
-      ...fields,
-      status: 'OK',
-      result: utf8('x'),
+    expect(await recover(forOtherContract.envelope)).not.toBe(worker.publicKeys.evmAddress)
+  })
+
+  it('the production consumer accepts the envelope for the payload it was asked, and only that', async () => {
+    const payload = utf8('{"pair":"ETH/USD"}')
+    const request = await f.sendPriceRequest(bytesToHex(payload))
+    const base = {
+      chainId,
+      consumer: (await f.oracle.getAddress()) as Hex,
+      requestId: request.requestId as Hex,
+      functionId: f.functionId as Hex,
+      codeHash: f.codeHash as Hex,
+      status: 0,
+      result: hexToBytes(f.oracle.interface.getAbiCoder().encode(['uint256'], [42n]))!,
+    }
+    const oracle = f.oracle.connect(f.relayer)
+    const wrong = await signed(worker, { ...base, payloadHash: keccak256(utf8('{"pair":"BTC/USD"}')) as Hex })
+    expect(await revertOf(oracle.fulfill(wrong.envelope))).toEqual({
+      name: 'PayloadMismatch',
+      args: [request.requestId],
     })
-    expect(await recover(asStruct(forOtherContract))).not.toBe(worker.publicKeys.evmAddress)
+    const right = await signed(worker, { ...base, payloadHash: keccak256(payload) as Hex })
+    const receipt = await mined(oracle.fulfill(right.envelope))
+    expect(eventsNamed(receipt, f.oracle, 'RequestFulfilled')[0]?.args.worker).toBe(
+      worker.publicKeys.evmAddress,
+    )
+    expect(await f.oracle.latestPrice()).toBe(42n)
   })
 })

@@ -1,6 +1,9 @@
 import {
   AbiCoder,
   type BaseContract,
+  type BaseContractMethod,
+  type BytesLike,
+  type ContractRunner,
   type ContractTransactionResponse,
   Interface,
   id,
@@ -15,19 +18,42 @@ import {
 import { type AnvilInstance, createProvider, waitForReceipt } from '../../cli/dev/startAnvil.js'
 import {
   type ContractName,
+  DEFAULT_REQUEST_TIMEOUT,
+  deploy,
   deployPriceOracle,
   deployRegistry,
   loadArtifact,
 } from '../../contracts/artifacts.js'
 import { compileContracts } from '../../contracts/compileContracts.js'
-import type { PriceOracleContract, TeefnRegistryContract } from '../../contracts/contractTypes.js'
+import type {
+  PriceOracleContract,
+  TeefnConsumerMethods,
+  TeefnRegistryContract,
+  TypedContract,
+} from '../../contracts/contractTypes.js'
 import {
   type Envelope,
   type FulfillmentFields,
+  hashPayload,
   signFulfillment,
   type TypedDataSigner,
   teefnDomain,
 } from '../../contracts/fulfillmentTypedData.js'
+
+/** A request as its `RequestSent` log tells it. */
+export type SentRequest = {
+  requestId: string
+  functionId: string
+  requester: string
+  nonce: bigint
+  /** Unix seconds after which it can no longer be fulfilled. */
+  deadline: bigint
+  /** 0x-hex. */
+  payload: string
+  /** keccak256(payload): what the request id and the envelope bind. */
+  payloadHash: string
+  receipt: TransactionReceipt
+}
 
 export type TeefnContractsFixture = {
   provider: JsonRpcProvider
@@ -50,9 +76,17 @@ export type TeefnContractsFixture = {
   oracle: PriceOracleContract
   functionId: string
   codeHash: string
-  /** Asks the oracle for a price (as its owner) and returns the request id from `RequestSent`. */
+  /** The oracle's request timeout in seconds. */
+  requestTimeout: number
+  /** Asks the oracle for a price (as its owner; payload 0x-hex, empty by default) and returns the request id. */
   requestPrice(payload?: string): Promise<string>
-  /** Signs an envelope for `consumer` (the oracle by default) with `signer` (the worker by default). */
+  /** Like `requestPrice`, and returns the whole request (nonce, deadline, payload hash, receipt). */
+  sendPriceRequest(payload?: string): Promise<SentRequest>
+  /**
+   * Signs an envelope for `consumer` (the oracle by default) with `signer` (the worker by default). Fields
+   * default to an OK answer with an empty result for the price function; `payloadHash` to keccak256 of the
+   * request's payload (from its `RequestSent` log on `consumer`; of the empty payload for an id never issued).
+   */
   sign(
     fields: Partial<FulfillmentFields> & { requestId: string },
     options?: { signer?: TypedDataSigner; consumer?: string; domain?: TypedDataDomain },
@@ -63,6 +97,8 @@ export type TeefnContractsFixture = {
 export type DeployTeefnContractsParameters = {
   /** Gas the oracle's hook gets; 200 000 by default. */
   hookGasLimit?: number
+  /** Seconds the oracle's requests may be answered; `DEFAULT_REQUEST_TIMEOUT` (one hour) by default. */
+  requestTimeout?: number
 }
 
 /** A deterministic test-only key, so failures are reproducible. */
@@ -94,13 +130,37 @@ export async function deployTeefnContracts(
   const workerExpiresAt = now + 86_400n
   const workerAttestationHash = id('attestation of the test worker')
   await mined(registry.admitWorker(worker.address, workerAttestationHash, workerExpiresAt))
+  const requestTimeout = parameters.requestTimeout ?? DEFAULT_REQUEST_TIMEOUT
   const oracle = await deployPriceOracle(oracleOwner, {
     registry: registryAddress,
     functionId,
     hookGasLimit: parameters.hookGasLimit ?? 200_000,
+    requestTimeout,
   })
   const oracleAddress = await oracle.getAddress()
   const chainId = BigInt(anvil.chainId)
+  // Request ids commit to their payload, so a cached hash never goes stale (not even across evm_revert).
+  const payloadHashes = new Map<string, string>()
+
+  async function payloadHashOf(consumer: string, requestId: string): Promise<string> {
+    const cached = payloadHashes.get(requestId.toLowerCase())
+    if (cached) return cached
+    const logs = await provider.getLogs({
+      address: consumer,
+      topics: [requestSentEvents().getEvent('RequestSent')!.topicHash, requestId],
+      fromBlock: 0,
+    })
+    const event = logs[0] && requestSentEvents().parseLog(logs[0])
+    return event ? hashPayload(event.args.payload as string) : hashPayload('0x')
+  }
+
+  async function sendPriceRequest(payload = '0x'): Promise<SentRequest> {
+    const receipt = await mined(oracle.connect(oracleOwner).requestPrice(payload))
+    const [request] = sentRequestsOf(receipt, oracleAddress)
+    if (!request) throw new Error('requestPrice emitted no RequestSent')
+    payloadHashes.set(request.requestId.toLowerCase(), request.payloadHash)
+    return request
+  }
 
   return {
     provider,
@@ -117,19 +177,21 @@ export async function deployTeefnContracts(
     oracle,
     functionId,
     codeHash,
-    async requestPrice(payload = '0x') {
-      const receipt = await mined(oracle.connect(oracleOwner).requestPrice(payload))
-      const [event] = eventsNamed(receipt, oracle, 'RequestSent')
-      if (!event) throw new Error('requestPrice emitted no RequestSent')
-      return event.args.requestId as string
+    requestTimeout,
+    async requestPrice(payload) {
+      return (await sendPriceRequest(payload)).requestId
     },
-    sign(fields, options = {}) {
-      const domain = options.domain ?? teefnDomain(chainId, options.consumer ?? oracleAddress)
+    sendPriceRequest,
+    async sign(fields, options = {}) {
+      const consumer = options.consumer ?? oracleAddress
+      const domain = options.domain ?? teefnDomain(chainId, consumer)
+      const payloadHash = fields.payloadHash ?? (await payloadHashOf(consumer, fields.requestId))
       return signFulfillment(options.signer ?? worker, domain, {
         functionId,
         codeHash,
         status: 0,
         result: '0x',
+        payloadHash,
         ...fields,
       })
     },
@@ -165,11 +227,80 @@ export function encodePrice(price: bigint): string {
   return AbiCoder.defaultAbiCoder().encode(['uint256'], [price])
 }
 
-/** The request id a consumer at `consumer` issues as its `nonce`-th request on `chainId`. */
-export function expectedRequestId(chainId: bigint, consumer: string, nonce: bigint): string {
-  return keccak256(
-    AbiCoder.defaultAbiCoder().encode(['uint256', 'address', 'uint256'], [chainId, consumer, nonce]),
+let requestSentInterface: Interface | undefined
+
+/** The consumer ABI, to decode `RequestSent` from any consumer. */
+function requestSentEvents(): Interface {
+  requestSentInterface ??= new Interface(loadArtifact('TeefnConsumer').abi)
+  return requestSentInterface
+}
+
+/** The requests the consumer at `consumer` made in `receipt`, decoded from its `RequestSent` logs. */
+export function sentRequestsOf(receipt: TransactionReceipt, consumer: string): SentRequest[] {
+  return eventsNamed(receipt, { interface: requestSentEvents(), target: consumer }, 'RequestSent').map(
+    (event) => ({
+      requestId: event.args.requestId as string,
+      functionId: event.args.functionId as string,
+      requester: event.args.requester as string,
+      nonce: event.args.nonce as bigint,
+      deadline: event.args.deadline as bigint,
+      payload: event.args.payload as string,
+      payloadHash: hashPayload(event.args.payload as string),
+      receipt,
+    }),
   )
+}
+
+/** The test-only consumer whose hook misbehaves on demand (`contracts/src/test/TestConsumer.sol`). */
+export type TestConsumerContract = TypedContract<
+  TeefnConsumerMethods & {
+    request: BaseContractMethod<
+      [functionId: BytesLike, payload: BytesLike],
+      string,
+      ContractTransactionResponse
+    >
+    forceCancel: BaseContractMethod<[requestId: BytesLike], void, ContractTransactionResponse>
+    setMode: BaseContractMethod<
+      [mode: number, burnGas: bigint, revertDataSize: bigint],
+      void,
+      ContractTransactionResponse
+    >
+    setReentryEnvelope: BaseContractMethod<[envelope: object], void, ContractTransactionResponse>
+    teefnFulfillmentHook: BaseContractMethod<
+      [BytesLike, number, BytesLike],
+      void,
+      ContractTransactionResponse
+    >
+    hookCalls: BaseContractMethod<[], bigint, bigint>
+    lastRequestId: BaseContractMethod<[], string, string>
+    lastStatus: BaseContractMethod<[], bigint, bigint>
+    lastResult: BaseContractMethod<[], string, string>
+    reentryError: BaseContractMethod<[], string, string>
+    cancelCalls: BaseContractMethod<[], bigint, bigint>
+    lastCancelledId: BaseContractMethod<[], string, string>
+  }
+>
+
+export type DeployTestConsumerParameters = {
+  /** The TeefnRegistry's address. */
+  registry: string
+  /** 100 000 by default. */
+  hookGasLimit?: number | undefined
+  /** `DEFAULT_REQUEST_TIMEOUT` (one hour) by default. */
+  requestTimeout?: number | undefined
+}
+
+/** Deploys a `TestConsumer` from `signer`. Test-only. */
+export async function deployTestConsumer(
+  signer: ContractRunner,
+  parameters: DeployTestConsumerParameters,
+): Promise<TestConsumerContract> {
+  const args = [
+    parameters.registry,
+    parameters.hookGasLimit ?? 100_000,
+    parameters.requestTimeout ?? DEFAULT_REQUEST_TIMEOUT,
+  ]
+  return (await deploy('TestConsumer', signer, args)) as unknown as TestConsumerContract
 }
 
 type RevertedError = { code?: string; revert?: { name: string; args: unknown[] } | null; data?: string }

@@ -5,6 +5,7 @@ import {ITeefnRegistry} from "../ITeefnRegistry.sol";
 import {TeefnConsumer} from "../TeefnConsumer.sol";
 
 /// @title Test-only consumer whose hook misbehaves on demand (revert, burn gas, huge revert data, re-enter).
+/// @notice Also records cancellations and lets anyone cancel through `_cancelRequest` (`forceCancel`).
 /// @dev Not for deployment outside tests.
 contract TestConsumer is TeefnConsumer {
     enum HookMode {
@@ -28,13 +29,23 @@ contract TestConsumer is TeefnConsumer {
     bytes public lastResult;
     bytes4 public reentryError;
     Envelope private _reentryEnvelope;
+    /// How often `_onRequestCancelled` ran, and for which request last.
+    uint256 public cancelCalls;
+    bytes32 public lastCancelledId;
 
     error HookFailedOnPurpose(bytes32 requestId);
 
-    constructor(ITeefnRegistry registry_, uint32 hookGasLimit_) TeefnConsumer(registry_, hookGasLimit_) {}
+    constructor(ITeefnRegistry registry_, uint32 hookGasLimit_, uint32 requestTimeout_)
+        TeefnConsumer(registry_, hookGasLimit_, requestTimeout_)
+    {}
 
     function request(bytes32 functionId, bytes calldata payload) external returns (bytes32) {
         return _request(functionId, payload);
+    }
+
+    /// A consumer policy without the requester and deadline checks of `cancelRequest`: anyone, any time.
+    function forceCancel(bytes32 requestId) external {
+        _cancelRequest(requestId);
     }
 
     function setMode(HookMode mode_, uint256 burnGas_, uint256 revertDataSize_) external {
@@ -77,5 +88,10 @@ contract TestConsumer is TeefnConsumer {
         lastRequestId = requestId;
         lastStatus = status;
         lastResult = result;
+    }
+
+    function _onRequestCancelled(bytes32 requestId) internal override {
+        ++cancelCalls;
+        lastCancelledId = requestId;
     }
 }
