@@ -28,7 +28,7 @@ import { useTeefnChain } from '../test/support/useTeefnChain.js'
 import { deploy } from './artifacts.js'
 import { rejectReasonName, requestStateName } from './consumerCodes.js'
 import { FULFILLMENT_TYPES, hashFulfillment, hashPayload, teefnDomain } from './fulfillmentTypedData.js'
-import { computeEvmRequestId } from './requestId.js'
+import { computeEvmRequestId } from '../runtime/chain/evm/computeEvmRequestId.js'
 
 const HookMode = { Record: 0, Revert: 1, BurnAllGas: 2, BurnThenRecord: 3, RevertWithHugeData: 4, Reenter: 5 }
 const SECP256K1_N = 0xfffffffffffffffffffffffffffffffebaaedce6af48a03bbfd25e8cd0364141n

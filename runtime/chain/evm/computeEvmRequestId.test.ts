@@ -1,58 +1,62 @@
-import { AbiCoder, hexlify, keccak256, randomBytes } from 'ethers'
+import { concat, id, keccak256, toBeHex, zeroPadValue } from 'ethers'
 import { describe, expect, it } from 'vitest'
-import type { Hex } from '../../enclave/bytes.js'
 import { computeEvmRequestId } from './computeEvmRequestId.js'
 
-const random = (length: number) => hexlify(randomBytes(length)) as Hex
+const base = {
+  chainId: 31_337n,
+  consumer: '0x5FbDB2315678afecb367f032d93F642f64180aa3',
+  nonce: 7n,
+  requester: '0x70997970C51812dc3A010C7d01b50e0d17dc79C8',
+  functionId: id('teefn.examples.price'),
+  payloadHash: keccak256(Buffer.from('{"pair":"ETH/USD"}')),
+}
 
 describe('computeEvmRequestId', () => {
-  it('is keccak256(abi.encode(chainid, consumer, nonce, requester, functionId, payloadHash))', () => {
-    for (let i = 0; i < 20; i++) {
-      const fields = {
-        chainId: BigInt(1 + i * 7919),
-        consumer: random(20),
-        nonce: BigInt(i) << BigInt(i * 3),
-        requester: random(20),
-        functionId: random(32),
-        payloadHash: keccak256(random(i)) as Hex,
-      }
-      const expected = keccak256(
-        AbiCoder.defaultAbiCoder().encode(
-          ['uint256', 'address', 'uint64', 'address', 'bytes32', 'bytes32'],
-          [
-            fields.chainId,
-            fields.consumer,
-            fields.nonce,
-            fields.requester,
-            fields.functionId,
-            fields.payloadHash,
-          ],
-        ),
-      )
-      expect(computeEvmRequestId(fields)).toBe(expected)
-    }
+  it('hashes the six fields as 32-byte ABI words', () => {
+    const words = concat([
+      toBeHex(base.chainId, 32),
+      zeroPadValue(base.consumer, 32),
+      toBeHex(base.nonce, 32),
+      zeroPadValue(base.requester, 32),
+      base.functionId,
+      base.payloadHash,
+    ])
+    expect(computeEvmRequestId(base)).toBe(keccak256(words))
   })
 
-  it('changes with every field it commits to', () => {
-    const base = {
-      chainId: 1n,
-      consumer: random(20),
-      nonce: 3n,
-      requester: random(20),
-      functionId: random(32),
-      payloadHash: random(32),
+  it('changes with every field', () => {
+    const id0 = computeEvmRequestId(base)
+    const variants = [
+      { chainId: 1n },
+      { consumer: '0x000000000000000000000000000000000000dEaD' },
+      { nonce: 8n },
+      { requester: '0x3C44CdDdB6a900fa2b585dd299e03d12FA4293BC' },
+      { functionId: id('other') },
+      { payloadHash: keccak256(Buffer.from('{"pair":"BTC/USD"}')) },
+    ]
+    const ids = variants.map((change) => computeEvmRequestId({ ...base, ...change }))
+    expect(new Set([id0, ...ids]).size).toBe(variants.length + 1)
+  })
+
+  it('accepts numbers and any address case', () => {
+    expect(
+      computeEvmRequestId({ ...base, chainId: 31_337, nonce: 7, requester: base.requester.toLowerCase() }),
+    ).toBe(computeEvmRequestId(base))
+  })
+
+  it('refuses fields outside their Solidity types, naming each', () => {
+    let error: unknown
+    try {
+      computeEvmRequestId({ ...base, nonce: 1n << 64n, payloadHash: '0x1234', requester: 'alice' })
+    } catch (e) {
+      error = e
     }
-    const id = computeEvmRequestId(base)
-    for (const changed of [
-      { chainId: 2n },
-      { consumer: random(20) },
-      { nonce: 4n },
-      { requester: random(20) },
-      { functionId: random(32) },
-      { payloadHash: random(32) },
-    ]) {
-      expect(computeEvmRequestId({ ...base, ...changed })).not.toBe(id)
-    }
-    expect(() => computeEvmRequestId({ ...base, consumer: '0x12' })).toThrow(RangeError)
+    expect(error).toMatchObject({ code: 'REQUEST_ID_PARAMETERS_INVALID' })
+    const { details, hint } = error as { details: string; hint: string }
+    expect(details).toContain('nonce 18446744073709551616 is not a uint64')
+    expect(details).toContain('requester alice is not an address')
+    expect(details).toContain('payloadHash 0x1234 is not 32 bytes of hex')
+    expect(details).not.toContain('functionId')
+    expect(hint).toMatch(/RequestSent/)
   })
 })

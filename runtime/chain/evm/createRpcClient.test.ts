@@ -22,6 +22,7 @@ describe('createRpcClient', () => {
       {
         requestId: id('nope'),
         functionId: f.functionId,
+        payloadHash: id('payload'),
         codeHash: f.codeHash,
         status: 0,
         result: '0x',
