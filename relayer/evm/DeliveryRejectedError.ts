@@ -12,6 +12,11 @@ const hints: Record<EnvelopeRejection, string> = {
     'The signature is malformed (not 65 bytes, or high-s); the envelope did not come from a teefn worker.',
   WorkerNotActive:
     'The signer is not an admitted worker: it was removed or expired, or the envelope was signed by another key. Admit the worker (teefn attest) or check where the envelope came from.',
+  PayloadMismatch:
+    'The envelope answers another payload than the request asked (a forged or altered job): nothing can make the consumer accept it.',
+  RequestExpired:
+    'The request passed its deadline unanswered; its requester may cancel it. Nothing to deliver.',
+  RequestCancelled: 'The requester cancelled the request after its deadline. Nothing to deliver.',
 }
 
 /**

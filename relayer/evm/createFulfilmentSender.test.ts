@@ -1,14 +1,13 @@
-import type { BaseContract, ContractTransactionResponse } from 'ethers'
 import { Wallet } from 'ethers'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { type AnvilInstance, startAnvil } from '../../cli/dev/startAnvil.js'
-import { attachConsumer, deploy } from '../../contracts/artifacts.js'
 import { createRpcClient } from '../../runtime/chain/evm/createRpcClient.js'
 import {
   deployTeefnContracts,
+  deployTestConsumer,
   encodePrice,
-  expectedRequestId,
   mined,
+  sentRequestsOf,
   type TeefnContractsFixture,
   testKey,
 } from '../../test/support/teefnContracts.js'
@@ -161,20 +160,12 @@ describe('createFulfilmentSender', () => {
 
   it('gives gas-hungry hooks all their gas, alone and in a batch (no InsufficientGasForHook)', async () => {
     const hookGasLimit = 300_000
-    const consumer = (await deploy('TestConsumer', f.admin, [
-      await f.registry.getAddress(),
+    const consumer = await deployTestConsumer(f.admin, {
+      registry: await f.registry.getAddress(),
       hookGasLimit,
-    ])) as unknown as BaseContract & {
-      request(functionId: string, payload: string): Promise<ContractTransactionResponse>
-      setMode(mode: number, burnGas: bigint, revertDataSize: bigint): Promise<ContractTransactionResponse>
-      hookCalls(): Promise<bigint>
-    }
+    })
     const address = await consumer.getAddress()
-    const issue = async () => {
-      const nonce = await consumerRequestCount(address)
-      await mined(consumer.request(f.functionId, '0x'))
-      return expectedRequestId(f.chainId, address, nonce)
-    }
+    const issue = async () => issueOn(consumer, address)
     const envelopeFor = async (requestId: string) => ({
       requestId,
       envelope: await f.sign({ requestId, result: encodePrice(1n) }, { consumer: address }),
@@ -211,19 +202,13 @@ describe('createFulfilmentSender', () => {
 
   it('reserves the whole hook allowance even when the hook uses little of it', async () => {
     // 2M of hook gas, ~0.1M used: a limit from the used gas alone would revert with InsufficientGasForHook.
-    const consumer = (await deploy('TestConsumer', f.admin, [
-      await f.registry.getAddress(),
-      2_000_000,
-    ])) as unknown as BaseContract & {
-      request(functionId: string, payload: string): Promise<ContractTransactionResponse>
-    }
+    const consumer = await deployTestConsumer(f.admin, {
+      registry: await f.registry.getAddress(),
+      hookGasLimit: 2_000_000,
+    })
     const address = await consumer.getAddress()
     const ids: string[] = []
-    for (let i = 0; i < 3; i++) {
-      const nonce = await consumerRequestCount(address)
-      await mined(consumer.request(f.functionId, '0x'))
-      ids.push(expectedRequestId(f.chainId, address, nonce))
-    }
+    for (let i = 0; i < 3; i++) ids.push(await issueOn(consumer, address))
     const fulfilments = await Promise.all(
       ids.map(async (requestId) => ({
         requestId,
@@ -238,6 +223,11 @@ describe('createFulfilmentSender', () => {
   })
 })
 
-async function consumerRequestCount(address: string): Promise<bigint> {
-  return attachConsumer(address, f.provider).requestCount()
+/** Issues a request on a test consumer and returns its id, from the `RequestSent` log. */
+async function issueOn(
+  consumer: Awaited<ReturnType<typeof deployTestConsumer>>,
+  address: string,
+): Promise<string> {
+  const receipt = await mined(consumer.request(f.functionId, '0x'))
+  return sentRequestsOf(receipt, address)[0]!.requestId
 }
