@@ -9,7 +9,7 @@ import { attestWorker } from '../runtime/enclave/attestWorker.js'
 import { bytesToHex, type Hex, utf8 } from '../runtime/enclave/bytes.js'
 import { decryptSecrets } from '../runtime/enclave/decryptSecrets.js'
 import { createDevProvider } from '../runtime/enclave/devProvider.js'
-import { type Envelope, errorResultBytes } from '../runtime/enclave/envelope.js'
+import { type Envelope, errorResultBytes, payloadHashOf } from '../runtime/enclave/envelope.js'
 import { signEnvelope } from '../runtime/enclave/signEnvelope.js'
 import type { TeeProvider } from '../runtime/enclave/TeeProvider.js'
 import { dcapFixturesDir, dcapFixturesMissing, loadDcapFixtures } from './support/dcapFixtures.js'
@@ -49,6 +49,7 @@ function json(result: RunResult): Record<string, unknown> {
 const consumer = '0x5FbDB2315678afecb367f032d93F642f64180aa3' as Hex
 const functionId = `0x${'f1'.repeat(32)}` as Hex
 const requestId = `0x${'e1'.repeat(32)}` as Hex
+const payloadHash = payloadHashOf(utf8('{"city":"Lisbon"}'))
 
 let dir: string
 let worker: TeeProvider
@@ -66,6 +67,7 @@ beforeAll(async () => {
     destination: consumer,
     requestId,
     functionId,
+    payloadHash,
     codeHash: `0x${'c0'.repeat(32)}`,
     status: 'OK',
     result: utf8('{"temperature":21.5}'),
@@ -96,16 +98,21 @@ describe('teefn verify', () => {
         consumer,
         '--request-id',
         requestId,
+        '--payload-hash',
+        payloadHash,
       ]),
       teefn(['verify', '-', '--json'], JSON.stringify(evmEnvelope)),
     ])
     expect(text.code).toBe(0)
     expect(text.stdout).toContain(`valid: evm envelope signed by ${worker.publicKeys.evmAddress}`)
+    expect(text.stdout).toContain(`payload hash ${payloadHash}`)
     expect(asJson.code).toBe(0)
     expect(json(asJson)).toMatchObject({
       valid: true,
+      version: 2,
       signer: worker.publicKeys.evmAddress,
       chainId: '31337',
+      payloadHash,
       status: 'OK',
       resultBytes: 20,
     })
@@ -121,6 +128,7 @@ describe('teefn verify', () => {
       destination: '0x0000000000000000000000000000000000000000',
       requestId,
       functionId,
+      payloadHash: payloadHashOf(utf8('')),
       codeHash: `0x${'c0'.repeat(32)}`,
       status: 'FUNCTION_ERROR',
       result: errorResultBytes('Error: upstream returned 503'),
@@ -131,6 +139,7 @@ describe('teefn verify', () => {
       destination: `0x${'44'.repeat(32)}`,
       requestId,
       functionId,
+      payloadHash,
       codeHash: `0x${'c0'.repeat(32)}`,
       status: 'OK',
       result: utf8('42'),
@@ -206,6 +215,31 @@ describe('teefn verify', () => {
     })
   })
 
+  it('exits 1 for another payload, a rewritten payload hash and a version 1 envelope', async () => {
+    const otherPayloadHash = payloadHashOf(utf8('{"city":"Porto"}'))
+    const file = await envelopeFile('payload.json', evmEnvelope)
+    const cases: [string[], string][] = [
+      [['verify', file, '--payload-hash', otherPayloadHash], 'WRONG_PAYLOAD'],
+      [
+        [
+          'verify',
+          await envelopeFile('forged-payload.json', { ...evmEnvelope, payloadHash: otherPayloadHash }),
+        ],
+        'SIGNATURE_INVALID',
+      ],
+      [
+        ['verify', await envelopeFile('v1.json', { ...evmEnvelope, version: 1, payloadHash: undefined })],
+        'ENVELOPE_MALFORMED',
+      ],
+    ]
+    const runs = await Promise.all(cases.map(([args]) => teefn([...args, '--json'])))
+    cases.forEach(([args, reason], index) => {
+      expect({ args, code: runs[index]!.code }).toEqual({ args, code: 1 })
+      expect(json(runs[index]!)).toMatchObject({ valid: false, reason })
+    })
+    expect(json(runs[2]!).message).toContain('version 1 is no longer accepted')
+  })
+
   it('exits 2 for an unreadable file, non-JSON, a bad --worker or a missing argument', async () => {
     const notJson = join(dir, 'not.json')
     await writeFile(notJson, 'hello')
@@ -217,11 +251,25 @@ describe('teefn verify', () => {
       teefn(['verify']),
       teefn(['verify', file, '--chain-id', 'mainnet']),
       teefn(['verify', file, '--request-id', '0x12']),
+      teefn(['verify', file, '--payload-hash', '0x12']),
+      teefn([
+        'verify',
+        '--substrate',
+        'ws://127.0.0.1:1',
+        '--block',
+        '1',
+        '--extrinsic',
+        '0',
+        '--payload-hash',
+        payloadHash,
+      ]),
     ])
     for (const run of runs) expect(run.code).toBe(2)
     expect(runs[0]!.stderr).toContain('missing.json')
     expect(runs[1]!.stderr).toContain('is not JSON')
     expect(runs[2]!.stderr).toContain('--worker')
+    expect(runs[6]!.stderr).toContain('--payload-hash must be bytes32')
+    expect(runs[7]!.stderr).toContain('--payload-hash applies to an envelope file')
   })
 })
 
