@@ -100,8 +100,12 @@ describe('parseFunctionScope', () => {
       [{ ...evmScope, functionId: 'weather' }, 'functionId'],
       [{ ...evmScope, functionId: undefined }, 'functionId'],
     ]
-    for (const [value, field] of cases)
+    for (const [value, field] of cases) {
       expect({ value, field: fieldOf(() => parseFunctionScope(value)) }).toEqual({ value, field })
+    }
+    expect(() =>
+      parseFunctionScope({ ...evmScope, registry: '0x5FbDB2315678afecb367f032d93F642f64180aA3' }),
+    ).toThrowError(/wrong EIP-55 checksum/)
     // scopeId and the key path refuse the same scopes.
     expect(fieldOf(() => scopeId({ ...evmScope, chainId: '0' }))).toBe('chainId')
     expect(fieldOf(() => functionKeyPath({ ...substrateScope, registry }))).toBe('registry')

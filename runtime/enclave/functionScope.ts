@@ -1,6 +1,7 @@
 import { keccak_256 } from '@noble/hashes/sha3.js'
 import { getAddress } from 'ethers'
 import { bytesToHex, concatBytes, type Hex, hexToBytes, isHex, uint256Bytes, utf8 } from './bytes.js'
+import { describeForm } from './describeForm.js'
 import { FunctionScopeError } from './FunctionScopeError.js'
 
 /**
@@ -31,43 +32,49 @@ const familyBytes = { evm: 0, substrate: 1 } as const
  */
 export function parseFunctionScope(value: unknown): FunctionScope {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
-    throw new FunctionScopeError('scope', `must be an object, got ${describe(value)}`)
+    throw new FunctionScopeError('scope', `must be an object, got ${describeForm(value)}`)
   }
   const { family, chainId, registry, functionId } = value as Record<string, unknown>
   if (family !== 'evm' && family !== 'substrate') {
-    throw new FunctionScopeError('family', `must be "evm" or "substrate", got ${describe(family)}`)
+    throw new FunctionScopeError('family', `must be "evm" or "substrate", got ${describeForm(family)}`)
   }
   const evm = family === 'evm'
   if (evm) {
     if (typeof chainId !== 'string' || !/^[1-9][0-9]{0,77}$/.test(chainId) || BigInt(chainId) > maxUint256) {
       throw new FunctionScopeError(
         'chainId',
-        `must be a positive decimal chain id (uint256, no leading zeros) for evm, got ${describe(chainId)}`,
+        `must be a positive decimal chain id (uint256, no leading zeros) for evm, got ${describeForm(chainId)}`,
       )
     }
   } else if (!isBytes(chainId, 32)) {
     throw new FunctionScopeError(
       'chainId',
-      `must be the 32-byte genesis hash (0x-hex) for substrate, got ${describe(chainId)}`,
+      `must be the 32-byte genesis hash (0x-hex) for substrate, got ${describeForm(chainId)}`,
     )
   }
   if (evm) {
-    if (!isBytes(registry, 20) || !checksumValid(registry)) {
+    if (!isBytes(registry, 20)) {
       throw new FunctionScopeError(
         'registry',
-        `must be the 20-byte registry address (0x-hex, lowercase or EIP-55) for evm, got ${describe(registry)}`,
+        `must be the 20-byte registry address (0x-hex) for evm, got ${describeForm(registry)}`,
+      )
+    }
+    if (!checksumValid(registry)) {
+      throw new FunctionScopeError(
+        'registry',
+        'has mixed case with a wrong EIP-55 checksum: a mistyped address',
       )
     }
   } else if (registry !== '0x') {
     throw new FunctionScopeError(
       'registry',
-      `must be "0x" for substrate (there is no registry contract), got ${describe(registry)}`,
+      `must be "0x" for substrate (there is no registry contract), got ${describeForm(registry)}`,
     )
   }
   if (!isBytes(functionId, 32)) {
     throw new FunctionScopeError(
       'functionId',
-      `must be bytes32 (0x + 64 hex digits), got ${describe(functionId)}`,
+      `must be bytes32 (0x + 64 hex digits), got ${describeForm(functionId)}`,
     )
   }
   return {
@@ -113,14 +120,4 @@ function checksumValid(address: Hex): boolean {
   } catch {
     return false
   }
-}
-
-/** The form of a bad value, never the value: scopes are public, but errors stay short and uniform. */
-function describe(value: unknown): string {
-  if (typeof value === 'string') {
-    return isHex(value) ? `${(value.length - 2) / 2} bytes of hex` : `a ${value.length}-character string`
-  }
-  if (value === null) return 'null'
-  if (Array.isArray(value)) return 'an array'
-  return typeof value
 }

@@ -44,6 +44,29 @@ export {
   scopeId,
   scopeIdBytes,
 } from './functionScope.js'
+export { OwnerRecordError } from './OwnerRecordError.js'
+export {
+  ciphertextHashOf,
+  type FunctionSettings,
+  functionSettingsType,
+  functionSettingsTypes,
+  hashFunctionSettings,
+  hashSecretsUpdate,
+  maxSecretsCiphertextBytes,
+  type OwnerSigner,
+  ownerRecordDomain,
+  parseSignedSecrets,
+  parseSignedSettings,
+  recoverSecretsSigner,
+  recoverSettingsSigner,
+  type SecretsUpdate,
+  type SignedSecrets,
+  type SignedSettings,
+  secretsUpdateType,
+  secretsUpdateTypes,
+  signFunctionSettings,
+  signSecretsUpdate,
+} from './ownerRecords.js'
 export { computeReportData, encodeWorkerPublicKeys, workerKeysDomainTag } from './reportData.js'
 export { SealedKeyFileError, type SealedKeyFileErrorCode } from './SealedKeyFileError.js'
 export { SecretsError } from './SecretsError.js'
