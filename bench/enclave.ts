@@ -10,7 +10,9 @@ import { type Hex, hexToBytes, utf8 } from '../runtime/enclave/bytes.js'
 import { decryptSecrets } from '../runtime/enclave/decryptSecrets.js'
 import { deriveSecretFromFunctionKey } from '../runtime/enclave/deriveSecretFromFunctionKey.js'
 import { createDevProvider } from '../runtime/enclave/devProvider.js'
+import { payloadHashOf } from '../runtime/enclave/envelope.js'
 import { fulfillmentTypes } from '../runtime/enclave/evmEnvelope.js'
+import type { FunctionScope } from '../runtime/enclave/functionScope.js'
 import { encryptSecrets } from '../runtime/enclave/secretsCipher.js'
 import { type SignEnvelopeParameters, signEnvelope } from '../runtime/enclave/signEnvelope.js'
 import { secp256k1Implementation, signSecp256k1WithNoble } from '../runtime/enclave/signSecp256k1.js'
@@ -49,6 +51,12 @@ try {
   const restart = await measure(3, () => createDevProvider({ keyFile: join(dir, 'worker.json') }), 1)
 
   const functionId = `0x${'0f'.repeat(32)}` as Hex
+  const scope: FunctionScope = {
+    family: 'evm',
+    chainId: '31337',
+    registry: '0xe7f1725e7734ce288f8367e1bb143e90bb3f0512',
+    functionId,
+  }
   const result = utf8(JSON.stringify({ price: '67012.45', source: 'bench', at: 1_720_000_000 }))
   const evm: SignEnvelopeParameters = {
     family: 'evm',
@@ -56,6 +64,7 @@ try {
     destination: '0x5FbDB2315678afecb367f032d93F642f64180aa3',
     requestId: `0x${'0e'.repeat(32)}`,
     functionId,
+    payloadHash: payloadHashOf(utf8('{"pair":"BTC/USD"}')),
     codeHash: `0x${'0c'.repeat(32)}`,
     status: 'OK',
     result,
@@ -79,6 +88,7 @@ try {
   const message = {
     requestId: envelope.requestId,
     functionId: envelope.functionId,
+    payloadHash: envelope.payloadHash,
     codeHash: envelope.codeHash,
     status: 0,
     resultHash: envelope.resultHash,
@@ -91,16 +101,14 @@ try {
 
   const secrets = { API_KEY: 'k'.repeat(40), DB_URL: `postgres://user:${'p'.repeat(24)}@db:5432/app` }
   const encrypt = await measure(500, () =>
-    encryptSecrets({ workerKey: provider.publicKeys.encryption, functionId, secrets }),
+    encryptSecrets({ workerKey: provider.publicKeys.encryption, scope, secrets }),
   )
-  const ciphertext = encryptSecrets({ workerKey: provider.publicKeys.encryption, functionId, secrets })
+  const ciphertext = encryptSecrets({ workerKey: provider.publicKeys.encryption, scope, secrets })
   const ciphertextBytes = hexToBytes(ciphertext)!
-  const decrypt = await measure(500, () =>
-    decryptSecrets({ provider, ciphertext: ciphertextBytes, functionId }),
-  )
+  const decrypt = await measure(500, () => decryptSecrets({ provider, ciphertext: ciphertextBytes, scope }))
 
-  const functionKey = await provider.deriveFunctionKey(functionId)
-  const deriveFunctionKey = await measure(1000, () => provider.deriveFunctionKey(functionId))
+  const functionKey = await provider.deriveFunctionKey(scope)
+  const deriveFunctionKey = await measure(1000, () => provider.deriveFunctionKey(scope))
   const deriveSecret = await measure(2000, () => deriveSecretFromFunctionKey(functionKey, 'wallet/0'))
 
   let dcap: Stats | undefined

@@ -9,7 +9,8 @@ import { attestWorker } from '../runtime/enclave/attestWorker.js'
 import { bytesToHex, type Hex, utf8 } from '../runtime/enclave/bytes.js'
 import { decryptSecrets } from '../runtime/enclave/decryptSecrets.js'
 import { createDevProvider } from '../runtime/enclave/devProvider.js'
-import { type Envelope, errorResultBytes } from '../runtime/enclave/envelope.js'
+import { type Envelope, errorResultBytes, payloadHashOf } from '../runtime/enclave/envelope.js'
+import { type FunctionScope, scopeId } from '../runtime/enclave/functionScope.js'
 import { signEnvelope } from '../runtime/enclave/signEnvelope.js'
 import type { TeeProvider } from '../runtime/enclave/TeeProvider.js'
 import { dcapFixturesDir, dcapFixturesMissing, loadDcapFixtures } from './support/dcapFixtures.js'
@@ -49,6 +50,7 @@ function json(result: RunResult): Record<string, unknown> {
 const consumer = '0x5FbDB2315678afecb367f032d93F642f64180aa3' as Hex
 const functionId = `0x${'f1'.repeat(32)}` as Hex
 const requestId = `0x${'e1'.repeat(32)}` as Hex
+const payloadHash = payloadHashOf(utf8('{"city":"Lisbon"}'))
 
 let dir: string
 let worker: TeeProvider
@@ -66,6 +68,7 @@ beforeAll(async () => {
     destination: consumer,
     requestId,
     functionId,
+    payloadHash,
     codeHash: `0x${'c0'.repeat(32)}`,
     status: 'OK',
     result: utf8('{"temperature":21.5}'),
@@ -96,16 +99,21 @@ describe('teefn verify', () => {
         consumer,
         '--request-id',
         requestId,
+        '--payload-hash',
+        payloadHash,
       ]),
       teefn(['verify', '-', '--json'], JSON.stringify(evmEnvelope)),
     ])
     expect(text.code).toBe(0)
     expect(text.stdout).toContain(`valid: evm envelope signed by ${worker.publicKeys.evmAddress}`)
+    expect(text.stdout).toContain(`payload hash ${payloadHash}`)
     expect(asJson.code).toBe(0)
     expect(json(asJson)).toMatchObject({
       valid: true,
+      version: 2,
       signer: worker.publicKeys.evmAddress,
       chainId: '31337',
+      payloadHash,
       status: 'OK',
       resultBytes: 20,
     })
@@ -121,6 +129,7 @@ describe('teefn verify', () => {
       destination: '0x0000000000000000000000000000000000000000',
       requestId,
       functionId,
+      payloadHash: payloadHashOf(utf8('')),
       codeHash: `0x${'c0'.repeat(32)}`,
       status: 'FUNCTION_ERROR',
       result: errorResultBytes('Error: upstream returned 503'),
@@ -131,6 +140,7 @@ describe('teefn verify', () => {
       destination: `0x${'44'.repeat(32)}`,
       requestId,
       functionId,
+      payloadHash,
       codeHash: `0x${'c0'.repeat(32)}`,
       status: 'OK',
       result: utf8('42'),
@@ -206,6 +216,31 @@ describe('teefn verify', () => {
     })
   })
 
+  it('exits 1 for another payload, a rewritten payload hash and a version 1 envelope', async () => {
+    const otherPayloadHash = payloadHashOf(utf8('{"city":"Porto"}'))
+    const file = await envelopeFile('payload.json', evmEnvelope)
+    const cases: [string[], string][] = [
+      [['verify', file, '--payload-hash', otherPayloadHash], 'WRONG_PAYLOAD'],
+      [
+        [
+          'verify',
+          await envelopeFile('forged-payload.json', { ...evmEnvelope, payloadHash: otherPayloadHash }),
+        ],
+        'SIGNATURE_INVALID',
+      ],
+      [
+        ['verify', await envelopeFile('v1.json', { ...evmEnvelope, version: 1, payloadHash: undefined })],
+        'ENVELOPE_MALFORMED',
+      ],
+    ]
+    const runs = await Promise.all(cases.map(([args]) => teefn([...args, '--json'])))
+    cases.forEach(([args, reason], index) => {
+      expect({ args, code: runs[index]!.code }).toEqual({ args, code: 1 })
+      expect(json(runs[index]!)).toMatchObject({ valid: false, reason })
+    })
+    expect(json(runs[2]!).message).toContain('version 1 is no longer accepted')
+  })
+
   it('exits 2 for an unreadable file, non-JSON, a bad --worker or a missing argument', async () => {
     const notJson = join(dir, 'not.json')
     await writeFile(notJson, 'hello')
@@ -217,34 +252,70 @@ describe('teefn verify', () => {
       teefn(['verify']),
       teefn(['verify', file, '--chain-id', 'mainnet']),
       teefn(['verify', file, '--request-id', '0x12']),
+      teefn(['verify', file, '--payload-hash', '0x12']),
+      teefn([
+        'verify',
+        '--substrate',
+        'ws://127.0.0.1:1',
+        '--block',
+        '1',
+        '--extrinsic',
+        '0',
+        '--payload-hash',
+        payloadHash,
+      ]),
     ])
     for (const run of runs) expect(run.code).toBe(2)
     expect(runs[0]!.stderr).toContain('missing.json')
     expect(runs[1]!.stderr).toContain('is not JSON')
     expect(runs[2]!.stderr).toContain('--worker')
+    expect(runs[6]!.stderr).toContain('--payload-hash must be bytes32')
+    expect(runs[7]!.stderr).toContain('--payload-hash applies to an envelope file')
   })
 })
 
 describe('teefn secrets encrypt', () => {
   const secrets = { OPENWEATHER_KEY: 'ow-2b9f6c1e8d7a', SIGNING_SEED: 'seed phrase stays secret' }
+  const registry = '0xe7f1725E7734CE288F8367e1Bb143E90bb3F0512'
+  const scope: FunctionScope = {
+    family: 'evm',
+    chainId: '31337',
+    registry: registry.toLowerCase() as Hex,
+    functionId,
+  }
+  const scopeFlags = ['--chain-id', '31337', '--registry', registry, '--function-id', functionId]
 
-  it('encrypts to the worker key for one function; only that worker opens it, only for that function', async () => {
+  it('encrypts to the worker key for one scope; only that worker opens it, only for that scope', async () => {
     const secretsFile = join(dir, 'secrets.json')
     await writeFile(secretsFile, JSON.stringify(secrets))
-    const base = [
-      'secrets',
-      'encrypt',
-      '--worker-key',
-      worker.publicKeys.encryption,
-      '--function',
+    const base = ['secrets', 'encrypt', '--worker-key', worker.publicKeys.encryption, ...scopeFlags]
+    const genesis = `0x${'7a'.repeat(32)}` as Hex
+    const substrateScope: FunctionScope = {
+      family: 'substrate',
+      chainId: genesis,
+      registry: '0x',
       functionId,
-    ]
-    const [inline, fromFile, asJson] = await Promise.all([
+    }
+    const [inline, fromFile, asJson, substrate] = await Promise.all([
       teefn([...base, '--secrets', JSON.stringify(secrets)]),
       teefn([...base, '--secrets', secretsFile]),
       teefn([...base, '--secrets', secretsFile, '--json']),
+      teefn([
+        'secrets',
+        'encrypt',
+        '--worker-key',
+        worker.publicKeys.encryption,
+        '--family',
+        'substrate',
+        '--chain-id',
+        genesis,
+        '--function-id',
+        functionId,
+        '--secrets',
+        secretsFile,
+      ]),
     ])
-    for (const run of [inline, fromFile, asJson]) {
+    for (const run of [inline, fromFile, asJson, substrate]) {
       expect(run.code).toBe(0)
       for (const value of Object.values(secrets)) {
         expect(run.stdout + run.stderr).not.toContain(value)
@@ -252,57 +323,50 @@ describe('teefn secrets encrypt', () => {
       }
     }
     const ciphertext = inline.stdout.trim() as Hex
-    expect(ciphertext).toMatch(/^0x01[0-9a-f]+$/)
-    expect(await decryptSecrets({ provider: worker, ciphertext, functionId })).toEqual(secrets)
+    expect(ciphertext).toMatch(/^0x02[0-9a-f]+$/)
+    expect(await decryptSecrets({ provider: worker, ciphertext, scope })).toEqual(secrets)
     expect(
-      await decryptSecrets({ provider: worker, ciphertext: fromFile.stdout.trim() as Hex, functionId }),
+      await decryptSecrets({ provider: worker, ciphertext: fromFile.stdout.trim() as Hex, scope }),
     ).toEqual(secrets)
     const output = json(asJson)
     expect(output).toMatchObject({
-      functionId,
+      scope,
+      scopeId: scopeId(scope),
       workerKey: worker.publicKeys.encryption,
-      format: 'teefn/secrets/v1',
+      format: 'teefn/secrets/v2',
     })
+    expect(await decryptSecrets({ provider: worker, ciphertext: output.ciphertext as Hex, scope })).toEqual(
+      secrets,
+    )
+    const substrateCiphertext = substrate.stdout.trim() as Hex
     expect(
-      await decryptSecrets({ provider: worker, ciphertext: output.ciphertext as Hex, functionId }),
+      await decryptSecrets({ provider: worker, ciphertext: substrateCiphertext, scope: substrateScope }),
     ).toEqual(secrets)
 
-    await expect(
-      decryptSecrets({ provider: worker, ciphertext, functionId: `0x${'f2'.repeat(32)}` }),
-    ).rejects.toMatchObject({
-      code: 'SECRETS_INVALID',
-    })
-    await expect(decryptSecrets({ provider: otherWorker, ciphertext, functionId })).rejects.toMatchObject({
+    for (const other of [
+      { ...scope, functionId: `0x${'f2'.repeat(32)}` as Hex },
+      { ...scope, chainId: '1' },
+      { ...scope, registry: consumer.toLowerCase() as Hex },
+      substrateScope,
+    ]) {
+      await expect(decryptSecrets({ provider: worker, ciphertext, scope: other })).rejects.toMatchObject({
+        code: 'SECRETS_INVALID',
+      })
+    }
+    await expect(decryptSecrets({ provider: otherWorker, ciphertext, scope })).rejects.toMatchObject({
       code: 'SECRETS_INVALID',
     })
   })
 
   it('exits 2 on bad input, without repeating the secrets', async () => {
-    const base = [
-      'secrets',
-      'encrypt',
-      '--worker-key',
-      worker.publicKeys.encryption,
-      '--function',
-      functionId,
-    ]
+    const base = ['secrets', 'encrypt', '--worker-key', worker.publicKeys.encryption, ...scopeFlags]
     const broken = '{"OPENWEATHER_KEY": ow-2b9f6c1e8d7a}'
     const runs = await Promise.all([
       teefn([...base, '--secrets', broken]),
       teefn([...base, '--secrets', JSON.stringify({ OPENWEATHER_KEY: 5 })]),
-      teefn(['secrets', 'encrypt', '--worker-key', '0x12', '--function', functionId, '--secrets', '{}']),
-      teefn([
-        'secrets',
-        'encrypt',
-        '--worker-key',
-        worker.publicKeys.encryption,
-        '--function',
-        'weather',
-        '--secrets',
-        '{}',
-      ]),
+      teefn(['secrets', 'encrypt', '--worker-key', '0x12', ...scopeFlags, '--secrets', '{}']),
       teefn([...base, '--secrets', join(dir, 'no-such-secrets.json')]),
-      teefn(['secrets', 'encrypt', '--function', functionId, '--secrets', '{}']),
+      teefn(['secrets', 'encrypt', ...scopeFlags, '--secrets', '{}']),
     ])
     for (const run of runs) {
       expect(run.code).toBe(2)
@@ -311,6 +375,45 @@ describe('teefn secrets encrypt', () => {
     }
     expect(runs[0]!.stderr).toContain('not valid JSON')
     expect(runs[1]!.stderr).toContain('"OPENWEATHER_KEY" is number')
+  })
+
+  it('exits 2 naming the scope flag that is missing or malformed', async () => {
+    const withScope = (flags: string[]) =>
+      teefn(['secrets', 'encrypt', '--worker-key', worker.publicKeys.encryption, ...flags, '--secrets', '{}'])
+    const cases: [string[], string][] = [
+      [
+        ['--chain-id', '31337', '--registry', registry, '--function-id', 'weather'],
+        '--function-id must be bytes32',
+      ],
+      [
+        ['--chain-id', 'mainnet', '--registry', registry, '--function-id', functionId],
+        '--chain-id must be a positive decimal chain id',
+      ],
+      [['--chain-id', '31337', '--function-id', functionId], '--registry is required'],
+      [
+        ['--chain-id', '31337', '--registry', '0x1234', '--function-id', functionId],
+        '--registry must be the 20-byte registry address',
+      ],
+      [
+        ['--family', 'substrate', '--chain-id', '31337', '--function-id', functionId],
+        '--chain-id must be the 32-byte genesis hash',
+      ],
+      [
+        ['--family', 'solana', '--chain-id', '1', '--registry', registry, '--function-id', functionId],
+        '--family must be "evm" or "substrate"',
+      ],
+      // The old flag is gone: a scope has to be named.
+      [['--function', functionId], '--chain-id'],
+    ]
+    const runs = await Promise.all(cases.map(([flags]) => withScope(flags)))
+    cases.forEach(([flags, message], index) => {
+      expect({ flags, code: runs[index]!.code, stdout: runs[index]!.stdout }).toEqual({
+        flags,
+        code: 2,
+        stdout: '',
+      })
+      expect(runs[index]!.stderr).toContain(message)
+    })
   })
 })
 

@@ -6,7 +6,8 @@ import { bytesToHex, type Hex, utf8 } from '../runtime/enclave/bytes.js'
 import { decryptSecrets } from '../runtime/enclave/decryptSecrets.js'
 import { deriveSecretFromFunctionKey } from '../runtime/enclave/deriveSecretFromFunctionKey.js'
 import { createDevProvider } from '../runtime/enclave/devProvider.js'
-import { errorResultBytes } from '../runtime/enclave/envelope.js'
+import { errorResultBytes, payloadHashOf } from '../runtime/enclave/envelope.js'
+import type { FunctionScope } from '../runtime/enclave/functionScope.js'
 import { encryptSecrets } from '../runtime/enclave/secretsCipher.js'
 import { signEnvelope } from '../runtime/enclave/signEnvelope.js'
 import type { TeeProvider } from '../runtime/enclave/TeeProvider.js'
@@ -22,6 +23,13 @@ import {
 // -> result or failure -> signed envelope. Secret values must appear in no log, error, result or envelope.
 
 const functionId = `0x${'e7'.repeat(32)}` as Hex
+const scope: FunctionScope = {
+  family: 'evm',
+  chainId: '31337',
+  registry: '0xe7f1725e7734ce288f8367e1bb143e90bb3f0512',
+  functionId,
+}
+const payload = utf8('{"query":"weather"}')
 const secrets = { API_TOKEN: 'tok_9f8e7d6c5b4a3928', WEBHOOK_SECRET: 'whsec-a1b2c3d4e5f6g7' }
 
 let dir: string
@@ -40,13 +48,13 @@ afterAll(async () => {
 })
 
 async function runAsWorker(code: string): Promise<{ outcome: InvocationOutcome; envelopeJson: string }> {
-  const ciphertext = encryptSecrets({ workerKey: worker.publicKeys.encryption, functionId, secrets })
-  const opened = await decryptSecrets({ provider: worker, ciphertext, functionId })
+  const ciphertext = encryptSecrets({ workerKey: worker.publicKeys.encryption, scope, secrets })
+  const opened = await decryptSecrets({ provider: worker, ciphertext, scope })
   const outcome = await pool.invoke({
     code,
-    request: '0x',
+    request: bytesToHex(payload),
     secrets: opened,
-    functionKey: await worker.deriveFunctionKey(functionId),
+    functionKey: await worker.deriveFunctionKey(scope),
     context: { requestId: 'r1', trigger: 'evm', codeHash: `0x${'c1'.repeat(32)}`, functionId },
   })
   const envelope = await signEnvelope(worker, {
@@ -55,11 +63,15 @@ async function runAsWorker(code: string): Promise<{ outcome: InvocationOutcome; 
     destination: '0x5FbDB2315678afecb367f032d93F642f64180aa3',
     requestId: `0x${'a1'.repeat(32)}`,
     functionId,
+    payloadHash: payloadHashOf(payload),
     codeHash: `0x${'c1'.repeat(32)}`,
     status: outcome.ok ? 'OK' : outcome.error.code,
     result: outcome.ok ? resultToBytes(outcome.result) : errorResultBytes(outcome.error.message),
   })
-  await verifyEnvelope(envelope, { worker: worker.publicKeys.evmAddress })
+  await verifyEnvelope(envelope, {
+    worker: worker.publicKeys.evmAddress,
+    payloadHash: payloadHashOf(payload),
+  })
   return { outcome, envelopeJson: JSON.stringify(envelope) }
 }
 
@@ -106,7 +118,7 @@ describe('secrets on the worker path', () => {
     const { outcome } = await runAsWorker(
       `export default () => Array.from(deriveSecret('wallet/0'), (b) => b.toString(16).padStart(2, '0')).join('')`,
     )
-    const expected = deriveSecretFromFunctionKey(await worker.deriveFunctionKey(functionId), 'wallet/0')
+    const expected = deriveSecretFromFunctionKey(await worker.deriveFunctionKey(scope), 'wallet/0')
     expect(outcome.result).toBe(bytesToHex(expected).slice(2))
   })
 })

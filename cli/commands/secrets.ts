@@ -1,21 +1,47 @@
 import { Command } from 'commander'
-import { isHex } from '../../runtime/enclave/bytes.js'
+import { type Hex, isHex } from '../../runtime/enclave/bytes.js'
+import { FunctionScopeError } from '../../runtime/enclave/FunctionScopeError.js'
+import { type FunctionScope, parseFunctionScope, scopeId } from '../../runtime/enclave/functionScope.js'
 import { SecretsError } from '../../runtime/enclave/SecretsError.js'
 import { encryptSecrets, secretsFormat } from '../../runtime/enclave/secretsCipher.js'
 import { printJson } from '../printJson.js'
 import { readInputFile } from '../readInputFile.js'
 import { UsageError } from '../UsageError.js'
 
-type EncryptOptions = { workerKey: string; function: string; secrets: string; json?: boolean }
+type EncryptOptions = {
+  workerKey: string
+  family: string
+  chainId: string
+  registry?: string
+  functionId: string
+  secrets: string
+  json?: boolean
+}
 
-/** `teefn secrets encrypt`: encrypts an owner's secrets to the workers' key, bound to one function. */
+/** The flag that sets each scope field, for usage errors. */
+const scopeFlags: Record<string, string> = {
+  family: '--family',
+  chainId: '--chain-id',
+  registry: '--registry',
+  functionId: '--function-id',
+}
+
+/** `teefn secrets encrypt`: encrypts an owner's secrets to the workers' key, bound to one function scope. */
 export function secretsCommand(): Command {
   const secrets = new Command('secrets').description("Encrypt a function's secrets for the workers.")
   secrets
     .command('encrypt')
-    .description("Encrypt a JSON object of strings to the workers' encryption key, for one functionId.")
+    .description(
+      "Encrypt a JSON object of strings to the workers' encryption key, for one function scope (chain, registry, functionId).",
+    )
     .requiredOption('--worker-key <pubkey>', "the workers' X25519 encryption public key (0x-hex, 32 bytes)")
-    .requiredOption('--function <id>', 'the functionId (bytes32, 0x-hex) the secrets belong to')
+    .requiredOption('--chain-id <id>', 'evm: the chain id (decimal); substrate: the genesis hash (0x-hex)')
+    .option(
+      '--registry <address>',
+      'evm: the TeefnRegistry address that names the function (not for substrate)',
+    )
+    .requiredOption('--function-id <id>', 'the functionId (bytes32, 0x-hex) the secrets belong to')
+    .option('--family <family>', 'evm or substrate', 'evm')
     .requiredOption('--secrets <json|file>', 'a JSON object of strings, or a file holding one (- for stdin)')
     .option('--json', 'print one JSON object')
     .action(async (options: EncryptOptions) => {
@@ -25,9 +51,7 @@ export function secretsCommand(): Command {
           "use the worker's `encryption` public key",
         )
       }
-      if (!isHex(options.function) || options.function.length !== 66) {
-        throw new UsageError('--function must be a bytes32 functionId (0x followed by 64 hex digits)')
-      }
+      const scope = scopeOf(options)
       const inline = options.secrets.trimStart().startsWith('{')
       const text = inline
         ? options.secrets
@@ -44,8 +68,8 @@ export function secretsCommand(): Command {
       let ciphertext: string
       try {
         ciphertext = encryptSecrets({
-          workerKey: options.workerKey,
-          functionId: options.function,
+          workerKey: options.workerKey as Hex,
+          scope,
           secrets: value as Record<string, string>,
         })
       } catch (error) {
@@ -60,7 +84,8 @@ export function secretsCommand(): Command {
       if (options.json) {
         printJson({
           ciphertext,
-          functionId: options.function.toLowerCase(),
+          scope,
+          scopeId: scopeId(scope),
           workerKey: options.workerKey.toLowerCase(),
           format: secretsFormat.label,
         })
@@ -69,4 +94,35 @@ export function secretsCommand(): Command {
       }
     })
   return secrets
+}
+
+/** The scope the flags name, canonical; a bad flag is a usage error naming it. */
+function scopeOf(options: EncryptOptions): FunctionScope {
+  const substrate = options.family === 'substrate'
+  if (substrate && options.registry !== undefined && options.registry !== '0x') {
+    throw new UsageError('--registry is for evm scopes only', 'substrate functions have no registry contract')
+  }
+  if (!substrate && options.registry === undefined && options.family === 'evm') {
+    throw new UsageError('--registry is required for evm scopes', 'pass the TeefnRegistry address')
+  }
+  try {
+    return parseFunctionScope({
+      family: options.family,
+      chainId: options.chainId,
+      registry: substrate ? '0x' : options.registry,
+      functionId: options.functionId,
+    })
+  } catch (error) {
+    if (!(error instanceof FunctionScopeError)) throw error
+    // details read "<field> must be ...": name the flag instead of the field.
+    const what = error.details?.startsWith(`${error.field} `)
+      ? error.details.slice(error.field.length + 1)
+      : 'is invalid'
+    throw new UsageError(
+      `${scopeFlags[error.field] ?? error.field} ${what}`,
+      error.field === 'chainId'
+        ? 'evm: a decimal chain id such as 1; substrate: the 0x genesis hash'
+        : undefined,
+    )
+  }
 }

@@ -19,6 +19,7 @@ export type VerifyOptions = {
   destination?: string
   requestId?: string
   functionId?: string
+  payloadHash?: string
   codeHash?: string
   json?: boolean
 }
@@ -45,12 +46,20 @@ export function verifyCommand(): Command {
     .option('--destination <address>', 'the consumer contract (or substrate destination) it must be for')
     .option('--request-id <bytes32>', 'the request it must answer')
     .option('--function-id <bytes32>', 'the function it must come from')
+    .option('--payload-hash <bytes32>', 'keccak256 of the payload it must answer')
     .option('--code-hash <bytes32>', 'the code that must have produced it')
     .option('--json', 'print one JSON object')
     .action(async (file: string | undefined, options: VerifyOptions) => {
       checkExpectations(options)
       if (options.substrate !== undefined) {
         if (file !== undefined) throw new UsageError('pass either an envelope file or --substrate, not both')
+        if (options.payloadHash !== undefined) {
+          // The chain check recomputes the request from the chain itself; a pinned payload hash is not used there yet.
+          throw new UsageError(
+            '--payload-hash applies to an envelope file, not to --substrate',
+            'save the envelope JSON and verify it with --payload-hash',
+          )
+        }
         await verifySubstrateResults(options)
         return
       }
@@ -91,6 +100,7 @@ export function verifyCommand(): Command {
           destination: options.destination,
           requestId: options.requestId,
           functionId: options.functionId,
+          payloadHash: options.payloadHash,
           codeHash: options.codeHash,
         })
         const { envelope } = verified
@@ -102,6 +112,7 @@ export function verifyCommand(): Command {
               `valid: ${envelope.family} envelope signed by ${verified.signer}`,
               `  chain ${envelope.chainId}, destination ${envelope.destination}`,
               `  request ${envelope.requestId}`,
+              `  payload hash ${envelope.payloadHash}`,
               `  function ${envelope.functionId}, code ${envelope.codeHash}`,
               `  status ${envelope.status}, result ${verified.result.length} bytes (${envelope.resultHash})`,
               '',
@@ -124,6 +135,7 @@ function checkExpectations(options: VerifyOptions): void {
   for (const [flag, value] of [
     ['--request-id', options.requestId],
     ['--function-id', options.functionId],
+    ['--payload-hash', options.payloadHash],
     ['--code-hash', options.codeHash],
   ] as const) {
     if (value !== undefined && !/^0x[0-9a-fA-F]{64}$/.test(value))

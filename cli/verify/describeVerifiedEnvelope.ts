@@ -5,11 +5,13 @@ export function describeVerifiedEnvelope({ envelope, signer, result }: VerifyEnv
   return {
     valid: true as const,
     signer,
+    version: envelope.version,
     family: envelope.family,
     chainId: envelope.chainId,
     destination: envelope.destination,
     requestId: envelope.requestId,
     functionId: envelope.functionId,
+    payloadHash: envelope.payloadHash,
     codeHash: envelope.codeHash,
     status: envelope.status,
     resultHash: envelope.resultHash,

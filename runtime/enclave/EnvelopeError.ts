@@ -20,6 +20,8 @@ export type EnvelopeFailureReason =
   | 'WRONG_FUNCTION'
   /** The envelope was produced by other code than the expected codeHash. */
   | 'WRONG_CODE_HASH'
+  /** The envelope answers another payload than the expected payloadHash. */
+  | 'WRONG_PAYLOAD'
 
 /** An envelope could not be built or was refused by `verifyEnvelope`. */
 export class EnvelopeError extends BaseError {

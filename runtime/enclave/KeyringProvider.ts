@@ -1,5 +1,5 @@
 import { inspect } from 'node:util'
-import type { Hex } from './bytes.js'
+import type { FunctionScope } from './functionScope.js'
 import type { TeeInfo, TeeKind, TeeProvider, TeeQuote, WorkerPublicKeys } from './TeeProvider.js'
 import type { WorkerKeyring } from './workerKeyring.js'
 
@@ -20,7 +20,7 @@ export abstract class KeyringProvider implements TeeProvider {
   }
 
   abstract quote(reportData: Uint8Array): Promise<TeeQuote>
-  abstract deriveFunctionKey(functionId: Hex): Promise<Uint8Array>
+  abstract deriveFunctionKey(scope: FunctionScope): Promise<Uint8Array>
 
   async signDigest(digest: Uint8Array): Promise<Uint8Array> {
     return this.#keyring.signDigest(digest)
@@ -30,8 +30,8 @@ export abstract class KeyringProvider implements TeeProvider {
     return this.#keyring.signSr25519(message)
   }
 
-  async decrypt(ciphertext: Uint8Array, functionId: Hex): Promise<Uint8Array> {
-    return this.#keyring.decrypt(ciphertext, functionId)
+  async decrypt(ciphertext: Uint8Array, scope: FunctionScope): Promise<Uint8Array> {
+    return this.#keyring.decrypt(ciphertext, scope)
   }
 
   async seal(data: Uint8Array): Promise<Uint8Array> {

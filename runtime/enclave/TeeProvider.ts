@@ -1,4 +1,5 @@
 import type { Hex } from './bytes.js'
+import type { FunctionScope } from './functionScope.js'
 
 export type TeeKind = 'dstack' | 'dev'
 
@@ -49,8 +50,8 @@ export interface TeeProvider {
   signDigest(digest: Uint8Array): Promise<Uint8Array>
   /** Signs a message with the sr25519 key: 64 bytes. */
   signSr25519(message: Uint8Array): Promise<Uint8Array>
-  /** Opens a secrets ciphertext (see `secretsCipher.ts`) bound to `functionId`; throws `SecretsError` otherwise. */
-  decrypt(ciphertext: Uint8Array, functionId: Hex): Promise<Uint8Array>
+  /** Opens a secrets ciphertext (see `secretsCipher.ts`) bound to `scope`; throws `SecretsError` otherwise. */
+  decrypt(ciphertext: Uint8Array, scope: FunctionScope): Promise<Uint8Array>
   /** A quote over exactly 64 bytes of report data. */
   quote(reportData: Uint8Array): Promise<TeeQuote>
   /** Encrypts data so that only this worker (dstack: this app, on any of its workers) can read it. */
@@ -58,10 +59,11 @@ export interface TeeProvider {
   /** Opens what `seal` produced; throws `TeeProviderError` (`TEE_UNSEAL_FAILED`) otherwise. */
   unseal(sealed: Uint8Array): Promise<Uint8Array>
   /**
-   * 32 bytes that belong to one function: the same for a functionId on every restart (and, with dstack,
-   * on every worker of the app), different for every other functionId. Input of `deriveSecretFromFunctionKey`.
+   * 32 bytes that belong to one function scope (chain, registry, functionId): the same on every restart (and,
+   * with dstack, on every worker of the app), different for every other scope, even one with the same
+   * functionId. Input of `deriveSecretFromFunctionKey`. Throws `FunctionScopeError` for a malformed scope.
    */
-  deriveFunctionKey(functionId: Hex): Promise<Uint8Array>
+  deriveFunctionKey(scope: FunctionScope): Promise<Uint8Array>
   /** Public data only. */
   toJSON(): { kind: TeeKind; publicKeys: WorkerPublicKeys; info: TeeInfo }
 }

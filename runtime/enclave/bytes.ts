@@ -46,3 +46,14 @@ const encoder = new TextEncoder()
 export function utf8(text: string): Uint8Array {
   return encoder.encode(text)
 }
+
+/** A non-negative integer as 32 bytes big-endian (ABI `uint256`); callers check the range. */
+export function uint256Bytes(value: bigint): Uint8Array {
+  const out = new Uint8Array(32)
+  let rest = value
+  for (let i = 31; i >= 0 && rest > 0n; i--) {
+    out[i] = Number(rest & 0xffn)
+    rest >>= 8n
+  }
+  return out
+}

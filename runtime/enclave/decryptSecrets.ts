@@ -1,4 +1,5 @@
 import { type Hex, hexToBytes } from './bytes.js'
+import type { FunctionScope } from './functionScope.js'
 import { SecretsError } from './SecretsError.js'
 import { parseSecretsPlaintext } from './secretsCipher.js'
 import type { TeeProvider } from './TeeProvider.js'
@@ -7,7 +8,8 @@ export type DecryptSecretsParameters = {
   provider: Pick<TeeProvider, 'decrypt'>
   /** What `teefn secrets encrypt` printed: 0x-hex, or its bytes. */
   ciphertext: Hex | Uint8Array
-  functionId: Hex
+  /** The scope the ciphertext must be bound to: the one the worker runs the function under. */
+  scope: FunctionScope
 }
 
 /**
@@ -17,7 +19,7 @@ export type DecryptSecretsParameters = {
 export async function decryptSecrets({
   provider,
   ciphertext,
-  functionId,
+  scope,
 }: DecryptSecretsParameters): Promise<Record<string, string>> {
   const bytes = typeof ciphertext === 'string' ? hexToBytes(ciphertext) : ciphertext
   if (!bytes) {
@@ -26,7 +28,7 @@ export async function decryptSecrets({
       hint: 'Store the output of `teefn secrets encrypt` unchanged.',
     })
   }
-  const plaintext = await provider.decrypt(bytes, functionId)
+  const plaintext = await provider.decrypt(bytes, scope)
   try {
     return parseSecretsPlaintext(plaintext)
   } finally {

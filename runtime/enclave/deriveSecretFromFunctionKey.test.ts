@@ -9,9 +9,17 @@ import { type Hex, utf8 } from './bytes.js'
 import { deriveSecretFromFunctionKey, maxDeriveSecretPathBytes } from './deriveSecretFromFunctionKey.js'
 import { createDevProvider } from './devProvider.js'
 import { createDstackProvider } from './dstackProvider.js'
+import type { FunctionScope } from './functionScope.js'
 
-const functionA = `0x${'0a'.repeat(32)}` as Hex
-const functionB = `0x${'0b'.repeat(32)}` as Hex
+const functionA: FunctionScope = {
+  family: 'evm',
+  chainId: '31337',
+  registry: `0x${'5f'.repeat(20)}`,
+  functionId: `0x${'0a'.repeat(32)}` as Hex,
+}
+const functionB: FunctionScope = { ...functionA, functionId: `0x${'0b'.repeat(32)}` }
+// Another deployment of the same functionId (another registry on the same chain).
+const functionAElsewhere: FunctionScope = { ...functionA, registry: `0x${'6f'.repeat(20)}` }
 
 let dir: string
 let agent: StartDstackAgentReturnType
@@ -33,7 +41,7 @@ describe('deriveSecretFromFunctionKey', () => {
   })
 
   for (const kind of ['dev', 'dstack'] as const) {
-    it(`${kind}: same (function, path) across restarts; different for another function or path`, async () => {
+    it(`${kind}: same (scope, path) across restarts; different for another scope or path`, async () => {
       const start = () =>
         kind === 'dev'
           ? createDevProvider({ keyFile: join(dir, 'worker.json') })
@@ -48,6 +56,9 @@ describe('deriveSecretFromFunctionKey', () => {
       expect(deriveSecretFromFunctionKey(await first.deriveFunctionKey(functionB), 'wallet/0')).not.toEqual(
         secret,
       )
+      expect(
+        deriveSecretFromFunctionKey(await first.deriveFunctionKey(functionAElsewhere), 'wallet/0'),
+      ).not.toEqual(secret)
       expect(deriveSecretFromFunctionKey(await first.deriveFunctionKey(functionA), 'wallet/1')).not.toEqual(
         secret,
       )

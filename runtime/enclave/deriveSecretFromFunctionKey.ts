@@ -10,8 +10,8 @@ export const maxDeriveSecretPathBytes = 1024
 
 /**
  * What the sandbox's `deriveSecret(path)` returns to a guest: HKDF-SHA256(ikm = the function key from
- * `provider.deriveFunctionKey(functionId)`, salt = "teefn/deriveSecret/v1", info = UTF-8 path), 32 bytes.
- * Deterministic for (function, path); different for another function (another key) or another path.
+ * `provider.deriveFunctionKey(scope)`, salt = "teefn/deriveSecret/v1", info = UTF-8 path), 32 bytes.
+ * Deterministic for (function scope, path); different for another scope (another key) or another path.
  */
 export function deriveSecretFromFunctionKey(functionKey: Uint8Array, path: string): Uint8Array {
   if (!(functionKey instanceof Uint8Array) || functionKey.length !== 32) {

@@ -8,14 +8,27 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { bytesToHex, hexToBytes, utf8 } from './bytes.js'
 import { createDevProvider } from './devProvider.js'
 import { parseDevQuote } from './devQuote.js'
+import type { FunctionScope } from './functionScope.js'
 import { SealedKeyFileError } from './SealedKeyFileError.js'
 import { defaultDevSealPassphrase } from './sealedKeyFile.js'
 import type { TeeProvider } from './TeeProvider.js'
 import { TeeProviderError } from './TeeProviderError.js'
 import { deriveWorkerSeeds } from './workerKeyring.js'
 
-const functionA = `0x${'aa'.repeat(32)}` as const
-const functionB = `0x${'bb'.repeat(32)}` as const
+const registry = `0x${'5f'.repeat(20)}` as const
+const functionA: FunctionScope = {
+  family: 'evm',
+  chainId: '31337',
+  registry,
+  functionId: `0x${'aa'.repeat(32)}`,
+}
+const functionB: FunctionScope = { ...functionA, functionId: `0x${'bb'.repeat(32)}` }
+/** functionA's functionId under other scopes: another chain, another registry, the other family. */
+const siblingsOfA: FunctionScope[] = [
+  { ...functionA, chainId: '1' },
+  { ...functionA, registry: `0x${'6f'.repeat(20)}` },
+  { family: 'substrate', chainId: `0x${'91'.repeat(32)}`, registry: '0x', functionId: functionA.functionId },
+]
 
 let dir: string
 beforeAll(async () => {
@@ -77,8 +90,10 @@ describe('createDevProvider', () => {
     // Same signing key: the same digest gives the same (deterministic RFC 6979) signature.
     const digest = new Uint8Array(32).fill(7)
     expect(await restarted.signDigest(digest)).toEqual(await first.signDigest(digest))
-    // Same function keys and seal key.
-    expect(await restarted.deriveFunctionKey(functionA)).toEqual(await first.deriveFunctionKey(functionA))
+    // Same function keys (for every scope) and seal key.
+    for (const scope of [functionA, ...siblingsOfA]) {
+      expect(await restarted.deriveFunctionKey(scope)).toEqual(await first.deriveFunctionKey(scope))
+    }
     expect(await restarted.unseal(await first.seal(utf8('state')))).toEqual(utf8('state'))
 
     const other = await createDevProvider({ keyFile: join(dir, 'other.json') })
@@ -207,14 +222,27 @@ describe('dev provider behaviour', () => {
     await expect(provider.quote(new Uint8Array(32))).rejects.toBeInstanceOf(TeeProviderError)
   })
 
-  it('function keys are deterministic per functionId and differ between functions', async () => {
+  it('function keys are deterministic per scope and differ between scopes, even for one functionId', async () => {
     const a = await provider.deriveFunctionKey(functionA)
     expect(a).toHaveLength(32)
     expect(
-      await provider.deriveFunctionKey(functionA.toUpperCase().replace('0X', '0x') as `0x${string}`),
+      await provider.deriveFunctionKey({
+        ...functionA,
+        functionId: functionA.functionId.toUpperCase().replace('0X', '0x') as `0x${string}`,
+      }),
     ).toEqual(a)
-    expect(await provider.deriveFunctionKey(functionB)).not.toEqual(a)
-    await expect(provider.deriveFunctionKey('0x1234')).rejects.toMatchObject({ code: 'TEE_INVALID_INPUT' })
+    const keys = await Promise.all(
+      [functionB, ...siblingsOfA].map((scope) => provider.deriveFunctionKey(scope)),
+    )
+    const distinct = new Set([a, ...keys].map((key) => bytesToHex(key)))
+    expect(distinct.size).toBe(1 + keys.length)
+    await expect(provider.deriveFunctionKey({ ...functionA, functionId: '0x1234' })).rejects.toMatchObject({
+      code: 'FUNCTION_SCOPE_INVALID',
+      field: 'functionId',
+    })
+    await expect(provider.deriveFunctionKey({ ...functionA, chainId: '0' })).rejects.toMatchObject({
+      field: 'chainId',
+    })
   })
 
   it('seal opens only with the same identity and refuses altered data', async () => {

@@ -1,9 +1,10 @@
 import { randomBytes } from 'node:crypto'
 import { hkdf } from '@noble/hashes/hkdf.js'
 import { sha256 } from '@noble/hashes/sha2.js'
-import { type Hex, utf8 } from './bytes.js'
+import { utf8 } from './bytes.js'
 import { createDevQuote } from './devQuote.js'
 import { functionKeyPath } from './functionKeyPath.js'
+import type { FunctionScope } from './functionScope.js'
 import { KeyringProvider } from './KeyringProvider.js'
 import { assertReportData } from './reportData.js'
 import { SealedKeyFileError } from './SealedKeyFileError.js'
@@ -68,7 +69,7 @@ class DevTeeProvider extends KeyringProvider {
     return { kind: 'dev', quote: createDevQuote(reportData), reportData: reportData.slice() }
   }
 
-  async deriveFunctionKey(functionId: Hex): Promise<Uint8Array> {
-    return hkdf(sha256, this.#functionRoot, functionKeySalt, utf8(functionKeyPath(functionId)), 32)
+  async deriveFunctionKey(scope: FunctionScope): Promise<Uint8Array> {
+    return hkdf(sha256, this.#functionRoot, functionKeySalt, utf8(functionKeyPath(scope)), 32)
   }
 }

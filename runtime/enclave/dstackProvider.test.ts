@@ -11,12 +11,21 @@ import {
 } from '../../test/support/startDstackAgent.js'
 import { bytesToHex, utf8 } from './bytes.js'
 import { createDstackProvider, dstackWorkerKeyPath } from './dstackProvider.js'
+import { type FunctionScope, scopeId } from './functionScope.js'
 import { encryptSecrets } from './secretsCipher.js'
 import { verifyAttestation } from './verifyAttestation.js'
 import { deriveWorkerSeeds } from './workerKeyring.js'
 
-const functionA = `0x${'a1'.repeat(32)}` as const
-const functionB = `0x${'b2'.repeat(32)}` as const
+const functionA: FunctionScope = {
+  family: 'evm',
+  chainId: '31337',
+  registry: `0x${'5f'.repeat(20)}`,
+  functionId: `0x${'a1'.repeat(32)}`,
+}
+const functionB: FunctionScope = { ...functionA, functionId: `0x${'b2'.repeat(32)}` }
+/** functionA's functionId on another chain: another function. */
+const functionAOnMainnet: FunctionScope = { ...functionA, chainId: '1' }
+const pathA = `teefn/functions/${scopeId(functionA)}`
 
 let dir: string
 let agent: StartDstackAgentReturnType
@@ -68,26 +77,31 @@ describe('createDstackProvider against a local guest agent', () => {
     expect(Buffer.from(quote.quote.subarray(simulatedQuotePrefix.length))).toEqual(Buffer.alloc(64, 3))
   })
 
-  it('derives function keys under a getKey path that includes the functionId, cached', async () => {
+  it('derives function keys under the getKey path teefn/functions/<scopeId>, cached', async () => {
     const provider = await createDstackProvider({ endpoint: agent.endpoint })
     const before = agent.requests.length
     const a = await provider.deriveFunctionKey(functionA)
     expect(agent.requests.slice(before)).toEqual([
       {
         path: '/GetKey',
-        body: { path: `teefn/functions/${functionA}`, purpose: 'teefn-function-key', algorithm: 'secp256k1' },
+        body: { path: pathA, purpose: 'teefn-function-key', algorithm: 'secp256k1' },
       },
     ])
-    expect(a).toEqual(agent.keyFor(`teefn/functions/${functionA}`))
+    expect(a).toEqual(agent.keyFor(pathA))
     expect(await provider.deriveFunctionKey(functionA)).toEqual(a)
     expect(agent.requests.length).toBe(before + 1)
     expect(await provider.deriveFunctionKey(functionB)).not.toEqual(a)
-    // A second worker of the same app derives the same function key.
+    // The same functionId on another chain is another function, with another key.
+    expect(await provider.deriveFunctionKey(functionAOnMainnet)).not.toEqual(a)
+    // A second worker of the same app derives the same function keys.
     const sibling = await createDstackProvider({ endpoint: socketAgent.endpoint })
     expect(await sibling.deriveFunctionKey(functionA)).toEqual(a)
+    expect(await sibling.deriveFunctionKey(functionAOnMainnet)).toEqual(
+      await provider.deriveFunctionKey(functionAOnMainnet),
+    )
     // Mutating a returned key does not change the next one.
     a.fill(0)
-    expect(await provider.deriveFunctionKey(functionA)).toEqual(agent.keyFor(`teefn/functions/${functionA}`))
+    expect(await provider.deriveFunctionKey(functionA)).toEqual(agent.keyFor(pathA))
   })
 
   it('passes the report data to GetQuote as hex bytes and returns quote and event log', async () => {
@@ -109,12 +123,18 @@ describe('createDstackProvider against a local guest agent', () => {
     const provider = await createDstackProvider({ endpoint: agent.endpoint })
     const ciphertext = encryptSecrets({
       workerKey: provider.publicKeys.encryption,
-      functionId: functionA,
+      scope: functionA,
       secrets: { TOKEN: 'abc' },
     })
     const opened = await provider.decrypt(Buffer.from(ciphertext.slice(2), 'hex'), functionA)
     expect(JSON.parse(Buffer.from(opened).toString())).toEqual({ TOKEN: 'abc' })
     const restarted = await createDstackProvider({ endpoint: socketAgent.endpoint })
+    // Every worker of the app opens it, for that scope only.
+    const reopened = await restarted.decrypt(Buffer.from(ciphertext.slice(2), 'hex'), functionA)
+    expect(JSON.parse(Buffer.from(reopened).toString())).toEqual({ TOKEN: 'abc' })
+    await expect(
+      restarted.decrypt(Buffer.from(ciphertext.slice(2), 'hex'), functionAOnMainnet),
+    ).rejects.toMatchObject({ code: 'SECRETS_INVALID' })
     expect(await restarted.unseal(await provider.seal(utf8('x')))).toEqual(utf8('x'))
   })
 
@@ -143,7 +163,9 @@ describe('createDstackProvider against a local guest agent', () => {
       provider.signDigest(new Uint8Array(5)).catch((e: Error) => e),
       provider.decrypt(new Uint8Array(80), functionA).catch((e: Error) => e),
       provider.unseal(new Uint8Array(80)).catch((e: Error) => e),
-      provider.deriveFunctionKey('0xzz' as `0x${string}`).catch((e: Error) => e),
+      provider
+        .deriveFunctionKey({ ...functionA, functionId: '0xzz' as `0x${string}` })
+        .catch((e: Error) => e),
     ])) as Error[]
     for (const error of errors) expect(error).toBeInstanceOf(Error)
     const shown = [

@@ -1,8 +1,8 @@
 import { existsSync } from 'node:fs'
 import { inspect } from 'node:util'
 import { DstackClient } from '@phala/dstack-sdk'
-import type { Hex } from './bytes.js'
 import { functionKeyPath } from './functionKeyPath.js'
+import type { FunctionScope } from './functionScope.js'
 import { KeyringProvider } from './KeyringProvider.js'
 import { assertReportData } from './reportData.js'
 import type { TeeInfo, TeeProvider, TeeQuote } from './TeeProvider.js'
@@ -114,8 +114,8 @@ class DstackTeeProvider extends KeyringProvider {
     }
   }
 
-  async deriveFunctionKey(functionId: Hex): Promise<Uint8Array> {
-    const path = functionKeyPath(functionId)
+  async deriveFunctionKey(scope: FunctionScope): Promise<Uint8Array> {
+    const path = functionKeyPath(scope)
     let key = this.#functionKeys.get(path)
     if (!key) {
       const response = await call(this.#endpoint, 'GetKey', () =>

@@ -1,6 +1,6 @@
 import { keccak_256 } from '@noble/hashes/sha3.js'
 import { type ResultStatus, resultStatuses } from '../resultStatus.js'
-import { type Hex, hexToBytes, isHex, utf8 } from './bytes.js'
+import { bytesToHex, type Hex, hexToBytes, isHex, utf8 } from './bytes.js'
 import { EnvelopeError } from './EnvelopeError.js'
 
 export type EnvelopeFamily = 'evm' | 'substrate'
@@ -10,7 +10,8 @@ export type EnvelopeFamily = 'evm' | 'substrate'
  * HTTP API returns and what the worker puts on the delivery queue.
  */
 export type Envelope = {
-  version: 1
+  /** 2 since the envelope signs `payloadHash`; version 1 is refused. */
+  version: 2
   family: EnvelopeFamily
   /** evm: the chain id as a decimal string (0 for HTTP invocations). substrate: 0x genesis hash. */
   chainId: string
@@ -18,6 +19,11 @@ export type Envelope = {
   destination: Hex
   requestId: Hex
   functionId: Hex
+  /**
+   * keccak256 of the payload bytes the function received (evm: the `RequestSent` payload; substrate: the
+   * remark payload; HTTP: the UTF-8 bytes of the request text), so a consumer can tell the answer is to its question.
+   */
+  payloadHash: Hex
   codeHash: Hex
   /** How the invocation ended (`resultStatus.ts`); failures are signed too. */
   status: ResultStatus
@@ -35,6 +41,14 @@ export type Envelope = {
 export function resultHashOf(result: Uint8Array): Uint8Array {
   return keccak_256(result)
 }
+
+/** keccak256 of the payload bytes a function received: the `payloadHash` that `signEnvelope` takes. */
+export function payloadHashOf(payload: Uint8Array): Hex {
+  return bytesToHex(keccak_256(payload))
+}
+
+/** The envelope version `parseEnvelope` accepts and `signEnvelope` writes. */
+export const envelopeVersion = 2 as const
 
 /** Longest error message a failed invocation signs into its envelope, in UTF-8 bytes. */
 export const maxErrorResultBytes = 1024
@@ -59,7 +73,15 @@ export function parseEnvelope(value: unknown): Envelope {
     throw malformed('the envelope is not a JSON object')
   }
   const record = value as Record<string, unknown>
-  if (record.version !== 1) throw malformed(`version must be 1, got ${JSON.stringify(record.version)}`)
+  if (record.version === 1) {
+    throw new EnvelopeError('ENVELOPE_MALFORMED', 'Envelope version 1 is no longer accepted.', {
+      details: 'version 1 envelopes do not sign the hash of the payload they answer',
+      hint: 'Upgrade the worker that produced it (and this tool) to a teefn release that signs version 2 envelopes.',
+    })
+  }
+  if (record.version !== envelopeVersion) {
+    throw malformed(`version must be ${envelopeVersion}, got ${JSON.stringify(record.version)?.slice(0, 20)}`)
+  }
   const family = record.family
   if (family !== 'evm' && family !== 'substrate') throw malformed('family must be "evm" or "substrate"')
   const evm = family === 'evm'
@@ -81,7 +103,7 @@ export function parseEnvelope(value: unknown): Envelope {
   ) {
     throw malformed(evm ? 'destination must be a 20-byte address' : 'destination must be 0x-hex bytes')
   }
-  for (const field of ['requestId', 'functionId', 'codeHash', 'resultHash'] as const) {
+  for (const field of ['requestId', 'functionId', 'payloadHash', 'codeHash', 'resultHash'] as const) {
     if (!isBytes(record[field], 32)) throw malformed(`${field} must be 32 bytes of 0x-hex`)
   }
   if (typeof record.status !== 'string' || !(resultStatuses as readonly string[]).includes(record.status)) {
@@ -94,12 +116,13 @@ export function parseEnvelope(value: unknown): Envelope {
   if (!isBytes(record.signature, evm ? 65 : 64)) throw malformed(`signature must be ${evm ? 65 : 64} bytes`)
 
   return {
-    version: 1,
+    version: envelopeVersion,
     family,
     chainId: chainId as string,
     destination: record.destination as Hex,
     requestId: record.requestId as Hex,
     functionId: record.functionId as Hex,
+    payloadHash: record.payloadHash as Hex,
     codeHash: record.codeHash as Hex,
     status: record.status as ResultStatus,
     resultHash: record.resultHash as Hex,

@@ -1,7 +1,7 @@
 import { invert, mod } from '@noble/curves/abstract/modular.js'
 import { secp256k1 } from '@noble/curves/secp256k1.js'
 import { keccak_256 } from '@noble/hashes/sha3.js'
-import { bytesToHex, concatBytes, type Hex, utf8 } from './bytes.js'
+import { bytesToHex, concatBytes, type Hex, uint256Bytes, utf8 } from './bytes.js'
 
 /** The EIP-712 domain of every teefn EVM envelope, apart from chainId and verifyingContract. */
 export const eip712DomainName = 'teefn'
@@ -53,7 +53,7 @@ export function domainSeparator(chainId: bigint, verifyingContract: Uint8Array):
   let separator = domainSeparators.get(cacheKey)
   if (!separator) {
     separator = keccak_256(
-      concatBytes(domainTypeHash, nameHash, versionHash, uint256(chainId), leftPad32(verifyingContract)),
+      concatBytes(domainTypeHash, nameHash, versionHash, uint256Bytes(chainId), leftPad32(verifyingContract)),
     )
     if (domainSeparators.size >= 1024) domainSeparators.clear()
     domainSeparators.set(cacheKey, separator)
@@ -70,7 +70,7 @@ export function fulfillmentDigest(parameters: FulfillmentDigestParameters): Uint
       parameters.functionId,
       parameters.payloadHash,
       parameters.codeHash,
-      uint256(BigInt(parameters.status)),
+      uint256Bytes(BigInt(parameters.status)),
       parameters.resultHash,
     ),
   )
@@ -146,16 +146,6 @@ export function evmAddressOf(publicKey: Uint8Array): Hex {
   const uncompressed =
     publicKey.length === 65 ? publicKey : secp256k1.ProjectivePoint.fromHex(publicKey).toRawBytes(false)
   return bytesToHex(keccak_256(uncompressed.subarray(1)).subarray(12))
-}
-
-function uint256(value: bigint): Uint8Array {
-  const out = new Uint8Array(32)
-  let rest = value
-  for (let i = 31; i >= 0 && rest > 0n; i--) {
-    out[i] = Number(rest & 0xffn)
-    rest >>= 8n
-  }
-  return out
 }
 
 function leftPad32(bytes: Uint8Array): Uint8Array {

@@ -19,9 +19,11 @@ export { EnvelopeError, type EnvelopeFailureReason } from './EnvelopeError.js'
 export {
   type Envelope,
   type EnvelopeFamily,
+  envelopeVersion,
   errorResultBytes,
   maxErrorResultBytes,
   parseEnvelope,
+  payloadHashOf,
   resultHashOf,
 } from './envelope.js'
 export {
@@ -33,12 +35,49 @@ export {
   fulfillmentTypes,
   recoverEvmSigner,
 } from './evmEnvelope.js'
+export { FunctionScopeError } from './FunctionScopeError.js'
 export { functionKeyPath } from './functionKeyPath.js'
+export {
+  type FunctionScope,
+  functionScopeTag,
+  parseFunctionScope,
+  scopeId,
+  scopeIdBytes,
+} from './functionScope.js'
+export { OwnerRecordError } from './OwnerRecordError.js'
+export {
+  ciphertextHashOf,
+  type FunctionSettings,
+  functionSettingsType,
+  functionSettingsTypes,
+  hashFunctionSettings,
+  hashSecretsUpdate,
+  maxSecretsCiphertextBytes,
+  type OwnerSigner,
+  ownerRecordDomain,
+  parseSignedSecrets,
+  parseSignedSettings,
+  recoverSecretsSigner,
+  recoverSettingsSigner,
+  type SecretsUpdate,
+  type SignedSecrets,
+  type SignedSettings,
+  secretsUpdateType,
+  secretsUpdateTypes,
+  signFunctionSettings,
+  signSecretsUpdate,
+} from './ownerRecords.js'
 export { computeReportData, encodeWorkerPublicKeys, workerKeysDomainTag } from './reportData.js'
 export { SealedKeyFileError, type SealedKeyFileErrorCode } from './SealedKeyFileError.js'
 export { SecretsError } from './SecretsError.js'
 export { defaultDevSealPassphrase } from './sealedKeyFile.js'
-export { encryptSecrets, encryptSecretsBytes, secretsFormat } from './secretsCipher.js'
+export {
+  type EncryptSecretsParameters,
+  encryptSecrets,
+  encryptSecretsBytes,
+  minSecretsCiphertextBytes,
+  secretsFormat,
+} from './secretsCipher.js'
 export { defaultDevKeyFile, type SelectProviderParameters, selectProvider } from './selectProvider.js'
 export { type EnvelopeSigner, type SignEnvelopeParameters, signEnvelope } from './signEnvelope.js'
 export {

@@ -4,40 +4,46 @@ import { x25519 } from '@noble/curves/ed25519.js'
 import { hkdf } from '@noble/hashes/hkdf.js'
 import { sha256 } from '@noble/hashes/sha2.js'
 import { bytesToHex, concatBytes, type Hex, hexToBytes, utf8 } from './bytes.js'
+import { type FunctionScope, scopeIdBytes } from './functionScope.js'
 import { SecretsError } from './SecretsError.js'
 
 /**
- * Secrets ciphertext, version 1 (X25519 ECIES):
+ * Secrets ciphertext, version 2 (X25519 ECIES):
  *
- *   0x01 || ephemeralPublicKey (32) || nonce (12) || AES-256-GCM(plaintext) || tag (16)
+ *   0x02 || ephemeralPublicKey (32) || nonce (12) || AES-256-GCM(plaintext) || tag (16)
  *
  * key = HKDF-SHA256(ikm = X25519(ephemeral, worker), salt = "teefn/secrets/v1", info = ephemeralPublicKey ||
- * workerPublicKey, 32); associated data = "teefn/secrets/v1" || functionId (32 bytes), so a ciphertext opens
- * only for the function it was made for.
+ * workerPublicKey, 32), unchanged from version 1; associated data = "teefn/secrets/v2" || scopeId (32 bytes),
+ * so a ciphertext opens only for the function scope (chain, registry, functionId) it was made for.
+ * Version 1 (associated data bound to the functionId alone) is refused.
  */
-export const secretsFormat = { version: 1, label: 'teefn/secrets/v1' } as const
+export const secretsFormat = { version: 2, label: 'teefn/secrets/v2' } as const
 
 const label = utf8(secretsFormat.label)
+// The key derivation is version 1's: the spec changes only the version byte and the associated data.
+const keySalt = utf8('teefn/secrets/v1')
 const headerLength = 1 + 32 + 12
 const tagLength = 16
+/** The shortest ciphertext: version, ephemeral key, nonce and tag around an empty plaintext. */
+export const minSecretsCiphertextBytes = headerLength + tagLength
 
 export type EncryptSecretsParameters = {
   /** The workers' X25519 encryption public key (`publicKeys.encryption`). */
   workerKey: Hex
-  /** bytes32 functionId the secrets belong to. */
-  functionId: Hex
+  /** The function scope the secrets belong to: they open for no other chain, registry or functionId. */
+  scope: FunctionScope
   /** A JSON object of strings, as `main(request, secrets)` receives it. */
   secrets: Record<string, string>
 }
 
-/** Encrypts an owner's secrets to the workers' key, bound to one function. Returns the ciphertext as hex. */
-export function encryptSecrets({ workerKey, functionId, secrets }: EncryptSecretsParameters): Hex {
+/** Encrypts an owner's secrets to the workers' key, bound to one function scope. Returns the ciphertext as hex. */
+export function encryptSecrets({ workerKey, scope, secrets }: EncryptSecretsParameters): Hex {
   assertSecretsObject(secrets)
-  return bytesToHex(encryptSecretsBytes(utf8(JSON.stringify(secrets)), workerKey, functionId))
+  return bytesToHex(encryptSecretsBytes(utf8(JSON.stringify(secrets)), workerKey, scope))
 }
 
 /** The byte-level form of `encryptSecrets`, for callers with their own plaintext encoding. */
-export function encryptSecretsBytes(plaintext: Uint8Array, workerKey: Hex, functionId: Hex): Uint8Array {
+export function encryptSecretsBytes(plaintext: Uint8Array, workerKey: Hex, scope: FunctionScope): Uint8Array {
   const workerPublicKey = hexToBytes(workerKey)
   if (workerPublicKey?.length !== 32) {
     throw new SecretsError('The worker encryption key must be a 32-byte X25519 public key in hex.', {
@@ -46,7 +52,7 @@ export function encryptSecretsBytes(plaintext: Uint8Array, workerKey: Hex, funct
       hint: "Use the `encryption` key from the worker's attested public keys.",
     })
   }
-  const aad = associatedData(functionId)
+  const aad = associatedData(scope)
   const ephemeral = x25519.utils.randomPrivateKey()
   const ephemeralPublicKey = x25519.getPublicKey(ephemeral)
   let shared: Uint8Array
@@ -73,9 +79,16 @@ export function openSecretsCiphertext(
   ciphertext: Uint8Array,
   privateKey: Uint8Array,
   workerPublicKey: Uint8Array,
-  functionId: Hex,
+  scope: FunctionScope,
 ): Uint8Array {
-  const aad = associatedData(functionId)
+  const aad = associatedData(scope)
+  if (ciphertext instanceof Uint8Array && ciphertext[0] === 1) {
+    throw new SecretsError('Secrets ciphertext version 1 is no longer accepted.', {
+      code: 'SECRETS_INVALID',
+      details: 'version 1 binds the functionId only, not the chain and registry of the function',
+      hint: 'Encrypt the secrets again with `teefn secrets encrypt --chain-id <id> --registry <address> --function-id <id>` (version 2).',
+    })
+  }
   if (
     !(ciphertext instanceof Uint8Array) ||
     ciphertext.length < headerLength + tagLength ||
@@ -139,27 +152,21 @@ export function assertSecretsObject(value: unknown): asserts value is Record<str
   }
 }
 
-function associatedData(functionId: Hex): Uint8Array {
-  const id = typeof functionId === 'string' ? hexToBytes(functionId) : undefined
-  if (id?.length !== 32) {
-    throw new SecretsError('functionId must be 32 bytes of 0x-prefixed hex.', {
-      code: 'SECRETS_INVALID',
-      details: `got ${id ? `${id.length} bytes` : 'no 0x-prefixed hex'}`,
-    })
-  }
-  return concatBytes(label, id)
+/** "teefn/secrets/v2" || scopeId; a malformed scope throws `FunctionScopeError`. */
+function associatedData(scope: FunctionScope): Uint8Array {
+  return concatBytes(label, scopeIdBytes(scope))
 }
 
 function messageKey(shared: Uint8Array, ephemeralPublicKey: Uint8Array, workerPublicKey: Uint8Array) {
   // Noble already refuses an all-zero secret (low-order point); keep the check where the key is made.
   if (shared.every((byte) => byte === 0)) throw invalidCiphertext()
-  return hkdf(sha256, shared, label, concatBytes(ephemeralPublicKey, workerPublicKey), 32)
+  return hkdf(sha256, shared, keySalt, concatBytes(ephemeralPublicKey, workerPublicKey), 32)
 }
 
 function invalidCiphertext(): SecretsError {
   return new SecretsError('Secrets could not be decrypted.', {
     code: 'SECRETS_INVALID',
     details: 'authentication failed',
-    hint: "The ciphertext was made for another worker key or another functionId, or was altered. Encrypt the secrets again to this function and the workers' current key.",
+    hint: "The ciphertext was made for another worker key or another function scope (chain, registry, functionId), or was altered. Encrypt the secrets again to this scope and the workers' current key.",
   })
 }

@@ -2,7 +2,13 @@ import { getAddress } from 'ethers'
 import { type ResultStatus, resultStatuses, statusCode } from '../resultStatus.js'
 import { bytesToHex, type Hex, hexToBytes } from './bytes.js'
 import { EnvelopeError } from './EnvelopeError.js'
-import { type Envelope, type EnvelopeFamily, maxSubstrateDestinationBytes, resultHashOf } from './envelope.js'
+import {
+  type Envelope,
+  type EnvelopeFamily,
+  envelopeVersion,
+  maxSubstrateDestinationBytes,
+  resultHashOf,
+} from './envelope.js'
 import { fulfillmentDigest } from './evmEnvelope.js'
 import { substrateSigningMessage } from './substrateEnvelope.js'
 import type { TeeProvider } from './TeeProvider.js'
@@ -18,6 +24,8 @@ export type SignEnvelopeParameters = {
   destination: Hex
   requestId: Hex
   functionId: Hex
+  /** keccak256 of the payload bytes the function received (`payloadHashOf`), bytes32. */
+  payloadHash: Hex
   codeHash: Hex
   /** `OK`, or the error code the invocation ended with: failures are signed too, so the consumer learns of them. */
   status: ResultStatus
@@ -26,8 +34,8 @@ export type SignEnvelopeParameters = {
 }
 
 /**
- * Signs a result into an envelope: EIP-712 `Fulfillment` with the secp256k1 key for evm (verifiable with
- * `ecrecover`), the SCALE form with the sr25519 key for substrate.
+ * Signs a result into a version 2 envelope: EIP-712 `Fulfillment` with the secp256k1 key for evm (verifiable
+ * with `ecrecover`), the SCALE form with the sr25519 key for substrate. Both bind the payload hash.
  */
 export async function signEnvelope(
   signer: EnvelopeSigner,
@@ -41,12 +49,14 @@ export async function signEnvelope(
   if (!(result instanceof Uint8Array)) throw invalid('result', 'must be a Uint8Array')
   const requestId = bytes32(parameters.requestId, 'requestId')
   const functionId = bytes32(parameters.functionId, 'functionId')
+  const payloadHash = bytes32(parameters.payloadHash, 'payloadHash')
   const codeHash = bytes32(parameters.codeHash, 'codeHash')
   const resultHash = resultHashOf(result)
   const common = {
-    version: 1 as const,
+    version: envelopeVersion,
     requestId: bytesToHex(requestId),
     functionId: bytesToHex(functionId),
+    payloadHash: bytesToHex(payloadHash),
     codeHash: bytesToHex(codeHash),
     status,
     resultHash: bytesToHex(resultHash),
@@ -61,8 +71,7 @@ export async function signEnvelope(
       verifyingContract: hexToBytes(destination)!,
       requestId,
       functionId,
-      // TODO(trust): the envelope's payloadHash (enclave part of issue 11).
-      payloadHash: new Uint8Array(32),
+      payloadHash,
       codeHash,
       status: statusCode(status),
       resultHash,
@@ -91,6 +100,7 @@ export async function signEnvelope(
     destination,
     requestId,
     functionId,
+    payloadHash,
     codeHash,
     status: statusCode(status),
     resultHash,

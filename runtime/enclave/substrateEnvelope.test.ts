@@ -25,6 +25,7 @@ registry.register({
     destination: 'Bytes',
     requestId: '[u8; 32]',
     functionId: '[u8; 32]',
+    payloadHash: '[u8; 32]',
     codeHash: '[u8; 32]',
     status: 'u8',
     resultHash: '[u8; 32]',
@@ -36,6 +37,7 @@ registry.register({
     destination: 'Bytes',
     requestId: '[u8; 32]',
     functionId: '[u8; 32]',
+    payloadHash: '[u8; 32]',
     codeHash: '[u8; 32]',
     status: 'u8',
     resultHash: '[u8; 32]',
@@ -54,6 +56,7 @@ beforeAll(async () => {
     destination: `0x${'cd'.repeat(32)}`,
     requestId: `0x${'01'.repeat(32)}`,
     functionId: `0x${'02'.repeat(32)}`,
+    payloadHash: `0x${'04'.repeat(32)}`,
     codeHash: `0x${'03'.repeat(32)}`,
     status: 'FUNCTION_ERROR',
     // Over 63 bytes, so the compact length prefix takes two bytes.
@@ -78,8 +81,10 @@ describe('Substrate envelope SCALE codec', () => {
     expect((struct.toJSON() as { status: number }).status).toBe(1)
   })
 
-  it('signs the context followed by SCALE of every field but result', () => {
+  it('signs the v2 context followed by SCALE of every field but result', () => {
+    expect(substrateEnvelopeContext).toBe('teefn/substrate-envelope/v2')
     const fields = substrateFieldsOf(envelope)
+    expect(bytesToHex(fields.payloadHash)).toBe(`0x${'04'.repeat(32)}`)
     const signedStruct = registry.createType('TeefnSignedFields', {
       ...fields,
       destination: u8aToHex(fields.destination),
@@ -92,7 +97,20 @@ describe('Substrate envelope SCALE codec', () => {
   it('reads the wire bytes back into the same envelope, which still verifies', async () => {
     const decoded = decodeSubstrateEnvelope(encodeSubstrateEnvelope(envelope))
     expect(decoded).toEqual(envelope)
-    await expect(verifyEnvelope(decoded, { worker: envelope.worker })).resolves.toBeDefined()
+    await expect(
+      verifyEnvelope(decoded, { worker: envelope.worker, payloadHash: envelope.payloadHash }),
+    ).resolves.toBeDefined()
+  })
+
+  it('a payload hash changed on the wire breaks the signature', async () => {
+    const wire = encodeSubstrateEnvelope(envelope)
+    const payloadHashOffset = 32 + 1 + 32 + 32 + 32 // chain, compact(32), destination, requestId, functionId
+    expect(bytesToHex(wire.subarray(payloadHashOffset, payloadHashOffset + 32))).toBe(envelope.payloadHash)
+    const tampered = wire.slice()
+    tampered[payloadHashOffset]! ^= 0x01
+    const decoded = decodeSubstrateEnvelope(tampered)
+    expect(decoded.payloadHash).not.toBe(envelope.payloadHash)
+    await expect(verifyEnvelope(decoded)).rejects.toMatchObject({ reason: 'SIGNATURE_INVALID' })
   })
 
   it('refuses truncated, extended or unknown-status wire bytes', () => {
@@ -104,7 +122,8 @@ describe('Substrate envelope SCALE codec', () => {
       /after the signature/,
     )
     const badStatus = wire.slice()
-    badStatus[32 + 1 + 32 + 32 + 32 + 32] = 250 // chain, compact(32)=1 byte, destination, requestId, functionId, codeHash
+    // chain, compact(32)=1 byte, destination, requestId, functionId, payloadHash, codeHash
+    badStatus[32 + 1 + 32 + 32 + 32 + 32 + 32] = 250
     expect(() => decodeSubstrateEnvelope(badStatus)).toThrowError(/unknown status code 250/)
     expect(() => decodeSubstrateEnvelope(new Uint8Array(10))).toThrowError(/truncated/)
   })

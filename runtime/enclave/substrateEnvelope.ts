@@ -2,10 +2,16 @@ import { compactFromU8a, compactToU8a } from '@polkadot/util'
 import { type ResultStatus, statusCode, statusName } from '../resultStatus.js'
 import { bytesToHex, concatBytes, utf8 } from './bytes.js'
 import { EnvelopeError } from './EnvelopeError.js'
-import { type Envelope, fieldBytes, maxSubstrateDestinationBytes, parseEnvelope } from './envelope.js'
+import {
+  type Envelope,
+  envelopeVersion,
+  fieldBytes,
+  maxSubstrateDestinationBytes,
+  parseEnvelope,
+} from './envelope.js'
 
 /** Prefix of the sr25519-signed message; keeps it from being valid as anything else signed by the worker. */
-export const substrateEnvelopeContext = 'teefn/substrate-envelope/v1'
+export const substrateEnvelopeContext = 'teefn/substrate-envelope/v2'
 
 /** The SCALE struct's fields, in order (Rust: `[u8; 32]`, `Vec<u8>`, `u8`). */
 export type SubstrateEnvelopeFields = {
@@ -14,6 +20,8 @@ export type SubstrateEnvelopeFields = {
   destination: Uint8Array
   requestId: Uint8Array
   functionId: Uint8Array
+  /** keccak256 of the payload the function received. */
+  payloadHash: Uint8Array
   codeHash: Uint8Array
   status: number
   /** keccak256(result). */
@@ -26,8 +34,8 @@ export type SubstrateEnvelopeFields = {
 const contextBytes = utf8(substrateEnvelopeContext)
 
 /**
- * SCALE encoding of the struct `{ chain, destination, requestId, functionId, codeHash, status, resultHash,
- * result, worker }`; with `withResult: false` the `result` field is left out (the signed form: resultHash binds it).
+ * SCALE encoding of the struct `{ chain, destination, requestId, functionId, payloadHash, codeHash, status,
+ * resultHash, result, worker }`; with `withResult: false` the `result` field is left out (the signed form: resultHash binds it).
  */
 export function encodeSubstrateEnvelopeFields(
   fields: SubstrateEnvelopeFields,
@@ -39,6 +47,7 @@ export function encodeSubstrateEnvelopeFields(
     fields.destination,
     fields.requestId,
     fields.functionId,
+    fields.payloadHash,
     fields.codeHash,
     Uint8Array.of(fields.status),
     fields.resultHash,
@@ -59,6 +68,7 @@ export function substrateFieldsOf(envelope: Envelope): SubstrateEnvelopeFields {
     destination: fieldBytes(envelope.destination),
     requestId: fieldBytes(envelope.requestId),
     functionId: fieldBytes(envelope.functionId),
+    payloadHash: fieldBytes(envelope.payloadHash),
     codeHash: fieldBytes(envelope.codeHash),
     status: statusCode(envelope.status),
     resultHash: fieldBytes(envelope.resultHash),
@@ -109,6 +119,7 @@ export function decodeSubstrateEnvelope(wire: Uint8Array): Envelope {
   const destination = takeVec('destination', maxSubstrateDestinationBytes)
   const requestId = take(32, 'requestId')
   const functionId = take(32, 'functionId')
+  const payloadHash = take(32, 'payloadHash')
   const codeHash = take(32, 'codeHash')
   const statusByte = take(1, 'status')[0]!
   const status: ResultStatus | undefined = statusName(statusByte)
@@ -119,12 +130,13 @@ export function decodeSubstrateEnvelope(wire: Uint8Array): Envelope {
   const signature = take(64, 'signature')
   if (offset !== wire.length) throw malformedWire(`${wire.length - offset} bytes after the signature`)
   return {
-    version: 1,
+    version: envelopeVersion,
     family: 'substrate',
     chainId: bytesToHex(chain),
     destination: bytesToHex(destination),
     requestId: bytesToHex(requestId),
     functionId: bytesToHex(functionId),
+    payloadHash: bytesToHex(payloadHash),
     codeHash: bytesToHex(codeHash),
     status,
     resultHash: bytesToHex(resultHash),

@@ -1,13 +1,20 @@
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { keccak_256 } from '@noble/hashes/sha3.js'
 import { encodeAddress } from '@polkadot/util-crypto'
 import { TypedDataEncoder, verifyTypedData, ZeroAddress } from 'ethers'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { bytesToHex, type Hex, utf8 } from './bytes.js'
 import { createDevProvider } from './devProvider.js'
 import type { EnvelopeError } from './EnvelopeError.js'
-import { type Envelope, errorResultBytes, maxErrorResultBytes, resultHashOf } from './envelope.js'
+import {
+  type Envelope,
+  errorResultBytes,
+  maxErrorResultBytes,
+  payloadHashOf,
+  resultHashOf,
+} from './envelope.js'
 import { fulfillmentDigest, fulfillmentTypes } from './evmEnvelope.js'
 import { type SignEnvelopeParameters, signEnvelope } from './signEnvelope.js'
 import type { TeeProvider } from './TeeProvider.js'
@@ -16,9 +23,12 @@ import { verifyEnvelope } from './verifyEnvelope.js'
 const consumer = '0x5FbDB2315678afecb367f032d93F642f64180aa3' as const
 const otherConsumer = '0xe7f1725E7734CE288F8367e1Bb143E90bb3F0512' as const
 const genesis = `0x${'91'.repeat(32)}` as const
+const payload = utf8('{"pair":"ETH/USD"}')
+const otherPayloadHash = payloadHashOf(utf8('{"pair":"BTC/USD"}'))
 const base = {
   requestId: `0x${'01'.repeat(32)}` as Hex,
   functionId: `0x${'02'.repeat(32)}` as Hex,
+  payloadHash: payloadHashOf(payload),
   codeHash: `0x${'03'.repeat(32)}` as Hex,
   status: 'OK' as const,
   result: utf8('{"price":"42"}'),
@@ -61,7 +71,7 @@ describe('EVM envelopes (EIP-712)', () => {
   it('signs the Fulfillment typed data that ethers verifies, with low-s and v 27/28', async () => {
     const envelope = await signEnvelope(worker, evmParameters)
     expect(envelope).toMatchObject({
-      version: 1,
+      version: 2,
       family: 'evm',
       chainId: '31337',
       destination: consumer,
@@ -82,6 +92,7 @@ describe('EVM envelopes (EIP-712)', () => {
           verifyingContract: Buffer.from(consumer.slice(2), 'hex'),
           requestId: Buffer.from('01'.repeat(32), 'hex'),
           functionId: Buffer.from('02'.repeat(32), 'hex'),
+          payloadHash: keccak_256(payload),
           codeHash: Buffer.from('03'.repeat(32), 'hex'),
           status: 0,
           resultHash: resultHashOf(base.result),
@@ -157,6 +168,39 @@ describe('EVM envelopes (EIP-712)', () => {
     ).toBe('SIGNATURE_INVALID')
   })
 
+  it('binds the payload hash: an expected other payload is WRONG_PAYLOAD, a rewritten one breaks the signature', async () => {
+    const envelope = await signEnvelope(worker, evmParameters)
+    expect(envelope.payloadHash).toBe(bytesToHex(keccak_256(payload)))
+    await expect(
+      verifyEnvelope(envelope, { payloadHash: base.payloadHash.toUpperCase().replace('0X', '0x') }),
+    ).resolves.toBeDefined()
+    expect(await reason(verifyEnvelope(envelope, { payloadHash: otherPayloadHash }))).toBe('WRONG_PAYLOAD')
+    expect(await reason(verifyEnvelope({ ...envelope, payloadHash: otherPayloadHash }))).toBe(
+      'SIGNATURE_INVALID',
+    )
+    // The same result for another payload is another signature, which does not carry over.
+    const other = await signEnvelope(worker, { ...evmParameters, payloadHash: otherPayloadHash })
+    expect(other.signature).not.toBe(envelope.signature)
+    await expect(verifyEnvelope(other, { payloadHash: otherPayloadHash })).resolves.toBeDefined()
+    expect(await reason(verifyEnvelope({ ...envelope, signature: other.signature }))).toBe(
+      'SIGNATURE_INVALID',
+    )
+  })
+
+  it('refuses version 1 envelopes with a hint to upgrade, and any unknown version', async () => {
+    const envelope = await signEnvelope(worker, evmParameters)
+    const { payloadHash: _, ...withoutPayload } = envelope
+    const error = (await verifyEnvelope({ ...withoutPayload, version: 1 }).catch(
+      (e: unknown) => e,
+    )) as EnvelopeError
+    expect(error.reason).toBe('ENVELOPE_MALFORMED')
+    expect(error.shortMessage).toBe('Envelope version 1 is no longer accepted.')
+    expect(error.hint).toMatch(/Upgrade .* version 2/)
+    expect(await reason(verifyEnvelope({ ...envelope, version: 3 }))).toBe('ENVELOPE_MALFORMED')
+    expect(await reason(verifyEnvelope({ ...envelope, version: '2' }))).toBe('ENVELOPE_MALFORMED')
+    expect(await reason(verifyEnvelope(withoutPayload))).toBe('ENVELOPE_MALFORMED')
+  })
+
   it('refuses another chain, contract or request, whether expected or forged', async () => {
     const envelope = await signEnvelope(worker, evmParameters)
     expect(await reason(verifyEnvelope(envelope, { chainId: 1 }))).toBe('WRONG_CHAIN')
@@ -210,7 +254,8 @@ describe('EVM envelopes (EIP-712)', () => {
     expect(await reason(verifyEnvelope({ ...envelope, status: 'MAYBE' }))).toBe('ENVELOPE_MALFORMED')
     expect(await reason(verifyEnvelope({ ...envelope, chainId: 31337 }))).toBe('ENVELOPE_MALFORMED')
     expect(await reason(verifyEnvelope({ ...envelope, requestId: '0x01' }))).toBe('ENVELOPE_MALFORMED')
-    expect(await reason(verifyEnvelope({ ...envelope, version: 2 }))).toBe('ENVELOPE_MALFORMED')
+    expect(await reason(verifyEnvelope({ ...envelope, version: 1 }))).toBe('ENVELOPE_MALFORMED')
+    expect(await reason(verifyEnvelope({ ...envelope, payloadHash: '0x12' }))).toBe('ENVELOPE_MALFORMED')
     expect(await reason(verifyEnvelope('{}'))).toBe('ENVELOPE_MALFORMED')
     expect(await reason(verifyEnvelope(envelope, { worker: 'not-a-key' }))).toBe('INVALID_WORKER')
   })
@@ -225,6 +270,14 @@ describe('EVM envelopes (EIP-712)', () => {
     await expect(signEnvelope(worker, { ...evmParameters, status: 'NOPE' as 'OK' })).rejects.toMatchObject({
       reason: 'ENVELOPE_MALFORMED',
     })
+    for (const payloadHash of ['0x1234', undefined, bytesToHex(payload)]) {
+      await expect(
+        signEnvelope(worker, { ...substrateParameters, payloadHash: payloadHash as Hex }),
+      ).rejects.toMatchObject({
+        reason: 'ENVELOPE_MALFORMED',
+        details: expect.stringContaining('payloadHash'),
+      })
+    }
   })
 })
 
@@ -236,8 +289,10 @@ describe('Substrate envelopes (SCALE, sr25519)', () => {
 
   it('signs with the sr25519 key and verifies, by public key or SS58 address', async () => {
     expect(envelope).toMatchObject({
+      version: 2,
       family: 'substrate',
       chainId: genesis,
+      payloadHash: base.payloadHash,
       worker: worker.publicKeys.sr25519,
     })
     expect(envelope.signature).toMatch(/^0x[0-9a-f]{128}$/)
@@ -251,7 +306,7 @@ describe('Substrate envelopes (SCALE, sr25519)', () => {
     ).resolves.toBeDefined()
   })
 
-  it('refuses another signer, an altered result, another chain, destination or request', async () => {
+  it('refuses another signer, an altered result, another chain, destination, request or payload', async () => {
     expect(await reason(verifyEnvelope(envelope, { worker: otherWorker.publicKeys.sr25519 }))).toBe(
       'WRONG_SIGNER',
     )
@@ -259,7 +314,9 @@ describe('Substrate envelopes (SCALE, sr25519)', () => {
       'RESULT_ALTERED',
     )
     expect(await reason(verifyEnvelope(envelope, { chainId: `0x${'92'.repeat(32)}` }))).toBe('WRONG_CHAIN')
+    expect(await reason(verifyEnvelope(envelope, { payloadHash: otherPayloadHash }))).toBe('WRONG_PAYLOAD')
     for (const forged of [
+      { ...envelope, payloadHash: otherPayloadHash },
       { ...envelope, chainId: `0x${'92'.repeat(32)}` },
       { ...envelope, destination: `0x${'d5'.repeat(32)}` },
       { ...envelope, requestId: `0x${'09'.repeat(32)}` },

@@ -17,6 +17,8 @@ export type VerifyEnvelopeParameters = {
   destination?: string
   requestId?: string
   functionId?: string
+  /** keccak256 of the payload the envelope must answer (bytes32). */
+  payloadHash?: string
   codeHash?: string
 }
 
@@ -30,7 +32,8 @@ export type VerifyEnvelopeReturnType = {
 /**
  * Verifies an envelope (its JSON form, parsed or not). Returns the signer; throws `EnvelopeError` whose
  * `reason` says what is wrong: a malformed envelope, an altered result, a broken signature (a signed field
- * was changed), another chain, destination, request, function or code hash than expected, or another worker.
+ * was changed), another chain, destination, request, function, payload or code hash than expected, or another
+ * worker.
  */
 export async function verifyEnvelope(
   value: unknown,
@@ -65,6 +68,7 @@ export function verifyParsedEnvelope(
   checkField('WRONG_DESTINATION', 'destination', envelope.destination, expected.destination)
   checkField('WRONG_REQUEST', 'requestId', envelope.requestId, expected.requestId)
   checkField('WRONG_FUNCTION', 'functionId', envelope.functionId, expected.functionId)
+  checkField('WRONG_PAYLOAD', 'payloadHash', envelope.payloadHash, expected.payloadHash)
   checkField('WRONG_CODE_HASH', 'codeHash', envelope.codeHash, expected.codeHash)
 
   const result = fieldBytes(envelope.result)
@@ -84,6 +88,7 @@ export function verifyParsedEnvelope(
       verifyingContract: fieldBytes(envelope.destination),
       requestId: fieldBytes(envelope.requestId),
       functionId: fieldBytes(envelope.functionId),
+      payloadHash: fieldBytes(envelope.payloadHash),
       codeHash: fieldBytes(envelope.codeHash),
       status: statusCode(envelope.status),
       resultHash,
@@ -100,7 +105,7 @@ export function verifyParsedEnvelope(
         'SIGNATURE_INVALID',
         'The signature does not match the envelope.',
         recovered
-          ? `it recovers to ${recovered}, not to the envelope's worker ${envelope.worker}: a signed field (chain, destination, request, function, code hash, status or result) was changed after signing`
+          ? `it recovers to ${recovered}, not to the envelope's worker ${envelope.worker}: a signed field (chain, destination, request, function, payload hash, code hash, status or result) was changed after signing`
           : 'the signature is not a valid low-s secp256k1 signature with v 27/28',
       )
     }
@@ -117,7 +122,7 @@ export function verifyParsedEnvelope(
       throw failure(
         'SIGNATURE_INVALID',
         'The signature does not match the envelope.',
-        `not a valid sr25519 signature of worker ${envelope.worker} over these fields: a signed field (chain, destination, request, function, code hash, status or result) was changed after signing, or another key signed`,
+        `not a valid sr25519 signature of worker ${envelope.worker} over these fields: a signed field (chain, destination, request, function, payload hash, code hash, status or result) was changed after signing, or another key signed`,
       )
     }
     signer = bytesToHex(fields.worker)
@@ -174,6 +179,7 @@ function checkField(
     WRONG_REQUEST: 'request',
     WRONG_FUNCTION: 'function',
     WRONG_CODE_HASH: 'code hash',
+    WRONG_PAYLOAD: 'payload',
   }[reason as 'WRONG_DESTINATION']
   throw failure(
     reason,

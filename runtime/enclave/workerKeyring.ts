@@ -10,6 +10,7 @@ import { keccak_256 } from '@noble/hashes/sha3.js'
 import { cryptoWaitReady, sr25519PairFromSeed, sr25519Sign } from '@polkadot/util-crypto'
 import { getAddress } from 'ethers'
 import { bytesToHex, concatBytes, type Hex, utf8 } from './bytes.js'
+import type { FunctionScope } from './functionScope.js'
 import { openSecretsCiphertext } from './secretsCipher.js'
 import { signSecp256k1 } from './signSecp256k1.js'
 import type { WorkerPublicKeys } from './TeeProvider.js'
@@ -98,8 +99,8 @@ export class WorkerKeyring {
     return sr25519Sign(message, this.#sr25519)
   }
 
-  decrypt(ciphertext: Uint8Array, functionId: Hex): Uint8Array {
-    return openSecretsCiphertext(ciphertext, this.#x25519, this.#x25519Public, functionId)
+  decrypt(ciphertext: Uint8Array, scope: FunctionScope): Uint8Array {
+    return openSecretsCiphertext(ciphertext, this.#x25519, this.#x25519Public, scope)
   }
 
   seal(data: Uint8Array): Uint8Array {

@@ -1,3 +1,6 @@
+import type { FunctionScope } from '../enclave/functionScope.js'
+import type { SignedSecrets, SignedSettings } from '../enclave/ownerRecords.js'
+
 type Hex = `0x${string}`
 
 /** A bundle as stored: content-addressed by its codeHash. */
@@ -10,8 +13,9 @@ export type StoredFunction = {
 }
 
 /**
- * Where bundles and encrypted secrets live. Redis by default (`createRedisFunctionStore`); anything that can
- * keep bytes by key can implement it.
+ * Where bundles and owner-signed records live. Redis by default (`createRedisFunctionStore`). The store checks
+ * the form of records and orders them by version; it does not verify signatures (the API and the worker
+ * check them against the owner on chain), so whoever controls it can drop or roll back records, never forge one.
  */
 export interface FunctionStore {
   /** Stores a bundle under the keccak256 of its bytes; storing the same bundle again changes nothing. */
@@ -20,7 +24,16 @@ export interface FunctionStore {
     meta?: { owner?: string | undefined },
   ): Promise<{ codeHash: Hex; created: boolean }>
   getFunction(codeHash: Hex): Promise<StoredFunction | undefined>
-  /** Secrets ciphertext (from `teefn secrets encrypt`) for a functionId; replaces any earlier one. */
-  putSecrets(functionId: Hex, ciphertext: Hex): Promise<void>
-  getSecrets(functionId: Hex): Promise<Hex | undefined>
+  /**
+   * Stores a scope's signed secrets if `record.version` is above the stored one, atomically; otherwise throws
+   * `FunctionStoreError` `VERSION_NOT_NEWER`. A delete is a record with ciphertext `0x` (a tombstone).
+   * Throws `OwnerRecordError` for a malformed record.
+   */
+  putSecrets(record: SignedSecrets): Promise<void>
+  /** The scope's latest signed secrets (a tombstone has ciphertext `0x`), or undefined if none was ever put. */
+  getSecrets(scope: FunctionScope): Promise<SignedSecrets | undefined>
+  /** As `putSecrets`, for settings. */
+  putSettings(record: SignedSettings): Promise<void>
+  /** The scope's latest signed settings, or undefined. */
+  getSettings(scope: FunctionScope): Promise<SignedSettings | undefined>
 }
