@@ -28,12 +28,13 @@ export const ResultStatus = StringEnum(resultStatuses, {
 
 export const Envelope = Type.Object(
   {
-    version: Type.Literal(1),
+    version: Type.Literal(2),
     family: Type.Union([Type.Literal('evm'), Type.Literal('substrate')]),
     chainId: Type.String(),
     destination: HexBytes,
     requestId: Bytes32,
     functionId: Bytes32,
+    payloadHash: Bytes32,
     codeHash: Bytes32,
     status: ResultStatus,
     resultHash: Bytes32,

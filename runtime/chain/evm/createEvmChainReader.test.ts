@@ -12,7 +12,9 @@ import { functionInfoCalldata } from './registryCalls.js'
 
 let anvil: AnvilInstance
 let f: TeefnContractsFixture
-useTeefnChain({}, (chain) => ({ anvil, f } = chain))
+useTeefnChain({}, (chain) => {
+  ;({ anvil, f } = chain)
+})
 
 const proxies: LyingRpcProxy[] = []
 const readers: EvmChainReader[] = []
