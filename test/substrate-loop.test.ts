@@ -18,10 +18,8 @@ import {
   type DeliveredRecord,
   type SubstrateStateStore,
 } from '../relayer/substrate/createSubstrateStateStore.js'
-import { deriveRequestId } from '../relayer/substrate/deriveRequestId.js'
 import { readBlock } from '../relayer/substrate/readBlock.js'
 import { readSubstrateResults } from '../relayer/substrate/readSubstrateResults.js'
-import { encodeRequestRemark } from '../relayer/substrate/remarkProtocol.js'
 import { startSubstrateRelayer } from '../relayer/substrate/startSubstrateRelayer.js'
 import {
   type DeliveryReceipt,
@@ -30,6 +28,8 @@ import {
 } from '../relayer/substrate/startSubstrateSubmitter.js'
 import { type SubstrateWatcher, startSubstrateWatcher } from '../relayer/substrate/startSubstrateWatcher.js'
 import { submitAndWatch } from '../relayer/substrate/submitAndWatch.js'
+import { deriveRequestId } from '../runtime/chain/substrate/deriveRequestId.js'
+import { encodeRequestRemark } from '../runtime/chain/substrate/remarkProtocol.js'
 import { type Hex, hexToBytes } from '../runtime/enclave/bytes.js'
 import { createDevProvider } from '../runtime/enclave/devProvider.js'
 import type { TeeProvider } from '../runtime/enclave/TeeProvider.js'

@@ -1,11 +1,11 @@
 import type { Extrinsic } from '@polkadot/types/interfaces'
 import { u8aToHex } from '@polkadot/util'
 import { blake2AsU8a } from '@polkadot/util-crypto'
+import { deriveRequestId } from '../../runtime/chain/substrate/deriveRequestId.js'
+import { findRemarkCalls } from '../../runtime/chain/substrate/findRemarkCalls.js'
+import { decodeRemark } from '../../runtime/chain/substrate/remarkProtocol.js'
 import { bytesEqual, bytesToHex, type Hex } from '../../runtime/enclave/bytes.js'
 import { createEventTrigger } from './createEventTrigger.js'
-import { deriveRequestId } from './deriveRequestId.js'
-import { findRemarkCalls } from './findRemarkCalls.js'
-import { decodeRemark } from './remarkProtocol.js'
 import type { SubstrateTrigger } from './SubstrateTrigger.js'
 
 export type CreateRemarkTriggerParameters = {

@@ -1,6 +1,6 @@
 import { blake2AsU8a } from '@polkadot/util-crypto'
-import { bytesToHex, concatBytes, type Hex, hexToBytes, utf8 } from '../../runtime/enclave/bytes.js'
-import { SubstrateRelayerError } from './SubstrateRelayerError.js'
+import { bytesToHex, concatBytes, type Hex, hexToBytes, utf8 } from '../../enclave/bytes.js'
+import { SubstrateRemarkError } from './SubstrateRemarkError.js'
 
 /** Domain tag of Substrate request ids, so they cannot collide with any other blake2 hash teefn makes. */
 export const substrateRequestIdContext = 'teefn/substrate-request/v1'
@@ -35,8 +35,8 @@ export function deriveRequestId({ genesisHash, extrinsicHash, ordinal }: DeriveR
   return bytesToHex(blake2AsU8a(concatBytes(context, genesis, extrinsic, index), 256))
 }
 
-function invalid(details: string): SubstrateRelayerError {
-  return new SubstrateRelayerError('INVALID_REMARK_INPUT', 'Cannot derive a Substrate request id.', {
+function invalid(details: string): SubstrateRemarkError {
+  return new SubstrateRemarkError('INVALID_REMARK_INPUT', 'Cannot derive a Substrate request id.', {
     details,
   })
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import type { Hex } from '../../runtime/enclave/bytes.js'
+import type { Hex } from '../../enclave/bytes.js'
 import { deriveRequestId } from './deriveRequestId.js'
 
 const genesisHash = `0x${'45'.repeat(32)}` as Hex
