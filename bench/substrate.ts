@@ -13,16 +13,17 @@
 import { mkdtemp, rm } from 'node:fs/promises'
 import { loadavg, tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { keccak_256 } from '@noble/hashes/sha3.js'
 import { Keyring } from '@polkadot/keyring'
 import { u8aToHex } from '@polkadot/util'
 import { cryptoWaitReady } from '@polkadot/util-crypto'
 import { Queue } from 'bullmq'
 import { startRedisServer } from '../cli/dev/startRedisServer.js'
 import { createSubstrateStateStore } from '../relayer/substrate/createSubstrateStateStore.js'
-import { deriveRequestId } from '../relayer/substrate/deriveRequestId.js'
-import { encodeRequestRemark } from '../relayer/substrate/remarkProtocol.js'
 import { startSubstrateRelayer } from '../relayer/substrate/startSubstrateRelayer.js'
 import type { DeliveryReceipt } from '../relayer/substrate/startSubstrateSubmitter.js'
+import { deriveRequestId } from '../runtime/chain/substrate/deriveRequestId.js'
+import { encodeRequestRemark } from '../runtime/chain/substrate/remarkProtocol.js'
 import type { Hex } from '../runtime/enclave/bytes.js'
 import { createDevProvider } from '../runtime/enclave/devProvider.js'
 import { createRedisFunctionStore } from '../runtime/functions/createRedisFunctionStore.js'
@@ -86,12 +87,18 @@ let nextNonce = (await api.rpc.system.accountNextIndex(alice.address)).toNumber(
  * ancientBirthBlock). The requester's era is not what is measured; the submitter signs mortal.
  */
 async function sendRequest(index: number): Promise<{ sent: Sent; included: Promise<void> }> {
-  const tx = api.tx.system.remarkWithEvent(
-    u8aToHex(encodeRequestRemark({ functionId, payload: new TextEncoder().encode(`request ${index}`) })),
-  )
+  const payload = new TextEncoder().encode(`request ${index}`)
+  const tx = api.tx.system.remarkWithEvent(u8aToHex(encodeRequestRemark({ functionId, payload })))
   await tx.signAsync(alice, { nonce: nextNonce++, era: 0 })
   const sent: Sent = {
-    requestId: deriveRequestId({ genesisHash: chainId, extrinsicHash: tx.hash.toHex(), ordinal: 0 }),
+    requestId: deriveRequestId({
+      genesisHash: chainId,
+      extrinsicHash: tx.hash.toHex(),
+      ordinal: 0,
+      origin: u8aToHex(alice.publicKey),
+      functionId,
+      payloadHash: u8aToHex(keccak_256(payload)),
+    }),
     requestBlock: undefined,
     failure: undefined,
   }

@@ -1,10 +1,12 @@
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { keccak_256 } from '@noble/hashes/sha3.js'
 import type { ApiPromise } from '@polkadot/api'
 import type { SubmittableExtrinsic } from '@polkadot/api/types'
 import { Keyring } from '@polkadot/keyring'
 import type { KeyringPair } from '@polkadot/keyring/types'
+import type { Call } from '@polkadot/types/interfaces'
 import { u8aToHex } from '@polkadot/util'
 import { cryptoWaitReady, decodeAddress } from '@polkadot/util-crypto'
 import { Queue, QueueEvents } from 'bullmq'
@@ -18,10 +20,8 @@ import {
   type DeliveredRecord,
   type SubstrateStateStore,
 } from '../relayer/substrate/createSubstrateStateStore.js'
-import { deriveRequestId } from '../relayer/substrate/deriveRequestId.js'
 import { readBlock } from '../relayer/substrate/readBlock.js'
 import { readSubstrateResults } from '../relayer/substrate/readSubstrateResults.js'
-import { encodeRequestRemark } from '../relayer/substrate/remarkProtocol.js'
 import { startSubstrateRelayer } from '../relayer/substrate/startSubstrateRelayer.js'
 import {
   type DeliveryReceipt,
@@ -30,6 +30,8 @@ import {
 } from '../relayer/substrate/startSubstrateSubmitter.js'
 import { type SubstrateWatcher, startSubstrateWatcher } from '../relayer/substrate/startSubstrateWatcher.js'
 import { submitAndWatch } from '../relayer/substrate/submitAndWatch.js'
+import { deriveRequestId } from '../runtime/chain/substrate/deriveRequestId.js'
+import { encodeRequestRemark } from '../runtime/chain/substrate/remarkProtocol.js'
 import { type Hex, hexToBytes } from '../runtime/enclave/bytes.js'
 import { createDevProvider } from '../runtime/enclave/devProvider.js'
 import type { TeeProvider } from '../runtime/enclave/TeeProvider.js'
@@ -130,7 +132,16 @@ afterAll(async () => {
   if (dir) await rm(dir, { recursive: true, force: true })
 }, 60_000)
 
-type Included = { blockHash: Hex; blockNumber: number; index: number; txHash: Hex }
+type Included = {
+  blockHash: Hex
+  blockNumber: number
+  index: number
+  txHash: Hex
+  /** The signer's account (AccountId32 hex): the origin of its remarks. */
+  origin: Hex
+  /** The extrinsic's `remarkWithEvent` bytes, in call order. */
+  remarks: Hex[]
+}
 
 /**
  * Signs and sends, resolves once in a block (raw statuses, see `submitAndWatch`). Without an explicit nonce
@@ -151,14 +162,40 @@ async function send(
     blockNumber: header.number.toNumber(),
     index: included.index,
     txHash: tx.hash.toHex(),
+    origin: u8aToHex(signer.publicKey),
+    remarks: remarksOf(tx),
   }
 }
 
+/** The `remarkWithEvent` bytes of a plain remark or of a `utility` batch (the shapes these tests send). */
+function remarksOf(tx: SubmittableExtrinsic<'promise'>): Hex[] {
+  const calls = tx.method.section === 'utility' ? [...(tx.method.args[0] as unknown as Call[])] : [tx.method]
+  return calls
+    .filter((call) => call.section === 'system' && call.method === 'remarkWithEvent')
+    .map((call) => call.args[0]!.toHex())
+}
+
 const remark = (bytes: Uint8Array) => api.tx.system.remarkWithEvent(u8aToHex(bytes))
-const requestRemark = (functionId: Hex, text: string) =>
-  remark(encodeRequestRemark({ functionId, payload: utf8(text) }))
-const requestIdOf = (included: Included, ordinal = 0) =>
-  deriveRequestId({ genesisHash, extrinsicHash: included.txHash, ordinal })
+/** The requests `requestRemark` made, by their remark bytes: what `requestIdOf` hashes. */
+const requestsByRemark = new Map<Hex, { functionId: Hex; payload: Uint8Array }>()
+const requestRemark = (functionId: Hex, text: string) => {
+  const bytes = encodeRequestRemark({ functionId, payload: utf8(text) })
+  requestsByRemark.set(u8aToHex(bytes), { functionId, payload: utf8(text) })
+  return remark(bytes)
+}
+/** The v2 request id of the `ordinal`-th remark of an extrinsic, from what the test itself sent. */
+const requestIdOf = (included: Included, ordinal = 0) => {
+  const request = requestsByRemark.get(included.remarks[ordinal]!)
+  if (!request) throw new Error(`remark ${ordinal} of ${included.txHash} is not a request this test made`)
+  return deriveRequestId({
+    genesisHash,
+    extrinsicHash: included.txHash,
+    ordinal,
+    origin: included.origin,
+    functionId: request.functionId,
+    payloadHash: u8aToHex(keccak_256(request.payload)),
+  })
+}
 
 async function waitForDelivered(requestId: Hex, timeoutMs = 60_000): Promise<DeliveredRecord> {
   const deadline = Date.now() + timeoutMs

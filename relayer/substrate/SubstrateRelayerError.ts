@@ -2,8 +2,6 @@ import { BaseError } from '../../runtime/errors/BaseError.js'
 
 /** Stable codes of the Substrate adapter's own failures. */
 export type SubstrateRelayerErrorCode =
-  /** Bytes meant to become a request or result remark are not valid (wrong length, too large). */
-  | 'INVALID_REMARK_INPUT'
   /** The relayer configuration is incomplete or has a wrong value. */
   | 'INVALID_SUBSTRATE_CONFIG'
   /** The node could not be reached, or answered something unusable. */

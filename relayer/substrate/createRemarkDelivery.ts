@@ -1,7 +1,7 @@
 import { u8aToHex } from '@polkadot/util'
+import { encodeResultRemark } from '../../runtime/chain/substrate/remarkProtocol.js'
 import type { Hex } from '../../runtime/enclave/bytes.js'
 import type { DeliveryJobData } from '../../runtime/queue/jobs.js'
-import { encodeResultRemark } from './remarkProtocol.js'
 import type { SubstrateDelivery } from './SubstrateDelivery.js'
 
 const zeroHash = `0x${'00'.repeat(32)}` as Hex

@@ -1,11 +1,10 @@
 import type { Extrinsic } from '@polkadot/types/interfaces'
 import { u8aToHex } from '@polkadot/util'
 import { blake2AsU8a } from '@polkadot/util-crypto'
-import { bytesEqual, bytesToHex, type Hex } from '../../runtime/enclave/bytes.js'
+import { decodeRemarkedEvent, type RemarkCall } from '../../runtime/chain/substrate/decodeRemarkedEvent.js'
+import { findRemarkCalls } from '../../runtime/chain/substrate/findRemarkCalls.js'
+import { bytesToHex, type Hex } from '../../runtime/enclave/bytes.js'
 import { createEventTrigger } from './createEventTrigger.js'
-import { deriveRequestId } from './deriveRequestId.js'
-import { findRemarkCalls } from './findRemarkCalls.js'
-import { decodeRemark } from './remarkProtocol.js'
 import type { SubstrateTrigger } from './SubstrateTrigger.js'
 
 export type CreateRemarkTriggerParameters = {
@@ -18,15 +17,17 @@ export type CreateRemarkTriggerParameters = {
  * `remarkWithEvent` call of its extrinsic that carries those bytes (the event has only the hash), then
  * decoded. Foreign remarks are skipped; teefn remarks that do not decode are `malformed`.
  *
- * A request becomes a substrate job: destination = the remark's origin account (AccountId32), requestId =
- * `deriveRequestId(genesis, extrinsic hash, position of the remark among the extrinsic's remarkWithEvent
- * calls)`, payload as 0x-hex. A result becomes a `result` finding, which the watcher indexes.
+ * A request becomes a substrate job: destination = the remark's origin account (`System.Remarked.sender`,
+ * AccountId32), requestId = v2 `deriveRequestId(genesis, extrinsic hash, position of the remark among the
+ * extrinsic's remarkWithEvent calls, origin, functionId, keccak256(payload))`, payload as 0x-hex. The
+ * decision is `decodeRemarkedEvent`'s, the same the worker makes when it re-reads the request from the chain.
+ * A result becomes a `result` finding, which the watcher indexes.
  */
 export function createRemarkTrigger({
   hash = (bytes) => blake2AsU8a(bytes, 256),
 }: CreateRemarkTriggerParameters = {}): SubstrateTrigger {
   // One decode of each extrinsic's call tree per block, however many remarks it emitted.
-  const remarksOf = new WeakMap<Extrinsic, { bytes: Uint8Array; hash: Uint8Array }[]>()
+  const remarksOf = new WeakMap<Extrinsic, RemarkCall[]>()
   const remarkCalls = (extrinsic: Extrinsic) => {
     let calls = remarksOf.get(extrinsic)
     if (!calls) {
@@ -46,25 +47,18 @@ export function createRemarkTrigger({
       const [senderCodec, hashCodec] = event.data
       if (!senderCodec || !hashCodec)
         return { kind: 'unreadable', extrinsicIndex, eventIndex, reason: 'no event data' }
-      const eventHash = hashCodec.toU8a()
-      const calls = remarkCalls(extrinsic)
-      // The k-th event comes from the k-th executed remark: search from there, then anywhere (a skipped call).
-      let position = calls.findIndex((call, index) => index >= ordinal && bytesEqual(call.hash, eventHash))
-      if (position < 0) position = calls.findIndex((call) => bytesEqual(call.hash, eventHash))
-      if (position < 0) {
-        return {
-          kind: 'unreadable',
-          extrinsicIndex,
-          eventIndex,
-          reason: 'no remarkWithEvent call with this hash (an opaque wrapper?)',
-        }
-      }
-      const decoded = decodeRemark(calls[position]!.bytes)
-      if (decoded.kind === 'foreign') return undefined
-      if (decoded.kind === 'malformed') {
-        return { kind: 'malformed', extrinsicIndex, eventIndex, reason: decoded.reason }
-      }
       const sender = u8aToHex(senderCodec.toU8a()) as Hex
+      const decoded = decodeRemarkedEvent({
+        genesisHash: block.chainId,
+        extrinsicHash: extrinsic.hash.toHex(),
+        remarks: remarkCalls(extrinsic),
+        event: { sender, hash: hashCodec.toU8a(), ordinal },
+      })
+      if (decoded.kind === 'foreign') return undefined
+      if (decoded.kind === 'malformed' || decoded.kind === 'unlocated') {
+        const kind = decoded.kind === 'malformed' ? 'malformed' : 'unreadable'
+        return { kind, extrinsicIndex, eventIndex, reason: decoded.reason }
+      }
       if (decoded.kind === 'result') {
         return {
           kind: 'result',
@@ -81,12 +75,8 @@ export function createRemarkTrigger({
         request: {
           trigger: 'substrate',
           chainId: block.chainId,
-          destination: sender,
-          requestId: deriveRequestId({
-            genesisHash: block.chainId,
-            extrinsicHash: extrinsic.hash.toHex(),
-            ordinal: position,
-          }),
+          destination: decoded.origin,
+          requestId: decoded.requestId,
           functionId: decoded.functionId,
           request: bytesToHex(decoded.payload),
           sender: senderCodec.toString(),

@@ -1,4 +1,28 @@
 /** The Substrate chain adapter: the remark protocol, its watcher and submitter, and their pluggable parts. */
+
+export {
+  type DeriveRequestIdParameters,
+  deriveRequestId,
+  substrateRequestIdContext,
+} from '../../runtime/chain/substrate/deriveRequestId.js'
+export { findRemarkCalls } from '../../runtime/chain/substrate/findRemarkCalls.js'
+export {
+  type DecodedRemark,
+  decodeRemark,
+  encodeRequestRemark,
+  encodeResultRemark,
+  isTeefnRemark,
+  maxRequestPayloadBytes,
+  type RequestRemark,
+  type ResultRemark,
+  remarkKinds,
+  remarkMagic,
+  remarkProtocolVersion,
+} from '../../runtime/chain/substrate/remarkProtocol.js'
+export {
+  SubstrateRemarkError,
+  type SubstrateRemarkErrorCode,
+} from '../../runtime/chain/substrate/SubstrateRemarkError.js'
 export {
   type ConnectSubstrateParameters,
   connectSubstrate,
@@ -18,12 +42,6 @@ export {
   type InflightRecord,
   type SubstrateStateStore,
 } from './createSubstrateStateStore.js'
-export {
-  type DeriveRequestIdParameters,
-  deriveRequestId,
-  substrateRequestIdContext,
-} from './deriveRequestId.js'
-export { findRemarkCalls } from './findRemarkCalls.js'
 export { readBlock } from './readBlock.js'
 export {
   type OnChainRequest,
@@ -32,19 +50,6 @@ export {
   type ReadSubstrateResultsReturnType,
   readSubstrateResults,
 } from './readSubstrateResults.js'
-export {
-  type DecodedRemark,
-  decodeRemark,
-  encodeRequestRemark,
-  encodeResultRemark,
-  isTeefnRemark,
-  maxRequestPayloadBytes,
-  type RequestRemark,
-  type ResultRemark,
-  remarkKinds,
-  remarkMagic,
-  remarkProtocolVersion,
-} from './remarkProtocol.js'
 export type { SubstrateDelivery } from './SubstrateDelivery.js'
 export { SubstrateRelayerError, type SubstrateRelayerErrorCode } from './SubstrateRelayerError.js'
 export type { SubstrateBlock, SubstrateTrigger, TriggerFinding } from './SubstrateTrigger.js'

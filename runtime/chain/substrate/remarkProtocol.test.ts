@@ -2,12 +2,12 @@ import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { bytesToHex, type Hex, hexToBytes } from '../../runtime/enclave/bytes.js'
-import { createDevProvider } from '../../runtime/enclave/devProvider.js'
-import type { Envelope } from '../../runtime/enclave/envelope.js'
-import { signEnvelope } from '../../runtime/enclave/signEnvelope.js'
-import type { TeeProvider } from '../../runtime/enclave/TeeProvider.js'
-import { verifyEnvelope } from '../../runtime/enclave/verifyEnvelope.js'
+import { bytesToHex, type Hex, hexToBytes } from '../../enclave/bytes.js'
+import { createDevProvider } from '../../enclave/devProvider.js'
+import type { Envelope } from '../../enclave/envelope.js'
+import { signEnvelope } from '../../enclave/signEnvelope.js'
+import type { TeeProvider } from '../../enclave/TeeProvider.js'
+import { verifyEnvelope } from '../../enclave/verifyEnvelope.js'
 import {
   decodeRemark,
   encodeRequestRemark,

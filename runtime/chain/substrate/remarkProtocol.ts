@@ -1,8 +1,8 @@
 import { compactFromU8a, compactToU8a } from '@polkadot/util'
-import { bytesToHex, concatBytes, type Hex, hexToBytes } from '../../runtime/enclave/bytes.js'
-import type { Envelope } from '../../runtime/enclave/envelope.js'
-import { decodeSubstrateEnvelope, encodeSubstrateEnvelope } from '../../runtime/enclave/substrateEnvelope.js'
-import { SubstrateRelayerError } from './SubstrateRelayerError.js'
+import { bytesToHex, concatBytes, type Hex, hexToBytes } from '../../enclave/bytes.js'
+import type { Envelope } from '../../enclave/envelope.js'
+import { decodeSubstrateEnvelope, encodeSubstrateEnvelope } from '../../enclave/substrateEnvelope.js'
+import { SubstrateRemarkError } from './SubstrateRemarkError.js'
 
 /**
  * The teefn remark protocol: requests and results as `system.remarkWithEvent` bytes, so any FRAME chain
@@ -159,6 +159,6 @@ function malformed(reason: string): { kind: 'malformed'; reason: string } {
   return { kind: 'malformed', reason }
 }
 
-function invalidInput(details: string): SubstrateRelayerError {
-  return new SubstrateRelayerError('INVALID_REMARK_INPUT', 'Cannot encode a teefn remark.', { details })
+function invalidInput(details: string): SubstrateRemarkError {
+  return new SubstrateRemarkError('INVALID_REMARK_INPUT', 'Cannot encode a teefn remark.', { details })
 }
