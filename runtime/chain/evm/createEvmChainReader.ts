@@ -1,7 +1,9 @@
 import type { Hex } from '../../enclave/bytes.js'
 import type { Logger } from '../../logging/createLogger.js'
-import { agreeOnAnswers, type EndpointAnswer } from '../agreeOnAnswers.js'
+import { agreeOnAnswers } from '../agreeOnAnswers.js'
 import { ChainReadError } from '../ChainReadError.js'
+import { endpointHost } from '../endpointHost.js'
+import type { EndpointOutcome } from '../reachQuorum.js'
 import { checksumAddress } from './checksumAddress.js'
 import { computeEvmRequestId } from './computeEvmRequestId.js'
 import { createRpcClient, type RpcCall, type RpcClient } from './createRpcClient.js'
@@ -136,42 +138,41 @@ export function createEvmChainReader({
   }
   const registry = checksumAddress(registryInput)
   const endpoints: Endpoint[] = rpcUrls.map((url) => ({
-    host: new URL(url).host,
+    host: endpointHost(url),
     rpc: createRpcClient({ url, timeoutMs, maxSockets: 8 }),
   }))
   const what = (thing: string) => `${thing} on EVM chain ${chainId}`
 
   /** Every endpoint at once; an endpoint that fails or serves another chain says why instead. */
-  const askAll = <T>(calls: RpcCall[], read: (results: unknown[]) => T): Promise<EndpointAnswer<T>[]> =>
+  const askAll = <T>(calls: RpcCall[], read: (results: unknown[]) => T): Promise<EndpointOutcome<T>[]> =>
     Promise.all(
-      endpoints.map(async ({ host, rpc }): Promise<EndpointAnswer<T>> => {
+      endpoints.map(async ({ host, rpc }): Promise<EndpointOutcome<T>> => {
         try {
           const settled = await rpc.batch([{ method: 'eth_chainId' }, ...calls])
           const failed = settled.find((result) => result.status === 'rejected')
-          if (failed) return { endpoint: host, ok: false, error: reasonOf(failed.reason) }
+          if (failed) return { endpoint: host, error: reasonOf(failed.reason) }
           const [served, ...results] = settled.map((result) => (result as { value: unknown }).value)
           if (typeof served !== 'string' || BigInt(served) !== chainId) {
-            return { endpoint: host, ok: false, error: `serves chain ${String(served)}, not ${chainId}` }
+            return { endpoint: host, error: `serves chain ${String(served)}, not ${chainId}` }
           }
-          return { endpoint: host, ok: true, value: read(results) }
+          return { endpoint: host, answer: read(results) }
         } catch (error) {
-          return { endpoint: host, ok: false, error: reasonOf(error) }
+          return { endpoint: host, error: reasonOf(error) }
         }
       }),
     )
 
   /** The block to read at: the quorum-th highest head minus the confirmations (a single liar cannot raise it). */
   const confirmedBlockNumber = async (): Promise<number> => {
-    const answers = await askAll([{ method: 'eth_blockNumber' }], ([head]) => {
+    const outcomes = await askAll([{ method: 'eth_blockNumber' }], ([head]) => {
       if (typeof head !== 'string') throw new TypeError('no block number')
       return Number(head)
     })
-    const heads = answers
-      .filter((answer): answer is EndpointAnswer<number> & { ok: true } => answer.ok)
-      .map((answer) => answer.value)
+    const heads = outcomes
+      .flatMap((outcome) => ('answer' in outcome ? [outcome.answer] : []))
       .sort((a, b) => b - a)
     if (heads.length < quorum) {
-      agreeOnAnswers({ answers, quorum, what: what('the head'), describe: (head) => `head ${head}` })
+      agreeOnAnswers({ outcomes, quorum, what: what('the head'), describe: (head) => `head ${head}` })
     }
     return heads[quorum - 1]! - confirmations
   }
@@ -207,15 +208,17 @@ export function createEvmChainReader({
         ],
       })
     }
-    const answers = await askAll(calls, (results) => viewOf(results, worker !== undefined, log !== undefined))
+    const outcomes = await askAll(calls, (results) =>
+      viewOf(results, worker !== undefined, log !== undefined),
+    )
     return agreeOnAnswers({
-      answers,
+      outcomes,
       quorum,
       what: what(
         log ? `request ${log.requestId} at block ${number}` : `function ${functionId} at block ${number}`,
       ),
       describe: describeView,
-    }).value
+    })
   }
 
   const readFunction = async (functionId: Hex, options: { worker?: Hex | undefined } = {}) => {

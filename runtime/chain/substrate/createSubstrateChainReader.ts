@@ -2,9 +2,9 @@ import type { Hex } from '../../enclave/bytes.js'
 import { BaseError } from '../../errors/BaseError.js'
 import type { Logger } from '../../logging/createLogger.js'
 import { ChainReadError } from '../ChainReadError.js'
-import { endpointHost, redactEndpoints } from './endpointHost.js'
+import { endpointHost, redactEndpoints } from '../endpointHost.js'
+import { type EndpointOutcome, reachQuorum } from '../reachQuorum.js'
 import { openSubstrateEndpoint, type SubstrateEndpoint } from './openSubstrateEndpoint.js'
-import { type EndpointOutcome, reachQuorum } from './reachQuorum.js'
 import { readRequestFromEndpoint } from './readRequestFromEndpoint.js'
 import type {
   SubstrateEndpointAnswer,

@@ -2,6 +2,8 @@
  * Substrate requests as the enclave reads them: the remark protocol, the v2 request id, and the quorum
  * reader the worker uses to re-read each request from the chain. The relayer imports its decoding from here.
  */
+
+export { endpointHost } from '../endpointHost.js'
 export {
   type CreateSubstrateChainReaderParameters,
   type CreateSubstrateChainReaderReturnType,
@@ -20,7 +22,6 @@ export {
   deriveRequestId,
   substrateRequestIdContext,
 } from './deriveRequestId.js'
-export { endpointHost } from './endpointHost.js'
 export { findRemarkCalls } from './findRemarkCalls.js'
 export {
   type DecodedRemark,

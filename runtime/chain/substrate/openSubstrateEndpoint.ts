@@ -2,7 +2,7 @@ import type { ApiPromise } from '@polkadot/api'
 import type { Hex } from '../../enclave/bytes.js'
 import type { Logger } from '../../logging/createLogger.js'
 import { ChainReadError } from '../ChainReadError.js'
-import { endpointHost } from './endpointHost.js'
+import { endpointHost } from '../endpointHost.js'
 
 export type OpenSubstrateEndpointParameters = {
   /** `ws://` or `wss://` URL of a node. */
