@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { type Job, Queue } from 'bullmq'
-import { id } from 'ethers'
+import { id, keccak256 } from 'ethers'
 import type { Redis } from 'ioredis'
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest'
 import { type AnvilInstance, startAnvil } from '../../cli/dev/startAnvil.js'
@@ -17,7 +17,7 @@ import { createRedisConnection } from '../../runtime/queue/createRedisConnection
 import { requestJobId } from '../../runtime/queue/jobIds.js'
 import { defaultJobOptions } from '../../runtime/queue/jobOptions.js'
 import type { DeliveryJobData, RequestJobData } from '../../runtime/queue/jobs.js'
-import { deliveryQueueName, queuePrefix } from '../../runtime/queue/names.js'
+import { deliveryQueueName, queuePrefix, requestQueueName } from '../../runtime/queue/names.js'
 import {
   deployTeefnContracts,
   encodePrice,
@@ -98,6 +98,7 @@ async function deliveryFor(
   requestId: string,
   price: bigint,
   signer: TeeProvider = worker,
+  payloadHash = keccak256('0x') as Hex,
 ): Promise<{ name: string; data: DeliveryJobData; opts: { jobId: string } }> {
   const request: RequestJobData = {
     trigger: 'evm',
@@ -114,6 +115,7 @@ async function deliveryFor(
     destination: request.destination,
     requestId: request.requestId,
     functionId: request.functionId,
+    payloadHash,
     codeHash: f.codeHash as Hex,
     status: 'OK',
     result: Buffer.from(encodePrice(price).slice(2), 'hex'),
@@ -195,16 +197,17 @@ describe('startEvmSubmitter', () => {
     expect((await f.oracle.latest()).price).toBe(1n)
   })
 
-  it('fails a rejected envelope at once with the consumer reason, kept in the failed set', async () => {
+  it('fails a refused envelope at once with the consumer reason, kept in the failed set', async () => {
     const submitter = submit()
     const requestId = await f.requestPrice()
-    const forged = await deliveryFor(requestId, 666n, stranger)
-    await deliveries.add(forged.name, forged.data, forged.opts)
-    const job = await settled(forged.opts.jobId)
+    // An answer to another question (payload) than the one asked: final.
+    const altered = await deliveryFor(requestId, 666n, worker, keccak256('0x1234') as Hex)
+    await deliveries.add(altered.name, altered.data, altered.opts)
+    const job = await settled(altered.opts.jobId)
     expect(await job.getState()).toBe('failed')
-    expect(job.failedReason).toMatch(/rejected the envelope: WorkerNotActive/)
+    expect(job.failedReason).toMatch(/rejected the envelope: PayloadMismatch/)
     expect(job.attemptsMade).toBe(1) // not retried: a retry would be refused the same way
-    expect((await deliveries.getFailed()).map((failed) => failed.id)).toContain(forged.opts.jobId)
+    expect((await deliveries.getFailed()).map((failed) => failed.id)).toContain(altered.opts.jobId)
     expect(await f.oracle.isPending(requestId)).toBe(true)
 
     // A delivery for a request the consumer never issued is refused the same way, before any estimate.
@@ -218,7 +221,38 @@ describe('startEvmSubmitter', () => {
     const good = await deliveryFor(next, 77n)
     await deliveries.add(good.name, good.data, good.opts)
     expect((await settled(good.opts.jobId)).returnvalue).toMatchObject({ outcome: 'fulfilled' })
-    expect(submitter.stats()).toMatchObject({ rejected: 2, fulfilled: 1, transactions: 1 })
+    expect(submitter.stats()).toMatchObject({ rejected: 2, fulfilled: 1, transactions: 1, reruns: 0 })
+  })
+
+  it('runs a request again when its answer is refused for a reason a new run fixes, at most maxReruns times', async () => {
+    const requests = new Queue<RequestJobData>(requestQueueName, { connection, prefix: queuePrefix })
+    try {
+      const submitter = submit({ maxReruns: 1 })
+      // Signed by a key the registry does not hold (an admission that lapsed in flight): run it again.
+      const requestId = await f.requestPrice()
+      const lapsed = await deliveryFor(requestId, 5n, stranger)
+      await deliveries.add(lapsed.name, lapsed.data, lapsed.opts)
+      const job = await settled(lapsed.opts.jobId)
+      expect(job.returnvalue).toEqual({ outcome: 'rerun', reason: 'WorkerNotActive', run: 1 })
+      const rerun = await requests.getJob(`${lapsed.opts.jobId}-r1`)
+      expect(rerun?.data).toMatchObject({ requestId, run: 1, destination: lapsed.data.request.destination })
+
+      // The re-run's answer refused again: past maxReruns it fails for good.
+      const again = await deliveryFor(requestId, 5n, stranger)
+      const rerunDelivery = {
+        ...again,
+        data: { ...again.data, request: rerun!.data },
+        opts: { jobId: rerun!.id! },
+      }
+      await deliveries.add(rerunDelivery.name, rerunDelivery.data, rerunDelivery.opts)
+      const last = await settled(rerunDelivery.opts.jobId)
+      expect(last.failedReason).toMatch(/rejected the envelope: WorkerNotActive/)
+      expect(await requests.getJob(`${lapsed.opts.jobId}-r2`)).toBeUndefined()
+      expect(submitter.stats()).toMatchObject({ reruns: 1, rejected: 1, transactions: 0 })
+      expect(await f.oracle.isPending(requestId)).toBe(true)
+    } finally {
+      await requests.close()
+    }
   })
 
   it('retries a delivery the node could not take, and recovers its nonce', async () => {

@@ -31,6 +31,7 @@ beforeAll(async () => {
     destination: `0x${'d4'.repeat(32)}`,
     requestId: `0x${'0e'.repeat(32)}`,
     functionId,
+    payloadHash: `0x${'9a'.repeat(32)}`,
     codeHash: `0x${'0c'.repeat(32)}`,
     status: 'OK',
     result: new TextEncoder().encode('67012.45'),
@@ -131,9 +132,9 @@ describe('decodeRemark on bad input', () => {
 
     const result = encodeResultRemark({ request: { blockHash, extrinsicIndex: 1 }, envelope })
     const badStatus = result.slice()
-    // The status byte sits after chain, destination (1+32), requestId, functionId, codeHash in the envelope.
     const envelopeStart = 7 + 36 + 2
-    badStatus[envelopeStart + 32 + 33 + 96] = 200
+    // chain (32) | destination (1 + 32) | requestId, functionId, payloadHash, codeHash (4 x 32) | status
+    badStatus[envelopeStart + 32 + 33 + 128] = 200
     expect(decodeRemark(badStatus)).toMatchObject({
       kind: 'malformed',
       reason: expect.stringMatching(/unknown status code 200/),
