@@ -12,7 +12,11 @@ export class WorkerRetryError extends BaseError {
   override name = 'WorkerRetryError'
   override readonly code: WorkerRetryCode
 
-  constructor(code: WorkerRetryCode, shortMessage: string, parameters: Omit<BaseErrorParameters, 'code'> = {}) {
+  constructor(
+    code: WorkerRetryCode,
+    shortMessage: string,
+    parameters: Omit<BaseErrorParameters, 'code'> = {},
+  ) {
     super(shortMessage, { ...parameters, code })
     this.code = code
   }

@@ -87,12 +87,18 @@ export function createRequestProcessor({
       }
       return failed('FUNCTION_NOT_FOUND', `no bundle with codeHash ${request.codeHash} was uploaded`)
     }
-    if (code === false) return failed('CODE_HASH_MISMATCH', `the stored bundle does not hash to ${request.codeHash}`)
+    if (code === false)
+      return failed('CODE_HASH_MISMATCH', `the stored bundle does not hash to ${request.codeHash}`)
 
     let secrets: Record<string, string> = {}
     let functionKey: Uint8Array | undefined
     if (request.privileged && request.scope) {
-      const opened = await openFunctionSecrets({ provider, store, scope: request.scope, owner: request.owner })
+      const opened = await openFunctionSecrets({
+        provider,
+        store,
+        scope: request.scope,
+        owner: request.owner,
+      })
       if (!opened.ok) return failed('SECRETS_INVALID', opened.message)
       secrets = opened.secrets
       functionKey = await functionKeyOf(request.scope)

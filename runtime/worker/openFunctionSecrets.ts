@@ -1,5 +1,5 @@
-import { decryptSecrets } from '../enclave/decryptSecrets.js'
 import type { Hex } from '../enclave/bytes.js'
+import { decryptSecrets } from '../enclave/decryptSecrets.js'
 import { type FunctionScope, scopeId } from '../enclave/functionScope.js'
 import { recoverSecretsSigner } from '../enclave/ownerRecords.js'
 import type { TeeProvider } from '../enclave/TeeProvider.js'

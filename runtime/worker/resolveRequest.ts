@@ -121,7 +121,9 @@ async function resolveSubstrateRequest(
   job: RequestJobData,
   { chains }: ResolveRequestParameters,
 ): Promise<ResolvedRequest> {
-  const chain = chains.substrate?.find(({ genesisHash }) => genesisHash.toLowerCase() === job.chainId.toLowerCase())
+  const chain = chains.substrate?.find(
+    ({ genesisHash }) => genesisHash.toLowerCase() === job.chainId.toLowerCase(),
+  )
   if (!chain) throw notServed(job)
   const blockHash = job.origin?.blockHash as Hex | undefined
   const extrinsicIndex = job.origin?.index
@@ -147,7 +149,12 @@ async function resolveSubstrateRequest(
       ? undefined
       : { status: 'FUNCTION_NOT_FOUND', message: `no code is pinned for function ${request.functionId}` },
     // No registry contract: the function key is scoped to the chain; there is no owner, hence no secrets.
-    scope: { family: 'substrate', chainId: chain.genesisHash.toLowerCase(), registry: '0x', functionId: request.functionId },
+    scope: {
+      family: 'substrate',
+      chainId: chain.genesisHash.toLowerCase(),
+      registry: '0x',
+      functionId: request.functionId,
+    },
     owner: undefined,
     privileged: true,
     limits: undefined,
@@ -177,20 +184,30 @@ async function resolveHttpRequest(
     limits: job.limits,
     disagreements: [],
   }
-  if (!job.codeHash) return { ...base, failure: { status: 'FUNCTION_NOT_FOUND', message: 'the HTTP request names no codeHash' } }
+  if (!job.codeHash)
+    return {
+      ...base,
+      failure: { status: 'FUNCTION_NOT_FOUND', message: 'the HTTP request names no codeHash' },
+    }
   if (anonymous) return base
   const scope = job.scope
   if (scope?.family !== 'evm' || scope.functionId.toLowerCase() !== job.functionId.toLowerCase()) {
     return {
       ...base,
-      failure: { status: 'FUNCTION_NOT_FOUND', message: `function ${job.functionId} is named without its registry scope` },
+      failure: {
+        status: 'FUNCTION_NOT_FOUND',
+        message: `function ${job.functionId} is named without its registry scope`,
+      },
     }
   }
   const reader = evmReaderFor(chains, scope.chainId)
   if (reader.registry.toLowerCase() !== scope.registry.toLowerCase()) throw notServed(job)
   const { fn } = await reader.readFunction(job.functionId)
   if (!fn.codeHash) {
-    return { ...base, failure: { status: 'FUNCTION_NOT_FOUND', message: `function ${job.functionId} is not registered` } }
+    return {
+      ...base,
+      failure: { status: 'FUNCTION_NOT_FOUND', message: `function ${job.functionId} is not registered` },
+    }
   }
   if (fn.codeHash !== job.codeHash.toLowerCase()) {
     return {
@@ -231,7 +248,10 @@ function notServed(job: RequestJobData): WorkerRefusalError {
 }
 
 /** The job's fields that differ from what the chain says. */
-function disagreements(job: RequestJobData, chain: Partial<Record<'functionId' | 'request' | 'sender', string>>): string[] {
+function disagreements(
+  job: RequestJobData,
+  chain: Partial<Record<'functionId' | 'request' | 'sender', string>>,
+): string[] {
   return Object.entries(chain)
     .filter(([field, value]) => {
       const claimed = job[field as keyof typeof chain]

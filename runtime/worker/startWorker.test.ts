@@ -2,10 +2,23 @@ import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { Queue, QueueEvents } from 'bullmq'
+import { hexlify, id, keccak256, toUtf8Bytes, type Wallet } from 'ethers'
 import type { Redis } from 'ioredis'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { afterAll, describe, expect, it } from 'vitest'
 import { type RedisServer, startRedisServer } from '../../cli/dev/startRedisServer.js'
+import {
+  deployTestConsumer,
+  mined,
+  sentRequestsOf,
+  type TeefnContractsFixture,
+  type TestConsumerContract,
+} from '../../test/support/teefnContracts.js'
+import { useTeefnChain } from '../../test/support/useTeefnChain.js'
+import { createEvmChainReader, type EvmChainReader } from '../chain/evm/createEvmChainReader.js'
+import type { Hex } from '../enclave/bytes.js'
 import { createDevProvider } from '../enclave/devProvider.js'
+import type { FunctionScope } from '../enclave/functionScope.js'
+import { signSecretsUpdate } from '../enclave/ownerRecords.js'
 import { encryptSecrets } from '../enclave/secretsCipher.js'
 import type { TeeProvider } from '../enclave/TeeProvider.js'
 import { verifyEnvelope } from '../enclave/verifyEnvelope.js'
@@ -13,37 +26,62 @@ import { createRedisFunctionStore } from '../functions/createRedisFunctionStore.
 import type { FunctionStore } from '../functions/FunctionStore.js'
 import { createRedisConnection } from '../queue/createRedisConnection.js'
 import { requestJobId } from '../queue/jobIds.js'
+import { defaultJobOptions } from '../queue/jobOptions.js'
 import type { DeliveryJobData, RequestJobData, RequestJobResult } from '../queue/jobs.js'
 import { deliveryQueueName, queuePrefix, requestQueueName } from '../queue/names.js'
 import { createSandboxPool, type SandboxPool } from '../sandbox/index.js'
 import { startWorker, type TeeWorker } from './startWorker.js'
 
-type Hex = `0x${string}`
-const bytes32 = (byte: string) => `0x${byte.repeat(32)}` as Hex
-const consumer = '0x5FbDB2315678afecb367f032d93F642f64180aa3' as Hex
+const zeroBytes32 = `0x${'00'.repeat(32)}` as Hex
 
+let f: TeefnContractsFixture
 let redisServer: RedisServer
 let connection: Redis
 let dir: string
 let pool: SandboxPool
 let provider: TeeProvider
 let store: FunctionStore
+let reader: EvmChainReader
 let worker: TeeWorker
+let consumer: TestConsumerContract
+let consumerAddress: Hex
 let requests: Queue<RequestJobData, RequestJobResult>
+let deliveries: Queue<DeliveryJobData>
 let events: QueueEvents
-const registered = new Map<string, Hex>()
 
-beforeAll(async () => {
+useTeefnChain({}, async (chain) => {
+  f = chain.f
   redisServer = await startRedisServer()
   connection = createRedisConnection({ url: redisServer.url })
   dir = await mkdtemp(join(tmpdir(), 'teefn-worker-'))
   provider = await createDevProvider({ keyFile: join(dir, 'worker.key') })
+  await mined(
+    f.registry.admitWorker(provider.publicKeys.evmAddress, id('dev attestation'), f.workerExpiresAt),
+  )
+  consumer = await deployTestConsumer(f.admin, { registry: String(f.registry.target) })
+  consumerAddress = (await consumer.getAddress()) as Hex
   pool = await createSandboxPool({ threads: 2 })
   store = createRedisFunctionStore({ redis: connection })
-  // The registry of a chain, as the EVM adapter reads it: functionId -> codeHash.
-  const registry = { codeHashOf: async (request: RequestJobData) => registered.get(request.functionId) }
-  worker = startWorker({ connection, pool, provider, store, registries: { evm: registry, http: registry } })
-  requests = new Queue(requestQueueName, { connection, prefix: queuePrefix })
+  reader = createEvmChainReader({
+    chainId: chain.anvil.chainId,
+    registry: String(f.registry.target),
+    rpcUrls: [chain.anvil.rpcUrl],
+    quorum: 1,
+    confirmations: 0,
+  })
+  worker = startWorker({
+    connection,
+    pool,
+    provider,
+    store,
+    chains: { evm: [reader] },
+    retryPolicy: { baseDelayMs: 100, maxDelayMs: 200, horizonMs: 60_000 },
+  })
+  requests = new Queue(requestQueueName, { connection, prefix: queuePrefix, defaultJobOptions })
+  deliveries = new Queue(deliveryQueueName({ family: 'evm', chainId: String(chain.anvil.chainId) }), {
+    connection,
+    prefix: queuePrefix,
+  })
   events = new QueueEvents(requestQueueName, {
     connection: createRedisConnection({ url: redisServer.url }),
     prefix: queuePrefix,
@@ -53,12 +91,12 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await worker?.close()
-  await requests?.close()
-  await events?.close()
+  await Promise.all([requests?.close(), deliveries?.close(), events?.close()])
+  reader?.close()
   await pool?.close()
   connection?.disconnect()
   await redisServer?.stop()
-  await rm(dir, { recursive: true, force: true })
+  if (dir) await rm(dir, { recursive: true, force: true })
 })
 
 const run = async (data: RequestJobData) => {
@@ -66,26 +104,53 @@ const run = async (data: RequestJobData) => {
   return (await job.waitUntilFinished(events, 20_000)) as RequestJobResult
 }
 
-const evmRequest = (requestId: Hex, functionId: Hex, request = '0x'): RequestJobData => ({
-  trigger: 'evm',
-  chainId: '31337',
-  destination: consumer,
-  requestId,
+/** Registers `code` under a fresh functionId (owned by the fixture's function owner) and uploads it. */
+async function register(code: string, label: string): Promise<{ functionId: Hex; codeHash: Hex }> {
+  const functionId = id(`worker test: ${label}`) as Hex
+  const { codeHash } = await store.putFunction(code)
+  await mined(f.registry.connect(f.functionOwner).registerFunction(functionId, codeHash))
+  return { functionId, codeHash }
+}
+
+/** Asks the test consumer to run `functionId` on `payload`; the job is what the watcher would queue. */
+async function request(functionId: Hex, payload: string): Promise<RequestJobData> {
+  const receipt = await mined(consumer.connect(f.oracleOwner).request(functionId, payload))
+  const [sent] = sentRequestsOf(receipt, consumerAddress)
+  return {
+    trigger: 'evm',
+    chainId: String(f.chainId),
+    destination: consumerAddress,
+    requestId: sent!.requestId as Hex,
+    functionId,
+    request: payload,
+    sender: f.oracleOwner.address,
+    seenAt: Date.now(),
+    origin: { blockNumber: receipt.blockNumber, blockHash: receipt.blockHash, index: 0 },
+  }
+}
+
+const scopeOf = (functionId: Hex): FunctionScope => ({
+  family: 'evm',
+  chainId: String(f.chainId),
+  registry: String(f.registry.target).toLowerCase() as Hex,
   functionId,
-  request,
-  sender: '0x70997970C51812dc3A010C7d01b50e0d17dc79C8',
-  seenAt: Date.now(),
 })
 
+async function putSecrets(functionId: Hex, secrets: Record<string, string>, signer: Wallet, version = 1) {
+  const scope = scopeOf(functionId)
+  const ciphertext = encryptSecrets({ workerKey: provider.publicKeys.encryption, scope, secrets })
+  await store.putSecrets(await signSecretsUpdate(signer, { scope, ciphertext, version }))
+}
+
 describe('startWorker', () => {
-  it('answers an HTTP request with an envelope signed by the enclave key', async () => {
+  it('answers an HTTP request with an envelope that binds the payload, signed by the enclave key', async () => {
     const { codeHash } = await store.putFunction('export default (request) => "echo:" + request')
     const result = await run({
       trigger: 'http',
       chainId: '0',
       destination: `0x${'00'.repeat(20)}`,
-      requestId: bytes32('01'),
-      functionId: bytes32('00'),
+      requestId: keccak256(toUtf8Bytes('http 1')) as Hex,
+      functionId: zeroBytes32,
       codeHash,
       request: 'hi',
       seenAt: Date.now(),
@@ -95,112 +160,78 @@ describe('startWorker', () => {
       worker: provider.publicKeys.evmAddress,
       chainId: 0,
       codeHash,
+      payloadHash: keccak256(toUtf8Bytes('hi')) as Hex,
     })
     expect(Buffer.from(verified.result).toString()).toBe('echo:hi')
   })
 
-  it('runs the code the registry names, with decrypted secrets, and queues the delivery once', async () => {
-    const functionId = bytes32('f1')
-    const { codeHash } = await store.putFunction(
-      'export default (request, secrets, context) => [request, secrets.KEY, context.chainId, context.functionId === undefined].join("|")',
+  it('runs the code the registry names on the payload the chain holds, with owner-signed secrets, and delivers once', async () => {
+    const { functionId, codeHash } = await register(
+      'export default (request, secrets, context) => [request, secrets.KEY, context.chainId, context.sender].join("|")',
+      'echo with secret',
     )
-    registered.set(functionId, codeHash)
-    await store.putSecrets(
-      functionId,
-      encryptSecrets({
-        workerKey: provider.publicKeys.encryption,
-        functionId,
-        secrets: { KEY: 'secret-value' },
-      }),
-    )
-    const data = evmRequest(bytes32('02'), functionId, '0xabcd')
+    await putSecrets(functionId, { KEY: 'secret-value' }, f.functionOwner)
+    const payload = hexlify(toUtf8Bytes('{"pair":"ETH/USD"}'))
+    const data = await request(functionId, payload)
     const result = await run(data)
     expect(result.status).toBe('OK')
     const verified = await verifyEnvelope(result.envelope, {
-      chainId: 31337,
-      destination: consumer,
+      chainId: f.chainId,
+      destination: consumerAddress,
       requestId: data.requestId,
+      payloadHash: keccak256(payload) as Hex,
       codeHash,
     })
-    expect(Buffer.from(verified.result).toString()).toBe('0xabcd|secret-value|31337|false')
-
-    const deliveries = new Queue<DeliveryJobData>(deliveryQueueName({ family: 'evm', chainId: '31337' }), {
-      connection,
-      prefix: queuePrefix,
-    })
+    expect(Buffer.from(verified.result).toString()).toBe(
+      `${payload}|secret-value|${f.chainId}|${f.oracleOwner.address}`,
+    )
     const delivery = await deliveries.getJob(requestJobId(data))
     expect(delivery?.data.envelope).toEqual(result.envelope)
     // The same request seen again is the same job: nothing runs or is delivered twice.
     await requests.add('request', data, { jobId: requestJobId(data) })
-    expect(await requests.getJobCounts('completed')).toMatchObject({ completed: 2 })
     expect(await deliveries.getJobCountByTypes('waiting', 'active', 'completed', 'delayed')).toBe(1)
-    await deliveries.close()
   })
 
-  it('signs failures: a function error, an unknown function, unreadable secrets', async () => {
-    const failing = bytes32('f2')
-    registered.set(
-      failing,
-      (await store.putFunction('export default () => { throw new Error("upstream down") }')).codeHash,
-    )
-    const errorResult = await run(evmRequest(bytes32('03'), failing))
+  it('signs failures: a function error, and secrets its owner did not sign', async () => {
+    const failing = await register('export default () => { throw new Error("upstream down") }', 'failing')
+    const errorResult = await run(await request(failing.functionId, '0x'))
     expect(errorResult.status).toBe('FUNCTION_ERROR')
     const verified = await verifyEnvelope(errorResult.envelope, { worker: provider.publicKeys.evmAddress })
     expect(Buffer.from(verified.result).toString()).toMatch(/^Error: upstream down/)
 
-    const unknown = await run(evmRequest(bytes32('04'), bytes32('f3')))
-    expect(unknown.status).toBe('FUNCTION_NOT_FOUND')
-
-    const locked = bytes32('f4')
-    registered.set(locked, (await store.putFunction('export default () => "x"')).codeHash)
-    await store.putSecrets(
-      locked,
-      encryptSecrets({
-        workerKey: provider.publicKeys.encryption,
-        functionId: bytes32('f5'),
-        secrets: { A: 'b' },
-      }),
-    )
-    const moved = await run(evmRequest(bytes32('05'), locked))
-    expect(moved.status).toBe('SECRETS_INVALID')
-    expect(moved.envelope.status).toBe('SECRETS_INVALID')
+    const guarded = await register('export default (r, secrets) => JSON.stringify(secrets)', 'guarded')
+    await putSecrets(guarded.functionId, { A: 'chosen by a stranger' }, f.stranger)
+    const refused = await run(await request(guarded.functionId, '0x'))
+    expect(refused.status).toBe('SECRETS_INVALID')
+    expect(JSON.stringify(refused)).not.toContain('chosen by a stranger')
   })
 
-  it('gives an HTTP request that names a functionId its secrets only for the code registered for it', async () => {
-    const functionId = bytes32('f6')
-    const leaky = await store.putFunction(
-      'export default (request, secrets) => "leaked:" + JSON.stringify(secrets)',
+  it('refuses at once, unsigned, a job for a request the chain does not hold', async () => {
+    const { functionId } = await register('export default () => "x"', 'forged target')
+    const real = await request(functionId, '0x')
+    const forged = { ...real, requestId: keccak256(toUtf8Bytes('no such request')) as Hex }
+    const job = await requests.add('request', forged, { jobId: requestJobId(forged) })
+    await expect(job.waitUntilFinished(events, 20_000)).rejects.toThrow(/has no request/)
+    const failed = await requests.getJob(job.id!)
+    expect(failed?.attemptsMade).toBe(1)
+    expect(await deliveries.getJob(requestJobId(forged))).toBeUndefined()
+  })
+
+  it('retries, without signing, while the bundle the registry names is missing, then answers', async () => {
+    const code = 'export default () => "late bundle"'
+    const functionId = id('worker test: late bundle') as Hex
+    await mined(
+      f.registry.connect(f.functionOwner).registerFunction(functionId, keccak256(toUtf8Bytes(code))),
     )
-    const genuine = await store.putFunction(
-      'export default (request, secrets) => "has key: " + (secrets.KEY === "s3cret-value")',
-    )
-    registered.set(functionId, genuine.codeHash)
-    await store.putSecrets(
-      functionId,
-      encryptSecrets({
-        workerKey: provider.publicKeys.encryption,
-        functionId,
-        secrets: { KEY: 's3cret-value' },
-      }),
-    )
-    const http = (requestId: Hex, codeHash: Hex): RequestJobData => ({
-      trigger: 'http',
-      chainId: '0',
-      destination: `0x${'00'.repeat(20)}`,
-      requestId,
-      functionId,
-      codeHash,
-      request: '',
-      seenAt: Date.now(),
-    })
-    const forged = await run(http(bytes32('06'), leaky.codeHash))
-    expect(forged.status).toBe('CODE_HASH_MISMATCH')
-    expect(JSON.stringify(forged)).not.toContain('s3cret-value')
-    const allowed = await run(http(bytes32('07'), genuine.codeHash))
-    expect(allowed.status).toBe('OK')
-    expect(Buffer.from(allowed.envelope.result.slice(2), 'hex').toString()).toBe('has key: true')
-    registered.delete(functionId)
-    const unregistered = await run(http(bytes32('08'), genuine.codeHash))
-    expect(unregistered.status).toBe('FUNCTION_NOT_FOUND')
+    const data = await request(functionId, '0x')
+    const job = await requests.add('request', data, { jobId: requestJobId(data) })
+    for (let i = 0; i < 100 && (await requests.getJob(job.id!))!.attemptsMade < 2; i++) {
+      await new Promise((resolve) => setTimeout(resolve, 50))
+    }
+    expect((await requests.getJob(job.id!))!.failedReason).toMatch(/not stored here/)
+    expect(await deliveries.getJob(requestJobId(data))).toBeUndefined()
+    await store.putFunction(code)
+    const result = (await job.waitUntilFinished(events, 20_000)) as RequestJobResult
+    expect(result.status).toBe('OK')
   })
 })
