@@ -22,6 +22,7 @@ import { startRedisServer } from '../cli/dev/startRedisServer.js'
 import { createSubstrateStateStore } from '../relayer/substrate/createSubstrateStateStore.js'
 import { startSubstrateRelayer } from '../relayer/substrate/startSubstrateRelayer.js'
 import type { DeliveryReceipt } from '../relayer/substrate/startSubstrateSubmitter.js'
+import { createSubstrateChainReader } from '../runtime/chain/substrate/createSubstrateChainReader.js'
 import { deriveRequestId } from '../runtime/chain/substrate/deriveRequestId.js'
 import { encodeRequestRemark } from '../runtime/chain/substrate/remarkProtocol.js'
 import type { Hex } from '../runtime/enclave/bytes.js'
@@ -61,16 +62,26 @@ const provider = await createDevProvider({ keyFile: join(dir, 'worker.json') })
 const { codeHash } = await store.putFunction(
   'export default function main(request, secrets, context) { return JSON.stringify({ price: "67012.45", request, requestId: context.requestId }) }',
 )
+const relayer = await startSubstrateRelayer({ wsUrl: chain.wsUrl, connection, submitterUri: '//Bob', logger })
+const { api } = relayer.connection
+const chainId = relayer.chainId
+const reader = createSubstrateChainReader({
+  genesisHash: chainId,
+  wsUrls: [chain.wsUrl],
+  quorum: 1,
+  heads: 'best',
+})
 const worker = startWorker({
   connection,
   pool,
   provider,
   store,
-  registries: { substrate: createStaticFunctionRegistry({ [functionId]: codeHash }) },
+  chains: {
+    substrate: [
+      { genesisHash: chainId, reader, functions: createStaticFunctionRegistry({ [functionId]: codeHash }) },
+    ],
+  },
 })
-const relayer = await startSubstrateRelayer({ wsUrl: chain.wsUrl, connection, submitterUri: '//Bob', logger })
-const { api } = relayer.connection
-const chainId = relayer.chainId
 const state = createSubstrateStateStore({ redis: connection, chainId })
 
 type Sent = { requestId: Hex; requestBlock: Hex | undefined; failure: string | undefined }
@@ -265,6 +276,7 @@ try {
 } finally {
   await relayer.close()
   await worker.close()
+  await reader.close()
   await pool.close()
   connection.disconnect()
   await Promise.all([chain.close(), redisServer.stop()])

@@ -30,6 +30,10 @@ import {
 } from '../relayer/substrate/startSubstrateSubmitter.js'
 import { type SubstrateWatcher, startSubstrateWatcher } from '../relayer/substrate/startSubstrateWatcher.js'
 import { submitAndWatch } from '../relayer/substrate/submitAndWatch.js'
+import {
+  createSubstrateChainReader,
+  type SubstrateChainReader,
+} from '../runtime/chain/substrate/createSubstrateChainReader.js'
 import { deriveRequestId } from '../runtime/chain/substrate/deriveRequestId.js'
 import { encodeRequestRemark } from '../runtime/chain/substrate/remarkProtocol.js'
 import { type Hex, hexToBytes } from '../runtime/enclave/bytes.js'
@@ -63,6 +67,7 @@ let dir: string
 let provider: TeeProvider
 let pool: SandboxPool
 let worker: TeeWorker
+let reader: SubstrateChainReader
 let watcher: SubstrateWatcher
 let submitter: SubstrateSubmitter
 let state: SubstrateStateStore
@@ -98,12 +103,19 @@ beforeAll(async () => {
     'export default function main() { throw new Error("upstream down") }',
   )
   // No contracts pallet on this runtime: the operator pins the functions this worker may run.
-  const registry = createStaticFunctionRegistry({ [echoId]: echo.codeHash, [failingId]: failing.codeHash })
-  worker = startWorker({ connection, pool, provider, store, registries: { substrate: registry } })
-
+  const functions = createStaticFunctionRegistry({ [echoId]: echo.codeHash, [failingId]: failing.codeHash })
   substrate = await connectSubstrate({ url: chain.wsUrl, logger })
   api = substrate.api
   genesisHash = substrate.genesisHash
+  // The worker reads every request again from the chain (one local endpoint here; production lists several).
+  reader = createSubstrateChainReader({ genesisHash, wsUrls: [chain.wsUrl], quorum: 1, heads: 'best' })
+  worker = startWorker({
+    connection,
+    pool,
+    provider,
+    store,
+    chains: { substrate: [{ genesisHash, reader, functions }] },
+  })
   state = createSubstrateStateStore({ redis: connection, chainId: genesisHash })
   watcher = await startWatcher()
   // A longer linger than the default so the batch test reliably finds its three results together.
@@ -121,6 +133,7 @@ afterAll(async () => {
   await watcher?.stop()
   await submitter?.close()
   await worker?.close()
+  await reader?.close()
   await deliveries?.close()
   await requestsQueue?.close()
   await deliveryEvents?.close()

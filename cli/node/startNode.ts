@@ -1,8 +1,10 @@
 import { toUtf8Bytes } from 'ethers'
 import { startEvmSubmitter, startEvmWatcher } from '../../relayer/evm/index.js'
 import { startSubstrateRelayer } from '../../relayer/substrate/index.js'
+import { endpointHost } from '../../runtime/chain/endpointHost.js'
 import { createEvmChainReader, type EvmChainReader } from '../../runtime/chain/evm/createEvmChainReader.js'
 import { defaultConfirmations } from '../../runtime/chain/evm/defaultConfirmations.js'
+import { createSubstrateChainReader } from '../../runtime/chain/substrate/createSubstrateChainReader.js'
 import { attestWorker } from '../../runtime/enclave/attestWorker.js'
 import { selectProvider } from '../../runtime/enclave/selectProvider.js'
 import { createRedisFunctionStore } from '../../runtime/functions/createRedisFunctionStore.js'
@@ -11,8 +13,9 @@ import { createMetrics } from '../../runtime/metrics/index.js'
 import { createRedisConnection } from '../../runtime/queue/createRedisConnection.js'
 import { defaultRetryPolicy } from '../../runtime/queue/retryPolicy.js'
 import { createSandboxPool } from '../../runtime/sandbox/index.js'
+import { createStaticFunctionRegistry } from '../../runtime/worker/createStaticFunctionRegistry.js'
 import { startWorker } from '../../runtime/worker/startWorker.js'
-import type { WorkerChains } from '../../runtime/worker/WorkerChains.js'
+import type { WorkerChains, WorkerSubstrateChain } from '../../runtime/worker/WorkerChains.js'
 import { startServer } from '../../server/index.js'
 import { resolveSecret, rpcQuorumOf } from './loadNodeConfig.js'
 import type { NodeConfig } from './nodeConfigSchema.js'
@@ -68,10 +71,41 @@ export async function startNode({
     const httpCodeHashOf = httpReader
       ? async (functionId: Hex) => (await httpReader.readFunction(functionId)).fn.codeHash
       : undefined
-    const chains: WorkerChains = { evm: evmReaders }
     const retryPolicy = config.worker?.retryHorizonSeconds
       ? { ...defaultRetryPolicy, horizonMs: config.worker.retryHorizonSeconds * 1000 }
       : defaultRetryPolicy
+    // Substrate relayers first: the worker's reader checks each endpoint against the genesis the relayer found.
+    const substrateChains: WorkerSubstrateChain[] = []
+    for (const chain of config.substrate ?? []) {
+      const log = logger.child({ chain: chain.name ?? chain.wsUrl })
+      const relayer = await startSubstrateRelayer({
+        wsUrl: chain.wsUrl,
+        connection,
+        heads: chain.heads,
+        submitterUri: resolveSecret(chain.submitterUri, env),
+        retryPolicy,
+        logger: log,
+      })
+      closers.push(() => relayer.close())
+      const wsUrls = chain.wsUrls ?? [chain.wsUrl]
+      const quorum = rpcQuorumOf(wsUrls, chain.rpcQuorum)
+      const reader = createSubstrateChainReader({
+        genesisHash: relayer.chainId,
+        wsUrls,
+        quorum,
+        heads: chain.heads ?? 'finalized',
+        logger: log,
+      })
+      closers.push(() => reader.close())
+      if (quorum === 1)
+        warnSingleEndpoint(logger, { chain: relayer.chainId, endpoints: wsUrls.map(endpointHost) })
+      substrateChains.push({
+        genesisHash: relayer.chainId,
+        reader,
+        functions: createStaticFunctionRegistry(chain.functions),
+      })
+    }
+    const chains: WorkerChains = { evm: evmReaders, substrate: substrateChains }
 
     const workerEnabled = config.worker?.enabled ?? true
     const tee = await selectProvider({
@@ -130,17 +164,6 @@ export async function startNode({
       closers.push(() => submitter.close())
     }
 
-    for (const chain of config.substrate ?? []) {
-      const relayer = await startSubstrateRelayer({
-        wsUrl: chain.wsUrl,
-        connection,
-        heads: chain.heads,
-        submitterUri: resolveSecret(chain.submitterUri, env),
-        logger: logger.child({ chain: chain.name ?? chain.wsUrl }),
-      })
-      closers.push(() => relayer.close())
-    }
-
     let serverUrl: string | undefined
     if (config.server?.enabled ?? true) {
       const apiKeys = config.server?.apiKeys
@@ -188,11 +211,16 @@ function evmChainReaderOf(chain: NonNullable<NodeConfig['evm']>[number], logger:
     confirmations: chain.confirmations ?? defaultConfirmations(chain.chainId),
     logger: logger.child({ chain: chain.name ?? `evm-${chain.chainId}` }),
   })
-  if (quorum === 1) {
-    logger.warn(
-      { chainId: chain.chainId, endpoints: reader.endpoints },
-      'rpcQuorum is 1: whoever runs that endpoint decides which requests, code and owners this worker sees',
-    )
-  }
+  if (quorum === 1) warnSingleEndpoint(logger, { chain: chain.chainId, endpoints: reader.endpoints })
   return reader
+}
+
+function warnSingleEndpoint(
+  logger: Logger,
+  fields: { chain: string | number; endpoints: readonly string[] },
+): void {
+  logger.warn(
+    fields,
+    'rpcQuorum is 1: whoever runs that endpoint decides which requests, code and owners this worker sees',
+  )
 }

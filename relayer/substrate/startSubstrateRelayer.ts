@@ -4,6 +4,7 @@ import { cryptoWaitReady } from '@polkadot/util-crypto'
 import type { Redis } from 'ioredis'
 import type { Hex } from '../../runtime/enclave/bytes.js'
 import { createLogger, type Logger } from '../../runtime/logging/createLogger.js'
+import type { RetryPolicy } from '../../runtime/queue/retryPolicy.js'
 import { connectSubstrate, type SubstrateConnection } from './connectSubstrate.js'
 import type { SubstrateDelivery } from './SubstrateDelivery.js'
 import { SubstrateRelayerError } from './SubstrateRelayerError.js'
@@ -48,6 +49,8 @@ export type StartSubstrateRelayerParameters = {
         'inclusion' | 'maxBatchSize' | 'batchLingerMs' | 'inclusionTimeoutMs'
       >
     | undefined
+  /** How failed deliveries are retried, and for how long; an hour by default. */
+  retryPolicy?: RetryPolicy | undefined
   logger?: Logger | undefined
 }
 
@@ -80,6 +83,7 @@ export async function startSubstrateRelayer({
   triggers,
   delivery,
   submitter: submitterOptions,
+  retryPolicy,
   logger = createLogger({ name: 'relayer-substrate' }),
 }: StartSubstrateRelayerParameters): Promise<SubstrateRelayer> {
   let signer: KeyringPair | undefined
@@ -109,6 +113,7 @@ export async function startSubstrateRelayer({
         signer,
         delivery,
         ...submitterOptions,
+        retryPolicy,
         logger,
       })
     }

@@ -8,6 +8,7 @@ import type { Hex } from '../../runtime/enclave/bytes.js'
 import { createLogger, type Logger } from '../../runtime/logging/createLogger.js'
 import type { DeliveryJobData } from '../../runtime/queue/jobs.js'
 import { deliveryQueueName, queuePrefix } from '../../runtime/queue/names.js'
+import { defaultRetryPolicy, type RetryPolicy, retryBackoff } from '../../runtime/queue/retryPolicy.js'
 import { createRemarkDelivery } from './createRemarkDelivery.js'
 import { createSubstrateStateStore, type InflightRecord } from './createSubstrateStateStore.js'
 import type { SubstrateDelivery } from './SubstrateDelivery.js'
@@ -32,6 +33,8 @@ export type StartSubstrateSubmitterParameters = {
   inclusionTimeoutMs?: number | undefined
   /** Blocks searched for an earlier attempt's extrinsic when a delivery is retried; 256 by default. */
   maxSearchBlocks?: number | undefined
+  /** How failed deliveries are retried, and for how long; an hour by default. */
+  retryPolicy?: RetryPolicy | undefined
   logger?: Logger | undefined
 }
 
@@ -108,6 +111,7 @@ export function startSubstrateSubmitter({
   batchLingerMs = 20,
   inclusionTimeoutMs = 120_000,
   maxSearchBlocks = 256,
+  retryPolicy = defaultRetryPolicy,
   logger = createLogger({ name: 'relayer-substrate' }),
 }: StartSubstrateSubmitterParameters): SubstrateSubmitter {
   const chainId = api.genesisHash.toHex()
@@ -370,6 +374,7 @@ export function startSubstrateSubmitter({
       // Jobs wait in the batcher together: let at least two batches' worth be active at once.
       concurrency: maxBatchSize * 2,
       lockDuration: Math.max(30_000, inclusionTimeoutMs / 2),
+      settings: { backoffStrategy: retryBackoff(retryPolicy) },
     },
   )
   worker.on('failed', (job, error) => {

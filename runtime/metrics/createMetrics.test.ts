@@ -62,7 +62,17 @@ describe('createMetrics', () => {
     const metrics = createMetrics()
     const provider = await createDevProvider({ keyFile: join(dir, 'worker.key') })
     const store = createRedisFunctionStore({ redis: connection })
-    worker = startWorker({ connection, pool, provider, store, registries: {}, metrics })
+    // Hosts a function may reach come from the worker's own configuration, never from a job.
+    const peer = await startHttpServer((_request, response) => response.end('pong'))
+    worker = startWorker({
+      connection,
+      pool,
+      provider,
+      store,
+      chains: {},
+      metrics,
+      allowHosts: [`127.0.0.1:${peer.port}`],
+    })
     const events = new QueueEvents(requestQueueName, {
       connection: connection.duplicate(),
       prefix: queuePrefix,
@@ -87,10 +97,8 @@ describe('createMetrics', () => {
     await run('export default () => "fine"', '01')
     await run('export default () => "fine again"', '02')
     await run('export default () => { throw new Error("no") }', '03')
-    const peer = await startHttpServer((_request, response) => response.end('pong'))
     await run('export default async (url) => (await fetch(url)).text() + (await fetch(url)).text()', '04', {
       request: peer.url,
-      allowHosts: [`127.0.0.1:${peer.port}`],
     })
     await peer.close()
     await events.close()
