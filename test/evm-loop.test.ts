@@ -16,12 +16,12 @@ import type {
 } from '../contracts/contractTypes.js'
 import { connectEvmHttp } from '../relayer/evm/connectEvm.js'
 import {
-  createEvmFunctionRegistry,
-  type EvmFunctionRegistry,
-} from '../relayer/evm/createEvmFunctionRegistry.js'
-import type { FulfilmentResult } from '../relayer/evm/createFulfilmentSender.js'
-import { type EvmSubmitter, startEvmSubmitter } from '../relayer/evm/startEvmSubmitter.js'
+  type EvmDeliveryResult,
+  type EvmSubmitter,
+  startEvmSubmitter,
+} from '../relayer/evm/startEvmSubmitter.js'
 import { type EvmWatcher, startEvmWatcher } from '../relayer/evm/startEvmWatcher.js'
+import { createEvmChainReader, type EvmChainReader } from '../runtime/chain/evm/createEvmChainReader.js'
 import { attestWorker } from '../runtime/enclave/attestWorker.js'
 import { createDevProvider } from '../runtime/enclave/devProvider.js'
 import type { Envelope } from '../runtime/enclave/envelope.js'
@@ -32,8 +32,8 @@ import type { FunctionStore } from '../runtime/functions/FunctionStore.js'
 import { createLogger } from '../runtime/logging/createLogger.js'
 import { createRedisConnection } from '../runtime/queue/createRedisConnection.js'
 import { requestJobId } from '../runtime/queue/jobIds.js'
-import type { DeliveryJobData } from '../runtime/queue/jobs.js'
-import { deliveryQueueName, queuePrefix } from '../runtime/queue/names.js'
+import type { DeliveryJobData, RequestJobData } from '../runtime/queue/jobs.js'
+import { deliveryQueueName, queuePrefix, requestQueueName } from '../runtime/queue/names.js'
 import { statusCode } from '../runtime/resultStatus.js'
 import { createSandboxPool, type SandboxPool } from '../runtime/sandbox/index.js'
 import { startWorker, type TeeWorker } from '../runtime/worker/startWorker.js'
@@ -58,7 +58,7 @@ let provider: TeeProvider
 let pool: SandboxPool
 let store: FunctionStore
 let worker: TeeWorker | undefined
-let functionRegistry: EvmFunctionRegistry
+let reader: EvmChainReader
 let watcher: EvmWatcher
 let submitter: EvmSubmitter
 let registry: TeefnRegistryContract
@@ -67,7 +67,8 @@ let admin: Wallet
 let functionOwner: Wallet
 let oracleOwner: Wallet
 let stranger: Wallet
-let deliveries: Queue<DeliveryJobData, FulfilmentResult>
+let deliveries: Queue<DeliveryJobData, EvmDeliveryResult>
+let requestQueue: Queue<RequestJobData>
 let priceFeed: { code: string; codeHash: string }
 let attestationHash: string
 const functionId = id('teefn.examples.priceFeed')
@@ -134,8 +135,12 @@ beforeAll(async () => {
   oracle = await deployPriceOracle(oracleOwner, { registry: String(registry.target), functionId })
 
   pool = await createSandboxPool({ threads: 2 })
-  functionRegistry = createEvmFunctionRegistry({
-    chains: [{ chainId: anvil.chainId, registry: String(registry.target), rpcUrl: anvil.rpcUrl }],
+  reader = createEvmChainReader({
+    chainId: anvil.chainId,
+    registry: String(registry.target),
+    rpcUrls: [anvil.rpcUrl],
+    quorum: 1,
+    confirmations: 0,
   })
   worker = startInProcessWorker()
   watcher = await startEvmWatcher({
@@ -160,6 +165,7 @@ beforeAll(async () => {
     connection,
     prefix: queuePrefix,
   })
+  requestQueue = new Queue(requestQueueName, { connection, prefix: queuePrefix })
 })
 
 afterAll(async () => {
@@ -169,8 +175,9 @@ afterAll(async () => {
   await submitter?.close()
   await watcher?.stop()
   await deliveries?.close()
+  await requestQueue?.close()
   await pool?.close()
-  functionRegistry?.close()
+  reader?.close()
   await prices?.close()
   http?.destroy()
   connection?.disconnect()
@@ -184,7 +191,7 @@ function startInProcessWorker(): TeeWorker {
     pool,
     provider,
     store,
-    registries: { evm: functionRegistry },
+    chains: { evm: [reader] },
     allowHosts: [`127.0.0.1:${prices.port}`],
     // BullMQ's stalled check is queue-wide and blocked for the last checker's interval (lock / 2): a short
     // lock here keeps the crash test below from waiting out this worker's 15 s window.
@@ -244,7 +251,7 @@ const deliveryJobId = (requestId: string) =>
     requestId: requestId as Hex,
   })
 
-async function settledDelivery(jobId: string): Promise<Job<DeliveryJobData, FulfilmentResult>> {
+async function settledDelivery(jobId: string): Promise<Job<DeliveryJobData, EvmDeliveryResult>> {
   return until(`delivery ${jobId}`, async () => {
     const state = await deliveries.getJobState(jobId)
     return state === 'completed' || state === 'failed' ? (await deliveries.getJob(jobId))! : undefined
@@ -254,6 +261,7 @@ async function settledDelivery(jobId: string): Promise<Job<DeliveryJobData, Fulf
 const structOf = (envelope: Envelope): EnvelopeStruct => ({
   requestId: envelope.requestId,
   functionId: envelope.functionId,
+  payloadHash: envelope.payloadHash,
   codeHash: envelope.codeHash,
   status: statusCode(envelope.status),
   result: envelope.result,
@@ -305,6 +313,7 @@ describe('the EVM loop', () => {
       destination: String(oracle.target) as Hex,
       requestId: requestId as Hex,
       functionId: functionId as Hex,
+      payloadHash: keccak256(payloadFor(['/gate/forged'])) as Hex,
       codeHash: priceFeed.codeHash as Hex,
       status: 'OK',
       result: Buffer.from(AbiCoder.defaultAbiCoder().encode(['uint256'], [1n]).slice(2), 'hex'),
@@ -328,8 +337,9 @@ describe('the EVM loop', () => {
       { request, envelope: forged, signedAt: Date.now() },
       { jobId: `forged-${requestId}` },
     )
+    // Through the relayer too: refused by the consumer, it only makes the request run again (by a worker).
     const refused = await settledDelivery(job.id!)
-    expect(refused.failedReason).toMatch(/rejected the envelope: WorkerNotActive/)
+    expect(refused.returnvalue).toEqual({ outcome: 'rerun', reason: 'WorkerNotActive', run: 1 })
 
     held.release()
     const [event] = await fulfilled(requestId)
@@ -338,27 +348,24 @@ describe('the EVM loop', () => {
     expect(await fulfilments(requestId)).toHaveLength(1)
   })
 
-  it('rejects the envelope of a removed worker, and delivers it once the worker is admitted again', async () => {
+  it('signs nothing while its worker is not admitted, and answers once it is admitted again', async () => {
     await mined(registry.removeWorker(provider.publicKeys.evmAddress))
     const requestId = await requestPrice(['/a', '/b', '/c'])
-    const job = await settledDelivery(deliveryJobId(requestId))
-    expect(await job.getState()).toBe('failed')
-    expect(job.failedReason).toMatch(/rejected the envelope: WorkerNotActive/)
-    expect(await revertOf(oracle.connect(stranger).fulfill(structOf(job.data.envelope)))).toEqual({
-      name: 'WorkerNotActive',
-      args: [provider.publicKeys.evmAddress],
+    const requestJob = deliveryJobId(requestId) // a request and its delivery share the job id
+    await until('the request job to be put back', async () => {
+      const job = await requestQueue.getJob(requestJob)
+      return job && job.attemptsMade >= 1 && /not admitted/.test(job.failedReason ?? '') ? job : undefined
     })
+    expect(await deliveries.getJob(requestJob)).toBeUndefined()
     expect(await oracle.isPending(requestId)).toBe(true)
 
-    // The failed delivery was kept: an operator retries it after re-admitting the worker.
     const now = (await http.getBlock('latest'))!.timestamp
     await mined(registry.admitWorker(provider.publicKeys.evmAddress, attestationHash, now + 86_400))
-    await job.retry('failed')
     await fulfilled(requestId)
     expect(await fulfilments(requestId)).toHaveLength(1)
   })
 
-  it('rejects an envelope for code the registry no longer names, and runs the upgraded code after', async () => {
+  it('runs a request again with the upgraded code when an upgrade lands between signing and delivery', async () => {
     const upgradedCode = `${priceFeed.code}\n// v2\n`
     const { codeHash: upgraded } = await store.putFunction(upgradedCode)
     const held = gate('upgrade')
@@ -367,18 +374,15 @@ describe('the EVM loop', () => {
     await mined(registry.connect(functionOwner).upgradeFunction(functionId, upgraded))
     held.release()
 
-    const job = await settledDelivery(deliveryJobId(requestId))
-    expect(job.data.envelope.codeHash).toBe(priceFeed.codeHash)
-    expect(job.failedReason).toMatch(/rejected the envelope: CodeHashMismatch/)
-    expect(await revertOf(oracle.connect(stranger).fulfill(structOf(job.data.envelope)))).toEqual({
-      name: 'CodeHashMismatch',
-      args: [functionId, upgraded, priceFeed.codeHash],
-    })
-    expect(await oracle.isPending(requestId)).toBe(true)
-
-    const next = await requestPrice(['/a', '/b', '/c'])
-    await fulfilled(next)
-    expect((await settledDelivery(deliveryJobId(next))).data.envelope.codeHash).toBe(upgraded)
+    const first = await settledDelivery(deliveryJobId(requestId))
+    expect(first.data.envelope.codeHash).toBe(priceFeed.codeHash)
+    // The consumer refused the v1 answer (CodeHashMismatch): the request ran again, on v2.
+    expect(first.returnvalue).toEqual({ outcome: 'rerun', reason: 'CodeHashMismatch', run: 1 })
+    const [event] = await fulfilled(requestId)
+    const rerun = await settledDelivery(`${deliveryJobId(requestId)}-r1`)
+    expect(rerun.data.envelope.codeHash).toBe(upgraded)
+    expect(rerun.returnvalue).toMatchObject({ outcome: 'fulfilled', transactionHash: event!.transactionHash })
+    expect(held.hits).toBe(2)
     await mined(registry.connect(functionOwner).upgradeFunction(functionId, priceFeed.codeHash))
   })
 
