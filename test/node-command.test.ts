@@ -167,6 +167,8 @@ describe('teefn node', () => {
               registry: await registry.getAddress(),
               consumers: [await oracle.getAddress()],
               fromBlock: 0,
+              // One local anvil: trusted knowingly (production lists several endpoints run by others).
+              rpcQuorum: 1,
               submitterKey: 'env:TEEFN_TEST_SUBMITTER_KEY',
             },
           ],
@@ -185,6 +187,7 @@ describe('teefn node', () => {
         if (price === 0n) await new Promise((resolve) => setTimeout(resolve, 100))
       }
       expect(price).toBe(250050000000n)
+      expect(node.output()).toContain('rpcQuorum is 1')
     } finally {
       node?.child.kill('SIGTERM')
       const exitCode = await node?.exited

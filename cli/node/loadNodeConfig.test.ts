@@ -15,6 +15,7 @@ const valid = {
       wsUrl: 'ws://127.0.0.1:8545',
       registry: address,
       consumers: [address],
+      rpcQuorum: 1,
       submitterKey: 'env:TEEFN_TEST_KEY',
     },
   ],
@@ -57,6 +58,20 @@ describe('loadNodeConfig', () => {
       expect(error).toBeInstanceOf(ConfigError)
       expect((error as Error).message).toMatch(message)
     }
+  })
+
+  it('refuses to trust a single RPC endpoint unless the file says so, and a quorum no endpoints can reach', async () => {
+    const env = { TEEFN_TEST_KEY: 'x' }
+    const { rpcQuorum: _, ...implicit } = valid.evm[0]!
+    await expect(loadNodeConfig({ file: await write({ ...valid, evm: [implicit] }), env })).rejects.toThrow(
+      /evm\.0\.rpcQuorum must be set: the worker would trust a single RPC endpoint/,
+    )
+    const three = { ...implicit, rpcUrls: ['http://a:1', 'http://b:1', 'http://c:1'] }
+    const config = await loadNodeConfig({ file: await write({ ...valid, evm: [three] }), env })
+    expect(config.evm![0]!.rpcQuorum).toBeUndefined() // a majority (2 of 3) at start
+    await expect(
+      loadNodeConfig({ file: await write({ ...valid, evm: [{ ...three, rpcQuorum: 4 }] }), env }),
+    ).rejects.toThrow(/evm\.0\.rpcQuorum is 4, more than the 3 endpoint/)
   })
 
   it('refuses a missing secret, unreadable files and broken JSON', async () => {
