@@ -380,7 +380,7 @@ describe('the Substrate loop on chopsticks', () => {
     const unpinned = await send(requestRemark(unpinnedId, 'x'), alice)
     for (const [request, status, message] of [
       [failing, 'FUNCTION_ERROR', /^Error: upstream down/],
-      [unpinned, 'FUNCTION_NOT_FOUND', /no code is registered/],
+      [unpinned, 'FUNCTION_NOT_FOUND', /no code is pinned/],
     ] as const) {
       const delivered = await waitForDelivered(requestIdOf(request))
       const out = await teefn(

@@ -1,4 +1,5 @@
 import { keccak_256 } from '@noble/hashes/sha3.js'
+import { decodeAddress } from '@polkadot/util-crypto'
 import { ChainReadError } from '../chain/ChainReadError.js'
 import type { EvmChainReader } from '../chain/evm/createEvmChainReader.js'
 import { bytesToHex, type Hex, utf8 } from '../enclave/bytes.js'
@@ -143,7 +144,7 @@ async function resolveSubstrateRequest(
     functionId: request.functionId,
     payload: request.payload,
     payloadHash: request.payloadHash,
-    sender: job.sender,
+    sender: senderOf(job.sender, request.origin),
     codeHash: codeHash ?? zeroBytes32,
     failure: codeHash
       ? undefined
@@ -226,6 +227,18 @@ async function resolveHttpRequest(
     recoverSettingsSigner(settings) === fn.owner.toLowerCase() &&
     settings.httpSecrets
   return { ...base, scope, owner: fn.owner, privileged: optedIn }
+}
+
+/** The job's SS58 form of the origin when it is that account (the chain's own prefix), else the account as hex. */
+function senderOf(claimed: string | undefined, origin: Hex): string {
+  if (claimed) {
+    try {
+      if (bytesToHex(decodeAddress(claimed)).toLowerCase() === origin.toLowerCase()) return claimed
+    } catch {
+      // Not an address: fall back to the origin the chain holds.
+    }
+  }
+  return origin
 }
 
 function evmReaderFor(chains: WorkerChains, chainId: string): EvmChainReader {
