@@ -1,4 +1,6 @@
 import { keccak_256 } from '@noble/hashes/sha3.js'
+import { u8aToHex } from '@polkadot/util'
+import { decodeAddress, encodeAddress } from '@polkadot/util-crypto'
 import { ChainReadError } from '../chain/ChainReadError.js'
 import type { EvmChainReader } from '../chain/evm/createEvmChainReader.js'
 import { bytesToHex, type Hex, utf8 } from '../enclave/bytes.js'
@@ -134,6 +136,7 @@ async function resolveSubstrateRequest(
   }
   const { request } = await chain.reader.readRequest({ blockHash, extrinsicIndex, requestId: job.requestId })
   const codeHash = await chain.functions.codeHashOf({ chainId: job.chainId, functionId: request.functionId })
+  const sender = substrateSender(job.sender, request.origin)
   return {
     trigger: 'substrate',
     family: 'substrate',
@@ -143,7 +146,7 @@ async function resolveSubstrateRequest(
     functionId: request.functionId,
     payload: request.payload,
     payloadHash: request.payloadHash,
-    sender: job.sender,
+    sender,
     codeHash: codeHash ?? zeroBytes32,
     failure: codeHash
       ? undefined
@@ -158,8 +161,27 @@ async function resolveSubstrateRequest(
     owner: undefined,
     privileged: true,
     limits: undefined,
-    disagreements: disagreements(job, { functionId: request.functionId, request: request.payload }),
+    disagreements: [
+      ...disagreements(job, { functionId: request.functionId, request: request.payload }),
+      ...(job.sender !== undefined && job.sender !== sender ? ['sender'] : []),
+    ],
   }
+}
+
+/**
+ * Who asked a Substrate request, as the function sees it: the origin read from the chain. The job's SS58 form
+ * (the relayer writes it with the chain's own prefix) is kept only when it encodes that very account; otherwise
+ * the origin is encoded with the generic prefix.
+ */
+function substrateSender(claimed: string | undefined, origin: Hex): string {
+  if (claimed !== undefined) {
+    try {
+      if (u8aToHex(decodeAddress(claimed)) === origin.toLowerCase()) return claimed
+    } catch {
+      // Not an address: the chain's origin is used.
+    }
+  }
+  return encodeAddress(origin)
 }
 
 async function resolveHttpRequest(
