@@ -1,5 +1,6 @@
 import { keccak_256 } from '@noble/hashes/sha3.js'
-import { decodeAddress } from '@polkadot/util-crypto'
+import { u8aToHex } from '@polkadot/util'
+import { decodeAddress, encodeAddress } from '@polkadot/util-crypto'
 import { ChainReadError } from '../chain/ChainReadError.js'
 import type { EvmChainReader } from '../chain/evm/createEvmChainReader.js'
 import { bytesToHex, type Hex, utf8 } from '../enclave/bytes.js'
@@ -135,6 +136,7 @@ async function resolveSubstrateRequest(
   }
   const { request } = await chain.reader.readRequest({ blockHash, extrinsicIndex, requestId: job.requestId })
   const codeHash = await chain.functions.codeHashOf({ chainId: job.chainId, functionId: request.functionId })
+  const sender = substrateSender(job.sender, request.origin)
   return {
     trigger: 'substrate',
     family: 'substrate',
@@ -144,7 +146,7 @@ async function resolveSubstrateRequest(
     functionId: request.functionId,
     payload: request.payload,
     payloadHash: request.payloadHash,
-    sender: senderOf(job.sender, request.origin),
+    sender,
     codeHash: codeHash ?? zeroBytes32,
     failure: codeHash
       ? undefined
@@ -159,8 +161,27 @@ async function resolveSubstrateRequest(
     owner: undefined,
     privileged: true,
     limits: undefined,
-    disagreements: disagreements(job, { functionId: request.functionId, request: request.payload }),
+    disagreements: [
+      ...disagreements(job, { functionId: request.functionId, request: request.payload }),
+      ...(job.sender !== undefined && job.sender !== sender ? ['sender'] : []),
+    ],
   }
+}
+
+/**
+ * Who asked a Substrate request, as the function sees it: the origin read from the chain. The job's SS58 form
+ * (the relayer writes it with the chain's own prefix) is kept only when it encodes that very account; otherwise
+ * the origin is encoded with the generic prefix.
+ */
+function substrateSender(claimed: string | undefined, origin: Hex): string {
+  if (claimed !== undefined) {
+    try {
+      if (u8aToHex(decodeAddress(claimed)) === origin.toLowerCase()) return claimed
+    } catch {
+      // Not an address: the chain's origin is used.
+    }
+  }
+  return encodeAddress(origin)
 }
 
 async function resolveHttpRequest(
@@ -227,18 +248,6 @@ async function resolveHttpRequest(
     recoverSettingsSigner(settings) === fn.owner.toLowerCase() &&
     settings.httpSecrets
   return { ...base, scope, owner: fn.owner, privileged: optedIn }
-}
-
-/** The job's SS58 form of the origin when it is that account (the chain's own prefix), else the account as hex. */
-function senderOf(claimed: string | undefined, origin: Hex): string {
-  if (claimed) {
-    try {
-      if (bytesToHex(decodeAddress(claimed)).toLowerCase() === origin.toLowerCase()) return claimed
-    } catch {
-      // Not an address: fall back to the origin the chain holds.
-    }
-  }
-  return origin
 }
 
 function evmReaderFor(chains: WorkerChains, chainId: string): EvmChainReader {
