@@ -13,7 +13,7 @@ import { type Envelope, errorResultBytes, payloadHashOf } from '../runtime/encla
 import { type FunctionScope, scopeId } from '../runtime/enclave/functionScope.js'
 import { signEnvelope } from '../runtime/enclave/signEnvelope.js'
 import type { TeeProvider } from '../runtime/enclave/TeeProvider.js'
-import { dcapFixturesDir, dcapFixturesMissing, loadDcapFixtures } from './support/dcapFixtures.js'
+import { dcapFixturesDir, loadDcapFixtures } from './support/dcapFixtures.js'
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..')
 
@@ -454,111 +454,106 @@ describe('teefn attest verify (dev attestations)', () => {
   })
 })
 
-if (dcapFixturesMissing) console.warn(`teefn attest verify DCAP tests ${dcapFixturesMissing}`)
+describe('teefn attest verify with Intel-signed samples', () => {
+  const quote = join(dcapFixturesDir, 'tdx_quote')
+  const collateral = join(dcapFixturesDir, 'tdx_quote_collateral.json')
+  const at = ['--at', '2025-07-01T00:00:00Z']
 
-describe.skipIf(dcapFixturesMissing)(
-  `teefn attest verify with Intel-signed samples${dcapFixturesMissing ? ` (${dcapFixturesMissing})` : ''}`,
-  () => {
-    const quote = join(dcapFixturesDir, 'tdx_quote')
-    const collateral = join(dcapFixturesDir, 'tdx_quote_collateral.json')
-    const at = ['--at', '2025-07-01T00:00:00Z']
-
-    it('verifies the TDX sample at 2025-07-01, raw or hex, with its report data and pins', async () => {
-      const fixtures = loadDcapFixtures()
-      const td = Quote.parse(fixtures.tdxQuote).report.asTd10()!
-      const reportData = bytesToHex(Uint8Array.from(td.reportData))
-      const hexQuote = join(dir, 'tdx_quote.hex')
-      await writeFile(hexQuote, `${bytesToHex(fixtures.tdxQuote)}\n`)
-      const [text, asJson, fromHex] = await Promise.all([
-        teefn(['attest', 'verify', '--quote', quote, '--collateral', collateral, ...at]),
-        teefn([
-          'attest',
-          'verify',
-          '--quote',
-          quote,
-          '--collateral',
-          collateral,
-          ...at,
-          '--report-data',
-          reportData,
-          '--mrtd',
-          bytesToHex(Uint8Array.from(td.mrTd)),
-          '--json',
-        ]),
-        teefn(['attest', 'verify', '--quote', hexQuote, '--collateral', collateral, ...at, '--json']),
-      ])
-      expect(text.code).toBe(0)
-      expect(text.stdout).toContain('verified: TDX quote, TCB status UpToDate')
-      expect(asJson.code).toBe(0)
-      expect(json(asJson)).toMatchObject({
-        valid: true,
-        kind: 'tdx',
-        status: 'UpToDate',
-        reportData,
-        reportDataChecked: true,
-      })
-      expect(fromHex.code).toBe(0)
-    })
-
-    it('exits 1 with the reason for each rejection', async () => {
-      const fixtures = loadDcapFixtures()
-      const flipped = fixtures.tdxQuote.slice()
-      flipped[48 + 200]! ^= 0x01
-      const flippedFile = join(dir, 'flipped_quote')
-      await writeFile(flippedFile, flipped)
-      const tampered = JSON.parse(fixtures.tdxCollateral)
-      tampered.qe_identity = tampered.qe_identity.replace('"tcbStatus":"UpToDate"', '"tcbStatus":"OutOfDate"')
-      const tamperedFile = join(dir, 'tampered_collateral.json')
-      await writeFile(tamperedFile, JSON.stringify(tampered))
-      const sgx = [
-        '--quote',
-        join(dcapFixturesDir, 'sgx_quote'),
-        '--collateral',
-        join(dcapFixturesDir, 'sgx_quote_collateral.json'),
-      ]
-      const cases: [string[], string][] = [
-        [['--quote', quote, '--collateral', collateral], 'COLLATERAL_EXPIRED'],
-        [['--quote', flippedFile, '--collateral', collateral, ...at], 'SIGNATURE_INVALID'],
-        [['--quote', quote, '--collateral', tamperedFile, ...at], 'COLLATERAL_INVALID'],
-        [
-          ['--quote', quote, '--collateral', collateral, ...at, '--report-data', `0x${'00'.repeat(64)}`],
-          'REPORT_DATA_MISMATCH',
-        ],
-        [
-          ['--quote', quote, '--collateral', collateral, ...at, '--rtmr1', `0x${'00'.repeat(48)}`],
-          'MEASUREMENT_MISMATCH',
-        ],
-        [[...sgx, ...at], 'STATUS_NOT_ALLOWED'],
-      ]
-      const runs = await Promise.all(cases.map(([args]) => teefn(['attest', 'verify', ...args, '--json'])))
-      cases.forEach(([args, reason], index) => {
-        expect({ args, code: runs[index]!.code }).toEqual({ args, code: 1 })
-        expect(json(runs[index]!)).toMatchObject({ valid: false, reason })
-      })
-      const allowed = await teefn([
+  it('verifies the TDX sample at 2025-07-01, raw or hex, with its report data and pins', async () => {
+    const fixtures = loadDcapFixtures()
+    const td = Quote.parse(fixtures.tdxQuote).report.asTd10()!
+    const reportData = bytesToHex(Uint8Array.from(td.reportData))
+    const hexQuote = join(dir, 'tdx_quote.hex')
+    await writeFile(hexQuote, `${bytesToHex(fixtures.tdxQuote)}\n`)
+    const [text, asJson, fromHex] = await Promise.all([
+      teefn(['attest', 'verify', '--quote', quote, '--collateral', collateral, ...at]),
+      teefn([
         'attest',
         'verify',
-        ...sgx,
+        '--quote',
+        quote,
+        '--collateral',
+        collateral,
         ...at,
-        '--allow-status',
-        'UpToDate',
-        'ConfigurationAndSWHardeningNeeded',
+        '--report-data',
+        reportData,
+        '--mrtd',
+        bytesToHex(Uint8Array.from(td.mrTd)),
         '--json',
-      ])
-      expect(allowed.code).toBe(0)
-      expect(json(allowed)).toMatchObject({ kind: 'sgx', advisoryIds: ['INTEL-SA-00289', 'INTEL-SA-00615'] })
+      ]),
+      teefn(['attest', 'verify', '--quote', hexQuote, '--collateral', collateral, ...at, '--json']),
+    ])
+    expect(text.code).toBe(0)
+    expect(text.stdout).toContain('verified: TDX quote, TCB status UpToDate')
+    expect(asJson.code).toBe(0)
+    expect(json(asJson)).toMatchObject({
+      valid: true,
+      kind: 'tdx',
+      status: 'UpToDate',
+      reportData,
+      reportDataChecked: true,
     })
+    expect(fromHex.code).toBe(0)
+  })
 
-    it('exits 2 on usage errors', async () => {
-      const runs = await Promise.all([
-        teefn(['attest', 'verify', '--quote', quote, '--collateral', collateral, '--at', 'yesterday']),
-        teefn(['attest', 'verify', '--quote', quote]),
-        teefn(['attest', 'verify', '--quote', quote, '--collateral', join(dir, 'none.json')]),
-        teefn(['attest', 'verify', '--quote', quote, '--collateral', collateral, '--allow-status', 'Fine']),
-        teefn(['attest', 'verify', '--quote', quote, '--collateral', collateral, '--report-data', '0x12']),
-      ])
-      for (const run of runs) expect(run.code).toBe(2)
-      expect(runs[1]!.stderr).toContain('--collateral is required')
+  it('exits 1 with the reason for each rejection', async () => {
+    const fixtures = loadDcapFixtures()
+    const flipped = fixtures.tdxQuote.slice()
+    flipped[48 + 200]! ^= 0x01
+    const flippedFile = join(dir, 'flipped_quote')
+    await writeFile(flippedFile, flipped)
+    const tampered = JSON.parse(fixtures.tdxCollateral)
+    tampered.qe_identity = tampered.qe_identity.replace('"tcbStatus":"UpToDate"', '"tcbStatus":"OutOfDate"')
+    const tamperedFile = join(dir, 'tampered_collateral.json')
+    await writeFile(tamperedFile, JSON.stringify(tampered))
+    const sgx = [
+      '--quote',
+      join(dcapFixturesDir, 'sgx_quote'),
+      '--collateral',
+      join(dcapFixturesDir, 'sgx_quote_collateral.json'),
+    ]
+    const cases: [string[], string][] = [
+      [['--quote', quote, '--collateral', collateral], 'COLLATERAL_EXPIRED'],
+      [['--quote', flippedFile, '--collateral', collateral, ...at], 'SIGNATURE_INVALID'],
+      [['--quote', quote, '--collateral', tamperedFile, ...at], 'COLLATERAL_INVALID'],
+      [
+        ['--quote', quote, '--collateral', collateral, ...at, '--report-data', `0x${'00'.repeat(64)}`],
+        'REPORT_DATA_MISMATCH',
+      ],
+      [
+        ['--quote', quote, '--collateral', collateral, ...at, '--rtmr1', `0x${'00'.repeat(48)}`],
+        'MEASUREMENT_MISMATCH',
+      ],
+      [[...sgx, ...at], 'STATUS_NOT_ALLOWED'],
+    ]
+    const runs = await Promise.all(cases.map(([args]) => teefn(['attest', 'verify', ...args, '--json'])))
+    cases.forEach(([args, reason], index) => {
+      expect({ args, code: runs[index]!.code }).toEqual({ args, code: 1 })
+      expect(json(runs[index]!)).toMatchObject({ valid: false, reason })
     })
-  },
-)
+    const allowed = await teefn([
+      'attest',
+      'verify',
+      ...sgx,
+      ...at,
+      '--allow-status',
+      'UpToDate',
+      'ConfigurationAndSWHardeningNeeded',
+      '--json',
+    ])
+    expect(allowed.code).toBe(0)
+    expect(json(allowed)).toMatchObject({ kind: 'sgx', advisoryIds: ['INTEL-SA-00289', 'INTEL-SA-00615'] })
+  })
+
+  it('exits 2 on usage errors', async () => {
+    const runs = await Promise.all([
+      teefn(['attest', 'verify', '--quote', quote, '--collateral', collateral, '--at', 'yesterday']),
+      teefn(['attest', 'verify', '--quote', quote]),
+      teefn(['attest', 'verify', '--quote', quote, '--collateral', join(dir, 'none.json')]),
+      teefn(['attest', 'verify', '--quote', quote, '--collateral', collateral, '--allow-status', 'Fine']),
+      teefn(['attest', 'verify', '--quote', quote, '--collateral', collateral, '--report-data', '0x12']),
+    ])
+    for (const run of runs) expect(run.code).toBe(2)
+    expect(runs[1]!.stderr).toContain('--collateral is required')
+  })
+})

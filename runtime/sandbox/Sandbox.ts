@@ -5,10 +5,10 @@ import { keepAliveAgentsFor } from '../http/keepAliveAgentsFor.js'
 import type { InvocationErrorCode } from '../resultStatus.js'
 import { createLogCollector, maskSecrets } from './createLogCollector.js'
 import { createHostObject, type GuestHelpers } from './guest/createHostObject.js'
+import { evaluateGuestFunction } from './guest/evaluateGuestFunction.js'
 import type { InvocationSession } from './guest/InvocationSession.js'
 import { lazyGlobals } from './guest/lazyGlobals.js'
-import type { GuestSources } from './guest/minifyGuestSources.js'
-import { capturedBuiltins } from './guest/preludeSource.js'
+import type { GuestSources } from './guest/loadGuestSources.js'
 import type { SandboxLimits } from './limits.js'
 import type { QuickJSEngine } from './quickjsEngine.js'
 import type { Invocation, InvocationError, InvocationOutcome } from './types.js'
@@ -16,7 +16,7 @@ import type { Invocation, InvocationError, InvocationOutcome } from './types.js'
 /** An invocation whose limits were resolved against the operator's maximum. */
 export type SandboxInvocation = Omit<Invocation, 'limits'> & { limits: SandboxLimits }
 
-/** What the prelude returns: how to call `main` and read the bytes of its result. */
+/** What the prelude (`guest/src/installGlobals.ts`) returns: how to call `main` and read its result's bytes. */
 type PreludeHelpers = { call: QuickJSHandle; bytesOf: QuickJSHandle; jsonParse: QuickJSHandle }
 type Settled = { value: QuickJSHandle } | { error: InvocationError }
 type Phase = 'evaluate' | 'run'
@@ -24,7 +24,6 @@ type Phase = 'evaluate' | 'run'
 const functionFile = 'function.js'
 const jobBatchSize = 256
 const lazyGlobalsJsonText = JSON.stringify(lazyGlobals)
-const capturedBuiltinsJson = JSON.stringify(capturedBuiltins)
 const preludeHelperNames = ['call', 'bytesOf', 'jsonParse'] as const
 const hostHelperNames = ['describe', 'kindOf'] as const
 const noop = () => {}
@@ -195,8 +194,7 @@ export class Sandbox {
 
   #installGlobals(sources: GuestSources): PreludeHelpers {
     const context = this.#context
-    const evaluated = context.evalCode(sources.prelude, 'teefn-prelude.js', { type: 'global', strict: true })
-    using install = context.unwrapResult(evaluated)
+    using install = evaluateGuestFunction(context, sources.prelude, 'prelude')
     const host = createHostObject({
       context,
       parts: sources.parts,
@@ -221,13 +219,8 @@ export class Sandbox {
   #sharedBuiltins(): QuickJSHandle {
     if (this.#shared) return this.#shared
     const context = this.#context
-    using install = context.unwrapResult(
-      context.evalCode(this.#sources.shared, 'teefn-shared.js', { type: 'global', strict: true }),
-    )
-    using captures = context.newString(capturedBuiltinsJson)
-    this.#shared = context.unwrapResult(
-      context.callFunction(install, context.undefined, this.#host!, captures),
-    )
+    using install = evaluateGuestFunction(context, this.#sources.shared, 'shared')
+    this.#shared = context.unwrapResult(context.callFunction(install, context.undefined, this.#host!))
     return this.#shared
   }
 
@@ -235,9 +228,7 @@ export class Sandbox {
     if (this.#hostHelpers) return this.#hostHelpers
     const context = this.#context
     const source = this.#sources.parts.hostHelpers!
-    using install = context.unwrapResult(
-      context.evalCode(source, 'teefn-host-helpers.js', { type: 'global', strict: true }),
-    )
+    using install = evaluateGuestFunction(context, source, 'host-helpers')
     using helpers = context.unwrapResult(
       context.callFunction(install, context.undefined, this.#sharedBuiltins()),
     )

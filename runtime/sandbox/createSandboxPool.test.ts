@@ -415,6 +415,58 @@ describe('fetch', () => {
   })
 })
 
+describe('Headers and Response built by the function', () => {
+  it('behave like the WHATWG ones, also after the function replaces the built-ins they use', async () => {
+    const outcome = await invokeFunction(
+      pool,
+      `export default async () => {
+        const headers = new Headers([['X-A', '1']]) // the first web API touched: its built-ins are captured now
+        const fail = () => { throw new Error('tampered') }
+        Map.prototype.get = Map.prototype.set = Array.prototype.push = Array.prototype.join = fail
+        String.prototype.toLowerCase = String.prototype.trim = fail
+        headers.append('x-a', '2')
+        headers.set('Content-Type', 'text/plain')
+        headers.delete('missing')
+        const response = new Response('{"n":1}', { status: 201, headers, url: 'u' })
+        const json = await response.json()
+        let twice = ''
+        try { await response.text() } catch (e) { twice = e.name + ': ' + e.message }
+        const empty = new Response()
+        return JSON.stringify([
+          headers.get('X-A'), headers.has('content-type'), [...headers], [...headers.keys()],
+          response.status, response.ok, response.statusText, response.url, response.redirected,
+          response.headers === headers, json, response.bodyUsed, twice,
+          await new Response(new Uint8Array([104, 105])).text(),
+          empty.status, (await empty.arrayBuffer()).byteLength,
+          new TextDecoder(' UTF-8 ').decode(new Uint8Array([104, 105])),
+        ])
+      }`,
+    )
+    expect(JSON.parse(outcome.result as string)).toEqual([
+      '1, 2',
+      true,
+      [
+        ['x-a', '1, 2'],
+        ['content-type', 'text/plain'],
+      ],
+      ['x-a', 'content-type'],
+      201,
+      true,
+      '',
+      'u',
+      false,
+      true,
+      { n: 1 },
+      true,
+      'TypeError: Response: body has already been read',
+      'hi',
+      200,
+      0,
+      'hi',
+    ])
+  })
+})
+
 describe('limits', () => {
   it('refuses a limit above the operator maximum before running anything', async () => {
     const error = await invokeFunction(pool, 'export default () => "x"', {

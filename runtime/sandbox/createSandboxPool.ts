@@ -1,7 +1,7 @@
 import { availableParallelism } from 'node:os'
 import { Worker } from 'node:worker_threads'
 import { BaseError } from '../errors/BaseError.js'
-import { minifyGuestSources } from './guest/minifyGuestSources.js'
+import { loadGuestSources } from './guest/loadGuestSources.js'
 import { defaultLimits, defaultMaximumLimits, resolveLimits, type SandboxLimits } from './limits.js'
 import { compileQuickJSWasm } from './quickjsEngine.js'
 import type { SandboxInvocation } from './Sandbox.js'
@@ -98,7 +98,7 @@ export async function createSandboxPool({
     wasmModule: await compileQuickJSWasm(),
     maxHeapAllowanceBytes: maximumLimits.memoryBytes,
     retainedHeapBytes: defaults.memoryBytes,
-    guestSources: minifyGuestSources(),
+    guestSources: loadGuestSources(),
   }
   const entry = threadEntry(import.meta.url, 'sandboxThread')
   const pool = new Set<Thread>()

@@ -1,4 +1,4 @@
-import type { GuestSources } from './guest/minifyGuestSources.js'
+import type { GuestSources } from './guest/loadGuestSources.js'
 import type { SandboxInvocation } from './Sandbox.js'
 import type { InvocationOutcome } from './types.js'
 
@@ -10,7 +10,7 @@ export type SandboxThreadData = {
   maxHeapAllowanceBytes: number
   /** Heap the engine may keep between invocations before it is replaced by a fresh one. */
   retainedHeapBytes: number
-  /** The prelude and lazy web APIs, minified once by the pool. */
+  /** The prelude and lazy web APIs, loaded and minified once by the pool. */
   guestSources: GuestSources
 }
 

@@ -9,12 +9,8 @@ function projectRoot(): string {
   return dir
 }
 
-/**
- * `../shared/fixtures/dcap/` relative to the project root: real Intel-signed quotes and their collateral.
- * `TEEFN_DCAP_FIXTURES_DIR` points elsewhere (e.g. to check how a clean clone without them behaves).
- */
-export const dcapFixturesDir =
-  process.env.TEEFN_DCAP_FIXTURES_DIR || resolve(projectRoot(), '../shared/fixtures/dcap')
+/** `test/fixtures/dcap/`: real Intel-signed quotes and their collateral (its README says where from). */
+export const dcapFixturesDir = resolve(projectRoot(), 'test/fixtures/dcap')
 
 /** A time at which the samples' collateral is valid (README: 2025-06-19 .. 2025-07-19). */
 export const dcapFixturesValidAt = new Date('2025-07-01T00:00:00Z')
@@ -25,15 +21,6 @@ export type DcapFixtures = {
   sgxQuote: Uint8Array
   sgxCollateral: string
 }
-
-const files = ['tdx_quote', 'tdx_quote_collateral.json', 'sgx_quote', 'sgx_quote_collateral.json']
-
-/** Why the DCAP tests are skipped (a clean clone without `../shared`), or undefined when the samples are present. */
-export const dcapFixturesMissing: string | undefined = files.every((file) =>
-  existsSync(resolve(dcapFixturesDir, file)),
-)
-  ? undefined
-  : `skipped: the DCAP samples folder ${dcapFixturesDir} is missing (see ../shared/fixtures/dcap/README.md)`
 
 export function loadDcapFixtures(): DcapFixtures {
   const read = (file: string) => readFileSync(resolve(dcapFixturesDir, file))

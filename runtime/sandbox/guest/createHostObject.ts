@@ -3,8 +3,10 @@ import type { QuickJSContext, QuickJSHandle } from 'quickjs-emscripten'
 import { deriveSecretFromFunctionKey } from '../../enclave/deriveSecretFromFunctionKey.js'
 import type { LogLevel } from '../types.js'
 import { createFetchGlobal } from './createFetchGlobal.js'
+import { evaluateGuestFunction } from './evaluateGuestFunction.js'
 import { formatLogArgument } from './formatLogArgument.js'
 import type { InvocationSession } from './InvocationSession.js'
+import type { GuestHost } from './src/GuestHost.js'
 
 export type GuestHelpers = {
   /** `describe(thrown)`: JSON of [name, message, stack]. */
@@ -32,8 +34,9 @@ const beyondLatin1 = /[\u0100-\uffff]/
 const base64Text = /^[A-Za-z0-9+/]*={0,2}$/
 
 /**
- * The object the prelude receives as `host`: the only way guest code reaches the worker. Each function
- * validates what the guest passes; errors thrown here reach the guest as ordinary exceptions.
+ * The object the prelude receives as `host` (typed for the guest as `GuestHost`): the only way guest code
+ * reaches the worker. Each function validates what the guest passes; errors thrown here reach the guest as
+ * ordinary exceptions.
  */
 export function createHostObject({
   context,
@@ -44,7 +47,10 @@ export function createHostObject({
   prelude,
 }: CreateHostObjectParameters): QuickJSHandle {
   const host = context.newObject()
-  const define = (name: string, implementation: (...args: QuickJSHandle[]) => QuickJSHandle | undefined) => {
+  const define = (
+    name: keyof GuestHost,
+    implementation: (...args: QuickJSHandle[]) => QuickJSHandle | undefined,
+  ) => {
     using fn = context.newFunction(name, implementation)
     context.setProp(host, name, fn)
   }
@@ -55,9 +61,7 @@ export function createHostObject({
     if (part === 'fetch') return globalsOf('fetch', createFetchGlobal({ context, session, guest: prelude }))
     const source = parts[part]
     if (source === undefined) throw new Error(`teefn: no part named ${part}`)
-    using install = context.unwrapResult(
-      context.evalCode(source, `teefn-${part}.js`, { type: 'global', strict: true }),
-    )
+    using install = evaluateGuestFunction(context, source, part)
     return context.unwrapResult(context.callFunction(install, context.undefined, shared()))
   })
 

@@ -1,0 +1,82 @@
+import { readFileSync } from 'node:fs'
+import { Script } from 'node:vm'
+import { transformSync } from 'esbuild'
+
+/** The guest code a sandbox evaluates: the prelude, the built-in capture, and the lazy parts by name. */
+export type GuestSources = { prelude: string; shared: string; parts: Record<string, string> }
+
+/** Part name (as `lazyGlobals.ts` and the host ask for it) -> its file in `src/`. */
+export const guestPartFiles: Record<string, string> = {
+  hostHelpers: 'hostHelpersPart',
+  encoding: 'encodingPart',
+  crypto: 'cryptoPart',
+  deriveSecret: 'deriveSecretPart',
+  timers: 'timersPart',
+  fetchClasses: 'fetchClassesPart',
+}
+
+// Run from sources (vitest, tsx), this module reads the `.ts` files; built, the `.js` files the guest's own
+// tsconfig emitted beside it into dist/ (`npm run build`).
+const extension = import.meta.url.endsWith('.ts') ? 'ts' : 'js'
+const defaultExport = /^export default function\b/m
+// An assignment keeps esbuild from dropping the function, and from renaming it and exporting it apart.
+const marker = 'globalThis.__teefnGuest='
+
+let loaded: GuestSources | undefined
+
+/**
+ * The guest code in `src/`, stripped of its types and minified once per process with esbuild: QuickJS
+ * compiles every context's prelude from source, so shorter code is a shorter cold start. Each file is an
+ * ES module whose default export is a function and whose other content is types; the host evaluates that
+ * function as an expression and calls it.
+ *
+ * Read at load rather than generated into a module at build time: vitest, tsx and dist/ then take the
+ * same path, and no generated file can be stale or missing (for the type checker, say). The pool does
+ * this once and hands the strings to its threads, so no invocation pays for it.
+ */
+export function loadGuestSources(): GuestSources {
+  loaded ??= {
+    prelude: load('installGlobals'),
+    shared: load('captureBuiltins'),
+    parts: Object.fromEntries(Object.entries(guestPartFiles).map(([part, file]) => [part, load(file)])),
+  }
+  return loaded
+}
+
+function load(file: string): string {
+  return toGuestFunction(readFileSync(new URL(`./src/${file}.${extension}`, import.meta.url), 'utf8'), {
+    name: `guest/src/${file}.${extension}`,
+    loader: extension,
+  })
+}
+
+/**
+ * A guest file's default-exported function as a minified function expression. Throws when the file holds
+ * anything else that would run (a statement, a value import): the host evaluates only the function.
+ */
+export function toGuestFunction(
+  source: string,
+  { name, loader }: { name: string; loader: 'ts' | 'js' },
+): string {
+  const [head, body, ...more] = source.split(defaultExport)
+  if (body !== undefined && more.length === 0) {
+    // First only the types go: statements stay apart (full minification would join them with commas).
+    const stripped = transformSync(`${head}${marker}function${body}`, { loader, minifyWhitespace: true })
+    const statement = stripped.code.trim().replace(/;$/, '')
+    if (statement.startsWith(marker) && parses(`(${statement.slice(marker.length)})`, name)) {
+      const { code } = transformSync(statement, { loader: 'js', minify: true, target: 'es2023' })
+      return `(${code.trim().replace(/;$/, '').slice(marker.length)})`
+    }
+  }
+  throw new Error(`${name}: a guest file holds one \`export default function\`, and types besides`)
+}
+
+/** Whether `code` is one expression: a statement after the function makes a `;` inside the parentheses. */
+function parses(code: string, filename: string): boolean {
+  try {
+    new Script(code, { filename })
+    return true
+  } catch {
+    return false
+  }
+}
