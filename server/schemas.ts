@@ -1,5 +1,6 @@
 import { Type } from 'typebox'
 import { resultStatuses } from '../runtime/resultStatus.js'
+import { apiErrorCodes } from './errorCodes.js'
 
 /** Schemas shared by several routes; each plugin keeps its own beside its routes. */
 
@@ -10,12 +11,22 @@ export const Address = Type.String({ pattern: '^0x[0-9a-fA-F]{40}$', description
 export const ErrorResponse = Type.Object(
   {
     error: Type.Object({
-      code: Type.String({ description: 'stable, machine-readable (e.g. VALIDATION_FAILED, BUNDLE_NO_MAIN)' }),
+      code: Type.Unsafe<string>({
+        type: 'string',
+        enum: Object.keys(apiErrorCodes),
+        description: 'stable, machine-readable; the catalogue is in the API description',
+      }),
       message: Type.String({ description: 'what is wrong, for people' }),
     }),
   },
   { description: 'Every refusal and failure has this shape.' },
 )
+
+/** An EVM chain id as a decimal string (uint256, no leading zeros). */
+export const DecimalChainId = Type.String({
+  pattern: '^[1-9][0-9]{0,77}$',
+  description: 'EVM chain id, decimal',
+})
 
 /** A string that is one of `values` (plain JSON Schema `enum`, typed as their union). */
 export function StringEnum<T extends string>(values: readonly T[], options: { description?: string } = {}) {
