@@ -674,6 +674,8 @@ describe('GET /openapi.json', () => {
       '/v1/functions/{codeHash}',
       '/v1/functions/{codeHash}/invoke',
       '/v1/jobs/{id}',
+      '/v1/secrets',
+      '/v1/settings',
     ])
     expect(Object.keys(document.components.securitySchemes)).toEqual(
       expect.arrayContaining(['apiKey', 'ownerSignature']),
@@ -689,10 +691,17 @@ describe('GET /openapi.json', () => {
       65536,
     )
     expect(invokeRoute.responses['202']).toBeDefined()
+    expect(Object.keys(document.paths['/v1/secrets']).sort()).toEqual(['delete', 'get', 'put'])
     // The error catalogue: every code with its status, in the description and the error schema.
+    expect(document.info.description).toContain('| 409 | `VERSION_NOT_NEWER` |')
+    expect(document.info.description).toContain('| 403 | `NOT_FUNCTION_OWNER` |')
     expect(document.info.description).toContain('| 403 | `CODE_HASH_NOT_REGISTERED` |')
-    const errorSchema = invokeRoute.responses['403'].content['application/json'].schema
-    expect(JSON.stringify(errorSchema)).toContain('CHAIN_NOT_SERVED')
+    const secretsPut = document.paths['/v1/secrets'].put
+    const errorSchema = secretsPut.responses['403'].content['application/json'].schema
+    expect(JSON.stringify(errorSchema)).toContain('NOT_FUNCTION_OWNER')
+    expect(secretsPut.requestBody.content['application/json'].schema.required).toEqual(
+      expect.arrayContaining(['scope', 'ciphertext', 'version', 'signature']),
+    )
   })
 })
 

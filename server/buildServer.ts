@@ -32,6 +32,8 @@ import { invokePlugin } from './plugins/invoke.js'
 import { jobsPlugin } from './plugins/jobs.js'
 import { metricsPlugin } from './plugins/metrics.js'
 import { openApiPlugin } from './plugins/openapi.js'
+import { secretsPlugin } from './plugins/secrets.js'
+import { settingsPlugin } from './plugins/settings.js'
 import type { ServerChains, ServerContext, WorkerCheck } from './ServerContext.js'
 import type { UploadAuthorizationPolicy } from './uploadAuthorization.js'
 import { ownerHeader, signatureHeader, timestampHeader } from './uploadMessage.js'
@@ -216,7 +218,7 @@ export async function buildServer(parameters: BuildServerParameters): Promise<Te
       info: {
         title: 'teefn HTTP API',
         version: '1',
-        description: `Upload functions, invoke them in TEE workers, follow their jobs, and fetch the attestation that binds the workers\u2019 keys. Every error is \`{ "error": { "code", "message" } }\`; the codes:\n\n${describeApiErrorCodes()}`,
+        description: `Upload functions, invoke them in TEE workers, follow their jobs, store owner-signed secrets and settings, and fetch the attestation that binds the workers\u2019 keys. Every error is \`{ "error": { "code", "message" } }\`; the codes:\n\n${describeApiErrorCodes()}`,
       },
       components: {
         securitySchemes: {
@@ -248,6 +250,8 @@ export async function buildServer(parameters: BuildServerParameters): Promise<Te
   await app.register(functionsPlugin, { context })
   await app.register(invokePlugin, { context })
   await app.register(jobsPlugin, { context })
+  await app.register(secretsPlugin, { context })
+  await app.register(settingsPlugin, { context })
   await app.register(attestationPlugin, { context })
   await app.register(healthPlugin, { context })
   await app.register(metricsPlugin, { context })
