@@ -41,7 +41,7 @@ export function servedEvmScope({
       served.length === 0
         ? 'this server reads no EVM chain, so it can check neither the code nor the owner of a functionId.'
         : `this server does not read EVM chain ${chainId} (it reads ${servedIds.join(', ')}).`,
-      { hint: 'Name a chain the node is configured with, or call without a functionId.' },
+      { hint: 'Name a chain the node is configured with (an invocation may also name no functionId).' },
     )
   }
   const servedRegistry = chain.registry.toLowerCase() as Hex
