@@ -240,7 +240,10 @@ describe('the HTTP API over a real socket, with a real Redis and worker', () => 
   })
 })
 
-describe('teefn deploy -> invoke -> verify, with the built CLI', () => {
+/** Each CLI run is a fresh Node process; on a shared two-core machine a test of several of them takes a while. */
+const cliTimeout = { timeout: 180_000 }
+
+describe('teefn deploy -> invoke -> verify, with the built CLI', cliTimeout, () => {
   let keyFile: string
   let codeHash: string
 
@@ -518,222 +521,232 @@ describe('HTTP invocations that name a registry function (functionId, chainId)',
   })
 })
 
-describe('teefn secrets put and settings put: an HTTP invocation sees the secrets only when the owner opts in', () => {
-  const secretValue = 'sk-live-e2e-4d2a9b71'
-  let ownerKeyFile: string
-  let strangerKeyFile: string
-  let codeHash: Hex
-  let scopeArgs: string[]
-  let scope: { family: 'evm'; chainId: string; registry: Hex; functionId: Hex }
+describe(
+  'teefn secrets put and settings put: an HTTP invocation sees the secrets only when the owner opts in',
+  cliTimeout,
+  () => {
+    const secretValue = 'sk-live-e2e-4d2a9b71'
+    let ownerKeyFile: string
+    let strangerKeyFile: string
+    let codeHash: Hex
+    let scopeArgs: string[]
+    let scope: { family: 'evm'; chainId: string; registry: Hex; functionId: Hex }
 
-  beforeAll(async () => {
-    ownerKeyFile = await file('function-owner.key', `${f.functionOwner.privateKey}\n`)
-    strangerKeyFile = await file('stranger.key', f.stranger.privateKey)
-    codeHash = (
-      await store.putFunction(
-        'export default (request, secrets) => secrets.API_KEY === undefined ? "no secrets" : "key " + secrets.API_KEY',
-      )
-    ).codeHash
-    // The fixture's price function now runs this code; its owner is f.functionOwner.
-    await mined(f.registry.connect(f.functionOwner).upgradeFunction(f.functionId, codeHash))
-    scope = {
-      family: 'evm',
-      chainId: String(anvil.chainId),
-      registry: registry.toLowerCase() as Hex,
-      functionId: f.functionId.toLowerCase() as Hex,
-    }
-    scopeArgs = ['--chain-id', scope.chainId, '--registry', registry, '--function-id', f.functionId]
-  })
-
-  const invokeAsFunction = async () => {
-    const run = await runTeefn([
-      'invoke',
-      codeHash,
-      '--function-id',
-      f.functionId,
-      '--chain-id',
-      scope.chainId,
-      '--server',
-      server.url,
-      '--allow-dev',
-      '--json',
-    ])
-    expect(run.status, run.stdout + run.stderr).toBe(0)
-    const report = JSON.parse(run.stdout)
-    expect(report).toMatchObject({ verified: true, signer: attestation.publicKeys.evmAddress })
-    expect(report.envelope.functionId).toBe(scope.functionId)
-    return report.result as string
-  }
-
-  it('stores secrets encrypted to the attested key and signed by the owner; refuses strangers and unattested workers', async () => {
-    const secrets = JSON.stringify({ API_KEY: secretValue })
-    const put = (...more: string[]) =>
-      runTeefn(['secrets', 'put', '--server', server.url, ...scopeArgs, '--secrets', secrets, ...more])
-
-    const unattested = await put('--key', ownerKeyFile, '--version', '10')
-    expect(unattested.status).toBe(1)
-    expect(unattested.stdout).toMatch(/^attestation refused: DEV_NOT_ALLOWED/)
-    const byStranger = await put('--key', strangerKeyFile, '--version', '10', '--allow-dev')
-    expect(byStranger.status).toBe(1)
-    expect(byStranger.stderr).toContain('the server answered 403 NOT_FUNCTION_OWNER')
-    expect(byStranger.stderr).toContain(f.functionOwner.address)
-    expect(await store.getSecrets(scope)).toBeUndefined()
-
-    const stored = await put('--key', ownerKeyFile, '--version', '10', '--allow-dev', '--json')
-    expect(stored.status, stored.stderr).toBe(0)
-    const report = JSON.parse(stored.stdout)
-    expect(report).toMatchObject({
-      stored: true,
-      scopeId: scopeId(scope),
-      version: 10,
-      deleted: false,
-      signer: f.functionOwner.address.toLowerCase(),
-      encryptedTo: attestation.publicKeys.encryption,
-      attestation: { kind: 'dev', measurementPinned: false },
+    beforeAll(async () => {
+      ownerKeyFile = await file('function-owner.key', `${f.functionOwner.privateKey}\n`)
+      strangerKeyFile = await file('stranger.key', f.stranger.privateKey)
+      codeHash = (
+        await store.putFunction(
+          'export default (request, secrets) => secrets.API_KEY === undefined ? "no secrets" : "key " + secrets.API_KEY',
+        )
+      ).codeHash
+      // The fixture's price function now runs this code; its owner is f.functionOwner.
+      await mined(f.registry.connect(f.functionOwner).upgradeFunction(f.functionId, codeHash))
+      scope = {
+        family: 'evm',
+        chainId: String(anvil.chainId),
+        registry: registry.toLowerCase() as Hex,
+        functionId: f.functionId.toLowerCase() as Hex,
+      }
+      scopeArgs = ['--chain-id', scope.chainId, '--registry', registry, '--function-id', f.functionId]
     })
-    const record = await store.getSecrets(scope)
-    expect(record?.version).toBe(10)
-    expect(await decryptSecrets({ provider, ciphertext: record!.ciphertext, scope })).toEqual({
-      API_KEY: secretValue,
-    })
-    for (const run of [unattested, byStranger, stored]) {
-      expect(run.stdout + run.stderr).not.toContain(secretValue)
-      expect(run.stdout + run.stderr).not.toContain(f.functionOwner.privateKey.slice(2))
-      expect(run.stdout + run.stderr).not.toContain(f.stranger.privateKey.slice(2))
+
+    const invokeAsFunction = async () => {
+      const run = await runTeefn([
+        'invoke',
+        codeHash,
+        '--function-id',
+        f.functionId,
+        '--chain-id',
+        scope.chainId,
+        '--server',
+        server.url,
+        '--allow-dev',
+        '--json',
+      ])
+      expect(run.status, run.stdout + run.stderr).toBe(0)
+      const report = JSON.parse(run.stdout)
+      expect(report).toMatchObject({ verified: true, signer: attestation.publicKeys.evmAddress })
+      expect(report.envelope.functionId).toBe(scope.functionId)
+      return report.result as string
     }
 
-    // From a file and an environment variable, in text: the scopeId and the version.
-    const secretsFile = await file('secrets.json', secrets)
-    // runTeefn's child inherits this process's environment.
-    process.env.TEEFN_TEST_OWNER_KEY = f.functionOwner.privateKey
-    const fromFile = await runTeefn([
-      'secrets',
-      'put',
-      '--server',
-      server.url,
-      ...scopeArgs,
-      '--secrets',
-      `@${secretsFile}`,
-      '--private-key-env',
-      'TEEFN_TEST_OWNER_KEY',
-      '--version',
-      '11',
-      '--allow-dev',
-      '--measurement',
-      'teefn',
-    ])
-    delete process.env.TEEFN_TEST_OWNER_KEY
-    expect(fromFile.status, fromFile.stderr).toBe(0)
-    expect(fromFile.stdout).toContain(`scopeId ${scopeId(scope)}`)
-    expect(fromFile.stdout).toContain(`version 11, signed by owner ${f.functionOwner.address.toLowerCase()}`)
-    expect(fromFile.stdout).toContain('(dev attestation: not a TEE)')
-    const replay = await put('--key', ownerKeyFile, '--version', '10', '--allow-dev')
-    expect(replay.status).toBe(1)
-    expect(replay.stderr).toContain('409 VERSION_NOT_NEWER')
-    expect((await store.getSecrets(scope))?.version).toBe(11)
-  })
+    it('stores secrets encrypted to the attested key and signed by the owner; refuses strangers and unattested workers', async () => {
+      const secrets = JSON.stringify({ API_KEY: secretValue })
+      const put = (...more: string[]) =>
+        runTeefn(['secrets', 'put', '--server', server.url, ...scopeArgs, '--secrets', secrets, ...more])
 
-  it('runs without them until settings put --http-secrets true, and without them again after false or a deletion', async () => {
-    const settings = (httpSecrets: string, version: string) =>
-      runTeefn([
-        'settings',
+      const unattested = await put('--key', ownerKeyFile, '--version', '10')
+      expect(unattested.status).toBe(1)
+      expect(unattested.stdout).toMatch(/^attestation refused: DEV_NOT_ALLOWED/)
+      const byStranger = await put('--key', strangerKeyFile, '--version', '10', '--allow-dev')
+      expect(byStranger.status).toBe(1)
+      expect(byStranger.stderr).toContain('the server answered 403 NOT_FUNCTION_OWNER')
+      expect(byStranger.stderr).toContain(f.functionOwner.address)
+      expect(await store.getSecrets(scope)).toBeUndefined()
+
+      const stored = await put('--key', ownerKeyFile, '--version', '10', '--allow-dev', '--json')
+      expect(stored.status, stored.stderr).toBe(0)
+      const report = JSON.parse(stored.stdout)
+      expect(report).toMatchObject({
+        stored: true,
+        scopeId: scopeId(scope),
+        version: 10,
+        deleted: false,
+        signer: f.functionOwner.address.toLowerCase(),
+        encryptedTo: attestation.publicKeys.encryption,
+        attestation: { kind: 'dev', measurementPinned: false },
+      })
+      const record = await store.getSecrets(scope)
+      expect(record?.version).toBe(10)
+      expect(await decryptSecrets({ provider, ciphertext: record!.ciphertext, scope })).toEqual({
+        API_KEY: secretValue,
+      })
+      for (const run of [unattested, byStranger, stored]) {
+        expect(run.stdout + run.stderr).not.toContain(secretValue)
+        expect(run.stdout + run.stderr).not.toContain(f.functionOwner.privateKey.slice(2))
+        expect(run.stdout + run.stderr).not.toContain(f.stranger.privateKey.slice(2))
+      }
+
+      // From a file and an environment variable, in text: the scopeId and the version.
+      const secretsFile = await file('secrets.json', secrets)
+      // runTeefn's child inherits this process's environment.
+      process.env.TEEFN_TEST_OWNER_KEY = f.functionOwner.privateKey
+      const fromFile = await runTeefn([
+        'secrets',
         'put',
-        '--http-secrets',
-        httpSecrets,
+        '--server',
+        server.url,
+        ...scopeArgs,
+        '--secrets',
+        `@${secretsFile}`,
+        '--private-key-env',
+        'TEEFN_TEST_OWNER_KEY',
+        '--version',
+        '11',
+        '--allow-dev',
+        '--measurement',
+        'teefn',
+      ])
+      delete process.env.TEEFN_TEST_OWNER_KEY
+      expect(fromFile.status, fromFile.stderr).toBe(0)
+      expect(fromFile.stdout).toContain(`scopeId ${scopeId(scope)}`)
+      expect(fromFile.stdout).toContain(
+        `version 11, signed by owner ${f.functionOwner.address.toLowerCase()}`,
+      )
+      expect(fromFile.stdout).toContain('(dev attestation: not a TEE)')
+      const replay = await put('--key', ownerKeyFile, '--version', '10', '--allow-dev')
+      expect(replay.status).toBe(1)
+      expect(replay.stderr).toContain('409 VERSION_NOT_NEWER')
+      expect((await store.getSecrets(scope))?.version).toBe(11)
+    })
+
+    it('runs without them until settings put --http-secrets true, and without them again after false or a deletion', async () => {
+      const settings = (httpSecrets: string, version: string) =>
+        runTeefn([
+          'settings',
+          'put',
+          '--http-secrets',
+          httpSecrets,
+          '--server',
+          server.url,
+          ...scopeArgs,
+          '--key',
+          ownerKeyFile,
+          '--version',
+          version,
+        ])
+      expect(await invokeAsFunction()).toBe('no secrets')
+
+      const on = await settings('true', '1')
+      expect(on.status, on.stderr).toBe(0)
+      expect(on.stdout).toContain('stored: settings of function')
+      expect(on.stdout).toContain('httpSecrets true')
+      expect(await invokeAsFunction()).toBe(`key ${secretValue}`)
+
+      expect((await settings('false', '2')).status).toBe(0)
+      expect(await invokeAsFunction()).toBe('no secrets')
+
+      expect((await settings('true', '3')).status).toBe(0)
+      const deleted = await runTeefn([
+        'secrets',
+        'delete',
         '--server',
         server.url,
         ...scopeArgs,
         '--key',
         ownerKeyFile,
         '--version',
-        version,
+        '12',
+        '--json',
       ])
-    expect(await invokeAsFunction()).toBe('no secrets')
-
-    const on = await settings('true', '1')
-    expect(on.status, on.stderr).toBe(0)
-    expect(on.stdout).toContain('stored: settings of function')
-    expect(on.stdout).toContain('httpSecrets true')
-    expect(await invokeAsFunction()).toBe(`key ${secretValue}`)
-
-    expect((await settings('false', '2')).status).toBe(0)
-    expect(await invokeAsFunction()).toBe('no secrets')
-
-    expect((await settings('true', '3')).status).toBe(0)
-    const deleted = await runTeefn([
-      'secrets',
-      'delete',
-      '--server',
-      server.url,
-      ...scopeArgs,
-      '--key',
-      ownerKeyFile,
-      '--version',
-      '12',
-      '--json',
-    ])
-    expect(deleted.status, deleted.stderr).toBe(0)
-    expect(JSON.parse(deleted.stdout)).toMatchObject({ deleted: true, version: 12, scopeId: scopeId(scope) })
-    expect(await invokeAsFunction()).toBe('no secrets')
-  })
-
-  it('refuses bad usage with exit 2 and a one-line reason', async () => {
-    const runs = await Promise.all([
-      runTeefn(['secrets', 'put', '--server', server.url, ...scopeArgs, '--secrets', '{}']),
-      runTeefn([
-        'secrets',
-        'put',
-        ...scopeArgs,
-        '--secrets',
-        '{}',
-        '--key',
-        ownerKeyFile,
-        '--version',
-        '1.5',
-      ]),
-      runTeefn([
-        'secrets',
-        'put',
-        ...scopeArgs,
-        '--secrets',
-        '{"A": 1}',
-        '--key',
-        ownerKeyFile,
-        '--allow-dev',
-      ]),
-      runTeefn(['settings', 'put', ...scopeArgs, '--http-secrets', 'yes', '--key', ownerKeyFile]),
-      runTeefn(['secrets', 'delete', ...scopeArgs, '--key', ownerKeyFile, '--private-key-env', 'X']),
-      runTeefn([
-        'secrets',
-        'put',
-        ...scopeArgs,
-        '--secrets',
-        '{}',
-        '--key',
-        ownerKeyFile,
-        '--tcb-status',
-        'Fine',
-      ]),
-      runTeefn(['invoke', codeHash, '--chain-id', '31337']),
-    ])
-    const reasons = [
-      "the owner's key is needed: --key <file> or --private-key-env <NAME>",
-      '--version must be a positive whole number',
-      '"A" is number',
-      '--http-secrets must be true or false',
-      'pass --key or --private-key-env, not both',
-      '--tcb-status Fine is not a TCB status',
-      '--chain-id needs --function-id',
-    ]
-    runs.forEach((run, index) => {
-      expect({ index, status: run.status }).toEqual({ index, status: 2 })
-      expect(run.stderr).toContain(reasons[index])
-      expect(run.stderr.trim().split('\n')).toHaveLength(1)
+      expect(deleted.status, deleted.stderr).toBe(0)
+      expect(JSON.parse(deleted.stdout)).toMatchObject({
+        deleted: true,
+        version: 12,
+        scopeId: scopeId(scope),
+      })
+      expect(await invokeAsFunction()).toBe('no secrets')
     })
-  })
-})
 
-describe('the CLI against a lying server (a real HTTP server on 127.0.0.1)', () => {
+    it('refuses bad usage with exit 2 and a one-line reason', async () => {
+      const runs = await Promise.all([
+        runTeefn(['secrets', 'put', '--server', server.url, ...scopeArgs, '--secrets', '{}']),
+        runTeefn([
+          'secrets',
+          'put',
+          ...scopeArgs,
+          '--secrets',
+          '{}',
+          '--key',
+          ownerKeyFile,
+          '--version',
+          '1.5',
+        ]),
+        runTeefn([
+          'secrets',
+          'put',
+          ...scopeArgs,
+          '--secrets',
+          '{"A": 1}',
+          '--key',
+          ownerKeyFile,
+          '--allow-dev',
+        ]),
+        runTeefn(['settings', 'put', ...scopeArgs, '--http-secrets', 'yes', '--key', ownerKeyFile]),
+        runTeefn(['secrets', 'delete', ...scopeArgs, '--key', ownerKeyFile, '--private-key-env', 'X']),
+        runTeefn([
+          'secrets',
+          'put',
+          ...scopeArgs,
+          '--secrets',
+          '{}',
+          '--key',
+          ownerKeyFile,
+          '--tcb-status',
+          'Fine',
+        ]),
+        runTeefn(['invoke', codeHash, '--chain-id', '31337']),
+      ])
+      const reasons = [
+        "the owner's key is needed: --key <file> or --private-key-env <NAME>",
+        '--version must be a positive whole number',
+        '"A" is number',
+        '--http-secrets must be true or false',
+        'pass --key or --private-key-env, not both',
+        '--tcb-status Fine is not a TCB status',
+        '--chain-id needs --function-id',
+      ]
+      runs.forEach((run, index) => {
+        expect({ index, status: run.status }).toEqual({ index, status: 2 })
+        expect(run.stderr).toContain(reasons[index])
+        expect(run.stderr.trim().split('\n')).toHaveLength(1)
+      })
+    })
+  },
+)
+
+describe('the CLI against a lying server (a real HTTP server on 127.0.0.1)', cliTimeout, () => {
   let other: TeeProvider
 
   beforeAll(async () => {
