@@ -9,6 +9,7 @@ import { jobsCommand } from './commands/jobs.js'
 import { nodeCommand } from './commands/node.js'
 import { runCommand } from './commands/run.js'
 import { secretsCommand } from './commands/secrets.js'
+import { settingsCommand } from './commands/settings.js'
 import { verifyCommand } from './commands/verify.js'
 import { exitCodes } from './exitCodes.js'
 import { UsageError } from './UsageError.js'
@@ -25,6 +26,7 @@ const commands: Command[] = [
   jobsCommand(),
   verifyCommand(),
   secretsCommand(),
+  settingsCommand(),
   attestCommand(),
   nodeCommand(),
   demoCommand(),

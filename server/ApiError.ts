@@ -1,15 +1,18 @@
 import { BaseError } from '../runtime/errors/BaseError.js'
+import { type ApiErrorCode, apiErrorCodes } from './errorCodes.js'
 
 /**
- * A refusal the API answers with `{ error: { code, message } }` and an HTTP status. The message is written
- * for the caller and never holds a secret, a key or an internal detail.
+ * A refusal the API answers with `{ error: { code, message } }`; the HTTP status comes from the code's entry in
+ * the catalogue (`errorCodes.ts`). The message is written for the caller and never holds a secret, a key, a
+ * ciphertext or an internal detail.
  */
 export class ApiError extends BaseError {
   override name = 'ApiError'
+  declare readonly code: ApiErrorCode
   readonly statusCode: number
 
-  constructor(statusCode: number, code: string, message: string, options: { hint?: string } = {}) {
+  constructor(code: ApiErrorCode, message: string, options: { hint?: string | undefined } = {}) {
     super(message, { code, hint: options.hint })
-    this.statusCode = statusCode
+    this.statusCode = apiErrorCodes[code].status
   }
 }

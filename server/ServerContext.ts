@@ -1,5 +1,6 @@
 import type { Queue } from 'bullmq'
 import type { Redis } from 'ioredis'
+import type { EvmChainReader } from '../runtime/chain/evm/createEvmChainReader.js'
 import type { WorkerAttestation } from '../runtime/enclave/attestWorker.js'
 import type { FunctionStore } from '../runtime/functions/FunctionStore.js'
 import type { TeefnMetrics } from '../runtime/metrics/createMetrics.js'
@@ -10,16 +11,15 @@ import type { ApiKeyMatch } from './apiKeys.js'
 import type { JobWaiter } from './createJobWaiter.js'
 import type { UploadAuthorizationPolicy } from './uploadAuthorization.js'
 
-type Hex = `0x${string}`
+/** The part of the worker's quorum reader of an EVM chain (`createEvmChainReader`) the API uses. */
+export type ServerEvmChain = Pick<EvmChainReader, 'chainId' | 'registry' | 'readFunction'>
 
 /**
- * Which code a functionId names now (an on-chain registry), for HTTP calls that name a functionId. Without
- * one the API refuses functionIds: a call with a functionId runs with that function's secrets, so the code
- * must be the code its owner registered.
+ * The chains whose registries the API reads, through the same RPC quorum readers as the worker: which code a
+ * functionId runs (for HTTP calls that name one) and who owns it (for owner-signed secrets and settings).
+ * The first EVM chain is the default of calls that name no chain.
  */
-export interface HttpFunctionRegistry {
-  codeHashOf(functionId: Hex): Promise<Hex | undefined>
-}
+export type ServerChains = { evm?: readonly ServerEvmChain[] | undefined }
 
 /** How the local worker is doing, for `/healthz` (when the worker runs in this process). */
 export type WorkerCheck = { ok: boolean; detail?: string | undefined }
@@ -36,7 +36,7 @@ export type ServerContext = {
   /** Checks the bearer token of `/metrics` in constant time; undefined when metrics are open. */
   matchMetricsToken: ((presented: string | undefined) => ApiKeyMatch | undefined) | undefined
   probe: SandboxPool | undefined
-  functionRegistry: HttpFunctionRegistry | undefined
+  chains: ServerChains
   invoke: { defaultWaitMs: number; maxWaitMs: number }
   maximumLimits: SandboxLimits
   upload: UploadAuthorizationPolicy & { rateLimitMax: number | undefined }

@@ -19,7 +19,6 @@ import { maxBundleBytes } from '../runtime/functions/limits.js'
 import { redactedLogPaths } from '../runtime/logging/createLogger.js'
 import { createMetrics, type TeefnMetrics } from '../runtime/metrics/createMetrics.js'
 import { createRedisConnection } from '../runtime/queue/createRedisConnection.js'
-import type { RequestJobData } from '../runtime/queue/jobs.js'
 import { createSandboxPool, type SandboxPool } from '../runtime/sandbox/index.js'
 import { startWorker, type TeeWorker } from '../runtime/worker/startWorker.js'
 import { type BuildServerParameters, buildServer, type TeefnServer } from './buildServer.js'
@@ -72,8 +71,6 @@ const build = async (overrides: Partial<BuildServerParameters> = {}) => {
   return built
 }
 
-const httpRegistry = new Map<string, `0x${string}`>()
-
 beforeAll(async () => {
   redisServer = await startRedisServer()
   connection = createRedisConnection({ url: redisServer.url })
@@ -82,9 +79,8 @@ beforeAll(async () => {
   pool = await createSandboxPool({ threads: 1 })
   store = createRedisFunctionStore({ redis: connection })
   metrics = createMetrics()
-  // The registry HTTP callers' functionIds resolve through; the worker checks it too.
-  const http = { codeHashOf: async (request: RequestJobData) => httpRegistry.get(request.functionId) }
-  worker = startWorker({ connection, pool, provider, store, registries: { http }, metrics })
+  // No chain here: calls with a functionId and owner records are tested on anvil (plugins/*.test.ts, test/http-api).
+  worker = startWorker({ connection, pool, provider, store, chains: {}, metrics })
   attestation = await attestWorker({ provider, measurement: `0x${'ab'.repeat(32)}` })
   app = await build()
 })
@@ -484,27 +480,26 @@ describe('POST /v1/functions/:codeHash/invoke', () => {
     expect(errorOf(tooLarge).code).toBe('BODY_TOO_LARGE')
   })
 
-  it('refuses a functionId unless the registry names this code for it', async () => {
+  it('refuses a functionId or a chainId when the server reads no chain, and queues nothing', async () => {
     const codeHash = await deployed('export default (r, s, context) => "as " + context.functionId')
-    const otherHash = await deployed('export default () => "other"')
+    const before = await countJobs()
     const functionId = `0x${'f1'.repeat(32)}`
-    const refused = await invoke(codeHash, { functionId })
-    expect(refused.statusCode).toBe(403)
-    expect(errorOf(refused).code).toBe('FUNCTION_ID_NOT_SUPPORTED')
-
-    httpRegistry.set(functionId, codeHash)
-    const withRegistry = await build({
-      functionRegistry: { codeHashOf: async (id) => httpRegistry.get(id) },
+    const refused = await invoke(codeHash, { functionId, chainId: 31337 })
+    expect(refused.statusCode).toBe(400)
+    expect(errorOf(refused)).toMatchObject({
+      code: 'CHAIN_NOT_SERVED',
+      message: expect.stringContaining('reads no EVM chain'),
     })
-    const wrongCode = await invoke(otherHash, { functionId }, '', withRegistry)
-    expect(wrongCode.statusCode).toBe(403)
-    expect(errorOf(wrongCode)).toMatchObject({
-      code: 'CODE_HASH_NOT_REGISTERED',
-      message: expect.stringContaining(`the registry names ${codeHash}`),
-    })
-    const ok = await invoke(codeHash, { functionId }, '', withRegistry)
-    expect(ok.json()).toMatchObject({ status: 'OK', result: `as ${functionId}` })
-    expect(ok.json().envelope.functionId).toBe(functionId)
+    const orphanChain = await invoke(codeHash, { chainId: '31337' })
+    expect(orphanChain.statusCode).toBe(400)
+    expect(errorOf(orphanChain).message).toContain('body/chainId names the chain of body/functionId')
+    const badChain = await invoke(codeHash, { functionId, chainId: '031337' })
+    expect(errorOf(badChain).code).toBe('VALIDATION_FAILED')
+    expect(await countJobs()).toBe(before)
+    // The zero functionId is an anonymous call.
+    const anonymous = (await invoke(codeHash, { functionId: `0x${'00'.repeat(32)}` })).json()
+    expect(anonymous.status).toBe('OK')
+    expect(anonymous.envelope.functionId).toBe(`0x${'00'.repeat(32)}`)
   })
 })
 
@@ -556,7 +551,7 @@ describe('GET /v1/jobs/:id', () => {
     await queue.close()
     const job = await finishedJob(jobId)
     expect(job).toMatchObject({ state: 'failed', trigger: 'evm', chainId: '1', attempts: 1 })
-    expect(job.failedReason).toMatch(/^this worker serves no evm chain/)
+    expect(job.failedReason).toMatch(/^This worker does not serve EVM chain 1\./)
     expect(job.outcome).toBeUndefined()
   })
 
@@ -679,6 +674,8 @@ describe('GET /openapi.json', () => {
       '/v1/functions/{codeHash}',
       '/v1/functions/{codeHash}/invoke',
       '/v1/jobs/{id}',
+      '/v1/secrets',
+      '/v1/settings',
     ])
     expect(Object.keys(document.components.securitySchemes)).toEqual(
       expect.arrayContaining(['apiKey', 'ownerSignature']),
@@ -694,6 +691,17 @@ describe('GET /openapi.json', () => {
       65536,
     )
     expect(invokeRoute.responses['202']).toBeDefined()
+    expect(Object.keys(document.paths['/v1/secrets']).sort()).toEqual(['delete', 'get', 'put'])
+    // The error catalogue: every code with its status, in the description and the error schema.
+    expect(document.info.description).toContain('| 409 | `VERSION_NOT_NEWER` |')
+    expect(document.info.description).toContain('| 403 | `NOT_FUNCTION_OWNER` |')
+    expect(document.info.description).toContain('| 403 | `CODE_HASH_NOT_REGISTERED` |')
+    const secretsPut = document.paths['/v1/secrets'].put
+    const errorSchema = secretsPut.responses['403'].content['application/json'].schema
+    expect(JSON.stringify(errorSchema)).toContain('NOT_FUNCTION_OWNER')
+    expect(secretsPut.requestBody.content['application/json'].schema.required).toEqual(
+      expect.arrayContaining(['scope', 'ciphertext', 'version', 'signature']),
+    )
   })
 })
 

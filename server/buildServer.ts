@@ -23,6 +23,7 @@ import type { SandboxPool } from '../runtime/sandbox/createSandboxPool.js'
 import { defaultMaximumLimits, type SandboxLimits } from '../runtime/sandbox/limits.js'
 import { apiKeyHeader, createApiKeyMatcher } from './apiKeys.js'
 import { createJobWaiter } from './createJobWaiter.js'
+import { describeApiErrorCodes } from './errorCodes.js'
 import { handleError, handleNotFound } from './errorHandler.js'
 import { attestationPlugin } from './plugins/attestation.js'
 import { functionsPlugin } from './plugins/functions.js'
@@ -31,7 +32,9 @@ import { invokePlugin } from './plugins/invoke.js'
 import { jobsPlugin } from './plugins/jobs.js'
 import { metricsPlugin } from './plugins/metrics.js'
 import { openApiPlugin } from './plugins/openapi.js'
-import type { HttpFunctionRegistry, ServerContext, WorkerCheck } from './ServerContext.js'
+import { secretsPlugin } from './plugins/secrets.js'
+import { settingsPlugin } from './plugins/settings.js'
+import type { ServerChains, ServerContext, WorkerCheck } from './ServerContext.js'
 import type { UploadAuthorizationPolicy } from './uploadAuthorization.js'
 import { ownerHeader, signatureHeader, timestampHeader } from './uploadMessage.js'
 
@@ -78,8 +81,12 @@ export type BuildServerParameters = {
   metricsToken?: string | undefined
   /** A sandbox pool to load uploads in, so a default export that is not a function is refused at upload. */
   probe?: SandboxPool | undefined
-  /** Lets HTTP calls name a functionId (and so run with its secrets) when the registry names the codeHash. */
-  functionRegistry?: HttpFunctionRegistry | undefined
+  /**
+   * The worker's chain readers (`{ evm: evmReaders }`): HTTP calls may name a functionId of these chains' registries
+   * (checked against the codeHash), and owners of their functions may write secrets and settings. Without them
+   * the API refuses both with `CHAIN_NOT_SERVED`.
+   */
+  chains?: ServerChains | undefined
   /** The local worker's health, when it runs in this process (else `/healthz` looks for any worker on the queue). */
   workerCheck?: (() => WorkerCheck | Promise<WorkerCheck>) | undefined
   invoke?: { defaultWaitMs?: number | undefined; maxWaitMs?: number | undefined } | undefined
@@ -166,7 +173,7 @@ export async function buildServer(parameters: BuildServerParameters): Promise<Te
     matchApiKey,
     matchMetricsToken: parameters.metricsToken ? createApiKeyMatcher([parameters.metricsToken]) : undefined,
     probe: parameters.probe,
-    functionRegistry: parameters.functionRegistry,
+    chains: parameters.chains ?? {},
     invoke: { ...invoke, defaultWaitMs: Math.min(invoke.defaultWaitMs, invoke.maxWaitMs) },
     maximumLimits: parameters.maximumLimits ?? defaultMaximumLimits,
     upload: { rateLimitMax: 60, ...definedOnly(parameters.upload ?? {}) },
@@ -211,8 +218,7 @@ export async function buildServer(parameters: BuildServerParameters): Promise<Te
       info: {
         title: 'teefn HTTP API',
         version: '1',
-        description:
-          'Upload functions, invoke them in TEE workers, follow their jobs, and fetch the attestation that binds the workers\u2019 keys. Every error is `{ "error": { "code", "message" } }`.',
+        description: `Upload functions, invoke them in TEE workers, follow their jobs, store owner-signed secrets and settings, and fetch the attestation that binds the workers\u2019 keys. Every error is \`{ "error": { "code", "message" } }\`; the codes:\n\n${describeApiErrorCodes()}`,
       },
       components: {
         securitySchemes: {
@@ -244,6 +250,8 @@ export async function buildServer(parameters: BuildServerParameters): Promise<Te
   await app.register(functionsPlugin, { context })
   await app.register(invokePlugin, { context })
   await app.register(jobsPlugin, { context })
+  await app.register(secretsPlugin, { context })
+  await app.register(settingsPlugin, { context })
   await app.register(attestationPlugin, { context })
   await app.register(healthPlugin, { context })
   await app.register(metricsPlugin, { context })

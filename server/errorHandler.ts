@@ -1,11 +1,12 @@
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify'
 import { ApiError } from './ApiError.js'
+import type { ApiErrorCode } from './errorCodes.js'
 
 /** The one error shape every route answers with. */
 export type ErrorBody = { error: { code: string; message: string } }
 
 /** Fastify's own errors, as the API names them. */
-const fastifyCodes: Record<string, string> = {
+const fastifyCodes: Record<string, ApiErrorCode> = {
   FST_ERR_CTP_BODY_TOO_LARGE: 'BODY_TOO_LARGE',
   FST_ERR_CTP_INVALID_MEDIA_TYPE: 'UNSUPPORTED_MEDIA_TYPE',
   FST_ERR_CTP_INVALID_CONTENT_LENGTH: 'BAD_REQUEST',
@@ -27,7 +28,7 @@ function isRedisUnavailable(error: Error): boolean {
  * limiter, 503 when Redis is unreachable, and 500 with no detail for the rest (which is logged).
  */
 export function handleError(error: FastifyError | Error, request: FastifyRequest, reply: FastifyReply): void {
-  const send = (statusCode: number, code: string, message: string) => {
+  const send = (statusCode: number, code: ApiErrorCode, message: string) => {
     reply.status(statusCode).send({ error: { code, message } } satisfies ErrorBody)
   }
   if (error instanceof ApiError) {

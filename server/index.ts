@@ -7,9 +7,10 @@ export {
   type RateLimitSettings,
   type TeefnServer,
 } from './buildServer.js'
+export { type ApiErrorCode, apiErrorCodes } from './errorCodes.js'
 export type { ErrorBody } from './errorHandler.js'
 export type { PresentedOutcome } from './presentOutcome.js'
-export type { HttpFunctionRegistry, WorkerCheck } from './ServerContext.js'
+export type { ServerChains, ServerEvmChain, WorkerCheck } from './ServerContext.js'
 export { type StartServerParameters, type StartServerReturnType, startServer } from './startServer.js'
 export { authorizeUpload, type UploadAuthorizationPolicy } from './uploadAuthorization.js'
 export { ownerHeader, signatureHeader, timestampHeader, uploadAuthorizationMessage } from './uploadMessage.js'

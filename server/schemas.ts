@@ -1,5 +1,7 @@
 import { Type } from 'typebox'
+import { maxSecretsCiphertextBytes } from '../runtime/enclave/ownerRecords.js'
 import { resultStatuses } from '../runtime/resultStatus.js'
+import { apiErrorCodes } from './errorCodes.js'
 
 /** Schemas shared by several routes; each plugin keeps its own beside its routes. */
 
@@ -10,12 +12,57 @@ export const Address = Type.String({ pattern: '^0x[0-9a-fA-F]{40}$', description
 export const ErrorResponse = Type.Object(
   {
     error: Type.Object({
-      code: Type.String({ description: 'stable, machine-readable (e.g. VALIDATION_FAILED, BUNDLE_NO_MAIN)' }),
+      code: Type.Unsafe<string>({
+        type: 'string',
+        enum: Object.keys(apiErrorCodes),
+        description: 'stable, machine-readable; the catalogue is in the API description',
+      }),
       message: Type.String({ description: 'what is wrong, for people' }),
     }),
   },
   { description: 'Every refusal and failure has this shape.' },
 )
+
+/** An EVM chain id as a decimal string (uint256, no leading zeros). */
+export const DecimalChainId = Type.String({
+  pattern: '^[1-9][0-9]{0,77}$',
+  description: 'EVM chain id, decimal',
+})
+
+/** A version of an owner record: a positive integer below 2^53 (unix seconds work). */
+export const RecordVersion = Type.Integer({ minimum: 1, maximum: Number.MAX_SAFE_INTEGER })
+
+/** Where an EVM function lives: the only scopes with an on-chain owner, hence with secrets and settings. */
+export const EvmFunctionScope = Type.Object(
+  {
+    family: Type.Literal('evm', {
+      description: 'substrate functions have no owner: no secrets, no settings',
+    }),
+    chainId: DecimalChainId,
+    registry: Type.String({ pattern: '^0x[0-9a-fA-F]{40}$', description: 'the TeefnRegistry address' }),
+    functionId: Bytes32,
+  },
+  { additionalProperties: false, description: 'the function scope (spec section 5)' },
+)
+
+/** `?chainId=&registry=&functionId=`: a scope on a chain this server reads (defaults: its first EVM chain). */
+export const ScopeQuery = Type.Object(
+  {
+    chainId: Type.Optional(DecimalChainId),
+    registry: Type.Optional(Address),
+    functionId: Bytes32,
+  },
+  { additionalProperties: false },
+)
+
+/** 65 bytes r || s || v, 0x-hex. */
+export const Signature65 = Type.String({
+  pattern: '^0x[0-9a-fA-F]{130}$',
+  description: '65 bytes r || s || v',
+})
+
+/** Hex of at most the largest secrets ciphertext a record may carry. */
+export const maxSecretsCiphertextHexLength = 2 + 2 * maxSecretsCiphertextBytes
 
 /** A string that is one of `values` (plain JSON Schema `enum`, typed as their union). */
 export function StringEnum<T extends string>(values: readonly T[], options: { description?: string } = {}) {

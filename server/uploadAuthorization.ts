@@ -46,12 +46,11 @@ export function authorizeUpload({
   const declaredOwner =
     headers.owner === undefined ? undefined : (getAddress(headers.owner.toLowerCase()) as Hex)
   if (apiKeyPresented) {
-    if (!apiKey) throw new ApiError(401, 'API_KEY_INVALID', 'the API key is not one this server accepts.')
+    if (!apiKey) throw new ApiError('API_KEY_INVALID', 'the API key is not one this server accepts.')
     return { method: 'api-key', keyId: apiKey.id, owner: declaredOwner }
   }
   if (headers.signature === undefined || headers.timestamp === undefined || declaredOwner === undefined) {
     throw new ApiError(
-      401,
       'UNAUTHORIZED',
       `an upload needs the owner's signature (${ownerHeader}, ${timestampHeader}, ${signatureHeader}) or an operator API key (${'x-api-key'}).`,
       {
@@ -64,7 +63,6 @@ export function authorizeUpload({
   const maxSkew = policy.maxSkewSeconds ?? 30
   if (timestamp > now + maxSkew) {
     throw new ApiError(
-      401,
       'SIGNATURE_EXPIRED',
       `the signed timestamp ${timestamp} is ${timestamp - now} s in the future (at most ${maxSkew} s of clock skew is accepted).`,
       { hint: "Check the signer's clock." },
@@ -72,7 +70,6 @@ export function authorizeUpload({
   }
   if (timestamp < now - maxAge) {
     throw new ApiError(
-      401,
       'SIGNATURE_EXPIRED',
       `the signature is stale: signed at ${timestamp}, ${now - timestamp} s ago; at most ${maxAge} s is accepted.`,
       { hint: 'Sign again with the current time.' },
@@ -82,11 +79,10 @@ export function authorizeUpload({
   try {
     signer = verifyMessage(uploadAuthorizationMessage(codeHash, timestamp), headers.signature) as Hex
   } catch {
-    throw new ApiError(401, 'SIGNATURE_INVALID', 'the signature is not a valid 65-byte secp256k1 signature.')
+    throw new ApiError('SIGNATURE_INVALID', 'the signature is not a valid 65-byte secp256k1 signature.')
   }
   if (signer !== declaredOwner) {
     throw new ApiError(
-      401,
       'SIGNATURE_INVALID',
       `the signature does not come from ${declaredOwner} for "${uploadAuthorizationMessage(codeHash, timestamp)}".`,
       { hint: 'Sign exactly this message with the owner key (the bundle bytes decide the codeHash).' },
@@ -96,7 +92,7 @@ export function authorizeUpload({
     policy.allowedOwners &&
     !policy.allowedOwners.some((owner) => owner.toLowerCase() === signer.toLowerCase())
   ) {
-    throw new ApiError(403, 'OWNER_NOT_ALLOWED', `${signer} may not upload functions to this server.`)
+    throw new ApiError('OWNER_NOT_ALLOWED', `${signer} may not upload functions to this server.`)
   }
   return { method: 'owner-signature', owner: signer }
 }

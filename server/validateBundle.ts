@@ -2,6 +2,7 @@ import { build, type Message, type Plugin } from 'esbuild'
 import { maxBundleBytes } from '../runtime/functions/limits.js'
 import type { SandboxPool } from '../runtime/sandbox/createSandboxPool.js'
 import { ApiError } from './ApiError.js'
+import type { ApiErrorCode } from './errorCodes.js'
 
 type Hex = `0x${string}`
 
@@ -40,14 +41,9 @@ export async function validateBundle({ code, codeHash, probe }: ValidateBundlePa
 export function checkBundleText(code: string): void {
   const bytes = Buffer.byteLength(code, 'utf8')
   if (bytes > maxBundleBytes) {
-    throw new ApiError(
-      413,
-      'BUNDLE_TOO_LARGE',
-      `the bundle is ${bytes} bytes; the limit is ${maxBundleBytes}.`,
-      {
-        hint: 'Import less, or fetch data at run time.',
-      },
-    )
+    throw new ApiError('BUNDLE_TOO_LARGE', `the bundle is ${bytes} bytes; the limit is ${maxBundleBytes}.`, {
+      hint: 'Import less, or fetch data at run time.',
+    })
   }
   if (bytes === 0 || code.trim().length === 0) throw refuse('BUNDLE_EMPTY', 'the bundle is empty.')
   if (hasLoneSurrogate(code)) throw refuse('BUNDLE_NOT_UTF8', 'the bundle is not well-formed UTF-8 text.')
@@ -169,8 +165,8 @@ const markImportsExternal: Plugin = {
   },
 }
 
-function refuse(code: string, message: string, hint?: string): ApiError {
-  return new ApiError(400, code, message, { hint })
+function refuse(code: ApiErrorCode, message: string, hint?: string): ApiError {
+  return new ApiError(code, message, { hint })
 }
 
 function formatMessage({ text, location }: Message): string {

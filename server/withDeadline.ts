@@ -11,7 +11,6 @@ export async function withDeadline<T>(operation: Promise<T>, timeoutMs: number):
       () =>
         reject(
           new ApiError(
-            503,
             'UNAVAILABLE',
             `the job queue or the function store did not answer within ${timeoutMs} ms; retry later.`,
           ),

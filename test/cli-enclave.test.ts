@@ -14,6 +14,7 @@ import { type FunctionScope, scopeId } from '../runtime/enclave/functionScope.js
 import { signEnvelope } from '../runtime/enclave/signEnvelope.js'
 import type { TeeProvider } from '../runtime/enclave/TeeProvider.js'
 import { dcapFixturesDir, loadDcapFixtures } from './support/dcapFixtures.js'
+import { startHttpServer } from './support/startHttpServer.js'
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..')
 
@@ -84,11 +85,12 @@ async function envelopeFile(name: string, envelope: unknown): Promise<string> {
   return file
 }
 
-describe('teefn verify', () => {
+/** Each CLI run is a fresh Node process; on a shared two-core machine a test of several of them takes a while. */
+describe('teefn verify', { timeout: 120_000 }, () => {
   it('exits 0 and prints the signer of a valid envelope', async () => {
     const file = await envelopeFile('ok.json', evmEnvelope)
     const [text, asJson, pinned, fromStdin] = await Promise.all([
-      teefn(['verify', file]),
+      teefn(['verify', file, '--worker', worker.publicKeys.evmAddress]),
       teefn(['verify', file, '--json', '--worker', worker.publicKeys.evmAddress, '--chain-id', '31337']),
       teefn([
         'verify',
@@ -102,10 +104,12 @@ describe('teefn verify', () => {
         '--payload-hash',
         payloadHash,
       ]),
-      teefn(['verify', '-', '--json'], JSON.stringify(evmEnvelope)),
+      teefn(['verify', '-', '--json', '--worker', worker.publicKeys.evmAddress], JSON.stringify(evmEnvelope)),
     ])
     expect(text.code).toBe(0)
-    expect(text.stdout).toContain(`valid: evm envelope signed by ${worker.publicKeys.evmAddress}`)
+    expect(text.stdout).toContain(
+      `valid: evm envelope signed by ${worker.publicKeys.evmAddress} (the key --worker pins)`,
+    )
     expect(text.stdout).toContain(`payload hash ${payloadHash}`)
     expect(asJson.code).toBe(0)
     expect(json(asJson)).toMatchObject({
@@ -146,7 +150,13 @@ describe('teefn verify', () => {
       result: utf8('42'),
     })
     const [failedRun, substrateRun, substrateWrongWorker] = await Promise.all([
-      teefn(['verify', await envelopeFile('failed.json', failed), '--json']),
+      teefn([
+        'verify',
+        await envelopeFile('failed.json', failed),
+        '--json',
+        '--worker',
+        worker.publicKeys.evmAddress,
+      ]),
       teefn([
         'verify',
         await envelopeFile('substrate.json', substrate),
@@ -172,6 +182,136 @@ describe('teefn verify', () => {
     })
     expect(substrateWrongWorker.code).toBe(1)
     expect(json(substrateWrongWorker)).toMatchObject({ valid: false, reason: 'WRONG_SIGNER' })
+  })
+
+  it('refuses to call an intact envelope trusted without --worker or --attestation, naming both', async () => {
+    const file = await envelopeFile('unpinned.json', evmEnvelope)
+    const [text, asJson] = await Promise.all([teefn(['verify', file]), teefn(['verify', file, '--json'])])
+    expect(text.code).toBe(1)
+    expect(text.stdout).toMatch(
+      /^untrusted: SIGNER_NOT_TRUSTED: The envelope is intact, but nothing says its signer/,
+    )
+    expect(text.stdout).toContain(`signed by ${worker.publicKeys.evmAddress}`)
+    expect(text.stdout).toContain('--worker <key you verified> or --attestation <file|server url>')
+    expect(text.stdout).not.toMatch(/^valid/m)
+    expect(asJson.code).toBe(1)
+    expect(json(asJson)).toMatchObject({
+      valid: false,
+      reason: 'SIGNER_NOT_TRUSTED',
+      signer: worker.publicKeys.evmAddress,
+    })
+  })
+
+  it('trusts the key an attestation binds (a file or a server), only under the trust flags', async () => {
+    const measurement = new TextEncoder().encode('teefn')
+    const [attested, otherAttested] = await Promise.all([
+      attestWorker({ provider: worker, measurement }),
+      attestWorker({ provider: otherWorker, measurement }),
+    ])
+    const served = { ...attested, provider: attested.kind }
+    const attestationFile = await envelopeFile('attestation.json', served)
+    const otherFile = await envelopeFile('other-attestation.json', { ...otherAttested, provider: 'dev' })
+    // The genuine quote next to another worker's keys.
+    const lyingFile = await envelopeFile('lying-attestation.json', {
+      ...served,
+      publicKeys: otherWorker.publicKeys,
+    })
+    const trustFile = await envelopeFile('trust.json', { allowDev: true, measurement: 'teefn' })
+    const file = await envelopeFile('attested.json', evmEnvelope)
+    const substrate = await signEnvelope(worker, {
+      family: 'substrate',
+      chainId: `0x${'7a'.repeat(32)}`,
+      destination: `0x${'44'.repeat(32)}`,
+      requestId,
+      functionId,
+      payloadHash,
+      codeHash: `0x${'c0'.repeat(32)}`,
+      status: 'OK',
+      result: utf8('42'),
+    })
+    const substrateFile = await envelopeFile('attested-substrate.json', substrate)
+    const server = await startHttpServer((_request, response) => {
+      response.writeHead(200, { 'content-type': 'application/json' })
+      response.end(JSON.stringify(served))
+    })
+    try {
+      const runs = await Promise.all([
+        teefn(['verify', file, '--attestation', attestationFile, '--json']),
+        teefn(['verify', file, '--attestation', attestationFile, '--allow-dev', '--json']),
+        teefn(['verify', file, '--attestation', attestationFile, '--trust', trustFile]),
+        teefn(['verify', file, '--attestation', server.url, '--allow-dev', '--json']),
+        teefn(['verify', substrateFile, '--attestation', attestationFile, '--allow-dev', '--json']),
+        teefn(['verify', file, '--attestation', otherFile, '--allow-dev', '--json']),
+        teefn(['verify', file, '--attestation', lyingFile, '--allow-dev', '--json']),
+        teefn([
+          'verify',
+          file,
+          '--attestation',
+          otherFile,
+          '--worker',
+          worker.publicKeys.evmAddress,
+          '--allow-dev',
+          '--json',
+        ]),
+        teefn([
+          'verify',
+          file,
+          '--attestation',
+          attestationFile,
+          '--allow-dev',
+          '--measurement',
+          'v2',
+          '--json',
+        ]),
+        teefn(['verify', file, '--attestation', attestationFile, '--allow-dev', '--mrtd', '00', '--json']),
+      ])
+      const [refusedDev, allowed, viaTrustFile, viaServer, substrateAttested] = runs
+      expect(refusedDev!.code).toBe(1)
+      expect(json(refusedDev!)).toMatchObject({
+        trusted: false,
+        stage: 'attestation',
+        reason: 'DEV_NOT_ALLOWED',
+      })
+      expect(allowed!.code).toBe(0)
+      expect(json(allowed!)).toMatchObject({
+        valid: true,
+        signer: worker.publicKeys.evmAddress,
+        trust: 'attestation',
+        attestation: { kind: 'dev', measurementPinned: false, publicKeys: worker.publicKeys },
+      })
+      expect(viaTrustFile!.code).toBe(0)
+      expect(viaTrustFile!.stdout).toContain(
+        `valid: evm envelope signed by ${worker.publicKeys.evmAddress} (dev attestation: not a TEE)`,
+      )
+      expect(viaServer!.code).toBe(0)
+      expect(server.requests.map(({ url }) => url)).toEqual(['/v1/attestation'])
+      expect(substrateAttested!.code).toBe(0)
+      expect(json(substrateAttested!)).toMatchObject({ valid: true, signer: worker.publicKeys.sr25519 })
+      const refusals: [number, string][] = [
+        [5, 'WRONG_SIGNER'],
+        [6, 'REPORT_DATA_MISMATCH'],
+        [7, 'WRONG_SIGNER'],
+        [8, 'REPORT_DATA_MISMATCH'],
+        [9, 'MEASUREMENT_MISMATCH'],
+      ]
+      for (const [index, reason] of refusals) {
+        expect({ index, code: runs[index]!.code }).toEqual({ index, code: 1 })
+        expect(json(runs[index]!).reason).toBe(reason)
+      }
+      expect(json(runs[7]!).details).toContain(`the attestation binds ${otherWorker.publicKeys.evmAddress}`)
+    } finally {
+      await server.close()
+    }
+    const notJsonFile = join(dir, 'attestation.txt')
+    await writeFile(notJsonFile, 'provider: dev')
+    const usage = await Promise.all([
+      teefn(['verify', file, '--attestation', join(dir, 'no-attestation.json'), '--allow-dev']),
+      teefn(['verify', file, '--attestation', notJsonFile, '--allow-dev']),
+      teefn(['verify', file, '--attestation', attestationFile, '--tcb-status', 'Fine']),
+    ])
+    for (const run of usage) expect(run.code).toBe(2)
+    expect(usage[0]!.stderr).toContain('cannot read the attestation file')
+    expect(usage[1]!.stderr).toContain('is not JSON')
   })
 
   it('exits 1 with the reason: wrong signer, altered result, other chain, contract or request', async () => {
@@ -543,6 +683,29 @@ describe('teefn attest verify with Intel-signed samples', () => {
     ])
     expect(allowed.code).toBe(0)
     expect(json(allowed)).toMatchObject({ kind: 'sgx', advisoryIds: ['INTEL-SA-00289', 'INTEL-SA-00615'] })
+  })
+
+  it('teefn verify --attestation runs the DCAP checks with --collateral, --at and --tcb-status', async () => {
+    const fixtures = loadDcapFixtures()
+    const tdx = await envelopeFile('tdx-attestation.json', {
+      ...(await attestWorker({ provider: worker, measurement: utf8('teefn') })),
+      provider: 'dstack',
+      quote: bytesToHex(fixtures.tdxQuote),
+    })
+    const file = await envelopeFile('tdx-envelope.json', evmEnvelope)
+    const base = ['verify', file, '--attestation', tdx, '--json']
+    const cases: [string[], string][] = [
+      [[], 'COLLATERAL_INVALID'],
+      [['--collateral', collateral], 'COLLATERAL_EXPIRED'],
+      [['--collateral', collateral, ...at, '--tcb-status', 'OutOfDate'], 'STATUS_NOT_ALLOWED'],
+      // A genuine quote, but it binds another worker's keys than the ones listed next to it.
+      [['--collateral', collateral, ...at], 'REPORT_DATA_MISMATCH'],
+    ]
+    const runs = await Promise.all(cases.map(([flags]) => teefn([...base, ...flags])))
+    cases.forEach(([flags, reason], index) => {
+      expect({ flags, code: runs[index]!.code }).toEqual({ flags, code: 1 })
+      expect(json(runs[index]!)).toMatchObject({ trusted: false, reason })
+    })
   })
 
   it('exits 2 on usage errors', async () => {

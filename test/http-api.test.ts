@@ -1,12 +1,21 @@
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
+import type { IncomingMessage } from 'node:http'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { Wallet } from 'ethers'
+import { id, Wallet } from 'ethers'
 import type { Redis } from 'ioredis'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import type { AnvilInstance } from '../cli/dev/startAnvil.js'
 import { type RedisServer, startRedisServer } from '../cli/dev/startRedisServer.js'
+import { createEvmChainReader, type EvmChainReader } from '../runtime/chain/evm/createEvmChainReader.js'
 import { attestWorker, type WorkerAttestation } from '../runtime/enclave/attestWorker.js'
+import type { Hex } from '../runtime/enclave/bytes.js'
+import { decryptSecrets } from '../runtime/enclave/decryptSecrets.js'
 import { createDevProvider } from '../runtime/enclave/devProvider.js'
+import type { Envelope } from '../runtime/enclave/envelope.js'
+import { scopeId } from '../runtime/enclave/functionScope.js'
+import { signEnvelope } from '../runtime/enclave/signEnvelope.js'
+import type { TeeProvider } from '../runtime/enclave/TeeProvider.js'
 import { verifyEnvelope } from '../runtime/enclave/verifyEnvelope.js'
 import { computeCodeHash } from '../runtime/functions/computeCodeHash.js'
 import { createRedisFunctionStore } from '../runtime/functions/createRedisFunctionStore.js'
@@ -18,14 +27,22 @@ import { startWorker, type TeeWorker } from '../runtime/worker/startWorker.js'
 import { type StartServerParameters, type StartServerReturnType, startServer } from '../server/startServer.js'
 import { uploadAuthorizationMessage } from '../server/uploadMessage.js'
 import { runTeefn } from './support/runTeefn.js'
+import { startHttpServer } from './support/startHttpServer.js'
+import { mined, type TeefnContractsFixture } from './support/teefnContracts.js'
+import { useTeefnChain } from './support/useTeefnChain.js'
 
 const apiKey = 'socket-suite-operator-key'
 const ownerKey = `0x${'5a'.repeat(32)}`
 const owner = new Wallet(ownerKey)
 
+let anvil: AnvilInstance
+let f: TeefnContractsFixture
+let reader: EvmChainReader
+let registry: Hex
 let redisServer: RedisServer
 let connection: Redis
 let dir: string
+let provider: TeeProvider
 let pool: SandboxPool
 let store: FunctionStore
 let worker: TeeWorker
@@ -39,6 +56,7 @@ const serve = async (overrides: Partial<StartServerParameters> = {}) => {
     connection,
     store,
     attestation,
+    chains: { evm: [reader] },
     apiKeys: [apiKey],
     probe: pool,
     logger: createLogger({ name: 'server', level: 'silent' }),
@@ -48,21 +66,35 @@ const serve = async (overrides: Partial<StartServerParameters> = {}) => {
   return started
 }
 
+useTeefnChain({}, (chain) => {
+  ;({ anvil, f } = chain)
+})
+
 beforeAll(async () => {
+  registry = (await f.registry.getAddress()) as Hex
+  // The worker's own kind of reader: the API and the worker read the registry through the same quorum.
+  reader = createEvmChainReader({
+    chainId: anvil.chainId,
+    registry,
+    rpcUrls: [anvil.rpcUrl],
+    quorum: 1,
+    confirmations: 0,
+  })
   redisServer = await startRedisServer()
   connection = createRedisConnection({ url: redisServer.url })
   dir = await mkdtemp(join(tmpdir(), 'teefn-http-api-'))
-  const provider = await createDevProvider({ keyFile: join(dir, 'worker-key.json') })
+  provider = await createDevProvider({ keyFile: join(dir, 'worker-key.json') })
   pool = await createSandboxPool({ threads: 1 })
   store = createRedisFunctionStore({ redis: connection })
-  worker = startWorker({ connection, pool, provider, store, registries: {} })
-  attestation = await attestWorker({ provider, measurement: new Uint8Array(32) })
+  worker = startWorker({ connection, pool, provider, store, chains: { evm: [reader] } })
+  attestation = await attestWorker({ provider, measurement: new TextEncoder().encode('teefn') })
   server = await serve()
 })
 
 afterAll(async () => {
   for (const started of servers) await started.close()
   await worker?.close()
+  reader?.close()
   await pool?.close()
   connection?.disconnect()
   await redisServer?.stop()
@@ -208,7 +240,10 @@ describe('the HTTP API over a real socket, with a real Redis and worker', () => 
   })
 })
 
-describe('teefn deploy -> invoke -> verify, with the built CLI', () => {
+/** Each CLI run is a fresh Node process; on a shared two-core machine a test of several of them takes a while. */
+const cliTimeout = { timeout: 180_000 }
+
+describe('teefn deploy -> invoke -> verify, with the built CLI', cliTimeout, () => {
   let keyFile: string
   let codeHash: string
 
@@ -249,7 +284,16 @@ describe('teefn deploy -> invoke -> verify, with the built CLI', () => {
   })
 
   it('invokes it and prints the result only after verifying the envelope against the worker key', async () => {
-    const json = await runTeefn(['invoke', codeHash, '--request', 'teefn', '--server', server.url, '--json'])
+    const json = await runTeefn([
+      'invoke',
+      codeHash,
+      '--request',
+      'teefn',
+      '--server',
+      server.url,
+      '--allow-dev',
+      '--json',
+    ])
     expect(json.status, json.stderr).toBe(0)
     const report = JSON.parse(json.stdout)
     expect(report).toMatchObject({
@@ -262,7 +306,15 @@ describe('teefn deploy -> invoke -> verify, with the built CLI', () => {
     })
     await verifyEnvelope(report.envelope, { worker: attestation.publicKeys.evmAddress, codeHash })
 
-    const readable = await runTeefn(['invoke', codeHash, '--request', 'you', '--server', server.url])
+    const readable = await runTeefn([
+      'invoke',
+      codeHash,
+      '--request',
+      'you',
+      '--server',
+      server.url,
+      '--allow-dev',
+    ])
     expect(readable.status).toBe(0)
     expect(readable.stdout.split('\n')).toEqual(
       expect.arrayContaining([
@@ -279,6 +331,29 @@ describe('teefn deploy -> invoke -> verify, with the built CLI', () => {
     expect(wrong.stdout).not.toContain('hello')
   })
 
+  it('refuses the dev attestation without --allow-dev, before the request leaves, naming the flag', async () => {
+    const queued = () => connection.keys('teefn:requests:http-*')
+    const before = (await queued()).length
+    const [text, json] = await Promise.all([
+      runTeefn(['invoke', codeHash, '--request', 'private input', '--server', server.url]),
+      runTeefn(['invoke', codeHash, '--server', server.url, '--json']),
+    ])
+    expect(text.status, text.stderr).toBe(1)
+    expect(text.stdout).toMatch(
+      /^attestation refused: DEV_NOT_ALLOWED: This is a dev attestation, made without a TEE\./,
+    )
+    expect(text.stdout).toContain('pass --allow-dev to accept it')
+    expect(text.stdout).not.toContain('hello')
+    expect(json.status).toBe(1)
+    expect(JSON.parse(json.stdout)).toMatchObject({
+      trusted: false,
+      stage: 'attestation',
+      reason: 'DEV_NOT_ALLOWED',
+    })
+    // Nothing was sent to the worker it does not trust.
+    expect((await queued()).length).toBe(before)
+  })
+
   it('queues with --async, shows the job, and its envelope verifies with teefn verify', async () => {
     const queued = await runTeefn([
       'invoke',
@@ -288,6 +363,7 @@ describe('teefn deploy -> invoke -> verify, with the built CLI', () => {
       '--async',
       '--server',
       server.url,
+      '--allow-dev',
       '--json',
     ])
     expect(queued.status, queued.stderr).toBe(0)
@@ -327,7 +403,7 @@ describe('teefn deploy -> invoke -> verify, with the built CLI', () => {
     expect(report).toMatchObject({ bundled: false, owner: null })
     expect(report.codeHash).toBe(computeCodeHash(await readFile(bundle)))
 
-    const failed = await runTeefn(['invoke', report.codeHash, '--server', server.url])
+    const failed = await runTeefn(['invoke', report.codeHash, '--server', server.url, '--allow-dev'])
     expect(failed.status).toBe(1)
     expect(failed.stdout).toMatch(/^FUNCTION_ERROR: Error: upstream down/m)
     expect(failed.stdout).toContain('verified: envelope signed by worker')
@@ -357,7 +433,13 @@ describe('teefn deploy -> invoke -> verify, with the built CLI', () => {
     expect(wrongApiKey.stderr).toContain('the server answered 401 API_KEY_INVALID')
     expect(wrongApiKey.stderr).not.toContain('guessed-key-123')
 
-    const unknown = await runTeefn(['invoke', computeCodeHash('nothing'), '--server', server.url])
+    const unknown = await runTeefn([
+      'invoke',
+      computeCodeHash('nothing'),
+      '--server',
+      server.url,
+      '--allow-dev',
+    ])
     expect(unknown.status).toBe(1)
     expect(unknown.stderr).toContain('404 FUNCTION_NOT_FOUND')
 
@@ -378,3 +460,421 @@ describe('teefn deploy -> invoke -> verify, with the built CLI', () => {
     expect(notAHash.status).toBe(2)
   })
 })
+
+/** The body of a request to a test server, as JSON. */
+async function jsonBody(request: IncomingMessage): Promise<unknown> {
+  const chunks: Buffer[] = []
+  for await (const chunk of request) chunks.push(chunk as Buffer)
+  return JSON.parse(Buffer.concat(chunks).toString('utf8'))
+}
+
+const respondJson = (response: import('node:http').ServerResponse, status: number, body: unknown) => {
+  response.writeHead(status, { 'content-type': 'application/json' })
+  response.end(JSON.stringify(body))
+}
+
+describe('HTTP invocations that name a registry function (functionId, chainId)', () => {
+  it('run as the function only on a served chain whose registry names this code, with the scope in the job', async () => {
+    const code = 'export default (request, secrets, context) => "as " + context.functionId'
+    const codeHash = (await store.putFunction(code)).codeHash
+    const otherHash = (await store.putFunction('export default () => "other code"')).codeHash
+    const functionId = id('teefn http-api: scoped invocation') as Hex
+    await mined(f.registry.connect(f.functionOwner).registerFunction(functionId, codeHash))
+    const scope = {
+      family: 'evm',
+      chainId: String(anvil.chainId),
+      registry: registry.toLowerCase(),
+      functionId,
+    }
+
+    for (const chainId of [anvil.chainId, String(anvil.chainId), undefined]) {
+      const response = await post(`${server.url}/v1/functions/${codeHash}/invoke`, {
+        functionId,
+        ...(chainId === undefined ? {} : { chainId }),
+      })
+      expect(response.status, String(chainId)).toBe(200)
+      const body = (await response.json()) as { jobId: string; result: string; envelope: Envelope }
+      expect(body.result).toBe(`as ${functionId}`)
+      expect(body.envelope.functionId).toBe(functionId)
+      const data = JSON.parse((await connection.hget(`teefn:requests:${body.jobId}`, 'data'))!)
+      expect(data).toMatchObject({ trigger: 'http', functionId, scope })
+    }
+
+    const refusals: [object, number, string, string][] = [
+      [{ functionId, chainId: 1 }, 400, 'CHAIN_NOT_SERVED', 'does not read EVM chain 1'],
+      [{ functionId, chainId: '31338' }, 400, 'CHAIN_NOT_SERVED', 'does not read EVM chain 31338'],
+      [{ functionId: id('not registered') }, 403, 'CODE_HASH_NOT_REGISTERED', 'the registry names no code'],
+    ]
+    for (const [payload, status, code, message] of refusals) {
+      const response = await post(`${server.url}/v1/functions/${codeHash}/invoke`, payload)
+      expect(response.status).toBe(status)
+      expect(((await response.json()) as { error: object }).error).toMatchObject({
+        code,
+        message: expect.stringContaining(message),
+      })
+    }
+    const otherCode = await post(`${server.url}/v1/functions/${otherHash}/invoke`, { functionId })
+    expect(otherCode.status).toBe(403)
+    expect(((await otherCode.json()) as { error: { message: string } }).error.message).toContain(
+      `the registry names ${codeHash}`,
+    )
+  })
+})
+
+describe(
+  'teefn secrets put and settings put: an HTTP invocation sees the secrets only when the owner opts in',
+  cliTimeout,
+  () => {
+    const secretValue = 'sk-live-e2e-4d2a9b71'
+    let ownerKeyFile: string
+    let strangerKeyFile: string
+    let codeHash: Hex
+    let scopeArgs: string[]
+    let scope: { family: 'evm'; chainId: string; registry: Hex; functionId: Hex }
+
+    beforeAll(async () => {
+      ownerKeyFile = await file('function-owner.key', `${f.functionOwner.privateKey}\n`)
+      strangerKeyFile = await file('stranger.key', f.stranger.privateKey)
+      codeHash = (
+        await store.putFunction(
+          'export default (request, secrets) => secrets.API_KEY === undefined ? "no secrets" : "key " + secrets.API_KEY',
+        )
+      ).codeHash
+      // The fixture's price function now runs this code; its owner is f.functionOwner.
+      await mined(f.registry.connect(f.functionOwner).upgradeFunction(f.functionId, codeHash))
+      scope = {
+        family: 'evm',
+        chainId: String(anvil.chainId),
+        registry: registry.toLowerCase() as Hex,
+        functionId: f.functionId.toLowerCase() as Hex,
+      }
+      scopeArgs = ['--chain-id', scope.chainId, '--registry', registry, '--function-id', f.functionId]
+    })
+
+    const invokeAsFunction = async () => {
+      const run = await runTeefn([
+        'invoke',
+        codeHash,
+        '--function-id',
+        f.functionId,
+        '--chain-id',
+        scope.chainId,
+        '--server',
+        server.url,
+        '--allow-dev',
+        '--json',
+      ])
+      expect(run.status, run.stdout + run.stderr).toBe(0)
+      const report = JSON.parse(run.stdout)
+      expect(report).toMatchObject({ verified: true, signer: attestation.publicKeys.evmAddress })
+      expect(report.envelope.functionId).toBe(scope.functionId)
+      return report.result as string
+    }
+
+    it('stores secrets encrypted to the attested key and signed by the owner; refuses strangers and unattested workers', async () => {
+      const secrets = JSON.stringify({ API_KEY: secretValue })
+      const put = (...more: string[]) =>
+        runTeefn(['secrets', 'put', '--server', server.url, ...scopeArgs, '--secrets', secrets, ...more])
+
+      const unattested = await put('--key', ownerKeyFile, '--version', '10')
+      expect(unattested.status).toBe(1)
+      expect(unattested.stdout).toMatch(/^attestation refused: DEV_NOT_ALLOWED/)
+      const byStranger = await put('--key', strangerKeyFile, '--version', '10', '--allow-dev')
+      expect(byStranger.status).toBe(1)
+      expect(byStranger.stderr).toContain('the server answered 403 NOT_FUNCTION_OWNER')
+      expect(byStranger.stderr).toContain(f.functionOwner.address)
+      expect(await store.getSecrets(scope)).toBeUndefined()
+
+      const stored = await put('--key', ownerKeyFile, '--version', '10', '--allow-dev', '--json')
+      expect(stored.status, stored.stderr).toBe(0)
+      const report = JSON.parse(stored.stdout)
+      expect(report).toMatchObject({
+        stored: true,
+        scopeId: scopeId(scope),
+        version: 10,
+        deleted: false,
+        signer: f.functionOwner.address.toLowerCase(),
+        encryptedTo: attestation.publicKeys.encryption,
+        attestation: { kind: 'dev', measurementPinned: false },
+      })
+      const record = await store.getSecrets(scope)
+      expect(record?.version).toBe(10)
+      expect(await decryptSecrets({ provider, ciphertext: record!.ciphertext, scope })).toEqual({
+        API_KEY: secretValue,
+      })
+      for (const run of [unattested, byStranger, stored]) {
+        expect(run.stdout + run.stderr).not.toContain(secretValue)
+        expect(run.stdout + run.stderr).not.toContain(f.functionOwner.privateKey.slice(2))
+        expect(run.stdout + run.stderr).not.toContain(f.stranger.privateKey.slice(2))
+      }
+
+      // From a file and an environment variable, in text: the scopeId and the version.
+      const secretsFile = await file('secrets.json', secrets)
+      // runTeefn's child inherits this process's environment.
+      process.env.TEEFN_TEST_OWNER_KEY = f.functionOwner.privateKey
+      const fromFile = await runTeefn([
+        'secrets',
+        'put',
+        '--server',
+        server.url,
+        ...scopeArgs,
+        '--secrets',
+        `@${secretsFile}`,
+        '--private-key-env',
+        'TEEFN_TEST_OWNER_KEY',
+        '--version',
+        '11',
+        '--allow-dev',
+        '--measurement',
+        'teefn',
+      ])
+      delete process.env.TEEFN_TEST_OWNER_KEY
+      expect(fromFile.status, fromFile.stderr).toBe(0)
+      expect(fromFile.stdout).toContain(`scopeId ${scopeId(scope)}`)
+      expect(fromFile.stdout).toContain(
+        `version 11, signed by owner ${f.functionOwner.address.toLowerCase()}`,
+      )
+      expect(fromFile.stdout).toContain('(dev attestation: not a TEE)')
+      const replay = await put('--key', ownerKeyFile, '--version', '10', '--allow-dev')
+      expect(replay.status).toBe(1)
+      expect(replay.stderr).toContain('409 VERSION_NOT_NEWER')
+      expect((await store.getSecrets(scope))?.version).toBe(11)
+    })
+
+    it('runs without them until settings put --http-secrets true, and without them again after false or a deletion', async () => {
+      const settings = (httpSecrets: string, version: string) =>
+        runTeefn([
+          'settings',
+          'put',
+          '--http-secrets',
+          httpSecrets,
+          '--server',
+          server.url,
+          ...scopeArgs,
+          '--key',
+          ownerKeyFile,
+          '--version',
+          version,
+        ])
+      expect(await invokeAsFunction()).toBe('no secrets')
+
+      const on = await settings('true', '1')
+      expect(on.status, on.stderr).toBe(0)
+      expect(on.stdout).toContain('stored: settings of function')
+      expect(on.stdout).toContain('httpSecrets true')
+      expect(await invokeAsFunction()).toBe(`key ${secretValue}`)
+
+      expect((await settings('false', '2')).status).toBe(0)
+      expect(await invokeAsFunction()).toBe('no secrets')
+
+      expect((await settings('true', '3')).status).toBe(0)
+      const deleted = await runTeefn([
+        'secrets',
+        'delete',
+        '--server',
+        server.url,
+        ...scopeArgs,
+        '--key',
+        ownerKeyFile,
+        '--version',
+        '12',
+        '--json',
+      ])
+      expect(deleted.status, deleted.stderr).toBe(0)
+      expect(JSON.parse(deleted.stdout)).toMatchObject({
+        deleted: true,
+        version: 12,
+        scopeId: scopeId(scope),
+      })
+      expect(await invokeAsFunction()).toBe('no secrets')
+    })
+
+    it('refuses bad usage with exit 2 and a one-line reason', async () => {
+      const runs = await Promise.all([
+        runTeefn(['secrets', 'put', '--server', server.url, ...scopeArgs, '--secrets', '{}']),
+        runTeefn([
+          'secrets',
+          'put',
+          ...scopeArgs,
+          '--secrets',
+          '{}',
+          '--key',
+          ownerKeyFile,
+          '--version',
+          '1.5',
+        ]),
+        runTeefn([
+          'secrets',
+          'put',
+          ...scopeArgs,
+          '--secrets',
+          '{"A": 1}',
+          '--key',
+          ownerKeyFile,
+          '--allow-dev',
+        ]),
+        runTeefn(['settings', 'put', ...scopeArgs, '--http-secrets', 'yes', '--key', ownerKeyFile]),
+        runTeefn(['secrets', 'delete', ...scopeArgs, '--key', ownerKeyFile, '--private-key-env', 'X']),
+        runTeefn([
+          'secrets',
+          'put',
+          ...scopeArgs,
+          '--secrets',
+          '{}',
+          '--key',
+          ownerKeyFile,
+          '--tcb-status',
+          'Fine',
+        ]),
+        runTeefn(['invoke', codeHash, '--chain-id', '31337']),
+      ])
+      const reasons = [
+        "the owner's key is needed: --key <file> or --private-key-env <NAME>",
+        '--version must be a positive whole number',
+        '"A" is number',
+        '--http-secrets must be true or false',
+        'pass --key or --private-key-env, not both',
+        '--tcb-status Fine is not a TCB status',
+        '--chain-id needs --function-id',
+      ]
+      runs.forEach((run, index) => {
+        expect({ index, status: run.status }).toEqual({ index, status: 2 })
+        expect(run.stderr).toContain(reasons[index])
+        expect(run.stderr.trim().split('\n')).toHaveLength(1)
+      })
+    })
+  },
+)
+
+describe('the CLI against a lying server (a real HTTP server on 127.0.0.1)', cliTimeout, () => {
+  let other: TeeProvider
+
+  beforeAll(async () => {
+    other = await createDevProvider({ keyFile: join(dir, 'other-worker.json') })
+  })
+
+  it('refuses an attestation whose report_data does not bind the keys it lists, before sending anything', async () => {
+    // The genuine quote, next to keys of the operator's choosing.
+    const lying = await startHttpServer((request, response) => {
+      if (request.url === '/v1/attestation') {
+        respondJson(response, 200, { ...attestation, provider: 'dev', publicKeys: other.publicKeys })
+        return
+      }
+      respondJson(response, 500, { error: { code: 'INTERNAL_ERROR', message: 'should not be asked' } })
+    })
+    try {
+      const codeHash = computeCodeHash('export default () => "never run"')
+      const [invoked, put, verified] = await Promise.all([
+        runTeefn(['invoke', codeHash, '--server', lying.url, '--allow-dev', '--json']),
+        runTeefn([
+          'secrets',
+          'put',
+          '--server',
+          lying.url,
+          '--chain-id',
+          '31337',
+          '--registry',
+          registry,
+          '--function-id',
+          f.functionId,
+          '--secrets',
+          '{"API_KEY":"never sent"}',
+          '--key',
+          await file('lying-owner.key', f.functionOwner.privateKey),
+          '--allow-dev',
+        ]),
+        runTeefn(['verify', '-', '--attestation', lying.url, '--allow-dev', '--json'], {
+          input: JSON.stringify(await signedBy(other)),
+        }),
+      ])
+      expect(invoked.status).toBe(1)
+      expect(JSON.parse(invoked.stdout)).toMatchObject({ trusted: false, reason: 'REPORT_DATA_MISMATCH' })
+      expect(put.status).toBe(1)
+      expect(put.stdout).toMatch(/^attestation refused: REPORT_DATA_MISMATCH/)
+      expect(verified.status).toBe(1)
+      expect(JSON.parse(verified.stdout)).toMatchObject({ trusted: false, reason: 'REPORT_DATA_MISMATCH' })
+      // Only the attestation was asked for: no request, no secrets left the CLI.
+      expect(lying.requests.map(({ method, url }) => `${method} ${url}`)).toEqual([
+        'GET /v1/attestation',
+        'GET /v1/attestation',
+        'GET /v1/attestation',
+      ])
+    } finally {
+      await lying.close()
+    }
+  })
+
+  it('refuses an envelope signed by another key than the attested one', async () => {
+    const codeHash = (await store.putFunction('export default (request) => "honest " + request')).codeHash
+    // An honest attestation, but the answer is re-signed with a key of the operator's.
+    const lying = await startHttpServer(async (request, response) => {
+      if (request.url === '/v1/attestation') {
+        respondJson(response, 200, await (await fetch(`${server.url}/v1/attestation`)).json())
+        return
+      }
+      const answered = await post(`${server.url}${request.url}`, await jsonBody(request))
+      const body = (await answered.json()) as { envelope: Envelope; result: string }
+      const forged = await resign(other, body.envelope, 'forged answer')
+      respondJson(response, answered.status, { ...body, result: 'forged answer', envelope: forged })
+    })
+    try {
+      const run = await runTeefn(['invoke', codeHash, '--request', 'x', '--server', lying.url, '--allow-dev'])
+      expect(run.status).toBe(1)
+      expect(run.stdout).toMatch(
+        /^envelope rejected: WRONG_SIGNER: The envelope was signed by another worker/,
+      )
+      expect(run.stdout).toContain(other.publicKeys.evmAddress)
+      expect(run.stdout).not.toContain('forged answer')
+      // The same envelope, saved, is refused by teefn verify against the attestation.
+      const job = await runTeefn([
+        'invoke',
+        codeHash,
+        '--request',
+        'x',
+        '--server',
+        lying.url,
+        '--worker',
+        other.publicKeys.evmAddress,
+        '--json',
+      ])
+      const envelope = JSON.parse(job.stdout).envelope
+      const verified = await runTeefn(['verify', '-', '--attestation', server.url, '--allow-dev', '--json'], {
+        input: JSON.stringify(envelope),
+      })
+      expect(verified.status).toBe(1)
+      expect(JSON.parse(verified.stdout)).toMatchObject({ valid: false, reason: 'WRONG_SIGNER' })
+    } finally {
+      await lying.close()
+    }
+  })
+})
+
+/** An HTTP envelope signed by `signer`. */
+function signedBy(signer: TeeProvider): Promise<Envelope> {
+  return signEnvelope(signer, {
+    family: 'evm',
+    chainId: 0,
+    destination: `0x${'00'.repeat(20)}`,
+    requestId: `0x${'ab'.repeat(32)}`,
+    functionId: `0x${'00'.repeat(32)}`,
+    payloadHash: `0x${'cd'.repeat(32)}`,
+    codeHash: `0x${'ef'.repeat(32)}`,
+    status: 'OK',
+    result: new TextEncoder().encode('signed by someone'),
+  })
+}
+
+/** `envelope`'s fields with another result, signed by `signer`: what an operator holding another key could do. */
+function resign(signer: TeeProvider, envelope: Envelope, result: string): Promise<Envelope> {
+  return signEnvelope(signer, {
+    family: 'evm',
+    chainId: 0,
+    destination: envelope.destination,
+    requestId: envelope.requestId,
+    functionId: envelope.functionId,
+    payloadHash: envelope.payloadHash,
+    codeHash: envelope.codeHash,
+    status: 'OK',
+    result: new TextEncoder().encode(result),
+  })
+}

@@ -31,7 +31,7 @@ export class ApiRequestError extends BaseError {
 
 export type CallApiParameters = {
   server: string
-  method?: 'GET' | 'POST' | undefined
+  method?: 'GET' | 'POST' | 'PUT' | 'DELETE' | undefined
   path: string
   /** A JSON body (sent as application/json). */
   json?: unknown

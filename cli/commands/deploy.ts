@@ -1,6 +1,5 @@
 import { extname } from 'node:path'
 import { Command } from 'commander'
-import type { Wallet } from 'ethers'
 import { BaseError } from '../../runtime/errors/BaseError.js'
 import { computeCodeHash } from '../../runtime/functions/computeCodeHash.js'
 import { apiKeyHeader } from '../../server/apiKeys.js'
@@ -15,6 +14,7 @@ import { printJson } from '../printJson.js'
 import { readInputFile } from '../readInputFile.js'
 import { UsageError } from '../UsageError.js'
 import { callApi, resolveServerUrl } from './apiClient.js'
+import { readOwnerKey } from './ownerKey.js'
 import { createProgress } from './progress.js'
 
 type DeployOptions = {
@@ -61,7 +61,7 @@ export function deployCommand(): Command {
       if (options.owner !== undefined && !/^0x[0-9a-fA-F]{40}$/.test(options.owner)) {
         throw new UsageError('--owner must be an EVM address (0x + 40 hex digits)')
       }
-      const owner = options.key === undefined ? undefined : await readOwnerKey(options.key)
+      const owner = options.key === undefined ? undefined : await readOwnerKey({ key: options.key })
 
       const source = await readInputFile(entry, 'function')
       progress(`bundling ${entry}`)
@@ -115,23 +115,4 @@ export function deployCommand(): Command {
         ].join('\n'),
       )
     })
-}
-
-/** The owner's key from its file; the file's content never appears in a message. */
-async function readOwnerKey(path: string): Promise<Wallet> {
-  const text = (await readInputFile(path, 'owner key')).toString('utf8').trim()
-  const hex = text.startsWith('0x') ? text : `0x${text}`
-  if (!/^0x[0-9a-fA-F]{64}$/.test(hex)) {
-    throw new UsageError(
-      `the owner key file ${path} does not hold a private key`,
-      'it must hold 32 bytes of hex (0x followed by 64 hex digits)',
-    )
-  }
-  // Loaded here: ethers is large and no other command needs it.
-  const { Wallet } = await import('ethers')
-  try {
-    return new Wallet(hex)
-  } catch {
-    throw new UsageError(`the owner key file ${path} does not hold a valid secp256k1 private key`)
-  }
 }

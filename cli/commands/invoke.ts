@@ -1,8 +1,13 @@
 import { Command, InvalidArgumentError } from 'commander'
+import { utf8 } from '../../runtime/enclave/bytes.js'
 import { EnvelopeError } from '../../runtime/enclave/EnvelopeError.js'
+import { payloadHashOf } from '../../runtime/enclave/envelope.js'
 import { parseWorkerIdentity, verifyEnvelope } from '../../runtime/enclave/verifyEnvelope.js'
 import type { LogEntry } from '../../runtime/sandbox/types.js'
 import { type PresentedOutcome, printableText } from '../../server/presentOutcome.js'
+import { describeAttestation } from '../attestation/reportAttestation.js'
+import { addTrustOptions, resolveTrustPolicy, type TrustOptions } from '../attestation/trustOptions.js'
+import { trustWorker } from '../attestation/trustWorker.js'
 import { exitCodes } from '../exitCodes.js'
 import { printJson } from '../printJson.js'
 import { readInputFile } from '../readInputFile.js'
@@ -10,10 +15,12 @@ import { UsageError } from '../UsageError.js'
 import { callApi, resolveServerUrl } from './apiClient.js'
 import { createProgress } from './progress.js'
 
-type InvokeOptions = {
+type InvokeOptions = TrustOptions & {
   server?: string
   request?: string
   requestFile?: string
+  functionId?: string
+  chainId?: string
   async?: boolean
   wait?: number
   timeout?: number
@@ -23,21 +30,33 @@ type InvokeOptions = {
 
 type Accepted = { jobId: string; requestId: string; status: 'queued' | 'pending'; message: string }
 type Completed = PresentedOutcome & { jobId: string; requestId: `0x${string}` }
-type Attestation = { provider: 'dstack' | 'dev'; publicKeys: { evmAddress: string } }
 
 const zeroAddress = `0x${'00'.repeat(20)}`
+const zeroBytes32 = `0x${'00'.repeat(32)}`
 
 /**
- * `teefn invoke <codeHash>`: calls a function through the server, verifies the signed envelope against the
- * worker's key, and prints the result. Exit 0 for a verified OK result (or a queued job with --async), 1 for
- * a failed function, an envelope that does not verify, or no result within the wait.
+ * `teefn invoke <codeHash>`: checks the server's worker attestation (or takes the key `--worker` pins), calls
+ * the function through the server, and prints the result only once the envelope verifies: signed by the
+ * attested key, for this request, payload, function and code. Exit 0 for a verified OK result (or a queued job
+ * with --async), 1 for a refused attestation, a failed function, an envelope that does not verify, or no
+ * result within the wait.
  */
 export function invokeCommand(): Command {
-  return new Command('invoke')
-    .description("Invoke an uploaded function through a teefn server and verify the worker's signed result.")
+  const command = new Command('invoke')
+    .description(
+      "Invoke an uploaded function through a teefn server; print its result once the envelope verifies against the worker's attested key.",
+    )
     .argument('<codeHash>', 'the function (bytes32 codeHash, as teefn deploy printed it)')
     .option('--request <string>', 'the request string passed to main (default: empty)')
     .option('--request-file <path>', 'read the request string from a file (- for stdin)')
+    .option(
+      '--function-id <bytes32>',
+      "run as this function of the chain's registry (which must name this codeHash); it gets its secrets only if the owner's settings allow HTTP calls",
+    )
+    .option(
+      '--chain-id <id>',
+      "with --function-id: the EVM chain of its registry (default: the server's first)",
+    )
     .option('--async', 'queue the call and print the job id at once (follow it with teefn jobs <id>)')
     .option(
       '--wait <ms>',
@@ -47,8 +66,9 @@ export function invokeCommand(): Command {
     .option('--timeout <ms>', "the function's wall-clock deadline (default 10000)", positiveInteger)
     .option(
       '--worker <address>',
-      "the worker that must have signed the envelope (default: the server's /v1/attestation keys)",
+      "a worker key you verified elsewhere: the envelope must be signed by it (the server's attestation is then not used)",
     )
+  return addTrustOptions(command)
     .option('--server <url>', 'the teefn server (default: TEEFN_SERVER, else http://127.0.0.1:8787)')
     .option('--json', 'print one JSON object')
     .action(async (codeHash: string, options: InvokeOptions) => {
@@ -61,6 +81,15 @@ export function invokeCommand(): Command {
       if (options.request !== undefined && options.requestFile !== undefined) {
         throw new UsageError('--request and --request-file cannot be used together', 'pass one of them')
       }
+      if (options.functionId !== undefined && !/^0x[0-9a-fA-F]{64}$/.test(options.functionId)) {
+        throw new UsageError('--function-id must be bytes32 (0x + 64 hex digits)')
+      }
+      if (options.chainId !== undefined) {
+        if (options.functionId === undefined) throw new UsageError('--chain-id needs --function-id')
+        if (!/^[1-9][0-9]{0,77}$/.test(options.chainId)) {
+          throw new UsageError('--chain-id must be a decimal EVM chain id')
+        }
+      }
       if (options.worker !== undefined) {
         try {
           parseWorkerIdentity('evm', options.worker)
@@ -69,11 +98,21 @@ export function invokeCommand(): Command {
         }
       }
       const server = resolveServerUrl(options.server)
+      const policy = await resolveTrustPolicy(options)
       const progress = createProgress(options)
       const request =
         options.requestFile !== undefined
           ? (await readInputFile(options.requestFile, 'request')).toString('utf8')
           : (options.request ?? '')
+
+      // The worker is checked before it gets the request: an untrusted one sees nothing.
+      let attested: Awaited<ReturnType<typeof trustWorker>>
+      if (options.worker === undefined) {
+        progress("verifying the worker's attestation from /v1/attestation")
+        attested = await trustWorker({ source: server, policy, json: options.json })
+        if (!attested) return
+      }
+      const worker = options.worker ?? attested!.publicKeys.evmAddress
 
       progress(
         options.async ? `queueing ${codeHash}` : `invoking ${codeHash} and waiting for the signed result`,
@@ -85,6 +124,8 @@ export function invokeCommand(): Command {
         path: `/v1/functions/${codeHash}/invoke`,
         json: {
           request,
+          ...(options.functionId !== undefined ? { functionId: options.functionId } : {}),
+          ...(options.chainId !== undefined ? { chainId: options.chainId } : {}),
           ...(options.async ? { async: true } : {}),
           ...(waitMs !== undefined ? { waitMs } : {}),
           ...(options.timeout !== undefined ? { limits: { timeoutMs: options.timeout } } : {}),
@@ -106,14 +147,6 @@ export function invokeCommand(): Command {
       }
 
       const completed = body as Completed
-      let worker = options.worker
-      let provider: string | undefined
-      if (worker === undefined) {
-        progress('fetching the worker keys from /v1/attestation')
-        const attestation = (await callApi<Attestation>({ server, path: '/v1/attestation' })).body
-        worker = attestation.publicKeys.evmAddress
-        provider = attestation.provider
-      }
       let verified: Awaited<ReturnType<typeof verifyEnvelope>>
       try {
         verified = await verifyEnvelope(completed.envelope, {
@@ -121,6 +154,8 @@ export function invokeCommand(): Command {
           chainId: 0,
           destination: zeroAddress,
           requestId: completed.requestId,
+          functionId: options.functionId ?? zeroBytes32,
+          payloadHash: payloadHashOf(utf8(request)),
           codeHash,
         })
       } catch (error) {
@@ -144,6 +179,7 @@ export function invokeCommand(): Command {
       // Only signed bytes are shown: the result comes from the verified envelope, not the server's text.
       const result = displayResult(verified.result)
       const ok = verified.envelope.status === 'OK'
+      const attestation = attested ? describeAttestation(attested) : undefined
       if (options.json) {
         printJson({
           jobId: completed.jobId,
@@ -153,13 +189,21 @@ export function invokeCommand(): Command {
           resultHex: verified.envelope.result,
           verified: true,
           signer: verified.signer,
-          provider: provider ?? null,
+          trust: attestation ? 'attestation' : 'worker',
+          provider: attested?.kind ?? null,
+          attestation: attestation?.json ?? null,
           envelope: verified.envelope,
           logs: completed.logs,
           stats: completed.stats,
         })
       } else {
-        printReadably({ completed, result, ok, signer: verified.signer, provider })
+        printReadably({
+          completed,
+          result,
+          ok,
+          signer: verified.signer,
+          trust: attestation?.phrase ?? 'the key --worker pins',
+        })
       }
       process.exitCode = ok ? exitCodes.ok : exitCodes.failed
     })
@@ -170,17 +214,16 @@ function printReadably(parameters: {
   result: string
   ok: boolean
   signer: string
-  provider: string | undefined
+  trust: string
 }): void {
-  const { completed, result, ok, signer, provider } = parameters
+  const { completed, result, ok, signer, trust } = parameters
   const out = process.stdout
   for (const { level, message } of completed.logs as LogEntry[]) out.write(`[${level}] ${message}\n`)
   out.write(ok ? `${result}\n` : `${completed.status}: ${result}\n`)
   out.write(
     `(${completed.stats.durationMs.toFixed(1)} ms, ${completed.stats.fetches} fetch${completed.stats.fetches === 1 ? '' : 'es'}; job ${completed.jobId})\n`,
   )
-  const warning = provider === 'dev' ? ' (dev attestation: not a TEE)' : ''
-  out.write(`verified: envelope signed by worker ${signer}${warning}\n`)
+  out.write(`verified: envelope signed by worker ${signer} (${trust})\n`)
 }
 
 function displayResult(bytes: Uint8Array): string {

@@ -1,12 +1,25 @@
 import { Command } from 'commander'
 import { type Hex, isHex } from '../../runtime/enclave/bytes.js'
-import { FunctionScopeError } from '../../runtime/enclave/FunctionScopeError.js'
-import { type FunctionScope, parseFunctionScope, scopeId } from '../../runtime/enclave/functionScope.js'
+import { type FunctionScope, scopeId } from '../../runtime/enclave/functionScope.js'
+import { signSecretsUpdate } from '../../runtime/enclave/ownerRecords.js'
 import { SecretsError } from '../../runtime/enclave/SecretsError.js'
-import { encryptSecrets, secretsFormat } from '../../runtime/enclave/secretsCipher.js'
+import { assertSecretsObject, encryptSecrets, secretsFormat } from '../../runtime/enclave/secretsCipher.js'
+import { describeAttestation } from '../attestation/reportAttestation.js'
+import { addTrustOptions, resolveTrustPolicy, type TrustOptions } from '../attestation/trustOptions.js'
+import { trustWorker } from '../attestation/trustWorker.js'
 import { printJson } from '../printJson.js'
 import { readInputFile } from '../readInputFile.js'
 import { UsageError } from '../UsageError.js'
+import { callApi } from './apiClient.js'
+import { readOwnerKey } from './ownerKey.js'
+import {
+  addOwnerRecordOptions,
+  type OwnerRecordMetadata,
+  type OwnerRecordOptions,
+  printOwnerRecord,
+  resolveOwnerRecord,
+} from './ownerRecordOptions.js'
+import { scopeFromFlags } from './scopeFlags.js'
 
 type EncryptOptions = {
   workerKey: string
@@ -18,17 +31,16 @@ type EncryptOptions = {
   json?: boolean
 }
 
-/** The flag that sets each scope field, for usage errors. */
-const scopeFlags: Record<string, string> = {
-  family: '--family',
-  chainId: '--chain-id',
-  registry: '--registry',
-  functionId: '--function-id',
-}
+type PutOptions = OwnerRecordOptions & TrustOptions & { secrets: string }
 
-/** `teefn secrets encrypt`: encrypts an owner's secrets to the workers' key, bound to one function scope. */
+/**
+ * `teefn secrets encrypt|put|delete`: a function's secrets, encrypted to the attested worker key for one
+ * function scope and signed by the function's on-chain owner.
+ */
 export function secretsCommand(): Command {
-  const secrets = new Command('secrets').description("Encrypt a function's secrets for the workers.")
+  const secrets = new Command('secrets').description(
+    "Encrypt a function's secrets for the workers, and store or delete them signed by its owner.",
+  )
   secrets
     .command('encrypt')
     .description(
@@ -42,7 +54,10 @@ export function secretsCommand(): Command {
     )
     .requiredOption('--function-id <id>', 'the functionId (bytes32, 0x-hex) the secrets belong to')
     .option('--family <family>', 'evm or substrate', 'evm')
-    .requiredOption('--secrets <json|file>', 'a JSON object of strings, or a file holding one (- for stdin)')
+    .requiredOption(
+      '--secrets <json|@file>',
+      'a JSON object of strings, or @file (or a file path) holding one (@- for stdin)',
+    )
     .option('--json', 'print one JSON object')
     .action(async (options: EncryptOptions) => {
       if (!isHex(options.workerKey) || options.workerKey.length !== 66) {
@@ -51,36 +66,9 @@ export function secretsCommand(): Command {
           "use the worker's `encryption` public key",
         )
       }
-      const scope = scopeOf(options)
-      const inline = options.secrets.trimStart().startsWith('{')
-      const text = inline
-        ? options.secrets
-        : (await readInputFile(options.secrets, 'secrets')).toString('utf8')
-      let value: unknown
-      try {
-        value = JSON.parse(text)
-      } catch {
-        // JSON.parse messages quote the input: never repeat it, it holds secrets.
-        throw new UsageError(
-          `the secrets ${inline ? 'given inline' : `in ${options.secrets}`} are not valid JSON`,
-        )
-      }
-      let ciphertext: string
-      try {
-        ciphertext = encryptSecrets({
-          workerKey: options.workerKey as Hex,
-          scope,
-          secrets: value as Record<string, string>,
-        })
-      } catch (error) {
-        if (error instanceof SecretsError) {
-          throw new UsageError(
-            `${error.shortMessage}${error.details ? ` (${error.details})` : ''}`,
-            error.hint,
-          )
-        }
-        throw error
-      }
+      const scope = scopeFromFlags(options)
+      const value = await readSecretsInput(options.secrets)
+      const ciphertext = encrypt(options.workerKey as Hex, scope, value)
       if (options.json) {
         printJson({
           ciphertext,
@@ -93,36 +81,98 @@ export function secretsCommand(): Command {
         process.stdout.write(`${ciphertext}\n`)
       }
     })
+
+  const put = secrets
+    .command('put')
+    .description(
+      "Verify the server's worker attestation, encrypt the secrets to its attested key for the scope, sign them with the owner key (EIP-712 SecretsUpdate) and store them (PUT /v1/secrets).",
+    )
+    .requiredOption(
+      '--secrets <json|@file>',
+      'a JSON object of strings, or @file (or a file path) holding one (@- for stdin)',
+    )
+  addTrustOptions(addOwnerRecordOptions(put)).action(async (options: PutOptions) => {
+    const { scope, version, server } = resolveOwnerRecord(options)
+    const value = await readSecretsInput(options.secrets)
+    const policy = await resolveTrustPolicy(options)
+    const owner = await readOwnerKey(options)
+    const attested = await trustWorker({ source: server, policy, json: options.json })
+    if (!attested) return
+    const ciphertext = encrypt(attested.publicKeys.encryption, scope, value)
+    const record = await signSecretsUpdate(owner, { scope, ciphertext, version })
+    const { body } = await callApi<OwnerRecordMetadata>({
+      server,
+      method: 'PUT',
+      path: '/v1/secrets',
+      json: record,
+    })
+    const attestation = describeAttestation(attested)
+    printOwnerRecord({
+      what: 'secrets',
+      verb: 'stored',
+      body,
+      server,
+      json: options.json,
+      extra: {
+        json: { encryptedTo: attested.publicKeys.encryption, attestation: attestation.json },
+        lines: [`  encrypted to worker key ${attested.publicKeys.encryption} (${attestation.phrase})`],
+      },
+    })
+  })
+
+  const remove = secrets
+    .command('delete')
+    .description(
+      "Delete a function's secrets: the owner signs a SecretsUpdate with no ciphertext, kept as a tombstone (DELETE /v1/secrets).",
+    )
+  addOwnerRecordOptions(remove).action(async (options: OwnerRecordOptions) => {
+    const { scope, version, server } = resolveOwnerRecord(options)
+    const owner = await readOwnerKey(options)
+    const record = await signSecretsUpdate(owner, { scope, ciphertext: '0x', version })
+    const { body } = await callApi<OwnerRecordMetadata>({
+      server,
+      method: 'DELETE',
+      path: '/v1/secrets',
+      json: record,
+    })
+    printOwnerRecord({ what: 'secrets', verb: 'deleted', body, server, json: options.json })
+  })
   return secrets
 }
 
-/** The scope the flags name, canonical; a bad flag is a usage error naming it. */
-function scopeOf(options: EncryptOptions): FunctionScope {
-  const substrate = options.family === 'substrate'
-  if (substrate && options.registry !== undefined && options.registry !== '0x') {
-    throw new UsageError('--registry is for evm scopes only', 'substrate functions have no registry contract')
-  }
-  if (!substrate && options.registry === undefined && options.family === 'evm') {
-    throw new UsageError('--registry is required for evm scopes', 'pass the TeefnRegistry address')
+/**
+ * The secrets, inline (`{...}`) or from `@file` (or a plain path), checked to be a JSON object of strings before
+ * anything is sent anywhere. A usage error never repeats the content.
+ */
+async function readSecretsInput(input: string): Promise<Record<string, string>> {
+  const inline = input.trimStart().startsWith('{')
+  const path = input.startsWith('@') ? input.slice(1) : input
+  const text = inline ? input : (await readInputFile(path, 'secrets')).toString('utf8')
+  let value: unknown
+  try {
+    value = JSON.parse(text)
+  } catch {
+    // JSON.parse messages quote the input: never repeat it, it holds secrets.
+    throw new UsageError(`the secrets ${inline ? 'given inline' : `in ${path}`} are not valid JSON`)
   }
   try {
-    return parseFunctionScope({
-      family: options.family,
-      chainId: options.chainId,
-      registry: substrate ? '0x' : options.registry,
-      functionId: options.functionId,
-    })
+    assertSecretsObject(value)
   } catch (error) {
-    if (!(error instanceof FunctionScopeError)) throw error
-    // details read "<field> must be ...": name the flag instead of the field.
-    const what = error.details?.startsWith(`${error.field} `)
-      ? error.details.slice(error.field.length + 1)
-      : 'is invalid'
-    throw new UsageError(
-      `${scopeFlags[error.field] ?? error.field} ${what}`,
-      error.field === 'chainId'
-        ? 'evm: a decimal chain id such as 1; substrate: the 0x genesis hash'
-        : undefined,
-    )
+    throw usageErrorOf(error)
   }
+  return value
+}
+
+function encrypt(workerKey: Hex, scope: FunctionScope, secrets: Record<string, string>): Hex {
+  try {
+    return encryptSecrets({ workerKey, scope, secrets })
+  } catch (error) {
+    throw usageErrorOf(error)
+  }
+}
+
+/** A `SecretsError` (names keys, never values) as a usage error; anything else as it is. */
+function usageErrorOf(error: unknown): unknown {
+  if (!(error instanceof SecretsError)) return error
+  return new UsageError(`${error.shortMessage}${error.details ? ` (${error.details})` : ''}`, error.hint)
 }

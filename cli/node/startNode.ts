@@ -20,8 +20,6 @@ import { startServer } from '../../server/index.js'
 import { resolveSecret, rpcQuorumOf } from './loadNodeConfig.js'
 import type { NodeConfig } from './nodeConfigSchema.js'
 
-type Hex = `0x${string}`
-
 export type StartNodeParameters = {
   config: NodeConfig
   env?: NodeJS.ProcessEnv | undefined
@@ -66,11 +64,6 @@ export async function startNode({
     closers.push(() => {
       for (const reader of evmReaders) reader.close()
     })
-    // HTTP callers that name a functionId get its secrets: the first EVM chain's registry says which code may.
-    const httpReader = evmReaders[0]
-    const httpCodeHashOf = httpReader
-      ? async (functionId: Hex) => (await httpReader.readFunction(functionId)).fn.codeHash
-      : undefined
     const retryPolicy = config.worker?.retryHorizonSeconds
       ? { ...defaultRetryPolicy, horizonMs: config.worker.retryHorizonSeconds * 1000 }
       : defaultRetryPolicy
@@ -184,7 +177,8 @@ export async function startNode({
         metricsToken: config.server?.metricsToken
           ? resolveSecret(config.server.metricsToken, env)
           : undefined,
-        functionRegistry: httpCodeHashOf ? { codeHashOf: httpCodeHashOf } : undefined,
+        // The worker's own quorum readers: the API checks codes and owners as the worker will.
+        chains: { evm: evmReaders },
         workerCheck: worker ? () => ({ ok: worker.worker.isRunning() }) : undefined,
         logger: logger.child({ component: 'server' }),
       })

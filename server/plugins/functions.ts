@@ -162,7 +162,6 @@ export const functionsPlugin: FastifyPluginAsyncTypebox<{ context: ServerContext
 
 export function functionNotFound(codeHash: string): ApiError {
   return new ApiError(
-    404,
     'FUNCTION_NOT_FOUND',
     `no function with codeHash ${codeHash.toLowerCase()} was uploaded.`,
     {
@@ -179,7 +178,7 @@ function bundleText(body: unknown): string {
     try {
       return utf8.decode(body)
     } catch {
-      throw new ApiError(400, 'BUNDLE_NOT_UTF8', 'the bundle is not valid UTF-8 text.')
+      throw new ApiError('BUNDLE_NOT_UTF8', 'the bundle is not valid UTF-8 text.')
     }
   }
   if (typeof body === 'object' && body !== null && typeof (body as { code?: unknown }).code === 'string') {
@@ -187,7 +186,6 @@ function bundleText(body: unknown): string {
   }
   // Another type fastify parses itself (text/plain): the bundle is not where the API looks for it.
   throw new ApiError(
-    415,
     'UNSUPPORTED_MEDIA_TYPE',
     'send the bundle as application/json { "code": "..." } or raw as application/javascript.',
   )

@@ -1,13 +1,16 @@
 import { randomBytes } from 'node:crypto'
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { Type } from 'typebox'
+import type { FunctionScope } from '../../runtime/enclave/functionScope.js'
 import { requestJobId } from '../../runtime/queue/jobIds.js'
 import type { RequestJobData } from '../../runtime/queue/jobs.js'
 import { resolveLimits } from '../../runtime/sandbox/limits.js'
 import { ApiError } from '../ApiError.js'
 import { presentOutcome } from '../presentOutcome.js'
+import { readFunctionInfo } from '../readFunctionInfo.js'
 import type { ServerContext } from '../ServerContext.js'
-import { Bytes32, errorResponses, flagSet, Limits, Outcome, QueryFlag } from '../schemas.js'
+import { Bytes32, DecimalChainId, errorResponses, flagSet, Limits, Outcome, QueryFlag } from '../schemas.js'
+import { servedEvmScope } from '../servedEvmScope.js'
 import { withDeadline } from '../withDeadline.js'
 import { functionNotFound } from './functions.js'
 
@@ -40,7 +43,12 @@ const InvokeBody = Type.Object(
       Type.String({
         pattern: '^0x[0-9a-fA-F]{64}$',
         description:
-          "run as this function (with its secrets); only where the server knows the function's registry",
+          "run as this function of the chain's registry, which must name this codeHash; it gets the function's secrets and deriveSecret only if the owner signed settings with httpSecrets true",
+      }),
+    ),
+    chainId: Type.Optional(
+      Type.Union([DecimalChainId, Type.Integer({ minimum: 1, maximum: Number.MAX_SAFE_INTEGER })], {
+        description: "the EVM chain of functionId's registry (default: the first chain the server reads)",
       }),
     ),
     limits: Type.Optional(Limits),
@@ -77,7 +85,9 @@ export const invokePlugin: FastifyPluginAsyncTypebox<{ context: ServerContext }>
       bodyLimit: invokeBodyLimit,
       schema: {
         summary: 'Invoke a function',
-        description: `Queues the request for the TEE workers (the same queue and worker path as chain requests, trigger "http") and waits for the signed envelope: 200 with the result, envelope, logs and stats. With \`?async=true\` (or \`"async": true\`) it answers 202 with the job id at once; when the wait (\`waitMs\`, default ${context.invoke.defaultWaitMs} ms, at most ${context.invoke.maxWaitMs}) ends first it answers 202 with the job id too. Follow a job with GET /v1/jobs/{id}. A function that fails still answers 200: its status (e.g. FUNCTION_ERROR, TIMEOUT) is signed into the envelope. 502 means the workers gave up on the job (infrastructure, not the function).`,
+        description: `Queues the request for the TEE workers (the same queue and worker path as chain requests, trigger "http") and waits for the signed envelope: 200 with the result, envelope, logs and stats. With \`?async=true\` (or \`"async": true\`) it answers 202 with the job id at once; when the wait (\`waitMs\`, default ${context.invoke.defaultWaitMs} ms, at most ${context.invoke.maxWaitMs}) ends first it answers 202 with the job id too. Follow a job with GET /v1/jobs/{id}. A function that fails still answers 200: its status (e.g. FUNCTION_ERROR, TIMEOUT) is signed into the envelope. 502 means the workers gave up on the job (infrastructure, not the function).
+
+With \`functionId\` (and \`chainId\`, default the first EVM chain the server reads) the call runs as that function of the chain's registry: refused with 400 CHAIN_NOT_SERVED for a chain the server does not read, 403 CODE_HASH_NOT_REGISTERED unless the registry (read through the RPC quorum) names this codeHash for it, 503 CHAIN_UNAVAILABLE when the endpoints do not agree. The worker reads the registry again, and gives the function its secrets and deriveSecret only if the owner's signed settings say httpSecrets true.`,
         tags: ['invoke'],
         params: Type.Object({ codeHash: Bytes32 }),
         querystring: Type.Object({ async: Type.Optional(QueryFlag) }, { additionalProperties: false }),
@@ -95,13 +105,12 @@ export const invokePlugin: FastifyPluginAsyncTypebox<{ context: ServerContext }>
       const waitMs = body.waitMs ?? context.invoke.defaultWaitMs
       if (waitMs > context.invoke.maxWaitMs) {
         throw new ApiError(
-          400,
           'VALIDATION_FAILED',
           `invalid request: body/waitMs must be at most ${context.invoke.maxWaitMs}`,
         )
       }
       if (body.limits) checkLimits(body.limits, context)
-      const functionId = await functionIdFor(body.functionId as Hex | undefined, codeHash, context)
+      const { functionId, scope } = await scopeFor(body, codeHash, context)
       await ensureStored(codeHash)
 
       const requestId = `0x${randomBytes(32).toString('hex')}` as Hex
@@ -113,6 +122,7 @@ export const invokePlugin: FastifyPluginAsyncTypebox<{ context: ServerContext }>
         functionId,
         codeHash,
         request: body.request ?? '',
+        ...(scope ? { scope } : {}),
         ...(body.limits ? { limits: body.limits } : {}),
         seenAt: Date.now(),
       }
@@ -150,7 +160,7 @@ export const invokePlugin: FastifyPluginAsyncTypebox<{ context: ServerContext }>
       }
       if (ended.state === 'failed') {
         request.log.error({ jobId, failedReason: ended.failedReason }, 'request job failed')
-        throw new ApiError(502, 'JOB_FAILED', `the workers could not run job ${jobId}; retry later.`)
+        throw new ApiError('JOB_FAILED', `the workers could not run job ${jobId}; retry later.`)
       }
       return { jobId, requestId, ...presentOutcome(ended.result) }
     },
@@ -163,34 +173,40 @@ function checkLimits(limits: Record<string, number | undefined>, context: Server
   } catch (error) {
     const message =
       (error as { shortMessage?: string; details?: string }).details ?? 'a limit is out of range'
-    throw new ApiError(400, 'LIMIT_TOO_HIGH', `invalid limits: ${message}.`)
+    throw new ApiError('LIMIT_TOO_HIGH', `invalid limits: ${message}.`)
   }
 }
 
 /**
- * A functionId brings that function's secrets into the run, so it is accepted only when the registry names this
- * codeHash for it; anonymous calls use the zero functionId (no secrets, no function key).
+ * A functionId brings that function's scope into the run (its secrets and key, when its owner opted in), so it
+ * is accepted only on a chain this server reads and only when that chain's registry, read through the RPC
+ * quorum, names this codeHash for it. Anonymous calls use the zero functionId and no scope.
  */
-async function functionIdFor(
-  functionId: Hex | undefined,
+async function scopeFor(
+  body: { functionId?: string | undefined; chainId?: string | number | undefined },
   codeHash: Hex,
   context: ServerContext,
-): Promise<Hex> {
-  if (functionId === undefined || /^0x0{64}$/.test(functionId)) return zeroBytes32
-  if (!context.functionRegistry) {
-    throw new ApiError(
-      403,
-      'FUNCTION_ID_NOT_SUPPORTED',
-      'this server runs HTTP calls without a functionId (no secrets): it has no function registry to check it against.',
-    )
+): Promise<{ functionId: Hex; scope?: FunctionScope }> {
+  if (body.functionId === undefined || /^0x0{64}$/.test(body.functionId)) {
+    if (body.chainId !== undefined) {
+      throw new ApiError(
+        'VALIDATION_FAILED',
+        'invalid request: body/chainId names the chain of body/functionId, which is missing',
+      )
+    }
+    return { functionId: zeroBytes32 }
   }
-  const registered = await context.functionRegistry.codeHashOf(functionId.toLowerCase() as Hex)
-  if (!registered || registered.toLowerCase() !== codeHash) {
+  const { chain, scope } = servedEvmScope({
+    chains: context.chains,
+    chainId: body.chainId,
+    functionId: body.functionId as Hex,
+  })
+  const { fn } = await readFunctionInfo(chain, scope.functionId)
+  if (!fn.codeHash || fn.codeHash.toLowerCase() !== codeHash) {
     throw new ApiError(
-      403,
       'CODE_HASH_NOT_REGISTERED',
-      `function ${functionId.toLowerCase()} does not run code ${codeHash}${registered ? ` (the registry names ${registered.toLowerCase()})` : ' (the registry names no code for it)'}.`,
+      `function ${scope.functionId} does not run code ${codeHash}${fn.codeHash ? ` (the registry names ${fn.codeHash.toLowerCase()})` : ' (the registry names no code for it)'} on EVM chain ${scope.chainId}.`,
     )
   }
-  return functionId.toLowerCase() as Hex
+  return { functionId: scope.functionId, scope }
 }

@@ -59,7 +59,7 @@ export const jobsPlugin: FastifyPluginAsyncTypebox<{ context: ServerContext }> =
       const jobId = request.params.id
       const job = await withDeadline(context.requests.getJob(jobId), context.redisTimeoutMs)
       if (!job) {
-        throw new ApiError(404, 'JOB_NOT_FOUND', `no job ${jobId}.`, {
+        throw new ApiError('JOB_NOT_FOUND', `no job ${jobId}.`, {
           hint: 'Jobs are kept for a day after they complete.',
         })
       }

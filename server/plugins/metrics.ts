@@ -38,7 +38,6 @@ export const metricsPlugin: FastifyPluginAsyncTypebox<{ context: ServerContext }
         if (!matchMetricsToken(presented)) {
           reply.header('www-authenticate', 'Bearer realm="teefn metrics"')
           throw new ApiError(
-            401,
             presented === undefined ? 'METRICS_TOKEN_MISSING' : 'METRICS_TOKEN_INVALID',
             presented === undefined
               ? 'GET /metrics needs the metrics token: send "authorization: Bearer <token>".'

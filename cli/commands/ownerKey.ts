@@ -1,0 +1,54 @@
+import type { Wallet } from 'ethers'
+import { readInputFile } from '../readInputFile.js'
+import { UsageError } from '../UsageError.js'
+
+export type OwnerKeyOptions = {
+  /** A file holding the private key (0x-hex). */
+  key?: string | undefined
+  /** The name of an environment variable holding it. */
+  privateKeyEnv?: string | undefined
+}
+
+/**
+ * The owner's wallet, from `--key <file>` or `--private-key-env <NAME>` (exactly one). Every failure is a
+ * usage error naming the file or the variable, never its content.
+ */
+export async function readOwnerKey({ key, privateKeyEnv }: OwnerKeyOptions): Promise<Wallet> {
+  if ((key === undefined) === (privateKeyEnv === undefined)) {
+    throw new UsageError(
+      key === undefined
+        ? "the owner's key is needed: --key <file> or --private-key-env <NAME>"
+        : 'pass --key or --private-key-env, not both',
+    )
+  }
+  let text: string
+  let where: string
+  if (key !== undefined) {
+    text = (await readInputFile(key, 'owner key')).toString('utf8').trim()
+    where = `the owner key file ${key}`
+  } else {
+    if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(privateKeyEnv!)) {
+      throw new UsageError('--private-key-env must name an environment variable (letters, digits, _)')
+    }
+    const value = process.env[privateKeyEnv!]
+    if (value === undefined || value.trim() === '') {
+      throw new UsageError(`the environment variable ${privateKeyEnv} is not set`)
+    }
+    text = value.trim()
+    where = `the environment variable ${privateKeyEnv}`
+  }
+  const hex = text.startsWith('0x') ? text : `0x${text}`
+  if (!/^0x[0-9a-fA-F]{64}$/.test(hex)) {
+    throw new UsageError(
+      `${where} does not hold a private key`,
+      'it must hold 32 bytes of hex (0x followed by 64 hex digits)',
+    )
+  }
+  // Loaded here: ethers is large and commands without a key do not need it.
+  const { Wallet } = await import('ethers')
+  try {
+    return new Wallet(hex)
+  } catch {
+    throw new UsageError(`${where} does not hold a valid secp256k1 private key`)
+  }
+}

@@ -1,0 +1,24 @@
+import { ChainReadError } from '../runtime/chain/ChainReadError.js'
+import type { EvmFunctionReading } from '../runtime/chain/evm/createEvmChainReader.js'
+import { ApiError } from './ApiError.js'
+import type { ServerEvmChain } from './ServerContext.js'
+
+type Hex = `0x${string}`
+
+/**
+ * A function's registry entry (code, owner) at the confirmed head, as a quorum of the chain's RPC endpoints
+ * agree on it: the same read the worker makes. When they do not agree or answer, the caller gets 503
+ * `CHAIN_UNAVAILABLE` (retry later), never an answer from a single endpoint.
+ */
+export async function readFunctionInfo(chain: ServerEvmChain, functionId: Hex): Promise<EvmFunctionReading> {
+  try {
+    return await chain.readFunction(functionId)
+  } catch (error) {
+    if (!(error instanceof ChainReadError)) throw error
+    throw new ApiError(
+      'CHAIN_UNAVAILABLE',
+      `function ${functionId} could not be read on EVM chain ${chain.chainId}: ${error.shortMessage}`,
+      { hint: 'The RPC endpoints did not agree or answer; retry later.' },
+    )
+  }
+}
