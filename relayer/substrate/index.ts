@@ -1,28 +1,7 @@
 /** The Substrate chain adapter: the remark protocol, its watcher and submitter, and their pluggable parts. */
 
-export {
-  type DeriveRequestIdParameters,
-  deriveRequestId,
-  substrateRequestIdContext,
-} from '../../runtime/chain/substrate/deriveRequestId.js'
-export { findRemarkCalls } from '../../runtime/chain/substrate/findRemarkCalls.js'
-export {
-  type DecodedRemark,
-  decodeRemark,
-  encodeRequestRemark,
-  encodeResultRemark,
-  isTeefnRemark,
-  maxRequestPayloadBytes,
-  type RequestRemark,
-  type ResultRemark,
-  remarkKinds,
-  remarkMagic,
-  remarkProtocolVersion,
-} from '../../runtime/chain/substrate/remarkProtocol.js'
-export {
-  SubstrateRemarkError,
-  type SubstrateRemarkErrorCode,
-} from '../../runtime/chain/substrate/SubstrateRemarkError.js'
+// The remark protocol's byte formats live with the worker's reader (runtime/chain/substrate): one home.
+export * from '../../runtime/chain/substrate/index.js'
 export {
   type ConnectSubstrateParameters,
   connectSubstrate,

@@ -1,24 +1,10 @@
 import type { EvmChainReader } from '../chain/evm/createEvmChainReader.js'
+import type {
+  SubstrateRequestHint,
+  SubstrateRequestReading,
+} from '../chain/substrate/SubstrateRequestReading.js'
 import type { Hex } from '../enclave/bytes.js'
 import type { StaticFunctionRegistry } from './createStaticFunctionRegistry.js'
-
-/** Where a Substrate job says its request is. */
-export type SubstrateRequestHint = { blockHash: Hex; extrinsicIndex: number; requestId: Hex }
-
-/** A remark request as a quorum of endpoints reads it (`runtime/chain/substrate`). */
-export type SubstrateRequestReading = {
-  request: {
-    requestId: Hex
-    functionId: Hex
-    /** AccountId32 of the remark's origin: the result's destination. */
-    origin: Hex
-    payload: Hex
-    payloadHash: Hex
-    blockHash: Hex
-    blockNumber: number
-    extrinsicIndex: number
-  }
-}
 
 /** The part of the Substrate chain reader the worker uses. */
 export interface SubstrateRequestReader {

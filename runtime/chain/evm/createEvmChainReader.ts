@@ -14,7 +14,7 @@ import {
   functionInfoCalldata,
   isWorkerActiveCalldata,
 } from './registryCalls.js'
-import { decodeRequestSent, type RequestSent, requestSentTopic } from './requestSentLog.js'
+import { decodeRequestSent, type RequestSent, type RpcLog, requestSentTopic } from './requestSentLog.js'
 
 export type CreateEvmChainReaderParameters = {
   /** The chain every endpoint must serve. */
@@ -97,17 +97,6 @@ type LogView = {
   blockHash: string
   transactionHash: string
   logIndex: number
-}
-
-type RawLog = {
-  address: string
-  topics: string[]
-  data: string
-  blockNumber: string
-  blockHash: string
-  transactionHash: string
-  logIndex: string
-  removed?: boolean
 }
 
 /**
@@ -309,7 +298,7 @@ function viewOf(results: unknown[], withWorker: boolean, withLogs: boolean): Blo
   if (withLogs) {
     const logs = rest.shift()
     if (!Array.isArray(logs)) throw new TypeError('answered no log list')
-    view.logs = (logs as RawLog[])
+    view.logs = (logs as RpcLog[])
       .filter((log) => !log.removed)
       .map((log) => ({
         address: String(log.address).toLowerCase(),
