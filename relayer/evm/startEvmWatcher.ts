@@ -17,6 +17,7 @@ import type { RequestJobData } from '../../runtime/queue/jobs.js'
 import { queuePrefix, requestQueueName } from '../../runtime/queue/names.js'
 import { createResilientWsProvider, type ResilientWsProvider } from './createResilientWsProvider.js'
 import { createLogCheckpoint, type LogCheckpoint } from './logCheckpoint.js'
+import { subscribeLogs } from './subscribeLogs.js'
 
 export type StartEvmWatcherParameters = {
   /** BullMQ connection (see `createRedisConnection`); also holds the checkpoint. */
@@ -260,7 +261,10 @@ export async function startEvmWatcher({
       onConnect: async (provider) => {
         stats.connections++
         if (confirmations === 0) {
-          await provider.on({ address: consumers, topics: [requestSentTopic] }, onSubscribedLog)
+          // Not `provider.on(filter)`: ethers never hands its listeners a removed log, and cancelling needs it.
+          subscribeLogs(provider, { address: consumers, topics: [requestSentTopic] }, (log) =>
+            onSubscribedLog(logFromRpc(log)),
+          )
         } else {
           // Deeper blocks only become eligible as the head moves: scan on every new head.
           await provider.on('block', () => void scan())
