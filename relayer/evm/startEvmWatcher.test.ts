@@ -236,6 +236,17 @@ describe('startEvmWatcher', () => {
     }
   })
 
+  it('enqueues again the requests whose jobs a Redis data loss took', async () => {
+    const watcher = await watch()
+    await until('the WebSocket', () => watcher.stats().connections === 1)
+    const requestId = await requestPrice('0x03')
+    await until('the job', async () => ((await allJobs()).length === 1 ? true : undefined))
+    await connection.flushall() // jobs and checkpoint gone
+    await watcher.scan()
+    // Without a checkpoint the scan starts at block 0, so earlier tests' requests come back too.
+    expect((await allJobs()).map((job) => job.data.requestId)).toContain(requestId.toLowerCase())
+  })
+
   it('replaces a socket whose node hangs (no close event: the heartbeat finds it)', async () => {
     const watcher = await watch()
     await until('the WebSocket', () => watcher.stats().connections === 1)

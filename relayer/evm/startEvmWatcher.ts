@@ -154,7 +154,11 @@ export async function startEvmWatcher({
   const scanOnce = async () => {
     const head = await blockNumber()
     const safeHead = head - confirmations
-    let from = (await checkpoint.get()) ?? 0
+    const stored = await checkpoint.get()
+    // Written at start, so a missing checkpoint means Redis lost its data, and with it the jobs this watcher
+    // remembers adding: forget them, so the scan from block 0 adds them again (Redis dedupes the rest).
+    if (stored === undefined) recent.clear()
+    let from = stored ?? 0
     while (from <= safeHead && !stopped) {
       const to = Math.min(from + maxBlockRange - 1, safeHead)
       const logs = await rpc.request<RpcLog[]>('eth_getLogs', [
