@@ -228,7 +228,8 @@ describe("a request past the consumer's deadline", () => {
   })
 })
 
-describe('with a retry horizon of 3 s', () => {
+// A node of its own: a short horizon, and a Redis data loss that would otherwise wipe the first node's state.
+describe('a second node, with a retry horizon of 3 s', () => {
   let short: TeefnStack
   beforeAll(async () => {
     short = await startTeefnStack({ allowHosts: [counter.host], retryHorizonSeconds: 3 })
@@ -254,5 +255,31 @@ describe('with a retry horizon of 3 s', () => {
     expect(counter.runs('never-uploaded')).toBe(0)
     expect(await submitterTransactions(chain)).toBe(transactionsBefore)
     expect(await chain.consumer.isPending(sent.requestId)).toBe(true) // its requester may cancel it later
+  })
+  it('answers a request whose job, bundle and checkpoint a Redis data loss (FLUSHALL) took, once its bundle is back', async () => {
+    const chain = short.chains[0]!
+    const code = counter.functionCode('flushed')
+    const busy = await short.register(counter.functionCode('flush-busy'), 'flush busy')
+    const { functionId } = await short.register(code, 'flushed')
+    // The worker (one job at a time) is busy, so the request's job waits in Redis when Redis loses everything.
+    counter.hold('flush-busy')
+    await short.request(busy.functionId, eth)
+    await counter.waitForRuns('flush-busy')
+    const sent = await short.request(functionId, eth)
+    const jobId = short.jobIdOf(sent.requestId)
+    await until('its job to wait', async () => (await short.requests.getJobState(jobId)) === 'waiting')
+    const transactionsBefore = await submitterTransactions(chain)
+
+    await short.connection.flushall()
+    expect(await short.requests.getJob(jobId)).toBeUndefined()
+    await short.store.putFunction(code) // re-added: the rest of the store stays lost
+    counter.release('flush-busy')
+
+    // The watcher, its checkpoint gone, scans the chain again and finds the request.
+    const delivery = await settledJob(chain.deliveries, jobId, 15_000)
+    expect(delivery.returnvalue).toMatchObject({ outcome: 'fulfilled' })
+    expect(delivery.data.envelope.status).toBe('OK')
+    expect(counter.runs('flushed')).toBe(1)
+    expect(await submitterTransactions(chain)).toBe(transactionsBefore + 2) // the busy request's answer, and this one
   })
 })
