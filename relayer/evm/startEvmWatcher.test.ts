@@ -11,6 +11,7 @@ import { createRedisConnection } from '../../runtime/queue/createRedisConnection
 import { requestJobId } from '../../runtime/queue/jobIds.js'
 import type { RequestJobData } from '../../runtime/queue/jobs.js'
 import { queuePrefix, requestQueueName } from '../../runtime/queue/names.js'
+import { startEvmWsProxy } from '../../test/support/startEvmWsProxy.js'
 import { deployTeefnContracts, type TeefnContractsFixture } from '../../test/support/teefnContracts.js'
 import { type EvmWatcher, type StartEvmWatcherParameters, startEvmWatcher } from './startEvmWatcher.js'
 
@@ -214,6 +215,36 @@ describe('startEvmWatcher', () => {
     expect(again).toHaveLength(onChain.length)
     expect(new Set(jobs.map((job) => job.data.requestId))).toEqual(new Set(onChain))
     for (const requestId of ids) expect(onChain).toContain(requestId.toLowerCase())
+  })
+
+  it('cancels a waiting request when the node announces its log as removed (a reorg took it back)', async () => {
+    // anvil does not announce removed logs; the proxy does, after a real reorg on anvil, as geth does.
+    const node = await startEvmWsProxy(anvil.wsUrl)
+    try {
+      const watcher = await watch({ wsUrl: node.url })
+      await until('the WebSocket', () => watcher.stats().connections === 1)
+      const kept = await requestPrice('0x01')
+      const dropped = await f.sendPriceRequest('0x02')
+      await until('both jobs', async () => ((await allJobs()).length === 2 ? true : undefined))
+
+      await anvil.rpc('anvil_reorg', [1, []])
+      expect(node.announceRemoved({ fromBlock: dropped.receipt.blockNumber })).toBe(1)
+      await until('the cancellation', () => (watcher.stats().cancelled === 1 ? true : undefined))
+      expect((await allJobs()).map((job) => job.data.requestId)).toEqual([kept.toLowerCase()])
+    } finally {
+      await node.close()
+    }
+  })
+
+  it('enqueues again the requests whose jobs a Redis data loss took', async () => {
+    const watcher = await watch()
+    await until('the WebSocket', () => watcher.stats().connections === 1)
+    const requestId = await requestPrice('0x03')
+    await until('the job', async () => ((await allJobs()).length === 1 ? true : undefined))
+    await connection.flushall() // jobs and checkpoint gone
+    await watcher.scan()
+    // Without a checkpoint the scan starts at block 0, so earlier tests' requests come back too.
+    expect((await allJobs()).map((job) => job.data.requestId)).toContain(requestId.toLowerCase())
   })
 
   it('replaces a socket whose node hangs (no close event: the heartbeat finds it)', async () => {

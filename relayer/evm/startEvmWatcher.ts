@@ -17,6 +17,7 @@ import type { RequestJobData } from '../../runtime/queue/jobs.js'
 import { queuePrefix, requestQueueName } from '../../runtime/queue/names.js'
 import { createResilientWsProvider, type ResilientWsProvider } from './createResilientWsProvider.js'
 import { createLogCheckpoint, type LogCheckpoint } from './logCheckpoint.js'
+import { subscribeLogs } from './subscribeLogs.js'
 
 export type StartEvmWatcherParameters = {
   /** BullMQ connection (see `createRedisConnection`); also holds the checkpoint. */
@@ -153,7 +154,11 @@ export async function startEvmWatcher({
   const scanOnce = async () => {
     const head = await blockNumber()
     const safeHead = head - confirmations
-    let from = (await checkpoint.get()) ?? 0
+    const stored = await checkpoint.get()
+    // Written at start, so a missing checkpoint means Redis lost its data, and with it the jobs this watcher
+    // remembers adding: forget them, so the scan from block 0 adds them again (Redis dedupes the rest).
+    if (stored === undefined) recent.clear()
+    let from = stored ?? 0
     while (from <= safeHead && !stopped) {
       const to = Math.min(from + maxBlockRange - 1, safeHead)
       const logs = await rpc.request<RpcLog[]>('eth_getLogs', [
@@ -260,7 +265,10 @@ export async function startEvmWatcher({
       onConnect: async (provider) => {
         stats.connections++
         if (confirmations === 0) {
-          await provider.on({ address: consumers, topics: [requestSentTopic] }, onSubscribedLog)
+          // Not `provider.on(filter)`: ethers never hands its listeners a removed log, and cancelling needs it.
+          subscribeLogs(provider, { address: consumers, topics: [requestSentTopic] }, (log) =>
+            onSubscribedLog(logFromRpc(log)),
+          )
         } else {
           // Deeper blocks only become eligible as the head moves: scan on every new head.
           await provider.on('block', () => void scan())

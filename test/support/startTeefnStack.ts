@@ -52,6 +52,12 @@ export type StartTeefnStackParameters = {
    * alone, quorum 1). Called before the node starts, e.g. to put lying proxies in front of anvil.
    */
   rpc?: ((chain: StackChain) => Promise<{ rpcUrls: string[]; rpcQuorum: number }>) | undefined
+  /**
+   * The endpoints the node's watcher and submitter use for each chain (default: the chain's anvil, for either
+   * one left out). Called before the node starts, e.g. to hold deliveries behind a refusing proxy (`rpcUrl`,
+   * which the watcher's backfill scans share) or to play a node that announces removed logs (`wsUrl`).
+   */
+  relayer?: ((chain: StackChain) => Promise<{ rpcUrl?: string; wsUrl?: string }>) | undefined
   /** Blocks a request waits under; 0 by default (anvil). */
   confirmations?: number | undefined
   /** Hosts functions may reach on private addresses (the worker's own setting). */
@@ -153,10 +159,11 @@ export async function startTeefnStack(parameters: StartTeefnStackParameters = {}
         rpcUrls: [chain.anvil.rpcUrl],
         rpcQuorum: 1,
       }
+      const relayer = (await parameters.relayer?.(chain)) ?? {}
       evm.push({
         chainId: chain.anvil.chainId,
-        rpcUrl: chain.anvil.rpcUrl,
-        wsUrl: chain.anvil.wsUrl,
+        rpcUrl: relayer.rpcUrl ?? chain.anvil.rpcUrl,
+        wsUrl: relayer.wsUrl ?? chain.anvil.wsUrl,
         rpcUrls,
         rpcQuorum,
         registry: String(chain.f.registry.target),
