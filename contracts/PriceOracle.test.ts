@@ -10,7 +10,7 @@ import {
 } from '../test/support/teefnContracts.js'
 import { useTeefnChain } from '../test/support/useTeefnChain.js'
 import { attachConsumer, attachPriceOracle, DEFAULT_REQUEST_TIMEOUT, deployPriceOracle } from './artifacts.js'
-import { requestStateName } from './consumerCodes.js'
+import { requestStateName } from '../runtime/chain/evm/consumerCodes.js'
 
 let anvil: AnvilInstance
 let f: TeefnContractsFixture

@@ -26,7 +26,7 @@ import {
 } from '../test/support/teefnContracts.js'
 import { useTeefnChain } from '../test/support/useTeefnChain.js'
 import { deploy } from './artifacts.js'
-import { rejectReasonName, requestStateName } from './consumerCodes.js'
+import { rejectReasonName, requestStateName } from '../runtime/chain/evm/consumerCodes.js'
 import { FULFILLMENT_TYPES, hashFulfillment, hashPayload, teefnDomain } from './fulfillmentTypedData.js'
 import { computeEvmRequestId } from '../runtime/chain/evm/computeEvmRequestId.js'
 

@@ -66,7 +66,7 @@ export type TeefnConsumerMethods = {
   cancelRequest: Send<[requestId: BytesLike]>
   /** Pending and not past the deadline. */
   isPending: View<[requestId: BytesLike], boolean>
-  /** state: index into `requestStates` (consumerCodes.ts), as stored. */
+  /** state: index into `requestStates` (runtime/chain/evm/consumerCodes.ts), as stored. */
   requestInfo: View<
     [requestId: BytesLike],
     [string, string, bigint, bigint, bigint] & {

@@ -1,6 +1,6 @@
 import { Interface } from 'ethers'
 import { loadArtifact } from '../../contracts/artifacts.js'
-import { type RejectReason, rejectReasonName, rejectReasons } from '../../contracts/consumerCodes.js'
+import { type RejectReason, rejectReasonName, rejectReasons } from '../../runtime/chain/evm/consumerCodes.js'
 import { RpcError } from '../../runtime/chain/evm/createRpcClient.js'
 
 /** The `TeefnConsumer` ABI: functions, events and custom errors every consumer shares. */

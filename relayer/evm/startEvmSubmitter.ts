@@ -1,7 +1,7 @@
 import { type Job, Queue, UnrecoverableError, Worker } from 'bullmq'
 import { id, Wallet } from 'ethers'
 import type { Redis } from 'ioredis'
-import { requestStateName } from '../../contracts/consumerCodes.js'
+import { requestStateName } from '../../runtime/chain/evm/consumerCodes.js'
 import { checksumAddress } from '../../runtime/chain/evm/checksumAddress.js'
 import { createRpcClient } from '../../runtime/chain/evm/createRpcClient.js'
 import { createLogger, type Logger } from '../../runtime/logging/createLogger.js'

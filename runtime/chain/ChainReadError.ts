@@ -10,6 +10,8 @@ export type ChainReadErrorCode =
   | 'REQUEST_NOT_ON_CHAIN'
   /** An endpoint serves another chain than the one configured. */
   | 'RPC_WRONG_CHAIN'
+  /** The consumer no longer accepts an answer: answered already, cancelled, or past its deadline. */
+  | 'REQUEST_NOT_PENDING'
 
 const retryableCodes: ReadonlySet<ChainReadErrorCode> = new Set([
   'RPC_QUORUM_NOT_REACHED',

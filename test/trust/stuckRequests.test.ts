@@ -181,11 +181,41 @@ describe("a request past the consumer's deadline", () => {
     return { sent, jobId }
   }
 
-  /** Admits the worker again while the job still retries: it answers late, and the delivery is refused for good. */
-  async function lateAnswerRefused(label: string, jobId: string, reason: string) {
+  /** Admits the worker again while the job still retries: the chain says the request is over, so nothing runs. */
+  async function lateRunRefused(label: string, jobId: string) {
     const chain = stack.chains[0]!
     const transactionsBefore = await submitterTransactions(chain)
     await setAdmitted(chain, true)
+    const job = await settledJob(stack.requests, jobId)
+    expect(await job.getState()).toBe('failed')
+    expect(job.failedReason).toMatch(/no longer waits for an answer/)
+    expect(await chain.deliveries.getJob(jobId)).toBeUndefined() // nothing signed
+    expect(counter.runs(label)).toBe(0) // nothing run
+    expect(await submitterTransactions(chain)).toBe(transactionsBefore)
+  }
+
+  /** A request answered (signed) in time whose delivery is held until the request is over. */
+  async function signedThenHeld(label: string) {
+    const chain = stack.chains[0]!
+    const { functionId } = await stack.register(counter.functionCode(label), label)
+    await chain.deliveries.pause()
+    try {
+      const sent = await stack.request(functionId, eth)
+      const jobId = stack.jobIdOf(sent.requestId)
+      await until('its answer to be signed', async () => (await chain.deliveries.getJob(jobId)) ?? undefined)
+      await chain.anvil.increaseTime(Number(await chain.consumer.requestTimeout()) + 1)
+      return { sent, jobId }
+    } catch (error) {
+      await chain.deliveries.resume()
+      throw error
+    }
+  }
+
+  /** Lets the held delivery go: the consumer refuses it for good, with no re-run and no transaction. */
+  async function heldAnswerRefused(label: string, jobId: string, reason: string) {
+    const chain = stack.chains[0]!
+    const transactionsBefore = await submitterTransactions(chain)
+    await chain.deliveries.resume()
     const delivery = await settledJob(chain.deliveries, jobId)
     const outcome = delivery.failedReason ?? JSON.stringify(delivery.returnvalue)
     expect(`${await delivery.getState()}: ${outcome}`).toMatch(
@@ -198,7 +228,7 @@ describe("a request past the consumer's deadline", () => {
     return delivery
   }
 
-  it('is cancelled by its requester, and a late answer for it is refused for good (RequestCancelled)', async () => {
+  it('is cancelled by its requester, and is then never run', async () => {
     const chain = stack.chains[0]!
     const { sent, jobId } = await unansweredPastDeadline('cancelled')
     expect(await revertOf(chain.consumer.connect(chain.f.stranger).cancelRequest(sent.requestId))).toEqual({
@@ -210,20 +240,35 @@ describe("a request past the consumer's deadline", () => {
     expect(eventsNamed(receipt, chain.consumer, 'RequestCancelled')).toHaveLength(1)
     expect((await chain.consumer.requestInfo(sent.requestId)).state).toBe(4n) // Cancelled
     expect(await chain.consumer.cancelCalls()).toBe(cancelsBefore + 1n)
+    await lateRunRefused('cancelled', jobId)
+  })
 
-    const delivery = await lateAnswerRefused('cancelled', jobId, 'RequestCancelled')
-    const struct = envelopeStructOf(delivery.data.envelope)
-    expect(await revertOf(chain.consumer.connect(chain.f.stranger).fulfill(struct))).toEqual({
+  it('is never run once past its deadline, cancelled or not', async () => {
+    const chain = stack.chains[0]!
+    const { sent, jobId } = await unansweredPastDeadline('expired')
+    await lateRunRefused('expired', jobId)
+    expect((await chain.consumer.requestInfo(sent.requestId)).state).toBe(1n) // Pending, expired in effect
+  })
+
+  it('refuses for good an answer signed in time but delivered after the requester cancelled (RequestCancelled)', async () => {
+    const chain = stack.chains[0]!
+    const { sent, jobId } = await signedThenHeld('held-cancelled')
+    await mined(chain.consumer.connect(chain.f.oracleOwner).cancelRequest(sent.requestId))
+    const delivery = await heldAnswerRefused('held-cancelled', jobId, 'RequestCancelled')
+    expect(
+      await revertOf(
+        chain.consumer.connect(chain.f.stranger).fulfill(envelopeStructOf(delivery.data.envelope)),
+      ),
+    ).toEqual({
       name: 'RequestCancelled',
       args: [sent.requestId],
     })
   })
 
-  it('refuses a late answer for good when nobody cancelled it (RequestExpired)', async () => {
+  it('refuses for good an answer signed in time but delivered after the deadline (RequestExpired)', async () => {
     const chain = stack.chains[0]!
-    const { sent, jobId } = await unansweredPastDeadline('expired')
-    await lateAnswerRefused('expired', jobId, 'RequestExpired')
-    expect((await chain.consumer.requestInfo(sent.requestId)).state).toBe(1n) // Pending, expired in effect
+    const { sent, jobId } = await signedThenHeld('held-expired')
+    await heldAnswerRefused('held-expired', jobId, 'RequestExpired')
     expect(await chain.consumer.isPending(sent.requestId)).toBe(false)
   })
 })

@@ -186,3 +186,21 @@ describe('createEvmChainReader', () => {
     expect(error.message).not.toMatch(/hunter2|sk-live|\/v3/)
   })
 })
+
+describe('createEvmChainReader and the consumer', () => {
+  it('refuses (final) a request the consumer no longer waits for: answered, or past its deadline', async () => {
+    const reader = readerOf([anvil.rpcUrl], 1)
+    const answered = await f.sendPriceRequest()
+    await (await f.oracle.connect(f.relayer).fulfill(await f.sign({ requestId: answered.requestId }))).wait()
+    expect(await rejectionOf(reader.readRequest(hintOf(answered)))).toMatchObject({
+      code: 'REQUEST_NOT_PENDING',
+      retryable: false,
+    })
+    const late = await f.sendPriceRequest()
+    await f.provider.send('evm_increaseTime', [f.requestTimeout + 1])
+    await anvil.mine(1)
+    const error = await rejectionOf(reader.readRequest(hintOf(late)))
+    expect(error).toMatchObject({ code: 'REQUEST_NOT_PENDING' })
+    expect((error as ChainReadError).details).toMatch(/past its deadline/)
+  })
+})

@@ -4,17 +4,19 @@ import { agreeOnAnswers } from '../agreeOnAnswers.js'
 import { ChainReadError } from '../ChainReadError.js'
 import { endpointHost } from '../endpointHost.js'
 import type { EndpointOutcome } from '../reachQuorum.js'
-import { checksumAddress } from './checksumAddress.js'
-import { computeEvmRequestId } from './computeEvmRequestId.js'
-import { createRpcClient, type RpcCall, type RpcClient } from './createRpcClient.js'
 import {
-  decodeBool,
-  decodeFunctionInfo,
-  type EvmFunctionInfo,
-  functionInfoCalldata,
-  isWorkerActiveCalldata,
-} from './registryCalls.js'
-import { decodeRequestSent, type RequestSent, type RpcLog, requestSentTopic } from './requestSentLog.js'
+  type BlockQuestion,
+  type BlockView,
+  blockCalls,
+  blockViewOf,
+  describeBlockView,
+  functionInfoOf,
+  requestOfLogs,
+} from './blockView.js'
+import { checksumAddress } from './checksumAddress.js'
+import { createRpcClient, type RpcCall, type RpcClient } from './createRpcClient.js'
+import type { EvmFunctionInfo } from './registryCalls.js'
+import type { RequestSent } from './requestSentLog.js'
 
 export type CreateEvmChainReaderParameters = {
   /** The chain every endpoint must serve. */
@@ -80,24 +82,6 @@ export type EvmChainReader = {
 }
 
 type Endpoint = { host: string; rpc: RpcClient }
-
-/** One endpoint's view of the read block, compared across endpoints as JSON. */
-type BlockView = {
-  hash: string
-  logs?: LogView[] | undefined
-  fn: { codeHash: string | null; owner: string | null; locked: boolean }
-  workerActive?: boolean | undefined
-}
-
-type LogView = {
-  address: string
-  topics: string[]
-  data: string
-  blockNumber: number
-  blockHash: string
-  transactionHash: string
-  logIndex: number
-}
 
 /**
  * The enclave's window on an EVM chain: every read goes to all endpoints at once and counts only when at least
@@ -166,47 +150,17 @@ export function createEvmChainReader({
     return heads[quorum - 1]! - confirmations
   }
 
-  /** Round two: the block's hash, the request log (when asked), the function and the worker, in one batch per endpoint. */
-  const readBlock = async (
-    number: number,
-    functionId: Hex,
-    worker: Hex | undefined,
-    log: { consumer: string; requestId: Hex; fromBlock: number } | undefined,
-  ): Promise<BlockView> => {
-    const block = quantity(number)
-    const calls: RpcCall[] = [
-      { method: 'eth_getBlockByNumber', params: [block, false] },
-      { method: 'eth_call', params: [{ to: registry, data: functionInfoCalldata(functionId) }, block] },
-    ]
-    if (worker) {
-      calls.push({
-        method: 'eth_call',
-        params: [{ to: registry, data: isWorkerActiveCalldata(worker) }, block],
-      })
-    }
-    if (log) {
-      calls.push({
-        method: 'eth_getLogs',
-        params: [
-          {
-            address: log.consumer,
-            topics: [requestSentTopic, log.requestId],
-            fromBlock: quantity(log.fromBlock),
-            toBlock: block,
-          },
-        ],
-      })
-    }
-    const outcomes = await askAll(calls, (results) =>
-      viewOf(results, worker !== undefined, log !== undefined),
-    )
+  /** Round two: the block's hash and everything asked of it, in one batch per endpoint, agreed by the quorum. */
+  const readBlock = async (number: number, question: BlockQuestion): Promise<BlockView> => {
+    const outcomes = await askAll(blockCalls(number, question), (results) => blockViewOf(results, question))
+    const subject = question.request
+      ? `request ${question.request.requestId}`
+      : `function ${question.functionId}`
     return agreeOnAnswers({
       outcomes,
       quorum,
-      what: what(
-        log ? `request ${log.requestId} at block ${number}` : `function ${functionId} at block ${number}`,
-      ),
-      describe: describeView,
+      what: what(`${subject} at block ${number}`),
+      describe: describeBlockView,
     })
   }
 
@@ -217,7 +171,7 @@ export function createEvmChainReader({
         details: `${confirmations} confirmations are configured.`,
       })
     }
-    const view = await readBlock(number, functionId, options.worker, undefined)
+    const view = await readBlock(number, { registry, functionId, worker: options.worker })
     return readingOf(number, view)
   }
 
@@ -243,12 +197,13 @@ export function createEvmChainReader({
         )
       }
       const fromBlock = Math.max(0, seenAt - logLookbackBlocks)
-      const view = await readBlock(number, hint.functionId, options.worker, {
-        consumer,
-        requestId: hint.requestId,
-        fromBlock,
+      const view = await readBlock(number, {
+        registry,
+        functionId: hint.functionId,
+        worker: options.worker,
+        request: { consumer, requestId: hint.requestId, fromBlock },
       })
-      const request = requestOf(view.logs ?? [], consumer, hint.requestId, chainId)
+      const request = requestOfLogs(view.logs ?? [], { consumer, requestId: hint.requestId, chainId })
       if (!request) {
         throw new ChainReadError(
           'REQUEST_NOT_ON_CHAIN',
@@ -259,11 +214,26 @@ export function createEvmChainReader({
           },
         )
       }
+      // Answered, cancelled or expired: the consumer would refuse any answer, so none is computed.
+      const state = view.request?.state
+      if (state !== 'Pending' || view.timestamp > (view.request?.deadline ?? 0)) {
+        throw new ChainReadError(
+          'REQUEST_NOT_PENDING',
+          `Request ${request.requestId} no longer waits for an answer.`,
+          {
+            details: `At block ${number} the consumer holds it as ${state === 'Pending' ? `Pending, past its deadline ${view.request?.deadline}` : state}.`,
+            hint: 'Nothing to do: nothing is run or signed for it.',
+          },
+        )
+      }
       // The job's functionId is only a guess made to save a round trip: the log decides.
       const reading =
         request.functionId === hint.functionId.toLowerCase()
           ? readingOf(number, view)
-          : readingOf(number, await readBlock(number, request.functionId, options.worker, undefined))
+          : readingOf(
+              number,
+              await readBlock(number, { registry, functionId: request.functionId, worker: options.worker }),
+            )
       if (reading.at.hash !== view.hash) {
         throw new ChainReadError('RPC_QUORUM_NOT_REACHED', `Block ${number} changed while it was read.`, {
           details: `${view.hash} then ${reading.at.hash}`,
@@ -279,81 +249,8 @@ export function createEvmChainReader({
   }
 }
 
-/** An endpoint's answers to round two, checked and normalized; throws (so the endpoint does not count) on nonsense. */
-function viewOf(results: unknown[], withWorker: boolean, withLogs: boolean): BlockView {
-  const [block, info, ...rest] = results
-  const hash = (block as { hash?: unknown } | null)?.hash
-  if (typeof hash !== 'string') throw new TypeError('does not have the block yet')
-  const fn = decodeFunctionInfo(info)
-  if (!fn) throw new TypeError('answered no functionInfo (is the registry address right?)')
-  const view: BlockView = {
-    hash: hash.toLowerCase(),
-    fn: { codeHash: fn.codeHash ?? null, owner: fn.owner?.toLowerCase() ?? null, locked: fn.locked },
-  }
-  if (withWorker) {
-    const active = decodeBool(rest.shift())
-    if (active === undefined) throw new TypeError('answered no isWorkerActive')
-    view.workerActive = active
-  }
-  if (withLogs) {
-    const logs = rest.shift()
-    if (!Array.isArray(logs)) throw new TypeError('answered no log list')
-    view.logs = (logs as RpcLog[])
-      .filter((log) => !log.removed)
-      .map((log) => ({
-        address: String(log.address).toLowerCase(),
-        topics: log.topics.map((topic) => String(topic).toLowerCase()),
-        data: String(log.data).toLowerCase(),
-        blockNumber: Number(log.blockNumber),
-        blockHash: String(log.blockHash).toLowerCase(),
-        transactionHash: String(log.transactionHash).toLowerCase(),
-        logIndex: Number(log.logIndex),
-      }))
-  }
-  return view
-}
-
-/** The agreed log of this request whose content recomputes to its id, if there is one. */
-function requestOf(
-  logs: LogView[],
-  consumer: Hex,
-  requestId: Hex,
-  chainId: bigint,
-): EvmRequestReading['request'] | undefined {
-  for (const log of logs) {
-    if (log.address !== consumer.toLowerCase()) continue
-    const decoded = decodeRequestSent(log)
-    if (!decoded || decoded.requestId !== requestId.toLowerCase()) continue
-    const recomputed = computeEvmRequestId({ chainId, ...decoded })
-    if (recomputed !== decoded.requestId) continue
-    return {
-      ...decoded,
-      blockNumber: log.blockNumber,
-      blockHash: log.blockHash as Hex,
-      transactionHash: log.transactionHash as Hex,
-      logIndex: log.logIndex,
-    }
-  }
-  return undefined
-}
-
 function readingOf(number: number, view: BlockView): EvmFunctionReading {
-  return {
-    at: { number, hash: view.hash as Hex },
-    fn: {
-      codeHash: (view.fn.codeHash as Hex | null) ?? undefined,
-      owner: view.fn.owner ? checksumAddress(view.fn.owner) : undefined,
-      locked: view.fn.locked,
-    },
-    workerActive: view.workerActive,
-  }
-}
-
-function describeView(view: BlockView): string {
-  const parts = [`block ${view.hash.slice(0, 10)}…`, `code ${view.fn.codeHash?.slice(0, 10) ?? 'none'}`]
-  if (view.logs) parts.push(`${view.logs.length} matching log(s)`)
-  if (view.workerActive !== undefined) parts.push(`worker ${view.workerActive ? 'active' : 'inactive'}`)
-  return parts.join(', ')
+  return { at: { number, hash: view.hash as Hex }, fn: functionInfoOf(view), workerActive: view.workerActive }
 }
 
 function reasonOf(error: unknown): string {
@@ -364,8 +261,4 @@ function reasonOf(error: unknown): string {
   return String(coded.message ?? error)
     .split('\n')[0]!
     .slice(0, 120)
-}
-
-function quantity(value: number): string {
-  return `0x${value.toString(16)}`
 }

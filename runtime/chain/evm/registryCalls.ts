@@ -1,6 +1,7 @@
 import { id } from 'ethers'
 import type { Hex } from '../../enclave/bytes.js'
 import { checksumAddress } from './checksumAddress.js'
+import { type RequestState, requestStateName } from './consumerCodes.js'
 
 /** What the registry says of a function: its code now, its owner, whether its code is locked. */
 export type EvmFunctionInfo = {
@@ -12,6 +13,7 @@ export type EvmFunctionInfo = {
 }
 
 const functionInfoSelector = id('functionInfo(bytes32)').slice(0, 10)
+const requestInfoSelector = id('requestInfo(bytes32)').slice(0, 10)
 const isWorkerActiveSelector = id('isWorkerActive(address)').slice(0, 10)
 const zeroWord = '0'.repeat(64)
 
@@ -42,4 +44,19 @@ export function decodeFunctionInfo(answer: unknown): EvmFunctionInfo | undefined
 export function decodeBool(answer: unknown): boolean | undefined {
   if (typeof answer !== 'string' || !/^0x0{63}[01]$/.test(answer)) return undefined
   return answer.endsWith('1')
+}
+
+/** What a consumer says of a request: its stored state and deadline. */
+export type ConsumerRequestInfo = { state: RequestState | undefined; deadline: number }
+
+/** Calldata of `TeefnConsumer.requestInfo(requestId)`. */
+export function requestInfoCalldata(requestId: Hex): Hex {
+  return `${requestInfoSelector}${requestId.slice(2).toLowerCase()}` as Hex
+}
+
+/** Decodes `requestInfo`'s (functionId, requester, nonce, deadline, state); undefined for any other answer. */
+export function decodeRequestInfo(answer: unknown): ConsumerRequestInfo | undefined {
+  if (typeof answer !== 'string' || !/^0x[0-9a-fA-F]{320}$/.test(answer)) return undefined
+  const word = (index: number) => BigInt(`0x${answer.slice(2 + index * 64, 2 + (index + 1) * 64)}`)
+  return { state: requestStateName(word(4)), deadline: Number(word(3)) }
 }
