@@ -15,7 +15,7 @@ import type { DeliveryJobData, RequestJobData } from '../../runtime/queue/jobs.j
 import { createSandboxPool } from '../../runtime/sandbox/index.js'
 import { createRequestProcessor } from '../../runtime/worker/createRequestProcessor.js'
 import { startTeefnStack, type TeefnStack } from '../support/startTeefnStack.js'
-import { mined } from '../support/teefnContracts.js'
+import { deployTestConsumer, mined, sentRequestsOf } from '../support/teefnContracts.js'
 
 // Attack: a functionId is just 32 bytes, and anyone can register it on any chain (or any registry) where it is
 // still free. If secrets or `deriveSecret` keys followed the bare functionId, the first to register it elsewhere
@@ -169,11 +169,15 @@ describe('the same functionId under a second registry on the same chain', () => 
       const honest = processorFor(String(f.registry.target))
       const operators = processorFor(String(theirs.target))
 
-      const sent = await stack.request(functionId, '0x03', { chain: A })
+      // A consumer the node does not watch: the node answers nothing of it, so the request stays pending here.
+      const unwatched = await deployTestConsumer(f.admin, { registry: String(f.registry.target) })
+      const unwatchedAddress = (await unwatched.getAddress()) as Hex
+      const receipt = await mined(unwatched.connect(f.oracleOwner).request(functionId, '0x03'))
+      const sent = sentRequestsOf(receipt, unwatchedAddress)[0]!
       const job: RequestJobData = {
         trigger: 'evm',
         chainId: String(chain.anvil.chainId),
-        destination: chain.consumerAddress,
+        destination: unwatchedAddress,
         requestId: sent.requestId as Hex,
         functionId,
         request: sent.payload,
