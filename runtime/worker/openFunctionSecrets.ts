@@ -4,6 +4,7 @@ import { type FunctionScope, scopeId } from '../enclave/functionScope.js'
 import { recoverSecretsSigner } from '../enclave/ownerRecords.js'
 import type { TeeProvider } from '../enclave/TeeProvider.js'
 import type { FunctionStore } from '../functions/FunctionStore.js'
+import { FunctionStoreError } from '../functions/FunctionStoreError.js'
 
 export type OpenFunctionSecretsParameters = {
   provider: Pick<TeeProvider, 'decrypt'>
@@ -30,7 +31,16 @@ export async function openFunctionSecrets({
   owner,
 }: OpenFunctionSecretsParameters): Promise<OpenFunctionSecretsReturnType> {
   if (!owner) return { ok: true, secrets: {} }
-  const record = await store.getSecrets(scope)
+  let record: Awaited<ReturnType<typeof store.getSecrets>>
+  try {
+    record = await store.getSecrets(scope)
+  } catch (error) {
+    // Written around the store (no signature, another scope's record, not JSON): no owner signed it for this scope.
+    if (error instanceof FunctionStoreError && error.code === 'STORED_RECORD_INVALID') {
+      return { ok: false, message: 'the stored secrets are not a record signed for this function scope' }
+    }
+    throw error
+  }
   if (!record || record.ciphertext === '0x') return { ok: true, secrets: {} }
   if (scopeId(record.scope) !== scopeId(scope)) {
     return { ok: false, message: 'the stored secrets belong to another function scope' }

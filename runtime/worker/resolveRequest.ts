@@ -7,6 +7,7 @@ import { bytesToHex, type Hex, utf8 } from '../enclave/bytes.js'
 import type { FunctionScope } from '../enclave/functionScope.js'
 import { recoverSettingsSigner } from '../enclave/ownerRecords.js'
 import type { FunctionStore } from '../functions/FunctionStore.js'
+import { FunctionStoreError } from '../functions/FunctionStoreError.js'
 import type { RequestJobData } from '../queue/jobs.js'
 import type { InvocationErrorCode } from '../resultStatus.js'
 import type { SandboxLimits } from '../sandbox/limits.js'
@@ -241,13 +242,23 @@ async function resolveHttpRequest(
     }
   }
   // An HTTP caller chooses the input: the owner decides whether such runs may use the function's secrets and key.
-  const settings = await store.getSettings(scope)
+  const settings = await readSettings(store, scope)
   const optedIn =
     settings !== undefined &&
     fn.owner !== undefined &&
     recoverSettingsSigner(settings) === fn.owner.toLowerCase() &&
     settings.httpSecrets
   return { ...base, scope, owner: fn.owner, privileged: optedIn }
+}
+
+/** The scope's settings; a record written around the store (unreadable, another scope's) counts as none. */
+async function readSettings(store: Pick<FunctionStore, 'getSettings'>, scope: FunctionScope) {
+  try {
+    return await store.getSettings(scope)
+  } catch (error) {
+    if (error instanceof FunctionStoreError && error.code === 'STORED_RECORD_INVALID') return undefined
+    throw error
+  }
 }
 
 function evmReaderFor(chains: WorkerChains, chainId: string): EvmChainReader {

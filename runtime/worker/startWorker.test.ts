@@ -24,6 +24,7 @@ import type { TeeProvider } from '../enclave/TeeProvider.js'
 import { verifyEnvelope } from '../enclave/verifyEnvelope.js'
 import { createRedisFunctionStore } from '../functions/createRedisFunctionStore.js'
 import type { FunctionStore } from '../functions/FunctionStore.js'
+import { functionStoreKeys } from '../functions/functionStoreKeys.js'
 import { createRedisConnection } from '../queue/createRedisConnection.js'
 import { requestJobId } from '../queue/jobIds.js'
 import { defaultJobOptions } from '../queue/jobOptions.js'
@@ -204,6 +205,51 @@ describe('startWorker', () => {
     const refused = await run(await request(guarded.functionId, '0x'))
     expect(refused.status).toBe('SECRETS_INVALID')
     expect(JSON.stringify(refused)).not.toContain('chosen by a stranger')
+  })
+
+  it('signs SECRETS_INVALID for a secrets record written around the store, and runs HTTP calls without secrets when the settings are such a record', async () => {
+    const code = 'export default (r, secrets) => JSON.stringify(secrets)'
+    const fn = await register(code, 'records around the store')
+    const scope = scopeOf(fn.functionId)
+    const keys = functionStoreKeys('teefn')
+    const chosen = 'chosen around the store'
+    // What the store's own writes refuse: no signature at all.
+    const unsigned = {
+      scope,
+      ciphertext: encryptSecrets({
+        workerKey: provider.publicKeys.encryption,
+        scope,
+        secrets: { A: chosen },
+      }),
+      version: 1,
+    }
+    await connection.hset(keys.secrets(scope), { version: '1', record: JSON.stringify(unsigned) })
+    const refused = await run(await request(fn.functionId, '0x'))
+    expect(refused.status).toBe('SECRETS_INVALID')
+    await verifyEnvelope(refused.envelope, {
+      worker: provider.publicKeys.evmAddress,
+      functionId: fn.functionId,
+    })
+    expect(JSON.stringify(refused)).not.toContain(chosen)
+
+    // Settings that say httpSecrets true, unsigned: the HTTP call runs, with no secrets.
+    await connection.hset(keys.settings(scope), {
+      version: '1',
+      record: JSON.stringify({ scope, httpSecrets: true, version: 1 }),
+    })
+    const http = await run({
+      trigger: 'http',
+      chainId: '0',
+      destination: `0x${'00'.repeat(20)}`,
+      requestId: id('worker test: settings around the store') as Hex,
+      functionId: fn.functionId,
+      codeHash: fn.codeHash,
+      scope,
+      request: '',
+      seenAt: Date.now(),
+    })
+    expect(http.status).toBe('OK')
+    expect(Buffer.from(http.envelope.result.slice(2), 'hex').toString()).toBe('{}')
   })
 
   it('refuses at once, unsigned, a job for a request the chain does not hold', async () => {
