@@ -1,6 +1,7 @@
 import { hexlify, id } from 'ethers'
 import { describe, expect, it } from 'vitest'
 import type { AnvilInstance } from '../cli/dev/startAnvil.js'
+import { requestStateName } from '../runtime/chain/evm/consumerCodes.js'
 import {
   encodePrice,
   eventsNamed,
@@ -10,7 +11,6 @@ import {
 } from '../test/support/teefnContracts.js'
 import { useTeefnChain } from '../test/support/useTeefnChain.js'
 import { attachConsumer, attachPriceOracle, DEFAULT_REQUEST_TIMEOUT, deployPriceOracle } from './artifacts.js'
-import { requestStateName } from '../runtime/chain/evm/consumerCodes.js'
 
 let anvil: AnvilInstance
 let f: TeefnContractsFixture

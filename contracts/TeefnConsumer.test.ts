@@ -13,6 +13,8 @@ import {
 } from 'ethers'
 import { describe, expect, it } from 'vitest'
 import { type AnvilInstance, waitForReceipt } from '../cli/dev/startAnvil.js'
+import { computeEvmRequestId } from '../runtime/chain/evm/computeEvmRequestId.js'
+import { rejectReasonName, requestStateName } from '../runtime/chain/evm/consumerCodes.js'
 import {
   deployTestConsumer as deployTestConsumerFrom,
   encodePrice,
@@ -26,9 +28,7 @@ import {
 } from '../test/support/teefnContracts.js'
 import { useTeefnChain } from '../test/support/useTeefnChain.js'
 import { deploy } from './artifacts.js'
-import { rejectReasonName, requestStateName } from '../runtime/chain/evm/consumerCodes.js'
 import { FULFILLMENT_TYPES, hashFulfillment, hashPayload, teefnDomain } from './fulfillmentTypedData.js'
-import { computeEvmRequestId } from '../runtime/chain/evm/computeEvmRequestId.js'
 
 const HookMode = { Record: 0, Revert: 1, BurnAllGas: 2, BurnThenRecord: 3, RevertWithHugeData: 4, Reenter: 5 }
 const SECP256K1_N = 0xfffffffffffffffffffffffffffffffebaaedce6af48a03bbfd25e8cd0364141n

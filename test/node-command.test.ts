@@ -102,7 +102,16 @@ describe('teefn node', () => {
       ])
       expect(deployed.status).toBe(0)
       const { codeHash } = JSON.parse(deployed.stdout)
-      const invoked = await runTeefn(['invoke', codeHash, '--request', 'node', '--server', url, '--allow-dev', '--json'])
+      const invoked = await runTeefn([
+        'invoke',
+        codeHash,
+        '--request',
+        'node',
+        '--server',
+        url,
+        '--allow-dev',
+        '--json',
+      ])
       expect(invoked.status).toBe(0)
       expect(JSON.parse(invoked.stdout)).toMatchObject({ status: 'OK', result: 'hello node' })
       expect((await fetch(`${url}/metrics`)).status).toBe(401)
