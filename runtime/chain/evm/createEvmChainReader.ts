@@ -31,7 +31,7 @@ export type CreateEvmChainReaderParameters = {
   confirmations: number
   /** Per endpoint and round trip; 5 s by default. */
   timeoutMs?: number | undefined
-  /** How far before the block a job names the request log is looked for; 128 blocks by default. */
+  /** How far back the request log is looked for when a job names no block; 128 blocks by default. */
   logLookbackBlocks?: number | undefined
   logger?: Logger | undefined
 }
@@ -81,7 +81,7 @@ export type EvmChainReader = {
   close(): void
 }
 
-type Endpoint = { host: string; rpc: RpcClient }
+type Endpoint = { host: string; rpc: RpcClient; servesChain: boolean }
 
 /**
  * The enclave's window on an EVM chain: every read goes to all endpoints at once and counts only when at least
@@ -113,20 +113,30 @@ export function createEvmChainReader({
   const endpoints: Endpoint[] = rpcUrls.map((url) => ({
     host: endpointHost(url),
     rpc: createRpcClient({ url, timeoutMs, maxSockets: 8 }),
+    servesChain: false,
   }))
   const what = (thing: string) => `${thing} on EVM chain ${chainId}`
 
-  /** Every endpoint at once; an endpoint that fails or serves another chain says why instead. */
+  /**
+   * Every endpoint at once; an endpoint that fails or serves another chain says why instead. Its chain id is
+   * checked in the same batch until it has once been right (an endpoint does not change chains under a URL).
+   */
   const askAll = <T>(calls: RpcCall[], read: (results: unknown[]) => T): Promise<EndpointOutcome<T>[]> =>
     Promise.all(
-      endpoints.map(async ({ host, rpc }): Promise<EndpointOutcome<T>> => {
+      endpoints.map(async (endpoint): Promise<EndpointOutcome<T>> => {
+        const { host, rpc } = endpoint
         try {
-          const settled = await rpc.batch([{ method: 'eth_chainId' }, ...calls])
+          const check = !endpoint.servesChain
+          const settled = await rpc.batch(check ? [{ method: 'eth_chainId' }, ...calls] : calls)
           const failed = settled.find((result) => result.status === 'rejected')
           if (failed) return { endpoint: host, error: reasonOf(failed.reason) }
-          const [served, ...results] = settled.map((result) => (result as { value: unknown }).value)
-          if (typeof served !== 'string' || BigInt(served) !== chainId) {
-            return { endpoint: host, error: `serves chain ${String(served)}, not ${chainId}` }
+          const results = settled.map((result) => (result as { value: unknown }).value)
+          if (check) {
+            const served = results.shift()
+            if (typeof served !== 'string' || BigInt(served) !== chainId) {
+              return { endpoint: host, error: `serves chain ${String(served)}, not ${chainId}` }
+            }
+            endpoint.servesChain = true
           }
           return { endpoint: host, answer: read(results) }
         } catch (error) {
@@ -196,7 +206,9 @@ export function createEvmChainReader({
           },
         )
       }
-      const fromBlock = Math.max(0, seenAt - logLookbackBlocks)
+      // From the block the job names (a request a reorg moved lands later, never earlier) to the read block: a
+      // few blocks for the node to scan. A job that names a later block than the request's only fails itself.
+      const fromBlock = hint.blockNumber ?? Math.max(0, number - logLookbackBlocks)
       const view = await readBlock(number, {
         registry,
         functionId: hint.functionId,
