@@ -1,4 +1,5 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
+import type { FastifyBaseLogger } from 'fastify'
 import { Type } from 'typebox'
 import { scopeId } from '../../runtime/enclave/functionScope.js'
 import {
@@ -8,7 +9,7 @@ import {
   recoverSecretsSigner,
   type SignedSecrets,
 } from '../../runtime/enclave/ownerRecords.js'
-import { ApiError } from '../ApiError.js'
+import { readOwnerRecord } from '../readOwnerRecord.js'
 import type { ServerContext } from '../ServerContext.js'
 import {
   Address,
@@ -20,8 +21,6 @@ import {
   ScopeQuery,
   Signature65,
 } from '../schemas.js'
-import { servedEvmScope } from '../servedEvmScope.js'
-import { withDeadline } from '../withDeadline.js'
 import { writeOwnerRecord } from '../writeOwnerRecord.js'
 
 /** A record with the largest ciphertext, as JSON, with room for the rest. */
@@ -89,6 +88,14 @@ export const secretsPlugin: FastifyPluginAsyncTypebox<{ context: ServerContext }
     })
     return { ...written, metadata: metadataOf(written.record, written.signer) }
   }
+  const store = async (body: unknown, message: string, log: FastifyBaseLogger) => {
+    const { metadata, at } = await write(body)
+    log.info(
+      { scopeId: metadata.scopeId, version: metadata.version, signer: metadata.signer, block: at.number },
+      message,
+    )
+    return metadata
+  }
 
   app.put(
     '/v1/secrets',
@@ -102,14 +109,7 @@ export const secretsPlugin: FastifyPluginAsyncTypebox<{ context: ServerContext }
         response: { 200: SecretsMetadata, ...errorResponses(400, 403, 404, 409, 413, 429, 503) },
       },
     },
-    async (request) => {
-      const { metadata, at } = await write(request.body)
-      request.log.info(
-        { scopeId: metadata.scopeId, version: metadata.version, signer: metadata.signer, block: at.number },
-        'secrets stored',
-      )
-      return metadata
-    },
+    async (request) => store(request.body, 'secrets stored', request.log),
   )
 
   app.delete(
@@ -123,14 +123,7 @@ export const secretsPlugin: FastifyPluginAsyncTypebox<{ context: ServerContext }
         response: { 200: SecretsMetadata, ...errorResponses(400, 403, 404, 409, 429, 503) },
       },
     },
-    async (request) => {
-      const { metadata, at } = await write(request.body)
-      request.log.info(
-        { scopeId: metadata.scopeId, version: metadata.version, signer: metadata.signer, block: at.number },
-        'secrets deleted',
-      )
-      return metadata
-    },
+    async (request) => store(request.body, 'secrets deleted', request.log),
   )
 
   app.get(
@@ -146,18 +139,13 @@ export const secretsPlugin: FastifyPluginAsyncTypebox<{ context: ServerContext }
       },
     },
     async (request) => {
-      const { scope } = servedEvmScope({
+      const record = await readOwnerRecord({
         chains: context.chains,
-        chainId: request.query.chainId,
-        registry: request.query.registry,
-        functionId: request.query.functionId as `0x${string}`,
+        query: request.query,
+        get: (scope) => context.store.getSecrets(scope),
+        redisTimeoutMs: context.redisTimeoutMs,
+        notFound: { code: 'SECRETS_NOT_FOUND', what: 'secrets', command: 'teefn secrets put' },
       })
-      const record = await withDeadline(context.store.getSecrets(scope), context.redisTimeoutMs)
-      if (!record) {
-        throw new ApiError('SECRETS_NOT_FOUND', `no secrets were stored for scope ${scopeId(scope)}.`, {
-          hint: 'Store them with teefn secrets put.',
-        })
-      }
       return metadataOf(record, recoverSecretsSigner(record))
     },
   )

@@ -6,7 +6,7 @@ import {
   recoverSettingsSigner,
   type SignedSettings,
 } from '../../runtime/enclave/ownerRecords.js'
-import { ApiError } from '../ApiError.js'
+import { readOwnerRecord } from '../readOwnerRecord.js'
 import type { ServerContext } from '../ServerContext.js'
 import {
   Address,
@@ -17,8 +17,6 @@ import {
   ScopeQuery,
   Signature65,
 } from '../schemas.js'
-import { servedEvmScope } from '../servedEvmScope.js'
-import { withDeadline } from '../withDeadline.js'
 import { writeOwnerRecord } from '../writeOwnerRecord.js'
 
 const httpSecretsDescription =
@@ -100,18 +98,13 @@ export const settingsPlugin: FastifyPluginAsyncTypebox<{ context: ServerContext 
       },
     },
     async (request) => {
-      const { scope } = servedEvmScope({
+      const record = await readOwnerRecord({
         chains: context.chains,
-        chainId: request.query.chainId,
-        registry: request.query.registry,
-        functionId: request.query.functionId as `0x${string}`,
+        query: request.query,
+        get: (scope) => context.store.getSettings(scope),
+        redisTimeoutMs: context.redisTimeoutMs,
+        notFound: { code: 'SETTINGS_NOT_FOUND', what: 'settings', command: 'teefn settings put' },
       })
-      const record = await withDeadline(context.store.getSettings(scope), context.redisTimeoutMs)
-      if (!record) {
-        throw new ApiError('SETTINGS_NOT_FOUND', `no settings were stored for scope ${scopeId(scope)}.`, {
-          hint: 'Store them with teefn settings put.',
-        })
-      }
       return metadataOf(record, recoverSettingsSigner(record))
     },
   )
