@@ -17,7 +17,6 @@ import { keccak_256 } from '@noble/hashes/sha3.js'
 import { Keyring } from '@polkadot/keyring'
 import { u8aToHex } from '@polkadot/util'
 import { cryptoWaitReady } from '@polkadot/util-crypto'
-import { Queue } from 'bullmq'
 import { startRedisServer } from '../cli/dev/startRedisServer.js'
 import { createSubstrateStateStore } from '../relayer/substrate/createSubstrateStateStore.js'
 import { startSubstrateRelayer } from '../relayer/substrate/startSubstrateRelayer.js'
@@ -30,8 +29,7 @@ import { createDevProvider } from '../runtime/enclave/devProvider.js'
 import { createRedisFunctionStore } from '../runtime/functions/createRedisFunctionStore.js'
 import { createLogger } from '../runtime/logging/createLogger.js'
 import { createRedisConnection } from '../runtime/queue/createRedisConnection.js'
-import type { DeliveryJobData, RequestJobData } from '../runtime/queue/jobs.js'
-import { deliveryQueueName, queuePrefix, requestQueueName } from '../runtime/queue/names.js'
+import { openDeliveryQueue, openRequestQueue } from '../runtime/queue/queues.js'
 import { createSandboxPool } from '../runtime/sandbox/index.js'
 import { createStaticFunctionRegistry } from '../runtime/worker/createStaticFunctionRegistry.js'
 import { startWorker } from '../runtime/worker/startWorker.js'
@@ -149,11 +147,8 @@ async function analyse(sent: readonly Sent[], delivered: Delivered, since: numbe
   const blocks = chain.runtimeTimings.blocks().filter((block) => block.endedAt >= since)
   const validations = chain.runtimeTimings.validations().filter((run) => run.endedAt >= since)
   const headAt = new Map(blocks.map((block) => [block.hash, block.endedAt]))
-  const requestQueue = new Queue<RequestJobData>(requestQueueName, { connection, prefix: queuePrefix })
-  const deliveryQueue = new Queue<DeliveryJobData, DeliveryReceipt>(
-    deliveryQueueName({ family: 'substrate', chainId }),
-    { connection, prefix: queuePrefix },
-  )
+  const requestQueue = openRequestQueue(connection)
+  const deliveryQueue = openDeliveryQueue<DeliveryReceipt>(connection, { family: 'substrate', chainId })
   const latency: number[] = []
   const runtimeBusy: number[] = []
   const relayerShare: number[] = []

@@ -19,6 +19,7 @@ import { maxBundleBytes } from '../runtime/functions/limits.js'
 import { redactedLogPaths } from '../runtime/logging/createLogger.js'
 import { createMetrics, type TeefnMetrics } from '../runtime/metrics/createMetrics.js'
 import { createRedisConnection } from '../runtime/queue/createRedisConnection.js'
+import { openRequestQueue } from '../runtime/queue/queues.js'
 import { createSandboxPool, type SandboxPool } from '../runtime/sandbox/index.js'
 import { startWorker, type TeeWorker } from '../runtime/worker/startWorker.js'
 import { type BuildServerParameters, buildServer, type TeefnServer } from './buildServer.js'
@@ -533,8 +534,7 @@ describe('GET /v1/jobs/:id', () => {
     // A chain request this worker serves no registry for: the worker throws, and with one attempt it fails.
     const requestId = `0x${'0e'.repeat(32)}`
     const jobId = `evm-1-0x${'11'.repeat(20)}-${requestId}`
-    const { Queue } = await import('bullmq')
-    const queue = new Queue('requests', { connection, prefix: 'teefn' })
+    const queue = openRequestQueue(connection)
     await queue.add(
       'request',
       {

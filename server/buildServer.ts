@@ -2,7 +2,6 @@ import cors from '@fastify/cors'
 import rateLimit from '@fastify/rate-limit'
 import swagger from '@fastify/swagger'
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
-import { Queue, QueueEvents } from 'bullmq'
 import Fastify, {
   type FastifyBaseLogger,
   type FastifyInstance,
@@ -16,9 +15,7 @@ import type { WorkerAttestation } from '../runtime/enclave/attestWorker.js'
 import type { FunctionStore } from '../runtime/functions/FunctionStore.js'
 import { createLogger, type Logger } from '../runtime/logging/createLogger.js'
 import { createMetrics, type TeefnMetrics } from '../runtime/metrics/createMetrics.js'
-import { defaultJobOptions } from '../runtime/queue/jobOptions.js'
-import type { RequestJobData, RequestJobResult } from '../runtime/queue/jobs.js'
-import { queuePrefix, requestQueueName } from '../runtime/queue/names.js'
+import { openQueueEvents, openRequestQueue } from '../runtime/queue/queues.js'
 import type { SandboxPool } from '../runtime/sandbox/createSandboxPool.js'
 import { defaultMaximumLimits, type SandboxLimits } from '../runtime/sandbox/limits.js'
 import { apiKeyHeader, createApiKeyMatcher } from './apiKeys.js'
@@ -126,27 +123,12 @@ export async function buildServer(parameters: BuildServerParameters): Promise<Te
     ajv: { customOptions: { coerceTypes: false, removeAdditional: false, allErrors: false } },
   }).withTypeProvider<TypeBoxTypeProvider>()
 
-  const requests = new Queue<RequestJobData, RequestJobResult>(requestQueueName, {
-    connection,
-    prefix: queuePrefix,
-    defaultJobOptions,
-  })
+  const requests = openRequestQueue(connection)
   metrics.observeQueue(requests)
   // Start reading completion events from the stream's current end, so no event of a job added from now on
   // is missed, however soon the first invocation comes.
   const eventsConnection = connection.duplicate({ maxRetriesPerRequest: null })
-  const [latest] = await connection.xrevrange(
-    `${queuePrefix}:${requestQueueName}:events`,
-    '+',
-    '-',
-    'COUNT',
-    1,
-  )
-  const events = new QueueEvents(requestQueueName, {
-    connection: eventsConnection,
-    prefix: queuePrefix,
-    lastEventId: latest?.[0] ?? '0-0',
-  })
+  const events = await openQueueEvents(eventsConnection, 'requests', { from: 'now' })
   // One warning per outage, not one per reconnect attempt.
   let eventsDown = false
   eventsConnection.on('error', (error) => {

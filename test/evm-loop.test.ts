@@ -2,7 +2,7 @@ import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
-import { type Job, Queue } from 'bullmq'
+import type { Job, Queue } from 'bullmq'
 import { AbiCoder, hexlify, id, type JsonRpcProvider, keccak256, toUtf8Bytes, Wallet } from 'ethers'
 import type { Redis } from 'ioredis'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
@@ -33,7 +33,7 @@ import { createLogger } from '../runtime/logging/createLogger.js'
 import { createRedisConnection } from '../runtime/queue/createRedisConnection.js'
 import { requestJobId } from '../runtime/queue/jobIds.js'
 import type { DeliveryJobData, RequestJobData } from '../runtime/queue/jobs.js'
-import { deliveryQueueName, queuePrefix, requestQueueName } from '../runtime/queue/names.js'
+import { openDeliveryQueue, openRequestQueue } from '../runtime/queue/queues.js'
 import { statusCode } from '../runtime/resultStatus.js'
 import { createSandboxPool, type SandboxPool } from '../runtime/sandbox/index.js'
 import { startWorker, type TeeWorker } from '../runtime/worker/startWorker.js'
@@ -161,11 +161,8 @@ beforeAll(async () => {
     privateKey: anvil.privateKeys[3]!,
     logger,
   })
-  deliveries = new Queue(deliveryQueueName({ family: 'evm', chainId: String(anvil.chainId) }), {
-    connection,
-    prefix: queuePrefix,
-  })
-  requestQueue = new Queue(requestQueueName, { connection, prefix: queuePrefix })
+  deliveries = openDeliveryQueue(connection, { family: 'evm', chainId: String(anvil.chainId) })
+  requestQueue = openRequestQueue(connection)
 })
 
 afterAll(async () => {

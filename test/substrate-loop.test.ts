@@ -9,7 +9,7 @@ import type { KeyringPair } from '@polkadot/keyring/types'
 import type { Call } from '@polkadot/types/interfaces'
 import { u8aToHex } from '@polkadot/util'
 import { cryptoWaitReady, decodeAddress } from '@polkadot/util-crypto'
-import { Queue, QueueEvents } from 'bullmq'
+import type { Queue, QueueEvents } from 'bullmq'
 import type { Redis } from 'ioredis'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { type RedisServer, startRedisServer } from '../cli/dev/startRedisServer.js'
@@ -44,7 +44,8 @@ import { createLogger } from '../runtime/logging/createLogger.js'
 import { createRedisConnection } from '../runtime/queue/createRedisConnection.js'
 import { requestJobId } from '../runtime/queue/jobIds.js'
 import type { DeliveryJobData } from '../runtime/queue/jobs.js'
-import { deliveryQueueName, queuePrefix, requestQueueName } from '../runtime/queue/names.js'
+import { queuePrefix } from '../runtime/queue/names.js'
+import { openDeliveryQueue, openQueueEvents, openRequestQueue } from '../runtime/queue/queues.js'
 import { createSandboxPool, type SandboxPool } from '../runtime/sandbox/index.js'
 import { createStaticFunctionRegistry } from '../runtime/worker/createStaticFunctionRegistry.js'
 import { startWorker, type TeeWorker } from '../runtime/worker/startWorker.js'
@@ -120,12 +121,12 @@ beforeAll(async () => {
   watcher = await startWatcher()
   // A longer linger than the default so the batch test reliably finds its three results together.
   submitter = startSubstrateSubmitter({ api, connection, signer: bob, logger, batchLingerMs: 150 })
-  requestsQueue = new Queue(requestQueueName, { connection, prefix: queuePrefix })
-  const queueName = deliveryQueueName({ family: 'substrate', chainId: genesisHash })
-  deliveries = new Queue(queueName, { connection, prefix: queuePrefix })
+  requestsQueue = openRequestQueue(connection)
+  const chainRef = { family: 'substrate' as const, chainId: genesisHash }
+  deliveries = openDeliveryQueue(connection, chainRef)
   // QueueEvents blocks its connection; BullMQ does not close a connection it was given, so keep it to close.
   eventsConnection = createRedisConnection({ url: redisServer.url })
-  deliveryEvents = new QueueEvents(queueName, { connection: eventsConnection, prefix: queuePrefix })
+  deliveryEvents = await openQueueEvents(eventsConnection, chainRef, { from: 'start' })
   await deliveryEvents.waitUntilReady()
 }, 120_000)
 

@@ -2,7 +2,7 @@ import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
-import { type Job, Queue } from 'bullmq'
+import type { Job, Queue } from 'bullmq'
 import { id, keccak256 } from 'ethers'
 import type { Redis } from 'ioredis'
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest'
@@ -15,9 +15,8 @@ import type { TeeProvider } from '../../runtime/enclave/TeeProvider.js'
 import { createLogger } from '../../runtime/logging/createLogger.js'
 import { createRedisConnection } from '../../runtime/queue/createRedisConnection.js'
 import { requestJobId } from '../../runtime/queue/jobIds.js'
-import { defaultJobOptions } from '../../runtime/queue/jobOptions.js'
 import type { DeliveryJobData, RequestJobData } from '../../runtime/queue/jobs.js'
-import { deliveryQueueName, queuePrefix, requestQueueName } from '../../runtime/queue/names.js'
+import { openDeliveryQueue, openRequestQueue } from '../../runtime/queue/queues.js'
 import {
   deployTeefnContracts,
   encodePrice,
@@ -57,11 +56,7 @@ beforeAll(async () => {
       f.workerExpiresAt,
     ),
   )
-  deliveries = new Queue(deliveryQueueName({ family: 'evm', chainId: String(anvil.chainId) }), {
-    connection,
-    prefix: queuePrefix,
-    defaultJobOptions,
-  })
+  deliveries = openDeliveryQueue(connection, { family: 'evm', chainId: String(anvil.chainId) })
 })
 
 afterAll(async () => {
@@ -225,7 +220,7 @@ describe('startEvmSubmitter', () => {
   })
 
   it('runs a request again when its answer is refused for a reason a new run fixes, at most maxReruns times', async () => {
-    const requests = new Queue<RequestJobData>(requestQueueName, { connection, prefix: queuePrefix })
+    const requests = openRequestQueue(connection)
     try {
       const submitter = submit({ maxReruns: 1 })
       // Signed by a key the registry does not hold (an admission that lapsed in flight): run it again.

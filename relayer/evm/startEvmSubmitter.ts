@@ -1,4 +1,4 @@
-import { type Job, Queue, UnrecoverableError, Worker } from 'bullmq'
+import { type Job, type Queue, UnrecoverableError, type Worker } from 'bullmq'
 import { id, Wallet } from 'ethers'
 import type { Redis } from 'ioredis'
 import { checksumAddress } from '../../runtime/chain/evm/checksumAddress.js'
@@ -6,10 +6,10 @@ import { requestStateName } from '../../runtime/chain/evm/consumerCodes.js'
 import { createRpcClient } from '../../runtime/chain/evm/createRpcClient.js'
 import { createLogger, type Logger } from '../../runtime/logging/createLogger.js'
 import { requestJobId } from '../../runtime/queue/jobIds.js'
-import { defaultJobOptions } from '../../runtime/queue/jobOptions.js'
-import type { DeliveryJobData, RequestJobData } from '../../runtime/queue/jobs.js'
-import { deliveryQueueName, queuePrefix, requestQueueName } from '../../runtime/queue/names.js'
-import { defaultRetryPolicy, type RetryPolicy, retryBackoff } from '../../runtime/queue/retryPolicy.js'
+import type { DeliveryJobData, RequestJobData, RequestJobResult } from '../../runtime/queue/jobs.js'
+import type { ChainRef } from '../../runtime/queue/names.js'
+import { openRequestQueue, startQueueWorker } from '../../runtime/queue/queues.js'
+import { defaultRetryPolicy, type RetryPolicy } from '../../runtime/queue/retryPolicy.js'
 import { statusCode } from '../../runtime/resultStatus.js'
 import { createFulfilmentSender, type Fulfilment, type FulfilmentResult } from './createFulfilmentSender.js'
 import { DeliveryRejectedError } from './DeliveryRejectedError.js'
@@ -243,13 +243,9 @@ export function startEvmSubmitter({
     })
 
   // Re-runs go back to the request queue, as the watcher's jobs do.
-  let requests: Queue<RequestJobData> | undefined
+  let requests: Queue<RequestJobData, RequestJobResult> | undefined
   const queueRerun = async (request: RequestJobData): Promise<number> => {
-    requests ??= new Queue<RequestJobData>(requestQueueName, {
-      connection,
-      prefix: queuePrefix,
-      defaultJobOptions,
-    })
+    requests ??= openRequestQueue(connection)
     const run = (request.run ?? 0) + 1
     const next = { ...request, run, seenAt: Date.now() }
     await requests.add('request', next, { jobId: requestJobId(next) })
@@ -306,17 +302,14 @@ export function startEvmSubmitter({
     }
   }
 
-  const worker = new Worker<DeliveryJobData, EvmDeliveryResult>(
-    deliveryQueueName({ family: 'evm', chainId: chainId.toString() }),
-    deliver,
-    {
-      connection,
-      prefix: queuePrefix,
-      // Enough deliveries in hand to fill every transaction in flight.
-      concurrency: maxBatchSize * maxInFlight,
-      settings: { backoffStrategy: retryBackoff(retryPolicy) },
-    },
-  )
+  const worker = startQueueWorker<ChainRef, EvmDeliveryResult>({
+    queue: { family: 'evm', chainId: chainId.toString() },
+    connection,
+    process: deliver,
+    // Enough deliveries in hand to fill every transaction in flight.
+    concurrency: maxBatchSize * maxInFlight,
+    retryPolicy,
+  })
   worker.on('error', (error) => log.error({ err: shortError(error) }, 'delivery worker error'))
   log.info({ address: signer.address, maxBatchSize, maxInFlight, batchWindowMs }, 'EVM submitter started')
 

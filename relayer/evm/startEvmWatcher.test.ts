@@ -1,5 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises'
-import { Queue } from 'bullmq'
+import type { Queue } from 'bullmq'
 import { hexlify, toUtf8Bytes } from 'ethers'
 import type { Redis } from 'ioredis'
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest'
@@ -10,7 +10,7 @@ import { createLogger } from '../../runtime/logging/createLogger.js'
 import { createRedisConnection } from '../../runtime/queue/createRedisConnection.js'
 import { requestJobId } from '../../runtime/queue/jobIds.js'
 import type { RequestJobData } from '../../runtime/queue/jobs.js'
-import { queuePrefix, requestQueueName } from '../../runtime/queue/names.js'
+import { openRequestQueue } from '../../runtime/queue/queues.js'
 import { startEvmWsProxy } from '../../test/support/startEvmWsProxy.js'
 import { deployTeefnContracts, type TeefnContractsFixture } from '../../test/support/teefnContracts.js'
 import { type EvmWatcher, type StartEvmWatcherParameters, startEvmWatcher } from './startEvmWatcher.js'
@@ -27,7 +27,7 @@ beforeAll(async () => {
   ;[anvil, redisServer] = await Promise.all([startAnvil(), startRedisServer()])
   f = await deployTeefnContracts(anvil)
   connection = createRedisConnection({ url: redisServer.url })
-  requests = new Queue(requestQueueName, { connection, prefix: queuePrefix })
+  requests = openRequestQueue(connection)
 })
 
 afterAll(async () => {

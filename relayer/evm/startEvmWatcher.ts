@@ -1,4 +1,3 @@
-import { Queue } from 'bullmq'
 import { getAddress } from 'ethers'
 import type { Redis } from 'ioredis'
 import { createRpcClient } from '../../runtime/chain/evm/createRpcClient.js'
@@ -12,9 +11,8 @@ import {
 } from '../../runtime/chain/evm/requestSentLog.js'
 import { createLogger, type Logger } from '../../runtime/logging/createLogger.js'
 import { requestJobId } from '../../runtime/queue/jobIds.js'
-import { defaultJobOptions } from '../../runtime/queue/jobOptions.js'
 import type { RequestJobData } from '../../runtime/queue/jobs.js'
-import { queuePrefix, requestQueueName } from '../../runtime/queue/names.js'
+import { openRequestQueue } from '../../runtime/queue/queues.js'
 import { createResilientWsProvider, type ResilientWsProvider } from './createResilientWsProvider.js'
 import { createLogCheckpoint, type LogCheckpoint } from './logCheckpoint.js'
 import { subscribeLogs } from './subscribeLogs.js'
@@ -107,11 +105,7 @@ export async function startEvmWatcher({
   const log = logger.child({ chainId, component: 'evm-watcher' })
   const rpc = createRpcClient({ url: rpcUrl, maxSockets: 2 })
   const blockNumber = async () => Number(await rpc.request<string>('eth_blockNumber'))
-  const queue = new Queue<RequestJobData>(requestQueueName, {
-    connection,
-    prefix: queuePrefix,
-    defaultJobOptions,
-  })
+  const queue = openRequestQueue(connection)
   const checkpoint = createLogCheckpoint({ redis: connection, chainId, key: checkpointKey })
   const stats: EvmWatcherStats = {
     fromSubscription: 0,

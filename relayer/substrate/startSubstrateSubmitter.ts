@@ -2,13 +2,14 @@ import type { ApiPromise } from '@polkadot/api'
 import type { SubmittableExtrinsic } from '@polkadot/api/types'
 import type { KeyringPair } from '@polkadot/keyring/types'
 import type { EventRecord } from '@polkadot/types/interfaces'
-import { UnrecoverableError, Worker } from 'bullmq'
+import { UnrecoverableError, type Worker } from 'bullmq'
 import type { Redis } from 'ioredis'
 import type { Hex } from '../../runtime/enclave/bytes.js'
 import { createLogger, type Logger } from '../../runtime/logging/createLogger.js'
 import type { DeliveryJobData } from '../../runtime/queue/jobs.js'
-import { deliveryQueueName, queuePrefix } from '../../runtime/queue/names.js'
-import { defaultRetryPolicy, type RetryPolicy, retryBackoff } from '../../runtime/queue/retryPolicy.js'
+import type { ChainRef } from '../../runtime/queue/names.js'
+import { startQueueWorker } from '../../runtime/queue/queues.js'
+import { defaultRetryPolicy, type RetryPolicy } from '../../runtime/queue/retryPolicy.js'
 import { createRemarkDelivery } from './createRemarkDelivery.js'
 import { createSubstrateStateStore, type InflightRecord } from './createSubstrateStateStore.js'
 import type { SubstrateDelivery } from './SubstrateDelivery.js'
@@ -365,18 +366,15 @@ export function startSubstrateSubmitter({
     })
   }
 
-  const worker = new Worker<DeliveryJobData, DeliveryReceipt>(
-    deliveryQueueName({ family: 'substrate', chainId }),
-    (job) => processDelivery(job.data),
-    {
-      connection,
-      prefix: queuePrefix,
-      // Jobs wait in the batcher together: let at least two batches' worth be active at once.
-      concurrency: maxBatchSize * 2,
-      lockDuration: Math.max(30_000, inclusionTimeoutMs / 2),
-      settings: { backoffStrategy: retryBackoff(retryPolicy) },
-    },
-  )
+  const worker = startQueueWorker<ChainRef, DeliveryReceipt>({
+    queue: { family: 'substrate', chainId },
+    connection,
+    process: (job) => processDelivery(job.data),
+    // Jobs wait in the batcher together: let at least two batches' worth be active at once.
+    concurrency: maxBatchSize * 2,
+    lockDurationMs: Math.max(30_000, inclusionTimeoutMs / 2),
+    retryPolicy,
+  })
   worker.on('failed', (job, error) => {
     log.warn(
       { job: job?.id, attempts: job?.attemptsMade, err: error.message.split('\n')[0] },

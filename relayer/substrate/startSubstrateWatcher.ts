@@ -1,14 +1,12 @@
 import type { ApiPromise } from '@polkadot/api'
 import { u8aToHex } from '@polkadot/util'
 import { decodeAddress } from '@polkadot/util-crypto'
-import { Queue } from 'bullmq'
 import type { Redis } from 'ioredis'
 import type { Hex } from '../../runtime/enclave/bytes.js'
 import { createLogger, type Logger } from '../../runtime/logging/createLogger.js'
 import { requestJobId } from '../../runtime/queue/jobIds.js'
-import { defaultJobOptions } from '../../runtime/queue/jobOptions.js'
 import type { RequestJobData } from '../../runtime/queue/jobs.js'
-import { queuePrefix, requestQueueName } from '../../runtime/queue/names.js'
+import { openRequestQueue } from '../../runtime/queue/queues.js'
 import { createRemarkTrigger } from './createRemarkTrigger.js'
 import {
   type Checkpoint,
@@ -107,11 +105,7 @@ export async function startSubstrateWatcher({
   const chainId = api.genesisHash.toHex()
   const log = logger.child({ component: 'watcher', chainId, mode, watcher: name })
   const store = createSubstrateStateStore({ redis: connection, chainId })
-  const queue = new Queue<RequestJobData>(requestQueueName, {
-    connection,
-    prefix: queuePrefix,
-    defaultJobOptions,
-  })
+  const queue = openRequestQueue(connection)
   const trusted = new Set(resultSenders.map(accountHex))
   const counters: SubstrateWatcherCounters = {
     blocks: 0,

@@ -1,7 +1,7 @@
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { Queue, QueueEvents } from 'bullmq'
+import type { Queue } from 'bullmq'
 import type { Redis } from 'ioredis'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { type RedisServer, startRedisServer } from '../../cli/dev/startRedisServer.js'
@@ -11,7 +11,7 @@ import { createRedisFunctionStore } from '../functions/createRedisFunctionStore.
 import { createRedisConnection } from '../queue/createRedisConnection.js'
 import { requestJobId } from '../queue/jobIds.js'
 import type { RequestJobData, RequestJobResult } from '../queue/jobs.js'
-import { queuePrefix, requestQueueName } from '../queue/names.js'
+import { openQueueEvents, openRequestQueue } from '../queue/queues.js'
 import { createSandboxPool, type SandboxPool } from '../sandbox/index.js'
 import { startWorker, type TeeWorker } from '../worker/startWorker.js'
 import { createMetrics } from './createMetrics.js'
@@ -30,7 +30,7 @@ beforeAll(async () => {
   connection = createRedisConnection({ url: redisServer.url })
   dir = await mkdtemp(join(tmpdir(), 'teefn-metrics-'))
   pool = await createSandboxPool({ threads: 1 })
-  requests = new Queue(requestQueueName, { connection, prefix: queuePrefix })
+  requests = openRequestQueue(connection)
 })
 
 afterAll(async () => {
@@ -73,10 +73,7 @@ describe('createMetrics', () => {
       metrics,
       allowHosts: [`127.0.0.1:${peer.port}`],
     })
-    const events = new QueueEvents(requestQueueName, {
-      connection: connection.duplicate(),
-      prefix: queuePrefix,
-    })
+    const events = await openQueueEvents(connection.duplicate(), 'requests', { from: 'start' })
     await events.waitUntilReady()
     const run = async (code: string, requestId: string, extra: Partial<RequestJobData> = {}) => {
       const { codeHash } = await store.putFunction(code)

@@ -1,6 +1,25 @@
+/** The queues between watchers, the API, workers and submitters: names, job types, options and construction. */
 export type { CreateRedisConnectionParameters } from './createRedisConnection.js'
 export { createRedisConnection } from './createRedisConnection.js'
 export { requestJobId } from './jobIds.js'
 export { defaultJobOptions } from './jobOptions.js'
-export type { DeliveryJobData, RequestJobData, RequestJobResult, RequestOrigin } from './jobs.js'
+export type {
+  DeliveryJobData,
+  JobLogEntry,
+  RequestJobData,
+  RequestJobResult,
+  RequestLimits,
+  RequestOrigin,
+} from './jobs.js'
 export { type ChainFamily, type ChainRef, deliveryQueueName, queuePrefix, requestQueueName } from './names.js'
+export {
+  openDeliveryQueue,
+  openQueueEvents,
+  openRequestQueue,
+  type QueueRef,
+  queueEventsKey,
+  queueNameOf,
+  type StartQueueWorkerParameters,
+  startQueueWorker,
+} from './queues.js'
+export { defaultRetryPolicy, type RetryPolicy, retryBackoff, retryBackoffType } from './retryPolicy.js'

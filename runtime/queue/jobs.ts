@@ -1,11 +1,31 @@
 import type { Envelope } from '../enclave/envelope.js'
 import type { FunctionScope } from '../enclave/functionScope.js'
 import type { ResultStatus } from '../resultStatus.js'
-import type { SandboxLimits } from '../sandbox/limits.js'
-import type { LogEntry } from '../sandbox/types.js'
 import type { ChainFamily } from './names.js'
 
 type Hex = `0x${string}`
+
+/**
+ * Limits an HTTP caller asks for, by name (the sandbox's `SandboxLimits` fields); the worker checks them against
+ * its own maxima. The queue keeps its own types so that chain adapters, which only produce and consume jobs, do
+ * not depend on the sandbox.
+ */
+export type RequestLimits = Partial<
+  Record<
+    | 'timeoutMs'
+    | 'memoryBytes'
+    | 'stackBytes'
+    | 'resultBytes'
+    | 'logBytes'
+    | 'maxFetches'
+    | 'fetchResponseBytes'
+    | 'fetchTimeoutMs',
+    number
+  >
+>
+
+/** One line the function logged, as the job's result keeps it. */
+export type JobLogEntry = { level: 'log' | 'info' | 'warn' | 'error' | 'debug'; message: string }
 
 /** Where a request came from, for logs and latency; never used to decide anything. */
 export type RequestOrigin = {
@@ -39,7 +59,7 @@ export type RequestJobData = {
   /** Who asked (EVM: the requester address; Substrate: the signer). */
   sender?: string | undefined
   /** Per-call limits (HTTP callers may ask, up to the worker's maxima; chain requests use the defaults). */
-  limits?: Partial<SandboxLimits> | undefined
+  limits?: RequestLimits | undefined
   /** HTTP: the registry scope of `functionId`, when the caller named one. */
   scope?: FunctionScope | undefined
   /** 0 (or absent) for the first run; a re-run after the chain refused a delivery counts up. */
@@ -53,7 +73,7 @@ export type RequestJobData = {
 export type RequestJobResult = {
   status: ResultStatus
   envelope: Envelope
-  logs: LogEntry[]
+  logs: JobLogEntry[]
   stats: { durationMs: number; fetches: number }
   /** Whether a delivery job was queued for a chain. */
   delivered: boolean

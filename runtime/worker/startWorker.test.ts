@@ -1,7 +1,7 @@
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { Queue, QueueEvents } from 'bullmq'
+import type { Queue, QueueEvents } from 'bullmq'
 import { hexlify, id, keccak256, toUtf8Bytes, type Wallet } from 'ethers'
 import type { Redis } from 'ioredis'
 import { afterAll, describe, expect, it } from 'vitest'
@@ -27,9 +27,8 @@ import type { FunctionStore } from '../functions/FunctionStore.js'
 import { functionStoreKeys } from '../functions/functionStoreKeys.js'
 import { createRedisConnection } from '../queue/createRedisConnection.js'
 import { requestJobId } from '../queue/jobIds.js'
-import { defaultJobOptions } from '../queue/jobOptions.js'
 import type { DeliveryJobData, RequestJobData, RequestJobResult } from '../queue/jobs.js'
-import { deliveryQueueName, queuePrefix, requestQueueName } from '../queue/names.js'
+import { openDeliveryQueue, openQueueEvents, openRequestQueue } from '../queue/queues.js'
 import { createSandboxPool, type SandboxPool } from '../sandbox/index.js'
 import { startWorker, type TeeWorker } from './startWorker.js'
 
@@ -78,14 +77,10 @@ useTeefnChain({}, async (chain) => {
     chains: { evm: [reader] },
     retryPolicy: { baseDelayMs: 100, maxDelayMs: 200, horizonMs: 60_000 },
   })
-  requests = new Queue(requestQueueName, { connection, prefix: queuePrefix, defaultJobOptions })
-  deliveries = new Queue(deliveryQueueName({ family: 'evm', chainId: String(chain.anvil.chainId) }), {
-    connection,
-    prefix: queuePrefix,
-  })
-  events = new QueueEvents(requestQueueName, {
-    connection: createRedisConnection({ url: redisServer.url }),
-    prefix: queuePrefix,
+  requests = openRequestQueue(connection)
+  deliveries = openDeliveryQueue(connection, { family: 'evm', chainId: String(chain.anvil.chainId) })
+  events = await openQueueEvents(createRedisConnection({ url: redisServer.url }), 'requests', {
+    from: 'start',
   })
   await events.waitUntilReady()
 })

@@ -1,14 +1,13 @@
-import { Queue, UnrecoverableError, Worker } from 'bullmq'
+import { type Queue, UnrecoverableError, type Worker } from 'bullmq'
 import type { Redis } from 'ioredis'
 import { ChainReadError } from '../chain/ChainReadError.js'
 import type { TeeProvider } from '../enclave/TeeProvider.js'
 import type { FunctionStore } from '../functions/FunctionStore.js'
 import type { Logger } from '../logging/createLogger.js'
 import { requestJobId } from '../queue/jobIds.js'
-import { defaultJobOptions } from '../queue/jobOptions.js'
 import type { DeliveryJobData, RequestJobData, RequestJobResult } from '../queue/jobs.js'
-import { deliveryQueueName, queuePrefix, requestQueueName } from '../queue/names.js'
-import { defaultRetryPolicy, type RetryPolicy, retryBackoff } from '../queue/retryPolicy.js'
+import { openDeliveryQueue, queueNameOf, startQueueWorker } from '../queue/queues.js'
+import { defaultRetryPolicy, type RetryPolicy } from '../queue/retryPolicy.js'
 import type { SandboxPool } from '../sandbox/createSandboxPool.js'
 import { createRequestProcessor } from './createRequestProcessor.js'
 import type { WorkerChains } from './WorkerChains.js'
@@ -61,11 +60,11 @@ export function startWorker({
 }: StartWorkerParameters): TeeWorker {
   const deliveryQueues = new Map<string, Queue<DeliveryJobData>>()
   const deliver = async (delivery: DeliveryJobData) => {
-    const family = delivery.request.trigger === 'substrate' ? 'substrate' : 'evm'
-    const name = deliveryQueueName({ family, chainId: delivery.request.chainId })
+    const chain = { family: delivery.envelope.family, chainId: delivery.envelope.chainId }
+    const name = queueNameOf(chain)
     let queue = deliveryQueues.get(name)
     if (!queue) {
-      queue = new Queue<DeliveryJobData>(name, { connection, prefix: queuePrefix, defaultJobOptions })
+      queue = openDeliveryQueue(connection, chain)
       deliveryQueues.set(name, queue)
     }
     await queue.add('delivery', delivery, { jobId: requestJobId(delivery.request) })
@@ -79,9 +78,13 @@ export function startWorker({
     allowHosts,
     logger,
   })
-  const worker = new Worker<RequestJobData, RequestJobResult>(
-    requestQueueName,
-    async (job) => {
+  const worker = startQueueWorker<'requests', RequestJobResult>({
+    queue: 'requests',
+    connection,
+    concurrency,
+    lockDurationMs,
+    retryPolicy,
+    async process(job) {
       const startedAt = performance.now()
       try {
         const result = await processRequest(job.data)
@@ -95,17 +98,7 @@ export function startWorker({
         throw error
       }
     },
-    {
-      connection,
-      prefix: queuePrefix,
-      concurrency,
-      lockDuration: lockDurationMs,
-      stalledInterval: Math.max(1_000, Math.floor(lockDurationMs / 2)),
-      // A job whose worker died is retried, not failed, the first few times.
-      maxStalledCount: 3,
-      settings: { backoffStrategy: retryBackoff(retryPolicy) },
-    },
-  )
+  })
   return {
     worker,
     async close() {

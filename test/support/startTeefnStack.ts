@@ -2,7 +2,7 @@ import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
-import { Queue } from 'bullmq'
+import type { Queue } from 'bullmq'
 import { id, type Wallet } from 'ethers'
 import type { Redis } from 'ioredis'
 import { type AnvilInstance, startAnvil } from '../../cli/dev/startAnvil.js'
@@ -21,9 +21,8 @@ import type { FunctionStore } from '../../runtime/functions/FunctionStore.js'
 import { createLogger, type Logger } from '../../runtime/logging/createLogger.js'
 import { createRedisConnection } from '../../runtime/queue/createRedisConnection.js'
 import { requestJobId } from '../../runtime/queue/jobIds.js'
-import { defaultJobOptions } from '../../runtime/queue/jobOptions.js'
-import type { DeliveryJobData, RequestJobData } from '../../runtime/queue/jobs.js'
-import { deliveryQueueName, queuePrefix, requestQueueName } from '../../runtime/queue/names.js'
+import type { DeliveryJobData, RequestJobData, RequestJobResult } from '../../runtime/queue/jobs.js'
+import { openDeliveryQueue, openRequestQueue } from '../../runtime/queue/queues.js'
 import {
   deployTeefnContracts,
   deployTestConsumer,
@@ -79,7 +78,7 @@ export type TeefnStack = {
   /** The node's worker: its public keys (admitted on every chain at start). */
   worker: WorkerPublicKeys
   node: RunningNode
-  requests: Queue<RequestJobData>
+  requests: Queue<RequestJobData, RequestJobResult>
   /** Uploads `code` and registers it under a fresh functionId owned by `owner` (the function owner by default). */
   register(
     code: string,
@@ -142,13 +141,7 @@ export async function startTeefnStack(parameters: StartTeefnStackParameters = {}
         requestTimeout: parameters.requestTimeout,
       })
       const consumerAddress = (await consumer.getAddress()) as Hex
-      const deliveries = new Queue<DeliveryJobData>(
-        deliveryQueueName({ family: 'evm', chainId: String(chainId) }),
-        {
-          connection,
-          prefix: queuePrefix,
-        },
-      )
+      const deliveries = openDeliveryQueue(connection, { family: 'evm', chainId: String(chainId) })
       closers.push(() => deliveries.close())
       chains.push({ anvil, f, consumer, consumerAddress, deliveries })
     }
@@ -192,11 +185,7 @@ export async function startTeefnStack(parameters: StartTeefnStackParameters = {}
       logger: parameters.logger ?? createLogger({ name: 'teefn-stack', level: 'silent' }),
     })
     closers.push(() => node.close())
-    const requests = new Queue<RequestJobData>(requestQueueName, {
-      connection,
-      prefix: queuePrefix,
-      defaultJobOptions,
-    })
+    const requests = openRequestQueue(connection)
     closers.push(() => requests.close())
 
     const chainAt = (index = 0) => {
