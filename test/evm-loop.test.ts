@@ -39,7 +39,7 @@ import { createSandboxPool, type SandboxPool } from '../runtime/sandbox/index.js
 import { startWorker, type TeeWorker } from '../runtime/worker/startWorker.js'
 import { loadExampleFunction } from './support/loadExampleFunction.js'
 import { type StartHttpServerReturnType, startHttpServer } from './support/startHttpServer.js'
-import { startWorkerProcess, type WorkerProcess } from './support/startWorkerProcess.js'
+import { type NodeProcess, startNodeProcess } from './support/startNodeProcess.js'
 import { eventsNamed, mined, revertOf } from './support/teefnContracts.js'
 
 // The whole EVM loop on real parts: anvil, redis-server, the QuickJS sandbox, the dev TEE provider.
@@ -73,7 +73,7 @@ let priceFeed: { code: string; codeHash: string }
 let attestationHash: string
 const functionId = id('teefn.examples.priceFeed')
 const logger = createLogger({ name: 'evm-loop-test', level: 'silent' })
-const processes: WorkerProcess[] = []
+const processes: NodeProcess[] = []
 
 // Price sources: three that agree on a median of 3001, one that is down, and gates that hold their answer
 // until the test releases them (to catch a job in the middle).
@@ -438,17 +438,27 @@ describe('the EVM loop', () => {
   it('fulfils a request exactly once when its worker process is killed in the middle of it', async () => {
     await worker?.close()
     worker = undefined
-    const config = {
-      redisUrl: redisServer.url,
-      rpcUrl: anvil.rpcUrl,
-      chainId: anvil.chainId,
-      registry: String(registry.target),
-      keyFile: join(dir, 'worker.json'),
-      allowHosts: [`127.0.0.1:${prices.port}`],
-      lockDurationMs: 2_000,
-      threads: 1,
+    // The production composition in a worker-only process; the relayer stays in this one.
+    const input = {
+      config: {
+        redisUrl: redisServer.url,
+        tee: { provider: 'dev' as const, devKeyFile: join(dir, 'worker.json') },
+        worker: { threads: 1, lockDurationMs: 2_000, allowHosts: [`127.0.0.1:${prices.port}`] },
+        evm: [
+          {
+            chainId: anvil.chainId,
+            rpcUrl: anvil.rpcUrl,
+            wsUrl: anvil.wsUrl,
+            rpcQuorum: 1,
+            confirmations: 0,
+            registry: String(registry.target),
+            consumers: [String(oracle.target)],
+          },
+        ],
+      },
+      roles: ['worker' as const],
     }
-    const first = await startWorkerProcess(config)
+    const first = await startNodeProcess(input)
     processes.push(first)
     const held = gate('crash')
     const requestId = await requestPrice(['/gate/crash'])
@@ -456,7 +466,7 @@ describe('the EVM loop', () => {
     await first.kill()
     held.release() // the next run answers at once
 
-    const second = await startWorkerProcess(config)
+    const second = await startNodeProcess(input)
     processes.push(second)
     const [event] = await fulfilled(requestId)
     expect(event!.args.worker).toBe(provider.publicKeys.evmAddress)

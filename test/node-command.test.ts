@@ -167,7 +167,7 @@ describe('teefn node', () => {
         JSON.stringify({
           redisUrl: redis.url,
           worker: { threads: 1, allowHosts: [`127.0.0.1:${prices.port}`] },
-          server: { enabled: false },
+          roles: ['worker', 'relayer'],
           evm: [
             {
               chainId: anvil.chainId,

@@ -37,7 +37,7 @@ describe('loadNodeConfig', () => {
     const env = { TEEFN_TEST_KEY: '0x01', REDIS_URL: 'redis://127.0.0.1:7000' }
     const config = await loadNodeConfig({ file: await write(valid), env })
     expect(config.redisUrl).toBe('redis://127.0.0.1:7000')
-    expect(resolveSecret(config.evm![0]!.submitterKey, env)).toBe('0x01')
+    expect(resolveSecret(config.evm![0]!.submitterKey!, env)).toBe('0x01')
   })
 
   it('names the bad field', async () => {

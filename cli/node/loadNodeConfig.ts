@@ -123,7 +123,7 @@ function secretReferences(config: NodeConfig): [string, string][] {
   const references: [string, string][] = []
   if (config.server?.apiKeys) references.push(['server.apiKeys', config.server.apiKeys])
   for (const [index, chain] of (config.evm ?? []).entries()) {
-    references.push([`evm.${index}.submitterKey`, chain.submitterKey])
+    if (chain.submitterKey) references.push([`evm.${index}.submitterKey`, chain.submitterKey])
   }
   for (const [index, chain] of (config.substrate ?? []).entries()) {
     references.push([`substrate.${index}.submitterUri`, chain.submitterUri])

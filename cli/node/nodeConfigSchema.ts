@@ -31,8 +31,19 @@ const EvmChain = Type.Object(
     confirmations: Type.Optional(Type.Integer({ minimum: 0, maximum: 1000 })),
     /** Where the watcher starts when Redis has no checkpoint yet. */
     fromBlock: Type.Optional(Type.Integer({ minimum: 0 })),
-    /** The key that pays for fulfilments. */
-    submitterKey: SecretReference,
+    /** The key that pays for fulfilments; without it this process's relayer only watches. */
+    submitterKey: Type.Optional(SecretReference),
+    /** Submitter batching (defaults suit most chains): envelopes per transaction, transactions in flight, window. */
+    batching: Type.Optional(
+      Type.Object(
+        {
+          maxBatchSize: Type.Optional(Type.Integer({ minimum: 1, maximum: 200 })),
+          maxInFlight: Type.Optional(Type.Integer({ minimum: 1, maximum: 64 })),
+          batchWindowMs: Type.Optional(Type.Integer({ minimum: 0, maximum: 60_000 })),
+        },
+        { additionalProperties: false },
+      ),
+    ),
   },
   { additionalProperties: false },
 )
@@ -42,6 +53,8 @@ const SubstrateChain = Type.Object(
     name: Type.Optional(Type.String({ minLength: 1 })),
     /** The relayer's endpoint. */
     wsUrl: WsUrl,
+    /** The chain's genesis hash; needed by a worker that runs without this chain's relayer. */
+    genesisHash: Type.Optional(Bytes32),
     /** The endpoints the worker reads requests from; `[wsUrl]` by default. */
     wsUrls: Type.Optional(Type.Array(WsUrl, { minItems: 1, maxItems: 16 })),
     /** How many of `wsUrls` must agree; a majority by default. */
@@ -56,9 +69,22 @@ const SubstrateChain = Type.Object(
 )
 
 /** `teefn node --config <file>`: one JSON file for the API, the worker and the relayers. */
+export const nodeRoles = ['api', 'worker', 'relayer'] as const
+export type NodeRole = (typeof nodeRoles)[number]
+
 export const NodeConfigSchema = Type.Object(
   {
     redisUrl: Type.String({ pattern: '^rediss?://' }),
+    /**
+     * What this process runs: the HTTP API, the TEE worker, the chain relayers (watchers and submitters). All
+     * three by default; a fleet splits them across processes that share one Redis.
+     */
+    roles: Type.Optional(
+      Type.Array(Type.Union([Type.Literal('api'), Type.Literal('worker'), Type.Literal('relayer')]), {
+        minItems: 1,
+        uniqueItems: true,
+      }),
+    ),
     tee: Type.Optional(
       Type.Object(
         {
@@ -73,10 +99,11 @@ export const NodeConfigSchema = Type.Object(
     worker: Type.Optional(
       Type.Object(
         {
-          enabled: Type.Optional(Type.Boolean()),
           threads: Type.Optional(Type.Integer({ minimum: 1, maximum: 256 })),
           concurrency: Type.Optional(Type.Integer({ minimum: 1, maximum: 1024 })),
           allowHosts: Type.Optional(Type.Array(Type.String({ minLength: 1 }))),
+          /** How long a job stays locked to a worker without renewal: a crashed worker's job moves on after it. */
+          lockDurationMs: Type.Optional(Type.Integer({ minimum: 1_000, maximum: 600_000 })),
           /** How long a request (or a delivery) that cannot be answered yet is retried; 3600 s by default. */
           retryHorizonSeconds: Type.Optional(Type.Integer({ minimum: 1, maximum: 7 * 24 * 3600 })),
         },
@@ -86,7 +113,6 @@ export const NodeConfigSchema = Type.Object(
     server: Type.Optional(
       Type.Object(
         {
-          enabled: Type.Optional(Type.Boolean()),
           host: Type.Optional(Type.String({ minLength: 1 })),
           port: Type.Optional(Type.Integer({ minimum: 0, maximum: 65535 })),
           apiKeys: Type.Optional(SecretReference),

@@ -1,45 +1,57 @@
 import { toUtf8Bytes } from 'ethers'
-import { startEvmSubmitter, startEvmWatcher } from '../../relayer/evm/index.js'
-import { startSubstrateRelayer } from '../../relayer/substrate/index.js'
-import { endpointHost } from '../../runtime/chain/endpointHost.js'
-import { createEvmChainReader, type EvmChainReader } from '../../runtime/chain/evm/createEvmChainReader.js'
+import type { Redis } from 'ioredis'
+import { type EvmRelayer, startEvmRelayer } from '../../relayer/evm/startEvmRelayer.js'
+import {
+  type SubstrateRelayer,
+  startSubstrateRelayer,
+} from '../../relayer/substrate/startSubstrateRelayer.js'
 import { defaultConfirmations } from '../../runtime/chain/evm/defaultConfirmations.js'
-import { createSubstrateChainReader } from '../../runtime/chain/substrate/createSubstrateChainReader.js'
-import { attestWorker } from '../../runtime/enclave/attestWorker.js'
+import { attestWorker, type WorkerAttestation } from '../../runtime/enclave/attestWorker.js'
+import type { Hex } from '../../runtime/enclave/bytes.js'
 import { selectProvider } from '../../runtime/enclave/selectProvider.js'
+import type { TeeProvider } from '../../runtime/enclave/TeeProvider.js'
 import { createRedisFunctionStore } from '../../runtime/functions/createRedisFunctionStore.js'
 import { createLogger, type Logger } from '../../runtime/logging/createLogger.js'
 import { createMetrics } from '../../runtime/metrics/index.js'
 import { createRedisConnection } from '../../runtime/queue/createRedisConnection.js'
-import { defaultRetryPolicy } from '../../runtime/queue/retryPolicy.js'
-import { createSandboxPool } from '../../runtime/sandbox/index.js'
-import { createStaticFunctionRegistry } from '../../runtime/worker/createStaticFunctionRegistry.js'
-import { startWorker } from '../../runtime/worker/startWorker.js'
-import type { WorkerChains, WorkerSubstrateChain } from '../../runtime/worker/WorkerChains.js'
+import { defaultRetryPolicy, type RetryPolicy } from '../../runtime/queue/retryPolicy.js'
+import { createSandboxPool, type SandboxPool } from '../../runtime/sandbox/index.js'
+import { startWorker, type TeeWorker } from '../../runtime/worker/startWorker.js'
+import type { WorkerSubstrateChain } from '../../runtime/worker/WorkerChains.js'
 import { startServer } from '../../server/index.js'
-import { resolveSecret, rpcQuorumOf } from './loadNodeConfig.js'
-import type { NodeConfig } from './nodeConfigSchema.js'
+import { evmChainReaderOf, substrateChainOf } from './chainReadersOf.js'
+import { ConfigError, resolveSecret } from './loadNodeConfig.js'
+import { type NodeConfig, type NodeRole, nodeRoles } from './nodeConfigSchema.js'
 
 export type StartNodeParameters = {
   config: NodeConfig
+  /** What this process runs; the config's `roles` (all three by default) unless given. */
+  roles?: readonly NodeRole[] | undefined
   env?: NodeJS.ProcessEnv | undefined
   logger?: Logger | undefined
 }
 
 export type RunningNode = {
-  /** The API's address, when the server runs. */
+  roles: readonly NodeRole[]
+  /** The API's address, when the `api` role runs. */
   serverUrl: string | undefined
+  /** The enclave identity this process uses (public keys only). */
+  tee: Pick<TeeProvider, 'kind' | 'publicKeys'>
+  worker: TeeWorker | undefined
+  evm: readonly EvmRelayer[]
+  substrate: readonly SubstrateRelayer[]
   /** Stops taking work, lets what runs finish, and closes everything, in reverse order of start. */
   close(): Promise<void>
 }
 
 /**
- * `teefn node`: the HTTP API, the TEE worker and the chain relayers from one configuration, in one
- * process. Each part is optional (`worker.enabled`, `server.enabled`, empty chain lists), so the same
- * entry point runs an all-in-one node or a fleet of specialised ones sharing a Redis.
+ * The one composition of a teefn node, used by `teefn node`, the demo, the benchmarks and the end-to-end tests:
+ * the HTTP API, the TEE worker and one relayer per configured chain, from one validated configuration. `roles`
+ * choose the parts, so the same entry point runs an all-in-one node or a fleet of processes sharing one Redis.
  */
 export async function startNode({
   config,
+  roles = config.roles ?? nodeRoles,
   env = process.env,
   logger = createLogger({ name: 'teefn' }),
 }: StartNodeParameters): Promise<RunningNode> {
@@ -53,168 +65,196 @@ export async function startNode({
       }
     }
   }
+  const has = (role: NodeRole) => roles.includes(role)
   try {
     const connection = createRedisConnection({ url: config.redisUrl })
     closers.push(() => connection.quit())
-    const store = createRedisFunctionStore({ redis: connection })
-    const metrics = createMetrics()
-
-    const evmChains = config.evm ?? []
-    const evmReaders = evmChains.map((chain) => evmChainReaderOf(chain, logger))
-    closers.push(() => {
-      for (const reader of evmReaders) reader.close()
-    })
-    const retryPolicy = config.worker?.retryHorizonSeconds
+    const retryPolicy: RetryPolicy = config.worker?.retryHorizonSeconds
       ? { ...defaultRetryPolicy, horizonMs: config.worker.retryHorizonSeconds * 1000 }
       : defaultRetryPolicy
-    // Substrate relayers first: the worker's reader checks each endpoint against the genesis the relayer found.
-    const substrateChains: WorkerSubstrateChain[] = []
-    for (const chain of config.substrate ?? []) {
-      const log = logger.child({ chain: chain.name ?? chain.wsUrl })
-      const relayer = await startSubstrateRelayer({
-        wsUrl: chain.wsUrl,
-        connection,
-        heads: chain.heads,
-        submitterUri: resolveSecret(chain.submitterUri, env),
-        retryPolicy,
-        logger: log,
-      })
-      closers.push(() => relayer.close())
-      const wsUrls = chain.wsUrls ?? [chain.wsUrl]
-      const quorum = rpcQuorumOf(wsUrls, chain.rpcQuorum)
-      const reader = createSubstrateChainReader({
-        genesisHash: relayer.chainId,
-        wsUrls,
-        quorum,
-        heads: chain.heads ?? 'finalized',
-        logger: log,
-      })
-      closers.push(() => reader.close())
-      if (quorum === 1)
-        warnSingleEndpoint(logger, { chain: relayer.chainId, endpoints: wsUrls.map(endpointHost) })
-      substrateChains.push({
-        genesisHash: relayer.chainId,
-        reader,
-        functions: createStaticFunctionRegistry(chain.functions),
-      })
-    }
-    const chains: WorkerChains = { evm: evmReaders, substrate: substrateChains }
 
-    const workerEnabled = config.worker?.enabled ?? true
+    const evm = has('relayer')
+      ? await startEvmRelayers(config, { connection, env, retryPolicy, logger, closers })
+      : []
+    const substrate = has('relayer')
+      ? await startSubstrateRelayers(config, { connection, env, retryPolicy, logger, closers })
+      : []
+
     const tee = await selectProvider({
       provider: config.tee?.provider,
       devKeyFile: config.tee?.devKeyFile,
       env,
     })
-    const attestation = await attestWorker({
-      provider: tee,
-      measurement: toUtf8Bytes(config.tee?.measurement ?? 'teefn'),
+    const store = createRedisFunctionStore({ redis: connection })
+    const metrics = createMetrics()
+    const evmReaders = (config.evm ?? []).map((chain) => evmChainReaderOf(chain, logger))
+    closers.push(() => {
+      for (const reader of evmReaders) reader.close()
     })
-    const pool = await createSandboxPool({ threads: config.worker?.threads })
-    closers.push(() => pool.close())
-    let worker: ReturnType<typeof startWorker> | undefined
-    if (workerEnabled) {
+    // The API probes uploads in the sandbox; the worker runs functions in it.
+    let pool: SandboxPool | undefined
+    if (has('worker') || has('api')) {
+      pool = await createSandboxPool({ threads: config.worker?.threads })
+      closers.push(() => pool?.close())
+    }
+
+    let worker: TeeWorker | undefined
+    if (has('worker')) {
+      const substrateChains = substrateWorkerChains(config, substrate, logger, closers)
       worker = startWorker({
         connection,
-        pool,
+        pool: pool!,
         provider: tee,
         store,
-        chains,
+        chains: { evm: evmReaders, substrate: substrateChains },
         metrics,
         retryPolicy,
         logger: logger.child({ component: 'worker' }),
         concurrency: config.worker?.concurrency,
+        lockDurationMs: config.worker?.lockDurationMs,
         allowHosts: config.worker?.allowHosts,
       })
       closers.push(() => worker?.close())
       logger.info(
-        { tee: tee.kind, worker: tee.publicKeys.evmAddress, threads: pool.stats().threads },
+        { tee: tee.kind, worker: tee.publicKeys.evmAddress, threads: pool!.stats().threads },
         'worker started',
       )
     }
 
-    for (const chain of evmChains) {
-      const log = logger.child({ chain: chain.name ?? `evm-${chain.chainId}` })
-      const watcher = await startEvmWatcher({
-        connection,
-        chainId: chain.chainId,
-        rpcUrl: chain.rpcUrl,
-        wsUrl: chain.wsUrl,
-        consumers: chain.consumers,
-        confirmations: chain.confirmations ?? defaultConfirmations(chain.chainId),
-        startBlock: chain.fromBlock ?? 'latest',
-        logger: log,
-      })
-      closers.push(() => watcher.stop())
-      const submitter = startEvmSubmitter({
-        connection,
-        chainId: chain.chainId,
-        rpcUrl: chain.rpcUrl,
-        privateKey: resolveSecret(chain.submitterKey, env),
-        retryPolicy,
-        logger: log,
-      })
-      closers.push(() => submitter.close())
-    }
-
     let serverUrl: string | undefined
-    if (config.server?.enabled ?? true) {
-      const apiKeys = config.server?.apiKeys
-        ? resolveSecret(config.server.apiKeys, env)
-            .split(',')
-            .map((key) => key.trim())
-            .filter(Boolean)
-        : undefined
-      const server = await startServer({
-        host: config.server?.host,
-        port: config.server?.port,
+    if (has('api')) {
+      const attestation = await attestWorker({
+        provider: tee,
+        measurement: toUtf8Bytes(config.tee?.measurement ?? 'teefn'),
+      })
+      serverUrl = await startApi(config, {
         connection,
         store,
         metrics,
         attestation,
-        probe: pool,
-        apiKeys,
-        metricsToken: config.server?.metricsToken
-          ? resolveSecret(config.server.metricsToken, env)
-          : undefined,
-        // The worker's own quorum readers: the API checks codes and owners as the worker will.
-        chains: { evm: evmReaders },
-        workerCheck: worker ? () => ({ ok: worker.worker.isRunning() }) : undefined,
-        logger: logger.child({ component: 'server' }),
+        pool,
+        evmReaders,
+        worker,
+        env,
+        logger,
+        closers,
       })
-      closers.push(() => server.close())
-      serverUrl = server.url
-      logger.info({ url: server.url }, 'HTTP API listening')
     }
-    return { serverUrl, close }
+    return { roles, serverUrl, tee, worker, evm, substrate, close }
   } catch (error) {
     await close()
     throw error
   }
 }
 
-/** The worker's quorum reader of an EVM chain; a single trusted endpoint is allowed (the config says so) but warned of. */
-function evmChainReaderOf(chain: NonNullable<NodeConfig['evm']>[number], logger: Logger): EvmChainReader {
-  const rpcUrls = chain.rpcUrls ?? [chain.rpcUrl]
-  const quorum = rpcQuorumOf(rpcUrls, chain.rpcQuorum)
-  const reader = createEvmChainReader({
-    chainId: chain.chainId,
-    registry: chain.registry,
-    rpcUrls,
-    quorum,
-    confirmations: chain.confirmations ?? defaultConfirmations(chain.chainId),
-    logger: logger.child({ chain: chain.name ?? `evm-${chain.chainId}` }),
-  })
-  if (quorum === 1) warnSingleEndpoint(logger, { chain: chain.chainId, endpoints: reader.endpoints })
-  return reader
+type Closers = (() => Promise<unknown> | unknown)[]
+type Shared = {
+  connection: Redis
+  env: NodeJS.ProcessEnv
+  retryPolicy: RetryPolicy
+  logger: Logger
+  closers: Closers
 }
 
-function warnSingleEndpoint(
+async function startEvmRelayers(config: NodeConfig, shared: Shared): Promise<EvmRelayer[]> {
+  const relayers: EvmRelayer[] = []
+  for (const chain of config.evm ?? []) {
+    const relayer = await startEvmRelayer({
+      connection: shared.connection,
+      chainId: chain.chainId,
+      rpcUrl: chain.rpcUrl,
+      wsUrl: chain.wsUrl,
+      consumers: chain.consumers,
+      confirmations: chain.confirmations ?? defaultConfirmations(chain.chainId),
+      startBlock: chain.fromBlock ?? 'latest',
+      submitterKey: chain.submitterKey ? resolveSecret(chain.submitterKey, shared.env) : undefined,
+      submitter: chain.batching,
+      retryPolicy: shared.retryPolicy,
+      logger: shared.logger.child({ chain: chain.name ?? `evm-${chain.chainId}` }),
+    })
+    shared.closers.push(() => relayer.close())
+    relayers.push(relayer)
+  }
+  return relayers
+}
+
+async function startSubstrateRelayers(config: NodeConfig, shared: Shared): Promise<SubstrateRelayer[]> {
+  const relayers: SubstrateRelayer[] = []
+  for (const chain of config.substrate ?? []) {
+    const relayer = await startSubstrateRelayer({
+      wsUrl: chain.wsUrl,
+      connection: shared.connection,
+      heads: chain.heads,
+      submitterUri: resolveSecret(chain.submitterUri, shared.env),
+      retryPolicy: shared.retryPolicy,
+      logger: shared.logger.child({ chain: chain.name ?? chain.wsUrl }),
+    })
+    shared.closers.push(() => relayer.close())
+    relayers.push(relayer)
+  }
+  return relayers
+}
+
+/** The worker's Substrate chains: the genesis from the config, else from this process's relayer of the chain. */
+function substrateWorkerChains(
+  config: NodeConfig,
+  relayers: readonly SubstrateRelayer[],
   logger: Logger,
-  fields: { chain: string | number; endpoints: readonly string[] },
-): void {
-  logger.warn(
-    fields,
-    'rpcQuorum is 1: whoever runs that endpoint decides which requests, code and owners this worker sees',
-  )
+  closers: Closers,
+): WorkerSubstrateChain[] {
+  return (config.substrate ?? []).map((chain, index) => {
+    const genesisHash = (chain.genesisHash as Hex | undefined) ?? relayers[index]?.chainId
+    if (!genesisHash) {
+      throw new ConfigError(
+        `substrate.${index}.genesisHash is needed by a worker without this chain's relayer.`,
+        {
+          hint: "Add the chain's genesis hash, or run the relayer role in this process too.",
+        },
+      )
+    }
+    const workerChain = substrateChainOf(chain, genesisHash, logger)
+    closers.push(() => workerChain.close())
+    return workerChain
+  })
+}
+
+type ApiParts = {
+  connection: Redis
+  store: ReturnType<typeof createRedisFunctionStore>
+  metrics: ReturnType<typeof createMetrics>
+  attestation: WorkerAttestation
+  pool: SandboxPool | undefined
+  evmReaders: ReturnType<typeof evmChainReaderOf>[]
+  worker: TeeWorker | undefined
+  env: NodeJS.ProcessEnv
+  logger: Logger
+  closers: Closers
+}
+
+async function startApi(config: NodeConfig, parts: ApiParts): Promise<string> {
+  const { env } = parts
+  const apiKeys = config.server?.apiKeys
+    ? resolveSecret(config.server.apiKeys, env)
+        .split(',')
+        .map((key) => key.trim())
+        .filter(Boolean)
+    : undefined
+  const server = await startServer({
+    host: config.server?.host,
+    port: config.server?.port,
+    connection: parts.connection,
+    store: parts.store,
+    metrics: parts.metrics,
+    attestation: parts.attestation,
+    probe: parts.pool,
+    apiKeys,
+    metricsToken: config.server?.metricsToken ? resolveSecret(config.server.metricsToken, env) : undefined,
+    // The worker's own quorum readers: the API checks codes and owners as the worker will.
+    chains: { evm: parts.evmReaders },
+    workerCheck: parts.worker ? () => ({ ok: parts.worker!.worker.isRunning() }) : undefined,
+    logger: parts.logger.child({ component: 'server' }),
+  })
+  parts.closers.push(() => server.close())
+  parts.logger.info({ url: server.url }, 'HTTP API listening')
+  return server.url
 }

@@ -1,31 +1,34 @@
 import { type ChildProcess, spawn } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
-import type { WorkerProcessConfig } from './workerProcess.js'
+import type { NodeProcessInput } from './nodeProcess.js'
 
-export type WorkerProcess = {
+export type NodeProcess = {
   readonly pid: number
   /** SIGKILL: the process dies in the middle of whatever it does, as in a crash. */
   kill(): Promise<void>
-  /** SIGTERM: the worker finishes its jobs and exits. */
+  /** SIGTERM: the node finishes its jobs and exits. */
   stop(): Promise<void>
   output(): string
 }
 
-const entry = fileURLToPath(new URL('./workerProcess.ts', import.meta.url))
+const entry = fileURLToPath(new URL('./nodeProcess.ts', import.meta.url))
 const live = new Set<ChildProcess>()
-// A test that dies must not leave workers behind taking jobs from a later run's Redis.
+// A test that dies must not leave nodes behind taking jobs from a later run's Redis.
 process.once('exit', () => {
   for (const child of live) child.kill('SIGKILL')
 })
 
-/** Starts `workerProcess.ts` in a child Node (through tsx) and resolves once it takes jobs. */
-export async function startWorkerProcess(
-  config: WorkerProcessConfig,
-  timeoutMs = 30_000,
-): Promise<WorkerProcess> {
-  const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', entry, JSON.stringify(config)], {
+/**
+ * Starts `nodeProcess.ts` (the production `startNode`, from sources through tsx) in a child Node with `input` and
+ * resolves once it runs. `env` adds to this process's environment (secrets the config names as `env:NAME`).
+ */
+export async function startNodeProcess(
+  input: NodeProcessInput,
+  { env = {}, timeoutMs = 30_000 }: { env?: NodeJS.ProcessEnv; timeoutMs?: number } = {},
+): Promise<NodeProcess> {
+  const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', entry, JSON.stringify(input)], {
     stdio: ['ignore', 'pipe', 'pipe'],
-    env: { ...process.env, TEEFN_LOG_LEVEL: 'silent' },
+    env: { ...process.env, TEEFN_LOG_LEVEL: 'silent', ...env },
   })
   live.add(child)
   let output = ''
@@ -38,7 +41,7 @@ export async function startWorkerProcess(
   await new Promise<void>((resolve, reject) => {
     const timer = setTimeout(() => {
       child.kill('SIGKILL')
-      reject(new Error(`the worker process did not start in time:\n${output}`))
+      reject(new Error(`the node process did not start in time:\n${output}`))
     }, timeoutMs)
     const onData = (chunk: Buffer) => {
       output = (output + chunk.toString()).slice(-8000)
@@ -51,7 +54,7 @@ export async function startWorkerProcess(
     child.stderr!.on('data', onData)
     child.once('exit', (code, signal) => {
       clearTimeout(timer)
-      reject(new Error(`the worker process exited (${code ?? signal}) before it was ready:\n${output}`))
+      reject(new Error(`the node process exited (${code ?? signal}) before it was ready:\n${output}`))
     })
   })
   const signal = async (name: NodeJS.Signals) => {

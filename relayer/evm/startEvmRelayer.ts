@@ -1,0 +1,121 @@
+import type { Redis } from 'ioredis'
+import { createLogger, type Logger } from '../../runtime/logging/createLogger.js'
+import type { RetryPolicy } from '../../runtime/queue/retryPolicy.js'
+import {
+  type EvmSubmitter,
+  type StartEvmSubmitterParameters,
+  startEvmSubmitter,
+} from './startEvmSubmitter.js'
+import { type EvmWatcher, type StartEvmWatcherParameters, startEvmWatcher } from './startEvmWatcher.js'
+
+export type StartEvmRelayerParameters = {
+  /** Redis (`createRedisConnection`), shared with the worker's queues. */
+  connection: Redis
+  /** The chain the endpoints must serve (decimal). */
+  chainId: number | bigint | string
+  /** HTTP JSON-RPC endpoint: backfill, the head, transactions. */
+  rpcUrl: string
+  /** WebSocket endpoint for live logs; without it the watcher polls. */
+  wsUrl?: string | undefined
+  /** Consumer contracts whose `RequestSent` events become jobs. */
+  consumers: readonly string[]
+  /** See `startEvmWatcher`; `defaultConfirmations(chainId)` by default. */
+  confirmations?: number | undefined
+  /** Where a watcher without a checkpoint starts: a block number, or `latest` (default). */
+  startBlock?: number | 'latest' | undefined
+  /** The key that pays for fulfilments (0x-hex, resolved from the environment). Without it the relayer only watches. */
+  submitterKey?: string | undefined
+  /** Run the watcher (default true). */
+  watch?: boolean | undefined
+  /** How failed deliveries are retried, and for how long; an hour by default. */
+  retryPolicy?: RetryPolicy | undefined
+  /** More watcher settings (poll interval, heartbeat, block range). */
+  watcher?:
+    | Pick<
+        StartEvmWatcherParameters,
+        'pollIntervalMs' | 'maxBlockRange' | 'heartbeatIntervalMs' | 'heartbeatTimeoutMs' | 'checkpointKey'
+      >
+    | undefined
+  /** More submitter settings (batching, gas headroom, receipt timeout, re-runs). */
+  submitter?:
+    | Pick<
+        StartEvmSubmitterParameters,
+        | 'maxBatchSize'
+        | 'maxInFlight'
+        | 'batchWindowMs'
+        | 'gasHeadroomPercent'
+        | 'receiptTimeoutMs'
+        | 'maxReruns'
+      >
+    | undefined
+  logger?: Logger | undefined
+}
+
+export type EvmRelayer = {
+  chainId: string
+  watcher: EvmWatcher | undefined
+  submitter: EvmSubmitter | undefined
+  /** Stops the watcher (checkpoint kept), lets the submitter finish what it sent, then closes both. */
+  close(): Promise<void>
+}
+
+/**
+ * Everything a node runs for one EVM chain, in one call: the watcher (`RequestSent` -> request jobs) and, with a
+ * submitter key, the submitter (signed envelopes -> fulfilment transactions). The counterpart of
+ * `startSubstrateRelayer`; `teefn node` calls it per `evm[]` entry.
+ */
+export async function startEvmRelayer({
+  connection,
+  chainId,
+  rpcUrl,
+  wsUrl,
+  consumers,
+  confirmations,
+  startBlock,
+  submitterKey,
+  watch = true,
+  retryPolicy,
+  watcher: watcherOptions,
+  submitter: submitterOptions,
+  logger = createLogger({ name: 'relayer-evm' }),
+}: StartEvmRelayerParameters): Promise<EvmRelayer> {
+  const submitter = submitterKey
+    ? startEvmSubmitter({
+        connection,
+        chainId,
+        rpcUrl,
+        privateKey: submitterKey,
+        retryPolicy,
+        logger,
+        ...submitterOptions,
+      })
+    : undefined
+  let watcher: EvmWatcher | undefined
+  try {
+    if (watch) {
+      watcher = await startEvmWatcher({
+        connection,
+        chainId,
+        rpcUrl,
+        wsUrl,
+        consumers,
+        confirmations,
+        startBlock,
+        logger,
+        ...watcherOptions,
+      })
+    }
+  } catch (error) {
+    await submitter?.close()
+    throw error
+  }
+  return {
+    chainId: BigInt(chainId).toString(),
+    watcher,
+    submitter,
+    async close() {
+      await watcher?.stop()
+      await submitter?.close()
+    },
+  }
+}
