@@ -8,6 +8,8 @@ import type { Redis } from 'ioredis'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { type AnvilInstance, startAnvil } from '../cli/dev/startAnvil.js'
 import { type RedisServer, startRedisServer } from '../cli/dev/startRedisServer.js'
+import type { NodeConfig } from '../cli/node/nodeConfigSchema.js'
+import { type RunningNode, startNode } from '../cli/node/startNode.js'
 import { deployPriceOracle, deployRegistry } from '../contracts/artifacts.js'
 import type {
   EnvelopeStruct,
@@ -15,13 +17,7 @@ import type {
   TeefnRegistryContract,
 } from '../contracts/contractTypes.js'
 import { connectEvmHttp } from '../relayer/evm/connectEvm.js'
-import {
-  type EvmDeliveryResult,
-  type EvmSubmitter,
-  startEvmSubmitter,
-} from '../relayer/evm/startEvmSubmitter.js'
-import { type EvmWatcher, startEvmWatcher } from '../relayer/evm/startEvmWatcher.js'
-import { createEvmChainReader, type EvmChainReader } from '../runtime/chain/evm/createEvmChainReader.js'
+import type { EvmDeliveryResult, EvmSubmitter } from '../relayer/evm/startEvmSubmitter.js'
 import { attestWorker } from '../runtime/enclave/attestWorker.js'
 import { createDevProvider } from '../runtime/enclave/devProvider.js'
 import type { Envelope } from '../runtime/enclave/envelope.js'
@@ -35,8 +31,6 @@ import { requestJobId } from '../runtime/queue/jobIds.js'
 import type { DeliveryJobData, RequestJobData } from '../runtime/queue/jobs.js'
 import { openDeliveryQueue, openRequestQueue } from '../runtime/queue/queues.js'
 import { statusCode } from '../runtime/resultStatus.js'
-import { createSandboxPool, type SandboxPool } from '../runtime/sandbox/index.js'
-import { startWorker, type TeeWorker } from '../runtime/worker/startWorker.js'
 import { loadExampleFunction } from './support/loadExampleFunction.js'
 import { type StartHttpServerReturnType, startHttpServer } from './support/startHttpServer.js'
 import { type NodeProcess, startNodeProcess } from './support/startNodeProcess.js'
@@ -55,11 +49,8 @@ let dir: string
 let http: JsonRpcProvider
 let prices: StartHttpServerReturnType
 let provider: TeeProvider
-let pool: SandboxPool
 let store: FunctionStore
-let worker: TeeWorker | undefined
-let reader: EvmChainReader
-let watcher: EvmWatcher
+let node: RunningNode
 let submitter: EvmSubmitter
 let registry: TeefnRegistryContract
 let oracle: PriceOracleContract
@@ -134,33 +125,14 @@ beforeAll(async () => {
   await mined(registry.admitWorker(provider.publicKeys.evmAddress, attestationHash, now + 86_400))
   oracle = await deployPriceOracle(oracleOwner, { registry: String(registry.target), functionId })
 
-  pool = await createSandboxPool({ threads: 2 })
-  reader = createEvmChainReader({
-    chainId: anvil.chainId,
-    registry: String(registry.target),
-    rpcUrls: [anvil.rpcUrl],
-    quorum: 1,
-    confirmations: 0,
-  })
-  worker = startInProcessWorker()
-  watcher = await startEvmWatcher({
-    connection,
-    chainId: anvil.chainId,
-    rpcUrl: anvil.rpcUrl,
-    wsUrl: anvil.wsUrl,
-    consumers: [String(oracle.target)],
-    pollIntervalMs: 250,
-    heartbeatIntervalMs: 500,
-    heartbeatTimeoutMs: 1_500,
+  // The node as `teefn node` composes it: worker and relayer in this process (the API is not under test here).
+  node = await startNode({
+    config: nodeConfig({ threads: 2 }),
+    roles: ['worker', 'relayer'],
+    env: { ...process.env, TEEFN_EVM_LOOP_SUBMITTER: anvil.privateKeys[3]! },
     logger,
   })
-  submitter = startEvmSubmitter({
-    connection,
-    chainId: anvil.chainId,
-    rpcUrl: anvil.rpcUrl,
-    privateKey: anvil.privateKeys[3]!,
-    logger,
-  })
+  submitter = node.evm[0]!.submitter!
   deliveries = openDeliveryQueue(connection, { family: 'evm', chainId: String(anvil.chainId) })
   requestQueue = openRequestQueue(connection)
 })
@@ -168,13 +140,9 @@ beforeAll(async () => {
 afterAll(async () => {
   for (const entry of gates.values()) entry.release()
   await Promise.all(processes.map((child) => child.kill()))
-  await worker?.close()
-  await submitter?.close()
-  await watcher?.stop()
+  await node?.close()
   await deliveries?.close()
   await requestQueue?.close()
-  await pool?.close()
-  reader?.close()
   await prices?.close()
   http?.destroy()
   connection?.disconnect()
@@ -182,18 +150,30 @@ afterAll(async () => {
   if (dir) await rm(dir, { recursive: true, force: true })
 })
 
-function startInProcessWorker(): TeeWorker {
-  return startWorker({
-    connection,
-    pool,
-    provider,
-    store,
-    chains: { evm: [reader] },
-    allowHosts: [`127.0.0.1:${prices.port}`],
-    // BullMQ's stalled check is queue-wide and blocked for the last checker's interval (lock / 2): a short
-    // lock here keeps the crash test below from waiting out this worker's 15 s window.
-    lockDurationMs: 2_000,
-  })
+/**
+ * The node's configuration. BullMQ's stalled check is queue-wide and blocked for the last checker's interval
+ * (lock / 2): a short lock keeps the crash test below from waiting out a 15 s window.
+ */
+function nodeConfig({ threads }: { threads: number }): NodeConfig {
+  return {
+    redisUrl: redisServer.url,
+    tee: { provider: 'dev', devKeyFile: join(dir, 'worker.json') },
+    worker: { threads, lockDurationMs: 2_000, allowHosts: [`127.0.0.1:${prices.port}`] },
+    evm: [
+      {
+        chainId: anvil.chainId,
+        rpcUrl: anvil.rpcUrl,
+        wsUrl: anvil.wsUrl,
+        rpcQuorum: 1,
+        confirmations: 0,
+        registry: String(registry.target),
+        consumers: [String(oracle.target)],
+        fromBlock: 0,
+        submitterKey: 'env:TEEFN_EVM_LOOP_SUBMITTER',
+        watching: { pollIntervalMs: 250, heartbeatIntervalMs: 500, heartbeatTimeoutMs: 1_500 },
+      },
+    ],
+  }
 }
 
 const payloadFor = (paths: string[]) =>
@@ -436,28 +416,9 @@ describe('the EVM loop', () => {
   })
 
   it('fulfils a request exactly once when its worker process is killed in the middle of it', async () => {
-    await worker?.close()
-    worker = undefined
-    // The production composition in a worker-only process; the relayer stays in this one.
-    const input = {
-      config: {
-        redisUrl: redisServer.url,
-        tee: { provider: 'dev' as const, devKeyFile: join(dir, 'worker.json') },
-        worker: { threads: 1, lockDurationMs: 2_000, allowHosts: [`127.0.0.1:${prices.port}`] },
-        evm: [
-          {
-            chainId: anvil.chainId,
-            rpcUrl: anvil.rpcUrl,
-            wsUrl: anvil.wsUrl,
-            rpcQuorum: 1,
-            confirmations: 0,
-            registry: String(registry.target),
-            consumers: [String(oracle.target)],
-          },
-        ],
-      },
-      roles: ['worker' as const],
-    }
+    await node.worker?.close()
+    // The worker moves to a process of its own (the production composition, worker role only), to be killed.
+    const input = { config: nodeConfig({ threads: 1 }), roles: ['worker' as const] }
     const first = await startNodeProcess(input)
     processes.push(first)
     const held = gate('crash')

@@ -33,6 +33,17 @@ const EvmChain = Type.Object(
     fromBlock: Type.Optional(Type.Integer({ minimum: 0 })),
     /** The key that pays for fulfilments; without it this process's relayer only watches. */
     submitterKey: Type.Optional(SecretReference),
+    /** Watcher timing (defaults suit most chains): head polling, WebSocket liveness probe. */
+    watching: Type.Optional(
+      Type.Object(
+        {
+          pollIntervalMs: Type.Optional(Type.Integer({ minimum: 50, maximum: 600_000 })),
+          heartbeatIntervalMs: Type.Optional(Type.Integer({ minimum: 100, maximum: 600_000 })),
+          heartbeatTimeoutMs: Type.Optional(Type.Integer({ minimum: 100, maximum: 600_000 })),
+        },
+        { additionalProperties: false },
+      ),
+    ),
     /** Submitter batching (defaults suit most chains): envelopes per transaction, transactions in flight, window. */
     batching: Type.Optional(
       Type.Object(

@@ -169,6 +169,7 @@ async function startEvmRelayers(config: NodeConfig, shared: Shared): Promise<Evm
       startBlock: chain.fromBlock ?? 'latest',
       submitterKey: chain.submitterKey ? resolveSecret(chain.submitterKey, shared.env) : undefined,
       submitter: chain.batching,
+      watcher: chain.watching,
       retryPolicy: shared.retryPolicy,
       logger: shared.logger.child({ chain: chain.name ?? `evm-${chain.chainId}` }),
     })
