@@ -15,17 +15,11 @@ import { availableParallelism, loadavg, tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { pathToFileURL } from 'node:url'
 import { startRedisServer } from '../cli/dev/startRedisServer.js'
-import { attestWorker } from '../runtime/enclave/attestWorker.js'
+import { startNode } from '../cli/node/startNode.js'
 import { createDevProvider } from '../runtime/enclave/devProvider.js'
 import { secp256k1Implementation } from '../runtime/enclave/signSecp256k1.js'
 import { verifyEnvelope } from '../runtime/enclave/verifyEnvelope.js'
-import { createRedisFunctionStore } from '../runtime/functions/createRedisFunctionStore.js'
 import { createLogger } from '../runtime/logging/createLogger.js'
-import { createMetrics } from '../runtime/metrics/createMetrics.js'
-import { createRedisConnection } from '../runtime/queue/createRedisConnection.js'
-import { createSandboxPool } from '../runtime/sandbox/index.js'
-import { startWorker } from '../runtime/worker/startWorker.js'
-import { startServer } from '../server/startServer.js'
 import { report, round } from './support.js'
 
 const durationS = Number(process.env.BENCH_DURATION_S ?? 10)
@@ -37,40 +31,36 @@ const loadBefore = loadavg()
 
 const redis = await startRedisServer()
 const dir = await mkdtemp(join(tmpdir(), 'teefn-bench-http-'))
-const workerConnection = createRedisConnection({ url: redis.url })
-const serverConnection = createRedisConnection({ url: redis.url })
-const provider = await createDevProvider({ keyFile: join(dir, 'worker-key.json') })
-const pool = await createSandboxPool({ threads })
-const metrics = createMetrics()
-const worker = startWorker({
-  connection: workerConnection,
-  pool,
-  provider,
-  store: createRedisFunctionStore({ redis: workerConnection }),
-  chains: {},
-  concurrency: workerConcurrency,
-  metrics,
+const keyFile = join(dir, 'worker-key.json')
+const provider = await createDevProvider({ keyFile })
+// The API and the worker as `teefn node` composes them, in this process; no chain.
+const node = await startNode({
+  config: {
+    redisUrl: redis.url,
+    tee: { provider: 'dev', devKeyFile: keyFile },
+    worker: { threads, concurrency: workerConcurrency },
+    server: {
+      host: '127.0.0.1',
+      port: 0,
+      apiKeys: 'env:TEEFN_BENCH_API_KEYS',
+      rateLimit: { max: 1_000_000_000 },
+      requestLogging: false,
+    },
+  },
+  roles: ['api', 'worker'],
+  env: { ...process.env, TEEFN_BENCH_API_KEYS: 'bench-key' },
+  logger: createLogger({ name: 'bench-http', level: 'warn' }),
 })
-const server = await startServer({
-  port: 0,
-  connection: serverConnection,
-  store: createRedisFunctionStore({ redis: serverConnection }),
-  attestation: await attestWorker({ provider, measurement: new Uint8Array(32) }),
-  metrics,
-  logger: createLogger({ name: 'server', level: 'warn' }),
-  requestLogging: false,
-  apiKeys: ['bench-key'],
-  rateLimit: { max: 1_000_000_000 },
-})
+const serverUrl = node.serverUrl!
 
 try {
-  const upload = await fetch(`${server.url}/v1/functions`, {
+  const upload = await fetch(`${serverUrl}/v1/functions`, {
     method: 'POST',
     headers: { 'content-type': 'application/javascript', 'x-api-key': 'bench-key' },
     body: code,
   })
   const { codeHash } = (await upload.json()) as { codeHash: string }
-  const invokeUrl = `${server.url}/v1/functions/${codeHash}/invoke`
+  const invokeUrl = `${serverUrl}/v1/functions/${codeHash}/invoke`
   const body = JSON.stringify({ request: 'bench' })
 
   // One checked call first: the answer is a signed envelope from this worker, with the expected result.
@@ -143,11 +133,7 @@ try {
       'Other processes on the machine share its cores: see load_average; cpu_ms_per_invocation does not depend on them.',
   })
 } finally {
-  await server.close()
-  await worker.close()
-  await pool.close()
-  workerConnection.disconnect()
-  serverConnection.disconnect()
+  await node.close()
   await redis.stop()
   await rm(dir, { recursive: true, force: true })
 }
@@ -213,7 +199,11 @@ function processCpuMs(pid: number, thread?: number): number {
   return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100
 }
 
+/** Invocations the worker signed so far, from the node's own Prometheus metrics. */
 async function invocationsCounted(): Promise<number> {
-  const values = (await metrics.invocations.get()).values
-  return values.reduce((sum, entry) => sum + entry.value, 0)
+  const text = await (await fetch(`${serverUrl}/metrics`)).text()
+  return [...text.matchAll(/^teefn_invocations_total\{[^}]*\} (\d+)$/gm)].reduce(
+    (sum, match) => sum + Number(match[1]),
+    0,
+  )
 }

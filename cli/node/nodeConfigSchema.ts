@@ -128,6 +128,19 @@ export const NodeConfigSchema = Type.Object(
           port: Type.Optional(Type.Integer({ minimum: 0, maximum: 65535 })),
           apiKeys: Type.Optional(SecretReference),
           metricsToken: Type.Optional(SecretReference),
+          /** Requests per caller (IP, or API key) per window; 600 a minute by default, ten times that with a key. */
+          rateLimit: Type.Optional(
+            Type.Object(
+              {
+                max: Type.Optional(Type.Integer({ minimum: 1 })),
+                timeWindowMs: Type.Optional(Type.Integer({ minimum: 1_000, maximum: 86_400_000 })),
+                apiKeyMax: Type.Optional(Type.Integer({ minimum: 1 })),
+              },
+              { additionalProperties: false },
+            ),
+          ),
+          /** One log line per request (default true). */
+          requestLogging: Type.Optional(Type.Boolean()),
         },
         { additionalProperties: false },
       ),

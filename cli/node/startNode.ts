@@ -250,6 +250,8 @@ async function startApi(config: NodeConfig, parts: ApiParts): Promise<string> {
     probe: parts.pool,
     apiKeys,
     metricsToken: config.server?.metricsToken ? resolveSecret(config.server.metricsToken, env) : undefined,
+    rateLimit: config.server?.rateLimit,
+    requestLogging: config.server?.requestLogging,
     // The worker's own quorum readers: the API checks codes and owners as the worker will.
     chains: { evm: parts.evmReaders },
     workerCheck: parts.worker ? () => ({ ok: parts.worker!.worker.isRunning() }) : undefined,
