@@ -18,21 +18,16 @@ import { Keyring } from '@polkadot/keyring'
 import { u8aToHex } from '@polkadot/util'
 import { cryptoWaitReady } from '@polkadot/util-crypto'
 import { startRedisServer } from '../cli/dev/startRedisServer.js'
+import { startNode } from '../cli/node/startNode.js'
 import { createSubstrateStateStore } from '../relayer/substrate/createSubstrateStateStore.js'
-import { startSubstrateRelayer } from '../relayer/substrate/startSubstrateRelayer.js'
 import type { DeliveryReceipt } from '../relayer/substrate/startSubstrateSubmitter.js'
-import { createSubstrateChainReader } from '../runtime/chain/substrate/createSubstrateChainReader.js'
 import { deriveRequestId } from '../runtime/chain/substrate/deriveRequestId.js'
 import { encodeRequestRemark } from '../runtime/chain/substrate/remarkProtocol.js'
 import type { Hex } from '../runtime/enclave/bytes.js'
-import { createDevProvider } from '../runtime/enclave/devProvider.js'
 import { createRedisFunctionStore } from '../runtime/functions/createRedisFunctionStore.js'
 import { createLogger } from '../runtime/logging/createLogger.js'
 import { createRedisConnection } from '../runtime/queue/createRedisConnection.js'
 import { openDeliveryQueue, openRequestQueue } from '../runtime/queue/queues.js'
-import { createSandboxPool } from '../runtime/sandbox/index.js'
-import { createStaticFunctionRegistry } from '../runtime/worker/createStaticFunctionRegistry.js'
-import { startWorker } from '../runtime/worker/startWorker.js'
 import { startChopsticks } from '../test/support/chopsticks.js'
 import { percentile, report, round } from './support.js'
 
@@ -54,32 +49,32 @@ const [chain, redisServer] = await Promise.all([
 ])
 const dir = await mkdtemp(join(tmpdir(), 'teefn-bench-substrate-'))
 const connection = createRedisConnection({ url: redisServer.url })
-const pool = await createSandboxPool({ threads: sandboxThreads })
 const store = createRedisFunctionStore({ redis: connection })
-const provider = await createDevProvider({ keyFile: join(dir, 'worker.json') })
 const { codeHash } = await store.putFunction(
   'export default function main(request, secrets, context) { return JSON.stringify({ price: "67012.45", request, requestId: context.requestId }) }',
 )
-const relayer = await startSubstrateRelayer({ wsUrl: chain.wsUrl, connection, submitterUri: '//Bob', logger })
-const { api } = relayer.connection
-const chainId = relayer.chainId
-const reader = createSubstrateChainReader({
-  genesisHash: chainId,
-  wsUrls: [chain.wsUrl],
-  quorum: 1,
-  heads: 'best',
-})
-const worker = startWorker({
-  connection,
-  pool,
-  provider,
-  store,
-  chains: {
+// The worker and the relayer as `teefn node` composes them, in this process.
+const node = await startNode({
+  config: {
+    redisUrl: redisServer.url,
+    tee: { provider: 'dev', devKeyFile: join(dir, 'worker.json') },
+    worker: { threads: sandboxThreads },
     substrate: [
-      { genesisHash: chainId, reader, functions: createStaticFunctionRegistry({ [functionId]: codeHash }) },
+      {
+        wsUrl: chain.wsUrl,
+        rpcQuorum: 1,
+        submitterUri: 'env:TEEFN_BENCH_SUBSTRATE_SUBMITTER',
+        functions: { [functionId]: codeHash },
+      },
     ],
   },
+  roles: ['worker', 'relayer'],
+  env: { ...process.env, TEEFN_BENCH_SUBSTRATE_SUBMITTER: '//Bob' },
+  logger,
 })
+const relayer = node.substrate[0]!
+const { api } = relayer.connection
+const chainId = relayer.chainId
 const state = createSubstrateStateStore({ redis: connection, chainId })
 
 type Sent = { requestId: Hex; requestBlock: Hex | undefined; failure: string | undefined }
@@ -269,10 +264,7 @@ try {
     load_average_after: loadAfter.map((value) => round(value, 2)),
   })
 } finally {
-  await relayer.close()
-  await worker.close()
-  await reader.close()
-  await pool.close()
+  await node.close()
   connection.disconnect()
   await Promise.all([chain.close(), redisServer.stop()])
   await rm(dir, { recursive: true, force: true })
