@@ -2,7 +2,7 @@ import { defineConfig } from 'vitest/config'
 
 export default defineConfig({
   test: {
-    include: ['{runtime,relayer,server,cli,functions,contracts,test}/**/*.test.ts'],
+    include: ['{runtime,relayer,server,cli,dev,functions,contracts,test}/**/*.test.ts'],
     exclude: ['**/node_modules/**', 'dist/**'],
     globalSetup: ['test/support/globalSetup.ts'],
     testTimeout: 30_000,

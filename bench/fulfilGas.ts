@@ -3,7 +3,7 @@
  * a batch of 10, skipping, and cancelling after the deadline, with the example PriceOracle (hook gas bound
  * 200 000). Prints JSON. Run: `npx tsx bench/fulfilGas.ts`.
  */
-import { startAnvil } from '../cli/dev/startAnvil.js'
+import { startAnvil } from '../dev/startAnvil.js'
 import { deployTeefnContracts, encodePrice, mined } from '../test/support/teefnContracts.js'
 
 const anvil = await startAnvil()

@@ -1,6 +1,6 @@
 import { hexlify, id } from 'ethers'
 import { describe, expect, it } from 'vitest'
-import type { AnvilInstance } from '../cli/dev/startAnvil.js'
+import type { AnvilInstance } from '../dev/startAnvil.js'
 import { requestStateName } from '../runtime/chain/evm/consumerCodes.js'
 import {
   encodePrice,

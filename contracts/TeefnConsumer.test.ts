@@ -12,7 +12,7 @@ import {
   zeroPadValue,
 } from 'ethers'
 import { describe, expect, it } from 'vitest'
-import { type AnvilInstance, waitForReceipt } from '../cli/dev/startAnvil.js'
+import { type AnvilInstance, waitForReceipt } from '../dev/startAnvil.js'
 import { computeEvmRequestId } from '../runtime/chain/evm/computeEvmRequestId.js'
 import { rejectReasonName, requestStateName } from '../runtime/chain/evm/consumerCodes.js'
 import {

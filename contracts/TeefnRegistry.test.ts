@@ -1,6 +1,6 @@
 import { id, keccak256, type Wallet, ZeroAddress, ZeroHash } from 'ethers'
 import { describe, expect, it } from 'vitest'
-import { type AnvilInstance, waitForReceipt } from '../cli/dev/startAnvil.js'
+import { type AnvilInstance, waitForReceipt } from '../dev/startAnvil.js'
 import { eventsNamed, mined, revertOf, type TeefnContractsFixture } from '../test/support/teefnContracts.js'
 import { useTeefnChain } from '../test/support/useTeefnChain.js'
 import { deployRegistry } from './artifacts.js'

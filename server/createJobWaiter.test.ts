@@ -1,7 +1,7 @@
 import { Queue, QueueEvents, Worker } from 'bullmq'
 import type { Redis } from 'ioredis'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { type RedisServer, startRedisServer } from '../cli/dev/startRedisServer.js'
+import { type RedisServer, startRedisServer } from '../dev/startRedisServer.js'
 import { createRedisConnection } from '../runtime/queue/createRedisConnection.js'
 import { createJobWaiter, type JobWaiter } from './createJobWaiter.js'
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { runDemo } from '../cli/demo/runDemo.js'
+import { runDemo } from '../dev/runDemo.js'
 
 describe('npm run demo', () => {
   it('answers an on-chain price request through the whole loop and leaves nothing running', async () => {

@@ -6,8 +6,6 @@ import type { Job, Queue } from 'bullmq'
 import { AbiCoder, hexlify, id, type JsonRpcProvider, keccak256, toUtf8Bytes, Wallet } from 'ethers'
 import type { Redis } from 'ioredis'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { type AnvilInstance, startAnvil } from '../cli/dev/startAnvil.js'
-import { type RedisServer, startRedisServer } from '../cli/dev/startRedisServer.js'
 import type { NodeConfig } from '../cli/node/nodeConfigSchema.js'
 import { type RunningNode, startNode } from '../cli/node/startNode.js'
 import { deployPriceOracle, deployRegistry } from '../contracts/artifacts.js'
@@ -16,6 +14,8 @@ import type {
   PriceOracleContract,
   TeefnRegistryContract,
 } from '../contracts/contractTypes.js'
+import { type AnvilInstance, startAnvil } from '../dev/startAnvil.js'
+import { type RedisServer, startRedisServer } from '../dev/startRedisServer.js'
 import { connectEvmHttp } from '../relayer/evm/connectEvm.js'
 import type { EvmDeliveryResult, EvmSubmitter } from '../relayer/evm/startEvmSubmitter.js'
 import { attestWorker } from '../runtime/enclave/attestWorker.js'

@@ -12,7 +12,7 @@ import { cryptoWaitReady, decodeAddress } from '@polkadot/util-crypto'
 import type { Queue, QueueEvents } from 'bullmq'
 import type { Redis } from 'ioredis'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { type RedisServer, startRedisServer } from '../cli/dev/startRedisServer.js'
+import { type RedisServer, startRedisServer } from '../dev/startRedisServer.js'
 import { connectSubstrate, type SubstrateConnection } from '../relayer/substrate/connectSubstrate.js'
 import { createRemarkTrigger } from '../relayer/substrate/createRemarkTrigger.js'
 import {

@@ -1,5 +1,5 @@
 import { Command } from 'commander'
-import { runDemo } from '../demo/runDemo.js'
+import { runDemo } from '../../dev/runDemo.js'
 
 /** `teefn demo` (`npm run demo`): a request on a local chain answered by a TEE worker, end to end. */
 export function demoCommand(): Command {

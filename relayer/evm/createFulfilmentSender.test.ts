@@ -1,6 +1,6 @@
 import { Wallet } from 'ethers'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { type AnvilInstance, startAnvil } from '../../cli/dev/startAnvil.js'
+import { type AnvilInstance, startAnvil } from '../../dev/startAnvil.js'
 import { createRpcClient } from '../../runtime/chain/evm/createRpcClient.js'
 import {
   deployTeefnContracts,

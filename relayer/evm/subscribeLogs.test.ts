@@ -1,6 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { type AnvilInstance, startAnvil } from '../../cli/dev/startAnvil.js'
+import { type AnvilInstance, startAnvil } from '../../dev/startAnvil.js'
 import type { RpcLog } from '../../runtime/chain/evm/requestSentLog.js'
 import { type EvmWsProxy, startEvmWsProxy } from '../../test/support/startEvmWsProxy.js'
 import { connectEvmWs } from './connectEvm.js'

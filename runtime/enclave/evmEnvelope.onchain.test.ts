@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { ContractFactory, keccak256 } from 'ethers'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { type AnvilInstance, startAnvil } from '../../cli/dev/startAnvil.js'
+import { type AnvilInstance, startAnvil } from '../../dev/startAnvil.js'
 import {
   deployTeefnContracts,
   eventsNamed,

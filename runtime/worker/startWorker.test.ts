@@ -5,7 +5,7 @@ import type { Queue, QueueEvents } from 'bullmq'
 import { hexlify, id, keccak256, toUtf8Bytes, type Wallet } from 'ethers'
 import type { Redis } from 'ioredis'
 import { afterAll, describe, expect, it } from 'vitest'
-import { type RedisServer, startRedisServer } from '../../cli/dev/startRedisServer.js'
+import { type RedisServer, startRedisServer } from '../../dev/startRedisServer.js'
 import {
   deployTestConsumer,
   mined,

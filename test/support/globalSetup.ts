@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process'
-import { ensureRedisServer } from '../../cli/dev/ensureRedisServer.js'
+import { ensureRedisServer } from '../../dev/ensureRedisServer.js'
 
 /**
  * Before the suite: make sure redis-server is installed (tests spawn private ones), and build `dist/`

@@ -15,7 +15,6 @@ import {
   type TypedDataDomain,
   Wallet,
 } from 'ethers'
-import { type AnvilInstance, createProvider, waitForReceipt } from '../../cli/dev/startAnvil.js'
 import {
   type ContractName,
   DEFAULT_REQUEST_TIMEOUT,
@@ -39,6 +38,7 @@ import {
   type TypedDataSigner,
   teefnDomain,
 } from '../../contracts/fulfillmentTypedData.js'
+import { type AnvilInstance, createProvider, waitForReceipt } from '../../dev/startAnvil.js'
 
 /** A request as its `RequestSent` log tells it. */
 export type SentRequest = {

@@ -1,5 +1,5 @@
 import { afterAll, afterEach, beforeAll, beforeEach } from 'vitest'
-import { type AnvilInstance, startAnvil } from '../../cli/dev/startAnvil.js'
+import { type AnvilInstance, startAnvil } from '../../dev/startAnvil.js'
 import {
   type DeployTeefnContractsParameters,
   deployTeefnContracts,

@@ -8,7 +8,7 @@ import { u8aToHex } from '@polkadot/util'
 import { cryptoWaitReady, decodeAddress } from '@polkadot/util-crypto'
 import type { Redis } from 'ioredis'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { type RedisServer, startRedisServer } from '../../cli/dev/startRedisServer.js'
+import { type RedisServer, startRedisServer } from '../../dev/startRedisServer.js'
 import { connectSubstrate, type SubstrateConnection } from '../../relayer/substrate/connectSubstrate.js'
 import { submitAndWatch } from '../../relayer/substrate/submitAndWatch.js'
 import {

@@ -1,6 +1,6 @@
 import { AbiCoder, hexlify, Interface, id, keccak256, toUtf8Bytes } from 'ethers'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { type AnvilInstance, startAnvil } from '../../../cli/dev/startAnvil.js'
+import { type AnvilInstance, startAnvil } from '../../../dev/startAnvil.js'
 import { rejectionOf } from '../../../test/support/rejectionOf.js'
 import { type LyingRpcProxy, startLyingRpcProxy } from '../../../test/support/startLyingRpcProxy.js'
 import type { SentRequest, TeefnContractsFixture } from '../../../test/support/teefnContracts.js'

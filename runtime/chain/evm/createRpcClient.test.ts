@@ -1,7 +1,7 @@
 import { createServer, type Socket } from 'node:net'
 import { id } from 'ethers'
 import { describe, expect, it } from 'vitest'
-import type { AnvilInstance } from '../../../cli/dev/startAnvil.js'
+import type { AnvilInstance } from '../../../dev/startAnvil.js'
 import { rejectionOf } from '../../../test/support/rejectionOf.js'
 import type { TeefnContractsFixture } from '../../../test/support/teefnContracts.js'
 import { useTeefnChain } from '../../../test/support/useTeefnChain.js'

@@ -1,7 +1,7 @@
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { Redis } from 'ioredis'
-import { BaseError } from '../../runtime/errors/BaseError.js'
+import { BaseError } from '../runtime/errors/BaseError.js'
 import { findFreePort } from './findFreePort.js'
 
 export type RedisServer = {

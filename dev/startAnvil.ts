@@ -1,11 +1,11 @@
 import { type ChildProcess, spawn } from 'node:child_process'
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs'
-import { createRequire } from 'node:module'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { computeAddress, JsonRpcProvider, Network, type TransactionReceipt, WebSocketProvider } from 'ethers'
-import { BaseError } from '../../runtime/errors/BaseError.js'
+import { BaseError } from '../runtime/errors/BaseError.js'
+import { resolveAnvilBinary } from './resolveAnvilBinary.js'
 
 /** anvil's default mnemonic. Test-only: these keys are public. */
 export const ANVIL_MNEMONIC = 'test test test test test test test test test test test junk'
@@ -99,7 +99,6 @@ export type AnvilInstance = {
   output(): string
 }
 
-const ANVIL_BINARY = createRequire(import.meta.url).resolve('@foundry-rs/anvil-linux-amd64/bin/anvil')
 const OUTPUT_LINES = 200
 const live = new Set<ChildProcess>()
 const tempDirs = new Set<string>()
@@ -107,7 +106,8 @@ let exitHookInstalled = false
 
 /**
  * Starts a private anvil on 127.0.0.1 (a free port by default) and resolves once `eth_chainId` answers.
- * The binary is spawned directly (not through npx) and stopped by its own PID; a process left running
+ * The binary (`TEEFN_ANVIL_BIN`, else this platform's `@foundry-rs/anvil-*` package; `AnvilNotInstalledError`
+ * without either) is spawned directly (not through npx) and stopped by its own PID; a process left running
  * when Node exits is killed.
  *
  * @example
@@ -119,6 +119,7 @@ let exitHookInstalled = false
  * await anvil.stop()
  */
 export async function startAnvil(parameters: StartAnvilParameters = {}): Promise<AnvilInstance> {
+  const binary = resolveAnvilBinary()
   installExitHook()
   const chainId = parameters.chainId ?? 31337
   const startTimeoutMs = parameters.startTimeoutMs ?? 15_000
@@ -145,6 +146,7 @@ export async function startAnvil(parameters: StartAnvilParameters = {}): Promise
   let stopped = false
 
   const first = await spawnAnvil([...baseArgs, '--port', String(parameters.port ?? 0)], {
+    binary,
     lines,
     startTimeoutMs,
     chainId,
@@ -179,7 +181,12 @@ export async function startAnvil(parameters: StartAnvilParameters = {}): Promise
   const resume = async () => {
     if (stopped) throw anvilError('anvil was stopped for good; start a new one.', 'ANVIL_STOPPED', output)
     if (child) return
-    const next = await spawnAnvil([...baseArgs, '--port', String(port)], { lines, startTimeoutMs, chainId })
+    const next = await spawnAnvil([...baseArgs, '--port', String(port)], {
+      binary,
+      lines,
+      startTimeoutMs,
+      chainId,
+    })
     adopt(next.child)
   }
 
@@ -308,16 +315,16 @@ export async function waitForReceipt(
   }
 }
 
-type SpawnOptions = { lines: string[]; startTimeoutMs: number; chainId: number }
+type SpawnOptions = { binary: string; lines: string[]; startTimeoutMs: number; chainId: number }
 
 async function spawnAnvil(
   args: string[],
   options: SpawnOptions,
 ): Promise<{ child: ChildProcess; port: number }> {
-  const { lines, startTimeoutMs, chainId } = options
+  const { binary, lines, startTimeoutMs, chainId } = options
   const output = () => lines.join('\n')
   const deadline = Date.now() + startTimeoutMs
-  const child = spawn(ANVIL_BINARY, args, { stdio: ['ignore', 'pipe', 'pipe'] })
+  const child = spawn(binary, args, { stdio: ['ignore', 'pipe', 'pipe'] })
   live.add(child)
   child.once('exit', () => live.delete(child))
 
@@ -355,8 +362,8 @@ async function spawnAnvil(
         reject(
           new BaseError('anvil could not be started.', {
             code: 'ANVIL_SPAWN_FAILED',
-            details: `${ANVIL_BINARY}: ${error.message}`,
-            hint: 'Install @foundry-rs/anvil with its optional platform package (no --omit=optional).',
+            details: `${binary}: ${error.message}`,
+            hint: 'Install @foundry-rs/anvil with its optional platform package (no --omit=optional), or set TEEFN_ANVIL_BIN to an anvil binary.',
             cause: error,
           }),
         ),
@@ -488,7 +495,7 @@ function anvilError(message: string, code: string, output: () => string, cause?:
   return new BaseError(message, {
     code,
     details: tail ? `Last output of anvil:\n${tail}` : undefined,
-    hint: 'Check that @foundry-rs/anvil-linux-amd64 is installed and that the port is free.',
+    hint: 'Check that the port is free and that anvil runs (TEEFN_ANVIL_BIN, or the @foundry-rs/anvil package).',
     cause,
   })
 }

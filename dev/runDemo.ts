@@ -5,27 +5,28 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { type Job, Queue, QueueEvents } from 'bullmq'
 import { id, JsonRpcProvider, keccak256, toUtf8Bytes, Wallet } from 'ethers'
-import { deployPriceOracle, deployRegistry } from '../../contracts/artifacts.js'
-import { compileContracts } from '../../contracts/compileContracts.js'
-import { contractsPaths } from '../../contracts/contractsPaths.js'
-import type { FulfilmentResult } from '../../relayer/evm/createFulfilmentSender.js'
-import { startEvmSubmitter, startEvmWatcher } from '../../relayer/evm/index.js'
-import { createEvmChainReader } from '../../runtime/chain/evm/createEvmChainReader.js'
-import { attestWorker } from '../../runtime/enclave/attestWorker.js'
-import { createDevProvider } from '../../runtime/enclave/devProvider.js'
-import { verifyEnvelope } from '../../runtime/enclave/verifyEnvelope.js'
-import { createRedisFunctionStore } from '../../runtime/functions/createRedisFunctionStore.js'
-import { createLogger } from '../../runtime/logging/createLogger.js'
-import { createRedisConnection } from '../../runtime/queue/createRedisConnection.js'
-import { requestJobId } from '../../runtime/queue/jobIds.js'
-import type { DeliveryJobData, RequestJobData, RequestJobResult } from '../../runtime/queue/jobs.js'
-import { deliveryQueueName, queuePrefix, requestQueueName } from '../../runtime/queue/names.js'
-import { createSandboxPool } from '../../runtime/sandbox/index.js'
-import { startWorker } from '../../runtime/worker/startWorker.js'
-import { bundleFunction } from '../build/bundleFunction.js'
-import { ensureRedisServer } from '../dev/ensureRedisServer.js'
-import { startAnvil, waitForReceipt } from '../dev/startAnvil.js'
-import { startRedisServer } from '../dev/startRedisServer.js'
+import { bundleFunction } from '../cli/build/bundleFunction.js'
+import { deployPriceOracle, deployRegistry } from '../contracts/artifacts.js'
+import { compileContracts } from '../contracts/compileContracts.js'
+import { contractsPaths } from '../contracts/contractsPaths.js'
+import type { FulfilmentResult } from '../relayer/evm/createFulfilmentSender.js'
+import { startEvmSubmitter, startEvmWatcher } from '../relayer/evm/index.js'
+import { createEvmChainReader } from '../runtime/chain/evm/createEvmChainReader.js'
+import { attestWorker } from '../runtime/enclave/attestWorker.js'
+import { createDevProvider } from '../runtime/enclave/devProvider.js'
+import { verifyEnvelope } from '../runtime/enclave/verifyEnvelope.js'
+import { createRedisFunctionStore } from '../runtime/functions/createRedisFunctionStore.js'
+import { createLogger } from '../runtime/logging/createLogger.js'
+import { createRedisConnection } from '../runtime/queue/createRedisConnection.js'
+import { requestJobId } from '../runtime/queue/jobIds.js'
+import type { DeliveryJobData, RequestJobData, RequestJobResult } from '../runtime/queue/jobs.js'
+import { deliveryQueueName, queuePrefix, requestQueueName } from '../runtime/queue/names.js'
+import { createSandboxPool } from '../runtime/sandbox/index.js'
+import { startWorker } from '../runtime/worker/startWorker.js'
+import { ensureRedisServer } from './ensureRedisServer.js'
+import { resolveAnvilBinary } from './resolveAnvilBinary.js'
+import { startAnvil, waitForReceipt } from './startAnvil.js'
+import { startRedisServer } from './startRedisServer.js'
 
 export type RunDemoParameters = {
   /** Where progress goes; stdout by default. */
@@ -54,6 +55,8 @@ const expectedPrice = 301245000000n
 export async function runDemo({
   print = (line) => process.stdout.write(`${line}\n`),
 }: RunDemoParameters = {}): Promise<RunDemoReturnType> {
+  // Where anvil is missing, say so before starting (or installing) anything else.
+  resolveAnvilBinary()
   const stops: (() => Promise<unknown> | unknown)[] = []
   // The demo tells its own story; the components' JSON logs only when something goes wrong.
   const quiet = createLogger({ name: 'demo', level: process.env.TEEFN_LOG_LEVEL ?? 'warn' })
