@@ -1,5 +1,3 @@
-import { readFile } from 'node:fs/promises'
-import { createRequire } from 'node:module'
 import {
   newQuickJSWASMModuleFromVariant,
   newVariant,
@@ -68,11 +66,4 @@ export async function createQuickJSEngine({
       return count
     },
   }
-}
-
-/** Compiles the QuickJS wasm once, so pool threads instantiate it without compiling it again. */
-export async function compileQuickJSWasm(): Promise<WebAssembly.Module> {
-  const require = createRequire(import.meta.url)
-  const bytes = await readFile(require.resolve('@jitl/quickjs-wasmfile-release-sync/wasm'))
-  return WebAssembly.compile(bytes)
 }
