@@ -1,21 +1,25 @@
 import { Command, CommanderError } from 'commander'
 import { BaseError } from '../runtime/errors/BaseError.js'
-import { attestCommand } from './commands/attest.js'
-import { buildCommand } from './commands/build.js'
-import { demoCommand } from './commands/demo.js'
-import { deployCommand } from './commands/deploy.js'
-import { invokeCommand } from './commands/invoke.js'
-import { jobsCommand } from './commands/jobs.js'
-import { nodeCommand } from './commands/node.js'
-import { runCommand } from './commands/run.js'
-import { secretsCommand } from './commands/secrets.js'
-import { settingsCommand } from './commands/settings.js'
-import { verifyCommand } from './commands/verify.js'
+import { attestCommand } from './definitions/attest.js'
+import { buildCommand } from './definitions/build.js'
+import { demoCommand } from './definitions/demo.js'
+import { deployCommand } from './definitions/deploy.js'
+import { invokeCommand } from './definitions/invoke.js'
+import { jobsCommand } from './definitions/jobs.js'
+import { nodeCommand } from './definitions/node.js'
+import { runCommand } from './definitions/run.js'
+import { secretsCommand } from './definitions/secrets.js'
+import { settingsCommand } from './definitions/settings.js'
+import { verifyCommand } from './definitions/verify.js'
 import { exitCodes } from './exitCodes.js'
+import { packageVersion } from './packageVersion.js'
 import { UsageError } from './UsageError.js'
 
+// Only commander and the command definitions load here: each command imports its implementation when it
+// runs (cli/definitions/lazyAction.ts), so `--help` and every command start without the others' modules.
 const program = new Command('teefn')
   .description('Build, run, verify and deploy teefn functions.')
+  .version(packageVersion())
   .showHelpAfterError('(run with --help for usage)')
 
 const commands: Command[] = [

@@ -34,3 +34,12 @@ export const acceptableTcbStatuses: readonly TcbStatus[] = [
 
 /** The measurement registers a policy may pin (TDX). */
 export const pinnableMeasurements = ['mrtd', 'rtmr0', 'rtmr1', 'rtmr2', 'rtmr3'] as const
+
+/** The fields a `--trust` file may hold: the flags' names in camelCase. */
+export const trustFileFields: readonly string[] = [
+  'allowDev',
+  'collateral',
+  'tcbStatus',
+  'measurement',
+  ...pinnableMeasurements,
+]

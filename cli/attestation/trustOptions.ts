@@ -1,13 +1,17 @@
 import { dirname, resolve } from 'node:path'
-import type { Command } from 'commander'
 import type { MeasurementPins, TcbStatus } from '../../runtime/enclave/verifyAttestation.js'
 import { readInputFile } from '../readInputFile.js'
 import { UsageError } from '../UsageError.js'
-import { acceptableTcbStatuses, pinnableMeasurements, type TrustPolicy } from './TrustPolicy.js'
+import {
+  acceptableTcbStatuses,
+  pinnableMeasurements,
+  type TrustPolicy,
+  trustFileFields,
+} from './TrustPolicy.js'
 
 type PinName = (typeof pinnableMeasurements)[number]
 
-/** The flags `addTrustOptions` adds, as commander parses them. */
+/** The flags `addTrustOptions` (cli/definitions) adds, as commander parses them. */
 export type TrustOptions = {
   trust?: string
   allowDev?: boolean
@@ -16,34 +20,6 @@ export type TrustOptions = {
   measurement?: string
   at?: string
 } & Partial<Record<PinName, string>>
-
-/** The fields a `--trust` file may hold: the flags' names in camelCase. */
-const trustFileFields = ['allowDev', 'collateral', 'tcbStatus', 'measurement', ...pinnableMeasurements]
-
-/** Adds the attestation flags shared by `invoke`, `verify` and `secrets put`. */
-export function addTrustOptions(command: Command): Command {
-  return command
-    .option(
-      '--trust <file>',
-      `a JSON file with any of ${trustFileFields.join(', ')} (flags given as well win)`,
-    )
-    .option('--allow-dev', 'accept a dev attestation: no TEE, the operator holds the keys (development only)')
-    .option('--collateral <file>', "the DCAP collateral JSON for the worker's quote (from a PCCS)")
-    .option(
-      '--tcb-status <list>',
-      `TCB statuses to accept, comma-separated (default UpToDate; of ${acceptableTcbStatuses.join(', ')})`,
-    )
-    .option(
-      '--measurement <text>',
-      "the node's tee.measurement that report_data must bind (default: the one the server names, not pinned)",
-    )
-    .option('--mrtd <hex>', 'pin MRTD')
-    .option('--rtmr0 <hex>', 'pin RTMR0')
-    .option('--rtmr1 <hex>', 'pin RTMR1')
-    .option('--rtmr2 <hex>', 'pin RTMR2')
-    .option('--rtmr3 <hex>', 'pin RTMR3')
-    .option('--at <iso time>', 'verify the quote as of this time instead of now (e.g. 2025-07-01T00:00:00Z)')
-}
 
 /**
  * The trust policy the flags and the `--trust` file describe, checked: a malformed value, an unknown field or

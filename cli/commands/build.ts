@@ -1,40 +1,21 @@
 import { mkdir, writeFile } from 'node:fs/promises'
 import { basename, dirname, extname, join } from 'node:path'
-import { Command } from 'commander'
 import { bundleFunction } from '../build/bundleFunction.js'
 import { printJson } from '../printJson.js'
 
-type BuildOptions = { output?: string; minify?: boolean; json?: boolean }
+export type BuildOptions = { output?: string; minify?: boolean; json?: boolean }
 
 /** `teefn build <entry>`: bundles a function into one ES module and prints its size and codeHash. */
-export function buildCommand(): Command {
-  return new Command('build')
-    .description(
-      'Bundle a function and its imports into one ES module (at most 1 MiB) and print its codeHash.',
-    )
-    .argument(
-      '<entry>',
-      'the function: a .ts or .js file whose default export is main(request, secrets, context)',
-    )
-    .option(
-      '-o, --output <file>',
-      'where to write the bundle (default: dist/<entry name>.js beside the entry)',
-    )
-    .option('--minify', 'minify the bundle')
-    .option('--json', 'print one JSON object')
-    .action(async (entry: string, options: BuildOptions) => {
-      const bundle = await bundleFunction({ entry, minify: options.minify })
-      const output = options.output ?? join(dirname(entry), 'dist', `${basename(entry, extname(entry))}.js`)
-      await mkdir(dirname(output), { recursive: true })
-      await writeFile(output, bundle.bytes)
-      if (options.json) {
-        printJson({ file: output, bytes: bundle.bytes.byteLength, codeHash: bundle.codeHash })
-      } else {
-        process.stdout.write(
-          `${output}  ${formatSize(bundle.bytes.byteLength)}\ncodeHash ${bundle.codeHash}\n`,
-        )
-      }
-    })
+export async function buildAction(entry: string, options: BuildOptions): Promise<void> {
+  const bundle = await bundleFunction({ entry, minify: options.minify })
+  const output = options.output ?? join(dirname(entry), 'dist', `${basename(entry, extname(entry))}.js`)
+  await mkdir(dirname(output), { recursive: true })
+  await writeFile(output, bundle.bytes)
+  if (options.json) {
+    printJson({ file: output, bytes: bundle.bytes.byteLength, codeHash: bundle.codeHash })
+  } else {
+    process.stdout.write(`${output}  ${formatSize(bundle.bytes.byteLength)}\ncodeHash ${bundle.codeHash}\n`)
+  }
 }
 
 function formatSize(bytes: number): string {

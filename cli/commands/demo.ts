@@ -1,13 +1,9 @@
-import { Command } from 'commander'
 import { runDemo } from '../../dev/runDemo.js'
 
-/** `teefn demo` (`npm run demo`): a request on a local chain answered by a TEE worker, end to end. */
-export function demoCommand(): Command {
-  return new Command('demo')
-    .description(
-      'Run the whole loop locally: anvil, Redis, a worker and the relayer answer a PriceOracle request.',
-    )
-    .action(async () => {
-      await runDemo()
-    })
+/**
+ * `teefn demo`: runs `dev/runDemo.ts`. The only command that loads a dev harness (anvil, redis-server), and
+ * only when it runs; where anvil is missing it fails with `AnvilNotInstalledError` (exit 1).
+ */
+export async function demoAction(): Promise<void> {
+  await runDemo()
 }

@@ -1,5 +1,4 @@
 import { extname } from 'node:path'
-import { Command } from 'commander'
 import { BaseError } from '../../runtime/errors/BaseError.js'
 import { computeCodeHash } from '../../runtime/functions/computeCodeHash.js'
 import { apiKeyHeader } from '../../server/apiKeys.js'
@@ -30,89 +29,72 @@ type DeployOptions = {
 type UploadAnswer = { codeHash: string; bytes: number; owner?: string; uploadedAt: number; created: boolean }
 
 /** `teefn deploy <entry|bundle>`: bundles when needed, uploads with the owner's signature, prints the codeHash. */
-export function deployCommand(): Command {
-  return new Command('deploy')
-    .description('Bundle a function (when needed) and upload it to a teefn server; prints its codeHash.')
-    .argument(
-      '<entry|bundle>',
-      'a .ts/.js entry (bundled with its imports), or a self-contained .js bundle (uploaded byte for byte)',
+export async function deployAction(entry: string, options: DeployOptions): Promise<void> {
+  const server = resolveServerUrl(options.server)
+  const progress = createProgress(options)
+  if (options.key !== undefined && options.apiKey !== undefined) {
+    throw new UsageError('pass --key or --api-key, not both')
+  }
+  const apiKey = options.key === undefined ? (options.apiKey ?? process.env.TEEFN_API_KEY) : undefined
+  if (options.key === undefined && !apiKey) {
+    throw new UsageError(
+      'deploy needs the owner key (--key <file>) or an operator API key (--api-key, TEEFN_API_KEY)',
     )
-    .option('--server <url>', 'the teefn server (default: TEEFN_SERVER, else http://127.0.0.1:8787)')
-    .option(
-      '--key <file>',
-      "a file holding the owner's private key (0x-hex); the upload is signed with it (EIP-191) and the owner recorded",
-    )
-    .option('--api-key <key>', 'an operator API key instead of an owner signature (default: TEEFN_API_KEY)')
-    .option('--owner <address>', 'with an API key: the owner to record')
-    .option('--minify', 'minify when bundling')
-    .option('--json', 'print one JSON object')
-    .action(async (entry: string, options: DeployOptions) => {
-      const server = resolveServerUrl(options.server)
-      const progress = createProgress(options)
-      if (options.key !== undefined && options.apiKey !== undefined) {
-        throw new UsageError('pass --key or --api-key, not both')
-      }
-      const apiKey = options.key === undefined ? (options.apiKey ?? process.env.TEEFN_API_KEY) : undefined
-      if (options.key === undefined && !apiKey) {
-        throw new UsageError(
-          'deploy needs the owner key (--key <file>) or an operator API key (--api-key, TEEFN_API_KEY)',
-        )
-      }
-      if (options.owner !== undefined && !/^0x[0-9a-fA-F]{40}$/.test(options.owner)) {
-        throw new UsageError('--owner must be an EVM address (0x + 40 hex digits)')
-      }
-      const owner = options.key === undefined ? undefined : await readOwnerKey({ key: options.key })
+  }
+  if (options.owner !== undefined && !/^0x[0-9a-fA-F]{40}$/.test(options.owner)) {
+    throw new UsageError('--owner must be an EVM address (0x + 40 hex digits)')
+  }
+  const owner = options.key === undefined ? undefined : await readOwnerKey({ key: options.key })
 
-      const source = await readInputFile(entry, 'function')
-      progress(`bundling ${entry}`)
-      const bundle = await bundleFunction({ entry, minify: options.minify })
-      // A self-contained .js file is uploaded byte for byte, so its codeHash is the one `teefn build` printed.
-      const asIs = bundle.importedFiles === 0 && !options.minify && ['.js', '.mjs'].includes(extname(entry))
-      const bytes = asIs ? new Uint8Array(source) : bundle.bytes
-      const codeHash = computeCodeHash(bytes)
+  const source = await readInputFile(entry, 'function')
+  progress(`bundling ${entry}`)
+  const bundle = await bundleFunction({ entry, minify: options.minify })
+  // A self-contained .js file is uploaded byte for byte, so its codeHash is the one `teefn build` printed.
+  const asIs = bundle.importedFiles === 0 && !options.minify && ['.js', '.mjs'].includes(extname(entry))
+  const bytes = asIs ? new Uint8Array(source) : bundle.bytes
+  const codeHash = computeCodeHash(bytes)
 
-      const headers: Record<string, string> = {}
-      if (owner) {
-        const timestamp = Math.floor(Date.now() / 1000)
-        headers[ownerHeader] = owner.address
-        headers[timestampHeader] = String(timestamp)
-        headers[signatureHeader] = await owner.signMessage(uploadAuthorizationMessage(codeHash, timestamp))
-      } else {
-        headers[apiKeyHeader] = apiKey!
-        if (options.owner !== undefined) headers[ownerHeader] = options.owner
-      }
-      progress(`uploading ${bytes.byteLength} bytes to ${server}`)
-      const { body } = await callApi<UploadAnswer>({
-        server,
-        method: 'POST',
-        path: '/v1/functions',
-        raw: { body: bytes, contentType: 'application/javascript' },
-        headers,
-      })
-      if (body.codeHash.toLowerCase() !== codeHash) {
-        throw new BaseError('The server stored the bundle under another codeHash.', {
-          code: 'CODE_HASH_MISMATCH',
-          details: `uploaded ${codeHash}, the server answered ${body.codeHash}`,
-        })
-      }
-      if (options.json) {
-        printJson({
-          codeHash,
-          bytes: body.bytes,
-          created: body.created,
-          owner: body.owner ?? null,
-          server,
-          bundled: !asIs,
-        })
-        return
-      }
-      process.stdout.write(
-        [
-          `${body.created ? 'uploaded' : 'already uploaded'}: ${body.bytes} bytes to ${server}`,
-          `codeHash ${codeHash}`,
-          ...(body.owner ? [`owner ${body.owner}`] : []),
-          '',
-        ].join('\n'),
-      )
+  const headers: Record<string, string> = {}
+  if (owner) {
+    const timestamp = Math.floor(Date.now() / 1000)
+    headers[ownerHeader] = owner.address
+    headers[timestampHeader] = String(timestamp)
+    headers[signatureHeader] = await owner.signMessage(uploadAuthorizationMessage(codeHash, timestamp))
+  } else {
+    headers[apiKeyHeader] = apiKey!
+    if (options.owner !== undefined) headers[ownerHeader] = options.owner
+  }
+  progress(`uploading ${bytes.byteLength} bytes to ${server}`)
+  const { body } = await callApi<UploadAnswer>({
+    server,
+    method: 'POST',
+    path: '/v1/functions',
+    raw: { body: bytes, contentType: 'application/javascript' },
+    headers,
+  })
+  if (body.codeHash.toLowerCase() !== codeHash) {
+    throw new BaseError('The server stored the bundle under another codeHash.', {
+      code: 'CODE_HASH_MISMATCH',
+      details: `uploaded ${codeHash}, the server answered ${body.codeHash}`,
     })
+  }
+  if (options.json) {
+    printJson({
+      codeHash,
+      bytes: body.bytes,
+      created: body.created,
+      owner: body.owner ?? null,
+      server,
+      bundled: !asIs,
+    })
+    return
+  }
+  process.stdout.write(
+    [
+      `${body.created ? 'uploaded' : 'already uploaded'}: ${body.bytes} bytes to ${server}`,
+      `codeHash ${codeHash}`,
+      ...(body.owner ? [`owner ${body.owner}`] : []),
+      '',
+    ].join('\n'),
+  )
 }

@@ -1,4 +1,3 @@
-import { Command, InvalidArgumentError } from 'commander'
 import { utf8 } from '../../runtime/enclave/bytes.js'
 import { EnvelopeError } from '../../runtime/enclave/EnvelopeError.js'
 import { payloadHashOf } from '../../runtime/enclave/envelope.js'
@@ -6,7 +5,7 @@ import { parseWorkerIdentity, verifyEnvelope } from '../../runtime/enclave/verif
 import type { LogEntry } from '../../runtime/sandbox/types.js'
 import { type PresentedOutcome, printableText } from '../../server/presentOutcome.js'
 import { describeAttestation } from '../attestation/reportAttestation.js'
-import { addTrustOptions, resolveTrustPolicy, type TrustOptions } from '../attestation/trustOptions.js'
+import { resolveTrustPolicy, type TrustOptions } from '../attestation/trustOptions.js'
 import { trustWorker } from '../attestation/trustWorker.js'
 import { exitCodes } from '../exitCodes.js'
 import { printJson } from '../printJson.js'
@@ -41,172 +40,139 @@ const zeroBytes32 = `0x${'00'.repeat(32)}`
  * with --async), 1 for a refused attestation, a failed function, an envelope that does not verify, or no
  * result within the wait.
  */
-export function invokeCommand(): Command {
-  const command = new Command('invoke')
-    .description(
-      "Invoke an uploaded function through a teefn server; print its result once the envelope verifies against the worker's attested key.",
+export async function invokeAction(codeHash: string, options: InvokeOptions): Promise<void> {
+  if (!/^0x[0-9a-fA-F]{64}$/.test(codeHash)) {
+    throw new UsageError(
+      `${codeHash.slice(0, 80)} is not a codeHash`,
+      'pass the 0x + 64 hex digits teefn deploy printed',
     )
-    .argument('<codeHash>', 'the function (bytes32 codeHash, as teefn deploy printed it)')
-    .option('--request <string>', 'the request string passed to main (default: empty)')
-    .option('--request-file <path>', 'read the request string from a file (- for stdin)')
-    .option(
-      '--function-id <bytes32>',
-      "run as this function of the chain's registry (which must name this codeHash); it gets its secrets only if the owner's settings allow HTTP calls",
-    )
-    .option(
-      '--chain-id <id>',
-      "with --function-id: the EVM chain of its registry (default: the server's first)",
-    )
-    .option('--async', 'queue the call and print the job id at once (follow it with teefn jobs <id>)')
-    .option(
-      '--wait <ms>',
-      'how long the server waits for the result; when it ends first the job id is printed and the exit status is 1',
-      positiveInteger,
-    )
-    .option('--timeout <ms>', "the function's wall-clock deadline (default 10000)", positiveInteger)
-    .option(
-      '--worker <address>',
-      "a worker key you verified elsewhere: the envelope must be signed by it (the server's attestation is then not used)",
-    )
-  return addTrustOptions(command)
-    .option('--server <url>', 'the teefn server (default: TEEFN_SERVER, else http://127.0.0.1:8787)')
-    .option('--json', 'print one JSON object')
-    .action(async (codeHash: string, options: InvokeOptions) => {
-      if (!/^0x[0-9a-fA-F]{64}$/.test(codeHash)) {
-        throw new UsageError(
-          `${codeHash.slice(0, 80)} is not a codeHash`,
-          'pass the 0x + 64 hex digits teefn deploy printed',
-        )
-      }
-      if (options.request !== undefined && options.requestFile !== undefined) {
-        throw new UsageError('--request and --request-file cannot be used together', 'pass one of them')
-      }
-      if (options.functionId !== undefined && !/^0x[0-9a-fA-F]{64}$/.test(options.functionId)) {
-        throw new UsageError('--function-id must be bytes32 (0x + 64 hex digits)')
-      }
-      if (options.chainId !== undefined) {
-        if (options.functionId === undefined) throw new UsageError('--chain-id needs --function-id')
-        if (!/^[1-9][0-9]{0,77}$/.test(options.chainId)) {
-          throw new UsageError('--chain-id must be a decimal EVM chain id')
-        }
-      }
-      if (options.worker !== undefined) {
-        try {
-          parseWorkerIdentity('evm', options.worker)
-        } catch {
-          throw new UsageError('--worker must be an evm address or a secp256k1 public key')
-        }
-      }
-      const server = resolveServerUrl(options.server)
-      const policy = await resolveTrustPolicy(options)
-      const progress = createProgress(options)
-      const request =
-        options.requestFile !== undefined
-          ? (await readInputFile(options.requestFile, 'request')).toString('utf8')
-          : (options.request ?? '')
+  }
+  if (options.request !== undefined && options.requestFile !== undefined) {
+    throw new UsageError('--request and --request-file cannot be used together', 'pass one of them')
+  }
+  if (options.functionId !== undefined && !/^0x[0-9a-fA-F]{64}$/.test(options.functionId)) {
+    throw new UsageError('--function-id must be bytes32 (0x + 64 hex digits)')
+  }
+  if (options.chainId !== undefined) {
+    if (options.functionId === undefined) throw new UsageError('--chain-id needs --function-id')
+    if (!/^[1-9][0-9]{0,77}$/.test(options.chainId)) {
+      throw new UsageError('--chain-id must be a decimal EVM chain id')
+    }
+  }
+  if (options.worker !== undefined) {
+    try {
+      parseWorkerIdentity('evm', options.worker)
+    } catch {
+      throw new UsageError('--worker must be an evm address or a secp256k1 public key')
+    }
+  }
+  const server = resolveServerUrl(options.server)
+  const policy = await resolveTrustPolicy(options)
+  const progress = createProgress(options)
+  const request =
+    options.requestFile !== undefined
+      ? (await readInputFile(options.requestFile, 'request')).toString('utf8')
+      : (options.request ?? '')
 
-      // The worker is checked before it gets the request: an untrusted one sees nothing.
-      let attested: Awaited<ReturnType<typeof trustWorker>>
-      if (options.worker === undefined) {
-        progress("verifying the worker's attestation from /v1/attestation")
-        attested = await trustWorker({ source: server, policy, json: options.json })
-        if (!attested) return
-      }
-      const worker = options.worker ?? attested!.publicKeys.evmAddress
+  // The worker is checked before it gets the request: an untrusted one sees nothing.
+  let attested: Awaited<ReturnType<typeof trustWorker>>
+  if (options.worker === undefined) {
+    progress("verifying the worker's attestation from /v1/attestation")
+    attested = await trustWorker({ source: server, policy, json: options.json })
+    if (!attested) return
+  }
+  const worker = options.worker ?? attested!.publicKeys.evmAddress
 
-      progress(
-        options.async ? `queueing ${codeHash}` : `invoking ${codeHash} and waiting for the signed result`,
+  progress(options.async ? `queueing ${codeHash}` : `invoking ${codeHash} and waiting for the signed result`)
+  const waitMs = options.wait
+  const { status, body } = await callApi<Accepted | Completed>({
+    server,
+    method: 'POST',
+    path: `/v1/functions/${codeHash}/invoke`,
+    json: {
+      request,
+      ...(options.functionId !== undefined ? { functionId: options.functionId } : {}),
+      ...(options.chainId !== undefined ? { chainId: options.chainId } : {}),
+      ...(options.async ? { async: true } : {}),
+      ...(waitMs !== undefined ? { waitMs } : {}),
+      ...(options.timeout !== undefined ? { limits: { timeoutMs: options.timeout } } : {}),
+    },
+    timeoutMs: (waitMs ?? 120_000) + 30_000,
+  })
+
+  if (status === 202) {
+    const accepted = body as Accepted
+    if (options.json)
+      printJson({ jobId: accepted.jobId, requestId: accepted.requestId, status: accepted.status })
+    else {
+      process.stdout.write(
+        `${accepted.status === 'queued' ? 'queued' : 'still running'}: job ${accepted.jobId}\nfollow it: teefn jobs ${accepted.jobId}${options.server ? ` --server ${server}` : ''}\n`,
       )
-      const waitMs = options.wait
-      const { status, body } = await callApi<Accepted | Completed>({
-        server,
-        method: 'POST',
-        path: `/v1/functions/${codeHash}/invoke`,
-        json: {
-          request,
-          ...(options.functionId !== undefined ? { functionId: options.functionId } : {}),
-          ...(options.chainId !== undefined ? { chainId: options.chainId } : {}),
-          ...(options.async ? { async: true } : {}),
-          ...(waitMs !== undefined ? { waitMs } : {}),
-          ...(options.timeout !== undefined ? { limits: { timeoutMs: options.timeout } } : {}),
-        },
-        timeoutMs: (waitMs ?? 120_000) + 30_000,
-      })
+    }
+    if (accepted.status === 'pending') process.exitCode = exitCodes.failed
+    return
+  }
 
-      if (status === 202) {
-        const accepted = body as Accepted
-        if (options.json)
-          printJson({ jobId: accepted.jobId, requestId: accepted.requestId, status: accepted.status })
-        else {
-          process.stdout.write(
-            `${accepted.status === 'queued' ? 'queued' : 'still running'}: job ${accepted.jobId}\nfollow it: teefn jobs ${accepted.jobId}${options.server ? ` --server ${server}` : ''}\n`,
-          )
-        }
-        if (accepted.status === 'pending') process.exitCode = exitCodes.failed
-        return
-      }
-
-      const completed = body as Completed
-      let verified: Awaited<ReturnType<typeof verifyEnvelope>>
-      try {
-        verified = await verifyEnvelope(completed.envelope, {
-          worker,
-          chainId: 0,
-          destination: zeroAddress,
-          requestId: completed.requestId,
-          functionId: options.functionId ?? zeroBytes32,
-          payloadHash: payloadHashOf(utf8(request)),
-          codeHash,
-        })
-      } catch (error) {
-        if (!(error instanceof EnvelopeError)) throw error
-        if (options.json) {
-          printJson({
-            jobId: completed.jobId,
-            verified: false,
-            reason: error.reason,
-            message: error.shortMessage,
-            details: error.details ?? null,
-          })
-        } else {
-          process.stdout.write(
-            `envelope rejected: ${error.reason}: ${error.shortMessage}${error.details ? ` (${error.details})` : ''}\n`,
-          )
-        }
-        process.exitCode = exitCodes.failed
-        return
-      }
-      // Only signed bytes are shown: the result comes from the verified envelope, not the server's text.
-      const result = displayResult(verified.result)
-      const ok = verified.envelope.status === 'OK'
-      const attestation = attested ? describeAttestation(attested) : undefined
-      if (options.json) {
-        printJson({
-          jobId: completed.jobId,
-          requestId: completed.requestId,
-          status: verified.envelope.status,
-          result,
-          resultHex: verified.envelope.result,
-          verified: true,
-          signer: verified.signer,
-          trust: attestation ? 'attestation' : 'worker',
-          provider: attested?.kind ?? null,
-          attestation: attestation?.json ?? null,
-          envelope: verified.envelope,
-          logs: completed.logs,
-          stats: completed.stats,
-        })
-      } else {
-        printReadably({
-          completed,
-          result,
-          ok,
-          signer: verified.signer,
-          trust: attestation?.phrase ?? 'the key --worker pins',
-        })
-      }
-      process.exitCode = ok ? exitCodes.ok : exitCodes.failed
+  const completed = body as Completed
+  let verified: Awaited<ReturnType<typeof verifyEnvelope>>
+  try {
+    verified = await verifyEnvelope(completed.envelope, {
+      worker,
+      chainId: 0,
+      destination: zeroAddress,
+      requestId: completed.requestId,
+      functionId: options.functionId ?? zeroBytes32,
+      payloadHash: payloadHashOf(utf8(request)),
+      codeHash,
     })
+  } catch (error) {
+    if (!(error instanceof EnvelopeError)) throw error
+    if (options.json) {
+      printJson({
+        jobId: completed.jobId,
+        verified: false,
+        reason: error.reason,
+        message: error.shortMessage,
+        details: error.details ?? null,
+      })
+    } else {
+      process.stdout.write(
+        `envelope rejected: ${error.reason}: ${error.shortMessage}${error.details ? ` (${error.details})` : ''}\n`,
+      )
+    }
+    process.exitCode = exitCodes.failed
+    return
+  }
+  // Only signed bytes are shown: the result comes from the verified envelope, not the server's text.
+  const result = displayResult(verified.result)
+  const ok = verified.envelope.status === 'OK'
+  const attestation = attested ? describeAttestation(attested) : undefined
+  if (options.json) {
+    printJson({
+      jobId: completed.jobId,
+      requestId: completed.requestId,
+      status: verified.envelope.status,
+      result,
+      resultHex: verified.envelope.result,
+      verified: true,
+      signer: verified.signer,
+      trust: attestation ? 'attestation' : 'worker',
+      provider: attested?.kind ?? null,
+      attestation: attestation?.json ?? null,
+      envelope: verified.envelope,
+      logs: completed.logs,
+      stats: completed.stats,
+    })
+  } else {
+    printReadably({
+      completed,
+      result,
+      ok,
+      signer: verified.signer,
+      trust: attestation?.phrase ?? 'the key --worker pins',
+    })
+  }
+  process.exitCode = ok ? exitCodes.ok : exitCodes.failed
 }
 
 function printReadably(parameters: {
@@ -228,11 +194,4 @@ function printReadably(parameters: {
 
 function displayResult(bytes: Uint8Array): string {
   return printableText(bytes) ?? `0x${Buffer.from(bytes).toString('hex')}`
-}
-
-function positiveInteger(value: string): number {
-  const parsed = Number(value)
-  if (!Number.isSafeInteger(parsed) || parsed <= 0)
-    throw new InvalidArgumentError('expected a positive whole number')
-  return parsed
 }

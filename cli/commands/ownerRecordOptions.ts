@@ -1,4 +1,3 @@
-import type { Command } from 'commander'
 import type { Hex } from '../../runtime/enclave/bytes.js'
 import type { FunctionScope } from '../../runtime/enclave/functionScope.js'
 import { printJson } from '../printJson.js'
@@ -7,7 +6,10 @@ import { resolveServerUrl } from './apiClient.js'
 import type { OwnerKeyOptions } from './ownerKey.js'
 import { scopeFromFlags } from './scopeFlags.js'
 
-/** The flags of every command that writes an owner-signed record (`secrets put|delete`, `settings put`). */
+/**
+ * The flags of every command that writes an owner-signed record (`secrets put|delete`, `settings put`), as
+ * `addOwnerRecordOptions` (cli/definitions) declares them.
+ */
 export type OwnerRecordOptions = OwnerKeyOptions & {
   server?: string
   chainId: string
@@ -27,22 +29,6 @@ export type OwnerRecordMetadata = {
   ciphertextHash?: Hex
   ciphertextBytes?: number
   httpSecrets?: boolean
-}
-
-/** Adds the scope, owner key, version and server flags. */
-export function addOwnerRecordOptions(command: Command): Command {
-  return command
-    .requiredOption('--chain-id <id>', 'the EVM chain id (decimal) of the registry')
-    .requiredOption('--registry <address>', 'the TeefnRegistry address that names the function and its owner')
-    .requiredOption('--function-id <bytes32>', 'the functionId (0x + 64 hex digits)')
-    .option('--key <file>', "a file holding the function owner's private key (0x-hex)")
-    .option('--private-key-env <NAME>', "an environment variable holding the owner's private key")
-    .option(
-      '--version <n>',
-      'the record version, above the stored one (default: the current unix time in seconds)',
-    )
-    .option('--server <url>', 'the teefn server (default: TEEFN_SERVER, else http://127.0.0.1:8787)')
-    .option('--json', 'print one JSON object')
 }
 
 /** The scope, version and server the flags name; a usage error names a bad flag. */

@@ -1,23 +1,23 @@
 import { randomUUID } from 'node:crypto'
 import { extname } from 'node:path'
 import { bytesToHex } from '@noble/hashes/utils'
-import { Command, InvalidArgumentError } from 'commander'
 import { BaseError } from '../../runtime/errors/BaseError.js'
 import { computeCodeHash } from '../../runtime/functions/computeCodeHash.js'
+import { maxBundleBytes } from '../../runtime/functions/limits.js'
 import { parseAllowHost } from '../../runtime/http/parseAllowHost.js'
 import {
   createSandboxPool,
   type InvocationOutcome,
   LimitExceedsMaximumError,
   type SandboxLimits,
+  type SandboxPool,
 } from '../../runtime/sandbox/index.js'
-import { BundleError, bundleFunction } from '../build/bundleFunction.js'
 import { exitCodes } from '../exitCodes.js'
 import { printJson } from '../printJson.js'
 import { readInputFile } from '../readInputFile.js'
 import { UsageError } from '../UsageError.js'
 
-type RunOptions = {
+export type RunOptions = {
   request?: string
   requestFile?: string
   secrets?: string
@@ -38,36 +38,27 @@ export type RunReport = {
 }
 
 /** `teefn run <file>`: runs a function once in the sandbox, as a worker would, and prints what it did. */
-export function runCommand(): Command {
-  return new Command('run')
-    .description('Run a function once in the QuickJS sandbox and print its logs and result.')
-    .argument('<file>', 'the function (.ts or .js); it is bundled first when it imports anything')
-    .option('--request <string>', 'the request string passed to main (default: empty)')
-    .option('--request-file <path>', 'read the request string from a file')
-    .option('--secrets <json>', 'secrets passed to main, as a JSON object of strings')
-    .option(
-      '--allow-host <host[:port]>',
-      'let fetch reach this host even on a private address (repeatable)',
-      collect,
-      [],
-    )
-    .option('--timeout <ms>', 'wall-clock deadline in milliseconds (default 10000)', positiveInteger)
-    .option('--memory <MiB>', 'memory limit in MiB (default 64)', positiveInteger)
-    .option('--json', 'print one JSON object')
-    .action(async (file: string, options: RunOptions) => {
-      const request = await readRequest(options)
-      const secrets = parseSecrets(options.secrets)
-      for (const entry of options.allowHost) checkAllowHost(entry)
-      const limits: Partial<SandboxLimits> = {}
-      if (options.timeout !== undefined) limits.timeoutMs = options.timeout
-      if (options.memory !== undefined) limits.memoryBytes = options.memory * 1024 * 1024
+export async function runAction(file: string, options: RunOptions): Promise<void> {
+  const request = await readRequest(options)
+  const secrets = parseSecrets(options.secrets)
+  for (const entry of options.allowHost) checkAllowHost(entry)
+  const limits: Partial<SandboxLimits> = {}
+  if (options.timeout !== undefined) limits.timeoutMs = options.timeout
+  if (options.memory !== undefined) limits.memoryBytes = options.memory * 1024 * 1024
 
-      const source = await readInputFile(file, 'function')
-      const report = await runOnce({ file, source, request, secrets, allowHosts: options.allowHost, limits })
-      if (options.json) printJson(report)
-      else printReadably(report)
-      process.exitCode = report.ok ? exitCodes.ok : exitCodes.failed
-    })
+  const source = await readInputFile(file, 'function')
+  // The sandbox thread starts now, while the file is bundled if it must be: each takes tens of milliseconds.
+  const pool = createSandboxPool({ threads: 1 })
+  pool.catch(() => {}) // a thread that fails to start is reported where the pool is awaited
+  let report: RunReport
+  try {
+    report = await runOnce({ file, source, request, secrets, allowHosts: options.allowHost, limits, pool })
+  } finally {
+    await closePool(pool)
+  }
+  if (options.json) printJson(report)
+  else printReadably(report)
+  process.exitCode = report.ok ? exitCodes.ok : exitCodes.failed
 }
 
 type RunOnceParameters = {
@@ -77,24 +68,70 @@ type RunOnceParameters = {
   secrets: Record<string, string>
   allowHosts: string[]
   limits: Partial<SandboxLimits>
+  /** A pool of one sandbox thread, started before the file is looked at. */
+  pool: Promise<SandboxPool>
 }
 
-async function runOnce({
-  file,
-  source,
-  request,
-  secrets,
-  allowHosts,
-  limits,
-}: RunOnceParameters): Promise<RunReport> {
-  let code: string
-  let codeHash: string
+type Runnable = { code: string; codeHash: string }
+
+/**
+ * Runs the file once. A self-contained .js file runs byte for byte (so its codeHash is the one `teefn build`
+ * and deploy report), and one that plainly imports nothing runs without asking esbuild first: loading and
+ * starting esbuild would take longer than the run. esbuild is asked when the file imports something, or when
+ * the sandbox refuses to load it (its diagnostics are the ones reported then, as for any other file).
+ */
+async function runOnce(parameters: RunOnceParameters): Promise<RunReport> {
+  const { file, source } = parameters
+  if (!mayRunAsIs(file, source)) return runBundled(parameters)
+  let outcome: InvocationOutcome
+  try {
+    outcome = await invokeOnce(
+      { code: source.toString('utf8'), codeHash: computeCodeHash(source) },
+      parameters,
+    )
+  } catch (error) {
+    // A file that does not bundle is reported before a limit over the maximum, as without the shortcut.
+    if (error instanceof LimitExceedsMaximumError) return runBundled(parameters)
+    throw error
+  }
+  if (!outcome.ok && (outcome.error.code === 'SYNTAX_ERROR' || outcome.error.code === 'NO_MAIN')) {
+    return runBundled(parameters, outcome)
+  }
+  return toReport(outcome)
+}
+
+/**
+ * Whether a file may run before esbuild sees it: a .js or .mjs file well under the bundle limit that names a
+ * default export and no `import`, `require` or `export ... from`. Conservative: such a word in a comment or a
+ * string only sends the file to esbuild.
+ */
+function mayRunAsIs(file: string, source: Buffer): boolean {
+  if (!['.js', '.mjs'].includes(extname(file)) || source.byteLength > maxBundleBytes / 2) return false
+  const text = source.toString('utf8')
+  return (
+    /\bdefault\b/.test(text) && !/\bimport\b|\brequire\b|\bexport\s*(?:\*|\{[^}]*\})[^;]*?\bfrom\b/.test(text)
+  )
+}
+
+/**
+ * Bundles the file with esbuild (a bundle error is the run's report) and runs the bundle, or the file as is when
+ * it imports nothing; `asIsOutcome` is what running it as is already gave.
+ */
+async function runBundled(
+  parameters: RunOnceParameters,
+  asIsOutcome?: InvocationOutcome,
+): Promise<RunReport> {
+  const { file, source } = parameters
+  // Loaded here: esbuild takes longer to load and start than a trivial function takes to run.
+  const { BundleError, bundleFunction } = await import('../build/bundleFunction.js')
+  let runnable: Runnable
   try {
     const bundle = await bundleFunction({ entry: file })
-    // A self-contained .js file runs byte for byte, so its codeHash is the one `teefn build` and deploy report.
     const runAsIs = bundle.importedFiles === 0 && ['.js', '.mjs'].includes(extname(file))
-    code = runAsIs ? source.toString('utf8') : bundle.code
-    codeHash = runAsIs ? computeCodeHash(source) : bundle.codeHash
+    if (runAsIs && asIsOutcome) return toReport(asIsOutcome)
+    runnable = runAsIs
+      ? { code: source.toString('utf8'), codeHash: computeCodeHash(source) }
+      : { code: bundle.code, codeHash: bundle.codeHash }
   } catch (error) {
     if (!(error instanceof BundleError)) throw error
     return {
@@ -108,22 +145,34 @@ async function runOnce({
       stats: { durationMs: 0, fetches: 0 },
     }
   }
-  const pool = await createSandboxPool({ threads: 1 })
   try {
-    const outcome = await pool.invoke({
-      code,
-      request,
-      secrets,
-      allowHosts,
-      limits,
-      context: { requestId: `cli-${randomUUID()}`, trigger: 'cli', codeHash },
-    })
-    return toReport(outcome)
+    return toReport(await invokeOnce(runnable, parameters))
   } catch (error) {
     if (error instanceof LimitExceedsMaximumError) throw new UsageError(error.shortMessage, error.details)
     throw error
-  } finally {
-    await pool.close()
+  }
+}
+
+/** One invocation in the pool. */
+async function invokeOnce(
+  { code, codeHash }: Runnable,
+  { request, secrets, allowHosts, limits, pool }: RunOnceParameters,
+): Promise<InvocationOutcome> {
+  return (await pool).invoke({
+    code,
+    request,
+    secrets,
+    allowHosts,
+    limits,
+    context: { requestId: `cli-${randomUUID()}`, trigger: 'cli', codeHash },
+  })
+}
+
+async function closePool(pool: Promise<SandboxPool>): Promise<void> {
+  try {
+    await (await pool).close()
+  } catch {
+    // It never started: nothing to close (runOnce has thrown why).
   }
 }
 
@@ -190,15 +239,4 @@ function checkAllowHost(entry: string): void {
       `--allow-host ${entry}: ${error instanceof BaseError ? error.shortMessage : String(error)}`,
     )
   }
-}
-
-function collect(value: string, previous: string[]): string[] {
-  return [...previous, value]
-}
-
-function positiveInteger(value: string): number {
-  const parsed = Number(value)
-  if (!Number.isSafeInteger(parsed) || parsed <= 0)
-    throw new InvalidArgumentError('expected a positive whole number')
-  return parsed
 }

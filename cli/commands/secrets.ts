@@ -1,11 +1,10 @@
-import { Command } from 'commander'
 import { type Hex, isHex } from '../../runtime/enclave/bytes.js'
 import { type FunctionScope, scopeId } from '../../runtime/enclave/functionScope.js'
 import { signSecretsUpdate } from '../../runtime/enclave/ownerRecords.js'
 import { SecretsError } from '../../runtime/enclave/SecretsError.js'
 import { assertSecretsObject, encryptSecrets, secretsFormat } from '../../runtime/enclave/secretsCipher.js'
 import { describeAttestation } from '../attestation/reportAttestation.js'
-import { addTrustOptions, resolveTrustPolicy, type TrustOptions } from '../attestation/trustOptions.js'
+import { resolveTrustPolicy, type TrustOptions } from '../attestation/trustOptions.js'
 import { trustWorker } from '../attestation/trustWorker.js'
 import { printJson } from '../printJson.js'
 import { readInputFile } from '../readInputFile.js'
@@ -13,7 +12,6 @@ import { UsageError } from '../UsageError.js'
 import { callApi } from './apiClient.js'
 import { readOwnerKey } from './ownerKey.js'
 import {
-  addOwnerRecordOptions,
   type OwnerRecordMetadata,
   type OwnerRecordOptions,
   printOwnerRecord,
@@ -33,111 +31,75 @@ type EncryptOptions = {
 
 type PutOptions = OwnerRecordOptions & TrustOptions & { secrets: string }
 
+/** `teefn secrets encrypt`: secrets encrypted to the workers' key for one function scope, printed. */
+export async function secretsEncryptAction(options: EncryptOptions): Promise<void> {
+  if (!isHex(options.workerKey) || options.workerKey.length !== 66) {
+    throw new UsageError(
+      '--worker-key must be 32 bytes of 0x-hex',
+      "use the worker's `encryption` public key",
+    )
+  }
+  const scope = scopeFromFlags(options)
+  const value = await readSecretsInput(options.secrets)
+  const ciphertext = encrypt(options.workerKey as Hex, scope, value)
+  if (options.json) {
+    printJson({
+      ciphertext,
+      scope,
+      scopeId: scopeId(scope),
+      workerKey: options.workerKey.toLowerCase(),
+      format: secretsFormat.label,
+    })
+  } else {
+    process.stdout.write(`${ciphertext}\n`)
+  }
+}
+
 /**
- * `teefn secrets encrypt|put|delete`: a function's secrets, encrypted to the attested worker key for one
- * function scope and signed by the function's on-chain owner.
+ * `teefn secrets put`: the secrets encrypted to the attested worker key for the scope, signed by the function's
+ * on-chain owner, stored.
  */
-export function secretsCommand(): Command {
-  const secrets = new Command('secrets').description(
-    "Encrypt a function's secrets for the workers, and store or delete them signed by its owner.",
-  )
-  secrets
-    .command('encrypt')
-    .description(
-      "Encrypt a JSON object of strings to the workers' encryption key, for one function scope (chain, registry, functionId).",
-    )
-    .requiredOption('--worker-key <pubkey>', "the workers' X25519 encryption public key (0x-hex, 32 bytes)")
-    .requiredOption('--chain-id <id>', 'evm: the chain id (decimal); substrate: the genesis hash (0x-hex)')
-    .option(
-      '--registry <address>',
-      'evm: the TeefnRegistry address that names the function (not for substrate)',
-    )
-    .requiredOption('--function-id <id>', 'the functionId (bytes32, 0x-hex) the secrets belong to')
-    .option('--family <family>', 'evm or substrate', 'evm')
-    .requiredOption(
-      '--secrets <json|@file>',
-      'a JSON object of strings, or @file (or a file path) holding one (@- for stdin)',
-    )
-    .option('--json', 'print one JSON object')
-    .action(async (options: EncryptOptions) => {
-      if (!isHex(options.workerKey) || options.workerKey.length !== 66) {
-        throw new UsageError(
-          '--worker-key must be 32 bytes of 0x-hex',
-          "use the worker's `encryption` public key",
-        )
-      }
-      const scope = scopeFromFlags(options)
-      const value = await readSecretsInput(options.secrets)
-      const ciphertext = encrypt(options.workerKey as Hex, scope, value)
-      if (options.json) {
-        printJson({
-          ciphertext,
-          scope,
-          scopeId: scopeId(scope),
-          workerKey: options.workerKey.toLowerCase(),
-          format: secretsFormat.label,
-        })
-      } else {
-        process.stdout.write(`${ciphertext}\n`)
-      }
-    })
-
-  const put = secrets
-    .command('put')
-    .description(
-      "Verify the server's worker attestation, encrypt the secrets to its attested key for the scope, sign them with the owner key (EIP-712 SecretsUpdate) and store them (PUT /v1/secrets).",
-    )
-    .requiredOption(
-      '--secrets <json|@file>',
-      'a JSON object of strings, or @file (or a file path) holding one (@- for stdin)',
-    )
-  addTrustOptions(addOwnerRecordOptions(put)).action(async (options: PutOptions) => {
-    const { scope, version, server } = resolveOwnerRecord(options)
-    const value = await readSecretsInput(options.secrets)
-    const policy = await resolveTrustPolicy(options)
-    const owner = await readOwnerKey(options)
-    const attested = await trustWorker({ source: server, policy, json: options.json })
-    if (!attested) return
-    const ciphertext = encrypt(attested.publicKeys.encryption, scope, value)
-    const record = await signSecretsUpdate(owner, { scope, ciphertext, version })
-    const { body } = await callApi<OwnerRecordMetadata>({
-      server,
-      method: 'PUT',
-      path: '/v1/secrets',
-      json: record,
-    })
-    const attestation = describeAttestation(attested)
-    printOwnerRecord({
-      what: 'secrets',
-      verb: 'stored',
-      body,
-      server,
-      json: options.json,
-      extra: {
-        json: { encryptedTo: attested.publicKeys.encryption, attestation: attestation.json },
-        lines: [`  encrypted to worker key ${attested.publicKeys.encryption} (${attestation.phrase})`],
-      },
-    })
+export async function secretsPutAction(options: PutOptions): Promise<void> {
+  const { scope, version, server } = resolveOwnerRecord(options)
+  const value = await readSecretsInput(options.secrets)
+  const policy = await resolveTrustPolicy(options)
+  const owner = await readOwnerKey(options)
+  const attested = await trustWorker({ source: server, policy, json: options.json })
+  if (!attested) return
+  const ciphertext = encrypt(attested.publicKeys.encryption, scope, value)
+  const record = await signSecretsUpdate(owner, { scope, ciphertext, version })
+  const { body } = await callApi<OwnerRecordMetadata>({
+    server,
+    method: 'PUT',
+    path: '/v1/secrets',
+    json: record,
   })
-
-  const remove = secrets
-    .command('delete')
-    .description(
-      "Delete a function's secrets: the owner signs a SecretsUpdate with no ciphertext, kept as a tombstone (DELETE /v1/secrets).",
-    )
-  addOwnerRecordOptions(remove).action(async (options: OwnerRecordOptions) => {
-    const { scope, version, server } = resolveOwnerRecord(options)
-    const owner = await readOwnerKey(options)
-    const record = await signSecretsUpdate(owner, { scope, ciphertext: '0x', version })
-    const { body } = await callApi<OwnerRecordMetadata>({
-      server,
-      method: 'DELETE',
-      path: '/v1/secrets',
-      json: record,
-    })
-    printOwnerRecord({ what: 'secrets', verb: 'deleted', body, server, json: options.json })
+  const attestation = describeAttestation(attested)
+  printOwnerRecord({
+    what: 'secrets',
+    verb: 'stored',
+    body,
+    server,
+    json: options.json,
+    extra: {
+      json: { encryptedTo: attested.publicKeys.encryption, attestation: attestation.json },
+      lines: [`  encrypted to worker key ${attested.publicKeys.encryption} (${attestation.phrase})`],
+    },
   })
-  return secrets
+}
+
+/** `teefn secrets delete`: the owner's signed deletion, kept as a tombstone. */
+export async function secretsDeleteAction(options: OwnerRecordOptions): Promise<void> {
+  const { scope, version, server } = resolveOwnerRecord(options)
+  const owner = await readOwnerKey(options)
+  const record = await signSecretsUpdate(owner, { scope, ciphertext: '0x', version })
+  const { body } = await callApi<OwnerRecordMetadata>({
+    server,
+    method: 'DELETE',
+    path: '/v1/secrets',
+    json: record,
+  })
+  printOwnerRecord({ what: 'secrets', verb: 'deleted', body, server, json: options.json })
 }
 
 /**

@@ -1,4 +1,3 @@
-import { Command } from 'commander'
 import { EnvelopeError } from '../../runtime/enclave/EnvelopeError.js'
 import { parseEnvelope } from '../../runtime/enclave/envelope.js'
 import type { WorkerPublicKeys } from '../../runtime/enclave/TeeProvider.js'
@@ -11,7 +10,7 @@ import type { BaseError } from '../../runtime/errors/BaseError.js'
 import type { CheckWorkerAttestationReturnType } from '../attestation/checkWorkerAttestation.js'
 import { describeAttestation } from '../attestation/reportAttestation.js'
 import type { TrustPolicy } from '../attestation/TrustPolicy.js'
-import { addTrustOptions, resolveTrustPolicy, type TrustOptions } from '../attestation/trustOptions.js'
+import { resolveTrustPolicy, type TrustOptions } from '../attestation/trustOptions.js'
 import { trustWorker } from '../attestation/trustWorker.js'
 import { exitCodes } from '../exitCodes.js'
 import { printJson, printRejection } from '../printJson.js'
@@ -43,62 +42,36 @@ export type VerifyOptions = TrustOptions & {
  * `teefn verify --substrate <ws-url> --block <hash|number> --extrinsic <index>`: the teefn results an
  * extrinsic put on a Substrate chain, checked from chain data alone (see `verifySubstrateResults`).
  */
-export function verifyCommand(): Command {
-  const command = new Command('verify')
-    .description(
-      'Verify a signed result envelope (EVM EIP-712 or Substrate sr25519) and print its signer; with --substrate, read it from a Substrate chain.',
-    )
-    .argument('[envelope]', 'envelope JSON file, or - for stdin (not with --substrate)')
-    .option('--substrate <ws-url>', 'read the result remark(s) from this Substrate node instead of a file')
-    .option('--block <hash|number>', 'with --substrate: the block that holds the result')
-    .option('--extrinsic <index>', 'with --substrate: the index of the result extrinsic in that block')
-    .option(
-      '--worker <pubkey|address>',
-      'the worker that must have signed it (evm address or secp256k1 key; sr25519 key or SS58)',
-    )
-    .option('--chain-id <id>', 'the chain it must be for (evm chain id, or substrate genesis hash)')
-    .option('--destination <address>', 'the consumer contract (or substrate destination) it must be for')
-    .option('--request-id <bytes32>', 'the request it must answer')
-    .option('--function-id <bytes32>', 'the function it must come from')
-    .option('--payload-hash <bytes32>', 'keccak256 of the payload it must answer')
-    .option('--code-hash <bytes32>', 'the code that must have produced it')
-    .option(
-      '--attestation <file|url>',
-      'a worker attestation (a teefn server URL, or a file with what its /v1/attestation serves): the envelope must be signed by the key it binds',
-    )
-  return addTrustOptions(command)
-    .option('--json', 'print one JSON object')
-    .action(async (file: string | undefined, options: VerifyOptions) => {
-      checkExpectations(options)
-      const policy = await resolveTrustPolicy(options)
-      if (options.substrate !== undefined) {
-        if (file !== undefined) throw new UsageError('pass either an envelope file or --substrate, not both')
-        if (options.payloadHash !== undefined) {
-          // The chain check recomputes the request from the chain itself; a pinned payload hash is not used there yet.
-          throw new UsageError(
-            '--payload-hash applies to an envelope file, not to --substrate',
-            'save the envelope JSON and verify it with --payload-hash',
-          )
-        }
-        if (options.attestation !== undefined) {
-          if (options.worker !== undefined) {
-            throw new UsageError('with --substrate, pass --worker or --attestation, not both')
-          }
-          const attested = await trustWorker({ source: options.attestation, policy, json: options.json })
-          if (!attested) return
-          options.worker = attested.publicKeys.sr25519
-        }
-        await verifySubstrateResults(options)
-        return
+export async function verifyAction(file: string | undefined, options: VerifyOptions): Promise<void> {
+  checkExpectations(options)
+  const policy = await resolveTrustPolicy(options)
+  if (options.substrate !== undefined) {
+    if (file !== undefined) throw new UsageError('pass either an envelope file or --substrate, not both')
+    if (options.payloadHash !== undefined) {
+      // The chain check recomputes the request from the chain itself; a pinned payload hash is not used there yet.
+      throw new UsageError(
+        '--payload-hash applies to an envelope file, not to --substrate',
+        'save the envelope JSON and verify it with --payload-hash',
+      )
+    }
+    if (options.attestation !== undefined) {
+      if (options.worker !== undefined) {
+        throw new UsageError('with --substrate, pass --worker or --attestation, not both')
       }
-      if (options.block !== undefined || options.extrinsic !== undefined) {
-        throw new UsageError('--block and --extrinsic need --substrate <ws-url>')
-      }
-      if (file === undefined) {
-        throw new UsageError('missing the envelope file', 'pass a file, - for stdin, or --substrate <ws-url>')
-      }
-      await verifyEnvelopeFile(file, options, policy)
-    })
+      const attested = await trustWorker({ source: options.attestation, policy, json: options.json })
+      if (!attested) return
+      options.worker = attested.publicKeys.sr25519
+    }
+    await verifySubstrateResults(options)
+    return
+  }
+  if (options.block !== undefined || options.extrinsic !== undefined) {
+    throw new UsageError('--block and --extrinsic need --substrate <ws-url>')
+  }
+  if (file === undefined) {
+    throw new UsageError('missing the envelope file', 'pass a file, - for stdin, or --substrate <ws-url>')
+  }
+  await verifyEnvelopeFile(file, options, policy)
 }
 
 /** `teefn verify <file>`: integrity, the expectations, and a signer the user trusts (pinned or attested). */

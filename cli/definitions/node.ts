@@ -1,0 +1,10 @@
+import { Command } from 'commander'
+import { lazyAction } from './lazyAction.js'
+
+/** `teefn node --config <file>`: the production entry point; stops gracefully on SIGTERM and SIGINT. */
+export function nodeCommand(): Command {
+  return new Command('node')
+    .description('Start the HTTP API, the TEE worker and the chain relayers from one configuration file.')
+    .option('-c, --config <file>', 'JSON configuration (see the README); REDIS_URL overrides redisUrl')
+    .action(lazyAction(async () => (await import('../commands/node.js')).nodeAction))
+}
