@@ -3,15 +3,14 @@ import { createServer, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { type Job, Queue, QueueEvents } from 'bullmq'
+import type { Job, Queue, QueueEvents } from 'bullmq'
 import { id, JsonRpcProvider, keccak256, toUtf8Bytes, Wallet } from 'ethers'
 import { bundleFunction } from '../cli/build/bundleFunction.js'
+import { startNode } from '../cli/node/startNode.js'
 import { deployPriceOracle, deployRegistry } from '../contracts/artifacts.js'
 import { compileContracts } from '../contracts/compileContracts.js'
 import { contractsPaths } from '../contracts/contractsPaths.js'
 import type { FulfilmentResult } from '../relayer/evm/createFulfilmentSender.js'
-import { startEvmSubmitter, startEvmWatcher } from '../relayer/evm/index.js'
-import { createEvmChainReader } from '../runtime/chain/evm/createEvmChainReader.js'
 import { attestWorker } from '../runtime/enclave/attestWorker.js'
 import { createDevProvider } from '../runtime/enclave/devProvider.js'
 import { verifyEnvelope } from '../runtime/enclave/verifyEnvelope.js'
@@ -19,10 +18,8 @@ import { createRedisFunctionStore } from '../runtime/functions/createRedisFuncti
 import { createLogger } from '../runtime/logging/createLogger.js'
 import { createRedisConnection } from '../runtime/queue/createRedisConnection.js'
 import { requestJobId } from '../runtime/queue/jobIds.js'
-import type { DeliveryJobData, RequestJobData, RequestJobResult } from '../runtime/queue/jobs.js'
-import { deliveryQueueName, queuePrefix, requestQueueName } from '../runtime/queue/names.js'
-import { createSandboxPool } from '../runtime/sandbox/index.js'
-import { startWorker } from '../runtime/worker/startWorker.js'
+import type { DeliveryJobData } from '../runtime/queue/jobs.js'
+import { openDeliveryQueue, openQueueEvents, openRequestQueue } from '../runtime/queue/queues.js'
 import { ensureRedisServer } from './ensureRedisServer.js'
 import { resolveAnvilBinary } from './resolveAnvilBinary.js'
 import { startAnvil, waitForReceipt } from './startAnvil.js'
@@ -86,7 +83,8 @@ export async function runDemo({
     step('Creating the worker identity (dev TEE: a sealed key on disk; no hardware here)')
     const keyDirectory = await mkdtemp(join(tmpdir(), 'teefn-demo-'))
     stops.push(() => rm(keyDirectory, { recursive: true, force: true }))
-    const tee = await createDevProvider({ keyFile: join(keyDirectory, 'worker-key.json') })
+    const keyFile = join(keyDirectory, 'worker-key.json')
+    const tee = await createDevProvider({ keyFile })
     const attestation = await attestWorker({ provider: tee, measurement: toUtf8Bytes('teefn demo worker') })
     detail('worker address', tee.publicKeys.evmAddress)
     detail('attestation', `${attestation.kind} quote, ${attestation.quote.length / 2 - 1} bytes`)
@@ -119,59 +117,41 @@ export async function runDemo({
     const apiUrl = `http://127.0.0.1:${(api.address() as AddressInfo).port}`
     for (const [path, answer] of Object.entries(exchanges)) detail(path, JSON.stringify(answer))
 
-    step('Starting the TEE worker, the chain watcher and the submitter')
-    const pool = await createSandboxPool({ threads: 2 })
-    stops.push(() => pool.close())
-    // One local anvil: the worker trusts it alone (production lists several endpoints and a quorum).
-    const reader = createEvmChainReader({
-      chainId: anvil.chainId,
-      registry: registryAddress,
-      rpcUrls: [anvil.rpcUrl],
-      quorum: 1,
-      confirmations: 0,
-    })
-    stops.push(() => reader.close())
-    const worker = startWorker({
-      connection,
-      pool,
-      provider: tee,
-      store,
-      chains: { evm: [reader] },
-      allowHosts: [`127.0.0.1:${(api.address() as AddressInfo).port}`],
-    })
-    stops.push(() => worker.close())
-    const watcher = await startEvmWatcher({
-      connection,
-      chainId: anvil.chainId,
-      rpcUrl: anvil.rpcUrl,
-      wsUrl: anvil.wsUrl,
-      consumers: [oracleAddress],
-      startBlock: 0,
-      logger: quiet,
-    })
-    stops.push(() => watcher.stop())
-    const submitter = startEvmSubmitter({
-      connection,
-      chainId: anvil.chainId,
-      rpcUrl: anvil.rpcUrl,
-      privateKey: relayerKey.privateKey,
-      logger: quiet,
-    })
-    stops.push(() => submitter.close())
-    const deliveries = new Queue<DeliveryJobData>(
-      deliveryQueueName({ family: 'evm', chainId: String(anvil.chainId) }),
-      {
-        connection,
-        prefix: queuePrefix,
+    step('Starting a teefn node: the TEE worker, the chain watcher and the submitter')
+    // As `teefn node --config` would, with one local anvil that the worker trusts alone (production lists several
+    // endpoints and a quorum).
+    const node = await startNode({
+      config: {
+        redisUrl: redis.url,
+        tee: { provider: 'dev', devKeyFile: keyFile },
+        worker: { threads: 2, allowHosts: [`127.0.0.1:${(api.address() as AddressInfo).port}`] },
+        evm: [
+          {
+            chainId: anvil.chainId,
+            rpcUrl: anvil.rpcUrl,
+            wsUrl: anvil.wsUrl,
+            rpcQuorum: 1,
+            confirmations: 0,
+            registry: registryAddress,
+            consumers: [oracleAddress],
+            fromBlock: 0,
+            submitterKey: 'env:TEEFN_DEMO_SUBMITTER_KEY',
+          },
+        ],
       },
-    )
+      roles: ['worker', 'relayer'],
+      env: { ...process.env, TEEFN_DEMO_SUBMITTER_KEY: relayerKey.privateKey },
+      logger: quiet,
+    })
+    stops.push(() => node.close())
+    const deliveries = openDeliveryQueue(connection, { family: 'evm', chainId: String(anvil.chainId) })
     stops.push(() => deliveries.close())
     // QueueEvents blocks on its connection: it gets its own, closed with it.
     const eventsConnection = createRedisConnection({ url: redis.url })
     stops.push(() => eventsConnection.disconnect())
-    const deliveryEvents = new QueueEvents(deliveries.name, {
-      connection: eventsConnection,
-      prefix: queuePrefix,
+    const deliveryEvents = await openQueueEvents(eventsConnection, {
+      family: 'evm',
+      chainId: String(anvil.chainId),
     })
     stops.push(() => deliveryEvents.close())
     await deliveryEvents.waitUntilReady()
@@ -202,10 +182,7 @@ export async function runDemo({
       requestId: requestId as `0x${string}`,
     })
     const delivery = await waitForDelivery(deliveries, deliveryEvents, jobId)
-    const requests = new Queue<RequestJobData, RequestJobResult>(requestQueueName, {
-      connection,
-      prefix: queuePrefix,
-    })
+    const requests = openRequestQueue(connection)
     stops.push(() => requests.close())
     const job = await requests.getJob(jobId)
     const { envelope } = job!.returnvalue
@@ -263,7 +240,7 @@ async function mined(provider: JsonRpcProvider, sending: Promise<{ hash: string 
 }
 
 async function waitForDelivery(
-  queue: Queue<DeliveryJobData>,
+  queue: Queue<DeliveryJobData, unknown>,
   events: QueueEvents,
   jobId: string,
   timeoutMs = 30_000,
