@@ -10,29 +10,15 @@ import type { BaseError } from '../../runtime/errors/BaseError.js'
 import type { CheckWorkerAttestationReturnType } from '../attestation/checkWorkerAttestation.js'
 import { describeAttestation } from '../attestation/reportAttestation.js'
 import type { TrustPolicy } from '../attestation/TrustPolicy.js'
-import { resolveTrustPolicy, type TrustOptions } from '../attestation/trustOptions.js'
+import { resolveTrustPolicy } from '../attestation/trustOptions.js'
 import { trustWorker } from '../attestation/trustWorker.js'
 import { exitCodes } from '../exitCodes.js'
 import { printJson, printRejection } from '../printJson.js'
 import { readInputFile } from '../readInputFile.js'
 import { UsageError } from '../UsageError.js'
 import { describeVerifiedEnvelope } from '../verify/describeVerifiedEnvelope.js'
+import type { VerifyOptions } from '../verify/VerifyOptions.js'
 import { verifySubstrateResults } from '../verify/verifySubstrateResults.js'
-
-export type VerifyOptions = TrustOptions & {
-  attestation?: string
-  substrate?: string
-  block?: string
-  extrinsic?: string
-  worker?: string
-  chainId?: string
-  destination?: string
-  requestId?: string
-  functionId?: string
-  payloadHash?: string
-  codeHash?: string
-  json?: boolean
-}
 
 /**
  * `teefn verify <envelope.json>`: exit 0 and the signer when the envelope is valid and signed by a worker the

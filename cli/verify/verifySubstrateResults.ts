@@ -3,11 +3,11 @@ import type { OnChainResult } from '../../relayer/substrate/readSubstrateResults
 import { EnvelopeError } from '../../runtime/enclave/EnvelopeError.js'
 import { parseWorkerIdentity, verifyParsedEnvelope } from '../../runtime/enclave/verifyEnvelope.js'
 import type { BaseError } from '../../runtime/errors/BaseError.js'
-import type { VerifyOptions } from '../commands/verify.js'
 import { exitCodes } from '../exitCodes.js'
 import { printJson } from '../printJson.js'
 import { UsageError } from '../UsageError.js'
 import { describeVerifiedEnvelope } from './describeVerifiedEnvelope.js'
+import type { VerifyOptions } from './VerifyOptions.js'
 
 /**
  * Reads the teefn results one extrinsic executed and verifies each: the sr25519 signature over the envelope,
