@@ -20,6 +20,8 @@ import { UsageError } from './UsageError.js'
 const program = new Command('teefn')
   .description('Build, run, verify and deploy teefn functions.')
   .version(packageVersion())
+  // Program options only before the command: `teefn secrets put --version 2` is the secrets' version.
+  .enablePositionalOptions()
   .showHelpAfterError('(run with --help for usage)')
 
 const commands: Command[] = [
