@@ -11,6 +11,7 @@ import type { ChainRef } from '../../runtime/queue/names.js'
 import { openRequestQueue, startQueueWorker } from '../../runtime/queue/queues.js'
 import { defaultRetryPolicy, type RetryPolicy } from '../../runtime/queue/retryPolicy.js'
 import { statusCode } from '../../runtime/resultStatus.js'
+import { createDeliveryBatcher } from '../shared/createDeliveryBatcher.js'
 import { createFulfilmentSender, type Fulfilment, type FulfilmentResult } from './createFulfilmentSender.js'
 import { DeliveryRejectedError } from './DeliveryRejectedError.js'
 import type { EnvelopeCalldata } from './encodeFulfilmentCalldata.js'
@@ -94,9 +95,10 @@ type Pending = {
   fulfilment: Fulfilment
   /** A delivery run before (a retry, or a job a crashed submitter held): it may have landed already. */
   rerun: boolean
-  resolve: (result: FulfilmentResult) => void
-  reject: (error: unknown) => void
+  settled?: PromiseSettledResult<FulfilmentResult> | undefined
 }
+
+const rejected = (reason: unknown): PromiseRejectedResult => ({ status: 'rejected', reason })
 
 /**
  * Drains the chain's delivery queue into fulfilment transactions. Deliveries wait in a small batcher: up to
@@ -165,7 +167,7 @@ export function startEvmSubmitter({
     for (const [index, answer] of states.entries()) {
       const item = batch[index]!
       if (answer.status === 'rejected') {
-        item.reject(answer.reason)
+        item.settled = answer
         continue
       }
       // functionId | requester | nonce | deadline | state
@@ -173,74 +175,42 @@ export function startEvmSubmitter({
       const { requestId } = item.fulfilment
       if (state === 'Pending') pending.push(item)
       else if (state === 'None') {
-        item.reject(new DeliveryRejectedError({ reason: 'UnknownRequest', requestId, destination }))
+        item.settled = rejected(
+          new DeliveryRejectedError({ reason: 'UnknownRequest', requestId, destination }),
+        )
       } else if (state === 'Cancelled' || state === 'Expired') {
         const reason = state === 'Cancelled' ? 'RequestCancelled' : 'RequestExpired'
-        item.reject(new DeliveryRejectedError({ reason, requestId, destination }))
-      } else item.resolve({ outcome: 'alreadyFulfilled' })
+        item.settled = rejected(new DeliveryRejectedError({ reason, requestId, destination }))
+      } else item.settled = { status: 'fulfilled', value: { outcome: 'alreadyFulfilled' } }
     }
     return pending
   }
 
-  const dispatch = async (destination: string, batch: Pending[]) => {
+  const send = async (batch: Pending[], destination: string) => {
     const reruns = batch.filter((item) => item.rerun)
     const pending =
       reruns.length === 0
         ? batch
         : [...batch.filter((item) => !item.rerun), ...(await stillPending(destination, reruns))]
-    if (pending.length === 0) return
-    if (pending.length > 1) stats.batches++
-    const results = await sender.send(
-      destination,
-      pending.map((item) => item.fulfilment),
-    )
-    results.forEach((result, index) => {
-      const item = pending[index]!
-      if (result.status === 'fulfilled') item.resolve(result.value)
-      else item.reject(result.reason)
-    })
-  }
-
-  // The batcher: deliveries wait here while `maxInFlight` transactions are out, or until the batch window
-  // since the last send has passed (unless a full batch is ready), and then leave together.
-  const waiting: Pending[] = []
-  let inFlight = 0
-  let lastSentAt = Number.NEGATIVE_INFINITY
-  let windowTimer: NodeJS.Timeout | undefined
-  const pump = () => {
-    while (waiting.length > 0 && inFlight < maxInFlight) {
-      const wait = lastSentAt + batchWindowMs - performance.now()
-      if (wait > 0 && waiting.length < maxBatchSize) {
-        windowTimer ??= setTimeout(() => {
-          windowTimer = undefined
-          pump()
-        }, Math.ceil(wait))
-        return
-      }
-      const destination = waiting[0]!.destination
-      const batch: Pending[] = []
-      for (let i = 0; i < waiting.length && batch.length < maxBatchSize; ) {
-        if (waiting[i]!.destination === destination) batch.push(...waiting.splice(i, 1))
-        else i++
-      }
-      inFlight++
-      lastSentAt = performance.now()
-      dispatch(destination, batch)
-        .catch((error: unknown) => {
-          // Settling twice is harmless: the first outcome of a promise wins.
-          for (const item of batch) item.reject(error)
-        })
-        .finally(() => {
-          inFlight--
-          pump()
-        })
+    if (pending.length > 0) {
+      if (pending.length > 1) stats.batches++
+      const results = await sender.send(
+        destination,
+        pending.map((item) => item.fulfilment),
+      )
+      pending.forEach((item, index) => {
+        item.settled = results[index]
+      })
     }
+    return batch.map((item) => item.settled!)
   }
-  const submit = (destination: string, fulfilment: Fulfilment, rerun: boolean) =>
-    new Promise<FulfilmentResult>((resolve, reject) => {
-      waiting.push({ destination, fulfilment, rerun, resolve, reject })
-      pump()
-    })
+  const batcher = createDeliveryBatcher<Pending, FulfilmentResult>({
+    send,
+    groupOf: (item) => item.destination,
+    maxBatchSize,
+    maxInFlight,
+    windowMs: batchWindowMs,
+  })
 
   // Re-runs go back to the request queue, as the watcher's jobs do.
   let requests: Queue<RequestJobData, RequestJobResult> | undefined
@@ -276,7 +246,7 @@ export function startEvmSubmitter({
     const destination = checksumAddress(envelope.destination)
     const ranBefore = job.attemptsMade > 0 || job.attemptsStarted > 1
     try {
-      const result = await submit(destination, fulfilment, ranBefore)
+      const result = await batcher.add({ destination, fulfilment, rerun: ranBefore })
       if (result.outcome === 'fulfilled') stats.fulfilled++
       else stats.alreadyFulfilled++
       log.debug({ requestId: envelope.requestId, ...result }, 'delivered')
@@ -321,7 +291,7 @@ export function startEvmSubmitter({
     async close() {
       await worker.close()
       await requests?.close()
-      clearTimeout(windowTimer)
+      batcher.close()
       rpc.close()
       log.info('EVM submitter stopped')
     },
