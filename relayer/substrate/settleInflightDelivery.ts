@@ -25,7 +25,7 @@ export type SettleInflightDeliveryParameters = {
 /**
  * Settles the earlier attempt of a retried delivery, the one its in-flight marker names: the receipt if it
  * landed (recorded as delivered), undefined when it never can (its nonce went to another extrinsic, it failed,
- * or it left the pool unused), so the delivery is sent again. While the attempt is still in the node's pool it
+ * or it left the pool unused: seen twice, `pollMs` apart), so the delivery is sent again. While the attempt is still in the node's pool it
  * waits, up to `timeoutMs`: sending again then could deliver twice.
  */
 export async function settleInflightDelivery({
@@ -39,7 +39,10 @@ export async function settleInflightDelivery({
   pollMs = 1_000,
 }: SettleInflightDeliveryParameters): Promise<DeliveryReceipt | undefined> {
   const deadline = Date.now() + timeoutMs
+  let goneBefore = false
   for (;;) {
+    // The pool before the nonce: an attempt included between the two reads shows as a used nonce.
+    const pool = await api.rpc.author.pendingExtrinsics()
     const account = await api.query.system.account(address)
     if (account.nonce.toNumber() > marker.nonce) {
       const found = await findIncludedExtrinsic(api, {
@@ -57,13 +60,16 @@ export async function settleInflightDelivery({
       await store.clearInflight([requestId])
       return undefined
     }
-    const pool = await api.rpc.author.pendingExtrinsics()
-    if (!pool.some((extrinsic) => extrinsic.hash.toHex() === marker.txHash)) {
-      // Neither included nor pending here: dropped. See the README for the one case this cannot rule out.
+    const inPool = pool.some((extrinsic) => extrinsic.hash.toHex() === marker.txHash)
+    if (!inPool && goneBefore) {
+      // Neither included nor pending here, twice: dropped. See the README for the one case this cannot rule out.
       await store.clearInflight([requestId])
       return undefined
     }
-    if (Date.now() > deadline) {
+    // Seen gone once: a node may take it out of its pool a moment before the block that holds it is the best
+    // (chopsticks does, while it builds), so look once more before sending again.
+    goneBefore = !inPool
+    if (inPool && Date.now() > deadline) {
       throw new SubstrateRelayerError('DELIVERY_STILL_PENDING', 'An earlier delivery is still in the pool.', {
         details: `extrinsic ${marker.txHash} with nonce ${marker.nonce}`,
         hint: 'The delivery is retried by the queue once the node has included or dropped it.',
