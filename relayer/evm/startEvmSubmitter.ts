@@ -8,11 +8,11 @@ import type { ChainRef } from '../../runtime/queue/names.js'
 import { startQueueWorker } from '../../runtime/queue/queues.js'
 import { defaultRetryPolicy, type RetryPolicy } from '../../runtime/queue/retryPolicy.js'
 import { createDeliveryBatcher } from '../shared/createDeliveryBatcher.js'
-import { checkStillPending } from './checkStillPending.js'
 import { createFulfilmentSender } from './createFulfilmentSender.js'
 import { createRerunQueue, type RerunReason, rerunReasonOf } from './createRerunQueue.js'
 import { DeliveryRejectedError } from './DeliveryRejectedError.js'
-import type { Fulfilment, FulfilmentResult } from './Fulfilment.js'
+import type { FulfilmentResult } from './Fulfilment.js'
+import { type PendingFulfilment, sendFulfilmentGroup } from './sendFulfilmentGroup.js'
 import { toFulfilment } from './toFulfilment.js'
 
 export type StartEvmSubmitterParameters = {
@@ -89,12 +89,7 @@ export type EvmSubmitter = {
   close(): Promise<void>
 }
 
-type Pending = {
-  destination: string
-  fulfilment: Fulfilment
-  /** A delivery run before (a retry, or a job a crashed submitter held): it may have landed already. */
-  rerun: boolean
-}
+type Pending = PendingFulfilment & { destination: string }
 
 /**
  * Drains the chain's delivery queue into fulfilment transactions. Deliveries wait in the shared batcher: up to
@@ -142,29 +137,12 @@ export function startEvmSubmitter({
     batches: 0,
   }
 
-  const send = async (group: Pending[], destination: string) => {
-    const results: (PromiseSettledResult<FulfilmentResult> | undefined)[] = group.map(() => undefined)
-    const rechecks = group.flatMap((item, index) => (item.rerun ? [index] : []))
-    if (rechecks.length > 0) {
-      stats.rechecked += rechecks.length
-      const requestIds = rechecks.map((index) => group[index]!.fulfilment.requestId)
-      const states = await checkStillPending({ rpc, destination, requestIds })
-      rechecks.forEach((index, at) => {
-        results[index] = states[at]
-      })
-    }
-    const pending = results.flatMap((result, index) => (result ? [] : [index]))
-    if (pending.length > 1) stats.batches++
-    if (pending.length > 0) {
-      const sent = await sender.send(
-        destination,
-        pending.map((index) => group[index]!.fulfilment),
-      )
-      pending.forEach((index, at) => {
-        results[index] = sent[at]
-      })
-    }
-    return results as PromiseSettledResult<FulfilmentResult>[]
+  const send = async (deliveries: Pending[], destination: string) => {
+    // Counted before the check: a check the node could not answer was still one, and is retried.
+    stats.rechecked += deliveries.filter((item) => item.rerun).length
+    const group = await sendFulfilmentGroup({ rpc, sender, destination, deliveries })
+    if (group.sent > 1) stats.batches++
+    return group.results
   }
   const batcher = createDeliveryBatcher({
     send,
