@@ -27,7 +27,7 @@ beforeAll(async () => {
   destroy = () => rpc.close()
   sender = createFulfilmentSender({
     rpc,
-    signer: new Wallet(anvil.privateKeys[5]!),
+    privateKey: anvil.privateKeys[5]!,
     chainId: BigInt(anvil.chainId),
   })
 })

@@ -1,6 +1,6 @@
-import { hexlify, randomBytes } from 'ethers'
+import { hexlify, Interface, randomBytes } from 'ethers'
 import { describe, expect, it } from 'vitest'
-import { consumerInterface } from './consumerRejection.js'
+import { loadArtifact } from '../../contracts/loadArtifact.js'
 import { type EnvelopeCalldata, encodeFulfilmentCalldata } from './encodeFulfilmentCalldata.js'
 
 const envelope = (status: number, resultBytes: number): EnvelopeCalldata => ({
@@ -12,6 +12,9 @@ const envelope = (status: number, resultBytes: number): EnvelopeCalldata => ({
   result: hexlify(randomBytes(resultBytes)),
   signature: hexlify(randomBytes(65)),
 })
+
+// ethers' coder as the independent reference.
+const consumerInterface = () => new Interface(loadArtifact('TeefnConsumer').abi)
 
 describe('encodeFulfilmentCalldata', () => {
   it('encodes one envelope as fulfill, exactly as the consumer ABI does', () => {

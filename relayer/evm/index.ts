@@ -1,3 +1,8 @@
+export {
+  type CreateNonceManagerParameters,
+  createNonceManager,
+  type NonceManager,
+} from '../shared/createNonceManager.js'
 export { type ConnectEvmParameters, connectEvmHttp, connectEvmWs } from './connectEvm.js'
 export {
   type CreateFulfilmentSenderParameters,
@@ -7,11 +12,6 @@ export {
   type FulfilmentSender,
   FulfilmentTransactionError,
 } from './createFulfilmentSender.js'
-export {
-  type CreateNonceManagerParameters,
-  createNonceManager,
-  type NonceManager,
-} from './createNonceManager.js'
 export {
   type CreateResilientWsProviderParameters,
   createResilientWsProvider,

@@ -1,4 +1,3 @@
-import type { Redis } from 'ioredis'
 import { createLogger, type Logger } from '../../runtime/logging/createLogger.js'
 import type { RetryPolicy } from '../../runtime/queue/retryPolicy.js'
 import {
@@ -8,21 +7,13 @@ import {
 } from './startEvmSubmitter.js'
 import { type EvmWatcher, type StartEvmWatcherParameters, startEvmWatcher } from './startEvmWatcher.js'
 
-export type StartEvmRelayerParameters = {
-  /** Redis (`createRedisConnection`), shared with the worker's queues. */
-  connection: Redis
-  /** The chain the endpoints must serve (decimal). */
-  chainId: number | bigint | string
-  /** HTTP JSON-RPC endpoint: backfill, the head, transactions. */
-  rpcUrl: string
-  /** WebSocket endpoint for live logs; without it the watcher polls. */
-  wsUrl?: string | undefined
-  /** Consumer contracts whose `RequestSent` events become jobs. */
-  consumers: readonly string[]
-  /** See `startEvmWatcher`; `defaultConfirmations(chainId)` by default. */
-  confirmations?: number | undefined
-  /** Where a watcher without a checkpoint starts: a block number, or `latest` (default). */
-  startBlock?: number | 'latest' | undefined
+/** The chain, as the watcher takes it (the submitter uses `connection`, `chainId` and `rpcUrl` too). */
+type EvmChainParameters = Pick<
+  StartEvmWatcherParameters,
+  'connection' | 'chainId' | 'rpcUrl' | 'wsUrl' | 'consumers' | 'confirmations' | 'startBlock'
+>
+
+export type StartEvmRelayerParameters = EvmChainParameters & {
   /** The key that pays for fulfilments (0x-hex, resolved from the environment). Without it the relayer only watches. */
   submitterKey?: string | undefined
   /** Run the watcher (default true). */
@@ -65,20 +56,15 @@ export type EvmRelayer = {
  * `startSubstrateRelayer`; `teefn node` calls it per `evm[]` entry.
  */
 export async function startEvmRelayer({
-  connection,
-  chainId,
-  rpcUrl,
-  wsUrl,
-  consumers,
-  confirmations,
-  startBlock,
   submitterKey,
   watch = true,
   retryPolicy,
   watcher: watcherOptions,
   submitter: submitterOptions,
   logger = createLogger({ name: 'relayer-evm' }),
+  ...chain
 }: StartEvmRelayerParameters): Promise<EvmRelayer> {
+  const { connection, chainId, rpcUrl } = chain
   const submitter = submitterKey
     ? startEvmSubmitter({
         connection,
@@ -92,19 +78,7 @@ export async function startEvmRelayer({
     : undefined
   let watcher: EvmWatcher | undefined
   try {
-    if (watch) {
-      watcher = await startEvmWatcher({
-        connection,
-        chainId,
-        rpcUrl,
-        wsUrl,
-        consumers,
-        confirmations,
-        startBlock,
-        logger,
-        ...watcherOptions,
-      })
-    }
+    if (watch) watcher = await startEvmWatcher({ ...chain, logger, ...watcherOptions })
   } catch (error) {
     await submitter?.close()
     throw error

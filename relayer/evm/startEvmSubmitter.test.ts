@@ -2,6 +2,7 @@ import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
+import { fileURLToPath } from 'node:url'
 import type { Job, Queue } from 'bullmq'
 import { id, keccak256 } from 'ethers'
 import type { Redis } from 'ioredis'
@@ -17,6 +18,7 @@ import { createRedisConnection } from '../../runtime/queue/createRedisConnection
 import { requestJobId } from '../../runtime/queue/jobIds.js'
 import type { DeliveryJobData, RequestJobData } from '../../runtime/queue/jobs.js'
 import { openDeliveryQueue, openRequestQueue } from '../../runtime/queue/queues.js'
+import { localModulesOf, modulesImporting } from '../../test/support/localModulesOf.js'
 import {
   deployTeefnContracts,
   encodePrice,
@@ -271,5 +273,14 @@ describe('startEvmSubmitter', () => {
     // The retry was re-checked on-chain first; the warm-up delivery (a first run) was not.
     expect(submitter.stats().rechecked).toBe(submitter.stats().retried)
     expect((await f.oracle.latest()).price).toBe(31n)
+  })
+})
+
+describe('the submitter path', () => {
+  it('loads one Ethereum library: viem (createRpcClient is its transport), never ethers', () => {
+    const modules = localModulesOf(fileURLToPath(new URL('./startEvmSubmitter.ts', import.meta.url)))
+    const relative = (files: string[]) => files.map((file) => file.slice(file.lastIndexOf('/') + 1))
+    expect(relative(modulesImporting(modules, 'ethers'))).toEqual([])
+    expect(relative(modulesImporting(modules, 'viem'))).toContain('encodeFulfilmentCalldata.ts')
   })
 })

@@ -1,19 +1,19 @@
-import { type Job, type Queue, UnrecoverableError, type Worker } from 'bullmq'
-import { id, Wallet } from 'ethers'
+import { type Job, UnrecoverableError, type Worker } from 'bullmq'
 import type { Redis } from 'ioredis'
 import { checksumAddress } from '../../runtime/chain/evm/checksumAddress.js'
-import { requestStateName } from '../../runtime/chain/evm/consumerCodes.js'
 import { createRpcClient } from '../../runtime/chain/evm/createRpcClient.js'
 import { createLogger, type Logger } from '../../runtime/logging/createLogger.js'
-import { requestJobId } from '../../runtime/queue/jobIds.js'
-import type { DeliveryJobData, RequestJobData, RequestJobResult } from '../../runtime/queue/jobs.js'
+import type { DeliveryJobData } from '../../runtime/queue/jobs.js'
 import type { ChainRef } from '../../runtime/queue/names.js'
-import { openRequestQueue, startQueueWorker } from '../../runtime/queue/queues.js'
+import { startQueueWorker } from '../../runtime/queue/queues.js'
 import { defaultRetryPolicy, type RetryPolicy } from '../../runtime/queue/retryPolicy.js'
-import { statusCode } from '../../runtime/resultStatus.js'
-import { createFulfilmentSender, type Fulfilment, type FulfilmentResult } from './createFulfilmentSender.js'
+import { createDeliveryBatcher } from '../shared/createDeliveryBatcher.js'
+import { createFulfilmentSender } from './createFulfilmentSender.js'
+import { createRerunQueue, type RerunReason, rerunReasonOf } from './createRerunQueue.js'
 import { DeliveryRejectedError } from './DeliveryRejectedError.js'
-import type { EnvelopeCalldata } from './encodeFulfilmentCalldata.js'
+import type { FulfilmentResult } from './Fulfilment.js'
+import { type PendingFulfilment, sendFulfilmentGroup } from './sendFulfilmentGroup.js'
+import { toFulfilment } from './toFulfilment.js'
 
 export type StartEvmSubmitterParameters = {
   /** BullMQ connection (see `createRedisConnection`). */
@@ -54,7 +54,7 @@ export type EvmDeliveryResult =
   | {
       outcome: 'rerun'
       /** The consumer's reason for refusing this answer. */
-      reason: 'CodeHashMismatch' | 'WorkerNotActive'
+      reason: RerunReason
       /** The run number of the request job queued anew. */
       run: number
     }
@@ -89,24 +89,17 @@ export type EvmSubmitter = {
   close(): Promise<void>
 }
 
-type Pending = {
-  destination: string
-  fulfilment: Fulfilment
-  /** A delivery run before (a retry, or a job a crashed submitter held): it may have landed already. */
-  rerun: boolean
-  resolve: (result: FulfilmentResult) => void
-  reject: (error: unknown) => void
-}
+type Pending = PendingFulfilment & { destination: string }
 
 /**
- * Drains the chain's delivery queue into fulfilment transactions. Deliveries wait in a small batcher: up to
+ * Drains the chain's delivery queue into fulfilment transactions. Deliveries wait in the shared batcher: up to
  * `maxInFlight` transactions go out at once with consecutive nonces, at most one per `batchWindowMs`, and
- * deliveries that queue up meanwhile leave together in one `fulfillBatch` (per consumer). Right before
- * sending, every delivery that ran before (a retry, or a job a crashed submitter held) is re-checked on-chain
- * (`requestInfo`, one JSON-RPC batch): one answered already completes without a transaction. A first run
- * skips the check (the consumer refuses a duplicate anyway, and it cost a node call per request). A refused
- * envelope fails its delivery for good with the consumer's reason (`DeliveryRejectedError` text in
- * `failedReason`); anything else (RPC down, a revert, no receipt) is retried with the queue's backoff.
+ * deliveries that queue up meanwhile leave together in one `fulfillBatch` (per consumer, `createFulfilmentSender`).
+ * Right before sending, every delivery that ran before (a retry, or a job a crashed submitter held) is re-checked
+ * on-chain (`checkStillPending`): one answered already completes without a transaction. A first run skips the
+ * check (the consumer refuses a duplicate anyway, and it cost a node call per request). A refused envelope fails
+ * its delivery for good with the consumer's reason (`DeliveryRejectedError` text in `failedReason`), unless a new
+ * run fixes it (`rerunReasonOf`); anything else (RPC down, a revert, no receipt) is retried with the queue's backoff.
  */
 export function startEvmSubmitter({
   connection,
@@ -125,179 +118,78 @@ export function startEvmSubmitter({
   const chainId = BigInt(chainIdInput)
   const log = logger.child({ chainId: chainId.toString(), component: 'evm-submitter' })
   const rpc = createRpcClient({ url: rpcUrl })
-  const signer = new Wallet(privateKey)
   const sender = createFulfilmentSender({
     rpc,
-    signer,
+    privateKey,
     chainId,
     gasHeadroomPercent,
     receiptTimeoutMs,
     logger: log,
   })
-  const stats: EvmSubmitterStats = {
+  const reruns = createRerunQueue(connection)
+  const stats: Omit<EvmSubmitterStats, 'transactions'> = {
     fulfilled: 0,
     alreadyFulfilled: 0,
     rejected: 0,
     reruns: 0,
     retried: 0,
     rechecked: 0,
-    transactions: 0,
     batches: 0,
   }
 
-  /**
-   * Re-checks the requests on-chain (one JSON-RPC batch of `requestInfo` calls) and settles those that need no
-   * transaction: answered already (by us before a crash or a lost receipt, or by another relayer), or never
-   * issued by the consumer. Returns the ones still pending.
-   */
-  const stillPending = async (destination: string, batch: Pending[]): Promise<Pending[]> => {
-    stats.rechecked += batch.length
-    const states = await rpc.batch<string>(
-      batch.map((item) => ({
-        method: 'eth_call',
-        params: [
-          { to: destination, data: `${requestInfoSelector}${item.fulfilment.requestId.slice(2)}` },
-          'latest',
-        ],
-      })),
-    )
-    const pending: Pending[] = []
-    for (const [index, answer] of states.entries()) {
-      const item = batch[index]!
-      if (answer.status === 'rejected') {
-        item.reject(answer.reason)
-        continue
+  const send = async (deliveries: Pending[], destination: string) => {
+    // Counted before the check: a check the node could not answer was still one, and is retried.
+    stats.rechecked += deliveries.filter((item) => item.rerun).length
+    const group = await sendFulfilmentGroup({ rpc, sender, destination, deliveries })
+    if (group.sent > 1) stats.batches++
+    return group.results
+  }
+  const batcher = createDeliveryBatcher({
+    send,
+    groupOf: (item) => item.destination,
+    maxBatchSize,
+    maxInFlight,
+    windowMs: batchWindowMs,
+  })
+
+  const deliverOnce = async (job: Job<DeliveryJobData, EvmDeliveryResult>): Promise<EvmDeliveryResult> => {
+    const { envelope, request } = job.data
+    const fulfilment = toFulfilment(job.data, chainId)
+    const destination = checksumAddress(envelope.destination)
+    const rerun = job.attemptsMade > 0 || job.attemptsStarted > 1
+    try {
+      const result = await batcher.add({ destination, fulfilment, rerun })
+      if (result.outcome === 'fulfilled') stats.fulfilled++
+      else stats.alreadyFulfilled++
+      log.debug({ requestId: envelope.requestId, ...result }, 'delivered')
+      return result
+    } catch (error) {
+      const reason = rerunReasonOf(error, request.run, maxReruns)
+      if (reason) {
+        // The answer was right for the chain the worker read; the chain moved on. A new run reads it again.
+        const run = await reruns.add(request)
+        stats.reruns++
+        log.info({ requestId: envelope.requestId, reason, run }, 'refused; the request runs again')
+        return { outcome: 'rerun', reason, run }
       }
-      // functionId | requester | nonce | deadline | state
-      const state = requestStateName(Number.parseInt(answer.value.slice(2 + 256, 2 + 320), 16))
-      const { requestId } = item.fulfilment
-      if (state === 'Pending') pending.push(item)
-      else if (state === 'None') {
-        item.reject(new DeliveryRejectedError({ reason: 'UnknownRequest', requestId, destination }))
-      } else if (state === 'Cancelled' || state === 'Expired') {
-        const reason = state === 'Cancelled' ? 'RequestCancelled' : 'RequestExpired'
-        item.reject(new DeliveryRejectedError({ reason, requestId, destination }))
-      } else item.resolve({ outcome: 'alreadyFulfilled' })
+      // Final: BullMQ fails an UnrecoverableError at once and keeps the job (with this text) inspectable.
+      if (error instanceof DeliveryRejectedError) throw new UnrecoverableError(error.message)
+      throw error
     }
-    return pending
-  }
-
-  const dispatch = async (destination: string, batch: Pending[]) => {
-    const reruns = batch.filter((item) => item.rerun)
-    const pending =
-      reruns.length === 0
-        ? batch
-        : [...batch.filter((item) => !item.rerun), ...(await stillPending(destination, reruns))]
-    if (pending.length === 0) return
-    if (pending.length > 1) stats.batches++
-    const results = await sender.send(
-      destination,
-      pending.map((item) => item.fulfilment),
-    )
-    results.forEach((result, index) => {
-      const item = pending[index]!
-      if (result.status === 'fulfilled') item.resolve(result.value)
-      else item.reject(result.reason)
-    })
-  }
-
-  // The batcher: deliveries wait here while `maxInFlight` transactions are out, or until the batch window
-  // since the last send has passed (unless a full batch is ready), and then leave together.
-  const waiting: Pending[] = []
-  let inFlight = 0
-  let lastSentAt = Number.NEGATIVE_INFINITY
-  let windowTimer: NodeJS.Timeout | undefined
-  const pump = () => {
-    while (waiting.length > 0 && inFlight < maxInFlight) {
-      const wait = lastSentAt + batchWindowMs - performance.now()
-      if (wait > 0 && waiting.length < maxBatchSize) {
-        windowTimer ??= setTimeout(() => {
-          windowTimer = undefined
-          pump()
-        }, Math.ceil(wait))
-        return
-      }
-      const destination = waiting[0]!.destination
-      const batch: Pending[] = []
-      for (let i = 0; i < waiting.length && batch.length < maxBatchSize; ) {
-        if (waiting[i]!.destination === destination) batch.push(...waiting.splice(i, 1))
-        else i++
-      }
-      inFlight++
-      lastSentAt = performance.now()
-      dispatch(destination, batch)
-        .catch((error: unknown) => {
-          // Settling twice is harmless: the first outcome of a promise wins.
-          for (const item of batch) item.reject(error)
-        })
-        .finally(() => {
-          inFlight--
-          pump()
-        })
-    }
-  }
-  const submit = (destination: string, fulfilment: Fulfilment, rerun: boolean) =>
-    new Promise<FulfilmentResult>((resolve, reject) => {
-      waiting.push({ destination, fulfilment, rerun, resolve, reject })
-      pump()
-    })
-
-  // Re-runs go back to the request queue, as the watcher's jobs do.
-  let requests: Queue<RequestJobData, RequestJobResult> | undefined
-  const queueRerun = async (request: RequestJobData): Promise<number> => {
-    requests ??= openRequestQueue(connection)
-    const run = (request.run ?? 0) + 1
-    const next = { ...request, run, seenAt: Date.now() }
-    await requests.add('request', next, { jobId: requestJobId(next) })
-    return run
   }
 
   const deliver = async (job: Job<DeliveryJobData, EvmDeliveryResult>): Promise<EvmDeliveryResult> => {
     try {
       return await deliverOnce(job)
     } catch (error) {
-      if (error instanceof UnrecoverableError) {
-        stats.rejected++
-        log.warn({ jobId: job.id, err: shortError(error) }, 'delivery refused for good')
-      } else {
-        stats.retried++
-        log.warn(
-          { jobId: job.id, attempt: job.attemptsMade + 1, err: shortError(error) },
-          'delivery failed; retrying',
-        )
-      }
-      throw error
-    }
-  }
-
-  const deliverOnce = async (job: Job<DeliveryJobData, EvmDeliveryResult>): Promise<EvmDeliveryResult> => {
-    const { envelope } = job.data
-    const fulfilment = toFulfilment(job.data, chainId)
-    const destination = checksumAddress(envelope.destination)
-    const ranBefore = job.attemptsMade > 0 || job.attemptsStarted > 1
-    try {
-      const result = await submit(destination, fulfilment, ranBefore)
-      if (result.outcome === 'fulfilled') stats.fulfilled++
-      else stats.alreadyFulfilled++
-      log.debug({ requestId: envelope.requestId, ...result }, 'delivered')
-      return result
-    } catch (error) {
-      if (
-        error instanceof DeliveryRejectedError &&
-        (error.reason === 'CodeHashMismatch' || error.reason === 'WorkerNotActive') &&
-        (job.data.request.run ?? 0) < maxReruns
-      ) {
-        // The answer was right for the chain the worker read; the chain moved on. A new run reads it again.
-        const run = await queueRerun(job.data.request)
-        stats.reruns++
-        log.info(
-          { requestId: envelope.requestId, reason: error.reason, run },
-          'refused; the request runs again',
-        )
-        return { outcome: 'rerun', reason: error.reason, run }
-      }
-      // Final: BullMQ fails an UnrecoverableError at once and keeps the job (with this text) inspectable.
-      if (error instanceof DeliveryRejectedError) throw new UnrecoverableError(error.message)
+      const final = error instanceof UnrecoverableError
+      if (final) stats.rejected++
+      else stats.retried++
+      const attempt = job.attemptsMade + 1
+      log.warn(
+        { jobId: job.id, attempt, err: shortError(error) },
+        final ? 'delivery refused for good' : 'delivery failed; retrying',
+      )
       throw error
     }
   }
@@ -311,43 +203,21 @@ export function startEvmSubmitter({
     retryPolicy,
   })
   worker.on('error', (error) => log.error({ err: shortError(error) }, 'delivery worker error'))
-  log.info({ address: signer.address, maxBatchSize, maxInFlight, batchWindowMs }, 'EVM submitter started')
+  log.info({ address: sender.address, maxBatchSize, maxInFlight, batchWindowMs }, 'EVM submitter started')
 
   return {
-    address: signer.address,
+    address: sender.address,
     worker,
     settings: { maxBatchSize, maxInFlight, batchWindowMs },
     stats: () => ({ ...stats, transactions: sender.sent }),
     async close() {
       await worker.close()
-      await requests?.close()
-      clearTimeout(windowTimer)
+      await reruns.close()
+      batcher.close()
       rpc.close()
       log.info('EVM submitter stopped')
     },
   }
-}
-
-const requestInfoSelector = id('requestInfo(bytes32)').slice(0, 10)
-
-/** The calldata form of a delivery's envelope; a delivery for another chain or family is refused for good. */
-function toFulfilment({ envelope }: DeliveryJobData, chainId: bigint): Fulfilment {
-  const status = statusCode(envelope.status)
-  if (envelope.family !== 'evm' || envelope.chainId !== chainId.toString() || status < 0) {
-    throw new UnrecoverableError(
-      `The delivery is not an envelope for EVM chain ${chainId} (family ${envelope.family}, chain ${envelope.chainId}, status ${envelope.status}).`,
-    )
-  }
-  const struct: EnvelopeCalldata = {
-    requestId: envelope.requestId,
-    functionId: envelope.functionId,
-    payloadHash: envelope.payloadHash,
-    codeHash: envelope.codeHash,
-    status,
-    result: envelope.result,
-    signature: envelope.signature,
-  }
-  return { requestId: envelope.requestId, envelope: struct }
 }
 
 function shortError(error: unknown): string {

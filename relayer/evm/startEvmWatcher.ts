@@ -1,20 +1,20 @@
-import { getAddress } from 'ethers'
 import type { Redis } from 'ioredis'
+import { checksumAddress } from '../../runtime/chain/evm/checksumAddress.js'
 import { createRpcClient } from '../../runtime/chain/evm/createRpcClient.js'
 import { defaultConfirmations } from '../../runtime/chain/evm/defaultConfirmations.js'
 import {
   type EvmLog,
   logFromRpc,
-  type RpcLog,
   requestFromLog,
   requestSentTopic,
 } from '../../runtime/chain/evm/requestSentLog.js'
 import { createLogger, type Logger } from '../../runtime/logging/createLogger.js'
-import { requestJobId } from '../../runtime/queue/jobIds.js'
 import type { RequestJobData } from '../../runtime/queue/jobs.js'
-import { openRequestQueue } from '../../runtime/queue/queues.js'
+import { createCoalescedTask } from '../shared/createCoalescedTask.js'
+import { createRequestEnqueuer } from '../shared/createRequestEnqueuer.js'
 import { createResilientWsProvider, type ResilientWsProvider } from './createResilientWsProvider.js'
 import { createLogCheckpoint, type LogCheckpoint } from './logCheckpoint.js'
+import { scanRequestLogs } from './scanRequestLogs.js'
 import { subscribeLogs } from './subscribeLogs.js'
 
 export type StartEvmWatcherParameters = {
@@ -101,11 +101,10 @@ export async function startEvmWatcher({
   if (startBlock !== 'latest' && !(Number.isSafeInteger(startBlock) && startBlock >= 0)) {
     throw new RangeError(`startBlock must be a block number or 'latest', got ${startBlock}`)
   }
-  const consumers = consumerList.map((address) => getAddress(address))
+  const consumers = consumerList.map((address) => checksumAddress(address))
   const log = logger.child({ chainId, component: 'evm-watcher' })
   const rpc = createRpcClient({ url: rpcUrl, maxSockets: 2 })
-  const blockNumber = async () => Number(await rpc.request<string>('eth_blockNumber'))
-  const queue = openRequestQueue(connection)
+  const enqueuer = createRequestEnqueuer({ connection })
   const checkpoint = createLogCheckpoint({ redis: connection, chainId, key: checkpointKey })
   const stats: EvmWatcherStats = {
     fromSubscription: 0,
@@ -120,87 +119,31 @@ export async function startEvmWatcher({
   // A first checkpoint, so requests from now on are not skipped by a scan that starts later.
   try {
     if ((await checkpoint.get()) === undefined) {
-      const first = startBlock === 'latest' ? (await blockNumber()) + 1 - confirmations : startBlock
+      const head = async () => Number(await rpc.request<string>('eth_blockNumber'))
+      const first = startBlock === 'latest' ? (await head()) + 1 - confirmations : startBlock
       await checkpoint.advance(Math.max(0, first))
     }
   } catch (error) {
     rpc.close()
-    await queue.close()
+    await enqueuer.close()
     throw error
   }
 
-  // Job ids this watcher enqueued lately: the scan skips them instead of asking Redis again (an add of an
-  // existing id is a no-op there, but costs a script call per request). Bounded; Redis still dedupes the rest.
-  const recent = new Set<string>()
-  const remember = (jobId: string) => {
-    recent.add(jobId)
-    if (recent.size > maxRecentJobIds) recent.delete(recent.values().next().value!)
-  }
-  const enqueue = async (requests: RequestJobData[]) => {
-    const fresh = requests
-      .map((data) => ({ name: 'request', data, opts: { jobId: requestJobId(data) } }))
-      .filter((job) => !recent.has(job.opts.jobId))
-    if (fresh.length === 0) return
-    await queue.addBulk(fresh)
-    for (const job of fresh) remember(job.opts.jobId)
-  }
-
-  const scanOnce = async () => {
-    const head = await blockNumber()
-    const safeHead = head - confirmations
-    const stored = await checkpoint.get()
-    // Written at start, so a missing checkpoint means Redis lost its data, and with it the jobs this watcher
-    // remembers adding: forget them, so the scan from block 0 adds them again (Redis dedupes the rest).
-    if (stored === undefined) recent.clear()
-    let from = stored ?? 0
-    while (from <= safeHead && !stopped) {
-      const to = Math.min(from + maxBlockRange - 1, safeHead)
-      const logs = await rpc.request<RpcLog[]>('eth_getLogs', [
-        {
-          address: consumers,
-          topics: [requestSentTopic],
-          fromBlock: toQuantity(from),
-          toBlock: toQuantity(to),
-        },
-      ])
-      const seenAt = Date.now()
-      const requests = logs
-        .filter((entry) => !entry.removed)
-        .map((entry) => requestFromLog(logFromRpc(entry), chainId, seenAt))
-        .filter((request): request is RequestJobData => request !== undefined)
-      await enqueue(requests)
-      stats.fromBackfill += requests.length
-      await checkpoint.advance(to + 1)
-      if (requests.length > 0) log.debug({ from, to, requests: requests.length }, 'backfilled requests')
-      from = to + 1
-    }
-  }
-
-  // One scan at a time; a request for a scan while one runs makes it run once more.
-  let scanning: Promise<void> | undefined
-  let again = false
-  const scan = (): Promise<void> => {
-    if (scanning) {
-      again = true
-      return scanning
-    }
-    scanning = (async () => {
-      do {
-        again = false
-        try {
-          await scanOnce()
-          stats.scans++
-        } catch (error) {
-          stats.scanErrors++
-          log.warn({ err: shortError(error) }, 'log scan failed; retrying on the next tick')
-          return
-        }
-      } while (again && !stopped)
-    })().finally(() => {
-      scanning = undefined
-    })
-    return scanning
-  }
+  const scanning = createCoalescedTask(
+    async () => {
+      try {
+        const scan = { rpc, chainId, consumers, confirmations, maxBlockRange, checkpoint, enqueuer }
+        stats.fromBackfill += await scanRequestLogs({ ...scan, stopped: () => stopped, logger: log })
+        stats.scans++
+      } catch (error) {
+        stats.scanErrors++
+        log.warn({ err: shortError(error) }, 'log scan failed; retrying on the next tick')
+        throw error
+      }
+    },
+    () => !stopped,
+  )
+  const scan = () => scanning.run()
 
   let pollTimer: NodeJS.Timeout | undefined
   const poll = () => {
@@ -213,14 +156,10 @@ export async function startEvmWatcher({
   // A reorg took the log back: a job still waiting for it is removed (one already running finds no request on
   // chain and fails unsigned). If the transaction is mined again, its log comes back and is a job again.
   const cancel = async (request: RequestJobData) => {
-    const jobId = requestJobId(request)
-    recent.delete(jobId)
-    if ((await queue.remove(jobId)) === 1) {
+    if (await enqueuer.remove(request)) {
       stats.cancelled++
-      log.info(
-        { requestId: request.requestId, block: request.origin?.blockNumber },
-        'reorged request cancelled',
-      )
+      const block = request.origin?.blockNumber
+      log.info({ requestId: request.requestId, block }, 'reorged request cancelled')
     }
   }
 
@@ -228,24 +167,21 @@ export async function startEvmWatcher({
     if (stopped) return
     const request = requestFromLog(entry, chainId)
     if (!request) return
+    const { requestId } = request
     if (entry.removed) {
       cancel(request).catch((error: unknown) =>
-        log.warn(
-          { err: shortError(error), requestId: request.requestId },
-          'could not cancel a reorged request',
-        ),
+        log.warn({ err: shortError(error), requestId }, 'could not cancel a reorged request'),
       )
       return
     }
     stats.fromSubscription++
-    log.debug({ requestId: request.requestId, block: entry.blockNumber }, 'request seen')
+    log.debug({ requestId, block: entry.blockNumber }, 'request seen')
     // A failed add is not lost: the scan reaches this block later and enqueues it.
-    enqueue([request]).catch((error: unknown) =>
-      log.warn(
-        { err: shortError(error), requestId: request.requestId },
-        'enqueue failed; the scan will retry',
-      ),
-    )
+    enqueuer
+      .add([request])
+      .catch((error: unknown) =>
+        log.warn({ err: shortError(error), requestId }, 'enqueue failed; the scan will retry'),
+      )
   }
 
   let ws: ResilientWsProvider | undefined
@@ -284,18 +220,12 @@ export async function startEvmWatcher({
       stopped = true
       clearTimeout(pollTimer)
       await ws?.close()
-      await scanning
+      await scanning.running
       rpc.close()
-      await queue.close()
+      await enqueuer.close()
       log.info('EVM watcher stopped')
     },
   }
-}
-
-const maxRecentJobIds = 10_000
-
-function toQuantity(value: number): string {
-  return `0x${value.toString(16)}`
 }
 
 function shortError(error: unknown): string {

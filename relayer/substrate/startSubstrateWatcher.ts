@@ -4,25 +4,21 @@ import { decodeAddress } from '@polkadot/util-crypto'
 import type { Redis } from 'ioredis'
 import type { Hex } from '../../runtime/enclave/bytes.js'
 import { createLogger, type Logger } from '../../runtime/logging/createLogger.js'
-import { requestJobId } from '../../runtime/queue/jobIds.js'
-import type { RequestJobData } from '../../runtime/queue/jobs.js'
-import { openRequestQueue } from '../../runtime/queue/queues.js'
-import { createRemarkTrigger } from './createRemarkTrigger.js'
+import { createRequestEnqueuer } from '../shared/createRequestEnqueuer.js'
+import { createBlockLoop } from './createBlockLoop.js'
 import {
-  type Checkpoint,
-  createSubstrateStateStore,
-  type DeliveredRecord,
-} from './createSubstrateStateStore.js'
-import { readBlock } from './readBlock.js'
+  createBlockProcessor,
+  emptyWatcherCounters,
+  type SubstrateWatcherCounters,
+} from './createBlockProcessor.js'
+import { createBlockWaiters } from './createBlockWaiters.js'
+import { createRemarkTrigger } from './createRemarkTrigger.js'
+import { type Checkpoint, createSubstrateStateStore } from './createSubstrateStateStore.js'
+import { followHeads, readHead, type SubstrateHeadMode } from './followHeads.js'
 import { SubstrateRelayerError } from './SubstrateRelayerError.js'
-import type { SubstrateBlock, SubstrateTrigger } from './SubstrateTrigger.js'
+import type { SubstrateTrigger } from './SubstrateTrigger.js'
 
-/**
- * `finalized` (default) processes only finalized blocks: a request is acted on once and never retracted.
- * `best` processes the best chain as it grows: lower latency, but a request in a block that is later retracted
- * may already be running; see the README ("Forks").
- */
-export type SubstrateHeadMode = 'best' | 'finalized'
+export type { SubstrateHeadMode } from './followHeads.js'
 
 export type StartSubstrateWatcherParameters = {
   api: ApiPromise
@@ -49,25 +45,7 @@ export type StartSubstrateWatcherParameters = {
   logger?: Logger | undefined
 }
 
-export type SubstrateWatcherCounters = {
-  /** Blocks fully processed. */
-  blocks: number
-  /** Requests found (a request seen again after a restart or a reorg counts again; its job is one). */
-  requests: number
-  /** Requests not queued because their result is already on-chain. */
-  alreadyDelivered: number
-  /** teefn remarks that did not decode: ignored. */
-  malformed: number
-  /** Matched events whose data could not be found (e.g. behind an opaque wrapper). */
-  unreadable: number
-  /** Result remarks seen, and those from trusted senders indexed as delivered. */
-  results: number
-  resultsIndexed: number
-  /** Reorganizations under the checkpoint (best mode). */
-  reorgs: number
-  /** Failed block reads or Redis writes (each retried). */
-  errors: number
-}
+export type { SubstrateWatcherCounters } from './createBlockProcessor.js'
 
 export type SubstrateWatcher = {
   readonly chainId: Hex
@@ -105,202 +83,67 @@ export async function startSubstrateWatcher({
   const chainId = api.genesisHash.toHex()
   const log = logger.child({ component: 'watcher', chainId, mode, watcher: name })
   const store = createSubstrateStateStore({ redis: connection, chainId })
-  const queue = openRequestQueue(connection)
+  const enqueuer = createRequestEnqueuer({ connection })
   const trusted = new Set(resultSenders.map(accountHex))
-  const counters: SubstrateWatcherCounters = {
-    blocks: 0,
-    requests: 0,
-    alreadyDelivered: 0,
-    malformed: 0,
-    unreadable: 0,
-    results: 0,
-    resultsIndexed: 0,
-    reorgs: 0,
-    errors: 0,
-  }
-
-  let checkpoint = await store.getCheckpoint(name)
-  let target = await currentHead()
-  let next = checkpoint ? checkpoint.number + 1 : startBlock === 'head' ? target : startBlock
+  const counters = emptyWatcherCounters()
+  const waiters = createBlockWaiters()
   let stopped = false
-  let wake: (() => void) | undefined
-  const waiters = new Set<{ number: number; resolve: () => void; reject: (error: Error) => void }>()
 
-  const kick = () => {
-    const resolve = wake
-    wake = undefined
-    resolve?.()
-  }
-  const raiseTarget = (number: number) => {
-    if (number > target) target = number
-    kick()
-  }
-  const unsubscribe =
-    mode === 'best'
-      ? await api.rpc.chain.subscribeNewHeads((header) => raiseTarget(header.number.toNumber()))
-      : await api.rpc.chain.subscribeFinalizedHeads((header) => raiseTarget(header.number.toNumber()))
-  const poll = setInterval(() => {
-    currentHead().then(raiseTarget, () => {})
-  }, pollIntervalMs)
-  poll.unref()
-  const onConnected = () => {
-    currentHead().then(raiseTarget, () => {})
-  }
-  api.on('connected', onConnected)
-  log.info({ from: next, checkpoint: checkpoint?.number, head: target }, 'substrate watcher started')
-
-  const loop = (async () => {
-    let failures = 0
-    while (!stopped) {
-      if (next > target) {
-        await new Promise<void>((resolve) => {
-          wake = resolve
-        })
-        continue
-      }
-      try {
-        await step()
-        failures = 0
-      } catch (error) {
-        if (stopped) break
-        counters.errors++
-        const delay = Math.min(30_000, retryDelayMs * 2 ** failures++)
-        log.warn(
-          { block: next, err: (error as Error)?.message, retryInMs: delay },
-          'block processing failed; retrying',
-        )
-        await new Promise<void>((resolve) => {
-          const timer = setTimeout(resolve, delay)
-          wake = () => {
-            clearTimeout(timer)
-            resolve()
-          }
-        })
-      }
-    }
-  })()
-
-  async function currentHead(): Promise<number> {
-    if (mode === 'best') return (await api.rpc.chain.getHeader()).number.toNumber()
-    const hash = await api.rpc.chain.getFinalizedHead()
-    return (await api.rpc.chain.getHeader(hash)).number.toNumber()
+  const processor = createBlockProcessor({
+    api,
+    chainId,
+    store,
+    enqueuer,
+    triggers,
+    trusted,
+    name,
+    checkpoint: await store.getCheckpoint(name),
+    reorgRescanDepth,
+    counters,
+    stopped: () => stopped,
+    logger: log,
+  })
+  const { checkpoint } = processor
+  if (checkpoint) waiters.reached(checkpoint.number)
+  const step = async (number: number) => {
+    const next = await processor.step(number)
+    waiters.reached(processor.checkpoint?.number ?? Number.NEGATIVE_INFINITY)
+    return next
   }
 
-  async function step(): Promise<void> {
-    const hash = (await api.rpc.chain.getBlockHash(next)).toHex()
-    const block = await readBlock(api, hash, chainId)
-    if (stopped) return
-    if (checkpoint && block.number === checkpoint.number + 1 && block.parentHash !== checkpoint.hash) {
-      // The chain reorganized under the checkpoint (best mode): process the recent canonical blocks again;
-      // their requests keep their ids (extrinsic hashes), so only requests new to this fork become jobs.
-      counters.reorgs++
-      const from = Math.max(0, checkpoint.number - reorgRescanDepth + 1)
-      const parent = from === 0 ? undefined : (await api.rpc.chain.getBlockHash(from - 1)).toHex()
-      log.warn({ at: block.number, rescanFrom: from }, 'chain reorganized under the checkpoint')
-      checkpoint = parent ? { number: from - 1, hash: parent } : undefined
-      if (checkpoint) await store.setCheckpoint(name, checkpoint)
-      next = from
-      return
-    }
-    await processBlock(block)
-    checkpoint = { number: block.number, hash: block.hash }
-    await store.setCheckpoint(name, checkpoint)
-    counters.blocks++
-    next = block.number + 1
-    for (const waiter of waiters) {
-      if (waiter.number <= block.number) {
-        waiters.delete(waiter)
-        waiter.resolve()
-      }
-    }
-  }
+  const head = await readHead(api, mode)
+  const from = checkpoint ? checkpoint.number + 1 : startBlock === 'head' ? head : startBlock
+  const loop = createBlockLoop({
+    from,
+    target: head,
+    step,
+    retryDelayMs,
+    onError: (error, block, retryInMs) => {
+      counters.errors++
+      const err = (error as Error)?.message
+      log.warn({ block, err, retryInMs }, 'block processing failed; retrying')
+    },
+  })
+  // The subscription fires at once with the current head, and again after a reconnect: it only moves the target.
+  const heads = await followHeads(api, { mode, pollIntervalMs, onHead: (number) => loop.raise(number) })
+  log.info({ from, checkpoint: checkpoint?.number, head }, 'substrate watcher started')
 
-  async function processBlock(block: SubstrateBlock): Promise<void> {
-    const seenAt = Date.now()
-    const requests: RequestJobData[] = []
-    const delivered: { requestId: Hex; record: DeliveredRecord }[] = []
-    for (const trigger of triggers) {
-      let findings: ReturnType<SubstrateTrigger['scan']>
-      try {
-        findings = trigger.scan(block)
-      } catch (error) {
-        // A trigger must not throw; if one does, its block is skipped for it, not retried forever.
-        counters.errors++
-        log.error(
-          { trigger: trigger.name, block: block.number, err: (error as Error)?.message },
-          'trigger failed',
-        )
-        continue
-      }
-      for (const finding of findings) {
-        if (finding.kind === 'request') {
-          requests.push({ ...finding.request, seenAt })
-        } else if (finding.kind === 'result') {
-          counters.results++
-          if (trusted.has(finding.sender.toLowerCase())) {
-            delivered.push({
-              requestId: finding.requestId,
-              record: {
-                blockHash: block.hash,
-                blockNumber: block.number,
-                extrinsicIndex: finding.extrinsicIndex,
-                by: 'watcher',
-              },
-            })
-          }
-        } else if (finding.kind === 'malformed') {
-          counters.malformed++
-          log.warn(
-            {
-              block: block.number,
-              extrinsic: finding.extrinsicIndex,
-              reason: finding.reason,
-              trigger: trigger.name,
-            },
-            'malformed teefn request ignored',
-          )
-        } else {
-          counters.unreadable++
-          log.debug(
-            { block: block.number, extrinsic: finding.extrinsicIndex, reason: finding.reason },
-            'unreadable event',
-          )
-        }
-      }
-    }
-    await store.markDelivered(delivered)
-    counters.resultsIndexed += delivered.length
-    counters.requests += requests.length
-    if (requests.length === 0) return
-    const done = await store.getDelivered(requests.map((request) => request.requestId))
-    const fresh = requests.filter((_, index) => done[index] === undefined)
-    counters.alreadyDelivered += requests.length - fresh.length
-    if (fresh.length === 0) return
-    await queue.addBulk(fresh.map((data) => ({ name: 'request', data, opts: { jobId: requestJobId(data) } })))
-    log.info({ block: block.number, requests: fresh.map((request) => request.requestId) }, 'requests queued')
-  }
-
+  let stopping: Promise<void> | undefined
   return {
     chainId,
     counters: () => ({ ...counters }),
-    checkpoint: () => (checkpoint ? { ...checkpoint } : undefined),
-    waitForBlock(number) {
-      if (checkpoint && checkpoint.number >= number) return Promise.resolve()
-      if (stopped) return Promise.reject(stoppedError())
-      return new Promise((resolve, reject) => waiters.add({ number, resolve, reject }))
-    },
-    async stop() {
-      if (stopped) return
-      stopped = true
-      clearInterval(poll)
-      api.off('connected', onConnected)
-      unsubscribe()
-      kick()
-      await loop
-      for (const waiter of waiters) waiter.reject(stoppedError())
-      waiters.clear()
-      await queue.close()
-      log.info({ checkpoint: checkpoint?.number }, 'substrate watcher stopped')
+    checkpoint: () => (processor.checkpoint ? { ...processor.checkpoint } : undefined),
+    waitForBlock: (number) => waiters.wait(number),
+    stop() {
+      stopping ??= (async () => {
+        stopped = true
+        heads.stop()
+        await loop.stop()
+        waiters.fail(stoppedError())
+        await enqueuer.close()
+        log.info({ checkpoint: processor.checkpoint?.number }, 'substrate watcher stopped')
+      })()
+      return stopping
     },
   }
 }

@@ -1,8 +1,7 @@
 import type { ApiPromise } from '@polkadot/api'
 import type { SubmittableExtrinsic } from '@polkadot/api/types'
-import type { EventRecord } from '@polkadot/types/interfaces'
-import type { SpRuntimeDispatchError } from '@polkadot/types/lookup'
 import type { Hex } from '../../runtime/enclave/bytes.js'
+import { type ExtrinsicOutcome, readExtrinsicOutcome } from './readExtrinsicOutcome.js'
 import { SubstrateRelayerError } from './SubstrateRelayerError.js'
 
 export type SubmitAndWatchParameters = {
@@ -12,13 +11,7 @@ export type SubmitAndWatchParameters = {
   timeoutMs?: number | undefined
 }
 
-export type Inclusion = {
-  blockHash: Hex
-  /** The extrinsic's index in that block. */
-  index: number
-  /** `section.name` of the dispatch error when the extrinsic failed (a failed `batchAll` did nothing). */
-  failed: string | undefined
-}
+export type Inclusion = ExtrinsicOutcome
 
 /** Why an extrinsic was not included: `canLand` says whether it may still be (dropped, timed out). */
 export type NotIncludedError = SubstrateRelayerError & { canLand: boolean }
@@ -67,15 +60,10 @@ export function submitAndWatch(
           settle(() => reject(notIncluded(`refused: ${(error as Error)?.message ?? error}`, false))),
       )
   }).then(async (blockHash) => {
-    const [block, apiAt] = await Promise.all([api.rpc.chain.getBlock(blockHash), api.at(blockHash)])
-    const index = block.block.extrinsics.findIndex((extrinsic) => extrinsic.hash.toHex() === txHash)
-    const events = (await apiAt.query.system.events()) as unknown as EventRecord[]
-    let failed: string | undefined
-    for (const { phase, event } of events) {
-      if (!phase.isApplyExtrinsic || phase.asApplyExtrinsic.toNumber() !== index) continue
-      if (api.events.system.ExtrinsicFailed.is(event)) failed = describeDispatchError(api, event.data[0])
-    }
-    return { blockHash, index, failed }
+    const outcome = await readExtrinsicOutcome(api, { blockHash, txHash })
+    // Reported in this block by the node: an outcome it cannot find there is the node's fault, not ours.
+    if (!outcome) throw notIncluded(`not found in its block ${blockHash}`, true)
+    return outcome
   })
 }
 
@@ -85,16 +73,4 @@ function notIncluded(details: string, canLand: boolean): NotIncludedError {
     hint: canLand ? 'It may still be included; a retry checks before sending again.' : undefined,
   })
   return Object.assign(error, { canLand })
-}
-
-function describeDispatchError(api: ApiPromise, error: SpRuntimeDispatchError): string {
-  if (error.isModule) {
-    try {
-      const { section, name } = api.registry.findMetaError(error.asModule)
-      return `${section}.${name}`
-    } catch {
-      // fall through
-    }
-  }
-  return error.type
 }

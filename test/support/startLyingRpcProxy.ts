@@ -14,6 +14,8 @@ export type LyingRpcProxy = {
   lie(rewrite: RpcRewrite | undefined): void
   /** `refuse`: answers every call with HTTP 503; `forward`: back to normal. */
   setMode(mode: 'forward' | 'refuse'): void
+  /** Answers calls of these methods with JSON-RPC error -32601, as a node without them does ([] to stop). */
+  withhold(methods: readonly string[]): void
   /** Calls seen, by method. */
   calls(): Record<string, number>
   close(): Promise<void>
@@ -27,6 +29,7 @@ export type LyingRpcProxy = {
 export async function startLyingRpcProxy(upstream: string): Promise<LyingRpcProxy> {
   let rewrite: RpcRewrite | undefined
   let mode: 'forward' | 'refuse' = 'forward'
+  let withheld = new Set<string>()
   const seen: Record<string, number> = {}
   const target = new URL(upstream)
 
@@ -52,7 +55,7 @@ export async function startLyingRpcProxy(upstream: string): Promise<LyingRpcProx
     })
 
   type Message = { id?: unknown; method: string; params?: unknown[] }
-  type Answer = { id?: unknown; result?: unknown; error?: unknown }
+  type Answer = { jsonrpc?: string; id?: unknown; result?: unknown; error?: unknown }
   const rewritten = (message: Message, answer: Answer): Answer => {
     if (!rewrite || answer.error !== undefined) return answer
     return {
@@ -73,15 +76,22 @@ export async function startLyingRpcProxy(upstream: string): Promise<LyingRpcProx
     const parsed = JSON.parse(body) as Message | Message[]
     const messages = Array.isArray(parsed) ? parsed : [parsed]
     for (const message of messages) seen[message.method] = (seen[message.method] ?? 0) + 1
-    const answered = JSON.parse(await forward(body)) as Answer | Answer[]
-    const answers = Array.isArray(answered) ? answered : [answered]
-    const byId = new Map(messages.map((message) => [message.id, message]))
-    const out = answers.map((answer) => {
-      const message = byId.get(answer.id)
-      return message ? rewritten(message, answer) : answer
+    const forwarded = messages.filter((message) => !withheld.has(message.method))
+    const answered =
+      forwarded.length === 0
+        ? []
+        : (JSON.parse(await forward(JSON.stringify(forwarded))) as Answer | Answer[])
+    const answers = new Map(
+      (Array.isArray(answered) ? answered : [answered]).map((answer) => [answer.id, answer]),
+    )
+    const out = messages.map((message): Answer => {
+      const answer = answers.get(message.id)
+      if (answer) return rewritten(message, answer)
+      const error = { code: -32601, message: `the method ${message.method} does not exist/is not available` }
+      return { jsonrpc: '2.0', id: message.id, error }
     })
     response.setHeader('content-type', 'application/json')
-    response.end(JSON.stringify(Array.isArray(answered) ? out : out[0]))
+    response.end(JSON.stringify(Array.isArray(parsed) ? out : out[0]))
   })
 
   return {
@@ -91,6 +101,9 @@ export async function startLyingRpcProxy(upstream: string): Promise<LyingRpcProx
     },
     setMode(next) {
       mode = next
+    },
+    withhold(methods) {
+      withheld = new Set(methods)
     },
     calls: () => ({ ...seen }),
     close: () => server.close(),

@@ -6,6 +6,8 @@ import {
   type TeefnContractsFixture,
 } from './teefnContracts.js'
 
+export type { AnvilInstance }
+
 export type UseTeefnChainParameters = DeployTeefnContractsParameters & {
   /** Every test starts from the freshly deployed state: an anvil snapshot, reverted after each test. */
   isolate?: boolean | undefined

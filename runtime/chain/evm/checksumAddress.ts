@@ -1,4 +1,4 @@
-import { getAddress } from 'ethers'
+import { getAddress } from 'viem'
 
 type Hex = `0x${string}`
 
@@ -12,7 +12,7 @@ export function checksumAddress(address: string): Hex {
   const key = address.toLowerCase()
   let value = known.get(key)
   if (!value) {
-    value = getAddress(key) as Hex
+    value = getAddress(key)
     if (known.size >= 1_000) known.clear()
     known.set(key, value)
   }

@@ -1,4 +1,4 @@
-import { id } from 'ethers'
+import { toFunctionSelector } from 'viem'
 import type { Hex } from '../../enclave/bytes.js'
 import { checksumAddress } from './checksumAddress.js'
 import { type RequestState, requestStateName } from './consumerCodes.js'
@@ -12,9 +12,9 @@ export type EvmFunctionInfo = {
   locked: boolean
 }
 
-const functionInfoSelector = id('functionInfo(bytes32)').slice(0, 10)
-const requestInfoSelector = id('requestInfo(bytes32)').slice(0, 10)
-const isWorkerActiveSelector = id('isWorkerActive(address)').slice(0, 10)
+const functionInfoSelector = toFunctionSelector('functionInfo(bytes32)')
+const requestInfoSelector = toFunctionSelector('requestInfo(bytes32)')
+const isWorkerActiveSelector = toFunctionSelector('isWorkerActive(address)')
 const zeroWord = '0'.repeat(64)
 
 /** Calldata of `TeefnRegistry.functionInfo(functionId)`. */

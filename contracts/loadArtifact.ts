@@ -1,0 +1,65 @@
+import { readFileSync } from 'node:fs'
+import { join } from 'node:path'
+import type { JsonFragment } from 'ethers'
+import { BaseError } from '../runtime/errors/BaseError.js'
+import { contractsPaths } from './contractsPaths.js'
+
+/** The contracts under `contracts/src` (the compile writes one artifact for each). */
+export type ContractName =
+  | 'ITeefnRegistry'
+  | 'TeefnRegistry'
+  | 'TeefnConsumer'
+  /** The two request events whose names `TeefnConsumer` errors share (declared apart, emitted by consumers). */
+  | 'ITeefnRequestEvents'
+  | 'PriceOracle'
+  /** Test-only consumer with a misbehaving hook. */
+  | 'TestConsumer'
+
+export type Artifact = {
+  contractName: string
+  /** Source unit, e.g. `contracts/src/examples/PriceOracle.sol`. */
+  sourceName: string
+  abi: JsonFragment[]
+  /** Creation code; `0x` for interfaces and abstract contracts. */
+  bytecode: `0x${string}`
+  deployedBytecode: `0x${string}`
+}
+
+export type LoadArtifactParameters = {
+  /** Package root; found from this module by default. */
+  root?: string | undefined
+}
+
+const cache = new Map<string, Artifact>()
+
+/**
+ * Reads `contracts/artifacts/<name>.json`, written by `compileContracts` (`npm run build`).
+ *
+ * @throws BaseError `CONTRACT_ARTIFACT_MISSING` when the build has not run.
+ */
+export function loadArtifact(name: ContractName, parameters: LoadArtifactParameters = {}): Artifact {
+  if (!/^[A-Za-z_$][\w$]*$/.test(name)) {
+    throw new BaseError('Invalid contract name.', {
+      code: 'CONTRACT_NAME_INVALID',
+      details: `"${name}" is not a Solidity identifier.`,
+    })
+  }
+  const { artifactsDir } = contractsPaths(parameters.root)
+  const path = join(artifactsDir, `${name}.json`)
+  const cached = cache.get(path)
+  if (cached) return cached
+  let text: string
+  try {
+    text = readFileSync(path, 'utf8')
+  } catch (cause) {
+    throw new BaseError(`The artifact of contract ${name} is missing.`, {
+      code: 'CONTRACT_ARTIFACT_MISSING',
+      details: `${path} does not exist.`,
+      hint: 'Run `npm run build` (or `node dist/contracts/compileContracts.js`) to compile the contracts.',
+      cause,
+    })
+  }
+  const artifact = JSON.parse(text) as Artifact
+  cache.set(path, artifact)
+  return artifact
+}
