@@ -11,6 +11,23 @@ export type PreludeHelpers = {
   ): Promise<unknown>
   /** A copy of the bytes of a genuine Uint8Array, or undefined for anything else. */
   bytesOf(value: unknown): ArrayBuffer | undefined
+  /** What the host's `describe` (`hostHelpersPart.ts`) reads a thrown value with. */
+  intrinsics: DescribeIntrinsics
+}
+
+/**
+ * Built-ins taken before the function runs, for describing what it throws: a function can replace the
+ * globals, never these. `errors` holds the built-in error classes' prototypes, by name.
+ */
+export type DescribeIntrinsics = {
+  getOwnPropertyDescriptor: typeof Object.getOwnPropertyDescriptor
+  getPrototypeOf: typeof Object.getPrototypeOf
+  objectKeys: typeof Object.keys
+  jsonStringify: typeof JSON.stringify
+  NativeString: typeof String
+  stringSlice: typeof String.prototype.slice
+  apply: typeof Reflect.apply
+  errors: [string, object][]
 }
 
 /**
@@ -64,8 +81,28 @@ export default function installGlobals(host: GuestHost, lazyGlobalsJson: string)
     })
   }
 
+  // A few reads per context: describing a failure must not depend on anything the function could replace.
+  const errors: [string, object][] = []
+  const errorNames =
+    'Error TypeError RangeError ReferenceError SyntaxError EvalError URIError InternalError AggregateError'
+  for (const name of errorNames.split(' ')) {
+    const errorClass = G[name] as { prototype: object } | undefined
+    if (errorClass) errors[errors.length] = [name, errorClass.prototype]
+  }
+  const intrinsics: DescribeIntrinsics = {
+    getOwnPropertyDescriptor,
+    getPrototypeOf: Object.getPrototypeOf,
+    objectKeys,
+    jsonStringify: JSON.stringify,
+    NativeString: String,
+    stringSlice: String.prototype.slice,
+    apply,
+    errors,
+  }
+
   return {
     jsonParse,
+    intrinsics,
     call(main, argumentsJson) {
       return new NativePromise((resolve) => {
         const parsed = jsonParse(argumentsJson)
