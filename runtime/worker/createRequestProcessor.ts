@@ -106,7 +106,10 @@ export function createRequestProcessor({
         limits = resolveLimits({ requested: request.limits, maximum: httpMaximumLimits })
       } catch (error) {
         if (error instanceof LimitExceedsMaximumError || error instanceof InvalidLimitError) {
-          return failed('INTERNAL_ERROR', `${error.shortMessage} (${error.details})`)
+          return failed(
+            'INTERNAL_ERROR',
+            `A limit asked for is above what HTTP callers may ask for: ${error.details}.`,
+          )
         }
         throw error
       }

@@ -151,7 +151,7 @@ describe('startWorker: HTTP callers', () => {
       const { result, text } = await invoke(echo, { limits })
       expect(result.status).toBe('INTERNAL_ERROR')
       expect(text).toMatch(
-        /limit asked for is above the operator maximum\. \((timeoutMs|memoryBytes|maxFetches): asked/,
+        /^A limit asked for is above what HTTP callers may ask for: (timeoutMs: asked 30000, maximum 15000|memoryBytes: asked 134217728, maximum 67108864|maxFetches: asked 32, maximum 16)\.$/,
       )
     }
     const { result, text } = await invoke(echo, {
