@@ -12,16 +12,25 @@ export default function hostHelpersPart(shared: SharedBuiltins, intrinsics: Desc
   const maxTextLength = 4096
   const maxShownProperties = 16
   const maxPrototypeDepth = 32
-  const {
-    getOwnPropertyDescriptor,
-    getPrototypeOf,
-    objectKeys,
-    jsonStringify,
-    NativeString,
-    stringSlice,
-    apply,
-    errors,
-  } = intrinsics
+  // Indexed reads of the prelude's own array: no iterator the function could have replaced.
+  const getOwnPropertyDescriptor = intrinsics[0]
+  const getPrototypeOf = intrinsics[1]
+  const objectKeys = intrinsics[2]
+  const jsonStringify = intrinsics[3]
+  const stringSlice = intrinsics[4]
+  const apply = intrinsics[5]
+  const errorClasses = intrinsics[6]
+  const errorNames = [
+    'Error',
+    'TypeError',
+    'RangeError',
+    'ReferenceError',
+    'SyntaxError',
+    'EvalError',
+    'URIError',
+    'InternalError',
+    'AggregateError',
+  ]
 
   /** A string own data property of `value`, cut to `max`; never a getter, never the prototype chain. */
   function ownText(value: object, key: string, max: number): string {
@@ -36,7 +45,9 @@ export default function hostHelpersPart(shared: SharedBuiltins, intrinsics: Desc
   function errorClassOf(value: object): string | undefined {
     let prototype: object | null = getPrototypeOf(value)
     for (let depth = 0; prototype !== null && depth < maxPrototypeDepth; depth++) {
-      for (let i = 0; i < errors.length; i++) if (errors[i]![1] === prototype) return errors[i]![0]
+      for (let i = 0; i < errorClasses.length; i++) {
+        if (errorClasses[i] !== undefined && errorClasses[i]!.prototype === prototype) return errorNames[i]
+      }
       prototype = getPrototypeOf(prototype)
     }
     return undefined
@@ -46,7 +57,7 @@ export default function hostHelpersPart(shared: SharedBuiltins, intrinsics: Desc
   function primitiveText(value: unknown): string {
     if (typeof value === 'string')
       return value.length > maxTextLength ? apply(stringSlice, value, [0, maxTextLength]) : value
-    if (typeof value === 'symbol') return NativeString(value)
+    if (typeof value === 'symbol') return '[symbol]'
     if (typeof value === 'object' && value !== null) return '[object]'
     if (typeof value === 'function') return '[function]'
     return `${value as number | boolean | bigint | null | undefined}`

@@ -17,18 +17,19 @@ export type PreludeHelpers = {
 
 /**
  * Built-ins taken before the function runs, for describing what it throws: a function can replace the
- * globals, never these. `errors` holds the built-in error classes' prototypes, by name.
+ * globals, never these. A tuple, read by index: the prelude is compiled for every context, so it stays short.
+ * The error classes' `prototype` cannot be changed (non-writable, non-configurable).
  */
-export type DescribeIntrinsics = {
-  getOwnPropertyDescriptor: typeof Object.getOwnPropertyDescriptor
-  getPrototypeOf: typeof Object.getPrototypeOf
-  objectKeys: typeof Object.keys
-  jsonStringify: typeof JSON.stringify
-  NativeString: typeof String
-  stringSlice: typeof String.prototype.slice
-  apply: typeof Reflect.apply
-  errors: [string, object][]
-}
+export type DescribeIntrinsics = readonly [
+  getOwnPropertyDescriptor: typeof Object.getOwnPropertyDescriptor,
+  getPrototypeOf: typeof Object.getPrototypeOf,
+  objectKeys: typeof Object.keys,
+  jsonStringify: typeof JSON.stringify,
+  stringSlice: typeof String.prototype.slice,
+  apply: typeof Reflect.apply,
+  /** Error, TypeError, RangeError, ReferenceError, SyntaxError, EvalError, URIError, InternalError, AggregateError. */
+  errorClasses: readonly ({ prototype: object } | undefined)[],
+]
 
 /**
  * The prelude, evaluated in every fresh context before the function. QuickJS compiles eagerly and this
@@ -81,24 +82,26 @@ export default function installGlobals(host: GuestHost, lazyGlobalsJson: string)
     })
   }
 
-  // A few reads per context: describing a failure must not depend on anything the function could replace.
-  const errors: [string, object][] = []
-  const errorNames =
-    'Error TypeError RangeError ReferenceError SyntaxError EvalError URIError InternalError AggregateError'
-  for (const name of errorNames.split(' ')) {
-    const errorClass = G[name] as { prototype: object } | undefined
-    if (errorClass) errors[errors.length] = [name, errorClass.prototype]
-  }
-  const intrinsics: DescribeIntrinsics = {
+  // Describing a failure must not depend on anything the function could replace.
+  const intrinsics: DescribeIntrinsics = [
     getOwnPropertyDescriptor,
-    getPrototypeOf: Object.getPrototypeOf,
+    Object.getPrototypeOf,
     objectKeys,
-    jsonStringify: JSON.stringify,
-    NativeString: String,
-    stringSlice: String.prototype.slice,
+    JSON.stringify,
+    String.prototype.slice,
     apply,
-    errors,
-  }
+    [
+      Error,
+      TypeError,
+      RangeError,
+      ReferenceError,
+      SyntaxError,
+      EvalError,
+      URIError,
+      G.InternalError as { prototype: object } | undefined,
+      AggregateError,
+    ],
+  ]
 
   return {
     jsonParse,
