@@ -16,6 +16,8 @@ export const resultStatuses = [
   'FUNCTION_NOT_FOUND',
   'CODE_HASH_MISMATCH',
   'SECRETS_INVALID',
+  /** An HTTP caller used up its CPU-time quota; it may retry once the quota refills (never for chain requests). */
+  'RATE_LIMITED',
 ] as const
 
 export type ResultStatus = (typeof resultStatuses)[number]

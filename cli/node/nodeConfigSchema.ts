@@ -15,6 +15,31 @@ const WsUrl = Type.String({ pattern: '^wss?://' })
 /** How many of the worker's endpoints must agree; 1 trusts any single one (refused unless written out). */
 const RpcQuorum = Type.Integer({ minimum: 1, maximum: 16 })
 
+const Positive = Type.Optional(Type.Integer({ minimum: 1 }))
+/** The most an HTTP caller may ask for, per sandbox limit (bytes and ms); each at most the operator maximum. */
+const HttpMaximumLimits = Type.Object(
+  {
+    timeoutMs: Positive,
+    memoryBytes: Positive,
+    stackBytes: Positive,
+    resultBytes: Positive,
+    logBytes: Positive,
+    maxFetches: Positive,
+    fetchResponseBytes: Positive,
+    fetchTimeoutMs: Positive,
+  },
+  { additionalProperties: false },
+)
+/** Per HTTP caller (the API key, or the IP): invocations at once, and CPU time (ms) per window (ms). */
+const CallerQuotas = Type.Object(
+  {
+    concurrency: Type.Optional(Type.Integer({ minimum: 1, maximum: 1024 })),
+    cpuMs: Type.Optional(Type.Integer({ minimum: 1 })),
+    windowMs: Type.Optional(Type.Integer({ minimum: 1_000, maximum: 86_400_000 })),
+  },
+  { additionalProperties: false },
+)
+
 const EvmChain = Type.Object(
   {
     name: Type.Optional(Type.String({ minLength: 1 })),
@@ -117,6 +142,10 @@ export const NodeConfigSchema = Type.Object(
           lockDurationMs: Type.Optional(Type.Integer({ minimum: 1_000, maximum: 600_000 })),
           /** How long a request (or a delivery) that cannot be answered yet is retried; 3600 s by default. */
           retryHorizonSeconds: Type.Optional(Type.Integer({ minimum: 1, maximum: 7 * 24 * 3600 })),
+          /** Lower than chain requests' by default: 15 s, 64 MiB, 16 fetches of 5 MiB, 256 KiB results and logs. */
+          httpMaximumLimits: Type.Optional(HttpMaximumLimits),
+          /** Half the worker's concurrency and 30 s of CPU a minute per caller by default; false: none. */
+          callerQuotas: Type.Optional(Type.Union([Type.Literal(false), CallerQuotas])),
         },
         { additionalProperties: false },
       ),

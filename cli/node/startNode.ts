@@ -15,7 +15,14 @@ import { createLogger, type Logger } from '../../runtime/logging/createLogger.js
 import { createMetrics } from '../../runtime/metrics/index.js'
 import { createRedisConnection } from '../../runtime/queue/createRedisConnection.js'
 import { defaultRetryPolicy, type RetryPolicy } from '../../runtime/queue/retryPolicy.js'
-import { createSandboxPool, type SandboxPool } from '../../runtime/sandbox/index.js'
+import {
+  createSandboxPool,
+  defaultHttpMaximumLimits,
+  defaultMaximumLimits,
+  resolveLimits,
+  type SandboxLimits,
+  type SandboxPool,
+} from '../../runtime/sandbox/index.js'
 import { startWorker, type TeeWorker } from '../../runtime/worker/startWorker.js'
 import type { WorkerSubstrateChain } from '../../runtime/worker/WorkerChains.js'
 import { startServer } from '../../server/index.js'
@@ -80,6 +87,7 @@ export async function startNode({
       ? await startSubstrateRelayers(config, { connection, env, retryPolicy, logger, closers })
       : []
 
+    const httpMaximumLimits = httpMaximumLimitsOf(config)
     const tee = await selectProvider({
       provider: config.tee?.provider,
       devKeyFile: config.tee?.devKeyFile,
@@ -113,6 +121,8 @@ export async function startNode({
         concurrency: config.worker?.concurrency,
         lockDurationMs: config.worker?.lockDurationMs,
         allowHosts: config.worker?.allowHosts,
+        httpMaximumLimits,
+        callerQuotas: config.worker?.callerQuotas,
       })
       closers.push(() => worker?.close())
       logger.info(
@@ -135,6 +145,7 @@ export async function startNode({
         pool,
         evmReaders,
         worker,
+        httpMaximumLimits,
         env,
         logger,
         closers,
@@ -219,6 +230,22 @@ function substrateWorkerChains(
   })
 }
 
+/** The configured HTTP maxima over the defaults; each at most the operator maximum the pool enforces. */
+function httpMaximumLimitsOf(config: NodeConfig): SandboxLimits {
+  try {
+    return resolveLimits({
+      requested: config.worker?.httpMaximumLimits,
+      defaults: defaultHttpMaximumLimits,
+      maximum: defaultMaximumLimits,
+    })
+  } catch (error) {
+    throw new ConfigError('worker.httpMaximumLimits is above the operator maximum.', {
+      details: (error as { details?: string }).details,
+      hint: 'HTTP callers get at most what chain requests may use; lower the value.',
+    })
+  }
+}
+
 type ApiParts = {
   connection: Redis
   store: ReturnType<typeof createRedisFunctionStore>
@@ -227,6 +254,8 @@ type ApiParts = {
   pool: SandboxPool | undefined
   evmReaders: ReturnType<typeof evmChainReaderOf>[]
   worker: TeeWorker | undefined
+  /** What HTTP callers may ask for: the API refuses more before queueing, as the worker would. */
+  httpMaximumLimits: SandboxLimits
   env: NodeJS.ProcessEnv
   logger: Logger
   closers: Closers
@@ -251,6 +280,7 @@ async function startApi(config: NodeConfig, parts: ApiParts): Promise<string> {
     apiKeys,
     metricsToken: config.server?.metricsToken ? resolveSecret(config.server.metricsToken, env) : undefined,
     rateLimit: config.server?.rateLimit,
+    maximumLimits: parts.httpMaximumLimits,
     requestLogging: config.server?.requestLogging,
     // The worker's own quorum readers: the API checks codes and owners as the worker will.
     chains: { evm: parts.evmReaders },

@@ -5,6 +5,8 @@ export type FetchErrorCode =
   | 'HOST_NOT_ALLOWED'
   | 'TIMEOUT'
   | 'RESPONSE_TOO_LARGE'
+  /** The bytes the host would hold for the invocation (bodies, decoders) do not fit in its memory limit. */
+  | 'MEMORY_LIMIT'
   | 'TOO_MANY_REQUESTS'
   | 'NETWORK_ERROR'
 
@@ -17,7 +19,7 @@ export type FetchErrorParameters = {
 
 /**
  * A fetch made on behalf of a function failed: denied by the network policy, too slow, too large,
- * over the invocation's fetch budget, or broken on the wire.
+ * over the invocation's fetch or memory budget, or broken on the wire.
  *
  * Messages name the origin (`https://host:port`) only, never the path or query, which often carry API keys.
  *

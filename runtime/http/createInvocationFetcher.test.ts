@@ -1,8 +1,12 @@
 import type { IncomingMessage, ServerResponse } from 'node:http'
+import { gzipSync } from 'node:zlib'
 import { afterEach, describe, expect, it } from 'vitest'
+import { collectGarbage } from '../../test/support/collectGarbage.js'
 import { rejectionOf } from '../../test/support/rejectionOf.js'
 import { type StartHttpServerReturnType, startHttpServer } from '../../test/support/startHttpServer.js'
+import { streamBytes } from '../../test/support/streamBytes.js'
 import { createInvocationFetcher, type InvocationFetcher } from './createInvocationFetcher.js'
+import { createMemoryBudget } from './createMemoryBudget.js'
 import { createNetworkPolicy } from './createNetworkPolicy.js'
 import { FetchError, type FetchErrorCode } from './FetchError.js'
 
@@ -170,5 +174,93 @@ describe('createInvocationFetcher', () => {
     expect(firstB).toBe(firstA)
     expect(secondA).not.toBe(firstA)
     expect(server.requests[0]!.headers.connection).toBe('keep-alive')
+  })
+
+  describe('memory: 16 concurrent 32 MiB bodies under a 64 MiB budget', () => {
+    // Finding 3: bodies lived outside the invocation's memory accounting, so 16 of them took the host past 1 GB.
+    const bodyBytes = 32 * MiB
+    const limitBytes = 64 * MiB
+    const cases: [string, Handler][] = [
+      [
+        'with content-length',
+        (_request, response) => {
+          response.writeHead(200, { 'content-length': String(bodyBytes) })
+          streamBytes(response, bodyBytes)
+        },
+      ],
+      [
+        'streamed without a length',
+        (_request, response) => {
+          response.writeHead(200)
+          streamBytes(response, bodyBytes)
+        },
+      ],
+      [
+        'gzip-encoded',
+        (_request, response) => {
+          response.writeHead(200, { 'content-encoding': 'gzip' })
+          response.end(gzipped32MiB)
+        },
+      ],
+    ]
+    const gzipped32MiB = gzipSync(Buffer.alloc(bodyBytes, 0x61))
+
+    it.each(cases)(
+      '%s: those that fit arrive, the others fail MEMORY_LIMIT, and the host holds no more',
+      async (_name, handler) => {
+        const server = await serve(handler)
+        const memory = createMemoryBudget({ limitBytes })
+        const fetcher = fetcherFor(server, { maxFetches: 64, maxResponseBytes: bodyBytes, memory })
+        collectGarbage()
+        const before = process.memoryUsage().arrayBuffers
+        let peak = 0
+        const sampler = setInterval(() => {
+          peak = Math.max(peak, process.memoryUsage().arrayBuffers - before)
+        }, 2)
+        const settled = await Promise.allSettled(
+          Array.from({ length: 16 }, () => fetcher.fetch({ url: server.url })),
+        )
+        clearInterval(sampler)
+        const arrived = settled.flatMap((result) => (result.status === 'fulfilled' ? [result.value] : []))
+        const refused = settled.flatMap((result) =>
+          result.status === 'rejected' ? [result.reason as FetchError] : [],
+        )
+
+        expect(arrived.length).toBeGreaterThanOrEqual(1)
+        expect(arrived.length).toBeLessThanOrEqual(limitBytes / bodyBytes)
+        expect(arrived.every(({ body }) => body.byteLength === bodyBytes)).toBe(true)
+        expect(refused.map(({ code }) => code)).toEqual(refused.map(() => 'MEMORY_LIMIT'))
+        expect(refused[0]!.shortMessage).toContain(
+          "does not fit in what is left of the invocation's 64 MiB memory limit",
+        )
+        // The accounting: never more than the limit reserved; what is reserved now is the bodies that arrived.
+        expect(memory.peakBytes).toBeLessThanOrEqual(limitBytes)
+        expect(memory.reservedBytes).toBe(arrived.length * bodyBytes)
+        // The host: with the arrived bodies still held, live buffers stay within the limit (plus a few socket buffers).
+        collectGarbage()
+        expect(process.memoryUsage().arrayBuffers - before).toBeLessThan(limitBytes + 8 * MiB)
+        // Sampled while it ran, garbage not yet collected included: far from the 512 MiB of 16 bodies.
+        expect(peak).toBeLessThan(3 * limitBytes)
+        for (const { memory: held } of arrived) held?.release()
+        expect(memory.reservedBytes).toBe(0)
+      },
+    )
+
+    it('refuses a request body that does not fit, without touching the network', async () => {
+      const server = await serve((_request, response) => response.end('ok'))
+      const memory = createMemoryBudget({ limitBytes: MiB })
+      const fetcher = fetcherFor(server, { memory })
+      const error = await fetchError(
+        fetcher.fetch({ url: server.url, method: 'POST', body: new Uint8Array(MiB + 1) }),
+        'MEMORY_LIMIT',
+      )
+      expect(error.shortMessage).toContain('The request body of the fetch to')
+      expect(server.requests).toHaveLength(0)
+      // Once sent, the request body is given back; the 2-byte answer is what stays reserved.
+      const response = await fetcher.fetch({ url: server.url, method: 'POST', body: new Uint8Array(MiB - 2) })
+      expect(memory.reservedBytes).toBe(2)
+      response.memory?.release()
+      expect(memory.reservedBytes).toBe(0)
+    })
   })
 })

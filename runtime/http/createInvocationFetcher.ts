@@ -1,6 +1,7 @@
 import { setMaxListeners } from 'node:events'
 import { Agent as HttpAgent } from 'node:http'
 import { Agent as HttpsAgent } from 'node:https'
+import type { MemoryBudget } from './createMemoryBudget.js'
 import type { NetworkPolicy } from './createNetworkPolicy.js'
 import { FetchError } from './FetchError.js'
 import { fetchDefaults } from './fetchDefaults.js'
@@ -28,6 +29,12 @@ export type CreateInvocationFetcherParameters = {
    * default the invocation gets its own, destroyed when it closes.
    */
   agents?: HostFetchAgents | undefined
+  /**
+   * The invocation's memory (`createMemoryBudget`): request and response bodies and decoders reserve from it
+   * while the host holds them, and a fetch whose bytes do not fit fails with `MEMORY_LIMIT`. Without it, only
+   * the per-fetch limits bound what the host holds.
+   */
+  memory?: MemoryBudget | undefined
 }
 
 export type InvocationFetcher = {
@@ -99,6 +106,7 @@ export function createInvocationFetcher(parameters: CreateInvocationFetcherParam
         maxRedirects,
         signal: controller.signal,
         agents,
+        memory: parameters.memory,
       })
     } finally {
       inFlight--

@@ -8,5 +8,7 @@ export const fetchDefaults = {
   timeoutMs: 10_000,
   /** Redirects followed before the fetch fails. */
   maxRedirects: 5,
+  /** Content-encoding layers decoded (`gzip, br` is two); a response encoded more often is refused. */
+  maxContentEncodings: 2,
   userAgent: 'teefn/0.1',
 } as const

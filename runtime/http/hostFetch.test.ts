@@ -342,22 +342,86 @@ describe('hostFetch: redirects', () => {
     expect(JSON.parse(text(put302.body))).toMatchObject({ method: 'PUT', body: 'x' })
   })
 
-  it('drops authorization and cookie on a cross-origin hop only', async () => {
+  it('keeps every header on a same-origin hop, and only CORS-safelisted ones on a cross-origin hop', async () => {
     const target = await serve((_request, response) => response.end())
     const origin = await serve((request, response) => {
-      if (request.url === '/same') response.writeHead(302, { location: '/landing' }).end()
-      else if (request.url === '/cross') response.writeHead(302, { location: `${target.url}/landing` }).end()
+      if (request.url === '/same') response.writeHead(307, { location: '/landing' }).end()
+      else if (request.url === '/cross') response.writeHead(307, { location: `${target.url}/landing` }).end()
       else response.end()
     })
-    const headers = { authorization: 'Bearer s3cret', cookie: 'session=1', 'x-other': 'kept' }
+    const custom = {
+      authorization: 'Bearer s3cret',
+      cookie: 'session=1',
+      'x-api-key': 'k-s3cret',
+      'x-other': 'custom',
+      'user-agent': 'my-agent token=s3cret',
+    }
+    const safelisted = {
+      accept: 'application/json',
+      'accept-language': 'en-GB, fr;q=0.8',
+      'content-language': 'en',
+    }
+    const headers = { ...custom, ...safelisted }
     await hostFetch({ url: `${origin.url}/same`, headers }, options(allow(origin, target)))
     expect(origin.requests[1]!.headers).toMatchObject(headers)
 
     await hostFetch({ url: `${origin.url}/cross`, headers }, options(allow(origin, target)))
     expect(target.requests).toHaveLength(1)
+    const seen = target.requests[0]!.headers
+    for (const name of ['authorization', 'cookie', 'x-api-key', 'x-other']) expect(seen[name]).toBeUndefined()
+    expect(seen).toMatchObject({
+      ...safelisted,
+      'user-agent': 'teefn/0.1',
+      'accept-encoding': 'gzip, deflate, br',
+    })
+    expect(JSON.stringify(seen)).not.toContain('s3cret')
+  })
+
+  it('keeps content-type across origins only when a form or plain text', async () => {
+    const target = await serve((_request, response) => response.end())
+    const origin = await serve((_request, response) =>
+      response.writeHead(307, { location: `${target.url}/landing` }).end(),
+    )
+    const post = (type: string) =>
+      hostFetch(
+        { url: origin.url, method: 'POST', headers: { 'content-type': type }, body: 'a=1' },
+        options(allow(origin, target)),
+      )
+    await post('text/plain; charset=utf-8')
+    await post('application/json')
+    expect(target.requests.map(({ headers }) => headers['content-type'])).toEqual([
+      'text/plain; charset=utf-8',
+      undefined,
+    ])
+  })
+
+  it('keeps the headers named in crossOriginHeaders across origins, and no others', async () => {
+    const target = await serve((_request, response) => response.end())
+    const origin = await serve((_request, response) =>
+      response.writeHead(302, { location: `${target.url}/landing` }).end(),
+    )
+    await hostFetch(
+      {
+        url: origin.url,
+        headers: { 'x-api-key': 'k1', authorization: 'Bearer t', 'x-other': 'o' },
+        crossOriginHeaders: ['X-Api-Key'],
+      },
+      options(allow(origin, target)),
+    )
+    expect(target.requests[0]!.headers['x-api-key']).toBe('k1')
     expect(target.requests[0]!.headers.authorization).toBeUndefined()
-    expect(target.requests[0]!.headers.cookie).toBeUndefined()
-    expect(target.requests[0]!.headers['x-other']).toBe('kept')
+    expect(target.requests[0]!.headers['x-other']).toBeUndefined()
+  })
+
+  it('refuses crossOriginHeaders that are not header names', async () => {
+    const error = await fetchError(
+      hostFetch(
+        { url: 'http://127.0.0.1:1/', crossOriginHeaders: ['bad name'] },
+        options(createNetworkPolicy()),
+      ),
+      'NETWORK_ERROR',
+    )
+    expect(error.message).toContain('crossOriginHeaders names an invalid header')
   })
 
   it('checks every hop: a redirect from an allowed server to another port is denied', async () => {
@@ -592,14 +656,70 @@ describe('hostFetch: compressed bodies', () => {
     )
   })
 
-  it('returns bodies in unknown encodings as received, and empty encoded bodies as empty', async () => {
+  it('refuses a body in an encoding it cannot decode, and returns empty encoded bodies as empty', async () => {
     const server = await serve((request, response) => {
-      if (request.method === 'HEAD') response.writeHead(200, { 'content-encoding': 'gzip' }).end()
+      if (request.method === 'HEAD') response.writeHead(200, { 'content-encoding': 'zstd' }).end()
       else response.writeHead(200, { 'content-encoding': 'zstd' }).end('opaque')
     })
-    expect(text((await hostFetch({ url: server.url }, options(allow(server)))).body)).toBe('opaque')
+    const error = await fetchError(hostFetch({ url: server.url }, options(allow(server))), 'NETWORK_ERROR')
+    expect(error.shortMessage).toBe(
+      `The response from ${server.url} uses content-encoding "zstd", which fetch cannot decode.`,
+    )
+    expect(error.details).toBe('supported: gzip, x-gzip, deflate, br')
     const head = await hostFetch({ url: server.url, method: 'HEAD' }, options(allow(server)))
     expect(head.body.byteLength).toBe(0)
+  })
+
+  it('refuses more than two encoding layers before reading the body: 1,500 gzip layers cost nothing', async () => {
+    // 1,500 layers of gzip around a small payload: each layer is a few bytes more on the wire.
+    let bomb = Buffer.from('{"price":1}')
+    for (let layer = 0; layer < 1500; layer++) bomb = gzipSync(bomb)
+    expect(bomb.byteLength).toBeLessThan(64 * 1024)
+    let bodySent = false
+    let closedBeforeBody: Promise<boolean> | undefined
+    const server = await serve((_request, response) => {
+      const encoding = Array.from({ length: 1500 }, () => 'gzip').join(', ')
+      response.writeHead(200, { 'content-encoding': encoding, 'content-length': String(bomb.byteLength) })
+      response.flushHeaders()
+      // The body follows only if the client is still there a moment later: a refusal comes before it.
+      closedBeforeBody = new Promise((resolve) => {
+        const timer = setTimeout(() => {
+          bodySent = true
+          response.end(bomb)
+        }, 300)
+        response.on('close', () => {
+          clearTimeout(timer)
+          resolve(!bodySent)
+        })
+      })
+    })
+    const error = await fetchError(hostFetch({ url: server.url }, options(allow(server))), 'NETWORK_ERROR')
+    expect(error.shortMessage).toBe(
+      `The response from ${server.url} is encoded 1500 times; at most 2 content-encoding layers are decoded.`,
+    )
+    // No byte of the body was read, let alone decoded: the connection closed before the server sent it.
+    expect(await closedBeforeBody).toBe(true)
+    expect(bodySent).toBe(false)
+  })
+
+  it('decodes two layers, and refuses three even when small', async () => {
+    const server = await serve((request, response) => {
+      const layers = request.url === '/three' ? ['gzip', 'gzip', 'gzip'] : ['gzip', 'gzip']
+      let body = Buffer.from(payload)
+      for (const _ of layers) body = gzipSync(body)
+      response.writeHead(200, { 'content-encoding': layers.join(', ') }).end(body)
+    })
+    expect(text((await hostFetch({ url: `${server.url}/two` }, options(allow(server)))).body)).toBe(payload)
+    const error = await fetchError(
+      hostFetch({ url: `${server.url}/three` }, options(allow(server))),
+      'NETWORK_ERROR',
+    )
+    expect(error.details).toBe('content-encoding has 3 layers')
+    const relaxed = await hostFetch(
+      { url: `${server.url}/three` },
+      options(allow(server), { maxEncodings: 3 }),
+    )
+    expect(text(relaxed.body)).toBe(payload)
   })
 
   it('fails on a corrupt encoded body', async () => {

@@ -10,10 +10,13 @@ import {
 import { type Agent as HttpsAgent, Agent as HttpsAgentClass, request as httpsRequest } from 'node:https'
 import { isIP } from 'node:net'
 import { createCheckedLookup } from './createCheckedLookup.js'
+import type { MemoryBudget, MemoryReservation } from './createMemoryBudget.js'
 import type { NetworkPolicy } from './createNetworkPolicy.js'
 import { FetchError } from './FetchError.js'
 import { fetchDefaults } from './fetchDefaults.js'
 import { hostNotAllowedError } from './hostNotAllowedError.js'
+import { isCorsSafelistedRequestHeader } from './isCorsSafelistedRequestHeader.js'
+import { memoryLimitError } from './memoryLimitError.js'
 import { readResponseBody } from './readResponseBody.js'
 
 export type HostFetchRequest = {
@@ -28,6 +31,13 @@ export type HostFetchRequest = {
    */
   headers?: Record<string, string> | [string, string][] | undefined
   body?: string | Uint8Array | undefined
+  /**
+   * Names of request headers that may follow a redirect to another origin. Only CORS-safelisted headers
+   * (`accept`, `accept-language`, `content-language`, `content-type` of a form or plain text) and these do;
+   * every other header the function set (`authorization`, `cookie`, `x-api-key`...) is dropped there, so a
+   * server cannot hand the function's credentials to another origin by redirecting.
+   */
+  crossOriginHeaders?: string[] | undefined
 }
 
 /** Connection pools for the fetch. Never share them across invocations or policies: a pooled socket is not re-checked. */
@@ -49,6 +59,14 @@ export type HostFetchOptions = {
   signal?: AbortSignal | undefined
   /** Keep-alive pools to use; by default the fetch makes its own and destroys them when it ends (never Node's global agent). */
   agents?: HostFetchAgents | undefined
+  /**
+   * The invocation's memory: the request body while it is sent, and the response body and its decoders while
+   * they are read, reserve from it; what does not fit fails with `MEMORY_LIMIT`. The response's body keeps its
+   * reservation (`HostFetchResponse.memory`) until the caller releases it.
+   */
+  memory?: MemoryBudget | undefined
+  /** Content-encoding layers decoded at most; default 2. */
+  maxEncodings?: number | undefined
 }
 
 export type HostFetchResponse = {
@@ -61,6 +79,8 @@ export type HostFetchResponse = {
   headers: [string, string][]
   /** The body, decoded if it was `gzip`, `deflate` or `br`. */
   body: Uint8Array
+  /** The body's bytes in `options.memory`: release it once the body is no longer held. */
+  memory?: MemoryReservation | undefined
 }
 
 const redirectStatuses = new Set([301, 302, 303, 307, 308])
@@ -76,11 +96,11 @@ const droppedRequestHeaders = new Set([
   'expect',
 ])
 const bodyHeaders = ['content-type', 'content-encoding', 'content-language', 'content-location']
-const crossOriginDroppedHeaders = ['authorization', 'cookie', 'proxy-authorization']
 const forbiddenMethods = new Set(['CONNECT', 'TRACE', 'TRACK'])
 const normalizedMethods = new Set(['DELETE', 'GET', 'HEAD', 'OPTIONS', 'PATCH', 'POST', 'PUT'])
 const methodPattern = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/
 const maxTimerMs = 2 ** 31 - 1
+const noop = () => {}
 
 /**
  * Fetches a URL for a sandboxed function, under the network policy and the size and time limits.
@@ -89,13 +109,14 @@ const maxTimerMs = 2 ** 31 - 1
  *   that hands the socket only allowed addresses; IP literals are checked before connecting. TLS still
  *   verifies the certificate against the URL's host name.
  * - Redirects (301, 302, 303, 307, 308) are followed by hand and each hop is checked again; 303, and 301/302
- *   after POST, become a GET without body; `authorization`, `cookie` and `proxy-authorization` are dropped
- *   on a cross-origin hop.
+ *   after POST, become a GET without body. A hop to another origin keeps only CORS-safelisted headers,
+ *   `accept-encoding` and the headers named in `crossOriginHeaders` (the user-agent goes back to teefn's).
  * - `timeoutMs` covers the whole exchange including the body; the body is counted while it streams and
- *   decoded (`gzip`, `deflate`, `br`) before counting. Either limit destroys the socket at once.
+ *   decoded (`gzip`, `deflate`, `br`; at most `maxEncodings` layers) before counting. Either limit destroys
+ *   the socket at once. With `memory`, the bodies and decoders also count against the invocation's memory.
  *
- * Rejects with {@link FetchError}: `HOST_NOT_ALLOWED`, `TIMEOUT`, `RESPONSE_TOO_LARGE` or `NETWORK_ERROR`
- * (bad URL or request, DNS, connection, TLS, broken body, too many redirects, aborted).
+ * Rejects with {@link FetchError}: `HOST_NOT_ALLOWED`, `TIMEOUT`, `RESPONSE_TOO_LARGE`, `MEMORY_LIMIT` or
+ * `NETWORK_ERROR` (bad URL or request, DNS, connection, TLS, broken body, encoding, too many redirects, aborted).
  * Messages name only the origin, never the path or query.
  *
  * @example
@@ -110,10 +131,21 @@ export async function hostFetch(
   options: HostFetchOptions,
 ): Promise<HostFetchResponse> {
   const prepared = prepareRequest(request)
-  const { policy, maxResponseBytes, signal } = options
+  const { policy, maxResponseBytes, signal, memory } = options
   const maxRedirects = options.maxRedirects ?? fetchDefaults.maxRedirects
   let current = prepared.url
   if (signal?.aborted) throw abortError(signal.reason, origin(current))
+  // The request body is held (and copied for every hop) until the exchange ends.
+  const requestBytes = bodyLength(prepared.body)
+  const requestReservation = memory?.tryReserve(requestBytes)
+  if (memory && !requestReservation) {
+    throw memoryLimitError({
+      budget: memory,
+      origin: origin(current),
+      what: 'the request body',
+      neededBytes: requestBytes,
+    })
+  }
 
   const controller = new AbortController()
   let inFlight: { request?: ClientRequest; response?: IncomingMessage } = {}
@@ -168,10 +200,12 @@ export async function hostFetch(
       const status = response.statusCode ?? 0
       const location = response.headers.location
       if (!redirectStatuses.has(status) || location === undefined) {
-        const responseBody = await readResponseBody(response, {
+        const read = await readResponseBody(response, {
           maxResponseBytes,
           origin: origin(current),
           expectBody: method !== 'HEAD' && status !== 204 && status !== 304,
+          memory,
+          maxEncodings: options.maxEncodings,
         })
         const responseHeaders: [string, string][] = []
         for (let index = 0; index + 1 < response.rawHeaders.length; index += 2) {
@@ -183,7 +217,8 @@ export async function hostFetch(
           url: withoutFragment(current),
           redirected: redirects > 0,
           headers: responseHeaders,
-          body: responseBody,
+          body: read.body,
+          memory: read.reservation,
         }
       }
 
@@ -208,22 +243,24 @@ export async function hostFetch(
         body = undefined
         headers = headers.filter(([name]) => !bodyHeaders.includes(name))
       }
-      if (origin(next) !== origin(current)) {
-        headers = headers.filter(([name]) => !crossOriginDroppedHeaders.includes(name))
-      }
+      if (origin(next) !== origin(current)) headers = crossOriginHeaders(headers, prepared.crossOriginHeaders)
       current = next
       redirects++
     }
   }
 
+  const exchanging = exchange()
   try {
-    return await Promise.race([exchange(), aborted])
+    return await Promise.race([exchanging, aborted])
   } catch (error) {
+    // A body read to the end just as the fetch was stopped is dropped: give back what it holds.
+    exchanging.then((response) => response.memory?.release(), noop)
     if (controller.signal.aborted) throw controller.signal.reason
     inFlight.response?.destroy()
     inFlight.request?.destroy()
     throw toFetchError(error, origin(current))
   } finally {
+    requestReservation?.release()
     clearTimeout(timer)
     signal?.removeEventListener('abort', onAbort)
     if (!options.agents) {
@@ -238,6 +275,8 @@ type PreparedRequest = {
   method: string
   headers: [string, string][]
   body: string | Uint8Array | undefined
+  /** Lower-cased names the function lets follow a cross-origin redirect. */
+  crossOriginHeaders: Set<string>
 }
 
 function prepareRequest(request: HostFetchRequest): PreparedRequest {
@@ -293,7 +332,42 @@ function prepareRequest(request: HostFetchRequest): PreparedRequest {
   if (!has('user-agent')) headers.push(['user-agent', fetchDefaults.userAgent])
   if (!has('accept')) headers.push(['accept', '*/*'])
   if (!has('accept-encoding')) headers.push(['accept-encoding', 'gzip, deflate, br'])
-  return { url, method, headers, body }
+
+  const allowed = new Set<string>()
+  if (request.crossOriginHeaders !== undefined) {
+    if (!Array.isArray(request.crossOriginHeaders))
+      throw invalidRequest('crossOriginHeaders must be an array of header names.', undefined)
+    for (const name of request.crossOriginHeaders) {
+      try {
+        validateHeaderName(String(name))
+      } catch {
+        throw invalidRequest(
+          `crossOriginHeaders names an invalid header ${JSON.stringify(String(name)).slice(0, 80)}.`,
+          undefined,
+        )
+      }
+      allowed.add(String(name).toLowerCase())
+    }
+  }
+  return { url, method, headers, body, crossOriginHeaders: allowed }
+}
+
+/**
+ * The headers that may follow a redirect to another origin: CORS-safelisted ones, `accept-encoding` (the
+ * host's transport), and those the function named; the user-agent falls back to teefn's own.
+ */
+function crossOriginHeaders(headers: [string, string][], allowed: Set<string>): [string, string][] {
+  const kept = headers.filter(
+    ([name, value]) =>
+      name === 'accept-encoding' || allowed.has(name) || isCorsSafelistedRequestHeader(name, value),
+  )
+  if (!kept.some(([name]) => name === 'user-agent')) kept.push(['user-agent', fetchDefaults.userAgent])
+  return kept
+}
+
+function bodyLength(body: string | Uint8Array | undefined): number {
+  if (body === undefined) return 0
+  return typeof body === 'string' ? Buffer.byteLength(body) : body.byteLength
 }
 
 type SendOnceParameters = {

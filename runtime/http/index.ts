@@ -6,6 +6,12 @@ export {
   type InvocationFetcher,
 } from './createInvocationFetcher.js'
 export {
+  type CreateMemoryBudgetParameters,
+  createMemoryBudget,
+  type MemoryBudget,
+  type MemoryReservation,
+} from './createMemoryBudget.js'
+export {
   type CreateNetworkPolicyParameters,
   createNetworkPolicy,
   formatHostPort,
@@ -15,6 +21,7 @@ export {
 } from './createNetworkPolicy.js'
 export { FetchError, type FetchErrorCode, type FetchErrorParameters, isFetchError } from './FetchError.js'
 export { fetchDefaults } from './fetchDefaults.js'
+export { formatBytes } from './formatBytes.js'
 export {
   type HostFetchAgents,
   type HostFetchOptions,
@@ -24,4 +31,6 @@ export {
 } from './hostFetch.js'
 export { hostNotAllowedError } from './hostNotAllowedError.js'
 export { InvalidAllowHostError } from './InvalidAllowHostError.js'
+export { isCorsSafelistedRequestHeader } from './isCorsSafelistedRequestHeader.js'
+export { type MemoryLimitErrorParameters, memoryLimitError } from './memoryLimitError.js'
 export { type AllowHost, parseAllowHost } from './parseAllowHost.js'

@@ -4,7 +4,7 @@ import { afterEach, describe, expect, it } from 'vitest'
 import { rejectionOf } from '../../test/support/rejectionOf.js'
 import { type StartHttpServerReturnType, startHttpServer } from '../../test/support/startHttpServer.js'
 import { FetchError } from './FetchError.js'
-import { formatBytes, readResponseBody } from './readResponseBody.js'
+import { readResponseBody } from './readResponseBody.js'
 
 const servers: StartHttpServerReturnType[] = []
 afterEach(async () => {
@@ -23,7 +23,7 @@ describe('readResponseBody', () => {
       res.write('part one, ')
       setTimeout(() => res.end('part two'), 10)
     })
-    const body = await readResponseBody(response, { maxResponseBytes: 100, origin: 'http://x' })
+    const { body } = await readResponseBody(response, { maxResponseBytes: 100, origin: 'http://x' })
     expect(new TextDecoder().decode(body)).toBe('part one, part two')
     expect(body.byteOffset).toBe(0)
     expect(body.buffer.byteLength).toBe(body.byteLength)
@@ -56,14 +56,5 @@ describe('readResponseBody', () => {
     const reason = new FetchError('Too slow.', { code: 'TIMEOUT' })
     setTimeout(() => response.destroy(reason), 20)
     expect(await rejectionOf(pending)).toBe(reason)
-  })
-})
-
-describe('formatBytes', () => {
-  it('uses the largest exact binary unit', () => {
-    expect(formatBytes(5 * 1024 * 1024)).toBe('5 MiB')
-    expect(formatBytes(1536)).toBe('1536 bytes')
-    expect(formatBytes(2048)).toBe('2 KiB')
-    expect(formatBytes(1000)).toBe('1000 bytes')
   })
 })

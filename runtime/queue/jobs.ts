@@ -58,6 +58,11 @@ export type RequestJobData = {
   request: string
   /** Who asked (EVM: the requester address; Substrate: the signer). */
   sender?: string | undefined
+  /**
+   * HTTP: who asked, as the API identifies callers (an API key, or the client's IP address), for the worker's
+   * per-caller quotas. Never logged or signed: it may be a credential.
+   */
+  caller?: string | undefined
   /** Per-call limits (HTTP callers may ask, up to the worker's maxima; chain requests use the defaults). */
   limits?: RequestLimits | undefined
   /** HTTP: the registry scope of `functionId`, when the caller named one. */

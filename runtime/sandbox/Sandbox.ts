@@ -1,5 +1,7 @@
+import { performance } from 'node:perf_hooks'
 import type { QuickJSContext, QuickJSHandle, QuickJSRuntime } from 'quickjs-emscripten'
 import { createInvocationFetcher, type InvocationFetcher } from '../http/createInvocationFetcher.js'
+import { createMemoryBudget, type MemoryBudget } from '../http/createMemoryBudget.js'
 import { createNetworkPolicy } from '../http/createNetworkPolicy.js'
 import { keepAliveAgentsFor } from '../http/keepAliveAgentsFor.js'
 import type { InvocationErrorCode } from '../resultStatus.js'
@@ -16,15 +18,23 @@ import type { Invocation, InvocationError, InvocationOutcome } from './types.js'
 /** An invocation whose limits were resolved against the operator's maximum. */
 export type SandboxInvocation = Omit<Invocation, 'limits'> & { limits: SandboxLimits }
 
-/** What the prelude (`guest/src/installGlobals.ts`) returns: how to call `main` and read its result's bytes. */
-type PreludeHelpers = { call: QuickJSHandle; bytesOf: QuickJSHandle; jsonParse: QuickJSHandle }
+/**
+ * What the prelude (`guest/src/installGlobals.ts`) returns: how to call `main` and read its result's bytes,
+ * and the built-ins it took for describing a thrown value.
+ */
+type PreludeHelpers = {
+  call: QuickJSHandle
+  bytesOf: QuickJSHandle
+  jsonParse: QuickJSHandle
+  intrinsics: QuickJSHandle
+}
 type Settled = { value: QuickJSHandle } | { error: InvocationError }
 type Phase = 'evaluate' | 'run'
 
 const functionFile = 'function.js'
 const jobBatchSize = 256
 const lazyGlobalsJsonText = JSON.stringify(lazyGlobals)
-const preludeHelperNames = ['call', 'bytesOf', 'jsonParse'] as const
+const preludeHelperNames = ['call', 'bytesOf', 'jsonParse', 'intrinsics'] as const
 const hostHelperNames = ['describe', 'kindOf'] as const
 const noop = () => {}
 
@@ -87,8 +97,9 @@ export class Sandbox {
     if (this.#used) throw new Error('A sandbox runs one invocation only; prepare a new one.')
     this.#used = true
     const { limits } = invocation
+    const loopAtStart = performance.eventLoopUtilization()
     this.#engine.takeRefusedGrowths()
-    this.#engine.setHeapAllowance(limits.memoryBytes)
+    const memory = this.#memoryBudget(limits)
     this.#runtime.setMemoryLimit(limits.memoryBytes)
     this.#runtime.setMaxStackSize(limits.stackBytes)
 
@@ -106,6 +117,7 @@ export class Sandbox {
           maxResponseBytes: limits.fetchResponseBytes,
           timeoutMs: limits.fetchTimeoutMs,
           deadlineAt,
+          memory,
         })
         return fetcher
       },
@@ -132,13 +144,33 @@ export class Sandbox {
       this.#endSession(session)
     }
     const durationMs = performance.now() - startedAt
-    const stats = { durationMs, fetches: session.fetches() }
+    const cpuMs = performance.eventLoopUtilization(loopAtStart).active
+    const stats = { durationMs, fetches: session.fetches(), cpuMs }
     const logs = session.logs.entries
     if ('error' in ended) {
       const error = { code: ended.error.code, message: maskSecrets(ended.error.message, secrets) }
       return { ok: false, result: null, error, logs, stats }
     }
     return { ok: true, result: ended.result, error: null, logs, stats }
+  }
+
+  /**
+   * The invocation's one memory budget: what the host holds for it (response bodies, decoders) and how far
+   * the heap grows during it. The heap may only grow into what the host does not hold, and the host may only
+   * hold what the heap left: together they stay within `memoryBytes`. Heap pages an earlier invocation left
+   * behind (free, reused first) are not this one's growth.
+   */
+  #memoryBudget(limits: SandboxLimits): MemoryBudget {
+    const engine = this.#engine
+    const heapAtStart = engine.memoryBytes
+    const allowance = (reserved: number) =>
+      Math.min(limits.memoryBytes, heapAtStart - engine.baseBytes + limits.memoryBytes - reserved)
+    engine.setHeapAllowance(allowance(0))
+    return createMemoryBudget({
+      limitBytes: limits.memoryBytes,
+      usedElsewhere: () => engine.memoryBytes - heapAtStart,
+      onChange: (reserved) => engine.setHeapAllowance(allowance(reserved)),
+    })
   }
 
   /**
@@ -230,7 +262,7 @@ export class Sandbox {
     const source = this.#sources.parts.hostHelpers!
     using install = evaluateGuestFunction(context, source, 'host-helpers')
     using helpers = context.unwrapResult(
-      context.callFunction(install, context.undefined, this.#sharedBuiltins()),
+      context.callFunction(install, context.undefined, this.#sharedBuiltins(), this.#helpers.intrinsics),
     )
     this.#hostHelpers = Object.fromEntries(
       hostHelperNames.map((name) => [name, context.getProp(helpers, name)]),
@@ -402,12 +434,20 @@ export class Sandbox {
 
   #classify(error: QuickJSHandle, phase: Phase, limits: SandboxLimits): InvocationError {
     if (this.#session?.interrupted) return timeoutError(limits)
-    const refusedGrowth = this.#engine.takeRefusedGrowths() > 0
-    // Reading the error out allocates: give the engine room first.
-    this.#engine.setHeapAllowance(this.#maxHeapAllowanceBytes)
-    this.#runtime.setMemoryLimit(-1)
-    const { name, message, stack } = this.#describe(error)
-    if (refusedGrowth || (name === 'InternalError' && message === 'out of memory')) {
+    // A refused heap growth is the memory limit, whatever was thrown: there is nothing to read out.
+    if (this.#engine.takeRefusedGrowths() > 0) {
+      this.#suspect = true
+      return memoryLimitError(limits)
+    }
+    // The limits stay on while the value is described: a Proxy's traps may still run guest code.
+    const described = this.#describe(error)
+    if (this.#session?.interrupted) return timeoutError(limits)
+    if (described === undefined || this.#engine.takeRefusedGrowths() > 0) {
+      this.#suspect = true
+      return memoryLimitError(limits)
+    }
+    const { name, message, stack } = described
+    if (name === 'InternalError' && message === 'out of memory') {
       this.#suspect = true
       return memoryLimitError(limits)
     }
@@ -435,14 +475,21 @@ export class Sandbox {
     return { code: 'FUNCTION_ERROR', message: `${name ? `${name}: ` : ''}${message}${where}` }
   }
 
-  #describe(error: QuickJSHandle): { name: string; message: string; stack: string } {
-    const result = this.#context.callFunction(
-      this.#loadHostHelpers().describe,
-      this.#context.undefined,
-      error,
-    )
+  /**
+   * [name, message, stack] of a thrown value, from its own data properties only (`hostHelpersPart.ts`).
+   * Undefined when it could not be described: the helper catches whatever the value throws, so that is
+   * the engine out of memory (or interrupted) under the invocation's limits.
+   */
+  #describe(error: QuickJSHandle): { name: string; message: string; stack: string } | undefined {
+    let helpers: GuestHelpers
+    try {
+      helpers = this.#loadHostHelpers()
+    } catch {
+      return undefined
+    }
+    const result = this.#context.callFunction(helpers.describe, this.#context.undefined, error)
     using described = result.error ?? result.value
-    if (result.error) return { name: '', message: 'an error that cannot be described was thrown', stack: '' }
+    if (result.error) return undefined
     const [name, message, stack] = JSON.parse(this.#context.getString(described)) as [string, string, string]
     return { name, message, stack }
   }

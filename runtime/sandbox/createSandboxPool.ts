@@ -248,5 +248,7 @@ export async function createSandboxPool({
 }
 
 function failure(code: 'TIMEOUT' | 'INTERNAL_ERROR', message: string, durationMs: number): InvocationOutcome {
-  return { ok: false, result: null, error: { code, message }, logs: [], stats: { durationMs, fetches: 0 } }
+  // A thread stopped at its deadline was busy all along, as far as anyone can tell.
+  const stats = { durationMs, fetches: 0, cpuMs: durationMs }
+  return { ok: false, result: null, error: { code, message }, logs: [], stats }
 }

@@ -2,6 +2,7 @@ export type { CreateSandboxPoolParameters, SandboxPool, SandboxPoolStats } from 
 export { createSandboxPool, PoolClosedError, SandboxStartError } from './createSandboxPool.js'
 export type { SandboxLimits } from './limits.js'
 export {
+  defaultHttpMaximumLimits,
   defaultLimits,
   defaultMaximumLimits,
   InvalidLimitError,

@@ -46,6 +46,22 @@ export const defaultMaximumLimits: SandboxLimits = Object.freeze({
   fetchTimeoutMs: 60_000,
 })
 
+/**
+ * The most an HTTP caller may ask for, unless configured otherwise. Anyone who can reach the API can send
+ * requests, free of charge, while a chain request costs its requester gas: HTTP callers get less than the
+ * operator maximum that chain requests may use.
+ */
+export const defaultHttpMaximumLimits: SandboxLimits = Object.freeze({
+  timeoutMs: 15_000,
+  memoryBytes: 64 * MiB,
+  stackBytes: 256 * KiB,
+  resultBytes: 256 * KiB,
+  logBytes: 256 * KiB,
+  maxFetches: 16,
+  fetchResponseBytes: 5 * MiB,
+  fetchTimeoutMs: 15_000,
+})
+
 export class LimitExceedsMaximumError extends BaseError {
   override name = 'LimitExceedsMaximumError'
   constructor(field: keyof SandboxLimits, requested: number, maximum: number) {

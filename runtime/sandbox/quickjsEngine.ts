@@ -14,6 +14,8 @@ export type QuickJSEngine = {
   module: QuickJSWASMModule
   /** Bytes the wasm memory holds now (it grows, never shrinks). */
   readonly memoryBytes: number
+  /** What the memory starts with (static data, stack, first heap); allowances are on top of it. */
+  readonly baseBytes: number
   /** Lets the heap grow to `baseBytes + bytes` at most; growth past it fails as out-of-memory inside the engine. */
   setHeapAllowance(bytes: number): void
   /** How many growth requests were refused since the last call (a refused growth is a hit memory limit). */
@@ -57,6 +59,7 @@ export async function createQuickJSEngine({
     get memoryBytes() {
       return memory.buffer.byteLength
     },
+    baseBytes: basePages * pageBytes,
     setHeapAllowance(bytes) {
       allowedPages = Math.min(maximumPages, basePages + Math.ceil(bytes / pageBytes))
     },

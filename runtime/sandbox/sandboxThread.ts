@@ -51,7 +51,7 @@ async function invoke({ id, invocation }: ToSandboxThread): Promise<void> {
         message: `The sandbox failed: ${(error as Error)?.message ?? String(error)}`,
       },
       logs: [],
-      stats: { durationMs: 0, fetches: 0 },
+      stats: { durationMs: 0, fetches: 0, cpuMs: 0 },
     }
   }
   const transfer = outcome.result instanceof Uint8Array ? [outcome.result.buffer as ArrayBuffer] : []

@@ -39,6 +39,11 @@ export type InvocationStats = {
   /** From the start of the function's evaluation to its result. */
   durationMs: number
   fetches: number
+  /**
+   * How long the sandbox thread was busy with it (running guest or host code; waiting for the network does
+   * not count): its CPU time, near enough. Per-thread CPU clocks are not available in Node 20.
+   */
+  cpuMs: number
 }
 
 /** What an invocation ended with. Function failures are outcomes, never thrown. */

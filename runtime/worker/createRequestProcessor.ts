@@ -8,10 +8,18 @@ import type { Logger } from '../logging/createLogger.js'
 import type { DeliveryJobData, RequestJobData, RequestJobResult } from '../queue/jobs.js'
 import type { InvocationErrorCode, ResultStatus } from '../resultStatus.js'
 import type { SandboxPool } from '../sandbox/createSandboxPool.js'
-import { InvalidLimitError, LimitExceedsMaximumError } from '../sandbox/limits.js'
+import {
+  defaultHttpMaximumLimits,
+  InvalidLimitError,
+  LimitExceedsMaximumError,
+  resolveLimits,
+  type SandboxLimits,
+} from '../sandbox/limits.js'
 import { resultToBytes } from '../sandbox/resultToBytes.js'
 import type { InvocationOutcome, LogEntry } from '../sandbox/types.js'
+import { CallerBusyError } from './CallerBusyError.js'
 import { createBundleCache } from './createBundleCache.js'
+import type { CallerAdmission, CallerQuotas } from './createCallerQuotas.js'
 import { openFunctionSecrets } from './openFunctionSecrets.js'
 import { type ResolvedRequest, resolveRequest } from './resolveRequest.js'
 import type { WorkerChains } from './WorkerChains.js'
@@ -27,6 +35,16 @@ export type CreateRequestProcessorParameters = {
   deliver: (delivery: DeliveryJobData) => Promise<void>
   /** Hosts every function may reach on private addresses (the worker's own setting; never from a job). */
   allowHosts?: readonly string[] | undefined
+  /**
+   * The most an HTTP caller may ask for (`defaultHttpMaximumLimits` unless configured), within the pool's
+   * maximum. Chain requests are resolved against the pool's maximum.
+   */
+  httpMaximumLimits?: SandboxLimits | undefined
+  /**
+   * Per-caller quotas for HTTP jobs that name their `caller`: over its concurrency a job waits its turn
+   * (`CallerBusyError`), over its CPU time it ends as a signed `RATE_LIMITED`. None when undefined.
+   */
+  callerQuotas?: CallerQuotas | undefined
   logger?: Logger | undefined
 }
 
@@ -40,6 +58,9 @@ const maxCachedFunctionKeys = 1000
  * Anything the worker cannot trust or do now (a quorum not reached, a missing bundle, its own admission
  * lapsed) throws, and nothing is signed: BullMQ retries it until the retry horizon. Anything about the function
  * itself ends as a signed failure status, so the consumer learns of it.
+ *
+ * HTTP jobs get the HTTP maximum limits, and a caller's jobs the caller's quotas: one over its concurrency
+ * throws `CallerBusyError` (the job waits its turn), one over its CPU time is signed `RATE_LIMITED`.
  */
 export function createRequestProcessor({
   pool,
@@ -48,6 +69,8 @@ export function createRequestProcessor({
   chains,
   deliver,
   allowHosts = [],
+  httpMaximumLimits = defaultHttpMaximumLimits,
+  callerQuotas,
   logger,
 }: CreateRequestProcessorParameters): (job: RequestJobData) => Promise<RequestJobResult> {
   const functionKeys = new Map<string, Uint8Array>()
@@ -76,6 +99,57 @@ export function createRequestProcessor({
       finish(job, request, status, errorResultBytes(message), outcome?.logs ?? [], outcome?.stats)
     if (request.failure) return failed(request.failure.status, request.failure.message)
 
+    // Anyone can call over HTTP: within the HTTP maxima, and the caller's quotas.
+    let limits = request.limits
+    if (request.trigger === 'http') {
+      try {
+        limits = resolveLimits({ requested: request.limits, maximum: httpMaximumLimits })
+      } catch (error) {
+        if (error instanceof LimitExceedsMaximumError || error instanceof InvalidLimitError) {
+          return failed(
+            'INTERNAL_ERROR',
+            `A limit asked for is above what HTTP callers may ask for: ${error.details}.`,
+          )
+        }
+        throw error
+      }
+    }
+    let admission: CallerAdmission | undefined
+    if (request.trigger === 'http' && job.caller !== undefined && callerQuotas) {
+      admission = callerQuotas.admit(job.caller)
+      if (!admission.admitted) {
+        if (admission.reason === 'CONCURRENCY')
+          throw new CallerBusyError(admission.message, admission.retryAfterMs)
+        return failed('RATE_LIMITED', admission.message)
+      }
+    }
+    let cpuMs = 0
+    try {
+      const outcome = await run(request, job, limits)
+      if (outcome.outcome) cpuMs = outcome.outcome.stats.cpuMs
+      return outcome.result
+    } finally {
+      if (admission?.admitted) admission.done(cpuMs)
+    }
+  }
+
+  /** The function run for a resolved request that may run: bundle, secrets, sandbox, signed envelope. */
+  async function run(
+    request: ResolvedRequest,
+    job: RequestJobData,
+    limits: Partial<SandboxLimits> | undefined,
+  ): Promise<{ result: RequestJobResult; outcome?: InvocationOutcome }> {
+    const failed = async (status: InvocationErrorCode, message: string, outcome?: InvocationOutcome) => ({
+      result: await finish(
+        job,
+        request,
+        status,
+        errorResultBytes(message),
+        outcome?.logs ?? [],
+        outcome?.stats,
+      ),
+      outcome,
+    })
     const code = await bundles.load(request.codeHash)
     if (code === undefined) {
       // The registry names this code: its bundle will come (an upload, a Redis restore). Never a final answer.
@@ -118,7 +192,7 @@ export function createRequestProcessor({
           sender: request.sender,
           functionId: request.scope ? request.functionId : undefined,
         },
-        limits: request.limits,
+        limits,
         allowHosts: [...allowHosts],
         functionKey,
       })
@@ -129,7 +203,10 @@ export function createRequestProcessor({
       throw error
     }
     if (!outcome.ok) return failed(outcome.error.code, outcome.error.message, outcome)
-    return finish(job, request, 'OK', resultToBytes(outcome.result), outcome.logs, outcome.stats)
+    return {
+      result: await finish(job, request, 'OK', resultToBytes(outcome.result), outcome.logs, outcome.stats),
+      outcome,
+    }
   }
 
   async function finish(
@@ -138,7 +215,7 @@ export function createRequestProcessor({
     status: ResultStatus,
     result: Uint8Array,
     logs: LogEntry[],
-    stats = { durationMs: 0, fetches: 0 },
+    { durationMs, fetches }: { durationMs: number; fetches: number } = { durationMs: 0, fetches: 0 },
   ): Promise<RequestJobResult> {
     const envelope: Envelope = await signEnvelope(provider, {
       family: request.family,
@@ -153,6 +230,6 @@ export function createRequestProcessor({
     })
     const delivered = request.trigger !== 'http'
     if (delivered) await deliver({ request: job, envelope, signedAt: Date.now() })
-    return { status, envelope, logs, stats, delivered }
+    return { status, envelope, logs, stats: { durationMs, fetches }, delivered }
   }
 }

@@ -1,4 +1,4 @@
-import { type Queue, UnrecoverableError, type Worker } from 'bullmq'
+import { DelayedError, type Queue, UnrecoverableError, type Worker } from 'bullmq'
 import type { Redis } from 'ioredis'
 import { ChainReadError } from '../chain/ChainReadError.js'
 import type { TeeProvider } from '../enclave/TeeProvider.js'
@@ -9,6 +9,9 @@ import type { DeliveryJobData, RequestJobData, RequestJobResult } from '../queue
 import { openDeliveryQueue, queueNameOf, startQueueWorker } from '../queue/queues.js'
 import { defaultRetryPolicy, type RetryPolicy } from '../queue/retryPolicy.js'
 import type { SandboxPool } from '../sandbox/createSandboxPool.js'
+import type { SandboxLimits } from '../sandbox/limits.js'
+import { CallerBusyError } from './CallerBusyError.js'
+import { type CallerQuotaSettings, createCallerQuotas } from './createCallerQuotas.js'
 import { createRequestProcessor } from './createRequestProcessor.js'
 import type { WorkerChains } from './WorkerChains.js'
 import type { WorkerMetrics } from './WorkerMetrics.js'
@@ -27,6 +30,13 @@ export type StartWorkerParameters = {
   /** How long a job stays locked to this worker without renewal; a crashed worker's job is retried after it. */
   lockDurationMs?: number | undefined
   allowHosts?: string[] | undefined
+  /** The most an HTTP caller may ask for; `defaultHttpMaximumLimits` by default. */
+  httpMaximumLimits?: SandboxLimits | undefined
+  /**
+   * Per-caller quotas for HTTP jobs that name their `caller`: invocations at once (by default half of
+   * `concurrency`, at least 1) and CPU time per window (30 s a minute by default). `false`: none.
+   */
+  callerQuotas?: Partial<CallerQuotaSettings> | false | undefined
   /** How jobs that could not be answered yet are retried, and for how long; an hour by default. */
   retryPolicy?: RetryPolicy | undefined
   logger?: Logger | undefined
@@ -54,6 +64,8 @@ export function startWorker({
   concurrency = pool.stats().threads,
   lockDurationMs = 30_000,
   allowHosts,
+  httpMaximumLimits,
+  callerQuotas,
   retryPolicy = defaultRetryPolicy,
   logger,
   metrics,
@@ -76,6 +88,11 @@ export function startWorker({
     chains,
     deliver,
     allowHosts,
+    httpMaximumLimits,
+    callerQuotas:
+      callerQuotas === false
+        ? undefined
+        : createCallerQuotas({ concurrency: Math.max(1, Math.ceil(concurrency / 2)), ...callerQuotas }),
     logger,
   })
   const worker = startQueueWorker<'requests', RequestJobResult>({
@@ -91,6 +108,13 @@ export function startWorker({
         metrics?.recordInvocation(job.data, result, performance.now() - startedAt)
         return result
       } catch (error) {
+        if (error instanceof CallerBusyError) {
+          // Its caller's other jobs run: this one waits, holding no slot and counting no attempt. Jittered, so
+          // a burst of one caller's jobs does not come back all at once.
+          const delayMs = error.retryAfterMs + Math.floor(Math.random() * error.retryAfterMs)
+          await job.moveToDelayed(Date.now() + delayMs, job.token)
+          throw new DelayedError()
+        }
         // The chain says no, or the job is for a chain this worker does not serve: fail now, sign nothing.
         if ((error instanceof ChainReadError && !error.retryable) || error instanceof WorkerRefusalError) {
           throw new UnrecoverableError(error.message)

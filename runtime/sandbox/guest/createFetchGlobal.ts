@@ -14,6 +14,10 @@ export type CreateFetchGlobalParameters = {
  * objects, so a function that fetches compiles no guest code for it (that cost more than the HTTP
  * round trip). The `Response` has `status`, `ok`, `statusText`, `url`, `redirected`, `bodyUsed`,
  * `headers` (`get`, `has`, `forEach`, `entries`, `keys`, `values`) and `text`, `json`, `arrayBuffer`, `bytes`.
+ *
+ * Besides `method`, `headers` and `body`, `init` takes `crossOriginHeaders`: names of headers that may follow a
+ * redirect to another origin (by default only CORS-safelisted ones do). A response body counts against the
+ * invocation's memory until the function reads it (into its own heap, which counts from then on).
  */
 export function createFetchGlobal({ context, session, guest }: CreateFetchGlobalParameters): QuickJSHandle {
   return context.newFunction('fetch', (input, init) => {
@@ -77,7 +81,26 @@ export function createFetchGlobal({ context, session, guest }: CreateFetchGlobal
     else if (bodyType === 'object' && !isNull(body)) request.body = readBytes(body)
     else if (bodyType !== 'undefined')
       throw new TypeError('fetch: body must be a string, a Uint8Array or an ArrayBuffer')
+    using allowed = context.getProp(init, 'crossOriginHeaders')
+    if (context.typeof(allowed) !== 'undefined') request.crossOriginHeaders = readNames(allowed)
     return request
+  }
+
+  /** `crossOriginHeaders`: an array of header names. */
+  function readNames(names: QuickJSHandle): string[] {
+    const length = isArray(names) ? (context.getLength(names) ?? 0) : -1
+    if (length < 0 || length > maxCrossOriginHeaders)
+      throw new TypeError(
+        `fetch: crossOriginHeaders must be an array of at most ${maxCrossOriginHeaders} header names`,
+      )
+    const read: string[] = []
+    for (let i = 0; i < length; i++) {
+      using name = context.getProp(names, i)
+      if (context.typeof(name) !== 'string')
+        throw new TypeError('fetch: crossOriginHeaders must hold strings')
+      read.push(context.getString(name))
+    }
+    return read
   }
 
   function readUrl(input: QuickJSHandle): string {
@@ -139,6 +162,9 @@ export function createFetchGlobal({ context, session, guest }: CreateFetchGlobal
   function createResponse(response: HostFetchResponse): QuickJSHandle {
     const answer = context.newObject()
     let bodyUsed = false
+    // Held until the function reads it: then its bytes are in the guest's heap, and the host lets go.
+    let body: Uint8Array | undefined = response.body
+    const reservation = response.memory
     const setValue = (key: string, value: QuickJSHandle) => {
       context.setProp(answer, key, value)
       value.dispose()
@@ -171,15 +197,19 @@ export function createFetchGlobal({ context, session, guest }: CreateFetchGlobal
           return deferred.handle
         }
         bodyUsed = true
+        const bytes = body!
+        body = undefined
         let value: QuickJSHandle
         try {
-          value = read(response.body)
+          value = read(bytes)
         } catch (error) {
           using reason = isHandle(error)
             ? error
             : context.newError({ name: 'TypeError', message: String(error) })
           deferred.reject(reason)
           return deferred.handle
+        } finally {
+          reservation?.release()
         }
         deferred.resolve(value)
         value.dispose()
@@ -277,6 +307,8 @@ export function createFetchGlobal({ context, session, guest }: CreateFetchGlobal
     return context.dump(result) === true
   }
 }
+
+const maxCrossOriginHeaders = 64
 
 function copy(bytes: Uint8Array): ArrayBuffer {
   return bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer

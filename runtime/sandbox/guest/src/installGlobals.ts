@@ -11,7 +11,25 @@ export type PreludeHelpers = {
   ): Promise<unknown>
   /** A copy of the bytes of a genuine Uint8Array, or undefined for anything else. */
   bytesOf(value: unknown): ArrayBuffer | undefined
+  /** What the host's `describe` (`hostHelpersPart.ts`) reads a thrown value with. */
+  intrinsics: DescribeIntrinsics
 }
+
+/**
+ * Built-ins taken before the function runs, for describing what it throws: a function can replace the
+ * globals, never these. A tuple, read by index: the prelude is compiled for every context, so it stays short.
+ * The error classes' `prototype` cannot be changed (non-writable, non-configurable).
+ */
+export type DescribeIntrinsics = readonly [
+  getOwnPropertyDescriptor: typeof Object.getOwnPropertyDescriptor,
+  getPrototypeOf: typeof Object.getPrototypeOf,
+  objectKeys: typeof Object.keys,
+  jsonStringify: typeof JSON.stringify,
+  stringSlice: typeof String.prototype.slice,
+  apply: typeof Reflect.apply,
+  /** Error, TypeError, RangeError, ReferenceError, SyntaxError, EvalError, URIError, InternalError, AggregateError. */
+  errorClasses: readonly ({ prototype: object } | undefined)[],
+]
 
 /**
  * The prelude, evaluated in every fresh context before the function. QuickJS compiles eagerly and this
@@ -64,8 +82,30 @@ export default function installGlobals(host: GuestHost, lazyGlobalsJson: string)
     })
   }
 
+  // Describing a failure must not depend on anything the function could replace.
+  const intrinsics: DescribeIntrinsics = [
+    getOwnPropertyDescriptor,
+    Object.getPrototypeOf,
+    objectKeys,
+    JSON.stringify,
+    String.prototype.slice,
+    apply,
+    [
+      Error,
+      TypeError,
+      RangeError,
+      ReferenceError,
+      SyntaxError,
+      EvalError,
+      URIError,
+      G.InternalError as { prototype: object } | undefined,
+      AggregateError,
+    ],
+  ]
+
   return {
     jsonParse,
+    intrinsics,
     call(main, argumentsJson) {
       return new NativePromise((resolve) => {
         const parsed = jsonParse(argumentsJson)
