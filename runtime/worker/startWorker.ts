@@ -5,6 +5,7 @@ import type { TeeProvider } from '../enclave/TeeProvider.js'
 import type { FunctionStore } from '../functions/FunctionStore.js'
 import type { Logger } from '../logging/createLogger.js'
 import { requestJobId } from '../queue/jobIds.js'
+import type { Retention } from '../queue/jobOptions.js'
 import type { DeliveryJobData, RequestJobData, RequestJobResult } from '../queue/jobs.js'
 import { openDeliveryQueue, queueNameOf, startQueueWorker } from '../queue/queues.js'
 import { defaultRetryPolicy, type RetryPolicy } from '../queue/retryPolicy.js'
@@ -29,6 +30,8 @@ export type StartWorkerParameters = {
   allowHosts?: string[] | undefined
   /** How jobs that could not be answered yet are retried, and for how long; an hour by default. */
   retryPolicy?: RetryPolicy | undefined
+  /** What Redis keeps of finished request jobs, and of each one's result and logs (`defaultRetention`). */
+  retention?: Retention | undefined
   logger?: Logger | undefined
   /** Told about every finished request (status, duration, fetches), e.g. `createMetrics()` from `runtime/metrics`. */
   metrics?: WorkerMetrics | undefined
@@ -55,6 +58,7 @@ export function startWorker({
   lockDurationMs = 30_000,
   allowHosts,
   retryPolicy = defaultRetryPolicy,
+  retention,
   logger,
   metrics,
 }: StartWorkerParameters): TeeWorker {
@@ -84,6 +88,7 @@ export function startWorker({
     concurrency,
     lockDurationMs,
     retryPolicy,
+    retention,
     async process(job) {
       const startedAt = performance.now()
       try {
