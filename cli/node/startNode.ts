@@ -14,8 +14,11 @@ import { createRedisFunctionStore } from '../../runtime/functions/createRedisFun
 import { createLogger, type Logger } from '../../runtime/logging/createLogger.js'
 import { createMetrics } from '../../runtime/metrics/index.js'
 import { createRedisConnection } from '../../runtime/queue/createRedisConnection.js'
+import { type Retention, resolveRetention } from '../../runtime/queue/jobOptions.js'
+import { applyRetention } from '../../runtime/queue/queues.js'
 import { defaultRetryPolicy, type RetryPolicy } from '../../runtime/queue/retryPolicy.js'
 import { createSandboxPool, type SandboxPool } from '../../runtime/sandbox/index.js'
+import { defaultMaximumLimits, type SandboxLimits } from '../../runtime/sandbox/limits.js'
 import { startWorker, type TeeWorker } from '../../runtime/worker/startWorker.js'
 import type { WorkerSubstrateChain } from '../../runtime/worker/WorkerChains.js'
 import { startServer } from '../../server/index.js'
@@ -72,6 +75,10 @@ export async function startNode({
     const retryPolicy: RetryPolicy = config.worker?.retryHorizonSeconds
       ? { ...defaultRetryPolicy, horizonMs: config.worker.retryHorizonSeconds * 1000 }
       : defaultRetryPolicy
+    const retention = resolveRetention(config.retention)
+    // The event-stream bound lives in the queue's metadata, read by every producer and worker of the fleet.
+    await applyRetention(connection, retention)
+    const maximumLimits: SandboxLimits = { ...defaultMaximumLimits, ...config.server?.maximumLimits }
 
     const evm = has('relayer')
       ? await startEvmRelayers(config, { connection, env, retryPolicy, logger, closers })
@@ -94,7 +101,8 @@ export async function startNode({
     // The API probes uploads in the sandbox; the worker runs functions in it.
     let pool: SandboxPool | undefined
     if (has('worker') || has('api')) {
-      pool = await createSandboxPool({ threads: config.worker?.threads })
+      // The sandbox enforces what the API lets callers ask for.
+      pool = await createSandboxPool({ threads: config.worker?.threads, maximumLimits })
       closers.push(() => pool?.close())
     }
 
@@ -109,6 +117,7 @@ export async function startNode({
         chains: { evm: evmReaders, substrate: substrateChains },
         metrics,
         retryPolicy,
+        retention,
         logger: logger.child({ component: 'worker' }),
         concurrency: config.worker?.concurrency,
         lockDurationMs: config.worker?.lockDurationMs,
@@ -135,6 +144,8 @@ export async function startNode({
         pool,
         evmReaders,
         worker,
+        retention,
+        maximumLimits,
         env,
         logger,
         closers,
@@ -227,6 +238,8 @@ type ApiParts = {
   pool: SandboxPool | undefined
   evmReaders: ReturnType<typeof evmChainReaderOf>[]
   worker: TeeWorker | undefined
+  retention: Retention
+  maximumLimits: SandboxLimits
   env: NodeJS.ProcessEnv
   logger: Logger
   closers: Closers
@@ -252,6 +265,14 @@ async function startApi(config: NodeConfig, parts: ApiParts): Promise<string> {
     metricsToken: config.server?.metricsToken ? resolveSecret(config.server.metricsToken, env) : undefined,
     rateLimit: config.server?.rateLimit,
     requestLogging: config.server?.requestLogging,
+    publicUrl: config.server?.publicUrl,
+    maximumLimits: parts.maximumLimits,
+    upload: config.server?.upload,
+    trustProxy: config.server?.trustProxy,
+    cors: config.server?.cors,
+    timeouts: config.server?.timeouts,
+    maxConnections: config.server?.maxConnections,
+    retention: parts.retention,
     // The worker's own quorum readers: the API checks codes and owners as the worker will.
     chains: { evm: parts.evmReaders },
     workerCheck: parts.worker ? () => ({ ok: parts.worker!.worker.isRunning() }) : undefined,
