@@ -4,10 +4,12 @@ import type { EvmChainReader } from '../runtime/chain/evm/createEvmChainReader.j
 import type { WorkerAttestation } from '../runtime/enclave/attestWorker.js'
 import type { FunctionStore } from '../runtime/functions/FunctionStore.js'
 import type { TeefnMetrics } from '../runtime/metrics/createMetrics.js'
+import type { Retention } from '../runtime/queue/jobOptions.js'
 import type { RequestJobData, RequestJobResult } from '../runtime/queue/jobs.js'
 import type { SandboxPool } from '../runtime/sandbox/createSandboxPool.js'
 import type { SandboxLimits } from '../runtime/sandbox/limits.js'
 import type { ApiKeyMatch } from './apiKeys.js'
+import type { BundleAnalyzer } from './createBundleAnalyzer.js'
 import type { JobWaiter } from './createJobWaiter.js'
 import type { UploadAuthorizationPolicy } from './uploadAuthorization.js'
 
@@ -36,7 +38,13 @@ export type ServerContext = {
   /** Checks the bearer token of `/metrics` in constant time; undefined when metrics are open. */
   matchMetricsToken: ((presented: string | undefined) => ApiKeyMatch | undefined) | undefined
   probe: SandboxPool | undefined
+  /** esbuild for upload checks, restarted when it dies. */
+  analyzer: BundleAnalyzer
   chains: ServerChains
+  /** The node origins owner signatures (uploads, job reads) may name: this node's, never another's. */
+  origins: () => readonly string[]
+  /** What Redis keeps of request jobs: the API refuses per-call results above `resultBytes`. */
+  retention: Retention
   invoke: { defaultWaitMs: number; maxWaitMs: number }
   maximumLimits: SandboxLimits
   upload: UploadAuthorizationPolicy & { rateLimitMax: number | undefined }

@@ -28,6 +28,7 @@ import { uploadAuthorizationMessage } from './uploadMessage.js'
 type Hex = `0x${string}`
 
 const apiKey = 'test-operator-key-9f3a'
+const publicUrl = 'https://node-a.example'
 const owner = new Wallet(`0x${'42'.repeat(32)}`)
 const stranger = new Wallet(`0x${'43'.repeat(32)}`)
 const zeroAddress = `0x${'00'.repeat(20)}`
@@ -66,6 +67,7 @@ const build = async (overrides: Partial<BuildServerParameters> = {}) => {
     logger: capturingLogger(),
     apiKeys: [apiKey],
     probe: pool,
+    publicUrl,
     ...overrides,
   })
   extraApps.push(built)
@@ -102,7 +104,9 @@ const signedHeaders = async (
 ) => ({
   'x-teefn-owner': claimed ?? wallet.address,
   'x-teefn-timestamp': String(timestamp),
-  'x-teefn-signature': await wallet.signMessage(uploadAuthorizationMessage(computeCodeHash(code), timestamp)),
+  'x-teefn-signature': await wallet.signMessage(
+    uploadAuthorizationMessage(computeCodeHash(code), timestamp, publicUrl),
+  ),
 })
 
 const uploadJson = async (code: string, headers: Record<string, string>, target = app) =>
@@ -133,9 +137,14 @@ const deployed = async (code: string): Promise<Hex> => {
 const invoke = (codeHash: string, payload: object = {}, query = '', target = app) =>
   target.inject({ method: 'POST', url: `/v1/functions/${codeHash}/invoke${query}`, payload })
 
+/** Polls a job with the operator key (which sees it in full) until it has finished. */
 async function finishedJob(jobId: string) {
   for (let attempt = 0; attempt < 400; attempt++) {
-    const response = await app.inject({ method: 'GET', url: `/v1/jobs/${jobId}` })
+    const response = await app.inject({
+      method: 'GET',
+      url: `/v1/jobs/${jobId}`,
+      headers: { 'x-api-key': apiKey },
+    })
     const body = response.json()
     if (body.state === 'completed' || body.state === 'failed') return body
     await new Promise((resolve) => setTimeout(resolve, 50))
@@ -340,7 +349,7 @@ describe('POST /v1/functions', () => {
     expect(response.statusCode).toBe(403)
     expect(errorOf(response)).toEqual({
       code: 'OWNER_NOT_ALLOWED',
-      message: `${owner.address} may not upload functions to this server.`,
+      message: `${owner.address} may not upload functions to this server. The node's operator lists who may upload (server.upload.allowedOwners).`,
     })
     expect(await store.getFunction(computeCodeHash(code))).toBeUndefined()
   })
@@ -505,17 +514,23 @@ describe('POST /v1/functions/:codeHash/invoke', () => {
 })
 
 describe('GET /v1/jobs/:id', () => {
-  it('shows state, timings, bounded logs and the envelope of a finished job', async () => {
+  it('shows state, timings, bounded logs and the envelope of a finished job to its caller', async () => {
     const codeHash = await deployed(
       'export default () => { for (let i = 0; i < 300; i++) console.log("line", i); return "done" }',
     )
     const invoked = (await invoke(codeHash, { request: 'r' })).json()
-    const response = await app.inject({ method: 'GET', url: `/v1/jobs/${invoked.jobId}` })
+    expect(invoked.jobToken).toMatch(/^[A-Za-z0-9_-]{43}$/)
+    const response = await app.inject({
+      method: 'GET',
+      url: `/v1/jobs/${invoked.jobId}`,
+      headers: { 'x-teefn-job-token': invoked.jobToken },
+    })
     expect(response.statusCode).toBe(200)
     const job = response.json()
     expect(job).toMatchObject({
       jobId: invoked.jobId,
       state: 'completed',
+      access: 'full',
       trigger: 'http',
       chainId: '0',
       requestId: invoked.requestId,
@@ -550,7 +565,7 @@ describe('GET /v1/jobs/:id', () => {
     )
     await queue.close()
     const job = await finishedJob(jobId)
-    expect(job).toMatchObject({ state: 'failed', trigger: 'evm', chainId: '1', attempts: 1 })
+    expect(job).toMatchObject({ state: 'failed', trigger: 'evm', chainId: '1', attempts: 1, access: 'full' })
     expect(job.failedReason).toMatch(/^This worker does not serve EVM chain 1\./)
     expect(job.outcome).toBeUndefined()
   })

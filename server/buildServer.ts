@@ -15,13 +15,17 @@ import type { WorkerAttestation } from '../runtime/enclave/attestWorker.js'
 import type { FunctionStore } from '../runtime/functions/FunctionStore.js'
 import { createLogger, type Logger } from '../runtime/logging/createLogger.js'
 import { createMetrics, type TeefnMetrics } from '../runtime/metrics/createMetrics.js'
+import { defaultRetention, type Retention } from '../runtime/queue/jobOptions.js'
 import { openQueueEvents, openRequestQueue } from '../runtime/queue/queues.js'
 import type { SandboxPool } from '../runtime/sandbox/createSandboxPool.js'
-import { defaultMaximumLimits, type SandboxLimits } from '../runtime/sandbox/limits.js'
+import { defaultHttpMaximumLimits, type SandboxLimits } from '../runtime/sandbox/limits.js'
+import { acceptedOrigins } from './acceptedOrigins.js'
 import { apiKeyHeader, createApiKeyMatcher } from './apiKeys.js'
+import { type BundleAnalyzer, sharedBundleAnalyzer } from './createBundleAnalyzer.js'
 import { createJobWaiter } from './createJobWaiter.js'
 import { describeApiErrorCodes } from './errorCodes.js'
-import { handleError, handleNotFound } from './errorHandler.js'
+import { handleClientError, handleError, handleFrameworkError, handleNotFound } from './errorHandler.js'
+import { parseJsonBody } from './parseJsonBody.js'
 import { attestationPlugin } from './plugins/attestation.js'
 import { functionsPlugin } from './plugins/functions.js'
 import { healthPlugin } from './plugins/health.js'
@@ -33,7 +37,7 @@ import { secretsPlugin } from './plugins/secrets.js'
 import { settingsPlugin } from './plugins/settings.js'
 import type { ServerChains, ServerContext, WorkerCheck } from './ServerContext.js'
 import type { UploadAuthorizationPolicy } from './uploadAuthorization.js'
-import { ownerHeader, signatureHeader, timestampHeader } from './uploadMessage.js'
+import { jobTokenHeader, ownerHeader, signatureHeader, timestampHeader } from './uploadMessage.js'
 
 export type TeefnServer = FastifyInstance<
   RawServerDefault,
@@ -50,6 +54,21 @@ export type RateLimitSettings = {
   timeWindowMs?: number | undefined
   /** Requests per window for callers with a valid API key. Default `max` × 10. */
   apiKeyMax?: number | undefined
+}
+
+/** How long the server waits for a caller; every value in ms. */
+export type ServerTimeouts = {
+  /** The request line and headers, from the first byte (Node `headersTimeout`). Default 10,000. */
+  headersMs?: number | undefined
+  /** The whole request, body included (Node `requestTimeout`); at least `headersMs`. Default 30,000. */
+  requestMs?: number | undefined
+  /**
+   * A socket with no traffic at all (fastify `connectionTimeout`), also while its request waits for an invocation:
+   * above the longest invoke wait. Default that wait + 15,000.
+   */
+  idleMs?: number | undefined
+  /** A kept-alive socket between requests (`keepAliveTimeout`). Default 5,000. */
+  keepAliveMs?: number | undefined
 }
 
 export type BuildServerParameters = {
@@ -87,7 +106,7 @@ export type BuildServerParameters = {
   /** The local worker's health, when it runs in this process (else `/healthz` looks for any worker on the queue). */
   workerCheck?: (() => WorkerCheck | Promise<WorkerCheck>) | undefined
   invoke?: { defaultWaitMs?: number | undefined; maxWaitMs?: number | undefined } | undefined
-  /** The most a caller may ask for per call; the worker's pool must allow at least as much. */
+  /** The most an HTTP caller may ask for per call (`defaultHttpMaximumLimits`, as the worker's by default). */
   maximumLimits?: SandboxLimits | undefined
   /** Signature window, allowed owners, and uploads per caller per window (default 60). */
   upload?: (UploadAuthorizationPolicy & { rateLimitMax?: number | undefined }) | undefined
@@ -96,8 +115,24 @@ export type BuildServerParameters = {
   redisTimeoutMs?: number | undefined
   /** CORS is off unless origins are listed. */
   cors?: false | { origins: string[] } | undefined
-  /** Fastify's `trustProxy` (behind a reverse proxy, so rate limits see the caller's IP). Default false. */
-  trustProxy?: boolean | string | string[] | undefined
+  /**
+   * Fastify's `trustProxy` (behind a reverse proxy, so rate limits see the caller's IP): true, a hop count, or the
+   * proxies' addresses. Default false.
+   */
+  trustProxy?: boolean | number | string | string[] | undefined
+  /**
+   * The URL callers reach this node at: owner signatures (uploads, job reads) must name its origin, so one made
+   * for another node is refused. `startServer` defaults it to the address it listens on. Without it no
+   * signature is accepted (API keys still are).
+   */
+  publicUrl?: string | (() => string | undefined) | undefined
+  /** What Redis keeps of request jobs (`defaultRetention`); the same as the worker's. */
+  retention?: Retention | undefined
+  timeouts?: ServerTimeouts | undefined
+  /** Sockets open at once; more are closed as they arrive. Unlimited by default. */
+  maxConnections?: number | undefined
+  /** esbuild for upload checks; the process's shared one by default. */
+  analyzer?: BundleAnalyzer | undefined
 }
 
 /**
@@ -109,6 +144,8 @@ export async function buildServer(parameters: BuildServerParameters): Promise<Te
   const { connection } = parameters
   const logger = parameters.logger ?? createLogger({ name: 'server' })
   const metrics = parameters.metrics ?? createMetrics()
+  const invoke = { defaultWaitMs: 30_000, maxWaitMs: 120_000, ...definedOnly(parameters.invoke ?? {}) }
+  const timeouts = resolveTimeouts(parameters.timeouts, invoke.maxWaitMs)
   const app = Fastify({
     loggerInstance: logger as FastifyBaseLogger,
     // Probes and scrapes would drown the request log.
@@ -117,13 +154,26 @@ export async function buildServer(parameters: BuildServerParameters): Promise<Te
         parameters.requestLogging === false || request.url === '/healthz' || request.url === '/metrics',
     }),
     bodyLimit: 64 * 1024,
-    trustProxy: parameters.trustProxy ?? false,
+    trustProxy: trustProxyOf(parameters.trustProxy),
     routerOptions: { maxParamLength: 800 },
+    // Slow callers are cut off: headers, then the whole request, then any socket that stays silent.
+    connectionTimeout: timeouts.idleMs,
+    requestTimeout: timeouts.requestMs,
+    keepAliveTimeout: timeouts.keepAliveMs,
+    // Node checks header and request deadlines every `connectionsCheckingInterval` (30 s by default).
+    http: {
+      headersTimeout: timeouts.headersMs,
+      connectionsCheckingInterval: Math.min(1_000, Math.max(100, Math.floor(timeouts.headersMs / 4))),
+    },
+    frameworkErrors: handleFrameworkError,
+    clientErrorHandler: handleClientError,
     // Bodies are never coerced (a number is not a request string); unknown fields are refused, not dropped.
     ajv: { customOptions: { coerceTypes: false, removeAdditional: false, allErrors: false } },
   }).withTypeProvider<TypeBoxTypeProvider>()
 
-  const requests = openRequestQueue(connection)
+  if (parameters.maxConnections !== undefined) app.server.maxConnections = parameters.maxConnections
+  const retention = parameters.retention ?? defaultRetention
+  const requests = openRequestQueue(connection, { retention })
   metrics.observeQueue(requests)
   // Start reading completion events from the stream's current end, so no event of a job added from now on
   // is missed, however soon the first invocation comes.
@@ -143,7 +193,6 @@ export async function buildServer(parameters: BuildServerParameters): Promise<Te
   await events.waitUntilReady()
   const waiter = createJobWaiter(events)
 
-  const invoke = { defaultWaitMs: 30_000, maxWaitMs: 120_000, ...definedOnly(parameters.invoke ?? {}) }
   const matchApiKey = createApiKeyMatcher(parameters.apiKeys ?? [])
   const context: ServerContext = {
     connection,
@@ -155,9 +204,12 @@ export async function buildServer(parameters: BuildServerParameters): Promise<Te
     matchApiKey,
     matchMetricsToken: parameters.metricsToken ? createApiKeyMatcher([parameters.metricsToken]) : undefined,
     probe: parameters.probe,
+    analyzer: parameters.analyzer ?? sharedBundleAnalyzer(),
     chains: parameters.chains ?? {},
+    origins: originsOf(parameters.publicUrl),
+    retention,
     invoke: { ...invoke, defaultWaitMs: Math.min(invoke.defaultWaitMs, invoke.maxWaitMs) },
-    maximumLimits: parameters.maximumLimits ?? defaultMaximumLimits,
+    maximumLimits: parameters.maximumLimits ?? defaultHttpMaximumLimits,
     upload: { rateLimitMax: 60, ...definedOnly(parameters.upload ?? {}) },
     workerCheck: parameters.workerCheck,
     redisTimeoutMs: parameters.redisTimeoutMs ?? 5_000,
@@ -165,6 +217,15 @@ export async function buildServer(parameters: BuildServerParameters): Promise<Te
 
   app.setErrorHandler(handleError)
   app.setNotFoundHandler(handleNotFound)
+  // JSON bodies refuse prototype keys by name (and keep the error shape).
+  app.removeContentTypeParser('application/json')
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, parseJsonBody)
+  const stopListening = context.analyzer.onEvent((event, detail) => {
+    if (event === 'restarted')
+      app.log.warn({ detail }, 'the bundle analyzer (esbuild) died and was restarted')
+    else if (event === 'restart-failed')
+      app.log.error({ detail }, 'the bundle analyzer (esbuild) cannot start')
+  })
   app.addHook('onResponse', async (request, reply) => {
     const route = request.routeOptions.url ?? 'unmatched'
     metrics.httpRequests.inc({ method: request.method, route, status_code: reply.statusCode })
@@ -173,6 +234,7 @@ export async function buildServer(parameters: BuildServerParameters): Promise<Te
   // Waiting callers get their job id instead of holding the shutdown.
   app.addHook('preClose', async () => waiter.releaseAll())
   app.addHook('onClose', async () => {
+    stopListening()
     // With Redis down, BullMQ's close waits for a reconnect: give it a moment, then let go.
     await settleWithin(Promise.all([events.close(), requests.close()]), 2_000)
     eventsConnection.disconnect()
@@ -210,7 +272,7 @@ export async function buildServer(parameters: BuildServerParameters): Promise<Te
             in: 'header',
             name: signatureHeader,
             description:
-              'EIP-191 personal_sign signature by the owner of "teefn upload <codeHash lowercase> at <unix seconds>"',
+              'EIP-191 personal_sign signature by the owner of "teefn upload <codeHash lowercase> at <unix seconds> to <node origin>" (or, to read a job, "teefn jobs <job id> at <unix seconds> to <node origin>")',
           },
           ownerAddress: {
             type: 'apiKey',
@@ -223,6 +285,12 @@ export async function buildServer(parameters: BuildServerParameters): Promise<Te
             in: 'header',
             name: timestampHeader,
             description: 'the unix seconds that were signed (at most 5 minutes old)',
+          },
+          jobToken: {
+            type: 'apiKey',
+            in: 'header',
+            name: jobTokenHeader,
+            description: 'the job token an invocation answered with: reads that job in full',
           },
         },
       },
@@ -239,6 +307,36 @@ export async function buildServer(parameters: BuildServerParameters): Promise<Te
   await app.register(metricsPlugin, { context })
   await app.register(openApiPlugin)
   return app
+}
+
+/** A hop count trusts that many proxies in front of the server (fastify takes it as a function). */
+function trustProxyOf(
+  setting: BuildServerParameters['trustProxy'],
+): boolean | string | string[] | ((address: string, hop: number) => boolean) {
+  if (typeof setting === 'number') return (_address, hop) => hop < setting
+  return setting ?? false
+}
+
+function resolveTimeouts(
+  configured: ServerTimeouts | undefined,
+  maxWaitMs: number,
+): Required<ServerTimeouts> {
+  const headersMs = configured?.headersMs ?? 10_000
+  return {
+    headersMs,
+    requestMs: Math.max(configured?.requestMs ?? 30_000, headersMs),
+    idleMs: configured?.idleMs ?? maxWaitMs + 15_000,
+    keepAliveMs: configured?.keepAliveMs ?? 5_000,
+  }
+}
+
+/** The accepted origins, computed when asked: `startServer` knows its address only once it listens. */
+function originsOf(publicUrl: BuildServerParameters['publicUrl']): () => readonly string[] {
+  if (typeof publicUrl !== 'function') {
+    const fixed = acceptedOrigins(publicUrl)
+    return () => fixed
+  }
+  return () => acceptedOrigins(publicUrl())
 }
 
 async function settleWithin(promise: Promise<unknown>, ms: number): Promise<void> {

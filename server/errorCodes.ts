@@ -13,6 +13,11 @@ export const apiErrorCodes = {
     description: 'the body cannot be parsed (malformed JSON, a bad content length)',
   },
   LIMIT_TOO_HIGH: { status: 400, description: 'a per-call sandbox limit is above the operator maximum' },
+  BUNDLE_TOO_DEEP: {
+    status: 400,
+    description:
+      'the uploaded bundle nests deeper than the limit (named, with line and column) before any parser sees it',
+  },
   BUNDLE_EMPTY: { status: 400, description: 'the uploaded bundle is empty' },
   BUNDLE_NOT_UTF8: { status: 400, description: 'the uploaded bundle is not well-formed UTF-8 text' },
   BUNDLE_SYNTAX_ERROR: {
@@ -54,9 +59,18 @@ export const apiErrorCodes = {
   },
   NOT_FUNCTION_OWNER: {
     status: 403,
-    description: "an owner record is not signed by the function's on-chain owner (both are named)",
+    description:
+      "an owner record or a job read is not signed by the function's on-chain owner (both are named), or the job has no owner this server can read",
+  },
+  JOB_TOKEN_INVALID: {
+    status: 403,
+    description: 'the job token presented is not the one this job was created with',
   },
   NOT_FOUND: { status: 404, description: 'no such route' },
+  REQUEST_TIMEOUT: {
+    status: 408,
+    description: 'the request (headers or body) did not arrive within the server timeout',
+  },
   FUNCTION_NOT_FOUND: { status: 404, description: 'no bundle with this codeHash was uploaded' },
   FUNCTION_NOT_REGISTERED: {
     status: 404,
@@ -64,15 +78,24 @@ export const apiErrorCodes = {
   },
   SECRETS_NOT_FOUND: { status: 404, description: 'no secrets record was ever stored for this scope' },
   SETTINGS_NOT_FOUND: { status: 404, description: 'no settings record was ever stored for this scope' },
-  JOB_NOT_FOUND: { status: 404, description: 'no such job (completed jobs are kept for a day)' },
+  JOB_NOT_FOUND: {
+    status: 404,
+    description:
+      'no such job (finished jobs are kept for the node retention: an hour and 2,000 jobs by default)',
+  },
   VERSION_NOT_NEWER: {
     status: 409,
     description: 'an owner record is not above the stored version (both versions are named)',
   },
   BODY_TOO_LARGE: { status: 413, description: 'the body is over the route limit' },
   BUNDLE_TOO_LARGE: { status: 413, description: 'the bundle is over 1 MiB' },
+  URL_TOO_LONG: { status: 414, description: 'a path parameter is longer than any valid one' },
   UNSUPPORTED_MEDIA_TYPE: { status: 415, description: 'the content type is not one the route takes' },
   RATE_LIMITED: { status: 429, description: 'too many requests from this caller in the window' },
+  HEADERS_TOO_LARGE: {
+    status: 431,
+    description: 'the request line and headers are over the server limit (16 KiB)',
+  },
   INTERNAL_ERROR: { status: 500, description: 'an unexpected failure (logged, never detailed)' },
   JOB_FAILED: {
     status: 502,
@@ -81,6 +104,10 @@ export const apiErrorCodes = {
   UNAVAILABLE: {
     status: 503,
     description: 'Redis (the queue or the function store) is unreachable; retry later',
+  },
+  ANALYZER_UNAVAILABLE: {
+    status: 503,
+    description: 'the bundle analyzer (esbuild) is down and being restarted; retry the upload later',
   },
   CHAIN_UNAVAILABLE: {
     status: 503,

@@ -1,3 +1,5 @@
+import { STATUS_CODES } from 'node:http'
+import type { Duplex } from 'node:stream'
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify'
 import { ApiError } from './ApiError.js'
 import type { ApiErrorCode } from './errorCodes.js'
@@ -71,4 +73,51 @@ export function handleNotFound(request: FastifyRequest, reply: FastifyReply): vo
       message: `no route ${request.method} ${request.url.split('?')[0]?.slice(0, 200)}`,
     },
   } satisfies ErrorBody)
+}
+
+/**
+ * Errors fastify raises before routing (`frameworkErrors`): a path parameter over `maxParamLength` (414) and a
+ * URL that does not decode (400), in the same shape. The path is not echoed: it is what was too long.
+ */
+export function handleFrameworkError(
+  error: FastifyError,
+  _request: FastifyRequest,
+  reply: FastifyReply,
+): void {
+  const [status, code, message]: [number, ApiErrorCode, string] =
+    error.code === 'FST_ERR_MAX_PARAM_LENGTH'
+      ? [414, 'URL_TOO_LONG', 'a path parameter of the URL is longer than any valid one.']
+      : error.code === 'FST_ERR_BAD_URL'
+        ? [400, 'BAD_REQUEST', 'the URL is not validly percent-encoded.']
+        : [500, 'INTERNAL_ERROR', 'internal error']
+  reply.status(status).send({ error: { code, message } } satisfies ErrorBody)
+}
+
+const clientErrors: Record<string, [number, ApiErrorCode, string]> = {
+  ERR_HTTP_REQUEST_TIMEOUT: [
+    408,
+    'REQUEST_TIMEOUT',
+    'the request (headers or body) did not arrive within the server timeout.',
+  ],
+  HPE_HEADER_OVERFLOW: [431, 'HEADERS_TOO_LARGE', 'the request line and headers are over 16 KiB.'],
+}
+
+/**
+ * Node's `clientError` (a request that never reached fastify: too slow, headers too large, not HTTP): answered
+ * in the API's shape, then the socket is closed.
+ */
+export function handleClientError(error: NodeJS.ErrnoException, socket: Duplex): void {
+  if (error.code === 'ECONNRESET' || socket.destroyed) return
+  const [status, code, message] = clientErrors[error.code ?? ''] ?? [
+    400,
+    'BAD_REQUEST',
+    'the request is not valid HTTP.',
+  ]
+  const body = JSON.stringify({ error: { code, message } } satisfies ErrorBody)
+  if (socket.writable) {
+    socket.write(
+      `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nContent-Type: application/json; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+    )
+  }
+  socket.destroy()
 }

@@ -19,6 +19,8 @@ export type PresentedOutcome = {
   /** Whether logs were cut to the API's bound (`maxApiLogEntries`, `maxApiLogBytes`). */
   logsTruncated: boolean
   stats: { durationMs: number; fetches: number }
+  /** The result was over what the node keeps of a job: the envelope shown has none, its resultHash commits to it. */
+  resultOmitted?: { bytes: number } | undefined
 }
 
 const decoder = new TextDecoder('utf-8', { fatal: true })
@@ -52,6 +54,7 @@ export function presentOutcome(result: RequestJobResult): PresentedOutcome {
     logs,
     logsTruncated: truncated,
     stats: { durationMs: Math.round(result.stats.durationMs * 1000) / 1000, fetches: result.stats.fetches },
+    ...(result.resultOmitted ? { resultOmitted: { bytes: result.resultOmitted.bytes } } : {}),
   }
 }
 

@@ -1,6 +1,7 @@
 import { ChainReadError } from '../runtime/chain/ChainReadError.js'
 import type { EvmFunctionReading } from '../runtime/chain/evm/createEvmChainReader.js'
 import { ApiError } from './ApiError.js'
+import { redactHosts } from './redactHosts.js'
 import type { ServerEvmChain } from './ServerContext.js'
 
 type Hex = `0x${string}`
@@ -17,7 +18,7 @@ export async function readFunctionInfo(chain: ServerEvmChain, functionId: Hex): 
     if (!(error instanceof ChainReadError)) throw error
     throw new ApiError(
       'CHAIN_UNAVAILABLE',
-      `function ${functionId} could not be read on EVM chain ${chain.chainId}: ${error.shortMessage}`,
+      `function ${functionId} could not be read on EVM chain ${chain.chainId}: ${redactHosts(error.shortMessage)}`,
       { hint: 'The RPC endpoints did not agree or answer; retry later.' },
     )
   }

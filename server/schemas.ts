@@ -106,6 +106,15 @@ export const Outcome = {
   logs: Type.Array(LogEntry, { description: 'console output, bounded (200 entries, 64 KiB)' }),
   logsTruncated: Type.Boolean(),
   stats: Type.Object({ durationMs: Type.Number(), fetches: Type.Integer() }),
+  resultOmitted: Type.Optional(
+    Type.Object(
+      { bytes: Type.Integer() },
+      {
+        description:
+          'the result was over what the node keeps of a job: result and envelope.result are empty, envelope.resultHash commits to it',
+      },
+    ),
+  ),
 }
 
 /** Per-call sandbox limits a caller may ask for, each at most the operator maximum. */

@@ -23,7 +23,9 @@ export async function startServer({
   port = 8787,
   ...parameters
 }: StartServerParameters): Promise<StartServerReturnType> {
-  const app = await buildServer(parameters)
+  // Signatures name the node: without a public URL, the address it listens on (known once it listens).
+  let listening: string | undefined
+  const app = await buildServer({ ...parameters, publicUrl: parameters.publicUrl ?? (() => listening) })
   try {
     await app.listen({ host, port })
   } catch (error) {
@@ -33,9 +35,10 @@ export async function startServer({
   const address = app.server.address() as AddressInfo
   const shownHost = address.family === 'IPv6' ? `[${address.address}]` : address.address
   let closing: Promise<void> | undefined
+  listening = `http://${shownHost}:${address.port}`
   return {
     app,
-    url: `http://${shownHost}:${address.port}`,
+    url: listening,
     port: address.port,
     close: () => {
       closing ??= app.close()

@@ -10,11 +10,13 @@ const owner = new Wallet(`0x${'11'.repeat(32)}`)
 const other = new Wallet(`0x${'22'.repeat(32)}`)
 const codeHash = computeCodeHash('export default () => 1')
 const now = 1_800_000_000
+const nodeA = 'https://node-a.example'
+const nodeB = 'https://node-b.example'
 
-const signed = async (wallet: Wallet, timestamp: number, hash = codeHash) => ({
+const signed = async (wallet: Wallet, timestamp: number, hash = codeHash, origin = nodeA) => ({
   owner: owner.address,
   timestamp: String(timestamp),
-  signature: await wallet.signMessage(uploadAuthorizationMessage(hash, timestamp)),
+  signature: await wallet.signMessage(uploadAuthorizationMessage(hash, timestamp, origin)),
 })
 
 const refusal = (run: () => unknown): ApiError => {
@@ -27,13 +29,16 @@ const refusal = (run: () => unknown): ApiError => {
   throw new Error('expected a refusal')
 }
 
-const authorize = (headers: Parameters<typeof authorizeUpload>[0]['headers'], policy = {}) =>
-  authorizeUpload({ codeHash, headers, apiKey: undefined, apiKeyPresented: false, policy, now })
+const authorize = (
+  headers: Parameters<typeof authorizeUpload>[0]['headers'],
+  policy = {},
+  origins: string[] = [nodeA],
+) => authorizeUpload({ codeHash, headers, apiKey: undefined, apiKeyPresented: false, policy, origins, now })
 
 describe('uploadAuthorizationMessage', () => {
-  it('is the exact text owners sign, with the codeHash in lowercase', () => {
-    expect(uploadAuthorizationMessage(`0x${'AB'.repeat(32)}`, 1_700_000_000)).toBe(
-      `teefn upload 0x${'ab'.repeat(32)} at 1700000000`,
+  it("is the exact text owners sign, with the codeHash in lowercase and the node's origin", () => {
+    expect(uploadAuthorizationMessage(`0x${'AB'.repeat(32)}`, 1_700_000_000, nodeA)).toBe(
+      `teefn upload 0x${'ab'.repeat(32)} at 1700000000 to https://node-a.example`,
     )
   })
 })
@@ -68,6 +73,21 @@ describe('authorizeUpload', () => {
     expect(refusal(() => authorize(otherCode)).shortMessage).toContain(`does not come from ${owner.address}`)
   })
 
+  it('refuses a signature made for another node: it cannot be replayed elsewhere', async () => {
+    const forB = await signed(owner, now, codeHash, nodeB)
+    expect(authorize(forB, {}, [nodeB]).owner).toBe(owner.address)
+    const replayed = refusal(() => authorize(forB, {}, [nodeA]))
+    expect(replayed).toMatchObject({ statusCode: 401, code: 'SIGNATURE_INVALID' })
+    expect(replayed.shortMessage).toContain(`to ${nodeA}`)
+    expect(replayed.hint).toMatch(/another node/)
+    // A node with no public URL accepts no signature at all.
+    const headers = await signed(owner, now)
+    expect(refusal(() => authorize(headers, {}, []))).toMatchObject({
+      code: 'SIGNATURE_INVALID',
+      shortMessage: expect.stringContaining('no public URL'),
+    })
+  })
+
   it('refuses a signature that is not a signature, and a missing header', async () => {
     const headers = { ...(await signed(owner, now)), signature: `0x${'00'.repeat(65)}` }
     expect(refusal(() => authorize(headers))).toMatchObject({ statusCode: 401, code: 'SIGNATURE_INVALID' })
@@ -95,6 +115,7 @@ describe('authorizeUpload', () => {
         apiKey: match(presented),
         apiKeyPresented: true,
         policy: {},
+        origins: [nodeA],
         now,
       })
     expect(byKey('operator-key-2')).toMatchObject({ method: 'api-key', owner: undefined })

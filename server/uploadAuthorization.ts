@@ -1,15 +1,12 @@
-import { getAddress, verifyMessage } from 'ethers'
+import { getAddress } from 'ethers'
 import { ApiError } from './ApiError.js'
 import type { ApiKeyMatch } from './apiKeys.js'
 import { ownerHeader, signatureHeader, timestampHeader, uploadAuthorizationMessage } from './uploadMessage.js'
+import { type SignatureWindow, verifyOwnerSignature } from './verifyOwnerSignature.js'
 
 type Hex = `0x${string}`
 
-export type UploadAuthorizationPolicy = {
-  /** How old a signature may be, in seconds. Default 300. */
-  maxAgeSeconds?: number | undefined
-  /** How far in the future a timestamp may be (clock skew), in seconds. Default 30. */
-  maxSkewSeconds?: number | undefined
+export type UploadAuthorizationPolicy = SignatureWindow & {
   /** When set, only these owners (EVM addresses) may upload with a signature; API keys are not affected. */
   allowedOwners?: readonly string[] | undefined
 }
@@ -22,6 +19,8 @@ export type AuthorizeUploadParameters = {
   /** Whether an API key header was sent at all (a wrong one is refused, not ignored). */
   apiKeyPresented: boolean
   policy: UploadAuthorizationPolicy
+  /** The node origins a signature may name (`acceptedOrigins`): a signature for another node is refused. */
+  origins: readonly string[]
   /** Unix seconds; `Date.now() / 1000` by default. */
   now?: number | undefined
 }
@@ -32,8 +31,9 @@ export type UploadAuthorization =
 
 /**
  * Decides whether an upload may be stored: an operator API key, or the owner's EIP-191 signature of
- * `uploadAuthorizationMessage(codeHash, timestamp)` with a recent timestamp. The owner is declared in a
- * header and must be the signer (a signature over anything else recovers to another address).
+ * `uploadAuthorizationMessage(codeHash, timestamp, origin)` with a recent timestamp and this node's origin. The
+ * owner is declared in a header and must be the signer (a signature over anything else recovers to another
+ * address), and one of `allowedOwners` when the node lists them.
  */
 export function authorizeUpload({
   codeHash,
@@ -41,6 +41,7 @@ export function authorizeUpload({
   apiKey,
   apiKeyPresented,
   policy,
+  origins,
   now = Math.floor(Date.now() / 1000),
 }: AuthorizeUploadParameters): UploadAuthorization {
   const declaredOwner =
@@ -49,50 +50,29 @@ export function authorizeUpload({
     if (!apiKey) throw new ApiError('API_KEY_INVALID', 'the API key is not one this server accepts.')
     return { method: 'api-key', keyId: apiKey.id, owner: declaredOwner }
   }
-  if (headers.signature === undefined || headers.timestamp === undefined || declaredOwner === undefined) {
+  if (headers.signature === undefined || headers.timestamp === undefined || headers.owner === undefined) {
     throw new ApiError(
       'UNAUTHORIZED',
       `an upload needs the owner's signature (${ownerHeader}, ${timestampHeader}, ${signatureHeader}) or an operator API key (${'x-api-key'}).`,
       {
-        hint: `Sign "${uploadAuthorizationMessage(codeHash, now)}" (EIP-191) with the owner key, or use teefn deploy --key.`,
+        hint: `Sign "${uploadAuthorizationMessage(codeHash, now, origins[0] ?? '<this node>')}" (EIP-191) with the owner key, or use teefn deploy --key.`,
       },
     )
   }
-  const timestamp = Number(headers.timestamp)
-  const maxAge = policy.maxAgeSeconds ?? 300
-  const maxSkew = policy.maxSkewSeconds ?? 30
-  if (timestamp > now + maxSkew) {
-    throw new ApiError(
-      'SIGNATURE_EXPIRED',
-      `the signed timestamp ${timestamp} is ${timestamp - now} s in the future (at most ${maxSkew} s of clock skew is accepted).`,
-      { hint: "Check the signer's clock." },
-    )
-  }
-  if (timestamp < now - maxAge) {
-    throw new ApiError(
-      'SIGNATURE_EXPIRED',
-      `the signature is stale: signed at ${timestamp}, ${now - timestamp} s ago; at most ${maxAge} s is accepted.`,
-      { hint: 'Sign again with the current time.' },
-    )
-  }
-  let signer: Hex
-  try {
-    signer = verifyMessage(uploadAuthorizationMessage(codeHash, timestamp), headers.signature) as Hex
-  } catch {
-    throw new ApiError('SIGNATURE_INVALID', 'the signature is not a valid 65-byte secp256k1 signature.')
-  }
-  if (signer !== declaredOwner) {
-    throw new ApiError(
-      'SIGNATURE_INVALID',
-      `the signature does not come from ${declaredOwner} for "${uploadAuthorizationMessage(codeHash, timestamp)}".`,
-      { hint: 'Sign exactly this message with the owner key (the bundle bytes decide the codeHash).' },
-    )
-  }
+  const signer = verifyOwnerSignature({
+    headers: { owner: headers.owner, timestamp: headers.timestamp, signature: headers.signature },
+    messageFor: (timestamp, origin) => uploadAuthorizationMessage(codeHash, timestamp, origin),
+    origins,
+    window: policy,
+    now,
+  })
   if (
     policy.allowedOwners &&
     !policy.allowedOwners.some((owner) => owner.toLowerCase() === signer.toLowerCase())
   ) {
-    throw new ApiError('OWNER_NOT_ALLOWED', `${signer} may not upload functions to this server.`)
+    throw new ApiError('OWNER_NOT_ALLOWED', `${signer} may not upload functions to this server.`, {
+      hint: "The node's operator lists who may upload (server.upload.allowedOwners).",
+    })
   }
   return { method: 'owner-signature', owner: signer }
 }

@@ -1,8 +1,10 @@
-import { build, type Message, type Plugin } from 'esbuild'
+import type { Message } from 'esbuild'
 import { maxBundleBytes } from '../runtime/functions/limits.js'
 import type { SandboxPool } from '../runtime/sandbox/createSandboxPool.js'
 import { ApiError } from './ApiError.js'
+import { type BundleAnalyzer, isBuildFailure, sharedBundleAnalyzer } from './createBundleAnalyzer.js'
 import type { ApiErrorCode } from './errorCodes.js'
+import { maxBundleNesting, scanBundleNesting } from './scanBundleNesting.js'
 
 type Hex = `0x${string}`
 
@@ -14,27 +16,36 @@ export type ValidateBundleParameters = {
    * the static checks run (the worker then signs `NO_MAIN` for a non-function default export at run time).
    */
   probe?: SandboxPool | undefined
+  /** esbuild, restarted when it dies (`sharedBundleAnalyzer()` by default). */
+  analyzer?: BundleAnalyzer | undefined
 }
 
-const sourcefile = 'function.js'
 const probeTimeoutMs = 2_000
 
 /**
  * Refuses a bundle the worker could never run, with a message that names the problem:
  * 1. size (413 over 1 MiB) and well-formed UTF-8 text;
- * 2. esbuild parses it as JavaScript (syntax errors with line and column), as an ES module (not CommonJS or
+ * 2. nesting (400 `BUNDLE_TOO_DEEP` over `maxBundleNesting`, by a linear scan): no parser sees a bundle that
+ *    could overflow its stack (esbuild's service dies of it, taking every upload after it down);
+ * 3. esbuild parses it as JavaScript (syntax errors with line and column), as an ES module (not CommonJS or
  *    a script), self-contained (no `import` or `require`: the sandbox resolves none), with a default export.
- *    This runs none of the uploaded code;
- * 3. with a `probe` pool: the module is loaded in the QuickJS sandbox itself (fresh context, deadline, no
+ *    This runs none of the uploaded code. When esbuild itself is down: 503 `ANALYZER_UNAVAILABLE`, never a 400;
+ * 4. with a `probe` pool: the module is loaded in the QuickJS sandbox itself (fresh context, deadline, no
  *    secrets) through a wrapper that returns `typeof` its default export, so QuickJS's own parser has the last
  *    word on syntax and a default export that is not a function (`export default 42`) is refused. The bundle's
  *    top-level code runs there; failures at load time other than syntax (a throw, a timeout) are left to the
  *    invocation, which signs them, since they may depend on the outside world.
  */
-export async function validateBundle({ code, codeHash, probe }: ValidateBundleParameters): Promise<void> {
+export async function validateBundle({
+  code,
+  codeHash,
+  probe,
+  analyzer = sharedBundleAnalyzer(),
+}: ValidateBundleParameters): Promise<void> {
   checkBundleText(code)
-  await analyze(code)
-  if (probe) await probeDefaultExport(code, codeHash, probe)
+  checkBundleNesting(code)
+  await analyze(code, analyzer)
+  if (probe) await probeDefaultExport(code, codeHash, probe, analyzer)
 }
 
 /** The checks that need no parsing: size (413), empty, well-formed text. */
@@ -49,41 +60,41 @@ export function checkBundleText(code: string): void {
   if (hasLoneSurrogate(code)) throw refuse('BUNDLE_NOT_UTF8', 'the bundle is not well-formed UTF-8 text.')
 }
 
-async function analyze(code: string): Promise<void> {
-  let analysis: Awaited<ReturnType<typeof build<{ write: false; metafile: true }>>>
-  try {
-    analysis = await build({
-      stdin: { contents: code, sourcefile, loader: 'js' },
-      bundle: true,
-      write: false,
-      metafile: true,
-      format: 'esm',
-      platform: 'neutral',
-      target: 'esnext',
-      logLevel: 'silent',
-      plugins: [markImportsExternal],
-    })
-  } catch (error) {
-    const messages = (error as { errors?: Message[] }).errors ?? []
-    const first = messages[0]
+/** The nesting bound (400), before any parser recurses into the bundle. */
+export function checkBundleNesting(code: string): void {
+  const { depth, line, column } = scanBundleNesting(code)
+  if (depth > maxBundleNesting) {
     throw refuse(
-      'BUNDLE_SYNTAX_ERROR',
-      first
-        ? `the bundle does not parse: ${formatMessage(first)}${messages.length > 1 ? ` (and ${messages.length - 1} more)` : ''}.`
-        : 'the bundle does not parse.',
+      'BUNDLE_TOO_DEEP',
+      `the bundle nests more than ${maxBundleNesting} levels deep (brackets and chained operators) at line ${line}, column ${column}; the limit is ${maxBundleNesting}.`,
+      'Flatten the generated code (data belongs in JSON.parse of a string, or fetched at run time).',
     )
   }
-  const input = analysis.metafile.inputs[sourcefile]
-  if (input?.format !== 'esm') {
+}
+
+async function analyze(code: string, analyzer: BundleAnalyzer): Promise<void> {
+  let analysis: Awaited<ReturnType<BundleAnalyzer['analyze']>>
+  try {
+    analysis = await analyzer.analyze(code)
+  } catch (error) {
+    if (!isBuildFailure(error)) throw error
+    const messages = error.errors
+    const first = messages[0]!
+    throw refuse(
+      'BUNDLE_SYNTAX_ERROR',
+      `the bundle does not parse: ${formatMessage(first)}${messages.length > 1 ? ` (and ${messages.length - 1} more)` : ''}.`,
+    )
+  }
+  if (analysis.format !== 'esm') {
     throw refuse(
       'BUNDLE_NOT_ES_MODULE',
-      input?.format === 'cjs'
+      analysis.format === 'cjs'
         ? 'the bundle is CommonJS (module.exports or require); functions are ES modules.'
         : 'the bundle is not an ES module: it has no export statement.',
       'Export the entry point: export default async function main(request, secrets, context) { ... }',
     )
   }
-  const imports = input.imports.map((entry) => entry.path)
+  const { imports } = analysis
   if (imports.length > 0) {
     throw refuse(
       'BUNDLE_HAS_IMPORTS',
@@ -94,7 +105,7 @@ async function analyze(code: string): Promise<void> {
       'Bundle the function into one file first (teefn build, or teefn deploy with the source entry).',
     )
   }
-  const exports = Object.values(analysis.metafile.outputs)[0]?.exports ?? []
+  const { exports } = analysis
   if (!exports.includes('default')) {
     throw refuse(
       'BUNDLE_NO_DEFAULT_EXPORT',
@@ -104,37 +115,15 @@ async function analyze(code: string): Promise<void> {
   }
 }
 
-async function probeDefaultExport(code: string, codeHash: Hex, pool: SandboxPool): Promise<void> {
-  const wrapper = await build({
-    stdin: {
-      contents: `import main from 'teefn:bundle'\nexport default function probe() { return typeof main }\n`,
-      sourcefile: 'probe.js',
-      loader: 'js',
-    },
-    bundle: true,
-    write: false,
-    format: 'esm',
-    platform: 'neutral',
-    target: 'esnext',
-    logLevel: 'silent',
-    plugins: [
-      {
-        name: 'teefn-probe',
-        setup(builder) {
-          builder.onResolve({ filter: /^teefn:bundle$/ }, () => ({
-            path: sourcefile,
-            namespace: 'teefn-bundle',
-          }))
-          builder.onLoad({ filter: /.*/, namespace: 'teefn-bundle' }, () => ({
-            contents: code,
-            loader: 'js',
-          }))
-        },
-      },
-    ],
-  })
+async function probeDefaultExport(
+  code: string,
+  codeHash: Hex,
+  pool: SandboxPool,
+  analyzer: BundleAnalyzer,
+): Promise<void> {
+  const wrapper = await analyzer.wrapForProbe(code)
   const outcome = await pool.invoke({
-    code: wrapper.outputFiles[0]!.text,
+    code: wrapper,
     request: '',
     context: { requestId: 'upload-check', trigger: 'http', codeHash },
     limits: { timeoutMs: probeTimeoutMs },
@@ -153,16 +142,6 @@ async function probeDefaultExport(code: string, codeHash: Hex, pool: SandboxPool
       `the sandbox cannot load the bundle: ${outcome.error.message.slice(0, 500)}`,
     )
   }
-}
-
-/** Imports stay imports, so the analysis can list them instead of failing to resolve them. */
-const markImportsExternal: Plugin = {
-  name: 'teefn-imports-external',
-  setup(builder) {
-    builder.onResolve({ filter: /.*/ }, (args) =>
-      args.kind === 'entry-point' ? undefined : { path: args.path, external: true },
-    )
-  },
 }
 
 function refuse(code: ApiErrorCode, message: string, hint?: string): ApiError {

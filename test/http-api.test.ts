@@ -2,6 +2,7 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
 import type { IncomingMessage } from 'node:http'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { Worker as BullWorker } from 'bullmq'
 import { id, Wallet } from 'ethers'
 import type { Redis } from 'ioredis'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
@@ -22,10 +23,12 @@ import { createRedisFunctionStore } from '../runtime/functions/createRedisFuncti
 import type { FunctionStore } from '../runtime/functions/FunctionStore.js'
 import { createLogger } from '../runtime/logging/createLogger.js'
 import { createRedisConnection } from '../runtime/queue/createRedisConnection.js'
+import { requestJobId } from '../runtime/queue/jobIds.js'
+import { openRequestQueue } from '../runtime/queue/queues.js'
 import { createSandboxPool, type SandboxPool } from '../runtime/sandbox/index.js'
 import { startWorker, type TeeWorker } from '../runtime/worker/startWorker.js'
 import { type StartServerParameters, type StartServerReturnType, startServer } from '../server/startServer.js'
-import { uploadAuthorizationMessage } from '../server/uploadMessage.js'
+import { jobReadMessage, uploadAuthorizationMessage } from '../server/uploadMessage.js'
 import { runTeefn } from './support/runTeefn.js'
 import { startHttpServer } from './support/startHttpServer.js'
 import { mined, type TeefnContractsFixture } from './support/teefnContracts.js'
@@ -126,7 +129,9 @@ describe('the HTTP API over a real socket, with a real Redis and worker', () => 
         'content-type': 'application/javascript',
         'x-teefn-owner': owner.address,
         'x-teefn-timestamp': String(timestamp),
-        'x-teefn-signature': await owner.signMessage(uploadAuthorizationMessage(codeHash, timestamp)),
+        'x-teefn-signature': await owner.signMessage(
+          uploadAuthorizationMessage(codeHash, timestamp, server.url),
+        ),
       },
       body: code,
     })
@@ -137,6 +142,7 @@ describe('the HTTP API over a real socket, with a real Redis and worker', () => 
     expect(invoked.status).toBe(200)
     const body = (await invoked.json()) as {
       jobId: string
+      jobToken: string
       requestId: string
       result: string
       envelope: unknown
@@ -149,7 +155,9 @@ describe('the HTTP API over a real socket, with a real Redis and worker', () => 
     })
     expect(Buffer.from(verified.result).toString()).toBe('tekcos')
 
-    const job = await (await fetch(`${server.url}/v1/jobs/${body.jobId}`)).json()
+    const job = await (
+      await fetch(`${server.url}/v1/jobs/${body.jobId}`, { headers: { 'x-teefn-job-token': body.jobToken } })
+    ).json()
     expect(job).toMatchObject({ state: 'completed', outcome: { result: 'tekcos', envelope: body.envelope } })
     const health = await fetch(`${server.url}/healthz`)
     expect(health.status).toBe(200)
@@ -180,11 +188,15 @@ describe('the HTTP API over a real socket, with a real Redis and worker', () => 
     await closing.close()
     const response = await pending
     expect(response.status).toBe(202)
-    const accepted = (await response.json()) as { jobId: string; status: string }
+    const accepted = (await response.json()) as { jobId: string; jobToken: string; status: string }
     expect(accepted.status).toBe('pending')
     // The job itself goes on and is answered by the remaining server.
     for (let i = 0; i < 200; i++) {
-      const job = (await (await fetch(`${server.url}/v1/jobs/${accepted.jobId}`)).json()) as {
+      const job = (await (
+        await fetch(`${server.url}/v1/jobs/${accepted.jobId}`, {
+          headers: { 'x-teefn-job-token': accepted.jobToken },
+        })
+      ).json()) as {
         state: string
         outcome: { result: string }
       }
@@ -367,23 +379,37 @@ describe('teefn deploy -> invoke -> verify, with the built CLI', cliTimeout, () 
       '--json',
     ])
     expect(queued.status, queued.stderr).toBe(0)
-    const { jobId, status } = JSON.parse(queued.stdout)
+    const { jobId, jobToken, status } = JSON.parse(queued.stdout)
     expect(status).toBe('queued')
+    expect(jobToken).toMatch(/^[A-Za-z0-9_-]{43}$/)
 
     let job: { state: string; outcome?: { result: string } } = { state: 'waiting' }
     for (let i = 0; i < 100 && job.state !== 'completed'; i++) {
-      const shown = await runTeefn(['jobs', jobId, '--server', server.url, '--json'])
+      const shown = await runTeefn(['jobs', jobId, '--server', server.url, '--token', jobToken, '--json'])
       expect(shown.status).toBe(0)
       job = JSON.parse(shown.stdout)
     }
-    expect(job).toMatchObject({ state: 'completed', outcome: { result: 'hello, later' } })
+    expect(job).toMatchObject({ state: 'completed', access: 'full', outcome: { result: 'hello, later' } })
 
-    const readable = await runTeefn(['jobs', jobId, '--server', server.url])
+    // Without the token: its state only, never its result.
+    const anonymous = await runTeefn(['jobs', jobId, '--server', server.url, '--json'])
+    expect(JSON.parse(anonymous.stdout)).toMatchObject({ state: 'completed', access: 'public' })
+    expect(anonymous.stdout).not.toContain('hello, later')
+
+    const readable = await runTeefn(['jobs', jobId, '--server', server.url, '--token', jobToken])
     expect(readable.stdout).toContain(`job ${jobId}`)
     expect(readable.stdout).toContain('state completed, attempts 1')
     expect(readable.stdout).toContain('status OK, result hello, later')
 
-    const envelope = await runTeefn(['jobs', jobId, '--server', server.url, '--envelope'])
+    const envelope = await runTeefn([
+      'jobs',
+      jobId,
+      '--server',
+      server.url,
+      '--token',
+      jobToken,
+      '--envelope',
+    ])
     const verified = await runTeefn(
       ['verify', '-', '--worker', attestation.publicKeys.evmAddress, '--code-hash', codeHash, '--json'],
       { input: envelope.stdout },
@@ -745,6 +771,186 @@ describe(
     })
   },
 )
+
+describe('finding 8: job reads show anonymous callers no results, logs or failures', cliTimeout, () => {
+  type Shown = {
+    access: string
+    state: string
+    envelope?: Envelope
+    outcome?: { result: string; logs: { message: string }[] }
+    failedReason?: string
+  }
+  const jobUrl = (base: string, jobId: string) => `${base}/v1/jobs/${jobId}`
+  const read = async (base: string, jobId: string, headers: Record<string, string> = {}) => {
+    const response = await fetch(jobUrl(base, jobId), { headers })
+    return {
+      status: response.status,
+      text: await response.clone().text(),
+      body: (await response.json()) as Shown,
+    }
+  }
+  const ownerSigned = async (signer: Wallet, jobId: string, origin: string) => {
+    const timestamp = Math.floor(Date.now() / 1000)
+    return {
+      'x-teefn-owner': signer.address,
+      'x-teefn-timestamp': String(timestamp),
+      'x-teefn-signature': await signer.signMessage(jobReadMessage(jobId, timestamp, origin)),
+    }
+  }
+
+  it('shows an HTTP job in full only to the caller holding its job token (or the operator)', async () => {
+    const codeHash = (
+      await store.putFunction(
+        'export default (request) => { console.log("private log"); return "private " + request }',
+      )
+    ).codeHash
+    const invoked = (await (
+      await post(`${server.url}/v1/functions/${codeHash}/invoke`, { request: 'answer' })
+    ).json()) as {
+      jobId: string
+      jobToken: string
+    }
+    const anonymous = await read(server.url, invoked.jobId)
+    expect(anonymous.status).toBe(200)
+    expect(anonymous.body).toMatchObject({ state: 'completed', access: 'public' })
+    expect(anonymous.body.outcome).toBeUndefined()
+    expect(anonymous.body.envelope).toBeUndefined()
+    expect(anonymous.text).not.toContain('private')
+
+    const byToken = await read(server.url, invoked.jobId, { 'x-teefn-job-token': invoked.jobToken })
+    expect(byToken.body).toMatchObject({ access: 'full', outcome: { result: 'private answer' } })
+    expect(byToken.body.outcome!.logs).toEqual([{ level: 'log', message: 'private log' }])
+    const byOperator = await read(server.url, invoked.jobId, { 'x-api-key': apiKey })
+    expect(byOperator.body.access).toBe('full')
+    const wrongToken = await read(server.url, invoked.jobId, { 'x-teefn-job-token': 'guessed' })
+    expect(wrongToken.status).toBe(403)
+    expect(wrongToken.text).toContain('JOB_TOKEN_INVALID')
+  })
+
+  it("shows a chain job's envelope to anyone, and its logs and (redacted) failure only to the function's owner", async () => {
+    // A Redis of its own, where this test's BullMQ worker plays the node's: one chain job completes with logs,
+    // one fails on an internal RPC host (ids are derivable from RequestSent, so anyone can ask for them).
+    const isolated = await startRedisServer()
+    const redis = createRedisConnection({ url: isolated.url })
+    const consumer = (await f.oracle.getAddress()).toLowerCase() as Hex
+    const jobFor = (byte: string) => ({
+      trigger: 'evm' as const,
+      chainId: String(anvil.chainId),
+      destination: consumer,
+      requestId: `0x${byte.repeat(32)}` as Hex,
+      functionId: f.functionId as Hex,
+      request: '0x',
+      seenAt: Date.now(),
+    })
+    const [done, broken] = [jobFor('d1'), jobFor('e2')]
+    const envelope = await signEnvelope(provider, {
+      family: 'evm',
+      chainId: anvil.chainId,
+      destination: consumer,
+      requestId: done.requestId,
+      functionId: done.functionId,
+      payloadHash: `0x${'00'.repeat(32)}`,
+      codeHash: `0x${'ab'.repeat(32)}`,
+      status: 'OK',
+      result: new TextEncoder().encode('public answer'),
+    })
+    const nodeWorker = new BullWorker(
+      'requests',
+      async (job) => {
+        if (job.data.requestId === broken.requestId) {
+          throw new Error(
+            'request to http://rpc.internal.corp:8545/key failed, reason: connect ECONNREFUSED 10.0.0.7:8545',
+          )
+        }
+        return {
+          status: 'OK',
+          envelope,
+          logs: [{ level: 'log', message: 'owner-only log' }],
+          stats: { durationMs: 1, fetches: 0 },
+          delivered: true,
+        }
+      },
+      { connection: redis.duplicate({ maxRetriesPerRequest: null }), prefix: 'teefn' },
+    )
+    const queue = openRequestQueue(redis)
+    const ids = [requestJobId(done), requestJobId(broken)]
+    try {
+      await queue.add('request', done, { jobId: ids[0], attempts: 1 })
+      await queue.add('request', broken, { jobId: ids[1], attempts: 1 })
+      const chainServer = await serve({ connection: redis, store: createRedisFunctionStore({ redis }) })
+      for (
+        let i = 0;
+        i < 200 &&
+        (await redis.zcard('teefn:requests:failed')) + (await redis.zcard('teefn:requests:completed')) < 2;
+        i++
+      ) {
+        await new Promise((resolve) => setTimeout(resolve, 50))
+      }
+      const [doneId, brokenId] = ids as [string, string]
+
+      const publicDone = await read(chainServer.url, doneId)
+      expect(publicDone.body).toMatchObject({ state: 'completed', access: 'public', envelope })
+      expect(publicDone.body.outcome).toBeUndefined()
+      expect(publicDone.text).not.toContain('owner-only log')
+      const publicBroken = await read(chainServer.url, brokenId)
+      expect(publicBroken.body).toMatchObject({ state: 'failed', access: 'public' })
+      expect(publicBroken.body.failedReason).toBeUndefined()
+      expect(publicBroken.text).not.toMatch(/rpc\.internal|10\.0\.0\.7/)
+
+      const asOwner = await read(
+        chainServer.url,
+        brokenId,
+        await ownerSigned(f.functionOwner, brokenId, chainServer.url),
+      )
+      expect(asOwner.status).toBe(200)
+      expect(asOwner.body.access).toBe('full')
+      expect(asOwner.body.failedReason).toBe('request to [host] failed, reason: connect ECONNREFUSED [host]')
+      const ownerDone = await read(
+        chainServer.url,
+        doneId,
+        await ownerSigned(f.functionOwner, doneId, chainServer.url),
+      )
+      expect(ownerDone.body.outcome?.logs).toEqual([{ level: 'log', message: 'owner-only log' }])
+
+      const asStranger = await read(
+        chainServer.url,
+        brokenId,
+        await ownerSigned(f.stranger, brokenId, chainServer.url),
+      )
+      expect(asStranger.status).toBe(403)
+      expect(asStranger.text).toContain('NOT_FUNCTION_OWNER')
+      const forAnotherNode = await read(
+        chainServer.url,
+        brokenId,
+        await ownerSigned(f.functionOwner, brokenId, 'https://other-node.example'),
+      )
+      expect(forAnotherNode.status).toBe(401)
+      expect(forAnotherNode.text).toContain('SIGNATURE_INVALID')
+
+      // The CLI signs the read with the owner key.
+      const keyFile = await file('job-owner.key', `${f.functionOwner.privateKey}\n`)
+      const shown = await runTeefn([
+        'jobs',
+        brokenId,
+        '--server',
+        chainServer.url,
+        '--key',
+        keyFile,
+        '--json',
+      ])
+      expect(shown.status, shown.stderr).toBe(0)
+      expect(JSON.parse(shown.stdout)).toMatchObject({
+        access: 'full',
+        failedReason: expect.stringContaining('[host]'),
+      })
+    } finally {
+      await nodeWorker.close()
+      await queue.close()
+      redis.disconnect()
+      await isolated.stop()
+    }
+  })
+})
 
 describe('the CLI against a lying server (a real HTTP server on 127.0.0.1)', cliTimeout, () => {
   let other: TeeProvider

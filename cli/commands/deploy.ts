@@ -3,6 +3,7 @@ import { BaseError } from '../../runtime/errors/BaseError.js'
 import { computeCodeHash } from '../../runtime/functions/computeCodeHash.js'
 import { apiKeyHeader } from '../../server/apiKeys.js'
 import {
+  nodeOrigin,
   ownerHeader,
   signatureHeader,
   timestampHeader,
@@ -59,7 +60,10 @@ export async function deployAction(entry: string, options: DeployOptions): Promi
     const timestamp = Math.floor(Date.now() / 1000)
     headers[ownerHeader] = owner.address
     headers[timestampHeader] = String(timestamp)
-    headers[signatureHeader] = await owner.signMessage(uploadAuthorizationMessage(codeHash, timestamp))
+    // The signature names this server: no other node accepts it.
+    headers[signatureHeader] = await owner.signMessage(
+      uploadAuthorizationMessage(codeHash, timestamp, nodeOrigin(server)),
+    )
   } else {
     headers[apiKeyHeader] = apiKey!
     if (options.owner !== undefined) headers[ownerHeader] = options.owner

@@ -27,8 +27,14 @@ type InvokeOptions = TrustOptions & {
   json?: boolean
 }
 
-type Accepted = { jobId: string; requestId: string; status: 'queued' | 'pending'; message: string }
-type Completed = PresentedOutcome & { jobId: string; requestId: `0x${string}` }
+type Accepted = {
+  jobId: string
+  jobToken: string
+  requestId: string
+  status: 'queued' | 'pending'
+  message: string
+}
+type Completed = PresentedOutcome & { jobId: string; jobToken: string; requestId: `0x${string}` }
 
 const zeroAddress = `0x${'00'.repeat(20)}`
 const zeroBytes32 = `0x${'00'.repeat(32)}`
@@ -102,11 +108,17 @@ export async function invokeAction(codeHash: string, options: InvokeOptions): Pr
 
   if (status === 202) {
     const accepted = body as Accepted
+    // The job token is this caller's capability to read the result back: printed once, to this caller only.
     if (options.json)
-      printJson({ jobId: accepted.jobId, requestId: accepted.requestId, status: accepted.status })
+      printJson({
+        jobId: accepted.jobId,
+        jobToken: accepted.jobToken,
+        requestId: accepted.requestId,
+        status: accepted.status,
+      })
     else {
       process.stdout.write(
-        `${accepted.status === 'queued' ? 'queued' : 'still running'}: job ${accepted.jobId}\nfollow it: teefn jobs ${accepted.jobId}${options.server ? ` --server ${server}` : ''}\n`,
+        `${accepted.status === 'queued' ? 'queued' : 'still running'}: job ${accepted.jobId}\nfollow it: teefn jobs ${accepted.jobId} --token ${accepted.jobToken}${options.server ? ` --server ${server}` : ''}\n`,
       )
     }
     if (accepted.status === 'pending') process.exitCode = exitCodes.failed

@@ -1,15 +1,34 @@
 import type { Envelope } from '../../runtime/enclave/envelope.js'
+import { apiKeyHeader } from '../../server/apiKeys.js'
 import type { PresentedOutcome } from '../../server/presentOutcome.js'
+import {
+  jobReadMessage,
+  jobTokenHeader,
+  nodeOrigin,
+  ownerHeader,
+  signatureHeader,
+  timestampHeader,
+} from '../../server/uploadMessage.js'
 import { exitCodes } from '../exitCodes.js'
 import { printJson } from '../printJson.js'
 import { UsageError } from '../UsageError.js'
 import { callApi, resolveServerUrl } from './apiClient.js'
+import { readOwnerKey } from './ownerKey.js'
 
-type JobsOptions = { server?: string; json?: boolean; envelope?: boolean }
+type JobsOptions = {
+  server?: string
+  json?: boolean
+  envelope?: boolean
+  token?: string
+  key?: string
+  privateKeyEnv?: string
+  apiKey?: string
+}
 
 type JobDetails = {
   jobId: string
   state: string
+  access: 'public' | 'full'
   trigger: string
   chainId: string
   requestId: string
@@ -24,19 +43,30 @@ type JobDetails = {
     queuedMs?: number
     runMs?: number
   }
+  envelope?: Envelope
   outcome?: PresentedOutcome
   failedReason?: string
 }
 
-/** `teefn jobs <id>`: a request job's state, timings, logs and envelope, as the server shows it. */
+/**
+ * `teefn jobs <id>`: a request job as the server shows it: its state and timings to anyone; its result, logs and
+ * envelope with the job token of its invocation (`--token`), the function owner's signature (`--key`) or an
+ * operator API key (`--api-key`).
+ */
 export async function jobsAction(id: string, options: JobsOptions): Promise<void> {
   if (!/^[a-z0-9x-]{1,700}$/.test(id)) throw new UsageError(`${id.slice(0, 80)} is not a job id`)
   const server = resolveServerUrl(options.server)
-  const { body: job } = await callApi<JobDetails>({ server, path: `/v1/jobs/${id}` })
+  const headers = await credentialHeaders(id, server, options)
+  const { body: job } = await callApi<JobDetails>({ server, path: `/v1/jobs/${id}`, headers })
+  const envelope = job.envelope ?? job.outcome?.envelope
   if (options.envelope) {
-    if (job.outcome) printJson(job.outcome.envelope satisfies Envelope)
+    if (envelope) printJson(envelope satisfies Envelope)
     else {
-      process.stderr.write(`teefn: job ${id} has no envelope yet (state ${job.state})\n`)
+      const why =
+        job.access === 'public' && job.trigger === 'http' && job.state === 'completed'
+          ? 'the server shows it only with the job token (--token)'
+          : `state ${job.state}`
+      process.stderr.write(`teefn: job ${id} has no envelope here (${why})\n`)
       process.exitCode = exitCodes.failed
     }
     return
@@ -57,6 +87,10 @@ export async function jobsAction(id: string, options: JobsOptions): Promise<void
     `  queued ${new Date(timings.queuedAt).toISOString()}${timings.queuedMs !== undefined ? `, started after ${timings.queuedMs} ms` : ''}${timings.runMs !== undefined ? `, ran ${timings.runMs} ms` : ''}\n`,
   )
   if (job.failedReason) out.write(`  failed: ${job.failedReason}\n`)
+  if (job.access === 'public' && (job.state === 'completed' || job.state === 'failed')) {
+    out.write('  (result, logs and failure need --token, --key or --api-key)\n')
+  }
+  if (!job.outcome && job.envelope) out.write(`envelope:\n${JSON.stringify(job.envelope, null, 2)}\n`)
   if (job.outcome) {
     const { outcome } = job
     out.write(`  status ${outcome.status}, result ${outcome.result}\n`)
@@ -64,4 +98,29 @@ export async function jobsAction(id: string, options: JobsOptions): Promise<void
     if (outcome.logsTruncated) out.write('  (logs truncated)\n')
     out.write(`envelope:\n${JSON.stringify(outcome.envelope, null, 2)}\n`)
   }
+}
+
+/** At most one kind of credential: the job token, the owner's signature of this read, or an API key. */
+async function credentialHeaders(
+  id: string,
+  server: string,
+  options: JobsOptions,
+): Promise<Record<string, string>> {
+  const signed = options.key !== undefined || options.privateKeyEnv !== undefined
+  const given = [options.token !== undefined, signed, options.apiKey !== undefined].filter(Boolean).length
+  if (given > 1) throw new UsageError('pass one of --token, --key (or --private-key-env) and --api-key')
+  if (signed) {
+    const owner = await readOwnerKey({ key: options.key, privateKeyEnv: options.privateKeyEnv })
+    const timestamp = Math.floor(Date.now() / 1000)
+    return {
+      [ownerHeader]: owner.address,
+      [timestampHeader]: String(timestamp),
+      [signatureHeader]: await owner.signMessage(jobReadMessage(id, timestamp, nodeOrigin(server))),
+    }
+  }
+  if (options.apiKey !== undefined) return { [apiKeyHeader]: options.apiKey }
+  const token = options.token ?? process.env.TEEFN_JOB_TOKEN
+  if (token) return { [jobTokenHeader]: token }
+  const apiKey = process.env.TEEFN_API_KEY
+  return apiKey ? { [apiKeyHeader]: apiKey } : {}
 }

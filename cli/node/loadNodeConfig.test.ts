@@ -60,6 +60,82 @@ describe('loadNodeConfig', () => {
     }
   })
 
+  it('validates the production settings of the API and the retention, naming the field', async () => {
+    const env = { TEEFN_TEST_KEY: 'x' }
+    const server = (fields: object) => ({ ...valid, server: fields })
+    const cases: [unknown, RegExp][] = [
+      [server({ publicUrl: 'teefn.example' }), /server\.publicUrl must match pattern/],
+      [server({ publicUrl: 'https://teefn.example/api' }), /server\.publicUrl must match pattern/],
+      [
+        server({ host: '0.0.0.0' }),
+        /server\.publicUrl must be set when server\.host is 0\.0\.0\.0: owner signatures name the URL/,
+      ],
+      [
+        server({ upload: { allowedOwners: ['0x12'] } }),
+        /server\.upload\.allowedOwners\.0 must match pattern/,
+      ],
+      [server({ upload: { allowedOwners: [] } }), /server\.upload\.allowedOwners must not have fewer than 1/],
+      [server({ upload: { owners: [address] } }), /server\.upload\.owners is not a known field/],
+      [
+        server({ maximumLimits: { stackBytes: 1024 * 1024 } }),
+        /server\.maximumLimits\.stackBytes must be <= 262144/,
+      ],
+      [
+        server({ maximumLimits: { timeoutMs: 1000 } }),
+        /server\.maximumLimits\.timeoutMs is 1000, below the default/,
+      ],
+      [
+        server({ maximumLimits: { resultBytes: 1024 * 1024 } }),
+        /server\.maximumLimits\.resultBytes is 1048576, more than a job keeps \(retention\.resultBytes, 65536\)/,
+      ],
+      [server({ trustProxy: 'yes' }), /server\.trustProxy /],
+      [
+        server({ cors: { origins: ['https://app.example/path'] } }),
+        /server\.cors\.origins\.0 must match pattern/,
+      ],
+      [
+        server({ timeouts: { headersMs: 5000, requestMs: 1000 } }),
+        /server\.timeouts\.requestMs is 1000, shorter than/,
+      ],
+      [
+        server({ timeouts: { idleMs: 60_000 } }),
+        /server\.timeouts\.idleMs is 60000: an invocation may wait 120000 ms/,
+      ],
+      [server({ maxConnections: 0 }), /server\.maxConnections must be >= 1/],
+      [{ ...valid, retention: { completed: { count: 0 } } }, /retention\.completed\.count must be >= 1/],
+      [{ ...valid, retention: { eventsMaxLen: 10 } }, /retention\.eventsMaxLen must be >= 100/],
+      [{ ...valid, retention: { resultBytes: 'big' } }, /retention\.resultBytes must be integer/],
+    ]
+    for (const [value, message] of cases) {
+      const error = await loadNodeConfig({ file: await write(value), env }).catch((e: unknown) => e)
+      expect(error, String(message)).toBeInstanceOf(ConfigError)
+      expect((error as Error).message).toMatch(message)
+    }
+    const production = {
+      ...valid,
+      server: {
+        host: '0.0.0.0',
+        publicUrl: 'https://teefn.example',
+        upload: { allowedOwners: [address], maxAgeSeconds: 120, rateLimitMax: 10 },
+        maximumLimits: { timeoutMs: 30_000, resultBytes: 128 * 1024 },
+        rateLimit: { max: 100 },
+        trustProxy: ['10.0.0.0/8'],
+        cors: { origins: ['https://app.example'] },
+        timeouts: { headersMs: 5_000, requestMs: 20_000, idleMs: 150_000, keepAliveMs: 2_000 },
+        maxConnections: 2_000,
+      },
+      retention: {
+        completed: { ageSeconds: 600, count: 500 },
+        failed: { count: 100 },
+        eventsMaxLen: 1_000,
+        resultBytes: 128 * 1024,
+      },
+    }
+    const loaded = await loadNodeConfig({ file: await write(production), env })
+    expect(loaded.server).toEqual(production.server)
+    expect(loaded.retention).toEqual(production.retention)
+  })
+
   it('refuses to trust a single RPC endpoint unless the file says so, and a quorum no endpoints can reach', async () => {
     const env = { TEEFN_TEST_KEY: 'x' }
     const { rpcQuorum: _, ...implicit } = valid.evm[0]!

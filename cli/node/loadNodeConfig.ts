@@ -1,7 +1,9 @@
 import { readFile } from 'node:fs/promises'
 import Value from 'typebox/value'
 import { BaseError } from '../../runtime/errors/BaseError.js'
-import { type NodeConfig, NodeConfigSchema } from './nodeConfigSchema.js'
+import { resolveRetention } from '../../runtime/queue/jobOptions.js'
+import { defaultLimits, defaultMaximumLimits, type SandboxLimits } from '../../runtime/sandbox/limits.js'
+import { type NodeConfig, NodeConfigSchema, nodeRoles } from './nodeConfigSchema.js'
 
 export class ConfigError extends BaseError {
   override name = 'ConfigError'
@@ -58,6 +60,7 @@ export async function loadNodeConfig({
   }
   const config = value as NodeConfig
   checkRpcQuorums(config, where)
+  checkServer(config, where)
   for (const [field, reference] of secretReferences(config)) {
     const name = reference.slice('env:'.length)
     if (!env[name]) {
@@ -111,6 +114,75 @@ function checkRpcQuorums(config: NodeConfig, where: string): void {
         },
       )
     }
+  }
+}
+
+/** The longest an invocation may make its caller wait (`server/plugins/invoke.ts`, `invoke.maxWaitMs`). */
+const maxInvokeWaitMs = 120_000
+
+const loopbackHosts = new Set(['127.0.0.1', 'localhost', '::1', '[::1]'])
+
+/**
+ * Settings that are each valid but wrong together: a public API without the URL signatures name, limits the
+ * sandbox would refuse or Redis would not keep, timeouts that would cut off a waiting invocation.
+ */
+function checkServer(config: NodeConfig, where: string): void {
+  const server = config.server ?? {}
+  const fail = (field: string, problem: string, hint: string) => {
+    throw new ConfigError(`${where}: ${field} ${problem}`, { hint })
+  }
+  const servesApi = (config.roles ?? nodeRoles).includes('api')
+  if (servesApi && server.host !== undefined && !loopbackHosts.has(server.host) && !server.publicUrl) {
+    fail(
+      'server.publicUrl',
+      `must be set when server.host is ${server.host}: owner signatures name the URL callers reach the node at.`,
+      'Set it to the public URL of the API (the proxy in front of it, if any), e.g. "https://teefn.example.com".',
+    )
+  }
+  if (server.publicUrl) {
+    try {
+      new URL(server.publicUrl)
+    } catch {
+      fail('server.publicUrl', 'is not a URL.', 'e.g. "https://teefn.example.com".')
+    }
+  }
+  const retention = resolveRetention(config.retention)
+  const maximum = server.maximumLimits ?? {}
+  for (const field of Object.keys(maximum) as (keyof SandboxLimits)[]) {
+    const value = maximum[field]
+    if (value !== undefined && value < defaultLimits[field]) {
+      fail(
+        `server.maximumLimits.${field}`,
+        `is ${value}, below the default every call gets (${defaultLimits[field]}).`,
+        `Raise it to at least ${defaultLimits[field]}, or leave it out (${defaultMaximumLimits[field]}).`,
+      )
+    }
+  }
+  for (const field of ['resultBytes', 'logBytes'] as const) {
+    const value = maximum[field]
+    if (value !== undefined && value > retention[field]) {
+      fail(
+        `server.maximumLimits.${field}`,
+        `is ${value}, more than a job keeps (retention.${field}, ${retention[field]}): no caller could get it back.`,
+        `Lower it, or raise retention.${field} (each job then takes more of Redis).`,
+      )
+    }
+  }
+  const timeouts = server.timeouts ?? {}
+  const headersMs = timeouts.headersMs ?? 10_000
+  if (timeouts.requestMs !== undefined && timeouts.requestMs < headersMs) {
+    fail(
+      'server.timeouts.requestMs',
+      `is ${timeouts.requestMs}, shorter than server.timeouts.headersMs (${headersMs}).`,
+      'The whole request includes its headers: make it at least as long.',
+    )
+  }
+  if (timeouts.idleMs !== undefined && timeouts.idleMs <= maxInvokeWaitMs) {
+    fail(
+      'server.timeouts.idleMs',
+      `is ${timeouts.idleMs}: an invocation may wait ${maxInvokeWaitMs} ms for its result on a silent socket.`,
+      `Make it more than ${maxInvokeWaitMs} (default ${maxInvokeWaitMs + 15_000}).`,
+    )
   }
 }
 

@@ -84,6 +84,44 @@ const EvmChain = Type.Object(
   { additionalProperties: false },
 )
 
+const KiB = 1024
+const MiB = 1024 * KiB
+
+/** The most an HTTP caller may ask for per call; the worker's sandbox enforces the same maxima. */
+const MaximumLimits = Type.Object(
+  {
+    timeoutMs: Type.Optional(Type.Integer({ minimum: 1, maximum: 600_000 })),
+    memoryBytes: Type.Optional(Type.Integer({ minimum: 1, maximum: 2048 * MiB })),
+    stackBytes: Type.Optional(Type.Integer({ minimum: 1, maximum: 256 * KiB })),
+    resultBytes: Type.Optional(Type.Integer({ minimum: 1, maximum: 16 * MiB })),
+    logBytes: Type.Optional(Type.Integer({ minimum: 1, maximum: 16 * MiB })),
+    maxFetches: Type.Optional(Type.Integer({ minimum: 1, maximum: 1024 })),
+    fetchResponseBytes: Type.Optional(Type.Integer({ minimum: 1, maximum: 256 * MiB })),
+    fetchTimeoutMs: Type.Optional(Type.Integer({ minimum: 1, maximum: 600_000 })),
+  },
+  { additionalProperties: false },
+)
+
+const KeptJobs = Type.Object(
+  {
+    ageSeconds: Type.Optional(Type.Integer({ minimum: 1, maximum: 30 * 24 * 3600 })),
+    count: Type.Optional(Type.Integer({ minimum: 1, maximum: 1_000_000 })),
+  },
+  { additionalProperties: false },
+)
+
+/** What Redis keeps of request jobs (`runtime/queue/jobOptions.ts`, `defaultRetention`). */
+const Retention = Type.Object(
+  {
+    completed: Type.Optional(KeptJobs),
+    failed: Type.Optional(KeptJobs),
+    eventsMaxLen: Type.Optional(Type.Integer({ minimum: 100, maximum: 1_000_000 })),
+    resultBytes: Type.Optional(Type.Integer({ minimum: 1 * KiB, maximum: 16 * MiB })),
+    logBytes: Type.Optional(Type.Integer({ minimum: 1 * KiB, maximum: 16 * MiB })),
+  },
+  { additionalProperties: false },
+)
+
 const SubstrateChain = Type.Object(
   {
     name: Type.Optional(Type.String({ minLength: 1 })),
@@ -170,10 +208,63 @@ export const NodeConfigSchema = Type.Object(
           ),
           /** One log line per request (default true). */
           requestLogging: Type.Optional(Type.Boolean()),
+          /**
+           * The URL callers reach the API at (behind a proxy, the proxy's): owner signatures name its origin, so
+           * none made for another node is accepted here. Required when `host` is not a loopback address.
+           */
+          publicUrl: Type.Optional(Type.String({ pattern: '^https?://[^/?#\\s]+/?$' })),
+          /** The most a caller may ask for per call (defaults: `defaultMaximumLimits`). */
+          maximumLimits: Type.Optional(MaximumLimits),
+          upload: Type.Optional(
+            Type.Object(
+              {
+                /** Only these owners may upload with a signature (operator API keys always may). */
+                allowedOwners: Type.Optional(Type.Array(Address, { minItems: 1, maxItems: 10_000 })),
+                /** How old an upload signature may be; 300 s by default. */
+                maxAgeSeconds: Type.Optional(Type.Integer({ minimum: 10, maximum: 3600 })),
+                /** Uploads per caller per rate-limit window; 60 by default. */
+                rateLimitMax: Type.Optional(Type.Integer({ minimum: 1 })),
+              },
+              { additionalProperties: false },
+            ),
+          ),
+          /** Behind a reverse proxy: trust it (true), so many hops, or these addresses / CIDRs for the caller's IP. */
+          trustProxy: Type.Optional(
+            Type.Union([
+              Type.Boolean(),
+              Type.Integer({ minimum: 1, maximum: 16 }),
+              Type.Array(Type.String({ minLength: 1 }), { minItems: 1 }),
+            ]),
+          ),
+          /** Browser origins allowed to call the API; CORS is off without it. */
+          cors: Type.Optional(
+            Type.Object(
+              {
+                origins: Type.Array(Type.String({ pattern: '^https?://[^/?#\\s]+$' }), { minItems: 1 }),
+              },
+              { additionalProperties: false },
+            ),
+          ),
+          /** How long the API waits for slow callers (ms): headers, the whole request, silent sockets, keep-alive. */
+          timeouts: Type.Optional(
+            Type.Object(
+              {
+                headersMs: Type.Optional(Type.Integer({ minimum: 100, maximum: 300_000 })),
+                requestMs: Type.Optional(Type.Integer({ minimum: 100, maximum: 3_600_000 })),
+                idleMs: Type.Optional(Type.Integer({ minimum: 1_000, maximum: 3_600_000 })),
+                keepAliveMs: Type.Optional(Type.Integer({ minimum: 100, maximum: 600_000 })),
+              },
+              { additionalProperties: false },
+            ),
+          ),
+          /** Sockets open at once; unlimited by default. */
+          maxConnections: Type.Optional(Type.Integer({ minimum: 1, maximum: 1_000_000 })),
         },
         { additionalProperties: false },
       ),
     ),
+    /** What Redis keeps of request jobs, per job and in all; read by the API and the worker. */
+    retention: Type.Optional(Retention),
     evm: Type.Optional(Type.Array(EvmChain)),
     substrate: Type.Optional(Type.Array(SubstrateChain)),
   },

@@ -14,6 +14,8 @@ import { createRedisFunctionStore } from '../../runtime/functions/createRedisFun
 import { createLogger, type Logger } from '../../runtime/logging/createLogger.js'
 import { createMetrics } from '../../runtime/metrics/index.js'
 import { createRedisConnection } from '../../runtime/queue/createRedisConnection.js'
+import { type Retention, resolveRetention } from '../../runtime/queue/jobOptions.js'
+import { applyRetention } from '../../runtime/queue/queues.js'
 import { defaultRetryPolicy, type RetryPolicy } from '../../runtime/queue/retryPolicy.js'
 import {
   createSandboxPool,
@@ -79,6 +81,11 @@ export async function startNode({
     const retryPolicy: RetryPolicy = config.worker?.retryHorizonSeconds
       ? { ...defaultRetryPolicy, horizonMs: config.worker.retryHorizonSeconds * 1000 }
       : defaultRetryPolicy
+    const retention = resolveRetention(config.retention)
+    // The event-stream bound lives in the queue's metadata, read by every producer and worker of the fleet.
+    await applyRetention(connection, retention)
+    // The operator maximum, for every caller (the pool enforces it); HTTP callers get less (httpMaximumLimitsOf).
+    const maximumLimits: SandboxLimits = { ...defaultMaximumLimits, ...config.server?.maximumLimits }
 
     const evm = has('relayer')
       ? await startEvmRelayers(config, { connection, env, retryPolicy, logger, closers })
@@ -87,7 +94,7 @@ export async function startNode({
       ? await startSubstrateRelayers(config, { connection, env, retryPolicy, logger, closers })
       : []
 
-    const httpMaximumLimits = httpMaximumLimitsOf(config)
+    const httpMaximumLimits = httpMaximumLimitsOf(config, maximumLimits)
     const tee = await selectProvider({
       provider: config.tee?.provider,
       devKeyFile: config.tee?.devKeyFile,
@@ -102,7 +109,8 @@ export async function startNode({
     // The API probes uploads in the sandbox; the worker runs functions in it.
     let pool: SandboxPool | undefined
     if (has('worker') || has('api')) {
-      pool = await createSandboxPool({ threads: config.worker?.threads })
+      // The sandbox enforces what the API lets callers ask for.
+      pool = await createSandboxPool({ threads: config.worker?.threads, maximumLimits })
       closers.push(() => pool?.close())
     }
 
@@ -117,6 +125,7 @@ export async function startNode({
         chains: { evm: evmReaders, substrate: substrateChains },
         metrics,
         retryPolicy,
+        retention,
         logger: logger.child({ component: 'worker' }),
         concurrency: config.worker?.concurrency,
         lockDurationMs: config.worker?.lockDurationMs,
@@ -145,6 +154,7 @@ export async function startNode({
         pool,
         evmReaders,
         worker,
+        retention,
         httpMaximumLimits,
         env,
         logger,
@@ -231,13 +241,14 @@ function substrateWorkerChains(
 }
 
 /** The configured HTTP maxima over the defaults; each at most the operator maximum the pool enforces. */
-function httpMaximumLimitsOf(config: NodeConfig): SandboxLimits {
+function httpMaximumLimitsOf(config: NodeConfig, maximum: SandboxLimits): SandboxLimits {
+  // A lowered operator maximum lowers the HTTP defaults with it.
+  const defaults = { ...defaultHttpMaximumLimits }
+  for (const field of Object.keys(defaults) as (keyof SandboxLimits)[]) {
+    defaults[field] = Math.min(defaults[field], maximum[field])
+  }
   try {
-    return resolveLimits({
-      requested: config.worker?.httpMaximumLimits,
-      defaults: defaultHttpMaximumLimits,
-      maximum: defaultMaximumLimits,
-    })
+    return resolveLimits({ requested: config.worker?.httpMaximumLimits, defaults, maximum })
   } catch (error) {
     throw new ConfigError('worker.httpMaximumLimits is above the operator maximum.', {
       details: (error as { details?: string }).details,
@@ -254,6 +265,7 @@ type ApiParts = {
   pool: SandboxPool | undefined
   evmReaders: ReturnType<typeof evmChainReaderOf>[]
   worker: TeeWorker | undefined
+  retention: Retention
   /** What HTTP callers may ask for: the API refuses more before queueing, as the worker would. */
   httpMaximumLimits: SandboxLimits
   env: NodeJS.ProcessEnv
@@ -282,6 +294,13 @@ async function startApi(config: NodeConfig, parts: ApiParts): Promise<string> {
     rateLimit: config.server?.rateLimit,
     maximumLimits: parts.httpMaximumLimits,
     requestLogging: config.server?.requestLogging,
+    publicUrl: config.server?.publicUrl,
+    upload: config.server?.upload,
+    trustProxy: config.server?.trustProxy,
+    cors: config.server?.cors,
+    timeouts: config.server?.timeouts,
+    maxConnections: config.server?.maxConnections,
+    retention: parts.retention,
     // The worker's own quorum readers: the API checks codes and owners as the worker will.
     chains: { evm: parts.evmReaders },
     workerCheck: parts.worker ? () => ({ ok: parts.worker!.worker.isRunning() }) : undefined,

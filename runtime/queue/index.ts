@@ -1,8 +1,19 @@
 /** The queues between watchers, the API, workers and submitters: names, job types, options and construction. */
+
+export { type BoundJobResultParameters, boundJobResult } from './boundJobResult.js'
 export type { CreateRedisConnectionParameters } from './createRedisConnection.js'
 export { createRedisConnection } from './createRedisConnection.js'
 export { requestJobId } from './jobIds.js'
-export { defaultJobOptions } from './jobOptions.js'
+export {
+  defaultJobOptions,
+  defaultRetention,
+  type KeptJobs,
+  keepJobsOf,
+  type Retention,
+  type RetentionSettings,
+  requestJobOptions,
+  resolveRetention,
+} from './jobOptions.js'
 export type {
   DeliveryJobData,
   JobLogEntry,
@@ -13,6 +24,8 @@ export type {
 } from './jobs.js'
 export { type ChainFamily, type ChainRef, deliveryQueueName, queuePrefix, requestQueueName } from './names.js'
 export {
+  applyRetention,
+  type OpenRequestQueueOptions,
   openDeliveryQueue,
   openQueueEvents,
   openRequestQueue,

@@ -72,6 +72,11 @@ export type RequestJobData = {
   /** When the request was seen (ms since epoch), to measure latency. */
   seenAt: number
   origin?: RequestOrigin | undefined
+  /**
+   * HTTP: sha256 (0x-hex) of the capability token the caller got back at invoke time, which lets it read the
+   * job's result and logs back (`GET /v1/jobs/:id`). The worker ignores it.
+   */
+  readTokenHash?: Hex | undefined
 }
 
 /** What a worker returns for a request job (kept on the completed job, read by the HTTP API). */
@@ -82,6 +87,11 @@ export type RequestJobResult = {
   stats: { durationMs: number; fetches: number }
   /** Whether a delivery job was queued for a chain. */
   delivered: boolean
+  /**
+   * Set when the result was over what Redis keeps (`Retention.resultBytes`): the stored envelope has `result: '0x'`
+   * and its `resultHash` still commits to the result of this many bytes.
+   */
+  resultOmitted?: { bytes: number } | undefined
 }
 
 /** A signed envelope on its way to a chain: the payload of a job on a delivery queue. */

@@ -1,6 +1,13 @@
 import { type Job, Queue, QueueEvents, Worker } from 'bullmq'
 import type { Redis } from 'ioredis'
-import { defaultJobOptions } from './jobOptions.js'
+import { boundJobResult } from './boundJobResult.js'
+import {
+  defaultJobOptions,
+  defaultRetention,
+  keepJobsOf,
+  type Retention,
+  requestJobOptions,
+} from './jobOptions.js'
 import type { DeliveryJobData, RequestJobData, RequestJobResult } from './jobs.js'
 import { type ChainRef, deliveryQueueName, queuePrefix, requestQueueName } from './names.js'
 import { defaultRetryPolicy, type RetryPolicy, retryBackoff } from './retryPolicy.js'
@@ -18,13 +25,39 @@ export function queueEventsKey(ref: QueueRef): string {
   return `${queuePrefix}:${queueNameOf(ref)}:events`
 }
 
+export type OpenRequestQueueOptions = {
+  /**
+   * The node's retention: the queue then writes its event-stream bound (`eventsMaxLen`) into the queue's metadata,
+   * which every producer and worker trims by. Without it the queue leaves the metadata as it is (BullMQ would
+   * otherwise reset the bound to its 10,000 for every queue opened), so the configured bound stays.
+   */
+  retention?: Retention | undefined
+}
+
 /** The request queue, with teefn's prefix and job options; watchers, the API and re-runs add to it. */
-export function openRequestQueue(connection: Redis): Queue<RequestJobData, RequestJobResult> {
+export function openRequestQueue(
+  connection: Redis,
+  { retention }: OpenRequestQueueOptions = {},
+): Queue<RequestJobData, RequestJobResult> {
   return new Queue<RequestJobData, RequestJobResult>(requestQueueName, {
     connection,
     prefix: queuePrefix,
-    defaultJobOptions,
+    defaultJobOptions: requestJobOptions,
+    ...(retention ? { streams: { events: { maxLen: retention.eventsMaxLen } } } : { skipMetasUpdate: true }),
   })
+}
+
+/**
+ * Writes the node's event-stream bound into the request queue's metadata, for a process that opens no queue with
+ * its retention (a worker or relayer alone): every producer and worker trims the stream by it.
+ */
+export async function applyRetention(connection: Redis, retention: Retention): Promise<void> {
+  const queue = openRequestQueue(connection, { retention })
+  try {
+    await queue.getVersion() // resolves once the metadata is written
+  } finally {
+    await queue.close()
+  }
 }
 
 /** A chain's delivery queue: the worker adds signed envelopes, the chain's submitter drains it. */
@@ -51,6 +84,11 @@ export type StartQueueWorkerParameters<Ref extends QueueRef, R> = {
   lockDurationMs?: number | undefined
   /** How jobs that could not be done yet are retried, and for how long; an hour by default. */
   retryPolicy?: RetryPolicy | undefined
+  /**
+   * What Redis keeps of finished request jobs (`defaultRetention` by default): how many and how long (jobs that
+   * name no `removeOnComplete` / `removeOnFail` of their own, as request jobs do), and each job's result and logs.
+   */
+  retention?: Retention | undefined
 }
 
 /**
@@ -65,8 +103,15 @@ export function startQueueWorker<Ref extends QueueRef, R>({
   concurrency,
   lockDurationMs = 30_000,
   retryPolicy = defaultRetryPolicy,
+  retention = defaultRetention,
 }: StartQueueWorkerParameters<Ref, R>): Worker<DataOf<Ref>, R> {
-  return new Worker<DataOf<Ref>, R>(queueNameOf(queue), process, {
+  // What a request job returns is stored twice (job and event): bounded here, whoever wrote the processor.
+  const processor =
+    queue === 'requests'
+      ? async (job: Job<DataOf<Ref>, R>) =>
+          boundJobResult((await process(job)) as RequestJobResult, retention) as R
+      : process
+  return new Worker<DataOf<Ref>, R>(queueNameOf(queue), processor, {
     connection,
     prefix: queuePrefix,
     concurrency,
@@ -74,6 +119,8 @@ export function startQueueWorker<Ref extends QueueRef, R>({
     stalledInterval: Math.max(1_000, Math.floor(lockDurationMs / 2)),
     maxStalledCount: 3,
     settings: { backoffStrategy: retryBackoff(retryPolicy) },
+    removeOnComplete: keepJobsOf(retention.completed),
+    removeOnFail: keepJobsOf(retention.failed),
   })
 }
 

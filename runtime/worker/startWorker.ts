@@ -5,6 +5,7 @@ import type { TeeProvider } from '../enclave/TeeProvider.js'
 import type { FunctionStore } from '../functions/FunctionStore.js'
 import type { Logger } from '../logging/createLogger.js'
 import { requestJobId } from '../queue/jobIds.js'
+import type { Retention } from '../queue/jobOptions.js'
 import type { DeliveryJobData, RequestJobData, RequestJobResult } from '../queue/jobs.js'
 import { openDeliveryQueue, queueNameOf, startQueueWorker } from '../queue/queues.js'
 import { defaultRetryPolicy, type RetryPolicy } from '../queue/retryPolicy.js'
@@ -39,6 +40,8 @@ export type StartWorkerParameters = {
   callerQuotas?: Partial<CallerQuotaSettings> | false | undefined
   /** How jobs that could not be answered yet are retried, and for how long; an hour by default. */
   retryPolicy?: RetryPolicy | undefined
+  /** What Redis keeps of finished request jobs, and of each one's result and logs (`defaultRetention`). */
+  retention?: Retention | undefined
   logger?: Logger | undefined
   /** Told about every finished request (status, duration, fetches), e.g. `createMetrics()` from `runtime/metrics`. */
   metrics?: WorkerMetrics | undefined
@@ -67,6 +70,7 @@ export function startWorker({
   httpMaximumLimits,
   callerQuotas,
   retryPolicy = defaultRetryPolicy,
+  retention,
   logger,
   metrics,
 }: StartWorkerParameters): TeeWorker {
@@ -101,6 +105,7 @@ export function startWorker({
     concurrency,
     lockDurationMs,
     retryPolicy,
+    retention,
     async process(job) {
       const startedAt = performance.now()
       try {

@@ -36,10 +36,10 @@ const uploadDescription = `Uploads a bundled function (one ES module whose defau
 Send the bundle as JSON \`{ "code": "<module text>" }\` or raw with Content-Type application/javascript.
 
 Authorization, one of:
-- the owner's signature: \`${ownerHeader}\` (the owner's address), \`${timestampHeader}\` (unix seconds) and \`${signatureHeader}\`, an EIP-191 personal_sign signature by the owner of the text \`teefn upload <codeHash, lowercase 0x-hex> at <timestamp>\`. The timestamp must be at most 5 minutes old and at most 30 s in the future; the owner is recorded.
+- the owner's signature: \`${ownerHeader}\` (the owner's address), \`${timestampHeader}\` (unix seconds) and \`${signatureHeader}\`, an EIP-191 personal_sign signature by the owner of the text \`teefn upload <codeHash, lowercase 0x-hex> at <timestamp> to <node origin>\`, where the node origin is the scheme, host and port of the URL the node is reached at (e.g. \`https://teefn.example.com\`): a signature made for another node is refused. The timestamp must be at most 5 minutes old and at most 30 s in the future; the owner is recorded, and must be one the node allows when it lists them.
 - an operator API key in \`${apiKeyHeader}\` (an optional \`${ownerHeader}\` is recorded as the owner, unchecked).
 
-Refused with nothing stored: over 1 MiB (413), not UTF-8, a syntax error, not an ES module, imports left unbundled, no default export or one that is not a function (400), a missing, wrong or stale signature or a wrong API key (401), an owner the server does not allow (403).`
+Refused with nothing stored: over 1 MiB (413), nested deeper than the limit (400 BUNDLE_TOO_DEEP, checked before any parser sees it), not UTF-8, a syntax error, not an ES module, imports left unbundled, no default export or one that is not a function (400), a missing, wrong, stale or other node's signature or a wrong API key (401), an owner the server does not allow (403), the bundle analyzer down (503 ANALYZER_UNAVAILABLE, retry).`
 
 /** `POST /v1/functions` and `GET /v1/functions/:codeHash`: the function registry. */
 export const functionsPlugin: FastifyPluginAsyncTypebox<{ context: ServerContext }> = async (
@@ -101,8 +101,9 @@ export const functionsPlugin: FastifyPluginAsyncTypebox<{ context: ServerContext
         apiKey: context.matchApiKey(presentedKey),
         apiKeyPresented: presentedKey !== undefined,
         policy: context.upload,
+        origins: context.origins(),
       })
-      await validateBundle({ code, codeHash, probe: context.probe })
+      await validateBundle({ code, codeHash, probe: context.probe, analyzer: context.analyzer })
       const stored = await withDeadline(
         context.store.putFunction(code, { owner: authorization.owner }),
         context.redisTimeoutMs,

@@ -1,5 +1,6 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { Type } from 'typebox'
+import { redactHosts } from '../redactHosts.js'
 import type { ServerContext, WorkerCheck } from '../ServerContext.js'
 
 const checkTimeoutMs = 2_000
@@ -13,16 +14,17 @@ const Check = Type.Object({
 
 const Health = Type.Object({
   status: Type.Union([Type.Literal('ok'), Type.Literal('unhealthy')]),
-  checks: Type.Object({ redis: Check, queue: Check, worker: Check }),
+  checks: Type.Object({ redis: Check, queue: Check, worker: Check, analyzer: Check }),
   error: Type.Optional(Type.Object({ code: Type.String(), message: Type.String() })),
 })
 
 type CheckResult = { ok: boolean; detail?: string; latencyMs?: number; counts?: Record<string, number> }
 
 /**
- * `GET /healthz`: Redis answers PING, the request queue is readable and not paused, and a worker is there
- * (the local worker's own check when it runs in this process, else a worker connected to the queue).
- * 200 when all pass, 503 naming what failed. Each check gives up after 2 s (a Redis that is down does not hang it).
+ * `GET /healthz`: Redis answers PING, the request queue is readable and not paused, a worker is there (the local
+ * worker's own check when it runs in this process, else a worker connected to the queue), and the bundle analyzer
+ * (esbuild) analyzes a trivial module, restarted first if it died. 200 when all pass, 503 naming what failed. Each
+ * check gives up after 2 s (a Redis that is down does not hang it); details name no host.
  */
 export const healthPlugin: FastifyPluginAsyncTypebox<{ context: ServerContext }> = async (
   app,
@@ -39,7 +41,7 @@ export const healthPlugin: FastifyPluginAsyncTypebox<{ context: ServerContext }>
       },
     },
     async (_request, reply) => {
-      const [redis, queue, worker] = await Promise.all([
+      const [redis, queue, worker, analyzer] = await Promise.all([
         timed(async () => {
           const started = performance.now()
           const answer = await context.connection.ping()
@@ -59,8 +61,9 @@ export const healthPlugin: FastifyPluginAsyncTypebox<{ context: ServerContext }>
             ? { ok: true, detail: `${workers} worker connection${workers === 1 ? '' : 's'} on the queue` }
             : { ok: false, detail: 'no worker is connected to the request queue' }
         }),
+        timed(async () => toResult(await context.analyzer.check(checkTimeoutMs - 100))),
       ])
-      const checks = { redis, queue, worker }
+      const checks = { redis, queue, worker, analyzer }
       const failing = Object.entries(checks).filter(([, check]) => !check.ok)
       if (failing.length === 0) return { status: 'ok' as const, checks }
       reply.status(503)
@@ -88,7 +91,7 @@ async function timed(check: () => Promise<CheckResult>): Promise<CheckResult> {
     return await Promise.race([
       check().catch((error: Error) => ({
         ok: false,
-        detail: (error.message ?? String(error)).slice(0, 200),
+        detail: redactHosts(error.message ?? String(error)).slice(0, 200),
       })),
       timeout,
     ])
@@ -98,7 +101,7 @@ async function timed(check: () => Promise<CheckResult>): Promise<CheckResult> {
 }
 
 function toResult(check: WorkerCheck): CheckResult {
-  return check.detail === undefined ? { ok: check.ok } : { ok: check.ok, detail: check.detail }
+  return check.detail === undefined ? { ok: check.ok } : { ok: check.ok, detail: redactHosts(check.detail) }
 }
 
 function round(value: number): number {

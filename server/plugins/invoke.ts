@@ -1,16 +1,17 @@
-import { randomBytes } from 'node:crypto'
+import { createHash, randomBytes } from 'node:crypto'
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { Type } from 'typebox'
 import type { FunctionScope } from '../../runtime/enclave/functionScope.js'
 import { requestJobId } from '../../runtime/queue/jobIds.js'
 import type { RequestJobData } from '../../runtime/queue/jobs.js'
-import { resolveLimits } from '../../runtime/sandbox/limits.js'
+import { defaultLimits, resolveLimits } from '../../runtime/sandbox/limits.js'
 import { ApiError } from '../ApiError.js'
 import { presentOutcome } from '../presentOutcome.js'
 import { readFunctionInfo } from '../readFunctionInfo.js'
 import type { ServerContext } from '../ServerContext.js'
 import { Bytes32, DecimalChainId, errorResponses, flagSet, Limits, Outcome, QueryFlag } from '../schemas.js'
 import { servedEvmScope } from '../servedEvmScope.js'
+import { jobTokenHeader } from '../uploadMessage.js'
 import { withDeadline } from '../withDeadline.js'
 import { functionNotFound } from './functions.js'
 
@@ -56,8 +57,13 @@ const InvokeBody = Type.Object(
   { additionalProperties: false },
 )
 
+const JobToken = Type.String({
+  description: `the capability to read this job back in full (result, logs): send it as ${jobTokenHeader} to GET /v1/jobs/{id}; shown once, never stored`,
+})
+
 const Accepted = Type.Object({
   jobId: Type.String(),
+  jobToken: JobToken,
   requestId: Bytes32,
   status: Type.Union([Type.Literal('queued'), Type.Literal('pending')]),
   message: Type.String(),
@@ -85,7 +91,7 @@ export const invokePlugin: FastifyPluginAsyncTypebox<{ context: ServerContext }>
       bodyLimit: invokeBodyLimit,
       schema: {
         summary: 'Invoke a function',
-        description: `Queues the request for the TEE workers (the same queue and worker path as chain requests, trigger "http") and waits for the signed envelope: 200 with the result, envelope, logs and stats. With \`?async=true\` (or \`"async": true\`) it answers 202 with the job id at once; when the wait (\`waitMs\`, default ${context.invoke.defaultWaitMs} ms, at most ${context.invoke.maxWaitMs}) ends first it answers 202 with the job id too. Follow a job with GET /v1/jobs/{id}. A function that fails still answers 200: its status (e.g. FUNCTION_ERROR, TIMEOUT) is signed into the envelope. 502 means the workers gave up on the job (infrastructure, not the function).
+        description: `Queues the request for the TEE workers (the same queue and worker path as chain requests, trigger "http") and waits for the signed envelope: 200 with the result, envelope, logs and stats. With \`?async=true\` (or \`"async": true\`) it answers 202 with the job id at once; when the wait (\`waitMs\`, default ${context.invoke.defaultWaitMs} ms, at most ${context.invoke.maxWaitMs}) ends first it answers 202 with the job id too. Follow a job with GET /v1/jobs/{id}, sending the \`jobToken\` of the answer as ${jobTokenHeader} to see its result and logs (without it: its state only). A function that fails still answers 200: its status (e.g. FUNCTION_ERROR, TIMEOUT) is signed into the envelope. 502 means the workers gave up on the job (infrastructure, not the function).
 
 With \`functionId\` (and \`chainId\`, default the first EVM chain the server reads) the call runs as that function of the chain's registry: refused with 400 CHAIN_NOT_SERVED for a chain the server does not read, 403 CODE_HASH_NOT_REGISTERED unless the registry (read through the RPC quorum) names this codeHash for it, 503 CHAIN_UNAVAILABLE when the endpoints do not agree. The worker reads the registry again, and gives the function its secrets and deriveSecret only if the owner's signed settings say httpSecrets true.`,
         tags: ['invoke'],
@@ -93,7 +99,7 @@ With \`functionId\` (and \`chainId\`, default the first EVM chain the server rea
         querystring: Type.Object({ async: Type.Optional(QueryFlag) }, { additionalProperties: false }),
         body: InvokeBody,
         response: {
-          200: Type.Object({ jobId: Type.String(), requestId: Bytes32, ...Outcome }),
+          200: Type.Object({ jobId: Type.String(), jobToken: JobToken, requestId: Bytes32, ...Outcome }),
           202: Accepted,
           ...errorResponses(400, 403, 404, 413, 429, 502, 503),
         },
@@ -113,7 +119,10 @@ With \`functionId\` (and \`chainId\`, default the first EVM chain the server rea
       const { functionId, scope } = await scopeFor(body, codeHash, context)
       await ensureStored(codeHash)
 
+      const limits = limitsKept(body.limits, context)
       const requestId = `0x${randomBytes(32).toString('hex')}` as Hex
+      // Only its hash is stored: whoever reads Redis cannot use it, and only this caller learns it.
+      const jobToken = randomBytes(32).toString('base64url')
       const data: RequestJobData = {
         trigger: 'http',
         chainId: '0',
@@ -123,8 +132,9 @@ With \`functionId\` (and \`chainId\`, default the first EVM chain the server rea
         codeHash,
         request: body.request ?? '',
         ...(scope ? { scope } : {}),
-        ...(body.limits ? { limits: body.limits } : {}),
+        ...(limits ? { limits } : {}),
         seenAt: Date.now(),
+        readTokenHash: jobTokenHash(jobToken),
       }
       const jobId = requestJobId(data)
       const links = { job: `/v1/jobs/${jobId}` }
@@ -141,6 +151,7 @@ With \`functionId\` (and \`chainId\`, default the first EVM chain the server rea
         reply.status(202)
         return {
           jobId,
+          jobToken,
           requestId,
           status: 'queued' as const,
           message: 'queued; follow the job for its result',
@@ -152,6 +163,7 @@ With \`functionId\` (and \`chainId\`, default the first EVM chain the server rea
         reply.status(202)
         return {
           jobId,
+          jobToken,
           requestId,
           status: 'pending' as const,
           message: `no result within ${waitMs} ms; the job continues: follow it for its result`,
@@ -162,14 +174,41 @@ With \`functionId\` (and \`chainId\`, default the first EVM chain the server rea
         request.log.error({ jobId, failedReason: ended.failedReason }, 'request job failed')
         throw new ApiError('JOB_FAILED', `the workers could not run job ${jobId}; retry later.`)
       }
-      return { jobId, requestId, ...presentOutcome(ended.result) }
+      return { jobId, jobToken, requestId, ...presentOutcome(ended.result) }
     },
   )
 }
 
+/**
+ * The call's limits, with the result limit lowered to what a job keeps when the default is above it: the sandbox
+ * then refuses a larger result (`RESULT_TOO_LARGE`, signed) instead of the job storing a result its caller could
+ * not get back.
+ */
+function limitsKept(
+  requested: Record<string, number | undefined> | undefined,
+  context: ServerContext,
+): Record<string, number | undefined> | undefined {
+  if ((requested?.resultBytes ?? defaultLimits.resultBytes) <= context.retention.resultBytes) return requested
+  return { ...requested, resultBytes: context.retention.resultBytes }
+}
+
+/** sha256 of a job token, as the job keeps it (0x-hex). */
+export function jobTokenHash(token: string): Hex {
+  return `0x${createHash('sha256').update(token, 'utf8').digest('hex')}`
+}
+
+/**
+ * The operator maximum, and no more result or logs than Redis keeps of a job (`retention`): a caller's answer
+ * comes through the stored job, so a larger one could not reach it whole.
+ */
 function checkLimits(limits: Record<string, number | undefined>, context: ServerContext): void {
+  const maximum = {
+    ...context.maximumLimits,
+    resultBytes: Math.min(context.maximumLimits.resultBytes, context.retention.resultBytes),
+    logBytes: Math.min(context.maximumLimits.logBytes, context.retention.logBytes),
+  }
   try {
-    resolveLimits({ requested: limits, maximum: context.maximumLimits })
+    resolveLimits({ requested: limits, maximum })
   } catch (error) {
     const message =
       (error as { shortMessage?: string; details?: string }).details ?? 'a limit is out of range'

@@ -1,13 +1,17 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { Type } from 'typebox'
 import { ApiError } from '../ApiError.js'
+import { apiKeyHeader } from '../apiKeys.js'
+import { authorizeJobRead } from '../authorizeJobRead.js'
 import { presentOutcome } from '../presentOutcome.js'
+import { redactHosts } from '../redactHosts.js'
 import type { ServerContext } from '../ServerContext.js'
-import { Bytes32, errorResponses, Outcome, StringEnum } from '../schemas.js'
+import { Address, Bytes32, Envelope, errorResponses, Outcome, StringEnum } from '../schemas.js'
+import { jobTokenHeader, ownerHeader, signatureHeader, timestampHeader } from '../uploadMessage.js'
 import { withDeadline } from '../withDeadline.js'
 
 /** Request job ids (`requestJobId`): `<trigger>-<chainId>-<destination>-<requestId>`, lowercase. */
-const jobIdPattern = '^[a-z]{1,16}-[0-9a-fx]{1,80}-0x[0-9a-f]{0,512}-0x[0-9a-f]{64}$'
+const jobIdPattern = '^[a-z]{1,16}-[0-9a-fx]{1,80}-0x[0-9a-f]{0,512}-0x[0-9a-f]{64}(-r[0-9]{1,6})?$'
 
 const JobState = StringEnum([
   'waiting',
@@ -23,6 +27,10 @@ const JobState = StringEnum([
 const JobDetails = Type.Object({
   jobId: Type.String(),
   state: JobState,
+  access: StringEnum(['public', 'full'] as const, {
+    description:
+      'public: state, timings and a chain job envelope; full: also the outcome (result, logs) and failure',
+  }),
   trigger: Type.String(),
   chainId: Type.String(),
   requestId: Bytes32,
@@ -37,22 +45,46 @@ const JobDetails = Type.Object({
     queuedMs: Type.Optional(Type.Integer({ description: 'from queued to picked up by a worker' })),
     runMs: Type.Optional(Type.Integer({ description: 'from picked up to finished' })),
   }),
-  outcome: Type.Optional(Type.Object(Outcome, { description: 'the signed result, once completed' })),
-  failedReason: Type.Optional(Type.String({ description: 'why the workers gave up (first line)' })),
+  // The signed envelope once completed: to anyone for chain jobs, in full access for HTTP jobs.
+  envelope: Type.Optional(Envelope),
+  outcome: Type.Optional(
+    Type.Object(Outcome, { description: 'the signed result with its logs, once completed (full access)' }),
+  ),
+  failedReason: Type.Optional(
+    Type.String({ description: 'why the workers gave up (first line, hosts redacted; full access)' }),
+  ),
 })
 
-/** `GET /v1/jobs/:id`: a request job's state, timings, logs and envelope (HTTP and chain requests alike). */
+const JobHeaders = Type.Object({
+  [apiKeyHeader]: Type.Optional(Type.String({ minLength: 1, maxLength: 512 })),
+  [jobTokenHeader]: Type.Optional(Type.String({ minLength: 1, maxLength: 128 })),
+  [ownerHeader]: Type.Optional(Address),
+  [timestampHeader]: Type.Optional(Type.String({ pattern: '^[0-9]{1,12}$', description: 'unix seconds' })),
+  [signatureHeader]: Type.Optional(Type.String({ pattern: '^0x[0-9a-fA-F]{130}$', description: '65 bytes' })),
+})
+
+/**
+ * `GET /v1/jobs/:id`: a request job (HTTP or chain). Anyone sees its state and timings, and a chain job's envelope;
+ * its outcome (result, logs) and why it failed need the operator's API key, the job token of the invocation that
+ * made it, or the function owner's signature (`authorizeJobRead`). No answer names a host.
+ */
 export const jobsPlugin: FastifyPluginAsyncTypebox<{ context: ServerContext }> = async (app, { context }) => {
   app.get(
     '/v1/jobs/:id',
     {
       schema: {
-        summary: 'A request job: state, timings, logs and envelope',
-        description:
-          'Any request job, HTTP or chain. Completed and failed jobs are kept for a day (completed) or until an operator removes them (failed).',
+        summary: 'A request job: state and timings; result, logs and failure to those entitled',
+        description: `Any request job, HTTP or chain. Without credentials: its state, timings and, for a chain job, its signed envelope (which its chain receives anyway). Its outcome (result, logs) and why it failed, with one of: the operator's \`${apiKeyHeader}\`; the \`jobToken\` its invocation answered with, as \`${jobTokenHeader}\`; the function owner's EIP-191 signature of \`teefn jobs <job id> at <unix seconds> to <node origin>\` in \`${ownerHeader}\`, \`${timestampHeader}\` and \`${signatureHeader}\` (chain jobs, and HTTP jobs that named a functionId; at most 5 minutes old). Wrong credentials are refused (401, 403). Finished jobs are kept for the node's retention (an hour and 2,000 jobs by default).`,
         tags: ['jobs'],
         params: Type.Object({ id: Type.String({ pattern: jobIdPattern, maxLength: 700 }) }),
-        response: { 200: JobDetails, ...errorResponses(400, 404, 429, 503) },
+        headers: JobHeaders,
+        security: [
+          {},
+          { apiKey: [] },
+          { jobToken: [] },
+          { ownerSignature: [], ownerAddress: [], signedTimestamp: [] },
+        ],
+        response: { 200: JobDetails, ...errorResponses(400, 401, 403, 404, 429, 503) },
       },
     },
     async (request) => {
@@ -60,16 +92,33 @@ export const jobsPlugin: FastifyPluginAsyncTypebox<{ context: ServerContext }> =
       const job = await withDeadline(context.requests.getJob(jobId), context.redisTimeoutMs)
       if (!job) {
         throw new ApiError('JOB_NOT_FOUND', `no job ${jobId}.`, {
-          hint: 'Jobs are kept for a day after they complete.',
+          hint: "Finished jobs are kept for the node's retention (an hour by default).",
         })
       }
-      const state = await withDeadline(job.getState(), context.redisTimeoutMs)
       const { data } = job
+      const access = await authorizeJobRead({
+        job: { jobId, ...data },
+        presented: {
+          apiKey: request.headers[apiKeyHeader],
+          jobToken: request.headers[jobTokenHeader],
+          owner: request.headers[ownerHeader],
+          timestamp: request.headers[timestampHeader],
+          signature: request.headers[signatureHeader],
+        },
+        matchApiKey: context.matchApiKey,
+        chains: context.chains,
+        origins: context.origins(),
+        window: context.upload,
+      })
+      const full = access.level === 'full'
+      const state = await withDeadline(job.getState(), context.redisTimeoutMs)
       const startedAt = job.processedOn ?? undefined
       const finishedAt = job.finishedOn ?? undefined
+      const completed = state === 'completed' && job.returnvalue ? job.returnvalue : undefined
       return {
         jobId,
         state,
+        access: access.level,
         trigger: data.trigger,
         chainId: data.chainId,
         requestId: data.requestId,
@@ -83,9 +132,10 @@ export const jobsPlugin: FastifyPluginAsyncTypebox<{ context: ServerContext }> =
           ...(finishedAt !== undefined ? { finishedAt } : {}),
           ...(startedAt !== undefined && finishedAt !== undefined ? { runMs: finishedAt - startedAt } : {}),
         },
-        ...(state === 'completed' && job.returnvalue ? { outcome: presentOutcome(job.returnvalue) } : {}),
-        ...(state === 'failed' && job.failedReason
-          ? { failedReason: (job.failedReason.split('\n')[0] ?? '').slice(0, 300) }
+        ...(completed && (full || data.trigger !== 'http') ? { envelope: completed.envelope } : {}),
+        ...(completed && full ? { outcome: presentOutcome(completed) } : {}),
+        ...(state === 'failed' && job.failedReason && full
+          ? { failedReason: redactHosts(job.failedReason.split('\n')[0] ?? '').slice(0, 300) }
           : {}),
       }
     },
