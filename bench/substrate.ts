@@ -24,10 +24,10 @@ import type { DeliveryReceipt } from '../relayer/substrate/startSubstrateSubmitt
 import { deriveRequestId } from '../runtime/chain/substrate/deriveRequestId.js'
 import { encodeRequestRemark } from '../runtime/chain/substrate/remarkProtocol.js'
 import type { Hex } from '../runtime/enclave/bytes.js'
-import { createRedisFunctionStore } from '../runtime/functions/createRedisFunctionStore.js'
 import { createLogger } from '../runtime/logging/createLogger.js'
 import { createRedisConnection } from '../runtime/queue/createRedisConnection.js'
 import { openDeliveryQueue, openRequestQueue } from '../runtime/queue/queues.js'
+import { createRedisFunctionStore } from '../runtime/store/createRedisFunctionStore.js'
 import { startChopsticks } from '../test/support/chopsticks.js'
 import { percentile, report, round } from './support.js'
 

@@ -1,6 +1,6 @@
 import type { Message } from 'esbuild'
-import { maxBundleBytes } from '../runtime/functions/limits.js'
 import type { SandboxPool } from '../runtime/sandbox/createSandboxPool.js'
+import { maxBundleBytes } from '../runtime/store/limits.js'
 import { ApiError } from './ApiError.js'
 import { type BundleAnalyzer, isBuildFailure, sharedBundleAnalyzer } from './createBundleAnalyzer.js'
 import type { ApiErrorCode } from './errorCodes.js'

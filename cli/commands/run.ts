@@ -2,8 +2,6 @@ import { randomUUID } from 'node:crypto'
 import { extname } from 'node:path'
 import { bytesToHex } from '@noble/hashes/utils'
 import { BaseError } from '../../runtime/errors/BaseError.js'
-import { computeCodeHash } from '../../runtime/functions/computeCodeHash.js'
-import { maxBundleBytes } from '../../runtime/functions/limits.js'
 import { parseAllowHost } from '../../runtime/http/parseAllowHost.js'
 import {
   createSandboxPool,
@@ -12,6 +10,8 @@ import {
   type SandboxLimits,
   type SandboxPool,
 } from '../../runtime/sandbox/index.js'
+import { computeCodeHash } from '../../runtime/store/computeCodeHash.js'
+import { maxBundleBytes } from '../../runtime/store/limits.js'
 import { exitCodes } from '../exitCodes.js'
 import { printJson } from '../printJson.js'
 import { readInputFile } from '../readInputFile.js'

@@ -10,7 +10,6 @@ import { attestWorker, type WorkerAttestation } from '../../runtime/enclave/atte
 import type { Hex } from '../../runtime/enclave/bytes.js'
 import { selectProvider } from '../../runtime/enclave/selectProvider.js'
 import type { TeeProvider } from '../../runtime/enclave/TeeProvider.js'
-import { createRedisFunctionStore } from '../../runtime/functions/createRedisFunctionStore.js'
 import { createLogger, type Logger } from '../../runtime/logging/createLogger.js'
 import { createMetrics } from '../../runtime/metrics/index.js'
 import { createRedisConnection } from '../../runtime/queue/createRedisConnection.js'
@@ -25,6 +24,7 @@ import {
   type SandboxLimits,
   type SandboxPool,
 } from '../../runtime/sandbox/index.js'
+import { createRedisFunctionStore } from '../../runtime/store/createRedisFunctionStore.js'
 import { startWorker, type TeeWorker } from '../../runtime/worker/startWorker.js'
 import type { WorkerSubstrateChain } from '../../runtime/worker/WorkerChains.js'
 import { startServer } from '../../server/index.js'

@@ -1,5 +1,5 @@
-import { computeCodeHash } from '../functions/computeCodeHash.js'
-import type { FunctionStore } from '../functions/FunctionStore.js'
+import { computeCodeHash } from '../store/computeCodeHash.js'
+import type { FunctionStore } from '../store/FunctionStore.js'
 
 type Hex = `0x${string}`
 

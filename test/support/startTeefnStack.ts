@@ -16,13 +16,13 @@ import type { FunctionScope } from '../../runtime/enclave/functionScope.js'
 import { signSecretsUpdate } from '../../runtime/enclave/ownerRecords.js'
 import { encryptSecrets } from '../../runtime/enclave/secretsCipher.js'
 import type { WorkerPublicKeys } from '../../runtime/enclave/TeeProvider.js'
-import { createRedisFunctionStore } from '../../runtime/functions/createRedisFunctionStore.js'
-import type { FunctionStore } from '../../runtime/functions/FunctionStore.js'
 import { createLogger, type Logger } from '../../runtime/logging/createLogger.js'
 import { createRedisConnection } from '../../runtime/queue/createRedisConnection.js'
 import { requestJobId } from '../../runtime/queue/jobIds.js'
 import type { DeliveryJobData, RequestJobData, RequestJobResult } from '../../runtime/queue/jobs.js'
 import { openDeliveryQueue, openRequestQueue } from '../../runtime/queue/queues.js'
+import { createRedisFunctionStore } from '../../runtime/store/createRedisFunctionStore.js'
+import type { FunctionStore } from '../../runtime/store/FunctionStore.js'
 import {
   deployTeefnContracts,
   deployTestConsumer,

@@ -8,7 +8,7 @@ import { type FunctionScope, scopeId } from '../../runtime/enclave/functionScope
 import { type SignedSecrets, signSecretsUpdate } from '../../runtime/enclave/ownerRecords.js'
 import { encryptSecrets } from '../../runtime/enclave/secretsCipher.js'
 import { verifyEnvelope } from '../../runtime/enclave/verifyEnvelope.js'
-import { functionStoreKeys } from '../../runtime/functions/functionStoreKeys.js'
+import { functionStoreKeys } from '../../runtime/store/functionStoreKeys.js'
 import { type CapturedLogs, captureLogs } from '../support/captureLogs.js'
 import { runTeefn } from '../support/runTeefn.js'
 import { reportingFunction, type SecretSink, startSecretSink } from '../support/startSecretSink.js'
