@@ -7,6 +7,7 @@ import type { Redis } from 'ioredis'
 import { pino } from 'pino'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { type RedisServer, startRedisServer } from '../dev/startRedisServer.js'
+import type { Hex } from '../runtime/bytes.js'
 import { attestWorker, type WorkerAttestation } from '../runtime/enclave/attestWorker.js'
 import { createDevProvider } from '../runtime/enclave/devProvider.js'
 import type { TeeProvider } from '../runtime/enclave/TeeProvider.js'
@@ -24,8 +25,6 @@ import { maxBundleBytes } from '../runtime/store/limits.js'
 import { startWorker, type TeeWorker } from '../runtime/worker/startWorker.js'
 import { type BuildServerParameters, buildServer, type TeefnServer } from './buildServer.js'
 import { uploadAuthorizationMessage } from './uploadMessage.js'
-
-type Hex = `0x${string}`
 
 const apiKey = 'test-operator-key-9f3a'
 const publicUrl = 'https://node-a.example'

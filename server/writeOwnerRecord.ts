@@ -1,3 +1,4 @@
+import type { Hex } from '../runtime/bytes.js'
 import type { EvmBlockRef } from '../runtime/chain/evm/createEvmChainReader.js'
 import { OwnerRecordError } from '../runtime/enclave/OwnerRecordError.js'
 import type { SignedSecrets, SignedSettings } from '../runtime/enclave/ownerRecords.js'
@@ -7,8 +8,6 @@ import { readFunctionInfo } from './readFunctionInfo.js'
 import type { ServerChains } from './ServerContext.js'
 import { servedEvmScope } from './servedEvmScope.js'
 import { withDeadline } from './withDeadline.js'
-
-type Hex = `0x${string}`
 
 export type WriteOwnerRecordParameters<T extends SignedSecrets | SignedSettings> = {
   chains: ServerChains

@@ -18,6 +18,7 @@ import { type AnvilInstance, startAnvil } from '../dev/startAnvil.js'
 import { type RedisServer, startRedisServer } from '../dev/startRedisServer.js'
 import { connectEvmHttp } from '../relayer/evm/connectEvm.js'
 import type { EvmDeliveryResult, EvmSubmitter } from '../relayer/evm/startEvmSubmitter.js'
+import type { Hex } from '../runtime/bytes.js'
 import { attestWorker } from '../runtime/enclave/attestWorker.js'
 import { createDevProvider } from '../runtime/enclave/devProvider.js'
 import type { Envelope } from '../runtime/enclave/envelope.js'
@@ -39,8 +40,6 @@ import { eventsNamed, mined, revertOf } from './support/teefnContracts.js'
 // The whole EVM loop on real parts: anvil, redis-server, the QuickJS sandbox, the dev TEE provider.
 // requestPrice -> watcher -> request job -> worker (registry, sandbox, fetch, signature) -> delivery job
 // -> submitter -> fulfil transaction -> the oracle verifies the envelope and stores the price.
-
-type Hex = `0x${string}`
 
 let anvil: AnvilInstance
 let redisServer: RedisServer

@@ -30,13 +30,13 @@ import {
 } from '../relayer/substrate/startSubstrateSubmitter.js'
 import { type SubstrateWatcher, startSubstrateWatcher } from '../relayer/substrate/startSubstrateWatcher.js'
 import { submitAndWatch } from '../relayer/substrate/submitAndWatch.js'
+import { type Hex, hexToBytes } from '../runtime/bytes.js'
 import {
   createSubstrateChainReader,
   type SubstrateChainReader,
 } from '../runtime/chain/substrate/createSubstrateChainReader.js'
 import { deriveRequestId } from '../runtime/chain/substrate/deriveRequestId.js'
 import { encodeRequestRemark } from '../runtime/chain/substrate/remarkProtocol.js'
-import { type Hex, hexToBytes } from '../runtime/enclave/bytes.js'
 import { createDevProvider } from '../runtime/enclave/devProvider.js'
 import type { TeeProvider } from '../runtime/enclave/TeeProvider.js'
 import { createLogger } from '../runtime/logging/createLogger.js'

@@ -1,4 +1,4 @@
-import { utf8 } from '../../runtime/enclave/bytes.js'
+import { utf8 } from '../../runtime/bytes.js'
 import { EnvelopeError } from '../../runtime/enclave/EnvelopeError.js'
 import { payloadHashOf } from '../../runtime/enclave/envelope.js'
 import { parseWorkerIdentity, verifyEnvelope } from '../../runtime/enclave/verifyEnvelope.js'

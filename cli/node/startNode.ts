@@ -5,9 +5,9 @@ import {
   type SubstrateRelayer,
   startSubstrateRelayer,
 } from '../../relayer/substrate/startSubstrateRelayer.js'
+import type { Hex } from '../../runtime/bytes.js'
 import { defaultConfirmations } from '../../runtime/chain/evm/defaultConfirmations.js'
 import { attestWorker, type WorkerAttestation } from '../../runtime/enclave/attestWorker.js'
-import type { Hex } from '../../runtime/enclave/bytes.js'
 import { selectProvider } from '../../runtime/enclave/selectProvider.js'
 import type { TeeProvider } from '../../runtime/enclave/TeeProvider.js'
 import { createLogger, type Logger } from '../../runtime/logging/createLogger.js'

@@ -1,6 +1,6 @@
 import { u8aToHex } from '@polkadot/util'
+import type { Hex } from '../../runtime/bytes.js'
 import { encodeResultRemark } from '../../runtime/chain/substrate/remarkProtocol.js'
-import type { Hex } from '../../runtime/enclave/bytes.js'
 import type { DeliveryJobData } from '../../runtime/queue/jobs.js'
 import type { SubstrateDelivery } from './SubstrateDelivery.js'
 

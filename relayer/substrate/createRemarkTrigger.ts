@@ -1,9 +1,9 @@
 import type { Extrinsic } from '@polkadot/types/interfaces'
 import { u8aToHex } from '@polkadot/util'
 import { blake2AsU8a } from '@polkadot/util-crypto'
+import { bytesToHex, type Hex } from '../../runtime/bytes.js'
 import { decodeRemarkedEvent, type RemarkCall } from '../../runtime/chain/substrate/decodeRemarkedEvent.js'
 import { findRemarkCalls } from '../../runtime/chain/substrate/findRemarkCalls.js'
-import { bytesToHex, type Hex } from '../../runtime/enclave/bytes.js'
 import { createEventTrigger } from './createEventTrigger.js'
 import type { SubstrateTrigger } from './SubstrateTrigger.js'
 

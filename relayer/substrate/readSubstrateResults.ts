@@ -1,5 +1,5 @@
 import type { ApiPromise } from '@polkadot/api'
-import type { Hex } from '../../runtime/enclave/bytes.js'
+import type { Hex } from '../../runtime/bytes.js'
 import type { Envelope } from '../../runtime/enclave/envelope.js'
 import type { RequestJobData } from '../../runtime/queue/jobs.js'
 import { createRemarkTrigger } from './createRemarkTrigger.js'

@@ -1,6 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises'
 import type { ApiPromise } from '@polkadot/api'
-import type { Hex } from '../../runtime/enclave/bytes.js'
+import type { Hex } from '../../runtime/bytes.js'
 import type { InflightRecord, SubstrateStateStore } from './createSubstrateStateStore.js'
 import type { DeliveryReceipt } from './DeliveryReceipt.js'
 import { findIncludedExtrinsic } from './findIncludedExtrinsic.js'

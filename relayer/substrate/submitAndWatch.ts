@@ -1,6 +1,6 @@
 import type { ApiPromise } from '@polkadot/api'
 import type { SubmittableExtrinsic } from '@polkadot/api/types'
-import type { Hex } from '../../runtime/enclave/bytes.js'
+import type { Hex } from '../../runtime/bytes.js'
 import { type ExtrinsicOutcome, readExtrinsicOutcome } from './readExtrinsicOutcome.js'
 import { SubstrateRelayerError } from './SubstrateRelayerError.js'
 

@@ -1,6 +1,6 @@
 import { keccak_256 } from '@noble/hashes/sha3.js'
+import { bytesToHex, type Hex, hexToBytes, isHex, utf8 } from '../bytes.js'
 import { type ResultStatus, resultStatuses } from '../resultStatus.js'
-import { bytesToHex, type Hex, hexToBytes, isHex, utf8 } from './bytes.js'
 import { EnvelopeError } from './EnvelopeError.js'
 
 export type EnvelopeFamily = 'evm' | 'substrate'

@@ -1,7 +1,7 @@
 import { invert, mod } from '@noble/curves/abstract/modular.js'
 import { secp256k1 } from '@noble/curves/secp256k1.js'
 import { keccak_256 } from '@noble/hashes/sha3.js'
-import { bytesToHex, concatBytes, type Hex, uint256Bytes, utf8 } from './bytes.js'
+import { bytesToHex, concatBytes, type Hex, uint256Bytes, utf8 } from '../bytes.js'
 
 /** The EIP-712 domain of every teefn EVM envelope, apart from chainId and verifyingContract. */
 export const eip712DomainName = 'teefn'

@@ -1,8 +1,8 @@
 import { secp256k1 } from '@noble/curves/secp256k1.js'
 import { sha256 } from '@noble/hashes/sha2.js'
 import { keccak_256 } from '@noble/hashes/sha3.js'
+import { bytesToHex, concatBytes, type Hex, hexToBytes, utf8 } from '../bytes.js'
 import { BaseError } from '../errors/BaseError.js'
-import { bytesToHex, concatBytes, type Hex, hexToBytes, utf8 } from './bytes.js'
 import type { WorkerPublicKeys } from './TeeProvider.js'
 import { TeeProviderError } from './TeeProviderError.js'
 

@@ -5,7 +5,7 @@ import { dirname } from 'node:path'
 import { gcm } from '@noble/ciphers/aes.js'
 import { randomBytes } from '@noble/ciphers/webcrypto.js'
 import { scryptAsync } from '@noble/hashes/scrypt.js'
-import { bytesToHex, hexToBytes, utf8 } from './bytes.js'
+import { bytesToHex, hexToBytes, utf8 } from '../bytes.js'
 import { SealedKeyFileError } from './SealedKeyFileError.js'
 import type { WorkerPublicKeys } from './TeeProvider.js'
 

@@ -1,6 +1,6 @@
 import { getAddress } from 'ethers'
+import { bytesToHex, type Hex, hexToBytes } from '../bytes.js'
 import { type ResultStatus, resultStatuses, statusCode } from '../resultStatus.js'
-import { bytesToHex, type Hex, hexToBytes } from './bytes.js'
 import { EnvelopeError } from './EnvelopeError.js'
 import {
   type Envelope,

@@ -1,6 +1,6 @@
 import { compactFromU8a, compactToU8a } from '@polkadot/util'
+import { bytesToHex, concatBytes, utf8 } from '../bytes.js'
 import { type ResultStatus, statusCode, statusName } from '../resultStatus.js'
-import { bytesToHex, concatBytes, utf8 } from './bytes.js'
 import { EnvelopeError } from './EnvelopeError.js'
 import {
   type Envelope,

@@ -1,6 +1,6 @@
 import { type Collateral, type TcbStatus, type TDReport10, verify } from '@phala/dcap-qvl'
+import { bytesEqual, bytesToHex, type Hex, hexToBytes } from '../bytes.js'
 import { AttestationError, type AttestationFailureReason } from './AttestationError.js'
-import { bytesEqual, bytesToHex, type Hex, hexToBytes } from './bytes.js'
 import { looksLikeDevQuote, parseDevQuote } from './devQuote.js'
 import { computeReportData } from './reportData.js'
 import type { WorkerPublicKeys } from './TeeProvider.js'

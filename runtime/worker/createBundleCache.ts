@@ -1,7 +1,6 @@
+import type { Hex } from '../bytes.js'
 import { computeCodeHash } from '../store/computeCodeHash.js'
 import type { FunctionStore } from '../store/FunctionStore.js'
-
-type Hex = `0x${string}`
 
 export type CreateBundleCacheParameters = {
   store: Pick<FunctionStore, 'getFunction'>

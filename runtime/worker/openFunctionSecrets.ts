@@ -1,4 +1,4 @@
-import type { Hex } from '../enclave/bytes.js'
+import type { Hex } from '../bytes.js'
 import { decryptSecrets } from '../enclave/decryptSecrets.js'
 import { type FunctionScope, scopeId } from '../enclave/functionScope.js'
 import { recoverSecretsSigner } from '../enclave/ownerRecords.js'

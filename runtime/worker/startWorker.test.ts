@@ -14,8 +14,8 @@ import {
   type TestConsumerContract,
 } from '../../test/support/teefnContracts.js'
 import { useTeefnChain } from '../../test/support/useTeefnChain.js'
+import type { Hex } from '../bytes.js'
 import { createEvmChainReader, type EvmChainReader } from '../chain/evm/createEvmChainReader.js'
-import type { Hex } from '../enclave/bytes.js'
 import { createDevProvider } from '../enclave/devProvider.js'
 import type { FunctionScope } from '../enclave/functionScope.js'
 import { signSecretsUpdate } from '../enclave/ownerRecords.js'

@@ -1,6 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto'
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { Type } from 'typebox'
+import type { Hex } from '../../runtime/bytes.js'
 import type { FunctionScope } from '../../runtime/enclave/functionScope.js'
 import { requestJobId } from '../../runtime/queue/jobIds.js'
 import type { RequestJobData } from '../../runtime/queue/jobs.js'
@@ -14,8 +15,6 @@ import { servedEvmScope } from '../servedEvmScope.js'
 import { jobTokenHeader } from '../uploadMessage.js'
 import { withDeadline } from '../withDeadline.js'
 import { functionNotFound } from './functions.js'
-
-type Hex = `0x${string}`
 
 /** Longest request text an HTTP caller may send (characters). */
 export const maxRequestLength = 64 * 1024

@@ -11,13 +11,13 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { type RedisServer, startRedisServer } from '../../dev/startRedisServer.js'
 import { connectSubstrate, type SubstrateConnection } from '../../relayer/substrate/connectSubstrate.js'
 import { submitAndWatch } from '../../relayer/substrate/submitAndWatch.js'
+import { bytesToHex, type Hex, utf8 } from '../../runtime/bytes.js'
 import {
   createSubstrateChainReader,
   type SubstrateChainReader,
 } from '../../runtime/chain/substrate/createSubstrateChainReader.js'
 import { deriveRequestId } from '../../runtime/chain/substrate/deriveRequestId.js'
 import { encodeRequestRemark } from '../../runtime/chain/substrate/remarkProtocol.js'
-import { bytesToHex, type Hex, utf8 } from '../../runtime/enclave/bytes.js'
 import { createDevProvider } from '../../runtime/enclave/devProvider.js'
 import { createRedisConnection } from '../../runtime/queue/createRedisConnection.js'
 import type { RequestJobData, RequestJobResult } from '../../runtime/queue/jobs.js'

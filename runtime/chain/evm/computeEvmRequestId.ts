@@ -1,5 +1,5 @@
 import { keccak_256 } from '@noble/hashes/sha3.js'
-import { bytesToHex, concatBytes, type Hex, hexToBytes } from '../../enclave/bytes.js'
+import { bytesToHex, concatBytes, type Hex, hexToBytes } from '../../bytes.js'
 import { BaseError } from '../../errors/BaseError.js'
 
 export type ComputeEvmRequestIdParameters = {

@@ -1,4 +1,4 @@
-import type { Hex } from '../../enclave/bytes.js'
+import type { Hex } from '../../bytes.js'
 import { BaseError } from '../../errors/BaseError.js'
 import type { Logger } from '../../logging/createLogger.js'
 import { ChainReadError } from '../ChainReadError.js'

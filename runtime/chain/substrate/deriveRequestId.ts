@@ -1,5 +1,5 @@
 import { blake2AsU8a } from '@polkadot/util-crypto'
-import { bytesToHex, concatBytes, type Hex, hexToBytes, utf8 } from '../../enclave/bytes.js'
+import { bytesToHex, concatBytes, type Hex, hexToBytes, utf8 } from '../../bytes.js'
 import { SubstrateRemarkError } from './SubstrateRemarkError.js'
 
 /** Domain tag of Substrate request ids, so they cannot collide with any other blake2 hash teefn makes. */

@@ -1,5 +1,5 @@
 import type { ApiPromise } from '@polkadot/api'
-import type { Hex } from '../../enclave/bytes.js'
+import type { Hex } from '../../bytes.js'
 import type { Logger } from '../../logging/createLogger.js'
 import { ChainReadError } from '../ChainReadError.js'
 import { endpointHost } from '../endpointHost.js'

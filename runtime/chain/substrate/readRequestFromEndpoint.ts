@@ -1,7 +1,7 @@
 import type { EventRecord } from '@polkadot/types/interfaces'
 import { u8aToHex } from '@polkadot/util'
 import { blake2AsU8a } from '@polkadot/util-crypto'
-import { bytesToHex, type Hex, hexToBytes } from '../../enclave/bytes.js'
+import { bytesToHex, type Hex, hexToBytes } from '../../bytes.js'
 import { decodeRemarkedEvent } from './decodeRemarkedEvent.js'
 import { findRemarkCalls } from './findRemarkCalls.js'
 import type { SubstrateEndpoint } from './openSubstrateEndpoint.js'
