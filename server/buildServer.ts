@@ -11,6 +11,7 @@ import Fastify, {
   type RawServerDefault,
 } from 'fastify'
 import type { Redis } from 'ioredis'
+import { withTimeout } from '../runtime/async/withTimeout.js'
 import type { WorkerAttestation } from '../runtime/enclave/attestWorker.js'
 import { createLogger, type Logger } from '../runtime/logging/createLogger.js'
 import { createMetrics, type TeefnMetrics } from '../runtime/metrics/createMetrics.js'
@@ -340,14 +341,10 @@ function originsOf(publicUrl: BuildServerParameters['publicUrl']): () => readonl
 }
 
 async function settleWithin(promise: Promise<unknown>, ms: number): Promise<void> {
-  let timer: NodeJS.Timeout | undefined
-  await Promise.race([
+  await withTimeout(
     promise.catch(() => {}),
-    new Promise<void>((resolve) => {
-      timer = setTimeout(resolve, ms)
-    }),
-  ])
-  clearTimeout(timer)
+    { timeoutMs: ms, fallback: () => undefined },
+  )
 }
 
 function definedOnly<T extends object>(value: T): { [K in keyof T]: Exclude<T[K], undefined> } {

@@ -1,5 +1,6 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { Type } from 'typebox'
+import { withTimeout } from '../../runtime/async/withTimeout.js'
 import { redactHosts } from '../redactHosts.js'
 import type { ServerContext, WorkerCheck } from '../ServerContext.js'
 
@@ -80,24 +81,14 @@ export const healthPlugin: FastifyPluginAsyncTypebox<{ context: ServerContext }>
 }
 
 async function timed(check: () => Promise<CheckResult>): Promise<CheckResult> {
-  let timer: NodeJS.Timeout | undefined
-  const timeout = new Promise<CheckResult>((resolve) => {
-    timer = setTimeout(
-      () => resolve({ ok: false, detail: `no answer within ${checkTimeoutMs} ms` }),
-      checkTimeoutMs,
-    )
+  const answer = check().catch((error: Error) => ({
+    ok: false,
+    detail: redactHosts(error.message ?? String(error)).slice(0, 200),
+  }))
+  return withTimeout(answer, {
+    timeoutMs: checkTimeoutMs,
+    fallback: () => ({ ok: false, detail: `no answer within ${checkTimeoutMs} ms` }),
   })
-  try {
-    return await Promise.race([
-      check().catch((error: Error) => ({
-        ok: false,
-        detail: redactHosts(error.message ?? String(error)).slice(0, 200),
-      })),
-      timeout,
-    ])
-  } finally {
-    clearTimeout(timer)
-  }
 }
 
 function toResult(check: WorkerCheck): CheckResult {

@@ -1,3 +1,4 @@
+import { withTimeout } from '../../async/withTimeout.js'
 import type { Hex } from '../../bytes.js'
 import { BaseError } from '../../errors/BaseError.js'
 import type { Logger } from '../../logging/createLogger.js'
@@ -101,7 +102,7 @@ export function createSubstrateChainReader({
       const endpoint = await connect(slot)
       const { answer, why } = await withTimeout(
         readRequestFromEndpoint(endpoint, { genesisHash: genesis, heads, hint }),
-        timeoutMs,
+        { timeoutMs },
       )
       return { endpoint: slot.label, answer, why }
     } catch (error) {
@@ -251,13 +252,4 @@ function describeError(error: unknown): string {
       ? `${error.shortMessage}${error.details ? ` ${error.details}` : ''}`
       : ((error as Error)?.message ?? String(error))
   return redactEndpoints(text).slice(0, 200)
-}
-
-function withTimeout<T>(promise: Promise<T>, timeoutMs: number): Promise<T> {
-  let timer: NodeJS.Timeout | undefined
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`no answer after ${timeoutMs} ms`)), timeoutMs)
-  })
-  promise.catch(() => {})
-  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer))
 }

@@ -1,4 +1,6 @@
 import type { ApiPromise } from '@polkadot/api'
+import { TimeoutError } from '../../async/TimeoutError.js'
+import { withTimeout } from '../../async/withTimeout.js'
 import type { Hex } from '../../bytes.js'
 import type { Logger } from '../../logging/createLogger.js'
 import { ChainReadError } from '../ChainReadError.js'
@@ -41,19 +43,14 @@ export async function openSubstrateEndpoint({
   // Without a listener the provider logs every failed attempt itself, with the full URL.
   provider.on('error', () => logger?.debug({ endpoint: host }, 'substrate endpoint socket error'))
   const api = new ApiPromise({ provider, noInitWarn: true })
-  let timer: NodeJS.Timeout | undefined
   try {
-    await Promise.race([
-      api.isReadyOrError,
-      new Promise((_, reject) => {
-        timer = setTimeout(() => reject(new Error(`not ready after ${timeoutMs} ms`)), timeoutMs)
-      }),
-    ])
+    await withTimeout(api.isReadyOrError, {
+      timeoutMs,
+      error: () => new TimeoutError(`not ready after ${timeoutMs} ms`),
+    })
   } catch (error) {
     await api.disconnect().catch(() => {})
     throw error
-  } finally {
-    clearTimeout(timer)
   }
   const served = api.genesisHash.toHex()
   if (served !== genesisHash.toLowerCase()) {
