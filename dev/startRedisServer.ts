@@ -66,7 +66,12 @@ export async function startRedisServer(): Promise<RedisServer> {
     }
     await stopProcess(child)
     // Another process may have taken the port between the check and the start: try another.
-    if (attempt >= 3) throw new Error(`redis-server did not start on port ${port}:\n${output}`)
+    if (attempt >= 3)
+      throw new BaseError(`redis-server did not start on port ${port}.`, {
+        code: 'REDIS_SERVER_START_FAILED',
+        details: output,
+        hint: 'Its output is in the details; or set REDIS_URL to a running Redis to use that one instead.',
+      })
   }
 }
 

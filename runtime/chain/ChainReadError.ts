@@ -10,6 +10,8 @@ export type ChainReadErrorCode =
   | 'REQUEST_NOT_ON_CHAIN'
   /** An endpoint serves another chain than the one configured. */
   | 'RPC_WRONG_CHAIN'
+  /** An endpoint answered what cannot be right (no header for its own finalized head); another may do better. */
+  | 'RPC_INVALID_ANSWER'
   /** The consumer no longer accepts an answer: answered already, cancelled, or past its deadline. */
   | 'REQUEST_NOT_PENDING'
 
@@ -17,6 +19,7 @@ const retryableCodes: ReadonlySet<ChainReadErrorCode> = new Set([
   'RPC_QUORUM_NOT_REACHED',
   'REQUEST_NOT_CONFIRMED',
   'RPC_WRONG_CHAIN',
+  'RPC_INVALID_ANSWER',
 ])
 
 /**

@@ -2,6 +2,7 @@ import type { EventRecord } from '@polkadot/types/interfaces'
 import { u8aToHex } from '@polkadot/util'
 import { blake2AsU8a } from '@polkadot/util-crypto'
 import { bytesToHex, type Hex, hexToBytes } from '../../bytes.js'
+import { ChainReadError } from '../ChainReadError.js'
 import { decodeRemarkedEvent } from './decodeRemarkedEvent.js'
 import { findRemarkCalls } from './findRemarkCalls.js'
 import type { SubstrateEndpoint } from './openSubstrateEndpoint.js'
@@ -110,7 +111,11 @@ async function getBlock(endpoint: SubstrateEndpoint, hash: Hex): Promise<RawBloc
 async function finalizedNumber(endpoint: SubstrateEndpoint): Promise<number> {
   const hash = await endpoint.send<string>('chain_getFinalizedHead', [])
   const header = await endpoint.send<{ number: string } | null>('chain_getHeader', [hash])
-  if (!header) throw new Error(`no header for its own finalized head ${hash}`)
+  if (!header) {
+    throw new ChainReadError('RPC_INVALID_ANSWER', `no header for its own finalized head ${hash}`, {
+      hint: 'The endpoint is out of step with itself; the other endpoints of the quorum answer meanwhile.',
+    })
+  }
   return Number(BigInt(header.number))
 }
 
