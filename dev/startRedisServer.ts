@@ -3,6 +3,7 @@ import { setTimeout as sleep } from 'node:timers/promises'
 import { Redis } from 'ioredis'
 import { BaseError } from '../runtime/errors/BaseError.js'
 import { findFreePort } from './findFreePort.js'
+import { terminateProcess } from './terminateProcess.js'
 
 export type RedisServer = {
   /** `redis://127.0.0.1:PORT` */
@@ -62,9 +63,9 @@ export async function startRedisServer(): Promise<RedisServer> {
     const url = `redis://127.0.0.1:${port}`
     if (await answersPing(url, child)) {
       stopOnExit(child)
-      return { url, port, pid: child.pid!, stop: () => stopProcess(child) }
+      return { url, port, pid: child.pid!, stop: () => terminateProcess(child, 3_000) }
     }
-    await stopProcess(child)
+    await terminateProcess(child, 3_000)
     // Another process may have taken the port between the check and the start: try another.
     if (attempt >= 3)
       throw new BaseError(`redis-server did not start on port ${port}.`, {
@@ -103,13 +104,4 @@ function stopOnExit(child: ChildProcess): void {
   }
   running.add(child)
   child.once('exit', () => running.delete(child))
-}
-
-async function stopProcess(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()))
-  child.kill('SIGTERM')
-  const timer = setTimeout(() => child.kill('SIGKILL'), 3_000)
-  await exited
-  clearTimeout(timer)
 }
