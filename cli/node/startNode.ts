@@ -1,12 +1,8 @@
 import { toUtf8Bytes } from 'ethers'
 import type { Redis } from 'ioredis'
-import { type EvmRelayer, startEvmRelayer } from '../../relayer/evm/startEvmRelayer.js'
-import {
-  type SubstrateRelayer,
-  startSubstrateRelayer,
-} from '../../relayer/substrate/startSubstrateRelayer.js'
+import type { EvmRelayer } from '../../relayer/evm/startEvmRelayer.js'
+import type { SubstrateRelayer } from '../../relayer/substrate/startSubstrateRelayer.js'
 import type { Hex } from '../../runtime/bytes.js'
-import { defaultConfirmations } from '../../runtime/chain/evm/defaultConfirmations.js'
 import { attestWorker, type WorkerAttestation } from '../../runtime/enclave/attestWorker.js'
 import { selectProvider } from '../../runtime/enclave/selectProvider.js'
 import type { TeeProvider } from '../../runtime/enclave/TeeProvider.js'
@@ -18,9 +14,7 @@ import { applyRetention } from '../../runtime/queue/queues.js'
 import { defaultRetryPolicy, type RetryPolicy } from '../../runtime/queue/retryPolicy.js'
 import {
   createSandboxPool,
-  defaultHttpMaximumLimits,
   defaultMaximumLimits,
-  resolveLimits,
   type SandboxLimits,
   type SandboxPool,
 } from '../../runtime/sandbox/index.js'
@@ -29,8 +23,10 @@ import { startWorker, type TeeWorker } from '../../runtime/worker/startWorker.js
 import type { WorkerSubstrateChain } from '../../runtime/worker/WorkerChains.js'
 import { startServer } from '../../server/index.js'
 import { evmChainReaderOf, substrateChainOf } from './chainReadersOf.js'
+import { httpMaximumLimitsOf } from './httpMaximumLimitsOf.js'
 import { ConfigError, resolveSecret } from './loadNodeConfig.js'
 import { type NodeConfig, type NodeRole, nodeRoles } from './nodeConfigSchema.js'
+import { type Closers, startEvmRelayers, startSubstrateRelayers } from './startChainRelayers.js'
 
 export type StartNodeParameters = {
   config: NodeConfig
@@ -168,55 +164,6 @@ export async function startNode({
   }
 }
 
-type Closers = (() => Promise<unknown> | unknown)[]
-type Shared = {
-  connection: Redis
-  env: NodeJS.ProcessEnv
-  retryPolicy: RetryPolicy
-  logger: Logger
-  closers: Closers
-}
-
-async function startEvmRelayers(config: NodeConfig, shared: Shared): Promise<EvmRelayer[]> {
-  const relayers: EvmRelayer[] = []
-  for (const chain of config.evm ?? []) {
-    const relayer = await startEvmRelayer({
-      connection: shared.connection,
-      chainId: chain.chainId,
-      rpcUrl: chain.rpcUrl,
-      wsUrl: chain.wsUrl,
-      consumers: chain.consumers,
-      confirmations: chain.confirmations ?? defaultConfirmations(chain.chainId),
-      startBlock: chain.fromBlock ?? 'latest',
-      submitterKey: chain.submitterKey ? resolveSecret(chain.submitterKey, shared.env) : undefined,
-      submitter: chain.batching,
-      watcher: chain.watching,
-      retryPolicy: shared.retryPolicy,
-      logger: shared.logger.child({ chain: chain.name ?? `evm-${chain.chainId}` }),
-    })
-    shared.closers.push(() => relayer.close())
-    relayers.push(relayer)
-  }
-  return relayers
-}
-
-async function startSubstrateRelayers(config: NodeConfig, shared: Shared): Promise<SubstrateRelayer[]> {
-  const relayers: SubstrateRelayer[] = []
-  for (const chain of config.substrate ?? []) {
-    const relayer = await startSubstrateRelayer({
-      wsUrl: chain.wsUrl,
-      connection: shared.connection,
-      heads: chain.heads,
-      submitterUri: resolveSecret(chain.submitterUri, shared.env),
-      retryPolicy: shared.retryPolicy,
-      logger: shared.logger.child({ chain: chain.name ?? chain.wsUrl }),
-    })
-    shared.closers.push(() => relayer.close())
-    relayers.push(relayer)
-  }
-  return relayers
-}
-
 /** The worker's Substrate chains: the genesis from the config, else from this process's relayer of the chain. */
 function substrateWorkerChains(
   config: NodeConfig,
@@ -238,23 +185,6 @@ function substrateWorkerChains(
     closers.push(() => workerChain.close())
     return workerChain
   })
-}
-
-/** The configured HTTP maxima over the defaults; each at most the operator maximum the pool enforces. */
-function httpMaximumLimitsOf(config: NodeConfig, maximum: SandboxLimits): SandboxLimits {
-  // A lowered operator maximum lowers the HTTP defaults with it.
-  const defaults = { ...defaultHttpMaximumLimits }
-  for (const field of Object.keys(defaults) as (keyof SandboxLimits)[]) {
-    defaults[field] = Math.min(defaults[field], maximum[field])
-  }
-  try {
-    return resolveLimits({ requested: config.worker?.httpMaximumLimits, defaults, maximum })
-  } catch (error) {
-    throw new ConfigError('worker.httpMaximumLimits is above the operator maximum.', {
-      details: (error as { details?: string }).details,
-      hint: 'HTTP callers get at most what chain requests may use; lower the value.',
-    })
-  }
 }
 
 type ApiParts = {
