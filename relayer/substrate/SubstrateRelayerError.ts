@@ -1,4 +1,4 @@
-import { BaseError } from '../../runtime/errors/BaseError.js'
+import { BaseError, type BaseErrorParameters } from '../../runtime/errors/BaseError.js'
 
 /** Stable codes of the Substrate adapter's own failures. */
 export type SubstrateRelayerErrorCode =
@@ -18,11 +18,7 @@ export class SubstrateRelayerError extends BaseError {
   override name = 'SubstrateRelayerError'
   declare readonly code: SubstrateRelayerErrorCode
 
-  constructor(
-    code: SubstrateRelayerErrorCode,
-    shortMessage: string,
-    parameters: { details?: string | undefined; hint?: string | undefined; cause?: unknown } = {},
-  ) {
-    super(shortMessage, { ...parameters, code })
+  constructor(shortMessage: string, parameters: BaseErrorParameters<SubstrateRelayerErrorCode>) {
+    super(shortMessage, parameters)
   }
 }

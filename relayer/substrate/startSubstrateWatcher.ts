@@ -149,7 +149,8 @@ export async function startSubstrateWatcher({
 }
 
 function stoppedError(): SubstrateRelayerError {
-  return new SubstrateRelayerError('SUBSTRATE_UNAVAILABLE', 'The substrate watcher was stopped.', {
+  return new SubstrateRelayerError('The substrate watcher was stopped.', {
+    code: 'SUBSTRATE_UNAVAILABLE',
     details: 'waitForBlock was waiting for a block the watcher will not process',
   })
 }

@@ -68,7 +68,8 @@ export function submitAndWatch(
 }
 
 function notIncluded(details: string, canLand: boolean): NotIncludedError {
-  const error = new SubstrateRelayerError('DELIVERY_NOT_INCLUDED', 'The extrinsic was not included.', {
+  const error = new SubstrateRelayerError('The extrinsic was not included.', {
+    code: 'DELIVERY_NOT_INCLUDED',
     details,
     hint: canLand ? 'It may still be included; a retry checks before sending again.' : undefined,
   })

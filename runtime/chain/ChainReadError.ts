@@ -31,13 +31,9 @@ export class ChainReadError extends BaseError {
   override readonly code: ChainReadErrorCode
   readonly retryable: boolean
 
-  constructor(
-    code: ChainReadErrorCode,
-    shortMessage: string,
-    parameters: Omit<BaseErrorParameters, 'code'> = {},
-  ) {
-    super(shortMessage, { ...parameters, code })
-    this.code = code
-    this.retryable = retryableCodes.has(code)
+  constructor(shortMessage: string, parameters: BaseErrorParameters<ChainReadErrorCode>) {
+    super(shortMessage, parameters)
+    this.code = parameters.code
+    this.retryable = retryableCodes.has(parameters.code)
   }
 }

@@ -1,4 +1,4 @@
-import { BaseError } from '../errors/BaseError.js'
+import { BaseError, type BaseErrorParameters } from '../errors/BaseError.js'
 
 /** Which check of `verifyAttestation` failed. Stable: verifiers and the CLI report it. */
 export type AttestationFailureReason =
@@ -29,12 +29,8 @@ export class AttestationError extends BaseError {
   declare readonly code: AttestationFailureReason
   readonly reason: AttestationFailureReason
 
-  constructor(
-    reason: AttestationFailureReason,
-    shortMessage: string,
-    parameters: { details?: string; hint?: string; cause?: unknown } = {},
-  ) {
-    super(shortMessage, { ...parameters, code: reason })
-    this.reason = reason
+  constructor(shortMessage: string, parameters: BaseErrorParameters<AttestationFailureReason>) {
+    super(shortMessage, parameters)
+    this.reason = parameters.code
   }
 }

@@ -1,4 +1,4 @@
-import { BaseError } from '../errors/BaseError.js'
+import { BaseError, type BaseErrorParameters } from '../errors/BaseError.js'
 
 /** Why an envelope was refused. Stable: the CLI and the relayer report it. */
 export type EnvelopeFailureReason =
@@ -29,12 +29,8 @@ export class EnvelopeError extends BaseError {
   declare readonly code: EnvelopeFailureReason
   readonly reason: EnvelopeFailureReason
 
-  constructor(
-    reason: EnvelopeFailureReason,
-    shortMessage: string,
-    parameters: { details?: string; hint?: string; cause?: unknown } = {},
-  ) {
-    super(shortMessage, { ...parameters, code: reason })
-    this.reason = reason
+  constructor(shortMessage: string, parameters: BaseErrorParameters<EnvelopeFailureReason>) {
+    super(shortMessage, parameters)
+    this.reason = parameters.code
   }
 }

@@ -74,7 +74,8 @@ export function parseEnvelope(value: unknown): Envelope {
   }
   const record = value as Record<string, unknown>
   if (record.version === 1) {
-    throw new EnvelopeError('ENVELOPE_MALFORMED', 'Envelope version 1 is no longer accepted.', {
+    throw new EnvelopeError('Envelope version 1 is no longer accepted.', {
+      code: 'ENVELOPE_MALFORMED',
       details: 'version 1 envelopes do not sign the hash of the payload they answer',
       hint: 'Upgrade the worker that produced it (and this tool) to a teefn release that signs version 2 envelopes.',
     })
@@ -143,7 +144,8 @@ export function fieldBytes(value: Hex): Uint8Array {
 }
 
 function malformed(details: string): EnvelopeError {
-  return new EnvelopeError('ENVELOPE_MALFORMED', 'Not a teefn envelope.', {
+  return new EnvelopeError('Not a teefn envelope.', {
+    code: 'ENVELOPE_MALFORMED',
     details,
     hint: 'Pass the envelope JSON exactly as the worker or the HTTP API returned it.',
   })

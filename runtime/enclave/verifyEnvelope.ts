@@ -197,7 +197,7 @@ function normalizeChainId(value: bigint | number | string): string | undefined {
 }
 
 function failure(reason: EnvelopeFailureReason, message: string, details: string): EnvelopeError {
-  return new EnvelopeError(reason, message, { details })
+  return new EnvelopeError(message, { code: reason, details })
 }
 
 function invalidWorker(value: string, wanted: string): BaseError {

@@ -1,6 +1,10 @@
-export type BaseErrorParameters = {
+/**
+ * What every teefn error takes after its short message. An error class with several codes takes them as
+ * `BaseErrorParameters<ItsCode>`, so every one is constructed the same way: `new XError(shortMessage, { code, ... })`.
+ */
+export type BaseErrorParameters<code extends string = string> = {
   /** Machine-readable code, stable across versions (e.g. `HOST_NOT_ALLOWED`). */
-  code: string
+  code: code
   /** The facts behind the failure: values, limits, names. Never secrets or keys. */
   details?: string | undefined
   /** What the reader can do about it. */

@@ -12,13 +12,9 @@ export class WorkerRetryError extends BaseError {
   override name = 'WorkerRetryError'
   override readonly code: WorkerRetryCode
 
-  constructor(
-    code: WorkerRetryCode,
-    shortMessage: string,
-    parameters: Omit<BaseErrorParameters, 'code'> = {},
-  ) {
-    super(shortMessage, { ...parameters, code })
-    this.code = code
+  constructor(shortMessage: string, parameters: BaseErrorParameters<WorkerRetryCode>) {
+    super(shortMessage, parameters)
+    this.code = parameters.code
   }
 }
 

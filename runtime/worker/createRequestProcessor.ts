@@ -154,7 +154,8 @@ export function createRequestProcessor({
     if (code === undefined) {
       // The registry names this code: its bundle will come (an upload, a Redis restore). Never a final answer.
       if (request.trigger !== 'http') {
-        throw new WorkerRetryError('BUNDLE_MISSING', 'The bundle the registry names is not stored here.', {
+        throw new WorkerRetryError('The bundle the registry names is not stored here.', {
+          code: 'BUNDLE_MISSING',
           details: `No bundle with codeHash ${request.codeHash} for function ${request.functionId}.`,
           hint: 'Upload it (teefn deploy); the request waits until then or its retry horizon.',
         })

@@ -82,7 +82,8 @@ async function resolveEvmRequest(
     { worker },
   )
   if (!reading.workerActive) {
-    throw new WorkerRetryError('WORKER_NOT_ADMITTED', 'This worker is not admitted in the registry.', {
+    throw new WorkerRetryError('This worker is not admitted in the registry.', {
+      code: 'WORKER_NOT_ADMITTED',
       details: `Worker ${worker} is not active in registry ${reader.registry} on chain ${reader.chainId} at block ${reading.at.number}.`,
       hint: 'Admit (or re-admit) the worker; the job waits until then or its retry horizon.',
     })
@@ -131,7 +132,8 @@ async function resolveSubstrateRequest(
   const blockHash = job.origin?.blockHash as Hex | undefined
   const extrinsicIndex = job.origin?.index
   if (!blockHash || extrinsicIndex === undefined) {
-    throw new ChainReadError('REQUEST_NOT_ON_CHAIN', 'The Substrate job does not say where its request is.', {
+    throw new ChainReadError('The Substrate job does not say where its request is.', {
+      code: 'REQUEST_NOT_ON_CHAIN',
       details: `Request ${job.requestId} has no origin block hash or extrinsic index.`,
     })
   }

@@ -1,4 +1,4 @@
-import { BaseError } from '../../errors/BaseError.js'
+import { BaseError, type BaseErrorParameters } from '../../errors/BaseError.js'
 
 /** Stable codes of the remark protocol's own failures. */
 export type SubstrateRemarkErrorCode =
@@ -10,11 +10,7 @@ export class SubstrateRemarkError extends BaseError {
   override name = 'SubstrateRemarkError'
   declare readonly code: SubstrateRemarkErrorCode
 
-  constructor(
-    code: SubstrateRemarkErrorCode,
-    shortMessage: string,
-    parameters: { details?: string | undefined; hint?: string | undefined; cause?: unknown } = {},
-  ) {
-    super(shortMessage, { ...parameters, code })
+  constructor(shortMessage: string, parameters: BaseErrorParameters<SubstrateRemarkErrorCode>) {
+    super(shortMessage, parameters)
   }
 }

@@ -67,7 +67,8 @@ function bytes32(field: string, value: Hex): Uint8Array {
 }
 
 function invalid(details: string): SubstrateRemarkError {
-  return new SubstrateRemarkError('INVALID_REMARK_INPUT', 'Cannot derive a Substrate request id.', {
+  return new SubstrateRemarkError('Cannot derive a Substrate request id.', {
+    code: 'INVALID_REMARK_INPUT',
     details,
   })
 }

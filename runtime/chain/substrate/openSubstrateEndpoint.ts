@@ -55,7 +55,8 @@ export async function openSubstrateEndpoint({
   const served = api.genesisHash.toHex()
   if (served !== genesisHash.toLowerCase()) {
     await api.disconnect().catch(() => {})
-    throw new ChainReadError('RPC_WRONG_CHAIN', 'The endpoint serves another chain.', {
+    throw new ChainReadError('The endpoint serves another chain.', {
+      code: 'RPC_WRONG_CHAIN',
       details: `genesis ${served}, expected ${genesisHash}`,
       hint: 'Point every wsUrl of this chain at a node of the same chain.',
     })

@@ -112,7 +112,8 @@ async function finalizedNumber(endpoint: SubstrateEndpoint): Promise<number> {
   const hash = await endpoint.send<string>('chain_getFinalizedHead', [])
   const header = await endpoint.send<{ number: string } | null>('chain_getHeader', [hash])
   if (!header) {
-    throw new ChainReadError('RPC_INVALID_ANSWER', `no header for its own finalized head ${hash}`, {
+    throw new ChainReadError(`no header for its own finalized head ${hash}`, {
+      code: 'RPC_INVALID_ANSWER',
       hint: 'The endpoint is out of step with itself; the other endpoints of the quorum answer meanwhile.',
     })
   }

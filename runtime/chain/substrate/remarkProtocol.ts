@@ -160,5 +160,5 @@ function malformed(reason: string): { kind: 'malformed'; reason: string } {
 }
 
 function invalidInput(details: string): SubstrateRemarkError {
-  return new SubstrateRemarkError('INVALID_REMARK_INPUT', 'Cannot encode a teefn remark.', { details })
+  return new SubstrateRemarkError('Cannot encode a teefn remark.', { code: 'INVALID_REMARK_INPUT', details })
 }
