@@ -1,4 +1,4 @@
-import { BaseError } from '../errors/BaseError.js'
+import { BaseError, type BaseErrorParameters } from '../errors/BaseError.js'
 
 export type SealedKeyFileErrorCode =
   /** The file cannot be read (permissions, a directory, I/O). */
@@ -20,13 +20,7 @@ export class SealedKeyFileError extends BaseError {
 
   constructor(
     shortMessage: string,
-    parameters: {
-      code: SealedKeyFileErrorCode
-      file: string
-      details?: string
-      hint: string
-      cause?: unknown
-    },
+    parameters: BaseErrorParameters<SealedKeyFileErrorCode> & { file: string; hint: string },
   ) {
     super(shortMessage, parameters)
     this.file = parameters.file

@@ -1,4 +1,4 @@
-import { BaseError } from '../errors/BaseError.js'
+import { BaseError, type BaseErrorParameters } from '../errors/BaseError.js'
 
 export type SecretsErrorCode =
   /** The ciphertext is malformed, for another worker key, another function, or was altered. */
@@ -14,7 +14,7 @@ export class SecretsError extends BaseError {
   override name = 'SecretsError'
   declare readonly code: SecretsErrorCode
 
-  constructor(shortMessage: string, parameters: { code: SecretsErrorCode; details?: string; hint?: string }) {
+  constructor(shortMessage: string, parameters: BaseErrorParameters<SecretsErrorCode>) {
     super(shortMessage, parameters)
   }
 }

@@ -1,4 +1,4 @@
-import { BaseError } from '../errors/BaseError.js'
+import { BaseError, type BaseErrorParameters } from '../errors/BaseError.js'
 
 export type TeeProviderErrorCode =
   /** No TEE was found and the dev provider was not explicitly allowed. */
@@ -15,10 +15,7 @@ export class TeeProviderError extends BaseError {
   override name = 'TeeProviderError'
   declare readonly code: TeeProviderErrorCode
 
-  constructor(
-    shortMessage: string,
-    parameters: { code: TeeProviderErrorCode; details?: string; hint?: string; cause?: unknown },
-  ) {
+  constructor(shortMessage: string, parameters: BaseErrorParameters<TeeProviderErrorCode>) {
     super(shortMessage, parameters)
   }
 }

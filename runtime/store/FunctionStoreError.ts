@@ -1,4 +1,4 @@
-import { BaseError } from '../errors/BaseError.js'
+import { BaseError, type BaseErrorParameters } from '../errors/BaseError.js'
 
 export type FunctionStoreErrorCode =
   /** An owner record's version is not above the stored one (a replay, or an update signed out of order). */
@@ -16,14 +16,7 @@ export class FunctionStoreError extends BaseError {
 
   constructor(
     shortMessage: string,
-    parameters: {
-      code: FunctionStoreErrorCode
-      details?: string
-      hint?: string
-      storedVersion?: number
-      version?: number
-      cause?: unknown
-    },
+    parameters: BaseErrorParameters<FunctionStoreErrorCode> & { storedVersion?: number; version?: number },
   ) {
     super(shortMessage, parameters)
     this.storedVersion = parameters.storedVersion
