@@ -1,4 +1,4 @@
-import { BaseError } from '../../runtime/errors/BaseError.js'
+import { BaseError, type BaseErrorParameters } from '../../runtime/errors/BaseError.js'
 
 export type CreateDeliveryBatcherParameters<T, R> = {
   /**
@@ -32,10 +32,17 @@ export type DeliveryBatcher<T, R> = {
   close(): void
 }
 
-/** The batcher was closed with deliveries still waiting, or `send` left one unsettled. */
+/** The batcher was closed with deliveries still waiting (`DELIVERY_BATCHER_CLOSED`), or `send` left one unsettled (`DELIVERY_UNSETTLED`). */
 export class DeliveryBatcherError extends BaseError {
   override name = 'DeliveryBatcherError'
+  declare readonly code: DeliveryBatcherErrorCode
+
+  constructor(shortMessage: string, parameters: BaseErrorParameters<DeliveryBatcherErrorCode>) {
+    super(shortMessage, parameters)
+  }
 }
+
+export type DeliveryBatcherErrorCode = 'DELIVERY_BATCHER_CLOSED' | 'DELIVERY_UNSETTLED'
 
 type Waiting<T, R> = {
   item: T
