@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto'
 import { extname } from 'node:path'
-import { bytesToHex } from '@noble/hashes/utils'
+import { bytesToHex } from '../../runtime/bytes.js'
 import { BaseError } from '../../runtime/errors/BaseError.js'
 import { parseAllowHost } from '../../runtime/http/parseAllowHost.js'
 import {
@@ -177,7 +177,7 @@ async function closePool(pool: Promise<SandboxPool>): Promise<void> {
 }
 
 function toReport(outcome: InvocationOutcome): RunReport {
-  const result = outcome.result instanceof Uint8Array ? `0x${bytesToHex(outcome.result)}` : outcome.result
+  const result = outcome.result instanceof Uint8Array ? bytesToHex(outcome.result) : outcome.result
   return {
     ok: outcome.ok,
     result,

@@ -1,8 +1,7 @@
-import { toUtf8Bytes } from 'ethers'
 import type { Redis } from 'ioredis'
 import type { EvmRelayer } from '../../relayer/evm/startEvmRelayer.js'
 import type { SubstrateRelayer } from '../../relayer/substrate/startSubstrateRelayer.js'
-import type { Hex } from '../../runtime/bytes.js'
+import { type Hex, utf8 } from '../../runtime/bytes.js'
 import { attestWorker, type WorkerAttestation } from '../../runtime/enclave/attestWorker.js'
 import { selectProvider } from '../../runtime/enclave/selectProvider.js'
 import type { TeeProvider } from '../../runtime/enclave/TeeProvider.js'
@@ -140,7 +139,7 @@ export async function startNode({
     if (has('api')) {
       const attestation = await attestWorker({
         provider: tee,
-        measurement: toUtf8Bytes(config.tee?.measurement ?? 'teefn'),
+        measurement: utf8(config.tee?.measurement ?? 'teefn'),
       })
       serverUrl = await startApi(config, {
         connection,

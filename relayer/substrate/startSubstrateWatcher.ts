@@ -1,8 +1,7 @@
 import type { ApiPromise } from '@polkadot/api'
-import { u8aToHex } from '@polkadot/util'
 import { decodeAddress } from '@polkadot/util-crypto'
 import type { Redis } from 'ioredis'
-import type { Hex } from '../../runtime/bytes.js'
+import { bytesToHex, type Hex } from '../../runtime/bytes.js'
 import { createLogger, type Logger } from '../../runtime/logging/createLogger.js'
 import { createRequestEnqueuer } from '../shared/createRequestEnqueuer.js'
 import { createBlockLoop } from './createBlockLoop.js'
@@ -157,5 +156,5 @@ function stoppedError(): SubstrateRelayerError {
 
 /** Lowercase 0x AccountId32 of an SS58 address or hex account. */
 export function accountHex(account: string): string {
-  return u8aToHex(decodeAddress(account)).toLowerCase()
+  return bytesToHex(decodeAddress(account)).toLowerCase()
 }

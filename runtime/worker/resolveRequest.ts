@@ -1,5 +1,4 @@
 import { keccak_256 } from '@noble/hashes/sha3.js'
-import { u8aToHex } from '@polkadot/util'
 import { decodeAddress, encodeAddress } from '@polkadot/util-crypto'
 import { bytesToHex, type Hex, utf8 } from '../bytes.js'
 import { ChainReadError } from '../chain/ChainReadError.js'
@@ -179,7 +178,7 @@ async function resolveSubstrateRequest(
 function substrateSender(claimed: string | undefined, origin: Hex): string {
   if (claimed !== undefined) {
     try {
-      if (u8aToHex(decodeAddress(claimed)) === origin.toLowerCase()) return claimed
+      if (bytesToHex(decodeAddress(claimed)) === origin.toLowerCase()) return claimed
     } catch {
       // Not an address: the chain's origin is used.
     }

@@ -1,5 +1,4 @@
 import type { EventRecord } from '@polkadot/types/interfaces'
-import { u8aToHex } from '@polkadot/util'
 import { blake2AsU8a } from '@polkadot/util-crypto'
 import { bytesToHex, type Hex, hexToBytes } from '../../bytes.js'
 import { ChainReadError } from '../ChainReadError.js'
@@ -73,7 +72,7 @@ export async function readRequestFromEndpoint(
       genesisHash,
       extrinsicHash,
       remarks,
-      event: { sender: u8aToHex(sender.toU8a()) as Hex, hash: hash.toU8a(), ordinal: ordinal++ },
+      event: { sender: bytesToHex(sender.toU8a()) as Hex, hash: hash.toU8a(), ordinal: ordinal++ },
     })
     if (decoded.kind !== 'request' || decoded.requestId !== hint.requestId) continue
     return {
