@@ -1,0 +1,85 @@
+import { relative, resolve } from 'node:path'
+import { BaseError } from '../../runtime/errors/BaseError.js'
+import { createSandboxPool, type SandboxLimits } from '../../runtime/sandbox/index.js'
+import { exitCodes } from '../exitCodes.js'
+import { readInputFile } from '../readInputFile.js'
+import { closeSandboxPool } from './closeSandboxPool.js'
+import { printRunReport } from './printRunReport.js'
+import { runFunctionOnce } from './runFunctionOnce.js'
+import { watchFiles } from './watchFiles.js'
+
+export type WatchRunParameters = {
+  file: string
+  request: string
+  secrets: Record<string, string>
+  allowHosts: string[]
+  limits: Partial<SandboxLimits>
+  /** One JSON object per line and per run. */
+  json: boolean
+}
+
+/**
+ * `teefn run --watch`: runs the function, then again each time a file it is built from changes (the entry
+ * and what esbuild read for it, node_modules aside), printing every run, until Ctrl-C (exit status 0). One
+ * sandbox thread serves every run; a save during a run queues one more run after it.
+ */
+export async function watchRun(parameters: WatchRunParameters): Promise<void> {
+  const { file, json } = parameters
+  const pool = createSandboxPool({ threads: 1 })
+  pool.catch(() => {}) // a thread that fails to start is reported by the run that awaits it
+  let running: Promise<void> | undefined
+  let again = false
+  let runs = 0
+  let stopping = false
+
+  const runNow = async (): Promise<void> => {
+    runs += 1
+    let inputs = [resolve(file)]
+    try {
+      const source = await readInputFile(file, 'function')
+      const ran = await runFunctionOnce({ ...parameters, source, pool })
+      inputs = ran.inputs
+      printRunReport(ran.report, { json, compact: true })
+    } catch (error) {
+      if (stopping) return // Ctrl-C closed the pool under this run
+      // A file missing halfway through a save, say: reported, and the next change runs again.
+      const message =
+        error instanceof BaseError ? error.shortMessage : String((error as Error)?.message ?? error)
+      process.stderr.write(`teefn: ${message}\n`)
+    }
+    if (stopping) return
+    watcher.update(inputs)
+    const watched = inputs.length === 1 ? '1 file' : `${inputs.length} files`
+    process.stderr.write(`teefn: run ${runs} done; watching ${watched} (Ctrl-C to stop)\n`)
+  }
+
+  const schedule = (changed: string) => {
+    if (stopping) return
+    if (running) {
+      again = true
+      return
+    }
+    process.stderr.write(`teefn: ${relative(process.cwd(), changed)} changed, running again\n`)
+    running = runNow().finally(() => {
+      running = undefined
+      if (again) {
+        again = false
+        schedule(changed)
+      }
+    })
+  }
+
+  const watcher = watchFiles({ onChange: schedule })
+  const stopped = new Promise<void>((done) => {
+    process.once('SIGINT', done)
+    process.once('SIGTERM', done)
+  })
+  running = runNow().finally(() => {
+    running = undefined
+  })
+  await stopped
+  stopping = true
+  watcher.close()
+  await closeSandboxPool(pool)
+  process.exitCode = exitCodes.ok
+}
