@@ -59,8 +59,13 @@ describe('teefn init: from an empty folder to a tested function', () => {
     expect(manifest.devDependencies).toEqual({ teefn: `file:${root}` })
     expect(manifest.scripts.test).toBe('node --test')
 
-    // teefn is a file: link: npm needs nothing from the registry (--offline makes sure of it).
-    const install = await runProgram('npm', ['install', '--offline', '--no-audit', '--no-fund'], project)
+    // teefn is a file: link: npm needs nothing from the registry (--offline makes sure of it). No scripts:
+    // npm would run the linked checkout's prepare, a build of the dist/ other tests are running.
+    const install = await runProgram(
+      'npm',
+      ['install', '--offline', '--ignore-scripts', '--no-audit', '--no-fund'],
+      project,
+    )
     expect(install.status, install.stderr).toBe(0)
     expect(existsSync(join(project, 'node_modules', 'teefn', 'bin', 'teefn.js'))).toBe(true)
 
