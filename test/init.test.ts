@@ -224,13 +224,21 @@ describe('teefn run --watch', () => {
       expect(JSON.parse(second!)).toMatchObject({ ok: true, result: 'two' })
       expect(watching.stderr).toContain('src/word.ts changed, running again')
 
+      // An imported file that does not parse is a run that reports it; fixing it runs again.
+      writeFileSync(join(dir, 'src', 'word.ts'), "export const word: string = 'two\n")
+      const [, , broken] = await watching.waitForLines(3)
+      expect(JSON.parse(broken!)).toMatchObject({ ok: false, error: { code: 'SYNTAX_ERROR' } })
+      writeFileSync(join(dir, 'src', 'word.ts'), "export const word: string = 'fixed'\n")
+      const [, , , fixed] = await watching.waitForLines(4)
+      expect(JSON.parse(fixed!)).toMatchObject({ ok: true, result: 'fixed' })
+
       // A save that breaks the function is a run too: its error names the source line.
       writeFileSync(
         join(dir, 'src', 'index.ts'),
         "export default (): string => {\n  throw new Error('three')\n}\n",
       )
-      const [, , third] = await watching.waitForLines(3)
-      expect(JSON.parse(third!)).toMatchObject({
+      const [, , , , thrown] = await watching.waitForLines(5)
+      expect(JSON.parse(thrown!)).toMatchObject({
         ok: false,
         error: { code: 'FUNCTION_ERROR', message: expect.stringMatching(/three .*src\/index\.ts:2:\d+/) },
       })
@@ -238,7 +246,7 @@ describe('teefn run --watch', () => {
       const status = await watching.stop('SIGINT')
       expect(status, watching.stderr).toBe(0)
     }
-    expect(watching.lines).toHaveLength(3)
+    expect(watching.lines).toHaveLength(5)
   }, 60_000)
 })
 

@@ -32,13 +32,18 @@ export async function watchRun(parameters: WatchRunParameters): Promise<void> {
   let runs = 0
   let stopping = false
 
+  // What the last complete bundle read: a file that does not bundle, or is missing, keeps these watched, so
+  // that fixing the imported file that broke the build runs again.
+  let bundled = [resolve(file)]
+
   const runNow = async (): Promise<void> => {
     runs += 1
-    let inputs = [resolve(file)]
+    let inputs = [...new Set([resolve(file), ...bundled])]
     try {
       const source = await readInputFile(file, 'function')
       const ran = await runFunctionOnce({ ...parameters, source, pool })
-      inputs = ran.inputs
+      const code = ran.report.error?.code
+      if (code !== 'SYNTAX_ERROR' && code !== 'NO_MAIN') bundled = inputs = ran.inputs
       printRunReport(ran.report, { json, compact: true })
     } catch (error) {
       if (stopping) return // Ctrl-C closed the pool under this run
