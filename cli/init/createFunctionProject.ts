@@ -28,7 +28,11 @@ export function createFunctionProject({
   teefnRoot,
 }: CreateFunctionProjectParameters): CreateFunctionProjectReturnType {
   const target = resolve(dir)
-  const present = existsSync(target) ? readdirSync(target).filter((entry) => entry !== '.git') : []
+  const present = existsSync(target)
+    ? readdirSync(target)
+        .filter((entry) => entry !== '.git')
+        .sort()
+    : []
   if (present.length > 0) {
     throw new UsageError(
       `${dir} is not empty (it holds ${present.slice(0, 3).join(', ')}${present.length > 3 ? ', ...' : ''})`,
