@@ -55,5 +55,7 @@ describe('createFunctionProject', () => {
       'teefn init writes into a new or empty folder: teefn init <new folder>',
     )
     expect(existsSync(join(occupied, 'package.json'))).toBe(false)
+
+    expect(() => createFunctionProject({ dir: join(occupied, 'a'), teefnRoot })).toThrow(/a is a file$/)
   })
 })

@@ -1,5 +1,14 @@
-import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs'
-import { basename, join, resolve } from 'node:path'
+import {
+  cpSync,
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs'
+import { basename, join, resolve, sep } from 'node:path'
 import { UsageError } from '../UsageError.js'
 
 export type CreateFunctionProjectParameters = {
@@ -28,6 +37,9 @@ export function createFunctionProject({
   teefnRoot,
 }: CreateFunctionProjectParameters): CreateFunctionProjectReturnType {
   const target = resolve(dir)
+  if (existsSync(target) && !statSync(target).isDirectory()) {
+    throw new UsageError(`${dir} is a file`, 'teefn init creates a folder: teefn init <new folder>')
+  }
   const present = existsSync(target)
     ? readdirSync(target)
         .filter((entry) => entry !== '.git')
@@ -50,7 +62,7 @@ export function createFunctionProject({
   const files = readdirSync(target, { recursive: true, withFileTypes: true })
     .filter((entry) => entry.isFile())
     .map((entry) => join(entry.parentPath, entry.name).slice(target.length + 1))
-    .filter((file) => !file.startsWith(`.git${'/'}`))
+    .filter((file) => !file.startsWith(`.git${sep}`))
     .sort()
   return { dir: target, name, files }
 }
