@@ -56,6 +56,6 @@ describe('createFunctionProject', () => {
     )
     expect(existsSync(join(occupied, 'package.json'))).toBe(false)
 
-    expect(() => createFunctionProject({ dir: join(occupied, 'a'), teefnRoot })).toThrow(/a is a file$/)
+    expect(() => createFunctionProject({ dir: join(occupied, 'a'), teefnRoot })).toThrow(/occupied\/a is a file\n/)
   })
 })
