@@ -56,6 +56,8 @@ describe('createFunctionProject', () => {
     )
     expect(existsSync(join(occupied, 'package.json'))).toBe(false)
 
-    expect(() => createFunctionProject({ dir: join(occupied, 'a'), teefnRoot })).toThrow(/occupied\/a is a file\n/)
+    expect(() => createFunctionProject({ dir: join(occupied, 'a'), teefnRoot })).toThrow(
+      /occupied\/a is a file\n/,
+    )
   })
 })
