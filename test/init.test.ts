@@ -89,7 +89,14 @@ describe('teefn init: from an empty folder to a tested function', () => {
   }, 60_000)
 
   it('type-checks against teefn/function, and a function returning the wrong type does not', async () => {
+    // teefn's own fetch option is part of the types as well.
+    const withOption = join(project, 'src', 'withOption.ts')
+    writeFileSync(
+      withOption,
+      "export const get = (key: string) => fetch('https://api.example.com', { headers: { 'x-api-key': key }, crossOriginHeaders: ['x-api-key'] })\n",
+    )
     const checked = await runProgram(process.execPath, [tsc, '-p', '.'], project)
+    rmSync(withOption)
     expect(checked.status, checked.stdout).toBe(0)
 
     const wrong = join(project, 'src', 'wrong.ts')
