@@ -255,6 +255,21 @@ describe('teefn run --watch', () => {
     }
     expect(watching.lines).toHaveLength(5)
   }, 60_000)
+
+  it('exits 2 for wrong usage, as without --watch, instead of watching', async () => {
+    const entry = join(work, 'usage.js')
+    writeFileSync(entry, 'export default () => "x"')
+    const cases: [string[], RegExp][] = [
+      [['run', join(work, 'missing.ts'), '--watch'], /^teefn: cannot read the function file .*missing\.ts/],
+      [['run', entry, '--watch', '--timeout', '99999999'], /^teefn: .*timeout/i],
+      [['run', '-', '--watch'], /^teefn: --watch needs a file to watch, not stdin/],
+    ]
+    for (const [args, message] of cases) {
+      const { status, stderr } = await runTeefn(args, { cwd: work, timeoutMs: 30_000 })
+      expect(stderr, args.join(' ')).toMatch(message)
+      expect(status, args.join(' ')).toBe(2)
+    }
+  })
 })
 
 describe('teefn run: errors point at the source line', () => {

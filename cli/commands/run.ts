@@ -34,6 +34,7 @@ export async function runAction(file: string, options: RunOptions): Promise<void
   const json = options.json ?? false
 
   if (options.watch) {
+    if (file === '-') throw new UsageError('--watch needs a file to watch, not stdin', 'name the entry file')
     const { watchRun } = await import('../run/watchRun.js')
     await watchRun({ file, request, secrets, allowHosts, limits, json })
     return

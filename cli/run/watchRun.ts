@@ -3,6 +3,7 @@ import { BaseError } from '../../runtime/errors/BaseError.js'
 import { createSandboxPool, type SandboxLimits } from '../../runtime/sandbox/index.js'
 import { exitCodes } from '../exitCodes.js'
 import { readInputFile } from '../readInputFile.js'
+import { UsageError } from '../UsageError.js'
 import { closeSandboxPool } from './closeSandboxPool.js'
 import { printRunReport } from './printRunReport.js'
 import { runFunctionOnce } from './runFunctionOnce.js'
@@ -46,6 +47,8 @@ export async function watchRun(parameters: WatchRunParameters): Promise<void> {
       if (code !== 'SYNTAX_ERROR' && code !== 'NO_MAIN') bundled = inputs = ran.inputs
       printRunReport(ran.report, { json, compact: true })
     } catch (error) {
+      // Wrong usage (an unreadable entry, a limit over the maximum) ends the command, as without --watch.
+      if (runs === 1 && error instanceof UsageError) throw error
       if (stopping) return // Ctrl-C closed the pool under this run
       // A file missing halfway through a save, say: reported, and the next change runs again.
       const message =
@@ -65,13 +68,19 @@ export async function watchRun(parameters: WatchRunParameters): Promise<void> {
       return
     }
     process.stderr.write(`teefn: ${relative(process.cwd(), changed)} changed, running again\n`)
-    running = runNow().finally(() => {
-      running = undefined
-      if (again) {
+    track(runNow(), changed)
+  }
+
+  /** Marks a run as the one in progress; a change seen meanwhile runs again once it is done. */
+  const track = (run: Promise<void>, changed: string) => {
+    running = run
+      .catch(() => {}) // reported by runNow, or thrown to the caller by the first run
+      .finally(() => {
+        running = undefined
+        if (!again) return
         again = false
         schedule(changed)
-      }
-    })
+      })
   }
 
   const watcher = watchFiles({ onChange: schedule })
@@ -79,9 +88,16 @@ export async function watchRun(parameters: WatchRunParameters): Promise<void> {
     process.once('SIGINT', done)
     process.once('SIGTERM', done)
   })
-  running = runNow().finally(() => {
-    running = undefined
-  })
+  const first = runNow()
+  track(first, resolve(file))
+  try {
+    await first
+  } catch (error) {
+    stopping = true
+    watcher.close()
+    await closeSandboxPool(pool)
+    throw error
+  }
   await stopped
   stopping = true
   watcher.close()
