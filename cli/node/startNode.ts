@@ -104,6 +104,7 @@ export async function startNode({
       devKeyFile: config.tee?.devKeyFile,
       env,
     })
+    if (has('worker')) checkWorkerIdentity(config, tee.publicKeys.evmAddress)
     const store = createRedisFunctionStore({ redis: connection })
     const metrics = createMetrics()
     const evmReaders = (config.evm ?? []).map((chain) => evmChainReaderOf(chain, logger))
@@ -256,6 +257,18 @@ function substrateWorkerChains(
     closers.push(() => workerChain.close())
     return workerChain
   })
+}
+
+/** A worker of a fleet signs as the node's one admitted identity (`tee.workerAddress`), or not at all. */
+function checkWorkerIdentity(config: NodeConfig, address: string): void {
+  const expected = config.tee?.workerAddress
+  if (expected === undefined || expected.toLowerCase() === address.toLowerCase()) return
+  throw new ConfigError(
+    `This worker's enclave key is ${address}, not the node's worker ${expected} (tee.workerAddress).`,
+    {
+      hint: 'Every worker process of a node derives the same key: under dstack, the same app (its key derivation is per app); with the dev provider, the same tee.devKeyFile.',
+    },
+  )
 }
 
 /** The configured HTTP maxima over the defaults; each at most the operator maximum the pool enforces. */
