@@ -9,9 +9,8 @@ import type { Logger } from '../../runtime/logging/createLogger.js'
 import type { RetryPolicy } from '../../runtime/queue/retryPolicy.js'
 import { resolveSecret } from './loadNodeConfig.js'
 import type { NodeConfig } from './nodeConfigSchema.js'
+import type { Closers } from './startNode.js'
 
-/** What closes the node's parts, in the order they were started (`startNode` runs them in reverse). */
-export type Closers = (() => Promise<unknown> | unknown)[]
 /** What every part of a node shares. */
 export type Shared = {
   connection: Redis

@@ -1,10 +1,8 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { Type } from 'typebox'
-import { withTimeout } from '../../runtime/async/withTimeout.js'
 import { redactHosts } from '../redactHosts.js'
+import { type HealthCheckResult, healthCheckTimeoutMs, runHealthCheck } from '../runHealthCheck.js'
 import type { ServerContext, WorkerCheck } from '../ServerContext.js'
-
-const checkTimeoutMs = 2_000
 
 const Check = Type.Object({
   ok: Type.Boolean(),
@@ -18,8 +16,6 @@ const Health = Type.Object({
   checks: Type.Object({ redis: Check, queue: Check, worker: Check, analyzer: Check }),
   error: Type.Optional(Type.Object({ code: Type.String(), message: Type.String() })),
 })
-
-type CheckResult = { ok: boolean; detail?: string; latencyMs?: number; counts?: Record<string, number> }
 
 /**
  * `GET /healthz`: Redis answers PING, the request queue is readable and not paused, a worker is there (the local
@@ -43,26 +39,26 @@ export const healthPlugin: FastifyPluginAsyncTypebox<{ context: ServerContext }>
     },
     async (_request, reply) => {
       const [redis, queue, worker, analyzer] = await Promise.all([
-        timed(async () => {
+        runHealthCheck(async () => {
           const started = performance.now()
           const answer = await context.connection.ping()
           return { ok: answer === 'PONG', latencyMs: round(performance.now() - started) }
         }),
-        timed(async () => {
+        runHealthCheck(async () => {
           const [counts, paused] = await Promise.all([
             context.requests.getJobCounts('waiting', 'active', 'delayed', 'failed'),
             context.requests.isPaused(),
           ])
           return paused ? { ok: false, detail: 'the request queue is paused', counts } : { ok: true, counts }
         }),
-        timed(async (): Promise<CheckResult> => {
+        runHealthCheck(async (): Promise<HealthCheckResult> => {
           if (context.workerCheck) return toResult(await context.workerCheck())
           const workers = await context.requests.getWorkersCount()
           return workers > 0
             ? { ok: true, detail: `${workers} worker connection${workers === 1 ? '' : 's'} on the queue` }
             : { ok: false, detail: 'no worker is connected to the request queue' }
         }),
-        timed(async () => toResult(await context.analyzer.check(checkTimeoutMs - 100))),
+        runHealthCheck(async () => toResult(await context.analyzer.check(healthCheckTimeoutMs - 100))),
       ])
       const checks = { redis, queue, worker, analyzer }
       const failing = Object.entries(checks).filter(([, check]) => !check.ok)
@@ -80,18 +76,7 @@ export const healthPlugin: FastifyPluginAsyncTypebox<{ context: ServerContext }>
   )
 }
 
-async function timed(check: () => Promise<CheckResult>): Promise<CheckResult> {
-  const answer = check().catch((error: Error) => ({
-    ok: false,
-    detail: redactHosts(error.message ?? String(error)).slice(0, 200),
-  }))
-  return withTimeout(answer, {
-    timeoutMs: checkTimeoutMs,
-    fallback: () => ({ ok: false, detail: `no answer within ${checkTimeoutMs} ms` }),
-  })
-}
-
-function toResult(check: WorkerCheck): CheckResult {
+function toResult(check: WorkerCheck): HealthCheckResult {
   return check.detail === undefined ? { ok: check.ok } : { ok: check.ok, detail: redactHosts(check.detail) }
 }
 
