@@ -1,4 +1,4 @@
-import { BaseError, type BaseErrorParameters } from '../runtime/errors/BaseError.js'
+import { BaseError } from '../runtime/errors/BaseError.js'
 
 /** Every code the contracts layer (compiling, loading and deploying the Solidity contracts) fails with. */
 export type ContractsErrorCode =
@@ -22,11 +22,6 @@ export type ContractsErrorCode =
   | 'CONTRACT_DEPLOY_TIMEOUT'
 
 /** Compiling, loading or deploying a teefn contract failed; `code` says which step. */
-export class ContractsError extends BaseError {
+export class ContractsError extends BaseError<ContractsErrorCode> {
   override name = 'ContractsError'
-  declare readonly code: ContractsErrorCode
-
-  constructor(shortMessage: string, parameters: BaseErrorParameters<ContractsErrorCode>) {
-    super(shortMessage, parameters)
-  }
 }

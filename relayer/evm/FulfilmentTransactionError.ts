@@ -1,4 +1,4 @@
-import { BaseError, type BaseErrorParameters } from '../../runtime/errors/BaseError.js'
+import { BaseError } from '../../runtime/errors/BaseError.js'
 
 export type FulfilmentTransactionErrorCode =
   /** The transaction reverted as a whole. */
@@ -11,11 +11,6 @@ export type FulfilmentTransactionErrorCode =
   | 'REQUEST_STATE_UNREADABLE'
 
 /** A fulfilment transaction reverted as a whole, was not mined in time, or said nothing of an envelope. Retried. */
-export class FulfilmentTransactionError extends BaseError {
+export class FulfilmentTransactionError extends BaseError<FulfilmentTransactionErrorCode> {
   override name = 'FulfilmentTransactionError'
-  declare readonly code: FulfilmentTransactionErrorCode
-
-  constructor(shortMessage: string, parameters: BaseErrorParameters<FulfilmentTransactionErrorCode>) {
-    super(shortMessage, parameters)
-  }
 }

@@ -1,4 +1,4 @@
-import { BaseError, type BaseErrorParameters } from '../../runtime/errors/BaseError.js'
+import { BaseError } from '../../runtime/errors/BaseError.js'
 
 export type CreateDeliveryBatcherParameters<T, R> = {
   /**
@@ -33,13 +33,8 @@ export type DeliveryBatcher<T, R> = {
 }
 
 /** The batcher was closed with deliveries still waiting (`DELIVERY_BATCHER_CLOSED`), or `send` left one unsettled (`DELIVERY_UNSETTLED`). */
-export class DeliveryBatcherError extends BaseError {
+export class DeliveryBatcherError extends BaseError<DeliveryBatcherErrorCode> {
   override name = 'DeliveryBatcherError'
-  declare readonly code: DeliveryBatcherErrorCode
-
-  constructor(shortMessage: string, parameters: BaseErrorParameters<DeliveryBatcherErrorCode>) {
-    super(shortMessage, parameters)
-  }
 }
 
 export type DeliveryBatcherErrorCode = 'DELIVERY_BATCHER_CLOSED' | 'DELIVERY_UNSETTLED'

@@ -1,4 +1,4 @@
-import { BaseError, type BaseErrorParameters } from '../../runtime/errors/BaseError.js'
+import { BaseError } from '../../runtime/errors/BaseError.js'
 
 /** Stable codes of the Substrate adapter's own failures. */
 export type SubstrateRelayerErrorCode =
@@ -14,11 +14,6 @@ export type SubstrateRelayerErrorCode =
   | 'DELIVERY_STILL_PENDING'
 
 /** A failure of the Substrate relayer (watcher, submitter, chain reads). */
-export class SubstrateRelayerError extends BaseError {
+export class SubstrateRelayerError extends BaseError<SubstrateRelayerErrorCode> {
   override name = 'SubstrateRelayerError'
-  declare readonly code: SubstrateRelayerErrorCode
-
-  constructor(shortMessage: string, parameters: BaseErrorParameters<SubstrateRelayerErrorCode>) {
-    super(shortMessage, parameters)
-  }
 }

@@ -26,14 +26,12 @@ const retryableCodes: ReadonlySet<ChainReadErrorCode> = new Set([
  * A read the enclave could not trust: nothing may be signed on it. Retryable codes mean "later"; a final one
  * means the chain itself says no.
  */
-export class ChainReadError extends BaseError {
+export class ChainReadError extends BaseError<ChainReadErrorCode> {
   override name = 'ChainReadError'
-  override readonly code: ChainReadErrorCode
   readonly retryable: boolean
 
   constructor(shortMessage: string, parameters: BaseErrorParameters<ChainReadErrorCode>) {
     super(shortMessage, parameters)
-    this.code = parameters.code
     this.retryable = retryableCodes.has(parameters.code)
   }
 }

@@ -24,9 +24,8 @@ export type AttestationFailureReason =
   | 'DEV_NOT_ALLOWED'
 
 /** An attestation was rejected; `reason` says exactly which check failed. */
-export class AttestationError extends BaseError {
+export class AttestationError extends BaseError<AttestationFailureReason> {
   override name = 'AttestationError'
-  declare readonly code: AttestationFailureReason
   readonly reason: AttestationFailureReason
 
   constructor(shortMessage: string, parameters: BaseErrorParameters<AttestationFailureReason>) {

@@ -24,9 +24,8 @@ export type EnvelopeFailureReason =
   | 'WRONG_PAYLOAD'
 
 /** An envelope could not be built or was refused by `verifyEnvelope`. */
-export class EnvelopeError extends BaseError {
+export class EnvelopeError extends BaseError<EnvelopeFailureReason> {
   override name = 'EnvelopeError'
-  declare readonly code: EnvelopeFailureReason
   readonly reason: EnvelopeFailureReason
 
   constructor(shortMessage: string, parameters: BaseErrorParameters<EnvelopeFailureReason>) {

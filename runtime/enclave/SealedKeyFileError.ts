@@ -13,9 +13,8 @@ export type SealedKeyFileErrorCode =
   | 'SEALED_KEY_FILE_PERMISSIONS'
 
 /** The dev provider's sealed key file was refused; `file` names it, the hint says what to do. */
-export class SealedKeyFileError extends BaseError {
+export class SealedKeyFileError extends BaseError<SealedKeyFileErrorCode> {
   override name = 'SealedKeyFileError'
-  declare readonly code: SealedKeyFileErrorCode
   readonly file: string
 
   constructor(

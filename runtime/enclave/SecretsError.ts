@@ -1,4 +1,4 @@
-import { BaseError, type BaseErrorParameters } from '../errors/BaseError.js'
+import { BaseError } from '../errors/BaseError.js'
 
 export type SecretsErrorCode =
   /** The ciphertext is malformed, for another worker key, another function, or was altered. */
@@ -10,11 +10,6 @@ export type SecretsErrorCode =
  * Secrets could not be encrypted or opened. Messages never contain a secret value, a decrypted byte or a
  * key: only sizes, field names and what to do.
  */
-export class SecretsError extends BaseError {
+export class SecretsError extends BaseError<SecretsErrorCode> {
   override name = 'SecretsError'
-  declare readonly code: SecretsErrorCode
-
-  constructor(shortMessage: string, parameters: BaseErrorParameters<SecretsErrorCode>) {
-    super(shortMessage, parameters)
-  }
 }

@@ -1,4 +1,4 @@
-import { BaseError, type BaseErrorParameters } from '../errors/BaseError.js'
+import { BaseError } from '../errors/BaseError.js'
 
 export type TeeProviderErrorCode =
   /** No TEE was found and the dev provider was not explicitly allowed. */
@@ -11,11 +11,6 @@ export type TeeProviderErrorCode =
   | 'TEE_UNSEAL_FAILED'
 
 /** A TEE provider could not be chosen, reached, or asked to do something. */
-export class TeeProviderError extends BaseError {
+export class TeeProviderError extends BaseError<TeeProviderErrorCode> {
   override name = 'TeeProviderError'
-  declare readonly code: TeeProviderErrorCode
-
-  constructor(shortMessage: string, parameters: BaseErrorParameters<TeeProviderErrorCode>) {
-    super(shortMessage, parameters)
-  }
 }

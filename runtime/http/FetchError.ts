@@ -24,13 +24,8 @@ export type FetchErrorParameters = BaseErrorParameters<FetchErrorCode>
  *   hint: 'Make the upstream answer faster or raise the timeout.',
  * })
  */
-export class FetchError extends BaseError {
+export class FetchError extends BaseError<FetchErrorCode> {
   override name = 'FetchError'
-  declare readonly code: FetchErrorCode
-
-  constructor(shortMessage: string, parameters: FetchErrorParameters) {
-    super(shortMessage, parameters)
-  }
 }
 
 /** Whether `error` is a {@link FetchError}, optionally with the given code. */

@@ -7,9 +7,8 @@ export type FunctionStoreErrorCode =
   | 'STORED_RECORD_INVALID'
 
 /** The function store refused a write or holds something it cannot read. Never carries a ciphertext. */
-export class FunctionStoreError extends BaseError {
+export class FunctionStoreError extends BaseError<FunctionStoreErrorCode> {
   override name = 'FunctionStoreError'
-  declare readonly code: FunctionStoreErrorCode
   /** `VERSION_NOT_NEWER`: the version stored now, and the version refused. */
   readonly storedVersion: number | undefined
   readonly version: number | undefined

@@ -1,4 +1,4 @@
-import { BaseError, type BaseErrorParameters } from '../../errors/BaseError.js'
+import { BaseError } from '../../errors/BaseError.js'
 
 /** Stable codes of the remark protocol's own failures. */
 export type SubstrateRemarkErrorCode =
@@ -6,11 +6,6 @@ export type SubstrateRemarkErrorCode =
   'INVALID_REMARK_INPUT'
 
 /** Input the remark protocol cannot encode or hash (a caller's mistake, never chain data: that decodes as `malformed`). */
-export class SubstrateRemarkError extends BaseError {
+export class SubstrateRemarkError extends BaseError<SubstrateRemarkErrorCode> {
   override name = 'SubstrateRemarkError'
-  declare readonly code: SubstrateRemarkErrorCode
-
-  constructor(shortMessage: string, parameters: BaseErrorParameters<SubstrateRemarkErrorCode>) {
-    super(shortMessage, parameters)
-  }
 }
