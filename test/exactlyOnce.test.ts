@@ -1,0 +1,135 @@
+import { setTimeout as sleep } from 'node:timers/promises'
+import { hexlify, toUtf8Bytes } from 'ethers'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { countFulfilTransactions, requestFulfilledTopic } from './support/countFulfilTransactions.js'
+import { until } from './support/stackChecks.js'
+import { type RunCounter, startRunCounter } from './support/startRunCounter.js'
+import { startTeefnStack, type TeefnStack } from './support/startTeefnStack.js'
+import { startTcpProxy, type TcpProxy } from './support/tcpProxy.js'
+
+// Exactly once, proved by counting rather than by the consumer's refusal (which would hide a second run or a
+// wasted transaction): for every request, the runs of its function (each run reports to a local counter), the
+// fulfil transactions the relayer paid for (every block scanned, reverted ones included) and the fulfilments on
+// the chain. A plain loop, then the same loop while Redis crashes (SIGKILL, AOF on) and while the node's RPC is
+// cut for 6 s (a TCP proxy between the whole node and anvil).
+
+let stack: TeefnStack
+let counter: RunCounter
+// Everything the node says to anvil (watcher HTTP and WebSocket, submitter, worker reads) passes through it.
+let rpcProxy: TcpProxy
+
+beforeAll(async () => {
+  counter = await startRunCounter()
+  stack = await startTeefnStack({
+    allowHosts: [counter.host],
+    redis: { appendOnly: true },
+    rpc: async (chain) => {
+      rpcProxy = await startTcpProxy(chain.anvil.port)
+      return { rpcUrls: [`http://127.0.0.1:${rpcProxy.port}`], rpcQuorum: 1 }
+    },
+    relayer: async () => ({
+      rpcUrl: `http://127.0.0.1:${rpcProxy.port}`,
+      wsUrl: `ws://127.0.0.1:${rpcProxy.port}`,
+    }),
+  })
+}, 60_000)
+afterAll(async () => {
+  await stack?.close()
+  await rpcProxy?.close()
+  await counter?.close()
+})
+
+type LoopCount = Awaited<ReturnType<typeof countFulfilTransactions>> & {
+  requestIds: string[]
+  payloads: string[]
+  runs: number
+}
+
+/**
+ * Sends `count` requests for a fresh function `label`, one every `intervalMs`, calling `during` concurrently
+ * (the fault), waits until every request is fulfilled and the queues are quiet, and counts.
+ */
+async function loop(label: string, count: number, during: () => Promise<void> = async () => {}) {
+  const chain = stack.chains[0]!
+  const { functionId } = await stack.register(counter.functionCode(label), label)
+  const fromBlock = (await chain.f.provider.getBlockNumber()) + 1
+  const payloads = Array.from({ length: count }, (_, i) => hexlify(toUtf8Bytes(`${label} ${i}`)))
+  const requestIds: string[] = []
+  const fault = during()
+  for (const payload of payloads) {
+    requestIds.push((await stack.request(functionId, payload)).requestId.toLowerCase())
+    await sleep(150)
+  }
+  await fault
+  await until(
+    `all ${count} requests of ${label} to be fulfilled`,
+    async () => {
+      const logs = await chain.f.provider.getLogs({
+        address: chain.consumerAddress,
+        topics: [requestFulfilledTopic],
+        fromBlock,
+      })
+      const fulfilled = new Set(logs.map((log) => log.topics[1]!.toLowerCase()))
+      return requestIds.every((requestId) => fulfilled.has(requestId))
+    },
+    90_000,
+  )
+  // Quiet: nothing waiting, running or retrying in either queue (a second delivery would be sent from there).
+  await until('the queues to be quiet', async () => {
+    const counts = await Promise.all(
+      [stack.requests, chain.deliveries].map((queue) => queue.getJobCounts('waiting', 'active', 'delayed')),
+    )
+    return counts.every((entry) => entry.waiting + entry.active + entry.delayed === 0)
+  })
+  await sleep(1_000)
+  const transactions = await countFulfilTransactions({
+    provider: chain.f.provider,
+    destination: chain.consumerAddress,
+    relayer: chain.f.relayer.address,
+    fromBlock,
+  })
+  return { ...transactions, requestIds, payloads, runs: counter.runs(label) } satisfies LoopCount
+}
+
+/** What every loop must show, fault or not: one run and one fulfilment per request, no gas spent for nothing. */
+function expectExactlyOnce(count: LoopCount, label: string) {
+  expect(count.runs).toBe(count.requestIds.length)
+  expect(count.payloads.map((payload) => counter.runs(label, payload))).toEqual(count.payloads.map(() => 1))
+  expect(count.requestIds.map((requestId) => count.fulfilments.get(requestId) ?? 0)).toEqual(
+    count.requestIds.map(() => 1),
+  )
+  expect(count.fulfilments.size).toBe(count.requestIds.length)
+  expect(count.reverted).toBe(0)
+  expect(count.wasted).toBe(0)
+  expect(count.elsewhere).toBe(0)
+  // Batching may put several fulfilments in one transaction, never one fulfilment in two.
+  expect(count.transactions).toBeGreaterThan(0)
+  expect(count.transactions).toBeLessThanOrEqual(count.requestIds.length)
+}
+
+describe('exactly once, counted', () => {
+  it('runs each of N requests once and fulfils it once, without a reverted or wasted transaction', async () => {
+    const count = await loop('plain', 20)
+    expectExactlyOnce(count, 'plain')
+  }, 120_000)
+
+  it('still does when Redis crashes (SIGKILL, AOF on) and comes back 1.5 s later in the middle of the loop', async () => {
+    const pid = stack.redis.pid
+    const count = await loop('redis-crash', 20, async () => {
+      await sleep(1_000)
+      await stack.redis.restart({ signal: 'SIGKILL', downtimeMs: 1_500 })
+    })
+    expect(stack.redis.pid).not.toBe(pid)
+    expectExactlyOnce(count, 'redis-crash')
+  }, 150_000)
+
+  it('still does when the node loses its RPC for 6 s in the middle of the loop', async () => {
+    const count = await loop('rpc-cut', 20, async () => {
+      await sleep(1_000)
+      await rpcProxy.drop()
+      await sleep(6_000)
+      await rpcProxy.restore()
+    })
+    expectExactlyOnce(count, 'rpc-cut')
+  }, 150_000)
+})
