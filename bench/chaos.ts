@@ -167,11 +167,17 @@ async function run(): Promise<Record<string, unknown>> {
       ...details,
     })
   }
+  // Killed right after a run reported in, so the run dies half done and its job waits out its lock.
   const killWorker = async () => {
     const pid = worker.pid
+    const runs = () => counter.runs('evm') + counter.runs('http')
+    const before = runs()
+    const deadline = Date.now() + 5_000
+    while (runs() === before && Date.now() < deadline) await sleep(1)
+    const midRun = runs() > before
     await worker.kill()
     worker = await startWorker() // the duration includes the new process's start
-    return { killed_pid: pid, new_pid: worker.pid }
+    return { killed_pid: pid, new_pid: worker.pid, mid_run: midRun }
   }
   const fulfilSelector = oracle.interface.getFunction('fulfill')!.selector
   await at(6 * scale)
@@ -288,6 +294,10 @@ async function run(): Promise<Record<string, unknown>> {
       evm_requests_run_more_than_once: sent.payloads.filter((payload) => runsOf(payload) > 1).length,
       evm_requests_never_run: sent.payloads.filter((payload) => runsOf(payload) === 0).length,
       http: counter.runs('http'),
+      http_requests_run_more_than_once: Array.from(
+        { length: sent.http.sent },
+        (_, index) => counter.runs('http', `http ${index}`) > 1,
+      ).filter(Boolean).length,
     },
     fulfil_transactions: transactions.transactions,
     reverted_transactions: transactions.reverted,
