@@ -38,4 +38,17 @@ describe('startRedisServer', () => {
     client.disconnect()
     await server.stop()
   })
+
+  it('comes back from a copy of its AOF with only what was written up to the copy', async () => {
+    const server = await startRedisServer({ appendOnly: true })
+    const client = new Redis(server.url, { maxRetriesPerRequest: null })
+    client.on('error', () => {})
+    await client.set('before', '1')
+    const copy = await server.copyData()
+    await client.set('after', '2')
+    await server.restart({ from: copy })
+    expect(await client.mget('before', 'after')).toEqual(['1', null])
+    client.disconnect()
+    await server.stop()
+  })
 })

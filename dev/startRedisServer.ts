@@ -1,5 +1,5 @@
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process'
-import { mkdtemp, rm } from 'node:fs/promises'
+import { cp, mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
@@ -26,7 +26,17 @@ export type RedisServer = {
    * and starts it again on the same port after `downtimeMs`. With `appendOnly` it comes back with its data;
    * without, empty.
    */
-  restart(options?: { signal?: 'SIGKILL' | 'SIGTERM'; downtimeMs?: number }): Promise<void>
+  restart(options?: {
+    signal?: 'SIGKILL' | 'SIGTERM'
+    downtimeMs?: number
+    from?: RedisDataCopy
+  }): Promise<void>
+  /**
+   * With `appendOnly`: a copy of the AOF as it is now. `restart({ from })` then brings the server back with only
+   * what was written up to the copy, as after a power loss (`everysec` loses up to a second) or a failover to a
+   * replica that lagged behind.
+   */
+  copyData(): Promise<RedisDataCopy>
   /** Stops the server by its own PID (SIGTERM, then SIGKILL). Idempotent. */
   stop(): Promise<void>
 }
@@ -40,6 +50,9 @@ export class RedisServerMissingError extends BaseError {
     })
   }
 }
+
+/** A copy of a server's AOF (see `RedisServer.copyData`). */
+export type RedisDataCopy = { readonly path: string }
 
 /** Whether `redis-server` is on the PATH. */
 export function hasRedisServer(): boolean {
@@ -56,6 +69,7 @@ export async function startRedisServer({
   if (!hasRedisServer()) throw new RedisServerMissingError()
   const dir = appendOnly ? await mkdtemp(join(tmpdir(), 'teefn-redis-')) : undefined
   const removeDir = () => (dir ? rm(dir, { recursive: true, force: true }) : undefined)
+  let copies = 0
   const persistence = dir
     ? ['--dir', dir, '--appendonly', 'yes', '--appendfsync', 'everysec']
     : ['--appendonly', 'no']
@@ -86,11 +100,22 @@ export async function startRedisServer({
       get pid() {
         return child.pid!
       },
-      async restart({ signal = 'SIGKILL', downtimeMs = 0 } = {}) {
+      async restart({ signal = 'SIGKILL', downtimeMs = 0, from } = {}) {
         await stopProcess(child, signal)
+        if (from && dir) {
+          await rm(join(dir, 'appendonlydir'), { recursive: true, force: true })
+          await cp(from.path, join(dir, 'appendonlydir'), { recursive: true })
+        }
         if (downtimeMs) await sleep(downtimeMs)
         child = await launch()
         stopOnExit(child)
+      },
+      async copyData() {
+        if (!dir) throw new Error('copyData needs a server started with appendOnly')
+        // Append-only: a copy taken while it writes is a prefix of it (a torn last command is dropped on load).
+        const path = join(dir, `copy-${copies++}`)
+        await cp(join(dir, 'appendonlydir'), path, { recursive: true })
+        return { path }
       },
       async stop() {
         await stopProcess(child)
