@@ -1,6 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises'
 import { hexlify, toUtf8Bytes } from 'ethers'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import type { RedisDataCopy } from '../dev/startRedisServer.js'
 import { countFulfilTransactions, requestFulfilledTopic } from './support/countFulfilTransactions.js'
 import { until } from './support/stackChecks.js'
 import { type RunCounter, startRunCounter } from './support/startRunCounter.js'
@@ -54,13 +55,19 @@ type LoopCount = Awaited<ReturnType<typeof countFulfilTransactions>> & {
  * Sends `count` requests for a fresh function `label`, one every `intervalMs`, calling `during` concurrently
  * (the fault), waits until every request is fulfilled and the queues are quiet, and counts.
  */
-async function loop(label: string, count: number, during: () => Promise<void> = async () => {}) {
+async function loop(
+  label: string,
+  count: number,
+  during: (requestIds: readonly string[]) => Promise<void> = async () => {},
+  before: () => Promise<void> = async () => {},
+) {
   const chain = stack.chains[0]!
   const { functionId } = await stack.register(counter.functionCode(label), label)
   const fromBlock = (await chain.f.provider.getBlockNumber()) + 1
   const payloads = Array.from({ length: count }, (_, i) => hexlify(toUtf8Bytes(`${label} ${i}`)))
   const requestIds: string[] = []
-  const fault = during()
+  await before()
+  const fault = during(requestIds)
   for (const payload of payloads) {
     requestIds.push((await stack.request(functionId, payload)).requestId.toLowerCase())
     await sleep(150)
@@ -139,6 +146,34 @@ describe('exactly once, counted', () => {
     })
     expect(stack.redis.pid).not.toBe(pid)
     expectExactlyOnce(count, 'redis-crash')
+  }, 150_000)
+
+  it('still does when Redis comes back without its last writes (a stale AOF), request jobs among them', async () => {
+    // A power loss under `appendfsync everysec`, or a failover to a lagging replica: the jobs of the last
+    // requests are gone, while the watcher that added them is still running (and remembers having added them).
+    const worker = stack.node.worker!.worker
+    let copy: RedisDataCopy | undefined
+    const count = await loop(
+      'redis-stale',
+      5,
+      async (requestIds) => {
+        const jobIds = () => requestIds.map((requestId) => stack.jobIdOf(requestId))
+        await until('the 5 request jobs to be in Redis', async () => {
+          if (requestIds.length < 5) return false
+          const jobs = await Promise.all(jobIds().map((jobId) => stack.requests.getJob(jobId)))
+          return jobs.every(Boolean)
+        })
+        await stack.redis.restart({ from: copy })
+        const jobs = await Promise.all(jobIds().map((jobId) => stack.requests.getJob(jobId)))
+        expect(jobs.filter(Boolean)).toHaveLength(0) // lost with the writes after the copy
+        worker.resume()
+      },
+      async () => {
+        await worker.pause() // the jobs wait in Redis, unrun, for the loss
+        copy = await stack.redis.copyData()
+      },
+    )
+    expectExactlyOnce(count, 'redis-stale')
   }, 150_000)
 
   it('still does when the node loses its RPC for 6 s in the middle of the loop', async () => {
