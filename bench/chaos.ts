@@ -4,8 +4,8 @@
  * The node reaches anvil only through two proxies (HTTP JSON-RPC and WebSocket), so the bench can cut it off.
  * Load: CHAOS_EVM_RATE (5) `requestPrice` transactions and CHAOS_HTTP_RATE (5) `POST /invoke` a second, for
  * CHAOS_SECONDS (60). Faults, at times scaled to the duration: the worker process SIGKILLed twice (restarted at
- * once), Redis SIGKILLed and restarted from its AOF, the WebSocket connections dropped, the RPC cut (both proxies
- * closed) for 30 s, and one relayer transaction forced to revert (a competing relayer, another account, sends the
+ * once), Redis SIGKILLed and restarted from its AOF, and again from a copy of its AOF a second old (its last writes
+ * lost, as in a power loss), the WebSocket connections dropped, the RPC cut (both proxies closed) for 30 s, and one relayer transaction forced to revert (a competing relayer, another account, sends the
  * same worker-signed envelope first; ours reverts with AlreadyFulfilled). Then it waits (at most
  * CHAOS_QUIET_SECONDS, 240) until every request is fulfilled and the queues are quiet, and prints one JSON object.
  *
@@ -221,6 +221,16 @@ async function run(): Promise<Record<string, unknown>> {
     )
     if (!held) return { held_transaction: null, note: 'no single fulfil was sent within 20 s' }
     return { held_transaction: Transaction.from(held).hash, competing_transaction: competing }
+  })
+  // A power loss under `appendfsync everysec`: Redis comes back without its last second of writes.
+  await at(22.5 * scale)
+  const copy = await redis.copyData()
+  const copiedAt = performance.now()
+  await sleep(1_000)
+  await fault('redis_restart_lost_writes', async () => {
+    const lostMs = round(performance.now() - copiedAt)
+    await redis.restart({ signal: 'SIGKILL', downtimeMs: 1_000, from: copy })
+    return { writes_lost_ms: lostMs, downtime_ms: 1_000 }
   })
   const cutSeconds = Math.min(30, settings.seconds / 2)
   await at(26 * scale)
