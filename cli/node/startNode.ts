@@ -23,6 +23,7 @@ import { evmChainReaderOf, substrateChainOf } from './chainReadersOf.js'
 import { httpMaximumLimitsOf } from './httpMaximumLimitsOf.js'
 import { ConfigError } from './loadNodeConfig.js'
 import { type NodeConfig, type NodeRole, nodeRoles } from './nodeConfigSchema.js'
+import { observeRelayers } from './observeRelayers.js'
 import { startApi } from './startApi.js'
 import { startEvmRelayers, startSubstrateRelayers } from './startChainRelayers.js'
 import { startOpsListener } from './startOpsListener.js'
@@ -85,12 +86,15 @@ export async function startNode({
     // The operator maximum, for every caller (the pool enforces it); HTTP callers get less (httpMaximumLimitsOf).
     const maximumLimits: SandboxLimits = { ...defaultMaximumLimits, ...config.server?.maximumLimits }
 
+    const metrics = createMetrics()
     const evm = has('relayer')
       ? await startEvmRelayers(config, { connection, env, retryPolicy, logger, closers })
       : []
     const substrate = has('relayer')
       ? await startSubstrateRelayers(config, { connection, env, retryPolicy, logger, closers })
       : []
+
+    observeRelayers({ connection, metrics, evm, substrate, closers })
 
     const httpMaximumLimits = httpMaximumLimitsOf(config, maximumLimits)
     const tee = await selectProvider({
@@ -100,7 +104,6 @@ export async function startNode({
     })
     if (has('worker')) checkWorkerIdentity(config, tee.publicKeys.evmAddress)
     const store = createRedisFunctionStore({ redis: connection })
-    const metrics = createMetrics()
     const evmReaders = (config.evm ?? []).map((chain) => evmChainReaderOf(chain, logger))
     closers.push(() => {
       for (const reader of evmReaders) reader.close()

@@ -8,7 +8,11 @@ import type { Redis } from 'ioredis'
 import type { NodeConfig } from '../../cli/node/nodeConfigSchema.js'
 import { type RunningNode, startNode } from '../../cli/node/startNode.js'
 import { type AnvilInstance, startAnvil } from '../../dev/startAnvil.js'
-import { type RedisServer, startRedisServer } from '../../dev/startRedisServer.js'
+import {
+  type RedisServer,
+  type StartRedisServerParameters,
+  startRedisServer,
+} from '../../dev/startRedisServer.js'
 import type { Hex } from '../../runtime/bytes.js'
 import { createDevProvider } from '../../runtime/enclave/devProvider.js'
 import { type Envelope, parseEnvelope } from '../../runtime/enclave/envelope.js'
@@ -67,6 +71,8 @@ export type StartTeefnStackParameters = {
   server?: boolean | undefined
   /** The consumers' request timeout in seconds; an hour by default. */
   requestTimeout?: number | undefined
+  /** How redis-server runs (`appendOnly`, for a Redis that keeps its data across `redis.restart()`). */
+  redis?: StartRedisServerParameters | undefined
   logger?: Logger | undefined
 }
 
@@ -119,7 +125,7 @@ export async function startTeefnStack(parameters: StartTeefnStackParameters = {}
   try {
     const dir = await mkdtemp(join(tmpdir(), 'teefn-stack-'))
     closers.push(() => rm(dir, { recursive: true, force: true }))
-    const redis = await startRedisServer()
+    const redis = await startRedisServer(parameters.redis)
     closers.push(() => redis.stop())
     const connection = createRedisConnection({ url: redis.url })
     closers.push(() => connection.disconnect())
