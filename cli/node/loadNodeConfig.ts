@@ -61,6 +61,7 @@ export async function loadNodeConfig({
   const config = value as NodeConfig
   checkRpcQuorums(config, where)
   checkServer(config, where)
+  checkWorkerLanes(config, where)
   for (const [field, reference] of secretReferences(config)) {
     const name = reference.slice('env:'.length)
     if (!env[name]) {
@@ -183,6 +184,29 @@ function checkServer(config: NodeConfig, where: string): void {
       `is ${timeouts.idleMs}: an invocation may wait ${maxInvokeWaitMs} ms for its result on a silent socket.`,
       `Make it more than ${maxInvokeWaitMs} (default ${maxInvokeWaitMs + 15_000}).`,
     )
+  }
+}
+
+/**
+ * The HTTP lane's share of the worker, each at most the whole: with all of it, an HTTP caller could again hold
+ * every slot or sandbox thread a chain request needs (equal is allowed only for a single thread or slot).
+ */
+function checkWorkerLanes(config: NodeConfig, where: string): void {
+  const worker = config.worker ?? {}
+  const shares = [
+    ['httpThreads', worker.httpThreads, 'threads', worker.threads],
+    ['httpConcurrency', worker.httpConcurrency, 'concurrency', worker.concurrency ?? worker.threads],
+  ] as const
+  for (const [field, share, whole, total] of shares) {
+    if (share === undefined || total === undefined) continue
+    if (share > total || (share === total && total > 1)) {
+      throw new ConfigError(
+        `${where}: worker.${field} is ${share}, not less than worker.${whole} (${total}): chain requests would have none left.`,
+        {
+          hint: `Lower worker.${field} below ${total} (default ${Math.max(1, total - 1)}), or raise worker.${whole}.`,
+        },
+      )
+    }
   }
 }
 

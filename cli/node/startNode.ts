@@ -110,7 +110,11 @@ export async function startNode({
     let pool: SandboxPool | undefined
     if (has('worker') || has('api')) {
       // The sandbox enforces what the API lets callers ask for.
-      pool = await createSandboxPool({ threads: config.worker?.threads, maximumLimits })
+      pool = await createSandboxPool({
+        threads: config.worker?.threads,
+        httpThreads: config.worker?.httpThreads,
+        maximumLimits,
+      })
       closers.push(() => pool?.close())
     }
 
@@ -128,6 +132,7 @@ export async function startNode({
         retention,
         logger: logger.child({ component: 'worker' }),
         concurrency: config.worker?.concurrency,
+        httpConcurrency: config.worker?.httpConcurrency,
         lockDurationMs: config.worker?.lockDurationMs,
         allowHosts: config.worker?.allowHosts,
         httpMaximumLimits,
@@ -303,7 +308,7 @@ async function startApi(config: NodeConfig, parts: ApiParts): Promise<string> {
     retention: parts.retention,
     // The worker's own quorum readers: the API checks codes and owners as the worker will.
     chains: { evm: parts.evmReaders },
-    workerCheck: parts.worker ? () => ({ ok: parts.worker!.worker.isRunning() }) : undefined,
+    workerCheck: parts.worker ? () => ({ ok: parts.worker!.isRunning() }) : undefined,
     logger: parts.logger.child({ component: 'server' }),
   })
   parts.closers.push(() => server.close())
