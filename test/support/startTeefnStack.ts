@@ -63,6 +63,10 @@ export type StartTeefnStackParameters = {
   allowHosts?: readonly string[] | undefined
   /** How long unanswerable requests and deliveries are retried; an hour by default. */
   retryHorizonSeconds?: number | undefined
+  /** The worker's threads and lanes (one thread by default). */
+  worker?:
+    | Pick<NonNullable<NodeConfig['worker']>, 'threads' | 'httpThreads' | 'concurrency' | 'httpConcurrency'>
+    | undefined
   /** Serve the HTTP API too (on a free port). */
   server?: boolean | undefined
   /** The consumers' request timeout in seconds; an hour by default. */
@@ -175,6 +179,7 @@ export async function startTeefnStack(parameters: StartTeefnStackParameters = {}
         tee: { provider: 'dev', devKeyFile: keyFile },
         worker: {
           threads: 1,
+          ...parameters.worker,
           allowHosts: [...(parameters.allowHosts ?? [])],
           retryHorizonSeconds: parameters.retryHorizonSeconds,
         },
