@@ -19,7 +19,7 @@ import { maxBundleBytes } from '../runtime/functions/limits.js'
 import { redactedLogPaths } from '../runtime/logging/createLogger.js'
 import { createMetrics, type TeefnMetrics } from '../runtime/metrics/createMetrics.js'
 import { createRedisConnection } from '../runtime/queue/createRedisConnection.js'
-import { openRequestQueue } from '../runtime/queue/queues.js'
+import { openRequestQueue, queueKey } from '../runtime/queue/queues.js'
 import { createSandboxPool, type SandboxPool } from '../runtime/sandbox/index.js'
 import { startWorker, type TeeWorker } from '../runtime/worker/startWorker.js'
 import { type BuildServerParameters, buildServer, type TeefnServer } from './buildServer.js'
@@ -784,6 +784,6 @@ describe('errors, limits and CORS', () => {
 })
 
 async function countJobs(): Promise<number> {
-  const keys = await connection.keys('teefn:requests:http-*')
+  const keys = await connection.keys(queueKey('http-requests', 'http-*'))
   return keys.length
 }
