@@ -153,7 +153,7 @@ describe('finding 2: an anonymous caller cannot fill Redis', () => {
       const accepted = await post(invokeUrl, {
         request: String(resultBytes),
         async: true,
-        limits: { resultBytes, logBytes, timeoutMs: 30_000 },
+        limits: { resultBytes, logBytes, timeoutMs: 15_000 },
       })
       expect(accepted.status).toBe(202)
       jobIds.push(((await accepted.json()) as { jobId: string }).jobId)
@@ -339,7 +339,8 @@ describe('finding 9: a node configured for production, and one error shape', () 
           requestLogging: false,
           publicUrl,
           upload: { allowedOwners: [owner.address], maxAgeSeconds: 120 },
-          maximumLimits: { timeoutMs: 20_000 },
+          // The operator maximum, below the HTTP callers' default: it lowers theirs too.
+          maximumLimits: { timeoutMs: 10_000 },
           rateLimit: { max: 1000 },
           trustProxy: 1,
           cors: { origins: ['https://app.example'] },
@@ -367,7 +368,7 @@ describe('finding 9: a node configured for production, and one error shape', () 
 
     const codeHash = computeCodeHash(code)
     for (const [limits, message] of [
-      [{ timeoutMs: 30_000 }, 'timeoutMs: asked 30000, maximum 20000'],
+      [{ timeoutMs: 30_000 }, 'timeoutMs: asked 30000, maximum 10000'],
       [{ resultBytes: 64 * 1024 }, 'resultBytes: asked 65536, maximum 32768'],
     ] as const) {
       const refused = await post(`${url}/v1/functions/${codeHash}/invoke`, { async: true, limits })
