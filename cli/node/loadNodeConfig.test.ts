@@ -162,6 +162,15 @@ describe('loadNodeConfig', () => {
     }
     const lanes = { threads: 4, httpThreads: 2, concurrency: 8, httpConcurrency: 3 }
     expect((await loadNodeConfig({ file: await write(worker(lanes)), env })).worker).toEqual(lanes)
+    // A node without chains may give HTTP everything, and no more.
+    const { evm: _, ...httpOnly } = valid
+    const all = { threads: 2, httpThreads: 2, concurrency: 4, httpConcurrency: 4 }
+    expect((await loadNodeConfig({ file: await write({ ...httpOnly, worker: all }), env })).worker).toEqual(
+      all,
+    )
+    await expect(
+      loadNodeConfig({ file: await write({ ...httpOnly, worker: { threads: 2, httpThreads: 3 } }), env }),
+    ).rejects.toThrow(/worker\.httpThreads is 3, more than worker\.threads \(2\)\./)
     // One thread and one slot: HTTP may share them (nothing smaller is possible).
     const single = { threads: 1, httpThreads: 1, httpConcurrency: 1 }
     expect((await loadNodeConfig({ file: await write(worker(single)), env })).worker).toEqual(single)

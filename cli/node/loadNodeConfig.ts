@@ -4,6 +4,7 @@ import { BaseError } from '../../runtime/errors/BaseError.js'
 import { resolveRetention } from '../../runtime/queue/jobOptions.js'
 import { defaultLimits, defaultMaximumLimits, type SandboxLimits } from '../../runtime/sandbox/limits.js'
 import { type NodeConfig, NodeConfigSchema, nodeRoles } from './nodeConfigSchema.js'
+import { servesChains } from './workerLanesOf.js'
 
 export class ConfigError extends BaseError {
   override name = 'ConfigError'
@@ -188,22 +189,24 @@ function checkServer(config: NodeConfig, where: string): void {
 }
 
 /**
- * The HTTP lane's share of the worker, each at most the whole: with all of it, an HTTP caller could again hold
- * every slot or sandbox thread a chain request needs (equal is allowed only for a single thread or slot).
+ * The HTTP lane's share of the worker, each at most the whole; on a node that serves a chain, less than the whole
+ * (unless the whole is 1): with all of it, HTTP invocations could again hold every slot or sandbox thread a chain
+ * request needs.
  */
 function checkWorkerLanes(config: NodeConfig, where: string): void {
   const worker = config.worker ?? {}
+  const keep = servesChains(config)
   const shares = [
     ['httpThreads', worker.httpThreads, 'threads', worker.threads],
     ['httpConcurrency', worker.httpConcurrency, 'concurrency', worker.concurrency ?? worker.threads],
   ] as const
   for (const [field, share, whole, total] of shares) {
     if (share === undefined || total === undefined) continue
-    if (share > total || (share === total && total > 1)) {
+    if (share > total || (keep && share === total && total > 1)) {
       throw new ConfigError(
-        `${where}: worker.${field} is ${share}, not less than worker.${whole} (${total}): chain requests would have none left.`,
+        `${where}: worker.${field} is ${share}, ${keep ? 'not less than' : 'more than'} worker.${whole} (${total})${keep ? ': chain requests would have none left' : ''}.`,
         {
-          hint: `Lower worker.${field} below ${total} (default ${Math.max(1, total - 1)}), or raise worker.${whole}.`,
+          hint: `Lower worker.${field} ${keep ? `below ${total} (default ${Math.max(1, total - 1)})` : `to at most ${total}`}, or raise worker.${whole}.`,
         },
       )
     }

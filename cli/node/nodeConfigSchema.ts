@@ -174,11 +174,11 @@ export const NodeConfigSchema = Type.Object(
       Type.Object(
         {
           threads: Type.Optional(Type.Integer({ minimum: 1, maximum: 256 })),
-          /** Sandbox threads HTTP invocations may hold at once (the rest stay for chain requests); threads - 1. */
+          /** Sandbox threads HTTP invocations may hold at once; threads - 1 when the node serves a chain, else all. */
           httpThreads: Type.Optional(Type.Integer({ minimum: 1, maximum: 256 })),
           /** Chain requests run at once; one per sandbox thread by default. */
           concurrency: Type.Optional(Type.Integer({ minimum: 1, maximum: 1024 })),
-          /** HTTP invocations run at once, in their own lane beside the chain lane's; concurrency - 1 by default. */
+          /** HTTP invocations run at once, in their own lane; concurrency - 1 when the node serves a chain, else all. */
           httpConcurrency: Type.Optional(Type.Integer({ minimum: 1, maximum: 1024 })),
           allowHosts: Type.Optional(Type.Array(Type.String({ minLength: 1 }))),
           /** How long a job stays locked to a worker without renewal: a crashed worker's job moves on after it. */

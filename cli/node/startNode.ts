@@ -31,6 +31,7 @@ import { startServer } from '../../server/index.js'
 import { evmChainReaderOf, substrateChainOf } from './chainReadersOf.js'
 import { ConfigError, resolveSecret } from './loadNodeConfig.js'
 import { type NodeConfig, type NodeRole, nodeRoles } from './nodeConfigSchema.js'
+import { workerLanesOf } from './workerLanesOf.js'
 
 export type StartNodeParameters = {
   config: NodeConfig
@@ -108,11 +109,12 @@ export async function startNode({
     })
     // The API probes uploads in the sandbox; the worker runs functions in it.
     let pool: SandboxPool | undefined
+    const lanes = workerLanesOf(config)
     if (has('worker') || has('api')) {
       // The sandbox enforces what the API lets callers ask for.
       pool = await createSandboxPool({
-        threads: config.worker?.threads,
-        httpThreads: config.worker?.httpThreads,
+        threads: lanes.threads,
+        httpThreads: lanes.httpThreads,
         maximumLimits,
       })
       closers.push(() => pool?.close())
@@ -131,18 +133,15 @@ export async function startNode({
         retryPolicy,
         retention,
         logger: logger.child({ component: 'worker' }),
-        concurrency: config.worker?.concurrency,
-        httpConcurrency: config.worker?.httpConcurrency,
+        concurrency: lanes.concurrency,
+        httpConcurrency: lanes.httpConcurrency,
         lockDurationMs: config.worker?.lockDurationMs,
         allowHosts: config.worker?.allowHosts,
         httpMaximumLimits,
         callerQuotas: config.worker?.callerQuotas,
       })
       closers.push(() => worker?.close())
-      logger.info(
-        { tee: tee.kind, worker: tee.publicKeys.evmAddress, threads: pool!.stats().threads },
-        'worker started',
-      )
+      logger.info({ tee: tee.kind, worker: tee.publicKeys.evmAddress, ...lanes }, 'worker started')
     }
 
     let serverUrl: string | undefined
