@@ -109,14 +109,10 @@ export async function startNode({
     })
     // The API probes uploads in the sandbox; the worker runs functions in it.
     let pool: SandboxPool | undefined
-    const lanes = workerLanesOf(config)
+    const { concurrency, httpConcurrency, ...threads } = workerLanesOf(config)
     if (has('worker') || has('api')) {
       // The sandbox enforces what the API lets callers ask for.
-      pool = await createSandboxPool({
-        threads: lanes.threads,
-        httpThreads: lanes.httpThreads,
-        maximumLimits,
-      })
+      pool = await createSandboxPool({ ...threads, maximumLimits })
       closers.push(() => pool?.close())
     }
 
@@ -133,14 +129,15 @@ export async function startNode({
         retryPolicy,
         retention,
         logger: logger.child({ component: 'worker' }),
-        concurrency: lanes.concurrency,
-        httpConcurrency: lanes.httpConcurrency,
+        concurrency,
+        httpConcurrency,
         lockDurationMs: config.worker?.lockDurationMs,
         allowHosts: config.worker?.allowHosts,
         httpMaximumLimits,
         callerQuotas: config.worker?.callerQuotas,
       })
       closers.push(() => worker?.close())
+      const lanes = { ...threads, concurrency, httpConcurrency }
       logger.info({ tee: tee.kind, worker: tee.publicKeys.evmAddress, ...lanes }, 'worker started')
     }
 
