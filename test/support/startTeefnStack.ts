@@ -82,7 +82,10 @@ export type TeefnStack = {
   /** The node's worker: its public keys (admitted on every chain at start). */
   worker: WorkerPublicKeys
   node: RunningNode
+  /** The chain lane's request queue. */
   requests: Queue<RequestJobData, RequestJobResult>
+  /** The HTTP lane's request queue (invocations through the API). */
+  httpRequests: Queue<RequestJobData, RequestJobResult>
   /** Uploads `code` and registers it under a fresh functionId owned by `owner` (the function owner by default). */
   register(
     code: string,
@@ -193,6 +196,8 @@ export async function startTeefnStack(parameters: StartTeefnStackParameters = {}
     closers.push(() => node.close())
     const requests = openRequestQueue(connection)
     closers.push(() => requests.close())
+    const httpRequests = openRequestQueue(connection, { lane: 'http' })
+    closers.push(() => httpRequests.close())
 
     const chainAt = (index = 0) => {
       const chain = chains[index]
@@ -221,6 +226,7 @@ export async function startTeefnStack(parameters: StartTeefnStackParameters = {}
       worker: provider.publicKeys,
       node,
       requests,
+      httpRequests,
       scopeOf,
       jobIdOf,
       async register(code, label, { chain = 0, owner } = {}) {
