@@ -4,6 +4,7 @@ import { attestCommand } from './definitions/attest.js'
 import { buildCommand } from './definitions/build.js'
 import { demoCommand } from './definitions/demo.js'
 import { deployCommand } from './definitions/deploy.js'
+import { initCommand } from './definitions/init.js'
 import { invokeCommand } from './definitions/invoke.js'
 import { jobsCommand } from './definitions/jobs.js'
 import { nodeCommand } from './definitions/node.js'
@@ -25,6 +26,7 @@ const program = new Command('teefn')
   .showHelpAfterError('(run with --help for usage)')
 
 const commands: Command[] = [
+  initCommand(),
   buildCommand(),
   runCommand(),
   deployCommand(),

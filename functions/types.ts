@@ -28,4 +28,13 @@ declare global {
    * other function, derived inside the enclave. A function can hold its own wallet or encryption key with it.
    */
   function deriveSecret(path: string): Uint8Array
+
+  /** teefn's fetch takes one option the web's does not. */
+  interface RequestInit {
+    /**
+     * Names of request headers that may follow a redirect to another origin; by default only CORS-safelisted
+     * ones do, so credentials stay with the origin the function chose.
+     */
+    crossOriginHeaders?: readonly string[]
+  }
 }

@@ -80,7 +80,7 @@ describe('the teefn command loads lazily', () => {
     const { packages } = staticGraphOf('cli/commands/run.ts', 'runtime/sandbox/sandboxThread.ts')
     expect(packages).toContain('quickjs-emscripten')
     const heavy =
-      /^(esbuild|bullmq|ioredis|ethers|viem|fastify|pino|prom-client|solc|@polkadot\/.*|@fastify\/.*|@phala\/.*)$/
+      /^(esbuild|source-map-js|bullmq|ioredis|ethers|viem|fastify|pino|prom-client|solc|@polkadot\/.*|@fastify\/.*|@phala\/.*)$/
     expect(packages.filter((name) => heavy.test(name))).toEqual([])
   })
 

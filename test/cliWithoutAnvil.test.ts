@@ -35,6 +35,7 @@ beforeAll(() => {
   install = mkdtempSync(join(tmpdir(), 'teefn-install-'))
   cpSync(join(root, 'package.json'), join(install, 'package.json'))
   cpSync(join(root, 'bin'), join(install, 'bin'), { recursive: true })
+  cpSync(join(root, 'templates'), join(install, 'templates'), { recursive: true })
   const skipped = [join(root, 'dist', 'test'), join(root, 'dist', 'bench')]
   cpSync(join(root, 'dist'), join(install, 'dist'), {
     recursive: true,
@@ -75,7 +76,18 @@ describe('teefn without the anvil package', () => {
   it('prints its help, its version and every command help, exiting 0', async () => {
     const help = await teefn(['--help'])
     expect(help.status, help.stderr).toBe(0)
-    const commands = ['build', 'run', 'deploy', 'invoke', 'jobs', 'verify', 'secrets', 'settings', 'attest']
+    const commands = [
+      'init',
+      'build',
+      'run',
+      'deploy',
+      'invoke',
+      'jobs',
+      'verify',
+      'secrets',
+      'settings',
+      'attest',
+    ]
     for (const command of [...commands, 'node', 'demo']) expect(help.stdout).toContain(`  ${command}`)
 
     const version = await teefn(['--version'])
@@ -114,10 +126,28 @@ describe('teefn without the anvil package', () => {
     expect(JSON.parse(bundled.stdout)).toMatchObject({ ok: true, result: '4' })
   })
 
+  it('creates a function project linked to the install that ran teefn init', async () => {
+    const project = join(work, 'project')
+    const { status, stdout, stderr } = await teefn(['init', project])
+    expect(status, stderr).toBe(0)
+    expect(stdout).toContain('npm test')
+    const manifest = JSON.parse(readFileSync(join(project, 'package.json'), 'utf8'))
+    expect(manifest.devDependencies).toEqual({ teefn: `file:${install}` })
+    expect(readFileSync(join(project, 'src', 'index.ts'), 'utf8')).toContain("from 'teefn/function'")
+  })
+
   it('loads every command when it runs: each reaches its own checks (exit 1 or 2, never a load error)', async () => {
     const missing = join(work, 'missing')
+    const occupied = join(work, 'occupied')
+    mkdirSync(occupied, { recursive: true })
+    writeFileSync(join(occupied, 'index.ts'), 'export default () => "mine"')
     const address = `0x${'00'.repeat(19)}01`
     const cases: [string[], number, RegExp][] = [
+      [
+        ['init', occupied],
+        2,
+        /^teefn: .*occupied is not empty \(it holds index\.ts\) \(teefn init writes into /,
+      ],
       [['build', `${missing}.ts`], 1, /^teefn: Could not bundle /],
       [['deploy', `${missing}.js`], 2, /^teefn: deploy needs the owner key/],
       [['invoke', 'nothex'], 2, /^teefn: nothex is not a codeHash/],

@@ -35,8 +35,9 @@ afterAll(async () => {
 function startNodeProcess(
   config: string,
   env: NodeJS.ProcessEnv,
+  args: readonly string[] = [],
 ): { child: ChildProcess; output: () => string; exited: Promise<number | null> } {
-  const child = spawn(process.execPath, [bin, 'node', '--config', config], {
+  const child = spawn(process.execPath, [bin, 'node', '--config', config, ...args], {
     env: {
       ...process.env,
       TEEFN_TEE_PROVIDER: 'dev',
@@ -129,6 +130,113 @@ describe('teefn node', () => {
     expect(node.output()).not.toContain('metrics-token-456')
   })
 
+  it('splits by --role: an API process and a worker process, each with /healthz and /metrics', async () => {
+    const [apiPort, workerPort] = [await findFreePort(), await findFreePort()]
+    const config = join(dir, 'split.json')
+    await writeFile(
+      config,
+      JSON.stringify({
+        redisUrl: redis.url,
+        worker: { threads: 1 },
+        server: { apiKeys: 'env:TEEFN_TEST_API_KEYS' },
+      }),
+    )
+    const env = { TEEFN_TEST_API_KEYS: 'operator-key-split' }
+    const api = startNodeProcess(config, env, ['--role', 'api', '--port', String(apiPort)])
+    const worker = startNodeProcess(config, env, ['--role', 'worker', '--port', String(workerPort)])
+    const [apiUrl, workerUrl] = [`http://127.0.0.1:${apiPort}`, `http://127.0.0.1:${workerPort}`]
+    try {
+      const workerHealth = (await (await waitForHealth(workerUrl)).json()) as {
+        checks: Record<string, unknown>
+      }
+      expect(Object.keys(workerHealth.checks).sort()).toEqual(['redis', 'worker'])
+      // The API process has no worker of its own: its health finds the other process's on the queue.
+      const apiHealth = (await (await waitForHealth(apiUrl)).json()) as {
+        checks: { worker: { detail: string } }
+      }
+      expect(apiHealth.checks.worker.detail).toMatch(/worker connection/)
+      const entry = join(dir, 'split.ts')
+      await writeFile(entry, "export default (request: string) => 'split ' + request")
+      const deployed = await runTeefn([
+        'deploy',
+        entry,
+        '--server',
+        apiUrl,
+        '--api-key',
+        'operator-key-split',
+        '--json',
+      ])
+      expect(deployed.status, deployed.stderr).toBe(0)
+      const { codeHash } = JSON.parse(deployed.stdout)
+      const invoked = await runTeefn([
+        'invoke',
+        codeHash,
+        '--request',
+        'x',
+        '--server',
+        apiUrl,
+        '--allow-dev',
+        '--json',
+      ])
+      expect(JSON.parse(invoked.stdout)).toMatchObject({ status: 'OK', result: 'split x' })
+      // The worker process ran it: its own metrics count the invocation, the API's do not.
+      const workerMetrics = await (await fetch(`${workerUrl}/metrics`)).text()
+      expect(workerMetrics).toMatch(/teefn_invocations_total\{trigger="http",status="OK"\} 1/)
+      const apiMetrics = await (await fetch(`${apiUrl}/metrics`)).text()
+      expect(apiMetrics).not.toMatch(/teefn_invocations_total\{trigger="http",status="OK"\} 1/)
+      // A worker-only process serves no API.
+      expect((await fetch(`${workerUrl}/v1/attestation`)).status).toBe(404)
+    } finally {
+      api.child.kill('SIGTERM')
+      worker.child.kill('SIGTERM')
+    }
+    expect(await api.exited).toBe(0)
+    expect(await worker.exited).toBe(0)
+  })
+
+  it("refuses to start a worker whose key is not the node's worker (tee.workerAddress); starts the one that is", async () => {
+    const keyFile = join(dir, 'fleet-key.json')
+    const { publicKeys } = await createDevProvider({ keyFile })
+    const write = async (workerAddress: string) => {
+      const config = join(dir, `fleet-${workerAddress}.json`)
+      await writeFile(
+        config,
+        JSON.stringify({ redisUrl: redis.url, worker: { threads: 1 }, tee: { workerAddress } }),
+      )
+      return config
+    }
+    const stranger = startNodeProcess(
+      await write(Wallet.createRandom().address),
+      { TEEFN_DEV_KEY_FILE: keyFile },
+      ['--role', 'worker'],
+    )
+    expect(await stranger.exited).toBe(1)
+    expect(stranger.output()).toContain(
+      `This worker's enclave key is ${publicKeys.evmAddress}, not the node's worker`,
+    )
+
+    const port = await findFreePort()
+    const member = startNodeProcess(await write(publicKeys.evmAddress), { TEEFN_DEV_KEY_FILE: keyFile }, [
+      '--role',
+      'worker',
+      '--port',
+      String(port),
+    ])
+    try {
+      await waitForHealth(`http://127.0.0.1:${port}`)
+    } finally {
+      member.child.kill('SIGTERM')
+    }
+    expect(await member.exited).toBe(0)
+  })
+
+  it('refuses an unknown --role with exit 2 and the roles it knows', async () => {
+    const result = await runTeefn(['node', '--role', 'api,gatekeeper'])
+    expect(result.status).toBe(2)
+    expect(result.stderr).toContain('"gatekeeper" is not a role')
+    expect(result.stderr).toContain('api, worker, relayer or all')
+  })
+
   it('refuses a bad config with the field named, exit 1', async () => {
     const config = join(dir, 'bad.json')
     await writeFile(config, JSON.stringify({ redisUrl: redis.url, server: { port: 'eighty' } }))
@@ -183,10 +291,12 @@ describe('teefn node', () => {
           ],
         }),
       )
-      node = startNodeProcess(config, {
-        TEEFN_TEST_SUBMITTER_KEY: relayer.privateKey,
-        TEEFN_DEV_KEY_FILE: keyFile,
-      })
+      const opsPort = await findFreePort()
+      node = startNodeProcess(
+        config,
+        { TEEFN_TEST_SUBMITTER_KEY: relayer.privateKey, TEEFN_DEV_KEY_FILE: keyFile },
+        ['--port', String(opsPort)],
+      )
       const request = JSON.stringify({ sources: [{ url: `${prices.url}/eth`, path: 'price' }] })
       await mined(oracle.requestPrice(toUtf8Bytes(request)))
       const deadline = Date.now() + 30_000
@@ -197,6 +307,21 @@ describe('teefn node', () => {
       }
       expect(price).toBe(250050000000n)
       expect(node.output()).toContain('rpcQuorum is 1')
+      // Without the API, the process still serves /metrics: one delivery, timed, and the delivery queue's depth.
+      const scrape = async () => (await fetch(`http://127.0.0.1:${opsPort}/metrics`)).text()
+      let metrics = await scrape()
+      for (let i = 0; i < 50 && !metrics.includes('teefn_deliveries_total{'); i++) {
+        await new Promise((resolve) => setTimeout(resolve, 100))
+        metrics = await scrape()
+      }
+      expect(metrics).toMatch(
+        new RegExp(`teefn_deliveries_total\\{chain="${anvil.chainId}",outcome="fulfilled"\\} 1\n`),
+      )
+      expect(metrics).toMatch(
+        new RegExp(`teefn_delivery_latency_seconds_count\\{chain="${anvil.chainId}"\\} 1\n`),
+      )
+      expect(metrics).toMatch(/teefn_queue_jobs\{queue="[^"]*deliveries[^"]*",state="waiting"\} 0/)
+      expect(metrics).toMatch(/teefn_invocations_total\{trigger="evm",status="OK"\} 1/)
     } finally {
       node?.child.kill('SIGTERM')
       const exitCode = await node?.exited

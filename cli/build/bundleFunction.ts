@@ -1,4 +1,5 @@
 import { builtinModules } from 'node:module'
+import { resolve } from 'node:path'
 import { build, type Message, type Plugin } from 'esbuild'
 import { BaseError } from '../../runtime/errors/BaseError.js'
 import { computeCodeHash } from '../../runtime/functions/computeCodeHash.js'
@@ -16,6 +17,13 @@ export type BundleFunctionReturnType = {
   codeHash: `0x${string}`
   /** Files esbuild read besides the entry (0 when the entry imports nothing). */
   importedFiles: number
+  /** Absolute paths of every file esbuild read, the entry first: what `teefn run --watch` watches. */
+  inputs: string[]
+  /**
+   * The bundle's source map (JSON, without the sources' text), paths relative to the working directory. It is
+   * metadata beside the bundle: the bundle names no map, so its bytes and codeHash are those of a build without one.
+   */
+  sourceMap: string
 }
 
 export class BundleError extends BaseError {
@@ -42,10 +50,12 @@ export async function bundleFunction({
   minify = false,
 }: BundleFunctionParameters): Promise<BundleFunctionReturnType> {
   let result: Awaited<ReturnType<typeof build<{ write: false; metafile: true }>>>
+  const workingDir = process.cwd()
   try {
     result = await build({
       entryPoints: [entry],
       outfile: 'function.js',
+      absWorkingDir: workingDir,
       bundle: true,
       write: false,
       metafile: true,
@@ -57,6 +67,9 @@ export async function bundleFunction({
       legalComments: 'none',
       charset: 'utf8',
       minify,
+      // 'external': the map is an output file of its own and the bundle gets no sourceMappingURL comment.
+      sourcemap: 'external',
+      sourcesContent: false,
       logLevel: 'silent',
       plugins: [refuseNodeBuiltins],
     })
@@ -71,8 +84,10 @@ export async function bundleFunction({
       hint: 'Fix the error above; `teefn build` bundles the entry and its npm imports into one file.',
     })
   }
-  const [output] = result.outputFiles
-  if (!output) throw new BundleError(`esbuild produced no output for ${entry}.`, { reason: 'esbuild' })
+  const output = result.outputFiles.find((file) => file.path.endsWith('.js'))
+  const map = result.outputFiles.find((file) => file.path.endsWith('.js.map'))
+  if (!output || !map)
+    throw new BundleError(`esbuild produced no output for ${entry}.`, { reason: 'esbuild' })
   const bytes = output.contents
   if (bytes.byteLength > maxBundleBytes) {
     throw new BundleError('The bundle is larger than 1 MiB.', {
@@ -81,7 +96,7 @@ export async function bundleFunction({
       hint: 'Import less (check what the bundle pulls in with esbuild --analyze), or fetch data at run time.',
     })
   }
-  const exports = Object.values(result.metafile.outputs)[0]?.exports ?? []
+  const exports = Object.values(result.metafile.outputs).find((file) => file.entryPoint)?.exports ?? []
   if (!exports.includes('default')) {
     throw new BundleError(`${entry} has no default export.`, {
       reason: 'no-default-export',
@@ -94,7 +109,16 @@ export async function bundleFunction({
     bytes,
     codeHash: computeCodeHash(bytes),
     importedFiles: Object.keys(result.metafile.inputs).length - 1,
+    inputs: inputsOf(entry, Object.keys(result.metafile.inputs), workingDir),
+    sourceMap: map.text,
   }
+}
+
+/** The metafile's inputs (relative to the working directory, some with a namespace) as absolute paths. */
+function inputsOf(entry: string, inputs: string[], workingDir: string): string[] {
+  const files = inputs.filter((input) => !/^[a-z-]+:/.test(input)).map((input) => resolve(workingDir, input))
+  const first = resolve(workingDir, entry)
+  return [first, ...files.filter((file) => file !== first)]
 }
 
 const builtins = new Set(builtinModules)

@@ -2,7 +2,10 @@ import { Command } from 'commander'
 import { lazyAction } from './lazyAction.js'
 import { collect, positiveInteger } from './optionParsers.js'
 
-/** `teefn run <file>`: runs a function once in the sandbox, as a worker would, and prints what it did. */
+/**
+ * `teefn run <file>`: runs a function once in the sandbox, as a worker would, and prints what it did; with
+ * `--watch`, again on every save.
+ */
 export function runCommand(): Command {
   return new Command('run')
     .description('Run a function once in the QuickJS sandbox and print its logs and result.')
@@ -18,6 +21,7 @@ export function runCommand(): Command {
     )
     .option('--timeout <ms>', 'wall-clock deadline in milliseconds (default 10000)', positiveInteger)
     .option('--memory <MiB>', 'memory limit in MiB (default 64)', positiveInteger)
-    .option('--json', 'print one JSON object')
+    .option('--json', 'print one JSON object (with --watch, one per line for each run)')
+    .option('--watch', 'run again whenever the file or a file it imports changes, until Ctrl-C')
     .action(lazyAction(async () => (await import('../commands/run.js')).runAction))
 }

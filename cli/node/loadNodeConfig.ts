@@ -17,6 +17,8 @@ export type LoadNodeConfigParameters = {
   /** A JSON file; its values may be overridden by the environment. */
   file?: string | undefined
   env?: NodeJS.ProcessEnv | undefined
+  /** Command-line flags (`teefn node --role --port`), over the file, validated with it. */
+  overrides?: { roles?: readonly string[] | undefined; port?: number | undefined } | undefined
 }
 
 /**
@@ -27,6 +29,7 @@ export type LoadNodeConfigParameters = {
 export async function loadNodeConfig({
   file,
   env = process.env,
+  overrides = {},
 }: LoadNodeConfigParameters): Promise<NodeConfig> {
   let value: Record<string, unknown> = {}
   if (file !== undefined) {
@@ -47,6 +50,10 @@ export async function loadNodeConfig({
     }
   }
   if (env.REDIS_URL) value = { ...value, redisUrl: env.REDIS_URL }
+  if (overrides.roles) value = { ...value, roles: overrides.roles }
+  if (overrides.port !== undefined) {
+    value = { ...value, server: { ...(value.server as object | undefined), port: overrides.port } }
+  }
   const where = file ?? 'the configuration'
   const [first] = Value.Errors(NodeConfigSchema, value)
   if (first) {

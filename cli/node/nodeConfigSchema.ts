@@ -166,6 +166,11 @@ export const NodeConfigSchema = Type.Object(
           devKeyFile: Type.Optional(Type.String({ minLength: 1 })),
           /** What report_data binds besides the keys (e.g. the image digest); hashed into the quote. */
           measurement: Type.Optional(Type.String()),
+          /**
+           * The node's one worker identity (its admitted address): a worker process whose enclave key differs
+           * refuses to start, so no process of a fleet signs with a key the consumers do not accept.
+           */
+          workerAddress: Type.Optional(Address),
         },
         { additionalProperties: false },
       ),

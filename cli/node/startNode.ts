@@ -6,7 +6,7 @@ import {
   startSubstrateRelayer,
 } from '../../relayer/substrate/startSubstrateRelayer.js'
 import { defaultConfirmations } from '../../runtime/chain/evm/defaultConfirmations.js'
-import { attestWorker, type WorkerAttestation } from '../../runtime/enclave/attestWorker.js'
+import { attestWorker } from '../../runtime/enclave/attestWorker.js'
 import type { Hex } from '../../runtime/enclave/bytes.js'
 import { selectProvider } from '../../runtime/enclave/selectProvider.js'
 import type { TeeProvider } from '../../runtime/enclave/TeeProvider.js'
@@ -14,7 +14,7 @@ import { createRedisFunctionStore } from '../../runtime/functions/createRedisFun
 import { createLogger, type Logger } from '../../runtime/logging/createLogger.js'
 import { createMetrics } from '../../runtime/metrics/index.js'
 import { createRedisConnection } from '../../runtime/queue/createRedisConnection.js'
-import { type Retention, resolveRetention } from '../../runtime/queue/jobOptions.js'
+import { resolveRetention } from '../../runtime/queue/jobOptions.js'
 import { applyRetention } from '../../runtime/queue/queues.js'
 import { defaultRetryPolicy, type RetryPolicy } from '../../runtime/queue/retryPolicy.js'
 import {
@@ -27,10 +27,12 @@ import {
 } from '../../runtime/sandbox/index.js'
 import { startWorker, type TeeWorker } from '../../runtime/worker/startWorker.js'
 import type { WorkerSubstrateChain } from '../../runtime/worker/WorkerChains.js'
-import { startServer } from '../../server/index.js'
 import { evmChainReaderOf, substrateChainOf } from './chainReadersOf.js'
 import { ConfigError, resolveSecret } from './loadNodeConfig.js'
 import { type NodeConfig, type NodeRole, nodeRoles } from './nodeConfigSchema.js'
+import { observeRelayers } from './observeRelayers.js'
+import { startApi } from './startApi.js'
+import { startOpsListener } from './startOpsListener.js'
 import { workerLanesOf } from './workerLanesOf.js'
 
 export type StartNodeParameters = {
@@ -43,7 +45,10 @@ export type StartNodeParameters = {
 
 export type RunningNode = {
   roles: readonly NodeRole[]
-  /** The API's address, when the `api` role runs. */
+  /**
+   * The API's address when the `api` role runs; else the address of `/healthz` and `/metrics`, when the config
+   * gives `server.port`.
+   */
   serverUrl: string | undefined
   /** The enclave identity this process uses (public keys only). */
   tee: Pick<TeeProvider, 'kind' | 'publicKeys'>
@@ -88,6 +93,7 @@ export async function startNode({
     // The operator maximum, for every caller (the pool enforces it); HTTP callers get less (httpMaximumLimitsOf).
     const maximumLimits: SandboxLimits = { ...defaultMaximumLimits, ...config.server?.maximumLimits }
 
+    const metrics = createMetrics()
     const evm = has('relayer')
       ? await startEvmRelayers(config, { connection, env, retryPolicy, logger, closers })
       : []
@@ -95,14 +101,16 @@ export async function startNode({
       ? await startSubstrateRelayers(config, { connection, env, retryPolicy, logger, closers })
       : []
 
+    observeRelayers({ connection, metrics, evm, substrate, closers })
+
     const httpMaximumLimits = httpMaximumLimitsOf(config, maximumLimits)
     const tee = await selectProvider({
       provider: config.tee?.provider,
       devKeyFile: config.tee?.devKeyFile,
       env,
     })
+    if (has('worker')) checkWorkerIdentity(config, tee.publicKeys.evmAddress)
     const store = createRedisFunctionStore({ redis: connection })
-    const metrics = createMetrics()
     const evmReaders = (config.evm ?? []).map((chain) => evmChainReaderOf(chain, logger))
     closers.push(() => {
       for (const reader of evmReaders) reader.close()
@@ -162,6 +170,19 @@ export async function startNode({
         closers,
       })
     }
+    // A worker or relayer process of a split node is probed and scraped like the API: on its server port.
+    if (!has('api') && config.server?.port !== undefined) {
+      serverUrl = await startOpsListener(config, {
+        connection,
+        metrics,
+        worker,
+        evm,
+        substrate,
+        env,
+        logger,
+        closers,
+      })
+    }
     return { roles, serverUrl, tee, worker, evm, substrate, close }
   } catch (error) {
     await close()
@@ -169,7 +190,8 @@ export async function startNode({
   }
 }
 
-type Closers = (() => Promise<unknown> | unknown)[]
+/** What a started part needs run when the node stops, in reverse order. */
+export type Closers = (() => Promise<unknown> | unknown)[]
 type Shared = {
   connection: Redis
   env: NodeJS.ProcessEnv
@@ -241,6 +263,18 @@ function substrateWorkerChains(
   })
 }
 
+/** A worker of a fleet signs as the node's one admitted identity (`tee.workerAddress`), or not at all. */
+function checkWorkerIdentity(config: NodeConfig, address: string): void {
+  const expected = config.tee?.workerAddress
+  if (expected === undefined || expected.toLowerCase() === address.toLowerCase()) return
+  throw new ConfigError(
+    `This worker's enclave key is ${address}, not the node's worker ${expected} (tee.workerAddress).`,
+    {
+      hint: 'Every worker process of a node derives the same key: under dstack, the same app (its key derivation is per app); with the dev provider, the same tee.devKeyFile.',
+    },
+  )
+}
+
 /** The configured HTTP maxima over the defaults; each at most the operator maximum the pool enforces. */
 function httpMaximumLimitsOf(config: NodeConfig, maximum: SandboxLimits): SandboxLimits {
   // A lowered operator maximum lowers the HTTP defaults with it.
@@ -256,58 +290,4 @@ function httpMaximumLimitsOf(config: NodeConfig, maximum: SandboxLimits): Sandbo
       hint: 'HTTP callers get at most what chain requests may use; lower the value.',
     })
   }
-}
-
-type ApiParts = {
-  connection: Redis
-  store: ReturnType<typeof createRedisFunctionStore>
-  metrics: ReturnType<typeof createMetrics>
-  attestation: WorkerAttestation
-  pool: SandboxPool | undefined
-  evmReaders: ReturnType<typeof evmChainReaderOf>[]
-  worker: TeeWorker | undefined
-  retention: Retention
-  /** What HTTP callers may ask for: the API refuses more before queueing, as the worker would. */
-  httpMaximumLimits: SandboxLimits
-  env: NodeJS.ProcessEnv
-  logger: Logger
-  closers: Closers
-}
-
-async function startApi(config: NodeConfig, parts: ApiParts): Promise<string> {
-  const { env } = parts
-  const apiKeys = config.server?.apiKeys
-    ? resolveSecret(config.server.apiKeys, env)
-        .split(',')
-        .map((key) => key.trim())
-        .filter(Boolean)
-    : undefined
-  const server = await startServer({
-    host: config.server?.host,
-    port: config.server?.port,
-    connection: parts.connection,
-    store: parts.store,
-    metrics: parts.metrics,
-    attestation: parts.attestation,
-    probe: parts.pool,
-    apiKeys,
-    metricsToken: config.server?.metricsToken ? resolveSecret(config.server.metricsToken, env) : undefined,
-    rateLimit: config.server?.rateLimit,
-    maximumLimits: parts.httpMaximumLimits,
-    requestLogging: config.server?.requestLogging,
-    publicUrl: config.server?.publicUrl,
-    upload: config.server?.upload,
-    trustProxy: config.server?.trustProxy,
-    cors: config.server?.cors,
-    timeouts: config.server?.timeouts,
-    maxConnections: config.server?.maxConnections,
-    retention: parts.retention,
-    // The worker's own quorum readers: the API checks codes and owners as the worker will.
-    chains: { evm: parts.evmReaders },
-    workerCheck: parts.worker ? () => ({ ok: parts.worker!.isRunning() }) : undefined,
-    logger: parts.logger.child({ component: 'server' }),
-  })
-  parts.closers.push(() => server.close())
-  parts.logger.info({ url: server.url }, 'HTTP API listening')
-  return server.url
 }

@@ -1,9 +1,8 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { Type } from 'typebox'
 import { redactHosts } from '../redactHosts.js'
+import { type HealthCheckResult, healthCheckTimeoutMs, runHealthCheck } from '../runHealthCheck.js'
 import type { ServerContext, WorkerCheck } from '../ServerContext.js'
-
-const checkTimeoutMs = 2_000
 
 const Check = Type.Object({
   ok: Type.Boolean(),
@@ -17,8 +16,6 @@ const Health = Type.Object({
   checks: Type.Object({ redis: Check, queue: Check, worker: Check, analyzer: Check }),
   error: Type.Optional(Type.Object({ code: Type.String(), message: Type.String() })),
 })
-
-type CheckResult = { ok: boolean; detail?: string; latencyMs?: number; counts?: Record<string, number> }
 
 /**
  * `GET /healthz`: Redis answers PING, both request queues (chain and HTTP lanes) are readable and not paused, a
@@ -42,12 +39,12 @@ export const healthPlugin: FastifyPluginAsyncTypebox<{ context: ServerContext }>
     },
     async (_request, reply) => {
       const [redis, queue, worker, analyzer] = await Promise.all([
-        timed(async () => {
+        runHealthCheck(async () => {
           const started = performance.now()
           const answer = await context.connection.ping()
           return { ok: answer === 'PONG', latencyMs: round(performance.now() - started) }
         }),
-        timed(async () => {
+        runHealthCheck(async () => {
           const [chain, http] = await Promise.all(lanes.map((lane) => laneState(context, lane)))
           // The chain lane's counts as before; the HTTP lane's under `http_`.
           const counts = { ...chain!.counts, ...prefixed('http_', http!.counts) }
@@ -56,7 +53,7 @@ export const healthPlugin: FastifyPluginAsyncTypebox<{ context: ServerContext }>
             ? { ok: false, detail: `the ${paused.join(' and ')} request queue is paused`, counts }
             : { ok: true, counts }
         }),
-        timed(async (): Promise<CheckResult> => {
+        runHealthCheck(async (): Promise<HealthCheckResult> => {
           if (context.workerCheck) return toResult(await context.workerCheck())
           const [chain, http] = await Promise.all(
             lanes.map((lane) => context.requests[lane].getWorkersCount()),
@@ -66,7 +63,7 @@ export const healthPlugin: FastifyPluginAsyncTypebox<{ context: ServerContext }>
             ? { ok: true, detail: `${chain} chain and ${http} HTTP worker connections on the queues` }
             : { ok: false, detail: `no worker is connected to the ${missing.join(' and ')} request queue` }
         }),
-        timed(async () => toResult(await context.analyzer.check(checkTimeoutMs - 100))),
+        runHealthCheck(async () => toResult(await context.analyzer.check(healthCheckTimeoutMs - 100))),
       ])
       const checks = { redis, queue, worker, analyzer }
       const failing = Object.entries(checks).filter(([, check]) => !check.ok)
@@ -102,28 +99,7 @@ function prefixed(prefix: string, counts: Record<string, number>): Record<string
   return Object.fromEntries(Object.entries(counts).map(([name, count]) => [`${prefix}${name}`, count]))
 }
 
-async function timed(check: () => Promise<CheckResult>): Promise<CheckResult> {
-  let timer: NodeJS.Timeout | undefined
-  const timeout = new Promise<CheckResult>((resolve) => {
-    timer = setTimeout(
-      () => resolve({ ok: false, detail: `no answer within ${checkTimeoutMs} ms` }),
-      checkTimeoutMs,
-    )
-  })
-  try {
-    return await Promise.race([
-      check().catch((error: Error) => ({
-        ok: false,
-        detail: redactHosts(error.message ?? String(error)).slice(0, 200),
-      })),
-      timeout,
-    ])
-  } finally {
-    clearTimeout(timer)
-  }
-}
-
-function toResult(check: WorkerCheck): CheckResult {
+function toResult(check: WorkerCheck): HealthCheckResult {
   return check.detail === undefined ? { ok: check.ok } : { ok: check.ok, detail: redactHosts(check.detail) }
 }
 

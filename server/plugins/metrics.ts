@@ -11,7 +11,10 @@ const bearer = /^Bearer\s+(.+)$/i
  * depths read on scrape, and HTTP requests, counted by route pattern in `buildServer`). With a metrics token
  * configured, only a scraper that sends it as a bearer token gets them.
  */
-export const metricsPlugin: FastifyPluginAsyncTypebox<{ context: ServerContext }> = async (
+/** What `/metrics` needs: the API's context, or an operations listener's (`startOpsServer`). */
+export type MetricsContext = Pick<ServerContext, 'metrics' | 'matchMetricsToken'>
+
+export const metricsPlugin: FastifyPluginAsyncTypebox<{ context: MetricsContext }> = async (
   app,
   { context },
 ) => {
