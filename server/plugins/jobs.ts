@@ -1,6 +1,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { Type } from 'typebox'
 import { readDelivery } from '../../runtime/queue/readDelivery.js'
+import { getRequestJob } from '../../runtime/queue/requestLanes.js'
 import { ApiError } from '../ApiError.js'
 import { apiKeyHeader } from '../apiKeys.js'
 import { authorizeJobRead } from '../authorizeJobRead.js'
@@ -112,7 +113,7 @@ export const jobsPlugin: FastifyPluginAsyncTypebox<{ context: ServerContext }> =
     },
     async (request) => {
       const jobId = request.params.id
-      const job = await withDeadline(context.requests.getJob(jobId), context.redisTimeoutMs)
+      const job = await withDeadline(getRequestJob(context.requests, jobId), context.redisTimeoutMs)
       if (!job) {
         throw new ApiError('JOB_NOT_FOUND', `no job ${jobId}.`, {
           hint: "Finished jobs are kept for the node's retention (an hour by default).",
