@@ -16,7 +16,7 @@ import { verifyEnvelope } from '../runtime/enclave/verifyEnvelope.js'
 import { redactedLogPaths } from '../runtime/logging/createLogger.js'
 import { createMetrics, type TeefnMetrics } from '../runtime/metrics/createMetrics.js'
 import { createRedisConnection } from '../runtime/queue/createRedisConnection.js'
-import { openRequestQueue } from '../runtime/queue/queues.js'
+import { openRequestQueue, queueKey } from '../runtime/queue/queues.js'
 import { createSandboxPool, type SandboxPool } from '../runtime/sandbox/index.js'
 import { computeCodeHash } from '../runtime/store/computeCodeHash.js'
 import { createRedisFunctionStore } from '../runtime/store/createRedisFunctionStore.js'
@@ -613,10 +613,30 @@ describe('GET /healthz', () => {
       status: 'ok',
       checks: {
         redis: { ok: true },
-        queue: { ok: true, counts: { failed: expect.any(Number) } },
-        worker: { ok: true },
+        // Both lanes: the chain lane's counts, and the HTTP lane's under http_.
+        queue: { ok: true, counts: { failed: expect.any(Number), http_failed: expect.any(Number) } },
+        worker: {
+          ok: true,
+          detail: expect.stringMatching(/^[1-9]\d* chain and [1-9]\d* HTTP worker connections/),
+        },
       },
     })
+  })
+
+  it('answers 503 naming the lane whose queue is paused', async () => {
+    const http = openRequestQueue(connection, { lane: 'http' })
+    try {
+      await http.pause()
+      const response = await app.inject({ method: 'GET', url: '/healthz' })
+      expect(response.statusCode).toBe(503)
+      expect(response.json()).toMatchObject({
+        checks: { queue: { ok: false } },
+        error: { message: 'queue: the http request queue is paused' },
+      })
+    } finally {
+      await http.resume()
+      await http.close()
+    }
   })
 
   it('answers 503 naming the failing check when the worker is not running', async () => {
@@ -643,6 +663,7 @@ describe('GET /metrics', () => {
     expect(text).toMatch(/teefn_invocations_total\{trigger="http",status="FUNCTION_ERROR"\} [1-9]/)
     expect(text).toMatch(/teefn_invocation_duration_seconds_count\{trigger="http"\} [1-9]/)
     expect(text).toContain('teefn_queue_jobs{queue="requests",state="waiting"}')
+    expect(text).toContain('teefn_queue_jobs{queue="http-requests",state="waiting"}')
     expect(text).toMatch(
       /teefn_http_requests_total\{method="POST",route="\/v1\/functions\/:codeHash\/invoke",status_code="200"\} [1-9]/,
     )
@@ -783,6 +804,6 @@ describe('errors, limits and CORS', () => {
 })
 
 async function countJobs(): Promise<number> {
-  const keys = await connection.keys('teefn:requests:http-*')
+  const keys = await connection.keys(queueKey('http-requests', 'http-*'))
   return keys.length
 }

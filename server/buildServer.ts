@@ -7,7 +7,8 @@ import { withTimeout } from '../runtime/async/withTimeout.js'
 import { createLogger } from '../runtime/logging/createLogger.js'
 import { createMetrics } from '../runtime/metrics/createMetrics.js'
 import { defaultRetention } from '../runtime/queue/jobOptions.js'
-import { openQueueEvents, openRequestQueue } from '../runtime/queue/queues.js'
+import { openQueueEvents, requestQueueOf } from '../runtime/queue/queues.js'
+import { closeRequestQueues, openRequestQueues } from '../runtime/queue/requestLanes.js'
 import { defaultHttpMaximumLimits } from '../runtime/sandbox/limits.js'
 import { acceptedOrigins } from './acceptedOrigins.js'
 import { apiKeyHeader, createApiKeyMatcher } from './apiKeys.js'
@@ -74,24 +75,33 @@ export async function buildServer(parameters: BuildServerParameters): Promise<Te
 
   if (parameters.maxConnections !== undefined) app.server.maxConnections = parameters.maxConnections
   const retention = parameters.retention ?? defaultRetention
-  const requests = openRequestQueue(connection, { retention })
-  metrics.observeQueue(requests)
-  // Start reading completion events from the stream's current end, so no event of a job added from now on
-  // is missed, however soon the first invocation comes.
-  const eventsConnection = connection.duplicate({ maxRetriesPerRequest: null })
-  const events = await openQueueEvents(eventsConnection, 'requests', { from: 'now' })
+  const requests = openRequestQueues(connection, { retention })
+  metrics.observeQueue(requests.chain)
+  metrics.observeQueue(requests.http)
+  // Start reading completion events from the streams' current ends, so no event of a job added from now on
+  // is missed, however soon the first invocation comes. Both lanes: a job is answered in whichever it ran.
+  const eventsConnections = [0, 1].map(() => connection.duplicate({ maxRetriesPerRequest: null }))
+  const events = await Promise.all(
+    (['chain', 'http'] as const).map((lane, index) =>
+      openQueueEvents(eventsConnections[index]!, requestQueueOf(lane), { from: 'now' }),
+    ),
+  )
   // One warning per outage, not one per reconnect attempt.
   let eventsDown = false
-  eventsConnection.on('error', (error) => {
-    if (!eventsDown) app.log.warn({ err: error }, 'redis connection for job events lost; reconnecting')
-    eventsDown = true
-  })
-  eventsConnection.on('ready', () => {
-    eventsDown = false
-  })
-  events.on('error', (error) => app.log.error({ err: error }, 'queue events error'))
-  requests.on('error', (error) => app.log.error({ err: error }, 'queue error'))
-  await events.waitUntilReady()
+  for (const eventsConnection of eventsConnections) {
+    eventsConnection.on('error', (error) => {
+      if (!eventsDown) app.log.warn({ err: error }, 'redis connection for job events lost; reconnecting')
+      eventsDown = true
+    })
+    eventsConnection.on('ready', () => {
+      eventsDown = false
+    })
+  }
+  for (const stream of events)
+    stream.on('error', (error) => app.log.error({ err: error }, 'queue events error'))
+  for (const queue of [requests.chain, requests.http])
+    queue.on('error', (error) => app.log.error({ err: error }, 'queue error'))
+  await Promise.all(events.map((stream) => stream.waitUntilReady()))
   const waiter = createJobWaiter(events)
 
   const matchApiKey = createApiKeyMatcher(parameters.apiKeys ?? [])
@@ -137,8 +147,11 @@ export async function buildServer(parameters: BuildServerParameters): Promise<Te
   app.addHook('onClose', async () => {
     stopListening()
     // With Redis down, BullMQ's close waits for a reconnect: give it a moment, then let go.
-    await settleWithin(Promise.all([events.close(), requests.close()]), 2_000)
-    eventsConnection.disconnect()
+    await settleWithin(
+      Promise.all([...events.map((stream) => stream.close()), closeRequestQueues(requests)]),
+      2_000,
+    )
+    for (const eventsConnection of eventsConnections) eventsConnection.disconnect()
   })
 
   if (parameters.cors) await app.register(cors, { origin: parameters.cors.origins })

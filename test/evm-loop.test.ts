@@ -29,6 +29,7 @@ import { createRedisConnection } from '../runtime/queue/createRedisConnection.js
 import { requestJobId } from '../runtime/queue/jobIds.js'
 import type { DeliveryJobData, RequestJobData } from '../runtime/queue/jobs.js'
 import { openDeliveryQueue, openRequestQueue } from '../runtime/queue/queues.js'
+import { readDelivery } from '../runtime/queue/readDelivery.js'
 import { statusCode } from '../runtime/resultStatus.js'
 import { createRedisFunctionStore } from '../runtime/store/createRedisFunctionStore.js'
 import type { FunctionStore } from '../runtime/store/FunctionStore.js'
@@ -258,6 +259,21 @@ describe('the EVM loop', () => {
     expect(await fulfilments(requestId)).toHaveLength(1)
     expect((await settledDelivery(deliveryJobId(requestId))).returnvalue).toMatchObject({
       outcome: 'fulfilled',
+    })
+    // What `GET /v1/jobs/:id` and `teefn jobs` show of it: the transaction the chain has.
+    const receipt = await http.getTransactionReceipt(event!.transactionHash)
+    expect(
+      await readDelivery({
+        connection,
+        jobId: deliveryJobId(requestId),
+        request: { trigger: 'evm', chainId: String(anvil.chainId) },
+      }),
+    ).toEqual({
+      state: 'delivered',
+      attempts: 1,
+      transactionHash: event!.transactionHash,
+      blockNumber: receipt!.blockNumber,
+      blockHash: undefined,
     })
   })
 

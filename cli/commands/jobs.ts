@@ -1,4 +1,5 @@
 import type { Envelope } from '../../runtime/enclave/envelope.js'
+import type { DeliveryView } from '../../runtime/queue/readDelivery.js'
 import { apiKeyHeader } from '../../server/apiKeys.js'
 import type { PresentedOutcome } from '../../server/presentOutcome.js'
 import {
@@ -46,6 +47,7 @@ type JobDetails = {
   envelope?: Envelope
   outcome?: PresentedOutcome
   failedReason?: string
+  delivery?: DeliveryView
 }
 
 /**
@@ -87,6 +89,7 @@ export async function jobsAction(id: string, options: JobsOptions): Promise<void
     `  queued ${new Date(timings.queuedAt).toISOString()}${timings.queuedMs !== undefined ? `, started after ${timings.queuedMs} ms` : ''}${timings.runMs !== undefined ? `, ran ${timings.runMs} ms` : ''}\n`,
   )
   if (job.failedReason) out.write(`  failed: ${job.failedReason}\n`)
+  if (job.delivery) out.write(`  delivery ${describeDelivery(job.delivery)}\n`)
   if (job.access === 'public' && (job.state === 'completed' || job.state === 'failed')) {
     out.write('  (result, logs and failure need --token, --key or --api-key)\n')
   }
@@ -123,4 +126,17 @@ async function credentialHeaders(
   if (token) return { [jobTokenHeader]: token }
   const apiKey = process.env.TEEFN_API_KEY
   return apiKey ? { [apiKeyHeader]: apiKey } : {}
+}
+
+/** `delivered in 0xabc... (block 12)`, `refused: ...`, `queued`, as one line. */
+export function describeDelivery(delivery: DeliveryView): string {
+  const where = [
+    delivery.transactionHash ? `tx ${delivery.transactionHash}` : undefined,
+    delivery.blockNumber !== undefined ? `block ${delivery.blockNumber}` : undefined,
+    delivery.blockHash ? `block ${delivery.blockHash}` : undefined,
+  ].filter(Boolean)
+  const state = delivery.state.replace('_', ' ')
+  const attempts = delivery.attempts > 1 ? `, ${delivery.attempts} attempts` : ''
+  const run = delivery.run !== undefined ? ` (run ${delivery.run} queued)` : ''
+  return `${state}${where.length > 0 ? ` (${where.join(', ')})` : ''}${delivery.reason ? `: ${delivery.reason}` : ''}${run}${attempts}`
 }

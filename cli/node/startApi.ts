@@ -60,7 +60,7 @@ export async function startApi(config: NodeConfig, parts: ApiParts): Promise<str
     retention: parts.retention,
     // The worker's own quorum readers: the API checks codes and owners as the worker will.
     chains: { evm: parts.evmReaders },
-    workerCheck: parts.worker ? () => ({ ok: parts.worker!.worker.isRunning() }) : undefined,
+    workerCheck: parts.worker ? () => ({ ok: parts.worker!.isRunning() }) : undefined,
     logger: parts.logger.child({ component: 'server' }),
   })
   parts.closers.push(() => server.close())

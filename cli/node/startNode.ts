@@ -27,6 +27,7 @@ import { observeRelayers } from './observeRelayers.js'
 import { startApi } from './startApi.js'
 import { startEvmRelayers, startSubstrateRelayers } from './startChainRelayers.js'
 import { startOpsListener } from './startOpsListener.js'
+import { workerLanesOf } from './workerLanesOf.js'
 
 export type StartNodeParameters = {
   config: NodeConfig
@@ -110,9 +111,10 @@ export async function startNode({
     })
     // The API probes uploads in the sandbox; the worker runs functions in it.
     let pool: SandboxPool | undefined
+    const { concurrency, httpConcurrency, ...threads } = workerLanesOf(config)
     if (has('worker') || has('api')) {
       // The sandbox enforces what the API lets callers ask for.
-      pool = await createSandboxPool({ threads: config.worker?.threads, maximumLimits })
+      pool = await createSandboxPool({ ...threads, maximumLimits })
       closers.push(() => pool?.close())
     }
 
@@ -129,17 +131,16 @@ export async function startNode({
         retryPolicy,
         retention,
         logger: logger.child({ component: 'worker' }),
-        concurrency: config.worker?.concurrency,
+        concurrency,
+        httpConcurrency,
         lockDurationMs: config.worker?.lockDurationMs,
         allowHosts: config.worker?.allowHosts,
         httpMaximumLimits,
         callerQuotas: config.worker?.callerQuotas,
       })
       closers.push(() => worker?.close())
-      logger.info(
-        { tee: tee.kind, worker: tee.publicKeys.evmAddress, threads: pool!.stats().threads },
-        'worker started',
-      )
+      const lanes = { ...threads, concurrency, httpConcurrency }
+      logger.info({ tee: tee.kind, worker: tee.publicKeys.evmAddress, ...lanes }, 'worker started')
     }
 
     let serverUrl: string | undefined

@@ -41,7 +41,8 @@ beforeAll(async () => {
   connection = createRedisConnection({ url: redisServer.url })
   dir = await mkdtemp(join(tmpdir(), 'teefn-http-callers-'))
   provider = await createDevProvider({ keyFile: join(dir, 'worker.key') })
-  pool = await createSandboxPool({ threads: 2 })
+  // Both threads for HTTP: only the callers' quotas are under test here, not the chain lane's reserve.
+  pool = await createSandboxPool({ threads: 2, httpThreads: 2 })
   store = createRedisFunctionStore({ redis: connection })
   worker = startWorker({
     connection,
@@ -51,11 +52,13 @@ beforeAll(async () => {
     chains: {},
     // Enough slots for one caller's whole burst: only the quota holds its jobs back.
     concurrency: 8,
+    httpConcurrency: 8,
     callerQuotas: { concurrency: 1, cpuMs, windowMs: 60_000 },
     retryPolicy: { baseDelayMs: 100, maxDelayMs: 200, horizonMs: 60_000 },
   })
-  requests = openRequestQueue(connection)
-  events = await openQueueEvents(createRedisConnection({ url: redisServer.url }), 'requests')
+  // HTTP jobs travel in their own lane, as the API queues them.
+  requests = openRequestQueue(connection, { lane: 'http' })
+  events = await openQueueEvents(createRedisConnection({ url: redisServer.url }), 'http-requests')
   await events.waitUntilReady()
 })
 

@@ -67,6 +67,10 @@ export type StartTeefnStackParameters = {
   allowHosts?: readonly string[] | undefined
   /** How long unanswerable requests and deliveries are retried; an hour by default. */
   retryHorizonSeconds?: number | undefined
+  /** The worker's threads and lanes (one thread by default). */
+  worker?:
+    | Pick<NonNullable<NodeConfig['worker']>, 'threads' | 'httpThreads' | 'concurrency' | 'httpConcurrency'>
+    | undefined
   /** Serve the HTTP API too (on a free port). */
   server?: boolean | undefined
   /** The consumers' request timeout in seconds; an hour by default. */
@@ -84,7 +88,10 @@ export type TeefnStack = {
   /** The node's worker: its public keys (admitted on every chain at start). */
   worker: WorkerPublicKeys
   node: RunningNode
+  /** The chain lane's request queue. */
   requests: Queue<RequestJobData, RequestJobResult>
+  /** The HTTP lane's request queue (invocations through the API). */
+  httpRequests: Queue<RequestJobData, RequestJobResult>
   /** Uploads `code` and registers it under a fresh functionId owned by `owner` (the function owner by default). */
   register(
     code: string,
@@ -181,6 +188,7 @@ export async function startTeefnStack(parameters: StartTeefnStackParameters = {}
         tee: { provider: 'dev', devKeyFile: keyFile },
         worker: {
           threads: 1,
+          ...parameters.worker,
           allowHosts: [...(parameters.allowHosts ?? [])],
           retryHorizonSeconds: parameters.retryHorizonSeconds,
         },
@@ -194,6 +202,8 @@ export async function startTeefnStack(parameters: StartTeefnStackParameters = {}
     closers.push(() => node.close())
     const requests = openRequestQueue(connection)
     closers.push(() => requests.close())
+    const httpRequests = openRequestQueue(connection, { lane: 'http' })
+    closers.push(() => httpRequests.close())
 
     const chainAt = (index = 0) => {
       const chain = chains[index]
@@ -222,6 +232,7 @@ export async function startTeefnStack(parameters: StartTeefnStackParameters = {}
       worker: provider.publicKeys,
       node,
       requests,
+      httpRequests,
       scopeOf,
       jobIdOf,
       async register(code, label, { chain = 0, owner } = {}) {

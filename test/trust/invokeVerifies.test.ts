@@ -48,7 +48,7 @@ const cli = { timeout: 180_000 }
 
 /** The HTTP jobs of `hash` the node has seen: whether a request left the CLI. */
 async function jobsOf(hash: Hex) {
-  const jobs = await stack.requests.getJobs(['waiting', 'active', 'delayed', 'completed', 'failed'])
+  const jobs = await stack.httpRequests.getJobs(['waiting', 'active', 'delayed', 'completed', 'failed'])
   return jobs.filter((job) => job.data.trigger === 'http' && job.data.codeHash === hash)
 }
 
