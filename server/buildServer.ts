@@ -22,6 +22,7 @@ import { attestationPlugin } from './plugins/attestation.js'
 import { functionsPlugin } from './plugins/functions.js'
 import { healthPlugin } from './plugins/health.js'
 import { invokePlugin } from './plugins/invoke.js'
+import { jobListPlugin } from './plugins/jobList.js'
 import { jobsPlugin } from './plugins/jobs.js'
 import { metricsPlugin } from './plugins/metrics.js'
 import { openApiPlugin } from './plugins/openapi.js'
@@ -214,6 +215,7 @@ export async function buildServer(parameters: BuildServerParameters): Promise<Te
   await app.register(functionsPlugin, { context })
   await app.register(invokePlugin, { context })
   await app.register(jobsPlugin, { context })
+  await app.register(jobListPlugin, { context })
   await app.register(secretsPlugin, { context })
   await app.register(settingsPlugin, { context })
   await app.register(attestationPlugin, { context })

@@ -73,6 +73,8 @@ export type StartTeefnStackParameters = {
     | undefined
   /** Serve the HTTP API too (on a free port). */
   server?: boolean | undefined
+  /** The API's operator key (`server.apiKeys`); none by default. */
+  apiKey?: string | undefined
   /** The consumers' request timeout in seconds; an hour by default. */
   requestTimeout?: number | undefined
   /** How redis-server runs (`appendOnly`, for a Redis that keeps its data across `redis.restart()`). */
@@ -193,10 +195,14 @@ export async function startTeefnStack(parameters: StartTeefnStackParameters = {}
           retryHorizonSeconds: parameters.retryHorizonSeconds,
         },
         roles: parameters.server ? ['api', 'worker', 'relayer'] : ['worker', 'relayer'],
-        server: { port: 0, host: '127.0.0.1' },
+        server: {
+          port: 0,
+          host: '127.0.0.1',
+          ...(parameters.apiKey ? { apiKeys: 'env:TEEFN_STACK_API_KEYS' } : {}),
+        },
         evm,
       },
-      env: { ...process.env, ...env },
+      env: { ...process.env, ...env, TEEFN_STACK_API_KEYS: parameters.apiKey },
       logger: parameters.logger ?? createLogger({ name: 'teefn-stack', level: 'silent' }),
     })
     closers.push(() => node.close())
