@@ -708,6 +708,7 @@ describe('GET /openapi.json', () => {
       '/v1/functions',
       '/v1/functions/{codeHash}',
       '/v1/functions/{codeHash}/invoke',
+      '/v1/jobs',
       '/v1/jobs/{id}',
       '/v1/secrets',
       '/v1/settings',
