@@ -1,5 +1,5 @@
 import { concat, Interface } from 'ethers'
-import { loadArtifact } from '../../contracts/loadArtifact.js'
+import { type Artifact, loadArtifact } from '../../contracts/loadArtifact.js'
 import { UsageError } from '../UsageError.js'
 import {
   assertContract,
@@ -32,7 +32,7 @@ export async function deployRegistryAction(options: DeployRegistryOptions): Prom
         function: 'constructor',
         args,
         to: null,
-        data: concat([bytecode, new Interface(abi).encodeDeploy(args)]),
+        data: creationCode({ contractName: 'TeefnRegistry', abi, bytecode }, args),
         abis: [abi],
       },
     })
@@ -103,7 +103,7 @@ export async function deployConsumerAction(
         function: 'constructor',
         args,
         to: null,
-        data: concat([artifact.bytecode, new Interface(artifact.abi).encodeDeploy(args)]),
+        data: creationCode(artifact, args),
         abis: [artifact.abi, loadArtifact('TeefnConsumer').abi],
       },
     })
@@ -117,5 +117,18 @@ export async function deployConsumerAction(
     })
   } finally {
     close()
+  }
+}
+
+/** Creation code with the encoded constructor arguments; arguments that do not fit are a usage error. */
+function creationCode(
+  artifact: Pick<Artifact, 'contractName' | 'abi' | 'bytecode'>,
+  args: readonly unknown[],
+): string {
+  try {
+    return concat([artifact.bytecode, new Interface(artifact.abi).encodeDeploy(args)])
+  } catch (error) {
+    const reason = (error as { shortMessage?: string }).shortMessage ?? String((error as Error).message)
+    throw new UsageError(`the constructor arguments of ${artifact.contractName} do not fit: ${reason}`)
   }
 }
