@@ -5,7 +5,7 @@ import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { toUtf8Bytes, Wallet } from 'ethers'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { attachPriceOracle } from '../contracts/artifacts.js'
+import { attachConsumer, attachPriceOracle, loadArtifact } from '../contracts/artifacts.js'
 import { findFreePort } from '../dev/findFreePort.js'
 import { type AnvilInstance, createProvider, startAnvil, waitForReceipt } from '../dev/startAnvil.js'
 import { type RedisServer, startRedisServer } from '../dev/startRedisServer.js'
@@ -233,6 +233,22 @@ describe('teefn chain', () => {
       expect(text.stdout).toMatch(/estimated gas +\d+/)
       expect(text.stdout).toMatch(/name +priceFeed/)
       expect(await provider.getTransactionCount(anvil.accounts[0]!, 'pending')).toBe(before + 1)
+
+      // Any compiled artifact: its constructor's registry, hookGasLimit and requestTimeout come from the flags.
+      const artifact = join(dir, 'TestConsumer.json')
+      await writeFile(artifact, JSON.stringify(loadArtifact('TestConsumer')))
+      const own = await chainJson<{ consumer: string; contract: string }>([
+        'deploy-consumer',
+        '--registry',
+        registry,
+        '--contract',
+        artifact,
+        '--request-timeout',
+        '60',
+      ])
+      expect(own.contract).toBe('TestConsumer')
+      expect(await provider.getCode(own.consumer)).not.toBe('0x')
+      expect(await attachConsumer(own.consumer, provider).requestTimeout()).toBe(60n)
     } finally {
       provider.destroy()
     }
@@ -263,6 +279,23 @@ describe('teefn chain', () => {
     )
     expect(stranger.status).toBe(1)
     expect(stranger.stderr).toContain(`NotFunctionOwner(${functionId}, ${anvil.accounts[1]})`)
+
+    // A bundle teefn build wrote is registered byte for byte: the codeHash build printed.
+    const v2 = join(dir, 'v2.ts')
+    await writeFile(v2, "export default (request: string) => 'v2 ' + request")
+    const built = await runTeefn(['build', v2, '-o', join(dir, 'v2.bundle.js'), '--json'])
+    const upgraded = await chainJson<{ codeHash: string }>([
+      'upgrade',
+      join(dir, 'v2.bundle.js'),
+      '--function-id',
+      functionId,
+      '--registry',
+      registry,
+    ])
+    expect(upgraded.codeHash).toBe(JSON.parse(built.stdout).codeHash)
+    const shown = await chain(['show', 'function', functionId, '--registry', registry])
+    expect(shown.stdout).toContain(`codeHash         ${upgraded.codeHash}\n`)
+    expect(shown.stdout).toContain('locked           false\n')
 
     const locked = await chainJson(['lock', '--function-id', functionId, '--registry', registry])
     expect(locked).toMatchObject({ functionId, locked: true })
