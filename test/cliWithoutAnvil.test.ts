@@ -218,7 +218,11 @@ describe('teefn without the anvil package', () => {
       ],
       [['attest', 'verify', '--quote', missing], 2, /^teefn: cannot read the quote file /],
       [['node', '--config', `${missing}.json`], 1, /^teefn: Cannot read the config file /],
-      [['chain', 'deploy-registry'], 2, /^teefn: teefn chain deploy-registry signs a transaction: pass --key/],
+      [
+        ['chain', 'deploy-registry'],
+        2,
+        /^teefn: teefn chain deploy-registry signs a transaction: pass --key/,
+      ],
       [
         ['chain', 'show', 'function', '0x01', '--registry', address],
         2,
