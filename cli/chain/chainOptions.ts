@@ -34,7 +34,7 @@ export async function openChain(command: string, options: ChainOptions): Promise
       'a file holding the private key (0x-hex), or env:NAME naming an environment variable that does',
     )
   }
-  const wallet = await readOwnerKey({ key: options.key })
+  const wallet = await readOwnerKey({ key: options.key, role: 'sender' })
   const progress = createProgress(options)
   progress(`connecting to ${resolveRpcUrl(options.rpc)}`)
   const connection = await connectChain({ rpc: options.rpc })

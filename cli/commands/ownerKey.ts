@@ -7,6 +7,8 @@ export type OwnerKeyOptions = {
   key?: string | undefined
   /** The name of an environment variable holding it. */
   privateKeyEnv?: string | undefined
+  /** Whose key, for messages: `owner` by default (`teefn chain` says `sender`). */
+  role?: string | undefined
 }
 
 /**
@@ -31,8 +33,9 @@ export async function readOwnerKey(options: OwnerKeyOptions): Promise<Wallet> {
   let text: string
   let where: string
   if (key !== undefined) {
-    text = (await readInputFile(key, 'owner key')).toString('utf8').trim()
-    where = `the owner key file ${key}`
+    const role = options.role ?? 'owner'
+    text = (await readInputFile(key, `${role} key`)).toString('utf8').trim()
+    where = `the ${role} key file ${key}`
   } else {
     if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(privateKeyEnv!)) {
       throw new UsageError('--private-key-env must name an environment variable (letters, digits, _)')
