@@ -260,6 +260,8 @@ export type TestConsumerContract = TypedContract<
       ContractTransactionResponse
     >
     forceCancel: BaseContractMethod<[requestId: BytesLike], void, ContractTransactionResponse>
+    leaveRegistry: BaseContractMethod<[], void, ContractTransactionResponse>
+    rejoinRegistry: BaseContractMethod<[], void, ContractTransactionResponse>
     setMode: BaseContractMethod<
       [mode: number, burnGas: bigint, revertDataSize: bigint],
       void,

@@ -5,7 +5,8 @@ import {ITeefnRegistry} from "../ITeefnRegistry.sol";
 import {TeefnConsumer} from "../TeefnConsumer.sol";
 
 /// @title Test-only consumer whose hook misbehaves on demand (revert, burn gas, huge revert data, re-enter).
-/// @notice Also records cancellations and lets anyone cancel through `_cancelRequest` (`forceCancel`).
+/// @notice Also records cancellations, lets anyone cancel through `_cancelRequest` (`forceCancel`) and lets anyone
+/// deregister it and register it again (`leaveRegistry`, `rejoinRegistry`).
 /// @dev Not for deployment outside tests.
 contract TestConsumer is TeefnConsumer {
     enum HookMode {
@@ -46,6 +47,15 @@ contract TestConsumer is TeefnConsumer {
     /// A consumer policy without the requester and deadline checks of `cancelRequest`: anyone, any time.
     function forceCancel(bytes32 requestId) external {
         _cancelRequest(requestId);
+    }
+
+    /// Anyone may take this test consumer off the registry's list, or put it back (`_deregisterConsumer`).
+    function leaveRegistry() external {
+        _deregisterConsumer();
+    }
+
+    function rejoinRegistry() external {
+        _registerConsumer();
     }
 
     function setMode(HookMode mode_, uint256 burnGas_, uint256 revertDataSize_) external {
