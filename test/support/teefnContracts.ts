@@ -305,6 +305,23 @@ export async function deployTestConsumer(
   return (await deploy('TestConsumer', signer, args)) as unknown as TestConsumerContract
 }
 
+/** The test-only attacker (`contracts/src/test/ForgedRequestEmitter.sol`): `RequestSent` without signing up. */
+export type ForgedRequestEmitterContract = TypedContract<{
+  /** staticCall returns the request id. */
+  request: BaseContractMethod<
+    [functionId: BytesLike, payload: BytesLike],
+    string,
+    ContractTransactionResponse
+  >
+}>
+
+/** Deploys a `ForgedRequestEmitter` from `signer`: a contract no registry holds as a consumer. Test-only. */
+export async function deployForgedRequestEmitter(
+  signer: ContractRunner,
+): Promise<ForgedRequestEmitterContract> {
+  return (await deploy('ForgedRequestEmitter', signer, [])) as unknown as ForgedRequestEmitterContract
+}
+
 type RevertedError = { code?: string; revert?: { name: string; args: unknown[] } | null; data?: string }
 
 let teefnErrors: Interface | undefined
