@@ -105,11 +105,10 @@ export function blockViewOf(results: unknown[], question: BlockQuestion): BlockV
     const logs = rest.shift()
     if (!Array.isArray(logs)) throw new TypeError('answered no log list')
     view.logs = (logs as RpcLog[]).filter((log) => !log.removed).map(logViewOf)
-    // An unregistered emitter's answers do not matter (it is refused); it need not even be a TeefnConsumer.
-    if (!registered) return view
     const record: ConsumerRequestInfo | undefined = decodeRequestInfo(rest.shift())
-    if (!record) throw new TypeError('answered no requestInfo (is the consumer a TeefnConsumer?)')
-    view.request = { state: record.state ?? null, deadline: record.deadline }
+    // An unregistered emitter is refused whatever it answers (`readRequest`): it need not be a TeefnConsumer.
+    if (!record && registered) throw new TypeError('answered no requestInfo (is the consumer a TeefnConsumer?)')
+    if (record) view.request = { state: record.state ?? null, deadline: record.deadline }
   }
   return view
 }
