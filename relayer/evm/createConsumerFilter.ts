@@ -10,7 +10,10 @@ export type CreateConsumerFilterParameters = {
   rpc: RpcClient
   /** The `TeefnRegistry` whose `isConsumer` decides. */
   registry: string
-  /** An allow-list: only these consumers are served (if registered). Undefined: every registered consumer. */
+  /**
+   * An allow-list: only these consumers are served, without asking the registry (the operator named them; the
+   * worker still refuses any that is not registered). Undefined: every registered consumer.
+   */
   consumers?: readonly string[] | undefined
   /** Consumers never served, registered or not. */
   denyConsumers?: readonly string[] | undefined
@@ -49,7 +52,8 @@ export class ConsumerLookupError extends BaseError {
 
 /**
  * Which `RequestSent` logs are requests for this node: the watcher reads them by topic from every contract, and
- * keeps those whose emitter the registry holds as a consumer at the log's block (and the config allows). An
+ * keeps those whose emitter the registry holds as a consumer at the log's block and the config does not deny.
+ * With an allow-list, the listed consumers are kept as they are (their logs are read by address). An
  * optimization only: the worker checks registration again through its RPC quorum, since job data is untrusted.
  * A "registered" answer at block n is reused for logs at n or later for `cacheTtlMs` (a consumer that left in
  * between is refused by the worker); a "not registered" answer only for the same block, so a contract that signs
@@ -127,6 +131,7 @@ export function createConsumerFilter({
         }
         return true
       })
+      if (allowed) return candidates
       const decided = new Map<string, boolean>()
       const questions = new Map<string, { address: string; block: number }>()
       for (const request of candidates) {

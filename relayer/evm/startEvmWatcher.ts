@@ -30,8 +30,8 @@ export type StartEvmWatcherParameters = {
   /** The `TeefnRegistry`: the `RequestSent` events of the consumers it holds as registered become jobs. */
   registry: string
   /**
-   * An allow-list: only these consumers are served (and only while registered); logs are then asked for by
-   * address. Undefined: every registered consumer, watched by topic.
+   * An allow-list: only these consumers are served, and their logs are asked for by address (the registry is not
+   * asked: the worker still refuses any that is not registered). Undefined: every registered consumer, by topic.
    */
   consumers?: readonly string[] | undefined
   /** Consumers never served. */

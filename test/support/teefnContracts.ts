@@ -262,6 +262,7 @@ export type TestConsumerContract = TypedContract<
     forceCancel: BaseContractMethod<[requestId: BytesLike], void, ContractTransactionResponse>
     leaveRegistry: BaseContractMethod<[], void, ContractTransactionResponse>
     rejoinRegistry: BaseContractMethod<[], void, ContractTransactionResponse>
+    signUpWith: BaseContractMethod<[registry: string], void, ContractTransactionResponse>
     setMode: BaseContractMethod<
       [mode: number, burnGas: bigint, revertDataSize: bigint],
       void,

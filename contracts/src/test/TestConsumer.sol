@@ -6,7 +6,8 @@ import {TeefnConsumer} from "../TeefnConsumer.sol";
 
 /// @title Test-only consumer whose hook misbehaves on demand (revert, burn gas, huge revert data, re-enter).
 /// @notice Also records cancellations, lets anyone cancel through `_cancelRequest` (`forceCancel`) and lets anyone
-/// deregister it and register it again (`leaveRegistry`, `rejoinRegistry`).
+/// deregister it and register it again (`leaveRegistry`, `rejoinRegistry`), or sign it up in another registry
+/// (`signUpWith`).
 /// @dev Not for deployment outside tests.
 contract TestConsumer is TeefnConsumer {
     enum HookMode {
@@ -56,6 +57,11 @@ contract TestConsumer is TeefnConsumer {
 
     function rejoinRegistry() external {
         _registerConsumer();
+    }
+
+    /// Signs this contract up in `other` as well (sign-up is open in every registry, whoever deployed it).
+    function signUpWith(ITeefnRegistry other) external {
+        other.registerConsumer();
     }
 
     function setMode(HookMode mode_, uint256 burnGas_, uint256 revertDataSize_) external {
