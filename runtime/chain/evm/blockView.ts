@@ -107,7 +107,9 @@ export function blockViewOf(results: unknown[], question: BlockQuestion): BlockV
     view.logs = (logs as RpcLog[]).filter((log) => !log.removed).map(logViewOf)
     const record: ConsumerRequestInfo | undefined = decodeRequestInfo(rest.shift())
     // An unregistered emitter is refused whatever it answers (`readRequest`): it need not be a TeefnConsumer.
-    if (!record && registered) throw new TypeError('answered no requestInfo (is the consumer a TeefnConsumer?)')
+    if (!record && registered) {
+      throw new TypeError('answered no requestInfo (is the consumer a TeefnConsumer?)')
+    }
     if (record) view.request = { state: record.state ?? null, deadline: record.deadline }
   }
   return view
