@@ -1,6 +1,6 @@
 /**
  * `npm run bench:http`: invocations through the HTTP API at 50 concurrent callers, end to end: fastify ->
- * BullMQ request queue (Redis on this machine) -> worker -> QuickJS sandbox pool -> envelope signed with the
+ * the HTTP lane's BullMQ queue (Redis on this machine) -> worker -> QuickJS sandbox pool -> envelope signed with the
  * (dev) enclave key -> completion event -> HTTP answer. Prints one JSON object.
  *
  * The API and the worker share one process, as `teefn node` runs them; autocannon runs in its own process so

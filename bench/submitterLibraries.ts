@@ -23,8 +23,8 @@ import {
 } from 'viem'
 import { loadArtifact } from '../contracts/loadArtifact.js'
 import { startAnvil } from '../dev/startAnvil.js'
+import { hexToBytes } from '../runtime/bytes.js'
 import { createRpcClient } from '../runtime/chain/evm/createRpcClient.js'
-import { hexToBytes } from '../runtime/enclave/bytes.js'
 import { signSecp256k1 } from '../runtime/enclave/signSecp256k1.js'
 import { report, round } from './support.js'
 

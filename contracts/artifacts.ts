@@ -6,7 +6,7 @@ import {
   type Provider,
   type TransactionReceipt,
 } from 'ethers'
-import { BaseError } from '../runtime/errors/BaseError.js'
+import { ContractsError } from './ContractsError.js'
 import type { PriceOracleContract, TeefnConsumerContract, TeefnRegistryContract } from './contractTypes.js'
 import { type ContractName, loadArtifact } from './loadArtifact.js'
 
@@ -74,9 +74,10 @@ export async function deploy(
 ): Promise<BaseContract> {
   const { abi, bytecode } = loadArtifact(name)
   if (bytecode === '0x') {
-    throw new BaseError(`Contract ${name} cannot be deployed.`, {
+    throw new ContractsError(`Contract ${name} cannot be deployed.`, {
       code: 'CONTRACT_NOT_DEPLOYABLE',
       details: `${name} is an interface or abstract contract (no bytecode).`,
+      hint: 'Deploy a concrete contract that implements it.',
     })
   }
   const contract = await new ContractFactory(abi, bytecode, signer).deploy(...args)
@@ -84,7 +85,7 @@ export async function deploy(
   if (tx) {
     const receipt = await pollReceipt(tx.provider, tx.hash)
     if (receipt.status !== 1) {
-      throw new BaseError(`Deploying ${name} reverted.`, {
+      throw new ContractsError(`Deploying ${name} reverted.`, {
         code: 'CONTRACT_DEPLOY_REVERTED',
         details: `Transaction ${tx.hash} has status ${receipt.status}.`,
         hint: 'Check the constructor arguments.',
@@ -108,7 +109,7 @@ async function pollReceipt(
     const receipt = await provider.getTransactionReceipt(hash)
     if (receipt) return receipt
     if (Date.now() > deadline) {
-      throw new BaseError('Deployment was not mined in time.', {
+      throw new ContractsError('Deployment was not mined in time.', {
         code: 'CONTRACT_DEPLOY_TIMEOUT',
         details: `No receipt for ${hash} after ${timeoutMs} ms.`,
         hint: 'Check that the node is mining and the gas price is high enough.',

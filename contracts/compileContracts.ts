@@ -12,8 +12,8 @@ import {
 import { createRequire } from 'node:module'
 import { join, posix, relative, sep } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { BaseError } from '../runtime/errors/BaseError.js'
 import type { Artifact } from './artifacts.js'
+import { ContractsError } from './ContractsError.js'
 import { contractsPaths } from './contractsPaths.js'
 
 export type CompileContractsParameters = {
@@ -61,7 +61,7 @@ const OUTPUTS = ['abi', 'evm.bytecode.object', 'evm.deployedBytecode.object']
  * Skips solc (≈1.5 s to load) when the stored hash of compiler, settings and sources still matches.
  * `@openzeppelin/...` (and other package) imports resolve from node_modules.
  *
- * @throws BaseError `SOLIDITY_COMPILE_FAILED` with solc's messages.
+ * @throws ContractsError `SOLIDITY_COMPILE_FAILED` with solc's messages.
  */
 export async function compileContracts(
   parameters: CompileContractsParameters = {},
@@ -108,7 +108,7 @@ export async function compileContracts(
   const errors = messages.filter((m) => m.severity === 'error').map((m) => m.formattedMessage.trim())
   const warnings = messages.filter((m) => m.severity === 'warning').map((m) => m.formattedMessage.trim())
   if (errors.length > 0) {
-    throw new BaseError(`Solidity compilation failed with ${errors.length} error(s).`, {
+    throw new ContractsError(`Solidity compilation failed with ${errors.length} error(s).`, {
       code: 'SOLIDITY_COMPILE_FAILED',
       details: `solc ${solcVersion}:\n${errors.join('\n\n')}`,
       hint: 'Fix the sources under contracts/src and build again.',
@@ -136,7 +136,7 @@ export async function compileContracts(
 /** Source unit name (`contracts/src/X.sol`, posix) -> content, sorted by name. */
 function readSources(root: string, sourcesDir: string): Map<string, string> {
   if (!existsSync(sourcesDir)) {
-    throw new BaseError('No Solidity sources found.', {
+    throw new ContractsError('No Solidity sources found.', {
       code: 'SOLIDITY_SOURCES_MISSING',
       details: `${sourcesDir} does not exist.`,
       hint: 'Run from a teefn checkout, or pass the package root.',
@@ -189,7 +189,7 @@ function collectArtifacts(output: SolcOutput, sources: Map<string, string>): Art
     for (const [contractName, contract] of Object.entries(output.contracts?.[sourceName] ?? {})) {
       const other = seen.get(contractName)
       if (other !== undefined) {
-        throw new BaseError(`Two contracts are named ${contractName}.`, {
+        throw new ContractsError(`Two contracts are named ${contractName}.`, {
           code: 'SOLIDITY_DUPLICATE_CONTRACT',
           details: `${other} and ${sourceName} both define ${contractName}; artifacts are keyed by name.`,
           hint: 'Rename one of them.',

@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs'
 import { dirname, join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { BaseError } from '../runtime/errors/BaseError.js'
+import { ContractsError } from './ContractsError.js'
 
 export type ContractsPaths = {
   /** The package root (holds `package.json` and `contracts/src`). */
@@ -32,7 +32,7 @@ function findRoot(): string {
     if (existsSync(join(dir, 'package.json')) && existsSync(join(dir, 'contracts', 'src'))) return dir
     const parent = dirname(dir)
     if (parent === dir) {
-      throw new BaseError('Cannot find the teefn package root.', {
+      throw new ContractsError('Cannot find the teefn package root.', {
         code: 'CONTRACTS_ROOT_NOT_FOUND',
         details: `No directory above ${start} holds package.json and contracts/src.`,
         hint: 'Pass the root explicitly, or run from a teefn checkout.',

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import type { JsonFragment } from 'ethers'
-import { BaseError } from '../runtime/errors/BaseError.js'
+import { ContractsError } from './ContractsError.js'
 import { contractsPaths } from './contractsPaths.js'
 
 /** The contracts under `contracts/src` (the compile writes one artifact for each). */
@@ -37,13 +37,14 @@ const cache = new Map<string, Artifact>()
 /**
  * Reads `contracts/artifacts/<name>.json`, written by `compileContracts` (`npm run build`).
  *
- * @throws BaseError `CONTRACT_ARTIFACT_MISSING` when the build has not run.
+ * @throws ContractsError `CONTRACT_ARTIFACT_MISSING` when the build has not run.
  */
 export function loadArtifact(name: ContractName, parameters: LoadArtifactParameters = {}): Artifact {
   if (!/^[A-Za-z_$][\w$]*$/.test(name)) {
-    throw new BaseError('Invalid contract name.', {
+    throw new ContractsError('Invalid contract name.', {
       code: 'CONTRACT_NAME_INVALID',
       details: `"${name}" is not a Solidity identifier.`,
+      hint: 'Name a contract of contracts/src, e.g. TeefnRegistry.',
     })
   }
   const { artifactsDir } = contractsPaths(parameters.root)
@@ -54,7 +55,7 @@ export function loadArtifact(name: ContractName, parameters: LoadArtifactParamet
   try {
     text = readFileSync(path, 'utf8')
   } catch (cause) {
-    throw new BaseError(`The artifact of contract ${name} is missing.`, {
+    throw new ContractsError(`The artifact of contract ${name} is missing.`, {
       code: 'CONTRACT_ARTIFACT_MISSING',
       details: `${path} does not exist.`,
       hint: 'Run `npm run build` (or `node dist/contracts/compileContracts.js`) to compile the contracts.',

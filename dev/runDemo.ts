@@ -14,12 +14,13 @@ import type { FulfilmentResult } from '../relayer/evm/createFulfilmentSender.js'
 import { attestWorker } from '../runtime/enclave/attestWorker.js'
 import { createDevProvider } from '../runtime/enclave/devProvider.js'
 import { verifyEnvelope } from '../runtime/enclave/verifyEnvelope.js'
-import { createRedisFunctionStore } from '../runtime/functions/createRedisFunctionStore.js'
 import { createLogger } from '../runtime/logging/createLogger.js'
 import { createRedisConnection } from '../runtime/queue/createRedisConnection.js'
 import { requestJobId } from '../runtime/queue/jobIds.js'
 import type { DeliveryJobData } from '../runtime/queue/jobs.js'
 import { openDeliveryQueue, openQueueEvents, openRequestQueue } from '../runtime/queue/queues.js'
+import { createRedisFunctionStore } from '../runtime/store/createRedisFunctionStore.js'
+import { DemoError } from './DemoError.js'
 import { ensureRedisServer } from './ensureRedisServer.js'
 import { resolveAnvilBinary } from './resolveAnvilBinary.js'
 import { startAnvil, waitForReceipt } from './startAnvil.js'
@@ -204,7 +205,8 @@ export async function runDemo({
 
     step('Fulfilment on-chain')
     const fulfilment = delivery.returnvalue as FulfilmentResult
-    if (fulfilment.outcome !== 'fulfilled') throw new Error(`the delivery ended as ${fulfilment.outcome}`)
+    if (fulfilment.outcome !== 'fulfilled')
+      throw new DemoError(`The delivery ended as ${fulfilment.outcome}.`)
     const [price, updatedAt, latestRequestId] = (await oracle.latest()) as [bigint, bigint, string]
     detail(
       'fulfilment tx',
@@ -214,8 +216,9 @@ export async function runDemo({
     detail('for request', latestRequestId)
     detail('updated at', new Date(Number(updatedAt) * 1000).toISOString())
     if (price !== expectedPrice || latestRequestId !== requestId) {
-      throw new Error(
-        `the oracle stored ${price} for ${latestRequestId}; expected ${expectedPrice} for ${requestId}`,
+      throw new DemoError(
+        'The oracle stored another price.',
+        `${price} for ${latestRequestId}; expected ${expectedPrice} for ${requestId}`,
       )
     }
     print('\n✓ A contract asked, a TEE worker answered, and the verified answer is on-chain.')
@@ -235,7 +238,7 @@ export async function runDemo({
 async function mined(provider: JsonRpcProvider, sending: Promise<{ hash: string }>) {
   const { hash } = await sending
   const receipt = await waitForReceipt(provider, hash)
-  if (receipt.status !== 1) throw new Error(`transaction ${hash} reverted`)
+  if (receipt.status !== 1) throw new DemoError('A transaction reverted.', hash)
   return receipt
 }
 
@@ -252,7 +255,7 @@ async function waitForDelivery(
       await job.waitUntilFinished(events, Math.max(1, deadline - Date.now()))
       return (await queue.getJob(jobId))!
     }
-    if (Date.now() > deadline) throw new Error(`no delivery for job ${jobId} within ${timeoutMs} ms`)
+    if (Date.now() > deadline) throw new DemoError('No delivery in time.', `job ${jobId}, ${timeoutMs} ms`)
     await new Promise((resolve) => setTimeout(resolve, 50))
   }
 }

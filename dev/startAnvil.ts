@@ -1,31 +1,21 @@
-import { type ChildProcess, spawn } from 'node:child_process'
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs'
+import type { ChildProcess } from 'node:child_process'
+import { mkdtempSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
-import { computeAddress, JsonRpcProvider, Network, type TransactionReceipt, WebSocketProvider } from 'ethers'
-import { BaseError } from '../runtime/errors/BaseError.js'
+import { ANVIL_ACCOUNTS, ANVIL_MNEMONIC, ANVIL_PRIVATE_KEYS } from './anvilAccounts.js'
+import { anvilError } from './anvilError.js'
+import { anvilRpcCall } from './anvilRpcCall.js'
 import { resolveAnvilBinary } from './resolveAnvilBinary.js'
+import { spawnAnvil } from './spawnAnvil.js'
+import { terminateProcess } from './terminateProcess.js'
+import { installExitHook, removeTempDir, trackTempDir } from './trackAnvilProcesses.js'
+import { waitForThreads } from './waitForThreads.js'
 
-/** anvil's default mnemonic. Test-only: these keys are public. */
-export const ANVIL_MNEMONIC = 'test test test test test test test test test test test junk'
-
-/** The private keys anvil funds by default (m/44'/60'/0'/0/0..9 of ANVIL_MNEMONIC, 10 000 ETH each). Test-only. */
-export const ANVIL_PRIVATE_KEYS = [
-  '0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80',
-  '0x59c6995e998f97a5a0044966f0945389dc9e86dae88c7a8412f4603b6b78690d',
-  '0x5de4111afa1a4b94908f83103eb1f1706367c2e68ca870fc3fb9a804cdab365a',
-  '0x7c852118294e51e653712a81e05800f419141751be58f605c371e15141b007a6',
-  '0x47e179ec197488593b187f80a00eb0da91f1b9d0b13f8733639f19c30a34926a',
-  '0x8b3a350cf5c34c9194ca85829a2df0ec3153be0318b5e2d3348e872092edffba',
-  '0x92db14e403b83dfe3df233f83dfa3a0d7096f21ca9b0d6d6b8d88b2b4ec1564e',
-  '0x4bbbf85ce3377467afe5d46f804f221813b2bb87f24d81f60f1fcdbf7cbf4356',
-  '0xdbda1821b80551c9d65939329250298aa3472ba22feea921c0cf5d620ea67b97',
-  '0x2a871d0798f97d79848a013d4936a73bf4cc922c825d33c1cf7073dff6d409c6',
-] as const
-
-/** Checksummed addresses of ANVIL_PRIVATE_KEYS, in the same order. */
-export const ANVIL_ACCOUNTS: readonly string[] = ANVIL_PRIVATE_KEYS.map((key) => computeAddress(key))
+// What tests and the demo import with startAnvil, from one place.
+export { ANVIL_ACCOUNTS, ANVIL_MNEMONIC, ANVIL_PRIVATE_KEYS } from './anvilAccounts.js'
+export { type CreateProviderParameters, createProvider, createWsProvider } from './createProvider.js'
+export { type WaitForReceiptParameters, waitForReceipt } from './waitForReceipt.js'
 
 export type StartAnvilParameters = {
   /** TCP port; 0 (default) lets the OS pick a free one. */
@@ -99,11 +89,6 @@ export type AnvilInstance = {
   output(): string
 }
 
-const OUTPUT_LINES = 200
-const live = new Set<ChildProcess>()
-const tempDirs = new Set<string>()
-let exitHookInstalled = false
-
 /**
  * Starts a private anvil on 127.0.0.1 (a free port by default) and resolves once `eth_chainId` answers.
  * The binary (`TEEFN_ANVIL_BIN`, else this platform's `@foundry-rs/anvil-*` package; `AnvilNotInstalledError`
@@ -129,7 +114,7 @@ export async function startAnvil(parameters: StartAnvilParameters = {}): Promise
   let stateFile = parameters.stateFile
   if (stateFile === undefined) {
     tempDir = mkdtempSync(join(tmpdir(), 'teefn-anvil-'))
-    tempDirs.add(tempDir)
+    trackTempDir(tempDir)
     stateFile = join(tempDir, 'state.json')
   }
 
@@ -165,7 +150,7 @@ export async function startAnvil(parameters: StartAnvilParameters = {}): Promise
   adopt(first.child)
   const rpcUrl = `http://127.0.0.1:${port}`
 
-  const rpc = <T>(method: string, params: unknown[] = []) => rpcCall<T>(rpcUrl, method, params, output)
+  const rpc = <T>(method: string, params: unknown[] = []) => anvilRpcCall<T>(rpcUrl, method, params, output)
 
   const halt = async () => {
     const current = child
@@ -175,7 +160,7 @@ export async function startAnvil(parameters: StartAnvilParameters = {}): Promise
       current.kill('SIGCONT')
       frozen = false
     }
-    await terminate(current, stopGraceMs)
+    await terminateProcess(current, stopGraceMs)
   }
 
   const resume = async () => {
@@ -243,285 +228,5 @@ export async function startAnvil(parameters: StartAnvilParameters = {}): Promise
       if (tempDir) removeTempDir(tempDir)
     },
     output,
-  }
-}
-
-export type CreateProviderParameters = {
-  /** Polling interval for `tx.wait()` and polling subscriptions; 100 ms by default. */
-  pollingInterval?: number | undefined
-}
-
-/**
- * An ethers v6 HTTP provider tuned for a local node (see ../shared/NOTES-chains.md): no request batching
- * (it adds ~45 ms a call), no result cache (it serves stale pending nonces under automine), fast polling,
- * and a static network (no `eth_chainId` before every call). Call `destroy()` when done, or Node stays alive.
- */
-export function createProvider(
-  url: string,
-  chainId?: number,
-  parameters: CreateProviderParameters = {},
-): JsonRpcProvider {
-  return new JsonRpcProvider(url, chainId === undefined ? undefined : Network.from(chainId), {
-    staticNetwork: true,
-    cacheTimeout: -1,
-    pollingInterval: parameters.pollingInterval ?? 100,
-    batchMaxCount: 1,
-  })
-}
-
-/**
- * An ethers v6 WebSocket provider with the same options. It does not reconnect: after a node restart, create
- * a new one, resubscribe and backfill with `getLogs`.
- */
-export function createWsProvider(url: string, chainId?: number): WebSocketProvider {
-  return new WebSocketProvider(url, chainId === undefined ? undefined : Network.from(chainId), {
-    staticNetwork: true,
-    cacheTimeout: -1,
-    pollingInterval: 100,
-    batchMaxCount: 1,
-  })
-}
-
-export type WaitForReceiptParameters = {
-  /** 10 s by default. */
-  timeoutMs?: number | undefined
-  /** 25 ms by default. */
-  intervalMs?: number | undefined
-}
-
-/**
- * Polls `eth_getTransactionReceipt` until the transaction is mined, and returns the receipt whatever its
- * status. Use it instead of ethers' `tx.wait()` against automine: `wait()` can hang for good when the block
- * is mined between its first receipt check and its block poller's first `eth_blockNumber` (that block is
- * taken as already seen, and no later block comes).
- */
-export async function waitForReceipt(
-  provider: Pick<JsonRpcProvider, 'getTransactionReceipt'>,
-  hash: string,
-  parameters: WaitForReceiptParameters = {},
-): Promise<TransactionReceipt> {
-  const deadline = Date.now() + (parameters.timeoutMs ?? 10_000)
-  for (;;) {
-    const receipt = await provider.getTransactionReceipt(hash)
-    if (receipt) return receipt
-    if (Date.now() > deadline) {
-      throw new BaseError('Transaction was not mined in time.', {
-        code: 'TX_NOT_MINED',
-        details: `No receipt for ${hash} after ${parameters.timeoutMs ?? 10_000} ms.`,
-        hint: 'Check that the node mines (automine, --block-time) and that the transaction was accepted.',
-      })
-    }
-    await sleep(parameters.intervalMs ?? 25)
-  }
-}
-
-type SpawnOptions = { binary: string; lines: string[]; startTimeoutMs: number; chainId: number }
-
-async function spawnAnvil(
-  args: string[],
-  options: SpawnOptions,
-): Promise<{ child: ChildProcess; port: number }> {
-  const { binary, lines, startTimeoutMs, chainId } = options
-  const output = () => lines.join('\n')
-  const deadline = Date.now() + startTimeoutMs
-  const child = spawn(binary, args, { stdio: ['ignore', 'pipe', 'pipe'] })
-  live.add(child)
-  child.once('exit', () => live.delete(child))
-
-  // Always drain both pipes: anvil logs every RPC call and blocks once a full pipe is not read.
-  const listening = new Promise<number>((resolve, reject) => {
-    let settled = false
-    const settle = (fn: () => void) => {
-      if (settled) return
-      settled = true
-      clearTimeout(timer)
-      fn()
-    }
-    const timer = setTimeout(
-      () =>
-        settle(() =>
-          reject(
-            anvilError(`anvil did not listen within ${startTimeoutMs} ms.`, 'ANVIL_START_TIMEOUT', output),
-          ),
-        ),
-      startTimeoutMs,
-    )
-    const onLine = (raw: string) => {
-      // The banner lists the (public, test-only) keys; keep them out of error messages all the same.
-      const line =
-        /^\(\d+\) 0x[0-9a-fA-F]{64}\s*$/.test(raw) || raw.startsWith('Mnemonic:') ? '<redacted>' : raw
-      lines.push(line)
-      if (lines.length > OUTPUT_LINES) lines.splice(0, lines.length - OUTPUT_LINES)
-      const match = /Listening on [\d.]+:(\d+)/.exec(line)
-      if (match) settle(() => resolve(Number(match[1])))
-    }
-    readLines(child.stdout!, onLine)
-    readLines(child.stderr!, onLine)
-    child.once('error', (error) =>
-      settle(() =>
-        reject(
-          new BaseError('anvil could not be started.', {
-            code: 'ANVIL_SPAWN_FAILED',
-            details: `${binary}: ${error.message}`,
-            hint: 'Install @foundry-rs/anvil with its optional platform package (no --omit=optional), or set TEEFN_ANVIL_BIN to an anvil binary.',
-            cause: error,
-          }),
-        ),
-      ),
-    )
-    child.once('exit', (code, signal) =>
-      settle(() =>
-        reject(
-          anvilError(
-            `anvil exited before listening (code ${code}, signal ${signal}).`,
-            'ANVIL_EXITED',
-            output,
-          ),
-        ),
-      ),
-    )
-  })
-
-  try {
-    const port = await listening
-    await waitForRpc(`http://127.0.0.1:${port}`, chainId, deadline, output)
-    // A test that forgets stop() must not keep Node alive; the exit hook kills the process then.
-    child.unref()
-    ;(child.stdout as { unref?: () => void } | null)?.unref?.()
-    ;(child.stderr as { unref?: () => void } | null)?.unref?.()
-    return { child, port }
-  } catch (error) {
-    await terminate(child, 2_000)
-    throw error
-  }
-}
-
-/** Waits until every thread of `pid` is in a state `accept`s (from /proc/<pid>/task/<tid>/stat). */
-async function waitForThreads(
-  pid: number,
-  accept: (state: string) => boolean,
-  output: () => string,
-): Promise<void> {
-  const deadline = Date.now() + 5_000
-  for (;;) {
-    let states: string[]
-    try {
-      states = readdirSync(`/proc/${pid}/task`).map((tid) => {
-        const stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8')
-        return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3)
-      })
-    } catch {
-      return // the process is gone: nothing left to wait for
-    }
-    if (states.every(accept)) return
-    if (Date.now() > deadline) {
-      throw anvilError(
-        `anvil threads did not change state in time (${states.join('')}).`,
-        'ANVIL_SIGNAL',
-        output,
-      )
-    }
-    await sleep(2)
-  }
-}
-
-function readLines(stream: NodeJS.ReadableStream, onLine: (line: string) => void): void {
-  let rest = ''
-  stream.setEncoding('utf8')
-  stream.on('data', (chunk: string) => {
-    const parts = (rest + chunk).split('\n')
-    rest = parts.pop() ?? ''
-    for (const part of parts) onLine(part)
-  })
-  stream.on('end', () => {
-    if (rest) onLine(rest)
-    rest = ''
-  })
-}
-
-async function waitForRpc(
-  url: string,
-  chainId: number,
-  deadline: number,
-  output: () => string,
-): Promise<void> {
-  let last: unknown
-  while (Date.now() < deadline) {
-    try {
-      const id = Number(await rpcCall<string>(url, 'eth_chainId', [], output))
-      if (id !== chainId) {
-        throw anvilError(
-          `The node on ${url} reports chain ${id}, expected ${chainId}.`,
-          'ANVIL_WRONG_CHAIN',
-          output,
-        )
-      }
-      return
-    } catch (error) {
-      if (error instanceof BaseError && error.code === 'ANVIL_WRONG_CHAIN') throw error
-      last = error
-    }
-    await sleep(20)
-  }
-  throw anvilError(`anvil at ${url} did not answer eth_chainId in time.`, 'ANVIL_START_TIMEOUT', output, last)
-}
-
-async function rpcCall<T>(url: string, method: string, params: unknown[], output: () => string): Promise<T> {
-  const response = await fetch(url, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ jsonrpc: '2.0', id: 1, method, params }),
-    signal: AbortSignal.timeout(30_000),
-  })
-  const body = (await response.json()) as { result?: T; error?: { code: number; message: string } }
-  if (body.error) {
-    throw anvilError(`anvil ${method} failed: ${body.error.message}`, 'ANVIL_RPC_ERROR', output)
-  }
-  return body.result as T
-}
-
-/** SIGTERM (anvil dumps its state), then SIGKILL if it is still alive after `graceMs`. */
-async function terminate(child: ChildProcess, graceMs: number): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()))
-  child.kill('SIGTERM')
-  const timer = setTimeout(() => child.kill('SIGKILL'), graceMs)
-  await exited
-  clearTimeout(timer)
-}
-
-function anvilError(message: string, code: string, output: () => string, cause?: unknown): BaseError {
-  const tail = output().split('\n').slice(-20).join('\n')
-  return new BaseError(message, {
-    code,
-    details: tail ? `Last output of anvil:\n${tail}` : undefined,
-    hint: 'Check that the port is free and that anvil runs (TEEFN_ANVIL_BIN, or the @foundry-rs/anvil package).',
-    cause,
-  })
-}
-
-function removeTempDir(dir: string): void {
-  rmSync(dir, { recursive: true, force: true })
-  tempDirs.delete(dir)
-}
-
-function killAll(): void {
-  for (const child of live) child.kill('SIGKILL')
-  for (const dir of tempDirs) rmSync(dir, { recursive: true, force: true })
-}
-
-function installExitHook(): void {
-  if (exitHookInstalled) return
-  exitHookInstalled = true
-  process.once('exit', killAll)
-  // 'exit' does not run when a signal ends the process (e.g. a test runner terminating a worker): clean up,
-  // then let the signal take its default course unless someone else handles it.
-  for (const signal of ['SIGTERM', 'SIGINT', 'SIGHUP'] as const) {
-    const onSignal = () => {
-      killAll()
-      process.removeListener(signal, onSignal)
-      if (process.listenerCount(signal) === 0) process.kill(process.pid, signal)
-    }
-    process.on(signal, onSignal)
   }
 }

@@ -6,9 +6,8 @@ import { type ApiErrorCode, apiErrorCodes } from './errorCodes.js'
  * the catalogue (`errorCodes.ts`). The message is written for the caller and never holds a secret, a key, a
  * ciphertext or an internal detail.
  */
-export class ApiError extends BaseError {
+export class ApiError extends BaseError<ApiErrorCode> {
   override name = 'ApiError'
-  declare readonly code: ApiErrorCode
   readonly statusCode: number
 
   constructor(code: ApiErrorCode, message: string, options: { hint?: string | undefined } = {}) {

@@ -1,13 +1,12 @@
-import type { Queue } from 'bullmq'
 import type { Redis } from 'ioredis'
 import type { EvmChainReader } from '../runtime/chain/evm/createEvmChainReader.js'
 import type { WorkerAttestation } from '../runtime/enclave/attestWorker.js'
-import type { FunctionStore } from '../runtime/functions/FunctionStore.js'
 import type { TeefnMetrics } from '../runtime/metrics/createMetrics.js'
 import type { Retention } from '../runtime/queue/jobOptions.js'
-import type { RequestJobData, RequestJobResult } from '../runtime/queue/jobs.js'
+import type { RequestQueues } from '../runtime/queue/requestLanes.js'
 import type { SandboxPool } from '../runtime/sandbox/createSandboxPool.js'
 import type { SandboxLimits } from '../runtime/sandbox/limits.js'
+import type { FunctionStore } from '../runtime/store/FunctionStore.js'
 import type { ApiKeyMatch } from './apiKeys.js'
 import type { BundleAnalyzer } from './createBundleAnalyzer.js'
 import type { JobWaiter } from './createJobWaiter.js'
@@ -30,7 +29,8 @@ export type WorkerCheck = { ok: boolean; detail?: string | undefined }
 export type ServerContext = {
   connection: Redis
   store: FunctionStore
-  requests: Queue<RequestJobData, RequestJobResult>
+  /** Both request lanes: invocations go into the HTTP lane's queue, job reads look in either. */
+  requests: RequestQueues
   waiter: JobWaiter
   attestation: WorkerAttestation
   metrics: TeefnMetrics

@@ -1,12 +1,11 @@
 import { createHash, timingSafeEqual } from 'node:crypto'
+import type { Hex } from '../runtime/bytes.js'
 import { ApiError } from './ApiError.js'
 import type { ApiKeyMatch } from './apiKeys.js'
 import { readFunctionInfo } from './readFunctionInfo.js'
 import type { ServerChains, ServerEvmChain } from './ServerContext.js'
 import { jobReadMessage, ownerHeader, signatureHeader, timestampHeader } from './uploadMessage.js'
 import { type SignatureWindow, verifyOwnerSignature } from './verifyOwnerSignature.js'
-
-type Hex = `0x${string}`
 
 /** Who reads a job: anyone (state, timings, a chain job's envelope) or one entitled to it all. */
 export type JobAccess =

@@ -7,25 +7,24 @@ import type { Redis } from 'ioredis'
 import { pino } from 'pino'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { type RedisServer, startRedisServer } from '../dev/startRedisServer.js'
+import type { Hex } from '../runtime/bytes.js'
 import { attestWorker, type WorkerAttestation } from '../runtime/enclave/attestWorker.js'
 import { createDevProvider } from '../runtime/enclave/devProvider.js'
 import type { TeeProvider } from '../runtime/enclave/TeeProvider.js'
 import { verifyAttestation } from '../runtime/enclave/verifyAttestation.js'
 import { verifyEnvelope } from '../runtime/enclave/verifyEnvelope.js'
-import { computeCodeHash } from '../runtime/functions/computeCodeHash.js'
-import { createRedisFunctionStore } from '../runtime/functions/createRedisFunctionStore.js'
-import type { FunctionStore } from '../runtime/functions/FunctionStore.js'
-import { maxBundleBytes } from '../runtime/functions/limits.js'
 import { redactedLogPaths } from '../runtime/logging/createLogger.js'
 import { createMetrics, type TeefnMetrics } from '../runtime/metrics/createMetrics.js'
 import { createRedisConnection } from '../runtime/queue/createRedisConnection.js'
-import { openRequestQueue } from '../runtime/queue/queues.js'
+import { openRequestQueue, queueKey } from '../runtime/queue/queues.js'
 import { createSandboxPool, type SandboxPool } from '../runtime/sandbox/index.js'
+import { computeCodeHash } from '../runtime/store/computeCodeHash.js'
+import { createRedisFunctionStore } from '../runtime/store/createRedisFunctionStore.js'
+import type { FunctionStore } from '../runtime/store/FunctionStore.js'
+import { maxBundleBytes } from '../runtime/store/limits.js'
 import { startWorker, type TeeWorker } from '../runtime/worker/startWorker.js'
 import { type BuildServerParameters, buildServer, type TeefnServer } from './buildServer.js'
 import { uploadAuthorizationMessage } from './uploadMessage.js'
-
-type Hex = `0x${string}`
 
 const apiKey = 'test-operator-key-9f3a'
 const publicUrl = 'https://node-a.example'
@@ -614,10 +613,30 @@ describe('GET /healthz', () => {
       status: 'ok',
       checks: {
         redis: { ok: true },
-        queue: { ok: true, counts: { failed: expect.any(Number) } },
-        worker: { ok: true },
+        // Both lanes: the chain lane's counts, and the HTTP lane's under http_.
+        queue: { ok: true, counts: { failed: expect.any(Number), http_failed: expect.any(Number) } },
+        worker: {
+          ok: true,
+          detail: expect.stringMatching(/^[1-9]\d* chain and [1-9]\d* HTTP worker connections/),
+        },
       },
     })
+  })
+
+  it('answers 503 naming the lane whose queue is paused', async () => {
+    const http = openRequestQueue(connection, { lane: 'http' })
+    try {
+      await http.pause()
+      const response = await app.inject({ method: 'GET', url: '/healthz' })
+      expect(response.statusCode).toBe(503)
+      expect(response.json()).toMatchObject({
+        checks: { queue: { ok: false } },
+        error: { message: 'queue: the http request queue is paused' },
+      })
+    } finally {
+      await http.resume()
+      await http.close()
+    }
   })
 
   it('answers 503 naming the failing check when the worker is not running', async () => {
@@ -644,6 +663,7 @@ describe('GET /metrics', () => {
     expect(text).toMatch(/teefn_invocations_total\{trigger="http",status="FUNCTION_ERROR"\} [1-9]/)
     expect(text).toMatch(/teefn_invocation_duration_seconds_count\{trigger="http"\} [1-9]/)
     expect(text).toContain('teefn_queue_jobs{queue="requests",state="waiting"}')
+    expect(text).toContain('teefn_queue_jobs{queue="http-requests",state="waiting"}')
     expect(text).toMatch(
       /teefn_http_requests_total\{method="POST",route="\/v1\/functions\/:codeHash\/invoke",status_code="200"\} [1-9]/,
     )
@@ -784,6 +804,6 @@ describe('errors, limits and CORS', () => {
 })
 
 async function countJobs(): Promise<number> {
-  const keys = await connection.keys('teefn:requests:http-*')
+  const keys = await connection.keys(queueKey('http-requests', 'http-*'))
   return keys.length
 }

@@ -2,26 +2,18 @@ import cors from '@fastify/cors'
 import rateLimit from '@fastify/rate-limit'
 import swagger from '@fastify/swagger'
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
-import Fastify, {
-  type FastifyBaseLogger,
-  type FastifyInstance,
-  LogController,
-  type RawReplyDefaultExpression,
-  type RawRequestDefaultExpression,
-  type RawServerDefault,
-} from 'fastify'
-import type { Redis } from 'ioredis'
-import type { WorkerAttestation } from '../runtime/enclave/attestWorker.js'
-import type { FunctionStore } from '../runtime/functions/FunctionStore.js'
-import { createLogger, type Logger } from '../runtime/logging/createLogger.js'
-import { createMetrics, type TeefnMetrics } from '../runtime/metrics/createMetrics.js'
-import { defaultRetention, type Retention } from '../runtime/queue/jobOptions.js'
-import { openQueueEvents, openRequestQueue } from '../runtime/queue/queues.js'
-import type { SandboxPool } from '../runtime/sandbox/createSandboxPool.js'
-import { defaultHttpMaximumLimits, type SandboxLimits } from '../runtime/sandbox/limits.js'
+import Fastify, { type FastifyBaseLogger, LogController } from 'fastify'
+import { withTimeout } from '../runtime/async/withTimeout.js'
+import { createLogger } from '../runtime/logging/createLogger.js'
+import { createMetrics } from '../runtime/metrics/createMetrics.js'
+import { defaultRetention } from '../runtime/queue/jobOptions.js'
+import { openQueueEvents, requestQueueOf } from '../runtime/queue/queues.js'
+import { closeRequestQueues, openRequestQueues } from '../runtime/queue/requestLanes.js'
+import { defaultHttpMaximumLimits } from '../runtime/sandbox/limits.js'
 import { acceptedOrigins } from './acceptedOrigins.js'
 import { apiKeyHeader, createApiKeyMatcher } from './apiKeys.js'
-import { type BundleAnalyzer, sharedBundleAnalyzer } from './createBundleAnalyzer.js'
+import type { BuildServerParameters, ServerTimeouts, TeefnServer } from './BuildServerParameters.js'
+import { sharedBundleAnalyzer } from './createBundleAnalyzer.js'
 import { createJobWaiter } from './createJobWaiter.js'
 import { describeApiErrorCodes } from './errorCodes.js'
 import { handleClientError, handleError, handleFrameworkError, handleNotFound } from './errorHandler.js'
@@ -30,110 +22,21 @@ import { attestationPlugin } from './plugins/attestation.js'
 import { functionsPlugin } from './plugins/functions.js'
 import { healthPlugin } from './plugins/health.js'
 import { invokePlugin } from './plugins/invoke.js'
+import { jobListPlugin } from './plugins/jobList.js'
 import { jobsPlugin } from './plugins/jobs.js'
 import { metricsPlugin } from './plugins/metrics.js'
 import { openApiPlugin } from './plugins/openapi.js'
 import { secretsPlugin } from './plugins/secrets.js'
 import { settingsPlugin } from './plugins/settings.js'
-import type { ServerChains, ServerContext, WorkerCheck } from './ServerContext.js'
-import type { UploadAuthorizationPolicy } from './uploadAuthorization.js'
+import type { ServerContext } from './ServerContext.js'
 import { jobTokenHeader, ownerHeader, signatureHeader, timestampHeader } from './uploadMessage.js'
 
-export type TeefnServer = FastifyInstance<
-  RawServerDefault,
-  RawRequestDefaultExpression,
-  RawReplyDefaultExpression,
-  FastifyBaseLogger,
-  TypeBoxTypeProvider
->
-
-export type RateLimitSettings = {
-  /** Requests per caller per window: per IP, or per API key when a valid one is sent. Default 600. */
-  max?: number | undefined
-  /** Default 60,000 ms. */
-  timeWindowMs?: number | undefined
-  /** Requests per window for callers with a valid API key. Default `max` × 10. */
-  apiKeyMax?: number | undefined
-}
-
-/** How long the server waits for a caller; every value in ms. */
-export type ServerTimeouts = {
-  /** The request line and headers, from the first byte (Node `headersTimeout`). Default 10,000. */
-  headersMs?: number | undefined
-  /** The whole request, body included (Node `requestTimeout`); at least `headersMs`. Default 30,000. */
-  requestMs?: number | undefined
-  /**
-   * A socket with no traffic at all (fastify `connectionTimeout`), also while its request waits for an invocation:
-   * above the longest invoke wait. Default that wait + 15,000.
-   */
-  idleMs?: number | undefined
-  /** A kept-alive socket between requests (`keepAliveTimeout`). Default 5,000. */
-  keepAliveMs?: number | undefined
-}
-
-export type BuildServerParameters = {
-  /**
-   * Redis for the request queue (producer side), `/healthz` and the job waiter (which uses its own duplicate
-   * of it). Not closed by the server. A connection with a small `maxRetriesPerRequest` makes requests fail
-   * with 503 while Redis is down instead of waiting for it.
-   */
-  connection: Redis
-  /** Where bundles live (`createRedisFunctionStore`). */
-  store: FunctionStore
-  /** The worker's attestation (`attestWorker`): public keys and quote. The server never sees the provider. */
-  attestation: WorkerAttestation
-  /** Shared with the worker so `/metrics` shows both; a fresh set by default. */
-  metrics?: TeefnMetrics | undefined
-  /** pino logger; `createLogger({ name: 'server' })` by default. */
-  logger?: Logger | undefined
-  /** Log one line per request (fastify's request logging). Default true. */
-  requestLogging?: boolean | undefined
-  /** Operator API keys (`x-api-key`): upload without a signature, and a higher rate limit. */
-  apiKeys?: readonly string[] | undefined
-  /**
-   * When set, `GET /metrics` answers only `authorization: Bearer <token>` (Prometheus `authorization` in the
-   * scrape config); without it, metrics are open to whoever reaches the port.
-   */
-  metricsToken?: string | undefined
-  /** A sandbox pool to load uploads in, so a default export that is not a function is refused at upload. */
-  probe?: SandboxPool | undefined
-  /**
-   * The worker's chain readers (`{ evm: evmReaders }`): HTTP calls may name a functionId of these chains' registries
-   * (checked against the codeHash), and owners of their functions may write secrets and settings. Without them
-   * the API refuses both with `CHAIN_NOT_SERVED`.
-   */
-  chains?: ServerChains | undefined
-  /** The local worker's health, when it runs in this process (else `/healthz` looks for any worker on the queue). */
-  workerCheck?: (() => WorkerCheck | Promise<WorkerCheck>) | undefined
-  invoke?: { defaultWaitMs?: number | undefined; maxWaitMs?: number | undefined } | undefined
-  /** The most an HTTP caller may ask for per call (`defaultHttpMaximumLimits`, as the worker's by default). */
-  maximumLimits?: SandboxLimits | undefined
-  /** Signature window, allowed owners, and uploads per caller per window (default 60). */
-  upload?: (UploadAuthorizationPolicy & { rateLimitMax?: number | undefined }) | undefined
-  rateLimit?: false | RateLimitSettings | undefined
-  /** How long a Redis operation may take in a request before it answers 503. Default 5,000 ms. */
-  redisTimeoutMs?: number | undefined
-  /** CORS is off unless origins are listed. */
-  cors?: false | { origins: string[] } | undefined
-  /**
-   * Fastify's `trustProxy` (behind a reverse proxy, so rate limits see the caller's IP): true, a hop count, or the
-   * proxies' addresses. Default false.
-   */
-  trustProxy?: boolean | number | string | string[] | undefined
-  /**
-   * The URL callers reach this node at: owner signatures (uploads, job reads) must name its origin, so one made
-   * for another node is refused. `startServer` defaults it to the address it listens on. Without it no
-   * signature is accepted (API keys still are).
-   */
-  publicUrl?: string | (() => string | undefined) | undefined
-  /** What Redis keeps of request jobs (`defaultRetention`); the same as the worker's. */
-  retention?: Retention | undefined
-  timeouts?: ServerTimeouts | undefined
-  /** Sockets open at once; more are closed as they arrive. Unlimited by default. */
-  maxConnections?: number | undefined
-  /** esbuild for upload checks; the process's shared one by default. */
-  analyzer?: BundleAnalyzer | undefined
-}
+export type {
+  BuildServerParameters,
+  RateLimitSettings,
+  ServerTimeouts,
+  TeefnServer,
+} from './BuildServerParameters.js'
 
 /**
  * Builds the HTTP API (not listening yet): upload and read functions, invoke them through the request queue
@@ -173,24 +76,33 @@ export async function buildServer(parameters: BuildServerParameters): Promise<Te
 
   if (parameters.maxConnections !== undefined) app.server.maxConnections = parameters.maxConnections
   const retention = parameters.retention ?? defaultRetention
-  const requests = openRequestQueue(connection, { retention })
-  metrics.observeQueue(requests)
-  // Start reading completion events from the stream's current end, so no event of a job added from now on
-  // is missed, however soon the first invocation comes.
-  const eventsConnection = connection.duplicate({ maxRetriesPerRequest: null })
-  const events = await openQueueEvents(eventsConnection, 'requests', { from: 'now' })
+  const requests = openRequestQueues(connection, { retention })
+  metrics.observeQueue(requests.chain)
+  metrics.observeQueue(requests.http)
+  // Start reading completion events from the streams' current ends, so no event of a job added from now on
+  // is missed, however soon the first invocation comes. Both lanes: a job is answered in whichever it ran.
+  const eventsConnections = [0, 1].map(() => connection.duplicate({ maxRetriesPerRequest: null }))
+  const events = await Promise.all(
+    (['chain', 'http'] as const).map((lane, index) =>
+      openQueueEvents(eventsConnections[index]!, requestQueueOf(lane), { from: 'now' }),
+    ),
+  )
   // One warning per outage, not one per reconnect attempt.
   let eventsDown = false
-  eventsConnection.on('error', (error) => {
-    if (!eventsDown) app.log.warn({ err: error }, 'redis connection for job events lost; reconnecting')
-    eventsDown = true
-  })
-  eventsConnection.on('ready', () => {
-    eventsDown = false
-  })
-  events.on('error', (error) => app.log.error({ err: error }, 'queue events error'))
-  requests.on('error', (error) => app.log.error({ err: error }, 'queue error'))
-  await events.waitUntilReady()
+  for (const eventsConnection of eventsConnections) {
+    eventsConnection.on('error', (error) => {
+      if (!eventsDown) app.log.warn({ err: error }, 'redis connection for job events lost; reconnecting')
+      eventsDown = true
+    })
+    eventsConnection.on('ready', () => {
+      eventsDown = false
+    })
+  }
+  for (const stream of events)
+    stream.on('error', (error) => app.log.error({ err: error }, 'queue events error'))
+  for (const queue of [requests.chain, requests.http])
+    queue.on('error', (error) => app.log.error({ err: error }, 'queue error'))
+  await Promise.all(events.map((stream) => stream.waitUntilReady()))
   const waiter = createJobWaiter(events)
 
   const matchApiKey = createApiKeyMatcher(parameters.apiKeys ?? [])
@@ -236,8 +148,11 @@ export async function buildServer(parameters: BuildServerParameters): Promise<Te
   app.addHook('onClose', async () => {
     stopListening()
     // With Redis down, BullMQ's close waits for a reconnect: give it a moment, then let go.
-    await settleWithin(Promise.all([events.close(), requests.close()]), 2_000)
-    eventsConnection.disconnect()
+    await settleWithin(
+      Promise.all([...events.map((stream) => stream.close()), closeRequestQueues(requests)]),
+      2_000,
+    )
+    for (const eventsConnection of eventsConnections) eventsConnection.disconnect()
   })
 
   if (parameters.cors) await app.register(cors, { origin: parameters.cors.origins })
@@ -300,6 +215,7 @@ export async function buildServer(parameters: BuildServerParameters): Promise<Te
   await app.register(functionsPlugin, { context })
   await app.register(invokePlugin, { context })
   await app.register(jobsPlugin, { context })
+  await app.register(jobListPlugin, { context })
   await app.register(secretsPlugin, { context })
   await app.register(settingsPlugin, { context })
   await app.register(attestationPlugin, { context })
@@ -340,14 +256,10 @@ function originsOf(publicUrl: BuildServerParameters['publicUrl']): () => readonl
 }
 
 async function settleWithin(promise: Promise<unknown>, ms: number): Promise<void> {
-  let timer: NodeJS.Timeout | undefined
-  await Promise.race([
+  await withTimeout(
     promise.catch(() => {}),
-    new Promise<void>((resolve) => {
-      timer = setTimeout(resolve, ms)
-    }),
-  ])
-  clearTimeout(timer)
+    { timeoutMs: ms, fallback: () => undefined },
+  )
 }
 
 function definedOnly<T extends object>(value: T): { [K in keyof T]: Exclude<T[K], undefined> } {

@@ -3,8 +3,8 @@ import { readFileSync, rmSync, writeFileSync } from 'node:fs'
 import type { Redis } from 'ioredis'
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
 import type { RedisServer } from '../dev/startRedisServer.js'
-import type { FunctionStore } from '../runtime/functions/FunctionStore.js'
 import type { SandboxPool } from '../runtime/sandbox/index.js'
+import type { FunctionStore } from '../runtime/store/FunctionStore.js'
 import type { BundleAnalyzer } from './createBundleAnalyzer.js'
 import type { StartServerReturnType } from './startServer.js'
 
@@ -48,7 +48,7 @@ let server: StartServerReturnType
 beforeAll(async () => {
   const { startRedisServer } = await import('../dev/startRedisServer.js')
   const { createRedisConnection } = await import('../runtime/queue/createRedisConnection.js')
-  const { createRedisFunctionStore } = await import('../runtime/functions/createRedisFunctionStore.js')
+  const { createRedisFunctionStore } = await import('../runtime/store/createRedisFunctionStore.js')
   const { createSandboxPool } = await import('../runtime/sandbox/index.js')
   const { createDevProvider } = await import('../runtime/enclave/devProvider.js')
   const { attestWorker } = await import('../runtime/enclave/attestWorker.js')
@@ -155,7 +155,7 @@ describe('finding 1: one upload cannot take bundle analysis down', () => {
         code: 'ANALYZER_UNAVAILABLE',
         message: expect.stringMatching(/^the bundle analyzer is not running .*Retry in a few seconds\.$/),
       })
-      const { computeCodeHash } = await import('../runtime/functions/computeCodeHash.js')
+      const { computeCodeHash } = await import('../runtime/store/computeCodeHash.js')
       expect(await store.getFunction(computeCodeHash(code))).toBeUndefined()
       await settle()
       const health = await fetch(`${server.url}/healthz`)

@@ -1,4 +1,5 @@
 import type { BuildOptions, Message, Metafile, Plugin } from 'esbuild'
+import { withTimeout } from '../runtime/async/withTimeout.js'
 import { ApiError } from './ApiError.js'
 
 /** What esbuild's parse of a bundle says about it (nothing of the bundle runs). */
@@ -153,13 +154,6 @@ export function createBundleAnalyzer({
       return () => listeners.delete(listener)
     },
     async check(timeoutMs = 2_000) {
-      let timer: NodeJS.Timeout | undefined
-      const timeout = new Promise<AnalyzerCheck>((resolve) => {
-        timer = setTimeout(
-          () => resolve({ ok: false, detail: `esbuild did not answer within ${timeoutMs} ms` }),
-          timeoutMs,
-        )
-      })
       const probe = run(async ({ build }) => {
         await build(optionsFor('export default 0'))
         return { ok: true }
@@ -167,11 +161,10 @@ export function createBundleAnalyzer({
         ok: false,
         detail: error instanceof ApiError ? error.shortMessage : describe(error),
       }))
-      try {
-        return await Promise.race([probe, timeout])
-      } finally {
-        clearTimeout(timer)
-      }
+      return withTimeout<AnalyzerCheck>(probe, {
+        timeoutMs,
+        fallback: () => ({ ok: false, detail: `esbuild did not answer within ${timeoutMs} ms` }),
+      })
     },
   }
 }

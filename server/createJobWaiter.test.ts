@@ -72,4 +72,30 @@ describe('createJobWaiter', () => {
     waiter.releaseAll()
     expect(await Promise.all(held)).toEqual([{ state: 'pending' }, { state: 'pending' }])
   })
+
+  it('listens to several streams (both request lanes): a job is answered in whichever it ran', async () => {
+    const other = new Queue('waits-other', { connection })
+    const otherEvents = new QueueEvents('waits-other', { connection: connection.duplicate() })
+    const otherWorker = new Worker(
+      'waits-other',
+      async (job) => ({ lane: 'other', answer: job.data.answer }),
+      {
+        connection,
+      },
+    )
+    try {
+      await otherEvents.waitUntilReady()
+      const both = createJobWaiter([events, otherEvents])
+      const here = both.wait('lane-here', 20_000)
+      const there = both.wait('lane-there', 20_000)
+      await queue.add('job', { answer: 1 }, { jobId: 'lane-here' })
+      await other.add('job', { answer: 2 }, { jobId: 'lane-there' })
+      expect(await here).toEqual({ state: 'completed', result: { status: 'OK', answer: 1 } })
+      expect(await there).toEqual({ state: 'completed', result: { lane: 'other', answer: 2 } })
+    } finally {
+      await otherWorker.close()
+      await otherEvents.close()
+      await other.close()
+    }
+  })
 })

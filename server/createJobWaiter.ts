@@ -24,11 +24,12 @@ export type JobWaiter = {
 type Waiter = { resolve: (outcome: JobWaitOutcome) => void; timer: NodeJS.Timeout }
 
 /**
- * One listener on one shared `QueueEvents` stream serves every waiting HTTP caller through a map by job id:
- * no per-request Redis connection, listener or `isFinished` round trip. `failed` arrives only once BullMQ
- * gave up on the job (retries exhausted); a retried attempt does not end the wait.
+ * One listener on each shared `QueueEvents` stream (both request lanes: a job is found in whichever lane it ran)
+ * serves every waiting HTTP caller through a map by job id: no per-request Redis connection, listener or
+ * `isFinished` round trip. `failed` arrives only once BullMQ gave up on the job (retries exhausted); a retried
+ * attempt does not end the wait.
  */
-export function createJobWaiter(events: QueueEvents): JobWaiter {
+export function createJobWaiter(events: QueueEvents | readonly QueueEvents[]): JobWaiter {
   const waiters = new Map<string, Waiter>()
   const settle = (jobId: string, outcome: JobWaitOutcome) => {
     const waiter = waiters.get(jobId)
@@ -37,13 +38,15 @@ export function createJobWaiter(events: QueueEvents): JobWaiter {
     clearTimeout(waiter.timer)
     waiter.resolve(outcome)
   }
-  events.on('completed', ({ jobId, returnvalue }) => {
-    if (waiters.has(jobId))
-      settle(jobId, { state: 'completed', result: returnvalue as unknown as RequestJobResult })
-  })
-  events.on('failed', ({ jobId, failedReason }) => {
-    if (waiters.has(jobId)) settle(jobId, { state: 'failed', failedReason })
-  })
+  for (const stream of ([] as QueueEvents[]).concat(events)) {
+    stream.on('completed', ({ jobId, returnvalue }) => {
+      if (waiters.has(jobId))
+        settle(jobId, { state: 'completed', result: returnvalue as unknown as RequestJobResult })
+    })
+    stream.on('failed', ({ jobId, failedReason }) => {
+      if (waiters.has(jobId)) settle(jobId, { state: 'failed', failedReason })
+    })
+  }
   return {
     wait(jobId, timeoutMs) {
       return new Promise((resolve) => {

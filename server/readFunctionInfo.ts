@@ -1,10 +1,9 @@
+import type { Hex } from '../runtime/bytes.js'
 import { ChainReadError } from '../runtime/chain/ChainReadError.js'
 import type { EvmFunctionReading } from '../runtime/chain/evm/createEvmChainReader.js'
 import { ApiError } from './ApiError.js'
 import { redactHosts } from './redactHosts.js'
 import type { ServerEvmChain } from './ServerContext.js'
-
-type Hex = `0x${string}`
 
 /**
  * A function's registry entry (code, owner) at the confirmed head, as a quorum of the chain's RPC endpoints

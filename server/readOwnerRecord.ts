@@ -1,3 +1,4 @@
+import type { Hex } from '../runtime/bytes.js'
 import type { FunctionScope } from '../runtime/enclave/functionScope.js'
 import { scopeId } from '../runtime/enclave/functionScope.js'
 import { ApiError } from './ApiError.js'
@@ -5,8 +6,6 @@ import type { ApiErrorCode } from './errorCodes.js'
 import type { ServerChains } from './ServerContext.js'
 import { servedEvmScope } from './servedEvmScope.js'
 import { withDeadline } from './withDeadline.js'
-
-type Hex = `0x${string}`
 
 export type ReadOwnerRecordParameters<T> = {
   chains: ServerChains

@@ -1,3 +1,4 @@
+import { withTimeout } from '../runtime/async/withTimeout.js'
 import { redactHosts } from './redactHosts.js'
 
 /** What one `/healthz` check found. */
@@ -19,21 +20,14 @@ export async function runHealthCheck(
   check: () => HealthCheckResult | Promise<HealthCheckResult>,
   timeoutMs = healthCheckTimeoutMs,
 ): Promise<HealthCheckResult> {
-  let timer: NodeJS.Timeout | undefined
-  const timeout = new Promise<HealthCheckResult>((resolve) => {
-    timer = setTimeout(() => resolve({ ok: false, detail: `no answer within ${timeoutMs} ms` }), timeoutMs)
+  const answer = Promise.resolve()
+    .then(check)
+    .catch((error: Error) => ({ ok: false, detail: String(error?.message ?? error) }))
+  const result = await withTimeout<HealthCheckResult>(answer, {
+    timeoutMs,
+    fallback: () => ({ ok: false, detail: `no answer within ${timeoutMs} ms` }),
   })
-  try {
-    const result = await Promise.race([
-      Promise.resolve()
-        .then(check)
-        .catch((error: Error) => ({ ok: false, detail: String(error?.message ?? error) })),
-      timeout,
-    ])
-    return result.detail === undefined
-      ? result
-      : { ...result, detail: redactHosts(result.detail).slice(0, 200) }
-  } finally {
-    clearTimeout(timer)
-  }
+  return result.detail === undefined
+    ? result
+    : { ...result, detail: redactHosts(result.detail).slice(0, 200) }
 }

@@ -1,3 +1,12 @@
+import {
+  expressionKeywords,
+  nestingKeywords,
+  prefixOperators,
+  punctuatorsByFirst,
+  rightNestingOperators,
+} from './javascriptTokens.js'
+import { isDigit, isWordPart, isWordStart, skipRegExp, skipString } from './skipJavaScriptLiteral.js'
+
 /** How deeply a bundle may nest, as `scanBundleNesting` estimates it. Real code stays well below 100. */
 export const maxBundleNesting = 1_000
 
@@ -7,136 +16,6 @@ export type ScanBundleNestingReturnType = {
   /** Where it was reached: 1-based line and column. */
   line: number
   column: number
-}
-
-/** Keywords after which an expression starts: a `/` there begins a regular expression, a `-` is unary. */
-const expressionKeywords = new Set([
-  'return',
-  'typeof',
-  'instanceof',
-  'in',
-  'of',
-  'new',
-  'delete',
-  'void',
-  'throw',
-  'case',
-  'do',
-  'else',
-  'yield',
-  'await',
-  'extends',
-  'default',
-  'export',
-  'import',
-  'let',
-  'const',
-  'var',
-])
-/** Keywords whose operand (an expression or a statement) nests inside them in a parser's recursion. */
-const nestingKeywords = new Set([
-  'typeof',
-  'void',
-  'delete',
-  'await',
-  'new',
-  'yield',
-  'extends',
-  'for',
-  'while',
-  'with',
-  'do',
-])
-const prefixOperators = new Set(['!', '~', '+', '-', '++', '--'])
-const rightNestingOperators = new Set([
-  '=',
-  '+=',
-  '-=',
-  '*=',
-  '/=',
-  '%=',
-  '**=',
-  '<<=',
-  '>>=',
-  '>>>=',
-  '&=',
-  '|=',
-  '^=',
-  '&&=',
-  '||=',
-  '??=',
-  '=>',
-  '?',
-  '**',
-])
-const punctuators = [
-  '>>>=',
-  '...',
-  '===',
-  '!==',
-  '**=',
-  '<<=',
-  '>>=',
-  '>>>',
-  '&&=',
-  '||=',
-  '??=',
-  '=>',
-  '==',
-  '!=',
-  '<=',
-  '>=',
-  '&&',
-  '||',
-  '??',
-  '?.',
-  '++',
-  '--',
-  '+=',
-  '-=',
-  '*=',
-  '/=',
-  '%=',
-  '&=',
-  '|=',
-  '^=',
-  '**',
-  '<<',
-  '>>',
-  '{',
-  '}',
-  '(',
-  ')',
-  '[',
-  ']',
-  ';',
-  ',',
-  '<',
-  '>',
-  '+',
-  '-',
-  '*',
-  '/',
-  '%',
-  '&',
-  '|',
-  '^',
-  '!',
-  '~',
-  '?',
-  ':',
-  '=',
-  '.',
-  '@',
-  '#',
-]
-
-/** Punctuators by their first character, longest first, so that `>>>=` is read before `>>`. */
-const punctuatorsByFirst = new Map<string, string[]>()
-for (const punctuator of punctuators) {
-  const list = punctuatorsByFirst.get(punctuator[0]!) ?? []
-  list.push(punctuator)
-  punctuatorsByFirst.set(punctuator[0]!, list)
 }
 
 type Level = { opener: string; chain: number; pendingCaseColons: number }
@@ -334,50 +213,4 @@ function found(
     lineStart = newline + 1
   }
   return { depth, line, column: index - lineStart + 1 }
-}
-
-function skipString(code: string, start: number, quote: number): number {
-  let j = start + 1
-  while (j < code.length) {
-    const c = code.charCodeAt(j)
-    if (c === 92) j += 2
-    else if (c === quote || c === 10) return j + 1
-    else j++
-  }
-  return code.length
-}
-
-/** From a `/` that starts a regular expression to just after its flags (or the end of the line, if unterminated). */
-function skipRegExp(code: string, start: number): number {
-  let j = start + 1
-  let inClass = false
-  while (j < code.length) {
-    const c = code.charCodeAt(j)
-    if (c === 92) j += 2
-    else if (c === 10 || c === 13) return j
-    else if (inClass) {
-      if (c === 93 /* ] */) inClass = false
-      j++
-    } else if (c === 91 /* [ */) {
-      inClass = true
-      j++
-    } else if (c === 47) {
-      j++
-      while (j < code.length && isWordPart(code.charCodeAt(j))) j++
-      return j
-    } else j++
-  }
-  return code.length
-}
-
-function isDigit(c: number): boolean {
-  return c >= 48 && c <= 57
-}
-
-function isWordStart(c: number): boolean {
-  return (c >= 65 && c <= 90) || (c >= 97 && c <= 122) || c === 36 || c === 95 || c === 92 || c >= 0x80
-}
-
-function isWordPart(c: number): boolean {
-  return isWordStart(c) || isDigit(c)
 }

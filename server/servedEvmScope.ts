@@ -1,8 +1,7 @@
+import type { Hex } from '../runtime/bytes.js'
 import type { FunctionScope } from '../runtime/enclave/functionScope.js'
 import { ApiError } from './ApiError.js'
 import type { ServerChains, ServerEvmChain } from './ServerContext.js'
-
-type Hex = `0x${string}`
 
 export type ServedEvmScopeParameters = {
   chains: ServerChains

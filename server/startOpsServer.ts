@@ -1,4 +1,4 @@
-import Fastify from 'fastify'
+import Fastify, { type FastifyBaseLogger, LogController } from 'fastify'
 import type { Logger } from '../runtime/logging/createLogger.js'
 import type { TeefnMetrics } from '../runtime/metrics/createMetrics.js'
 import { createApiKeyMatcher } from './apiKeys.js'
@@ -35,7 +35,11 @@ export async function startOpsServer({
   checks,
   logger,
 }: StartOpsServerParameters): Promise<OpsServer> {
-  const app = Fastify({ loggerInstance: logger, disableRequestLogging: true })
+  // Probes and scrapes come every few seconds: not logged.
+  const app = Fastify({
+    loggerInstance: logger as FastifyBaseLogger | undefined,
+    logController: new LogController({ disableRequestLogging: true }),
+  })
   app.setErrorHandler(handleError)
   app.setNotFoundHandler(handleNotFound)
   await app.register(metricsPlugin, {

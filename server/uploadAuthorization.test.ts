@@ -1,6 +1,6 @@
 import { Wallet } from 'ethers'
 import { describe, expect, it } from 'vitest'
-import { computeCodeHash } from '../runtime/functions/computeCodeHash.js'
+import { computeCodeHash } from '../runtime/store/computeCodeHash.js'
 import { ApiError } from './ApiError.js'
 import { createApiKeyMatcher } from './apiKeys.js'
 import { authorizeUpload } from './uploadAuthorization.js'

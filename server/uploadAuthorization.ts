@@ -1,10 +1,9 @@
 import { getAddress } from 'ethers'
+import type { Hex } from '../runtime/bytes.js'
 import { ApiError } from './ApiError.js'
 import type { ApiKeyMatch } from './apiKeys.js'
 import { ownerHeader, signatureHeader, timestampHeader, uploadAuthorizationMessage } from './uploadMessage.js'
 import { type SignatureWindow, verifyOwnerSignature } from './verifyOwnerSignature.js'
-
-type Hex = `0x${string}`
 
 export type UploadAuthorizationPolicy = SignatureWindow & {
   /** When set, only these owners (EVM addresses) may upload with a signature; API keys are not affected. */

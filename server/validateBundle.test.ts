@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { computeCodeHash } from '../runtime/functions/computeCodeHash.js'
-import { maxBundleBytes } from '../runtime/functions/limits.js'
 import { createSandboxPool, type SandboxPool } from '../runtime/sandbox/index.js'
+import { computeCodeHash } from '../runtime/store/computeCodeHash.js'
+import { maxBundleBytes } from '../runtime/store/limits.js'
 import { ApiError } from './ApiError.js'
 import { validateBundle } from './validateBundle.js'
 

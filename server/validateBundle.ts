@@ -1,12 +1,11 @@
 import type { Message } from 'esbuild'
-import { maxBundleBytes } from '../runtime/functions/limits.js'
+import type { Hex } from '../runtime/bytes.js'
 import type { SandboxPool } from '../runtime/sandbox/createSandboxPool.js'
+import { maxBundleBytes } from '../runtime/store/limits.js'
 import { ApiError } from './ApiError.js'
 import { type BundleAnalyzer, isBuildFailure, sharedBundleAnalyzer } from './createBundleAnalyzer.js'
 import type { ApiErrorCode } from './errorCodes.js'
 import { maxBundleNesting, scanBundleNesting } from './scanBundleNesting.js'
-
-type Hex = `0x${string}`
 
 export type ValidateBundleParameters = {
   code: string

@@ -1,7 +1,6 @@
 import { getAddress, verifyMessage } from 'ethers'
+import type { Hex } from '../runtime/bytes.js'
 import { ApiError } from './ApiError.js'
-
-type Hex = `0x${string}`
 
 /** How old (and how far in the future) a signed timestamp may be. */
 export type SignatureWindow = {

@@ -1,14 +1,13 @@
+import type { Hex } from '../runtime/bytes.js'
 import type { EvmBlockRef } from '../runtime/chain/evm/createEvmChainReader.js'
 import { OwnerRecordError } from '../runtime/enclave/OwnerRecordError.js'
 import type { SignedSecrets, SignedSettings } from '../runtime/enclave/ownerRecords.js'
-import { FunctionStoreError } from '../runtime/functions/FunctionStoreError.js'
+import { FunctionStoreError } from '../runtime/store/FunctionStoreError.js'
 import { ApiError } from './ApiError.js'
 import { readFunctionInfo } from './readFunctionInfo.js'
 import type { ServerChains } from './ServerContext.js'
 import { servedEvmScope } from './servedEvmScope.js'
 import { withDeadline } from './withDeadline.js'
-
-type Hex = `0x${string}`
 
 export type WriteOwnerRecordParameters<T extends SignedSecrets | SignedSettings> = {
   chains: ServerChains

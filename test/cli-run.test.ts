@@ -2,7 +2,7 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { computeCodeHash } from '../runtime/functions/computeCodeHash.js'
+import { computeCodeHash } from '../runtime/store/computeCodeHash.js'
 import { runTeefn } from './support/runTeefn.js'
 import { type StartHttpServerReturnType, startHttpServer } from './support/startHttpServer.js'
 

@@ -18,19 +18,21 @@ import { type AnvilInstance, startAnvil } from '../dev/startAnvil.js'
 import { type RedisServer, startRedisServer } from '../dev/startRedisServer.js'
 import { connectEvmHttp } from '../relayer/evm/connectEvm.js'
 import type { EvmDeliveryResult, EvmSubmitter } from '../relayer/evm/startEvmSubmitter.js'
+import type { Hex } from '../runtime/bytes.js'
 import { attestWorker } from '../runtime/enclave/attestWorker.js'
 import { createDevProvider } from '../runtime/enclave/devProvider.js'
 import type { Envelope } from '../runtime/enclave/envelope.js'
 import { signEnvelope } from '../runtime/enclave/signEnvelope.js'
 import type { TeeProvider } from '../runtime/enclave/TeeProvider.js'
-import { createRedisFunctionStore } from '../runtime/functions/createRedisFunctionStore.js'
-import type { FunctionStore } from '../runtime/functions/FunctionStore.js'
 import { createLogger } from '../runtime/logging/createLogger.js'
 import { createRedisConnection } from '../runtime/queue/createRedisConnection.js'
 import { requestJobId } from '../runtime/queue/jobIds.js'
 import type { DeliveryJobData, RequestJobData } from '../runtime/queue/jobs.js'
 import { openDeliveryQueue, openRequestQueue } from '../runtime/queue/queues.js'
+import { readDelivery } from '../runtime/queue/readDelivery.js'
 import { statusCode } from '../runtime/resultStatus.js'
+import { createRedisFunctionStore } from '../runtime/store/createRedisFunctionStore.js'
+import type { FunctionStore } from '../runtime/store/FunctionStore.js'
 import { loadExampleFunction } from './support/loadExampleFunction.js'
 import { type StartHttpServerReturnType, startHttpServer } from './support/startHttpServer.js'
 import { type NodeProcess, startNodeProcess } from './support/startNodeProcess.js'
@@ -39,8 +41,6 @@ import { eventsNamed, mined, revertOf } from './support/teefnContracts.js'
 // The whole EVM loop on real parts: anvil, redis-server, the QuickJS sandbox, the dev TEE provider.
 // requestPrice -> watcher -> request job -> worker (registry, sandbox, fetch, signature) -> delivery job
 // -> submitter -> fulfil transaction -> the oracle verifies the envelope and stores the price.
-
-type Hex = `0x${string}`
 
 let anvil: AnvilInstance
 let redisServer: RedisServer
@@ -259,6 +259,21 @@ describe('the EVM loop', () => {
     expect(await fulfilments(requestId)).toHaveLength(1)
     expect((await settledDelivery(deliveryJobId(requestId))).returnvalue).toMatchObject({
       outcome: 'fulfilled',
+    })
+    // What `GET /v1/jobs/:id` and `teefn jobs` show of it: the transaction the chain has.
+    const receipt = await http.getTransactionReceipt(event!.transactionHash)
+    expect(
+      await readDelivery({
+        connection,
+        jobId: deliveryJobId(requestId),
+        request: { trigger: 'evm', chainId: String(anvil.chainId) },
+      }),
+    ).toEqual({
+      state: 'delivered',
+      attempts: 1,
+      transactionHash: event!.transactionHash,
+      blockNumber: receipt!.blockNumber,
+      blockHash: undefined,
     })
   })
 

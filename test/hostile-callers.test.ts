@@ -11,13 +11,14 @@ import { type RedisServer, startRedisServer } from '../dev/startRedisServer.js'
 import { attestWorker, type WorkerAttestation } from '../runtime/enclave/attestWorker.js'
 import { createDevProvider } from '../runtime/enclave/devProvider.js'
 import type { TeeProvider } from '../runtime/enclave/TeeProvider.js'
-import { computeCodeHash } from '../runtime/functions/computeCodeHash.js'
-import { createRedisFunctionStore } from '../runtime/functions/createRedisFunctionStore.js'
-import type { FunctionStore } from '../runtime/functions/FunctionStore.js'
 import { createLogger } from '../runtime/logging/createLogger.js'
 import { createRedisConnection } from '../runtime/queue/createRedisConnection.js'
 import { defaultRetention, resolveRetention } from '../runtime/queue/jobOptions.js'
+import { queueEventsKey, queueKey } from '../runtime/queue/queues.js'
 import { createSandboxPool, type SandboxPool } from '../runtime/sandbox/index.js'
+import { computeCodeHash } from '../runtime/store/computeCodeHash.js'
+import { createRedisFunctionStore } from '../runtime/store/createRedisFunctionStore.js'
+import type { FunctionStore } from '../runtime/store/FunctionStore.js'
 import { startWorker, type TeeWorker } from '../runtime/worker/startWorker.js'
 import { type StartServerParameters, type StartServerReturnType, startServer } from '../server/startServer.js'
 import { uploadAuthorizationMessage } from '../server/uploadMessage.js'
@@ -105,7 +106,9 @@ const deploy = async (code: string) => {
 /** Waits until every job id is finished, reading Redis directly (the server is not what is measured here). */
 async function waitFinished(redis: Redis, jobIds: string[]): Promise<void> {
   for (let i = 0; i < 600; i++) {
-    const states = await Promise.all(jobIds.map((id) => redis.hget(`teefn:requests:${id}`, 'finishedOn')))
+    const states = await Promise.all(
+      jobIds.map((id) => redis.hget(queueKey('http-requests', id), 'finishedOn')),
+    )
     if (states.every((finished) => finished !== null)) return
     await new Promise((resolve) => setTimeout(resolve, 50))
   }
@@ -143,7 +146,7 @@ describe('finding 2: an anonymous caller cannot fill Redis', () => {
     // The most it may ask for, ten times over.
     const { resultBytes, logBytes } = defaultRetention
     const streamBefore = Number(
-      await connection.call('MEMORY', 'USAGE', 'teefn:requests:events', 'SAMPLES', '0'),
+      await connection.call('MEMORY', 'USAGE', queueEventsKey('http-requests'), 'SAMPLES', '0'),
     )
     const jobIds: string[] = []
     for (let i = 0; i < 10; i++) {
@@ -157,11 +160,11 @@ describe('finding 2: an anonymous caller cannot fill Redis', () => {
     }
     await waitFinished(connection, jobIds)
     const streamAfter = Number(
-      await connection.call('MEMORY', 'USAGE', 'teefn:requests:events', 'SAMPLES', '0'),
+      await connection.call('MEMORY', 'USAGE', queueEventsKey('http-requests'), 'SAMPLES', '0'),
     )
     const jobBytes = await Promise.all(
       jobIds.map(async (id) =>
-        Number(await connection.call('MEMORY', 'USAGE', `teefn:requests:${id}`, 'SAMPLES', '0')),
+        Number(await connection.call('MEMORY', 'USAGE', queueKey('http-requests', id), 'SAMPLES', '0')),
       ),
     )
     const perJob = Math.max(...jobBytes) + (streamAfter - streamBefore) / jobIds.length
@@ -172,7 +175,9 @@ describe('finding 2: an anonymous caller cannot fill Redis', () => {
     expect(perJob).toBeLessThan(bound)
 
     // What the job keeps: its whole result, and its logs cut behind a marker.
-    const stored = JSON.parse((await connection.hget(`teefn:requests:${jobIds[0]}`, 'returnvalue'))!) as {
+    const stored = JSON.parse(
+      (await connection.hget(queueKey('http-requests', jobIds[0]!), 'returnvalue'))!,
+    ) as {
       envelope: { result: string }
       logs: { message: string }[]
     }
@@ -205,16 +210,22 @@ describe('finding 2: an anonymous caller cannot fill Redis', () => {
         jobIds.push(((await accepted.json()) as { jobId: string }).jobId)
       }
       const last = jobIds.at(-1)!
-      for (let i = 0; i < 400 && (await redis.hget(`teefn:requests:${last}`, 'finishedOn')) === null; i++) {
+      for (
+        let i = 0;
+        i < 400 && (await redis.hget(queueKey('http-requests', last), 'finishedOn')) === null;
+        i++
+      ) {
         await new Promise((resolve) => setTimeout(resolve, 50))
       }
-      expect(await redis.hget('teefn:requests:meta', 'opts.maxLenEvents')).toBe('100')
-      const kept = await redis.zcard('teefn:requests:completed')
+      // Both lanes' streams are bound by the node's retention.
+      expect(await redis.hget(queueKey('requests', 'meta'), 'opts.maxLenEvents')).toBe('100')
+      expect(await redis.hget(queueKey('http-requests', 'meta'), 'opts.maxLenEvents')).toBe('100')
+      const kept = await redis.zcard(queueKey('http-requests', 'completed'))
       expect(kept).toBeLessThanOrEqual(5)
       expect(kept).toBeGreaterThan(0)
-      expect(await redis.exists(`teefn:requests:${jobIds[0]}`)).toBe(0)
+      expect(await redis.exists(queueKey('http-requests', jobIds[0]!))).toBe(0)
       // 60 jobs wrote over 200 events; the stream is trimmed to its bound (approximately: whole nodes of 100).
-      expect(await redis.xlen('teefn:requests:events')).toBeLessThanOrEqual(200)
+      expect(await redis.xlen(queueEventsKey('http-requests'))).toBeLessThanOrEqual(200)
     } finally {
       await ownWorker.close()
       redis.disconnect()
@@ -368,7 +379,8 @@ describe('finding 9: a node configured for production, and one error shape', () 
     const big = await deploy('export default () => "x".repeat(40000)')
     const tooLarge = await post(`${url}/v1/functions/${big}/invoke`, {})
     expect(((await tooLarge.json()) as { status: string }).status).toBe('RESULT_TOO_LARGE')
-    expect(await connection.hget('teefn:requests:meta', 'opts.maxLenEvents')).toBe('500')
+    expect(await connection.hget(queueKey('requests', 'meta'), 'opts.maxLenEvents')).toBe('500')
+    expect(await connection.hget(queueKey('http-requests', 'meta'), 'opts.maxLenEvents')).toBe('500')
     const cors = await fetch(`${url}/v1/attestation`, { headers: { origin: 'https://app.example' } })
     expect(cors.headers.get('access-control-allow-origin')).toBe('https://app.example')
   })

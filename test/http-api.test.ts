@@ -8,9 +8,9 @@ import type { Redis } from 'ioredis'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { AnvilInstance } from '../dev/startAnvil.js'
 import { type RedisServer, startRedisServer } from '../dev/startRedisServer.js'
+import type { Hex } from '../runtime/bytes.js'
 import { createEvmChainReader, type EvmChainReader } from '../runtime/chain/evm/createEvmChainReader.js'
 import { attestWorker, type WorkerAttestation } from '../runtime/enclave/attestWorker.js'
-import type { Hex } from '../runtime/enclave/bytes.js'
 import { decryptSecrets } from '../runtime/enclave/decryptSecrets.js'
 import { createDevProvider } from '../runtime/enclave/devProvider.js'
 import type { Envelope } from '../runtime/enclave/envelope.js'
@@ -18,14 +18,14 @@ import { scopeId } from '../runtime/enclave/functionScope.js'
 import { signEnvelope } from '../runtime/enclave/signEnvelope.js'
 import type { TeeProvider } from '../runtime/enclave/TeeProvider.js'
 import { verifyEnvelope } from '../runtime/enclave/verifyEnvelope.js'
-import { computeCodeHash } from '../runtime/functions/computeCodeHash.js'
-import { createRedisFunctionStore } from '../runtime/functions/createRedisFunctionStore.js'
-import type { FunctionStore } from '../runtime/functions/FunctionStore.js'
 import { createLogger } from '../runtime/logging/createLogger.js'
 import { createRedisConnection } from '../runtime/queue/createRedisConnection.js'
 import { requestJobId } from '../runtime/queue/jobIds.js'
-import { openRequestQueue } from '../runtime/queue/queues.js'
+import { openRequestQueue, queueKey, queueNameOf } from '../runtime/queue/queues.js'
 import { createSandboxPool, type SandboxPool } from '../runtime/sandbox/index.js'
+import { computeCodeHash } from '../runtime/store/computeCodeHash.js'
+import { createRedisFunctionStore } from '../runtime/store/createRedisFunctionStore.js'
+import type { FunctionStore } from '../runtime/store/FunctionStore.js'
 import { startWorker, type TeeWorker } from '../runtime/worker/startWorker.js'
 import { type StartServerParameters, type StartServerReturnType, startServer } from '../server/startServer.js'
 import { jobReadMessage, uploadAuthorizationMessage } from '../server/uploadMessage.js'
@@ -178,7 +178,7 @@ describe('the HTTP API over a real socket, with a real Redis and worker', () => 
         'export default () => { const end = Date.now() + 1000; while (Date.now() < end) {} return "late" }',
       )
     ).codeHash
-    const queued = () => connection.keys('teefn:requests:http-*')
+    const queued = () => connection.keys(queueKey('http-requests', 'http-*'))
     const before = (await queued()).length
     const pending = post(`${closing.url}/v1/functions/${codeHash}/invoke`, { waitMs: 60_000 })
     // Close once the server holds the call (its job is queued).
@@ -344,7 +344,7 @@ describe('teefn deploy -> invoke -> verify, with the built CLI', cliTimeout, () 
   })
 
   it('refuses the dev attestation without --allow-dev, before the request leaves, naming the flag', async () => {
-    const queued = () => connection.keys('teefn:requests:http-*')
+    const queued = () => connection.keys(queueKey('http-requests', 'http-*'))
     const before = (await queued()).length
     const [text, json] = await Promise.all([
       runTeefn(['invoke', codeHash, '--request', 'private input', '--server', server.url]),
@@ -522,7 +522,7 @@ describe('HTTP invocations that name a registry function (functionId, chainId)',
       const body = (await response.json()) as { jobId: string; result: string; envelope: Envelope }
       expect(body.result).toBe(`as ${functionId}`)
       expect(body.envelope.functionId).toBe(functionId)
-      const data = JSON.parse((await connection.hget(`teefn:requests:${body.jobId}`, 'data'))!)
+      const data = JSON.parse((await connection.hget(queueKey('http-requests', body.jobId), 'data'))!)
       expect(data).toMatchObject({ trigger: 'http', functionId, scope })
     }
 
@@ -855,7 +855,7 @@ describe('finding 8: job reads show anonymous callers no results, logs or failur
       result: new TextEncoder().encode('public answer'),
     })
     const nodeWorker = new BullWorker(
-      'requests',
+      queueNameOf('requests'),
       async (job) => {
         if (job.data.requestId === broken.requestId) {
           throw new Error(
@@ -881,7 +881,9 @@ describe('finding 8: job reads show anonymous callers no results, logs or failur
       for (
         let i = 0;
         i < 200 &&
-        (await redis.zcard('teefn:requests:failed')) + (await redis.zcard('teefn:requests:completed')) < 2;
+        (await redis.zcard(queueKey('requests', 'failed'))) +
+          (await redis.zcard(queueKey('requests', 'completed'))) <
+          2;
         i++
       ) {
         await new Promise((resolve) => setTimeout(resolve, 50))

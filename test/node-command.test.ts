@@ -12,8 +12,8 @@ import { createProvider, startAnvil, waitForReceipt } from '../dev/startAnvil.js
 import { type RedisServer, startRedisServer } from '../dev/startRedisServer.js'
 import { attestWorker } from '../runtime/enclave/attestWorker.js'
 import { createDevProvider } from '../runtime/enclave/devProvider.js'
-import { createRedisFunctionStore } from '../runtime/functions/createRedisFunctionStore.js'
 import { createRedisConnection } from '../runtime/queue/createRedisConnection.js'
+import { createRedisFunctionStore } from '../runtime/store/createRedisFunctionStore.js'
 import { loadExampleFunction } from './support/loadExampleFunction.js'
 import { runTeefn } from './support/runTeefn.js'
 import { startHttpServer } from './support/startHttpServer.js'
@@ -289,10 +289,12 @@ describe('teefn node', () => {
           ],
         }),
       )
-      node = startNodeProcess(config, {
-        TEEFN_TEST_SUBMITTER_KEY: relayer.privateKey,
-        TEEFN_DEV_KEY_FILE: keyFile,
-      })
+      const opsPort = await findFreePort()
+      node = startNodeProcess(
+        config,
+        { TEEFN_TEST_SUBMITTER_KEY: relayer.privateKey, TEEFN_DEV_KEY_FILE: keyFile },
+        ['--port', String(opsPort)],
+      )
       // The consumer comes after the node: its constructor signs it up, and the running node serves it.
       const oracle = await deployPriceOracle(admin, { registry: await registry.getAddress(), functionId })
       const request = JSON.stringify({ sources: [{ url: `${prices.url}/eth`, path: 'price' }] })
@@ -305,6 +307,21 @@ describe('teefn node', () => {
       }
       expect(price).toBe(250050000000n)
       expect(node.output()).toContain('rpcQuorum is 1')
+      // Without the API, the process still serves /metrics: one delivery, timed, and the delivery queue's depth.
+      const scrape = async () => (await fetch(`http://127.0.0.1:${opsPort}/metrics`)).text()
+      let metrics = await scrape()
+      for (let i = 0; i < 50 && !metrics.includes('teefn_deliveries_total{'); i++) {
+        await new Promise((resolve) => setTimeout(resolve, 100))
+        metrics = await scrape()
+      }
+      expect(metrics).toMatch(
+        new RegExp(`teefn_deliveries_total\\{chain="${anvil.chainId}",outcome="fulfilled"\\} 1\n`),
+      )
+      expect(metrics).toMatch(
+        new RegExp(`teefn_delivery_latency_seconds_count\\{chain="${anvil.chainId}"\\} 1\n`),
+      )
+      expect(metrics).toMatch(/teefn_queue_jobs\{queue="[^"]*deliveries[^"]*",state="waiting"\} 0/)
+      expect(metrics).toMatch(/teefn_invocations_total\{trigger="evm",status="OK"\} 1/)
     } finally {
       node?.child.kill('SIGTERM')
       const exitCode = await node?.exited

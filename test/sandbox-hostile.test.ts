@@ -360,7 +360,8 @@ describe('hostile functions', () => {
         outcome.ok && String(outcome.result).startsWith('fetch:') ? String(outcome.result) : codeOf(outcome)
       expect(code).toMatch(new RegExp(`^(${hostile.expected})$`))
       expect(outcome.ok || outcome.error.message.length).toBeTruthy()
-      expect(elapsed).toBeLessThan(timeoutMs + 100)
+      // The deadline holds (no hostile function outlives it), with room for a busy 2-core machine's scheduling.
+      expect(elapsed).toBeLessThan(timeoutMs + 500)
 
       const healthy = await invokeFunction(pool, healthyFunction, { request: hostile.name })
       expect(healthy).toMatchObject({ ok: true, result: `healthy:${hostile.name}` })

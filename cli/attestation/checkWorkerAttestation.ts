@@ -1,4 +1,4 @@
-import { bytesToHex, type Hex, hexToBytes, isHex } from '../../runtime/enclave/bytes.js'
+import { bytesToHex, type Hex, hexToBytes, isHex } from '../../runtime/bytes.js'
 import { encodeWorkerPublicKeys } from '../../runtime/enclave/reportData.js'
 import type { WorkerPublicKeys } from '../../runtime/enclave/TeeProvider.js'
 import {

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { build } from 'esbuild'
 import { afterAll, describe, expect, it } from 'vitest'
-import { computeCodeHash } from '../../runtime/functions/computeCodeHash.js'
+import { computeCodeHash } from '../../runtime/store/computeCodeHash.js'
 import { BundleError, bundleFunction } from './bundleFunction.js'
 
 const dir = mkdtempSync(join(tmpdir(), 'teefn-bundle-'))

@@ -2,8 +2,8 @@ import { builtinModules } from 'node:module'
 import { resolve } from 'node:path'
 import { build, type Message, type Plugin } from 'esbuild'
 import { BaseError } from '../../runtime/errors/BaseError.js'
-import { computeCodeHash } from '../../runtime/functions/computeCodeHash.js'
-import { maxBundleBytes } from '../../runtime/functions/limits.js'
+import { computeCodeHash } from '../../runtime/store/computeCodeHash.js'
+import { maxBundleBytes } from '../../runtime/store/limits.js'
 
 export type BundleFunctionParameters = {
   /** A .ts, .js or .mjs file whose default export is `main`. */

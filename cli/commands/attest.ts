@@ -1,5 +1,5 @@
+import { hexToBytes } from '../../runtime/bytes.js'
 import { AttestationError } from '../../runtime/enclave/AttestationError.js'
-import { hexToBytes } from '../../runtime/enclave/bytes.js'
 import type { MeasurementPins, TcbStatus } from '../../runtime/enclave/verifyAttestation.js'
 import { acceptableTcbStatuses } from '../attestation/TrustPolicy.js'
 import { exitCodes } from '../exitCodes.js'

@@ -1,6 +1,6 @@
 import { extname } from 'node:path'
 import { BaseError } from '../../runtime/errors/BaseError.js'
-import { computeCodeHash } from '../../runtime/functions/computeCodeHash.js'
+import { computeCodeHash } from '../../runtime/store/computeCodeHash.js'
 import { apiKeyHeader } from '../../server/apiKeys.js'
 import {
   nodeOrigin,

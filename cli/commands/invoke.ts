@@ -1,4 +1,4 @@
-import { utf8 } from '../../runtime/enclave/bytes.js'
+import { bytesToHex, utf8 } from '../../runtime/bytes.js'
 import { EnvelopeError } from '../../runtime/enclave/EnvelopeError.js'
 import { payloadHashOf } from '../../runtime/enclave/envelope.js'
 import { parseWorkerIdentity, verifyEnvelope } from '../../runtime/enclave/verifyEnvelope.js'
@@ -205,5 +205,5 @@ function printReadably(parameters: {
 }
 
 function displayResult(bytes: Uint8Array): string {
-  return printableText(bytes) ?? `0x${Buffer.from(bytes).toString('hex')}`
+  return printableText(bytes) ?? bytesToHex(bytes)
 }

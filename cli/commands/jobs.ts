@@ -1,4 +1,5 @@
 import type { Envelope } from '../../runtime/enclave/envelope.js'
+import type { DeliveryView } from '../../runtime/queue/readDelivery.js'
 import { apiKeyHeader } from '../../server/apiKeys.js'
 import type { PresentedOutcome } from '../../server/presentOutcome.js'
 import {
@@ -23,6 +24,9 @@ type JobsOptions = {
   key?: string
   privateKeyEnv?: string
   apiKey?: string
+  function?: string
+  state?: string
+  limit?: string
 }
 
 type JobDetails = {
@@ -46,6 +50,7 @@ type JobDetails = {
   envelope?: Envelope
   outcome?: PresentedOutcome
   failedReason?: string
+  delivery?: DeliveryView
 }
 
 /**
@@ -54,6 +59,7 @@ type JobDetails = {
  * operator API key (`--api-key`).
  */
 export async function jobsAction(id: string, options: JobsOptions): Promise<void> {
+  if (id === 'list') return listJobs(options)
   if (!/^[a-z0-9x-]{1,700}$/.test(id)) throw new UsageError(`${id.slice(0, 80)} is not a job id`)
   const server = resolveServerUrl(options.server)
   const headers = await credentialHeaders(id, server, options)
@@ -87,6 +93,7 @@ export async function jobsAction(id: string, options: JobsOptions): Promise<void
     `  queued ${new Date(timings.queuedAt).toISOString()}${timings.queuedMs !== undefined ? `, started after ${timings.queuedMs} ms` : ''}${timings.runMs !== undefined ? `, ran ${timings.runMs} ms` : ''}\n`,
   )
   if (job.failedReason) out.write(`  failed: ${job.failedReason}\n`)
+  if (job.delivery) out.write(`  delivery ${describeDelivery(job.delivery)}\n`)
   if (job.access === 'public' && (job.state === 'completed' || job.state === 'failed')) {
     out.write('  (result, logs and failure need --token, --key or --api-key)\n')
   }
@@ -123,4 +130,67 @@ async function credentialHeaders(
   if (token) return { [jobTokenHeader]: token }
   const apiKey = process.env.TEEFN_API_KEY
   return apiKey ? { [apiKeyHeader]: apiKey } : {}
+}
+
+/** `delivered in 0xabc... (block 12)`, `refused: ...`, `queued`, as one line. */
+export function describeDelivery(delivery: DeliveryView): string {
+  const where = [
+    delivery.transactionHash ? `tx ${delivery.transactionHash}` : undefined,
+    delivery.blockNumber !== undefined ? `block ${delivery.blockNumber}` : undefined,
+    delivery.blockHash ? `block ${delivery.blockHash}` : undefined,
+  ].filter(Boolean)
+  const state = delivery.state.replace('_', ' ')
+  const attempts = delivery.attempts > 1 ? `, ${delivery.attempts} attempts` : ''
+  const run = delivery.run !== undefined ? ` (run ${delivery.run} queued)` : ''
+  return `${state}${where.length > 0 ? ` (${where.join(', ')})` : ''}${delivery.reason ? `: ${delivery.reason}` : ''}${run}${attempts}`
+}
+
+type ListedJob = {
+  jobId: string
+  shortId: string
+  state: string
+  trigger: string
+  chainId: string
+  functionId: string
+  codeHash?: string
+  queuedAt: number
+  finishedAt?: number
+}
+
+/** `teefn jobs list`: one line per job, newest first (`--json`: the server's answer). */
+async function listJobs(options: JobsOptions): Promise<void> {
+  const server = resolveServerUrl(options.server)
+  const query = new URLSearchParams()
+  if (options.function !== undefined) {
+    if (!/^0x[0-9a-fA-F]{64}$/.test(options.function)) {
+      throw new UsageError(
+        `--function ${options.function.slice(0, 80)} is not a 32-byte 0x-hex id`,
+        'Give a functionId or a codeHash.',
+      )
+    }
+    query.set('function', options.function)
+  }
+  if (options.state !== undefined) query.set('state', options.state)
+  if (options.limit !== undefined) query.set('limit', options.limit)
+  const apiKey = options.apiKey ?? process.env.TEEFN_API_KEY
+  const { body } = await callApi<{ jobs: ListedJob[] }>({
+    server,
+    path: `/v1/jobs${query.size > 0 ? `?${query}` : ''}`,
+    headers: apiKey ? { [apiKeyHeader]: apiKey } : {},
+  })
+  if (options.json) {
+    printJson(body)
+    return
+  }
+  if (body.jobs.length === 0) {
+    process.stdout.write('no jobs\n')
+    return
+  }
+  for (const job of body.jobs) {
+    const queued = new Date(job.queuedAt).toISOString().replace('T', ' ').slice(0, 19)
+    const ran = job.finishedAt !== undefined ? ` ${job.finishedAt - job.queuedAt} ms` : ''
+    process.stdout.write(
+      `${job.shortId.padEnd(22)} ${job.state.padEnd(10)} ${queued}${ran}  function ${job.functionId.slice(0, 12)}...\n`,
+    )
+  }
 }

@@ -1,4 +1,4 @@
-import type { Hex } from '../../runtime/enclave/bytes.js'
+import type { Hex } from '../../runtime/bytes.js'
 import type { FunctionScope } from '../../runtime/enclave/functionScope.js'
 import { printJson } from '../printJson.js'
 import { UsageError } from '../UsageError.js'

@@ -1,4 +1,4 @@
-import { type Hex, isHex } from '../../runtime/enclave/bytes.js'
+import { type Hex, isHex } from '../../runtime/bytes.js'
 import { type FunctionScope, scopeId } from '../../runtime/enclave/functionScope.js'
 import { signSecretsUpdate } from '../../runtime/enclave/ownerRecords.js'
 import { SecretsError } from '../../runtime/enclave/SecretsError.js'

@@ -162,6 +162,46 @@ describe('loadNodeConfig', () => {
     expect(loaded.retention).toEqual(production.retention)
   })
 
+  it("validates the HTTP lane's share of the worker, naming the field", async () => {
+    const env = { TEEFN_TEST_KEY: 'x' }
+    const worker = (fields: object) => ({ ...valid, worker: fields })
+    const cases: [unknown, RegExp][] = [
+      [worker({ httpConcurrency: 0 }), /worker\.httpConcurrency must be >= 1/],
+      [worker({ httpThreads: 'half' }), /worker\.httpThreads must be integer/],
+      [
+        worker({ concurrency: 4, httpConcurrency: 4 }),
+        /worker\.httpConcurrency is 4, not less than worker\.concurrency \(4\): chain requests would have none left/,
+      ],
+      [
+        worker({ threads: 2, httpConcurrency: 3 }),
+        /worker\.httpConcurrency is 3, not less than worker\.concurrency \(2\)/,
+      ],
+      [
+        worker({ threads: 4, httpThreads: 5 }),
+        /worker\.httpThreads is 5, not less than worker\.threads \(4\)/,
+      ],
+    ]
+    for (const [value, message] of cases) {
+      const error = await loadNodeConfig({ file: await write(value), env }).catch((e: unknown) => e)
+      expect(error, String(message)).toBeInstanceOf(ConfigError)
+      expect((error as Error).message).toMatch(message)
+    }
+    const lanes = { threads: 4, httpThreads: 2, concurrency: 8, httpConcurrency: 3 }
+    expect((await loadNodeConfig({ file: await write(worker(lanes)), env })).worker).toEqual(lanes)
+    // A node without chains may give HTTP everything, and no more.
+    const { evm: _, ...httpOnly } = valid
+    const all = { threads: 2, httpThreads: 2, concurrency: 4, httpConcurrency: 4 }
+    expect((await loadNodeConfig({ file: await write({ ...httpOnly, worker: all }), env })).worker).toEqual(
+      all,
+    )
+    await expect(
+      loadNodeConfig({ file: await write({ ...httpOnly, worker: { threads: 2, httpThreads: 3 } }), env }),
+    ).rejects.toThrow(/worker\.httpThreads is 3, more than worker\.threads \(2\)\./)
+    // One thread and one slot: HTTP may share them (nothing smaller is possible).
+    const single = { threads: 1, httpThreads: 1, httpConcurrency: 1 }
+    expect((await loadNodeConfig({ file: await write(worker(single)), env })).worker).toEqual(single)
+  })
+
   it('refuses to trust a single RPC endpoint unless the file says so, and a quorum no endpoints can reach', async () => {
     const env = { TEEFN_TEST_KEY: 'x' }
     const { rpcQuorum: _, ...implicit } = valid.evm[0]!

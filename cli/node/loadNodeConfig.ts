@@ -4,6 +4,7 @@ import { BaseError } from '../../runtime/errors/BaseError.js'
 import { resolveRetention } from '../../runtime/queue/jobOptions.js'
 import { defaultLimits, defaultMaximumLimits, type SandboxLimits } from '../../runtime/sandbox/limits.js'
 import { type NodeConfig, NodeConfigSchema, nodeRoles } from './nodeConfigSchema.js'
+import { servesChains } from './workerLanesOf.js'
 
 export class ConfigError extends BaseError {
   override name = 'ConfigError'
@@ -69,6 +70,7 @@ export async function loadNodeConfig({
   checkRpcQuorums(config, where)
   checkConsumerLists(config, where)
   checkServer(config, where)
+  checkWorkerLanes(config, where)
   for (const [field, reference] of secretReferences(config)) {
     const name = reference.slice('env:'.length)
     if (!env[name]) {
@@ -207,6 +209,31 @@ function checkServer(config: NodeConfig, where: string): void {
       `is ${timeouts.idleMs}: an invocation may wait ${maxInvokeWaitMs} ms for its result on a silent socket.`,
       `Make it more than ${maxInvokeWaitMs} (default ${maxInvokeWaitMs + 15_000}).`,
     )
+  }
+}
+
+/**
+ * The HTTP lane's share of the worker, each at most the whole; on a node that serves a chain, less than the whole
+ * (unless the whole is 1): with all of it, HTTP invocations could again hold every slot or sandbox thread a chain
+ * request needs.
+ */
+function checkWorkerLanes(config: NodeConfig, where: string): void {
+  const worker = config.worker ?? {}
+  const keep = servesChains(config)
+  const shares = [
+    ['httpThreads', worker.httpThreads, 'threads', worker.threads],
+    ['httpConcurrency', worker.httpConcurrency, 'concurrency', worker.concurrency ?? worker.threads],
+  ] as const
+  for (const [field, share, whole, total] of shares) {
+    if (share === undefined || total === undefined) continue
+    if (share > total || (keep && share === total && total > 1)) {
+      throw new ConfigError(
+        `${where}: worker.${field} is ${share}, ${keep ? 'not less than' : 'more than'} worker.${whole} (${total})${keep ? ': chain requests would have none left' : ''}.`,
+        {
+          hint: `Lower worker.${field} ${keep ? `below ${total} (default ${Math.max(1, total - 1)})` : `to at most ${total}`}, or raise worker.${whole}.`,
+        },
+      )
+    }
   }
 }
 

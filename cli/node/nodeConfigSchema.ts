@@ -182,7 +182,12 @@ export const NodeConfigSchema = Type.Object(
       Type.Object(
         {
           threads: Type.Optional(Type.Integer({ minimum: 1, maximum: 256 })),
+          /** Sandbox threads HTTP invocations may hold at once; threads - 1 when the node serves a chain, else all. */
+          httpThreads: Type.Optional(Type.Integer({ minimum: 1, maximum: 256 })),
+          /** Chain requests run at once; one per sandbox thread by default. */
           concurrency: Type.Optional(Type.Integer({ minimum: 1, maximum: 1024 })),
+          /** HTTP invocations run at once, in their own lane; concurrency - 1 when the node serves a chain, else all. */
+          httpConcurrency: Type.Optional(Type.Integer({ minimum: 1, maximum: 1024 })),
           allowHosts: Type.Optional(Type.Array(Type.String({ minLength: 1 }))),
           /** How long a job stays locked to a worker without renewal: a crashed worker's job moves on after it. */
           lockDurationMs: Type.Optional(Type.Integer({ minimum: 1_000, maximum: 600_000 })),
@@ -190,7 +195,7 @@ export const NodeConfigSchema = Type.Object(
           retryHorizonSeconds: Type.Optional(Type.Integer({ minimum: 1, maximum: 7 * 24 * 3600 })),
           /** Lower than chain requests' by default: 15 s, 64 MiB, 16 fetches of 5 MiB, 256 KiB results and logs. */
           httpMaximumLimits: Type.Optional(HttpMaximumLimits),
-          /** Half the worker's concurrency and 30 s of CPU a minute per caller by default; false: none. */
+          /** Half the worker's httpConcurrency and 30 s of CPU a minute per caller by default; false: none. */
           callerQuotas: Type.Optional(Type.Union([Type.Literal(false), CallerQuotas])),
         },
         { additionalProperties: false },

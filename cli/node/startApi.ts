@@ -1,10 +1,10 @@
 import type { Redis } from 'ioredis'
 import type { WorkerAttestation } from '../../runtime/enclave/attestWorker.js'
-import type { createRedisFunctionStore } from '../../runtime/functions/createRedisFunctionStore.js'
 import type { Logger } from '../../runtime/logging/createLogger.js'
 import type { createMetrics } from '../../runtime/metrics/index.js'
 import type { Retention } from '../../runtime/queue/jobOptions.js'
 import type { SandboxLimits, SandboxPool } from '../../runtime/sandbox/index.js'
+import type { createRedisFunctionStore } from '../../runtime/store/createRedisFunctionStore.js'
 import type { TeeWorker } from '../../runtime/worker/startWorker.js'
 import { startServer } from '../../server/index.js'
 import type { evmChainReaderOf } from './chainReadersOf.js'
@@ -60,7 +60,7 @@ export async function startApi(config: NodeConfig, parts: ApiParts): Promise<str
     retention: parts.retention,
     // The worker's own quorum readers: the API checks codes and owners as the worker will.
     chains: { evm: parts.evmReaders },
-    workerCheck: parts.worker ? () => ({ ok: parts.worker!.worker.isRunning() }) : undefined,
+    workerCheck: parts.worker ? () => ({ ok: parts.worker!.isRunning() }) : undefined,
     logger: parts.logger.child({ component: 'server' }),
   })
   parts.closers.push(() => server.close())

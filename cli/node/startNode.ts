@@ -1,16 +1,9 @@
-import { toUtf8Bytes } from 'ethers'
-import type { Redis } from 'ioredis'
-import { type EvmRelayer, startEvmRelayer } from '../../relayer/evm/startEvmRelayer.js'
-import {
-  type SubstrateRelayer,
-  startSubstrateRelayer,
-} from '../../relayer/substrate/startSubstrateRelayer.js'
-import { defaultConfirmations } from '../../runtime/chain/evm/defaultConfirmations.js'
+import type { EvmRelayer } from '../../relayer/evm/startEvmRelayer.js'
+import type { SubstrateRelayer } from '../../relayer/substrate/startSubstrateRelayer.js'
+import { type Hex, utf8 } from '../../runtime/bytes.js'
 import { attestWorker } from '../../runtime/enclave/attestWorker.js'
-import type { Hex } from '../../runtime/enclave/bytes.js'
 import { selectProvider } from '../../runtime/enclave/selectProvider.js'
 import type { TeeProvider } from '../../runtime/enclave/TeeProvider.js'
-import { createRedisFunctionStore } from '../../runtime/functions/createRedisFunctionStore.js'
 import { createLogger, type Logger } from '../../runtime/logging/createLogger.js'
 import { createMetrics } from '../../runtime/metrics/index.js'
 import { createRedisConnection } from '../../runtime/queue/createRedisConnection.js'
@@ -19,19 +12,22 @@ import { applyRetention } from '../../runtime/queue/queues.js'
 import { defaultRetryPolicy, type RetryPolicy } from '../../runtime/queue/retryPolicy.js'
 import {
   createSandboxPool,
-  defaultHttpMaximumLimits,
   defaultMaximumLimits,
-  resolveLimits,
   type SandboxLimits,
   type SandboxPool,
 } from '../../runtime/sandbox/index.js'
+import { createRedisFunctionStore } from '../../runtime/store/createRedisFunctionStore.js'
 import { startWorker, type TeeWorker } from '../../runtime/worker/startWorker.js'
 import type { WorkerSubstrateChain } from '../../runtime/worker/WorkerChains.js'
 import { evmChainReaderOf, substrateChainOf } from './chainReadersOf.js'
-import { ConfigError, resolveSecret } from './loadNodeConfig.js'
+import { httpMaximumLimitsOf } from './httpMaximumLimitsOf.js'
+import { ConfigError } from './loadNodeConfig.js'
 import { type NodeConfig, type NodeRole, nodeRoles } from './nodeConfigSchema.js'
+import { observeRelayers } from './observeRelayers.js'
 import { startApi } from './startApi.js'
+import { startEvmRelayers, startSubstrateRelayers } from './startChainRelayers.js'
 import { startOpsListener } from './startOpsListener.js'
+import { workerLanesOf } from './workerLanesOf.js'
 
 export type StartNodeParameters = {
   config: NodeConfig
@@ -91,12 +87,15 @@ export async function startNode({
     // The operator maximum, for every caller (the pool enforces it); HTTP callers get less (httpMaximumLimitsOf).
     const maximumLimits: SandboxLimits = { ...defaultMaximumLimits, ...config.server?.maximumLimits }
 
+    const metrics = createMetrics()
     const evm = has('relayer')
       ? await startEvmRelayers(config, { connection, env, retryPolicy, logger, closers })
       : []
     const substrate = has('relayer')
       ? await startSubstrateRelayers(config, { connection, env, retryPolicy, logger, closers })
       : []
+
+    observeRelayers({ connection, metrics, evm, substrate, closers })
 
     const httpMaximumLimits = httpMaximumLimitsOf(config, maximumLimits)
     const tee = await selectProvider({
@@ -106,16 +105,16 @@ export async function startNode({
     })
     if (has('worker')) checkWorkerIdentity(config, tee.publicKeys.evmAddress)
     const store = createRedisFunctionStore({ redis: connection })
-    const metrics = createMetrics()
     const evmReaders = (config.evm ?? []).map((chain) => evmChainReaderOf(chain, logger))
     closers.push(() => {
       for (const reader of evmReaders) reader.close()
     })
     // The API probes uploads in the sandbox; the worker runs functions in it.
     let pool: SandboxPool | undefined
+    const { concurrency, httpConcurrency, ...threads } = workerLanesOf(config)
     if (has('worker') || has('api')) {
       // The sandbox enforces what the API lets callers ask for.
-      pool = await createSandboxPool({ threads: config.worker?.threads, maximumLimits })
+      pool = await createSandboxPool({ ...threads, maximumLimits })
       closers.push(() => pool?.close())
     }
 
@@ -132,24 +131,23 @@ export async function startNode({
         retryPolicy,
         retention,
         logger: logger.child({ component: 'worker' }),
-        concurrency: config.worker?.concurrency,
+        concurrency,
+        httpConcurrency,
         lockDurationMs: config.worker?.lockDurationMs,
         allowHosts: config.worker?.allowHosts,
         httpMaximumLimits,
         callerQuotas: config.worker?.callerQuotas,
       })
       closers.push(() => worker?.close())
-      logger.info(
-        { tee: tee.kind, worker: tee.publicKeys.evmAddress, threads: pool!.stats().threads },
-        'worker started',
-      )
+      const lanes = { ...threads, concurrency, httpConcurrency }
+      logger.info({ tee: tee.kind, worker: tee.publicKeys.evmAddress, ...lanes }, 'worker started')
     }
 
     let serverUrl: string | undefined
     if (has('api')) {
       const attestation = await attestWorker({
         provider: tee,
-        measurement: toUtf8Bytes(config.tee?.measurement ?? 'teefn'),
+        measurement: utf8(config.tee?.measurement ?? 'teefn'),
       })
       serverUrl = await startApi(config, {
         connection,
@@ -188,56 +186,6 @@ export async function startNode({
 
 /** What a started part needs run when the node stops, in reverse order. */
 export type Closers = (() => Promise<unknown> | unknown)[]
-type Shared = {
-  connection: Redis
-  env: NodeJS.ProcessEnv
-  retryPolicy: RetryPolicy
-  logger: Logger
-  closers: Closers
-}
-
-async function startEvmRelayers(config: NodeConfig, shared: Shared): Promise<EvmRelayer[]> {
-  const relayers: EvmRelayer[] = []
-  for (const chain of config.evm ?? []) {
-    const relayer = await startEvmRelayer({
-      connection: shared.connection,
-      chainId: chain.chainId,
-      rpcUrl: chain.rpcUrl,
-      wsUrl: chain.wsUrl,
-      registry: chain.registry,
-      consumers: chain.consumers,
-      denyConsumers: chain.denyConsumers,
-      confirmations: chain.confirmations ?? defaultConfirmations(chain.chainId),
-      startBlock: chain.fromBlock ?? 'latest',
-      submitterKey: chain.submitterKey ? resolveSecret(chain.submitterKey, shared.env) : undefined,
-      submitter: chain.batching,
-      watcher: chain.watching,
-      retryPolicy: shared.retryPolicy,
-      logger: shared.logger.child({ chain: chain.name ?? `evm-${chain.chainId}` }),
-    })
-    shared.closers.push(() => relayer.close())
-    relayers.push(relayer)
-  }
-  return relayers
-}
-
-async function startSubstrateRelayers(config: NodeConfig, shared: Shared): Promise<SubstrateRelayer[]> {
-  const relayers: SubstrateRelayer[] = []
-  for (const chain of config.substrate ?? []) {
-    const relayer = await startSubstrateRelayer({
-      wsUrl: chain.wsUrl,
-      connection: shared.connection,
-      heads: chain.heads,
-      submitterUri: resolveSecret(chain.submitterUri, shared.env),
-      retryPolicy: shared.retryPolicy,
-      logger: shared.logger.child({ chain: chain.name ?? chain.wsUrl }),
-    })
-    shared.closers.push(() => relayer.close())
-    relayers.push(relayer)
-  }
-  return relayers
-}
-
 /** The worker's Substrate chains: the genesis from the config, else from this process's relayer of the chain. */
 function substrateWorkerChains(
   config: NodeConfig,
@@ -271,21 +219,4 @@ function checkWorkerIdentity(config: NodeConfig, address: string): void {
       hint: 'Every worker process of a node derives the same key: under dstack, the same app (its key derivation is per app); with the dev provider, the same tee.devKeyFile.',
     },
   )
-}
-
-/** The configured HTTP maxima over the defaults; each at most the operator maximum the pool enforces. */
-function httpMaximumLimitsOf(config: NodeConfig, maximum: SandboxLimits): SandboxLimits {
-  // A lowered operator maximum lowers the HTTP defaults with it.
-  const defaults = { ...defaultHttpMaximumLimits }
-  for (const field of Object.keys(defaults) as (keyof SandboxLimits)[]) {
-    defaults[field] = Math.min(defaults[field], maximum[field])
-  }
-  try {
-    return resolveLimits({ requested: config.worker?.httpMaximumLimits, defaults, maximum })
-  } catch (error) {
-    throw new ConfigError('worker.httpMaximumLimits is above the operator maximum.', {
-      details: (error as { details?: string }).details,
-      hint: 'HTTP callers get at most what chain requests may use; lower the value.',
-    })
-  }
 }

@@ -33,7 +33,7 @@ export async function startOpsListener(
   }
   if (worker) {
     checks.worker = () =>
-      worker.worker.isRunning() ? { ok: true } : { ok: false, detail: 'the worker is not taking jobs' }
+      worker.isRunning() ? { ok: true } : { ok: false, detail: 'the worker is not taking jobs' }
   }
   for (const relayer of evm) {
     const { watcher } = relayer

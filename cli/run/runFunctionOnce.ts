@@ -1,14 +1,14 @@
 import { randomUUID } from 'node:crypto'
 import { extname, relative, resolve } from 'node:path'
-import { bytesToHex } from '@noble/hashes/utils'
-import { computeCodeHash } from '../../runtime/functions/computeCodeHash.js'
-import { maxBundleBytes } from '../../runtime/functions/limits.js'
+import { bytesToHex } from '../../runtime/bytes.js'
 import {
   type InvocationOutcome,
   LimitExceedsMaximumError,
   type SandboxLimits,
   type SandboxPool,
 } from '../../runtime/sandbox/index.js'
+import { computeCodeHash } from '../../runtime/store/computeCodeHash.js'
+import { maxBundleBytes } from '../../runtime/store/limits.js'
 import { UsageError } from '../UsageError.js'
 
 /** What `teefn run --json` prints: exactly one object (one per run with `--watch`). */
@@ -155,7 +155,7 @@ function toReport(
   mapLocations: (text: string) => string = (text) =>
     text.replace(/\bfunction\.js:(?=\d+:\d+\b)/g, `${relative(process.cwd(), resolve(file))}:`),
 ): RunReport {
-  const result = outcome.result instanceof Uint8Array ? `0x${bytesToHex(outcome.result)}` : outcome.result
+  const result = outcome.result instanceof Uint8Array ? bytesToHex(outcome.result) : outcome.result
   const error = outcome.error && { ...outcome.error, message: mapLocations(outcome.error.message) }
   return {
     ok: outcome.ok,

@@ -1,6 +1,6 @@
+import type { Hex } from '../../runtime/bytes.js'
 import type { RpcClient } from '../../runtime/chain/evm/createRpcClient.js'
 import { decodeRequestInfo, requestInfoCalldata } from '../../runtime/chain/evm/registryCalls.js'
-import type { Hex } from '../../runtime/enclave/bytes.js'
 import { DeliveryRejectedError } from './DeliveryRejectedError.js'
 import type { FulfilmentResult } from './Fulfilment.js'
 import { FulfilmentTransactionError } from './FulfilmentTransactionError.js'

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import type { Hex } from '../../runtime/bytes.js'
 import { createRpcClient, type RpcClient } from '../../runtime/chain/evm/createRpcClient.js'
-import type { Hex } from '../../runtime/enclave/bytes.js'
 import type { RequestJobData } from '../../runtime/queue/jobs.js'
 import {
   deployForgedRequestEmitter,

@@ -1,8 +1,8 @@
+import type { Hex } from '../../runtime/bytes.js'
 import { quantity } from '../../runtime/chain/evm/blockView.js'
 import { checksumAddress } from '../../runtime/chain/evm/checksumAddress.js'
 import type { RpcClient } from '../../runtime/chain/evm/createRpcClient.js'
 import { decodeBool, isConsumerCalldata } from '../../runtime/chain/evm/registryCalls.js'
-import type { Hex } from '../../runtime/enclave/bytes.js'
 import { BaseError } from '../../runtime/errors/BaseError.js'
 import type { RequestJobData } from '../../runtime/queue/jobs.js'
 

@@ -1,7 +1,8 @@
 import type { WebSocketProvider } from 'ethers'
+import { withTimeout } from '../../runtime/async/withTimeout.js'
 import type { Logger } from '../../runtime/logging/createLogger.js'
 import { connectEvmWs, socketOf } from './connectEvm.js'
-import { withTimeout } from './withTimeout.js'
+import { RpcTimeoutError } from './RpcTimeoutError.js'
 
 export type CreateResilientWsProviderParameters = {
   /** `ws(s)://` endpoint of the node. */
@@ -91,7 +92,10 @@ export function createResilientWsProvider({
     socket.addEventListener('open', async () => {
       clearTimeout(openTimer)
       try {
-        await withTimeout(provider.getBlockNumber(), heartbeatTimeoutMs, 'eth_blockNumber over WebSocket')
+        await withTimeout(provider.getBlockNumber(), {
+          timeoutMs: heartbeatTimeoutMs,
+          error: () => new RpcTimeoutError('eth_blockNumber over WebSocket', heartbeatTimeoutMs),
+        })
         if (dead) return
         current = provider
         connections++
@@ -107,7 +111,10 @@ export function createResilientWsProvider({
         if (probing || dead) return
         probing = true
         try {
-          await withTimeout(provider.send('eth_blockNumber', []), heartbeatTimeoutMs, 'WebSocket heartbeat')
+          await withTimeout(provider.send('eth_blockNumber', []), {
+            timeoutMs: heartbeatTimeoutMs,
+            error: () => new RpcTimeoutError('WebSocket heartbeat', heartbeatTimeoutMs),
+          })
         } catch {
           die('heartbeat timeout')
         } finally {

@@ -1,7 +1,7 @@
 import type { AccessList, Hex } from 'viem'
 import { privateKeyToAddress } from 'viem/accounts'
+import { hexToBytes } from '../../runtime/bytes.js'
 import type { RpcClient } from '../../runtime/chain/evm/createRpcClient.js'
-import { hexToBytes } from '../../runtime/enclave/bytes.js'
 import { createNonceManager, type NonceManager } from '../shared/createNonceManager.js'
 import { createFeeOracle, type FeeOracle } from './createFeeOracle.js'
 import { signTransaction } from './signTransaction.js'

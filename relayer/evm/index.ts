@@ -23,6 +23,7 @@ export {
   createLogCheckpoint,
   type LogCheckpoint,
 } from './logCheckpoint.js'
+export { RpcTimeoutError } from './RpcTimeoutError.js'
 export {
   type EvmSubmitter,
   type EvmSubmitterStats,
@@ -35,4 +36,3 @@ export {
   type StartEvmWatcherParameters,
   startEvmWatcher,
 } from './startEvmWatcher.js'
-export { RpcTimeoutError, withTimeout } from './withTimeout.js'

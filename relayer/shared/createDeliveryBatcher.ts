@@ -32,10 +32,12 @@ export type DeliveryBatcher<T, R> = {
   close(): void
 }
 
-/** The batcher was closed with deliveries still waiting, or `send` left one unsettled. */
-export class DeliveryBatcherError extends BaseError {
+/** The batcher was closed with deliveries still waiting (`DELIVERY_BATCHER_CLOSED`), or `send` left one unsettled (`DELIVERY_UNSETTLED`). */
+export class DeliveryBatcherError extends BaseError<DeliveryBatcherErrorCode> {
   override name = 'DeliveryBatcherError'
 }
+
+export type DeliveryBatcherErrorCode = 'DELIVERY_BATCHER_CLOSED' | 'DELIVERY_UNSETTLED'
 
 type Waiting<T, R> = {
   item: T

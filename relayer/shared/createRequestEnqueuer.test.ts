@@ -1,6 +1,8 @@
 import type { Queue } from 'bullmq'
 import type { Redis } from 'ioredis'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { startRedisServer } from '../../dev/startRedisServer.js'
+import { createRedisConnection } from '../../runtime/queue/createRedisConnection.js'
 import { requestJobId } from '../../runtime/queue/jobIds.js'
 import type { RequestJobData } from '../../runtime/queue/jobs.js'
 import { openRequestQueue } from '../../runtime/queue/queues.js'
@@ -67,6 +69,27 @@ describe('createRequestEnqueuer', () => {
       expect(await enqueuer.add([requestOf(7)])).toBe(1)
     } finally {
       await enqueuer.close()
+    }
+  })
+
+  it('adds again what a Redis that came back without its last writes lost, once it reconnected', async () => {
+    const server = await startRedisServer({ appendOnly: true })
+    const own = createRedisConnection({ url: server.url })
+    own.on('error', () => {})
+    const enqueuer = createRequestEnqueuer({ connection: own })
+    const queue = openRequestQueue(own)
+    try {
+      const copy = await server.copyData()
+      expect(await enqueuer.add([requestOf(1)])).toBe(1)
+      await server.restart({ from: copy }) // the job's write is lost; the enqueuer still remembers it
+      expect(await queue.getJob(requestJobId(requestOf(1)))).toBeUndefined()
+      expect(await enqueuer.add([requestOf(1)])).toBe(1)
+      expect((await queue.getJob(requestJobId(requestOf(1))))?.data).toEqual(requestOf(1))
+    } finally {
+      await queue.close()
+      await enqueuer.close()
+      own.disconnect()
+      await server.stop()
     }
   })
 })

@@ -13,7 +13,8 @@ export type CreateRequestEnqueuerParameters = {
 export type RequestEnqueuer = {
   /**
    * Adds one job per request, with the request's job id (`requestJobId`), so a request seen twice is one job.
-   * Ids it added lately are skipped without asking Redis. Resolves with how many it sent to Redis.
+   * Ids it added lately are skipped without asking Redis, until the connection reconnects. Resolves with how
+   * many it sent to Redis.
    */
   add(requests: readonly RequestJobData[]): Promise<number>
   /**
@@ -37,6 +38,10 @@ export function createRequestEnqueuer({
 }: CreateRequestEnqueuerParameters): RequestEnqueuer {
   const queue = openRequestQueue(connection)
   const recent = new Set<string>()
+  // Redis came back (a restart, a failover): it may have lost the last jobs added (AOF `everysec`, a lagging
+  // replica) while its older checkpoint survived. The scans see those requests again; they must be added again.
+  const onReconnect = () => recent.clear()
+  connection.on('ready', onReconnect)
   const remember = (jobId: string) => {
     recent.add(jobId)
     if (recent.size > recentLimit) recent.delete(recent.values().next().value!)
@@ -59,6 +64,9 @@ export function createRequestEnqueuer({
     forget() {
       recent.clear()
     },
-    close: () => queue.close(),
+    close: () => {
+      connection.off('ready', onReconnect)
+      return queue.close()
+    },
   }
 }

@@ -1,4 +1,4 @@
-import type { Hex } from '../../runtime/enclave/bytes.js'
+import type { Hex } from '../../runtime/bytes.js'
 
 /** What a Substrate delivery job returns: where its result is on-chain. */
 export type DeliveryReceipt = {

@@ -14,15 +14,6 @@ export type SubstrateRelayerErrorCode =
   | 'DELIVERY_STILL_PENDING'
 
 /** A failure of the Substrate relayer (watcher, submitter, chain reads). */
-export class SubstrateRelayerError extends BaseError {
+export class SubstrateRelayerError extends BaseError<SubstrateRelayerErrorCode> {
   override name = 'SubstrateRelayerError'
-  declare readonly code: SubstrateRelayerErrorCode
-
-  constructor(
-    code: SubstrateRelayerErrorCode,
-    shortMessage: string,
-    parameters: { details?: string | undefined; hint?: string | undefined; cause?: unknown } = {},
-  ) {
-    super(shortMessage, { ...parameters, code })
-  }
 }

@@ -1,5 +1,5 @@
 import type { EventRecord, Extrinsic } from '@polkadot/types/interfaces'
-import type { Hex } from '../../runtime/enclave/bytes.js'
+import type { Hex } from '../../runtime/bytes.js'
 import type { Envelope } from '../../runtime/enclave/envelope.js'
 import type { RequestJobData } from '../../runtime/queue/jobs.js'
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import type { Hex } from '../../runtime/enclave/bytes.js'
+import type { Hex } from '../../runtime/bytes.js'
 import type { Envelope } from '../../runtime/enclave/envelope.js'
 import { collectFindings } from './collectFindings.js'
 import type { SubstrateBlock, SubstrateTrigger, TriggerFinding } from './SubstrateTrigger.js'

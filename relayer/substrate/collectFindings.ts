@@ -1,4 +1,4 @@
-import type { Hex } from '../../runtime/enclave/bytes.js'
+import type { Hex } from '../../runtime/bytes.js'
 import type { Logger } from '../../runtime/logging/createLogger.js'
 import type { RequestJobData } from '../../runtime/queue/jobs.js'
 import type { DeliveredRecord } from './createSubstrateStateStore.js'

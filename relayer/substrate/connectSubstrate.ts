@@ -1,6 +1,6 @@
 import '@polkadot/api-augment'
 import { ApiPromise, WsProvider } from '@polkadot/api'
-import type { Hex } from '../../runtime/enclave/bytes.js'
+import type { Hex } from '../../runtime/bytes.js'
 import type { Logger } from '../../runtime/logging/createLogger.js'
 import { SubstrateRelayerError } from './SubstrateRelayerError.js'
 
@@ -35,14 +35,11 @@ export async function connectSubstrate({
   requestTimeoutMs = 60_000,
 }: ConnectSubstrateParameters): Promise<SubstrateConnection> {
   if (!/^wss?:\/\//.test(url)) {
-    throw new SubstrateRelayerError(
-      'INVALID_SUBSTRATE_CONFIG',
-      'The Substrate endpoint is not a WebSocket URL.',
-      {
-        details: `got ${JSON.stringify(url.slice(0, 200))}`,
-        hint: 'Use ws://host:port or wss://host (the node RPC endpoint).',
-      },
-    )
+    throw new SubstrateRelayerError('The Substrate endpoint is not a WebSocket URL.', {
+      code: 'INVALID_SUBSTRATE_CONFIG',
+      details: `got ${JSON.stringify(url.slice(0, 200))}`,
+      hint: 'Use ws://host:port or wss://host (the node RPC endpoint).',
+    })
   }
   const provider = new WsProvider(url, reconnectDelayMs > 0 ? reconnectDelayMs : false, {}, requestTimeoutMs)
   let closing = false
@@ -62,7 +59,8 @@ export async function connectSubstrate({
   } catch (cause) {
     closing = true
     await provider.disconnect().catch(() => {})
-    throw new SubstrateRelayerError('SUBSTRATE_UNAVAILABLE', 'Cannot connect to the Substrate node.', {
+    throw new SubstrateRelayerError('Cannot connect to the Substrate node.', {
+      code: 'SUBSTRATE_UNAVAILABLE',
       details: `${url}: ${(cause as Error)?.message ?? String(cause)}`,
       hint: 'Check that the node is running and that its RPC (WebSocket) port is reachable.',
       cause,

@@ -1,5 +1,5 @@
 import type { ApiPromise } from '@polkadot/api'
-import type { Hex } from '../../runtime/enclave/bytes.js'
+import type { Hex } from '../../runtime/bytes.js'
 import type { Logger } from '../../runtime/logging/createLogger.js'
 import type { RequestEnqueuer } from '../shared/createRequestEnqueuer.js'
 import { collectFindings } from './collectFindings.js'

@@ -1,6 +1,5 @@
-import { u8aToHex } from '@polkadot/util'
+import { bytesToHex, type Hex } from '../../runtime/bytes.js'
 import { encodeResultRemark } from '../../runtime/chain/substrate/remarkProtocol.js'
-import type { Hex } from '../../runtime/enclave/bytes.js'
 import type { DeliveryJobData } from '../../runtime/queue/jobs.js'
 import type { SubstrateDelivery } from './SubstrateDelivery.js'
 
@@ -15,7 +14,7 @@ export function createRemarkDelivery(): SubstrateDelivery {
   return {
     name: 'remark',
     // As hex: polkadot-js reads a Uint8Array given for `Bytes` as SCALE (length-prefixed) and would cut it.
-    buildCall: (api, delivery) => api.tx.system.remarkWithEvent(u8aToHex(resultRemarkOf(delivery))),
+    buildCall: (api, delivery) => api.tx.system.remarkWithEvent(bytesToHex(resultRemarkOf(delivery))),
   }
 }
 

@@ -1,9 +1,8 @@
 import type { Extrinsic } from '@polkadot/types/interfaces'
-import { u8aToHex } from '@polkadot/util'
 import { blake2AsU8a } from '@polkadot/util-crypto'
+import { bytesToHex, type Hex } from '../../runtime/bytes.js'
 import { decodeRemarkedEvent, type RemarkCall } from '../../runtime/chain/substrate/decodeRemarkedEvent.js'
 import { findRemarkCalls } from '../../runtime/chain/substrate/findRemarkCalls.js'
-import { bytesToHex, type Hex } from '../../runtime/enclave/bytes.js'
 import { createEventTrigger } from './createEventTrigger.js'
 import type { SubstrateTrigger } from './SubstrateTrigger.js'
 
@@ -47,7 +46,7 @@ export function createRemarkTrigger({
       const [senderCodec, hashCodec] = event.data
       if (!senderCodec || !hashCodec)
         return { kind: 'unreadable', extrinsicIndex, eventIndex, reason: 'no event data' }
-      const sender = u8aToHex(senderCodec.toU8a()) as Hex
+      const sender = bytesToHex(senderCodec.toU8a()) as Hex
       const decoded = decodeRemarkedEvent({
         genesisHash: block.chainId,
         extrinsicHash: extrinsic.hash.toHex(),

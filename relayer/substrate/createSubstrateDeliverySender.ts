@@ -108,7 +108,8 @@ export function createSubstrateDeliverySender({
       // Included but failed (batchAll reverts all): nothing was delivered, and this nonce is used up.
       stats.failed++
       await store.clearInflight(ids)
-      throw new SubstrateRelayerError('DELIVERY_NOT_INCLUDED', 'The delivery extrinsic failed.', {
+      throw new SubstrateRelayerError('The delivery extrinsic failed.', {
+        code: 'DELIVERY_NOT_INCLUDED',
         details: `${included.failed} in block ${included.blockHash}`,
         hint: 'Check the fee payer balance and the runtime limits on remarks and batches.',
       })

@@ -1,5 +1,5 @@
 import type { Redis } from 'ioredis'
-import type { Hex } from '../../runtime/enclave/bytes.js'
+import type { Hex } from '../../runtime/bytes.js'
 import { queuePrefix } from '../../runtime/queue/names.js'
 
 /** The last block a watcher has fully processed. */

@@ -1,5 +1,5 @@
 import type { ApiPromise } from '@polkadot/api'
-import type { Hex } from '../../runtime/enclave/bytes.js'
+import type { Hex } from '../../runtime/bytes.js'
 import { type ExtrinsicOutcome, readExtrinsicOutcome } from './readExtrinsicOutcome.js'
 
 export type FindIncludedExtrinsicParameters = {

@@ -1,6 +1,6 @@
 import type { ApiPromise } from '@polkadot/api'
 import type { EventRecord } from '@polkadot/types/interfaces'
-import type { Hex } from '../../runtime/enclave/bytes.js'
+import type { Hex } from '../../runtime/bytes.js'
 import type { SubstrateBlock } from './SubstrateTrigger.js'
 
 /**

@@ -1,7 +1,7 @@
 import type { ApiPromise } from '@polkadot/api'
 import type { EventRecord } from '@polkadot/types/interfaces'
 import type { SpRuntimeDispatchError } from '@polkadot/types/lookup'
-import type { Hex } from '../../runtime/enclave/bytes.js'
+import type { Hex } from '../../runtime/bytes.js'
 
 export type ReadExtrinsicOutcomeParameters = {
   blockHash: Hex

@@ -1,5 +1,5 @@
 import type { ApiPromise } from '@polkadot/api'
-import type { Hex } from '../../runtime/enclave/bytes.js'
+import type { Hex } from '../../runtime/bytes.js'
 import type { Envelope } from '../../runtime/enclave/envelope.js'
 import type { RequestJobData } from '../../runtime/queue/jobs.js'
 import { createRemarkTrigger } from './createRemarkTrigger.js'
@@ -59,7 +59,8 @@ export async function readSubstrateResults(
   const resultBlock = await readBlockOrThrow(api, hash, chainId)
   const extrinsic = resultBlock.extrinsics[extrinsicIndex]
   if (!extrinsic) {
-    throw new SubstrateRelayerError('SUBSTRATE_NOT_FOUND', 'The block has no extrinsic at that index.', {
+    throw new SubstrateRelayerError('The block has no extrinsic at that index.', {
+      code: 'SUBSTRATE_NOT_FOUND',
       details: `block ${resultBlock.hash} (#${resultBlock.number}) has ${resultBlock.extrinsics.length} extrinsics, asked for ${extrinsicIndex}`,
     })
   }
@@ -113,7 +114,8 @@ export async function readSubstrateResults(
 async function blockHashAt(api: ApiPromise, number: number): Promise<Hex> {
   const hash = (await api.rpc.chain.getBlockHash(number)).toHex()
   if (/^0x0+$/.test(hash)) {
-    throw new SubstrateRelayerError('SUBSTRATE_NOT_FOUND', 'The chain has no block with that number.', {
+    throw new SubstrateRelayerError('The chain has no block with that number.', {
+      code: 'SUBSTRATE_NOT_FOUND',
       details: `block #${number}`,
     })
   }
@@ -124,7 +126,8 @@ async function readBlockOrThrow(api: ApiPromise, hash: Hex, chainId: Hex) {
   try {
     return await readBlock(api, hash, chainId)
   } catch (cause) {
-    throw new SubstrateRelayerError('SUBSTRATE_NOT_FOUND', 'The node does not know that block.', {
+    throw new SubstrateRelayerError('The node does not know that block.', {
+      code: 'SUBSTRATE_NOT_FOUND',
       details: `${hash}: ${(cause as Error)?.message ?? cause}`,
       hint: 'Pass a block hash or number of this chain (an archive node keeps every block).',
       cause,

@@ -1,6 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises'
 import type { ApiPromise } from '@polkadot/api'
-import type { Hex } from '../../runtime/enclave/bytes.js'
+import type { Hex } from '../../runtime/bytes.js'
 import type { InflightRecord, SubstrateStateStore } from './createSubstrateStateStore.js'
 import type { DeliveryReceipt } from './DeliveryReceipt.js'
 import { findIncludedExtrinsic } from './findIncludedExtrinsic.js'
@@ -70,7 +70,8 @@ export async function settleInflightDelivery({
     // (chopsticks does, while it builds), so look once more before sending again.
     goneBefore = !inPool
     if (inPool && Date.now() > deadline) {
-      throw new SubstrateRelayerError('DELIVERY_STILL_PENDING', 'An earlier delivery is still in the pool.', {
+      throw new SubstrateRelayerError('An earlier delivery is still in the pool.', {
+        code: 'DELIVERY_STILL_PENDING',
         details: `extrinsic ${marker.txHash} with nonce ${marker.nonce}`,
         hint: 'The delivery is retried by the queue once the node has included or dropped it.',
       })

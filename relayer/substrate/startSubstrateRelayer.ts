@@ -2,7 +2,7 @@ import { Keyring } from '@polkadot/keyring'
 import type { KeyringPair } from '@polkadot/keyring/types'
 import { cryptoWaitReady } from '@polkadot/util-crypto'
 import type { Redis } from 'ioredis'
-import type { Hex } from '../../runtime/enclave/bytes.js'
+import type { Hex } from '../../runtime/bytes.js'
 import { createLogger, type Logger } from '../../runtime/logging/createLogger.js'
 import type { RetryPolicy } from '../../runtime/queue/retryPolicy.js'
 import { connectSubstrate, type SubstrateConnection } from './connectSubstrate.js'
@@ -93,13 +93,10 @@ export async function startSubstrateRelayer({
       signer = new Keyring({ type: keyType }).addFromUri(submitterUri)
     } catch {
       // The library's message may quote the secret: say only that it is unusable.
-      throw new SubstrateRelayerError(
-        'INVALID_SUBSTRATE_CONFIG',
-        'The fee payer secret is not a valid secret URI.',
-        {
-          hint: 'Give a mnemonic, a 0x seed or a //Dev path (through env:NAME in the node config).',
-        },
-      )
+      throw new SubstrateRelayerError('The fee payer secret is not a valid secret URI.', {
+        code: 'INVALID_SUBSTRATE_CONFIG',
+        hint: 'Give a mnemonic, a 0x seed or a //Dev path (through env:NAME in the node config).',
+      })
     }
   }
   const substrate = await connectSubstrate({ url: wsUrl, logger })

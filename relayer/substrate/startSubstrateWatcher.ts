@@ -1,8 +1,7 @@
 import type { ApiPromise } from '@polkadot/api'
-import { u8aToHex } from '@polkadot/util'
 import { decodeAddress } from '@polkadot/util-crypto'
 import type { Redis } from 'ioredis'
-import type { Hex } from '../../runtime/enclave/bytes.js'
+import { bytesToHex, type Hex } from '../../runtime/bytes.js'
 import { createLogger, type Logger } from '../../runtime/logging/createLogger.js'
 import { createRequestEnqueuer } from '../shared/createRequestEnqueuer.js'
 import { createBlockLoop } from './createBlockLoop.js'
@@ -149,12 +148,13 @@ export async function startSubstrateWatcher({
 }
 
 function stoppedError(): SubstrateRelayerError {
-  return new SubstrateRelayerError('SUBSTRATE_UNAVAILABLE', 'The substrate watcher was stopped.', {
+  return new SubstrateRelayerError('The substrate watcher was stopped.', {
+    code: 'SUBSTRATE_UNAVAILABLE',
     details: 'waitForBlock was waiting for a block the watcher will not process',
   })
 }
 
 /** Lowercase 0x AccountId32 of an SS58 address or hex account. */
 export function accountHex(account: string): string {
-  return u8aToHex(decodeAddress(account)).toLowerCase()
+  return bytesToHex(decodeAddress(account)).toLowerCase()
 }

@@ -1,6 +1,6 @@
 import type { ApiPromise } from '@polkadot/api'
 import type { SubmittableExtrinsic } from '@polkadot/api/types'
-import type { Hex } from '../../runtime/enclave/bytes.js'
+import type { Hex } from '../../runtime/bytes.js'
 import { type ExtrinsicOutcome, readExtrinsicOutcome } from './readExtrinsicOutcome.js'
 import { SubstrateRelayerError } from './SubstrateRelayerError.js'
 
@@ -68,7 +68,8 @@ export function submitAndWatch(
 }
 
 function notIncluded(details: string, canLand: boolean): NotIncludedError {
-  const error = new SubstrateRelayerError('DELIVERY_NOT_INCLUDED', 'The extrinsic was not included.', {
+  const error = new SubstrateRelayerError('The extrinsic was not included.', {
+    code: 'DELIVERY_NOT_INCLUDED',
     details,
     hint: canLand ? 'It may still be included; a retry checks before sending again.' : undefined,
   })

@@ -10,6 +10,8 @@ export type ChainReadErrorCode =
   | 'REQUEST_NOT_ON_CHAIN'
   /** An endpoint serves another chain than the one configured. */
   | 'RPC_WRONG_CHAIN'
+  /** An endpoint answered what cannot be right (no header for its own finalized head); another may do better. */
+  | 'RPC_INVALID_ANSWER'
   /** The consumer no longer accepts an answer: answered already, cancelled, or past its deadline. */
   | 'REQUEST_NOT_PENDING'
   /** The contract that emitted the request is not a registered consumer (never signed up, or left). */
@@ -19,24 +21,19 @@ const retryableCodes: ReadonlySet<ChainReadErrorCode> = new Set([
   'RPC_QUORUM_NOT_REACHED',
   'REQUEST_NOT_CONFIRMED',
   'RPC_WRONG_CHAIN',
+  'RPC_INVALID_ANSWER',
 ])
 
 /**
  * A read the enclave could not trust: nothing may be signed on it. Retryable codes mean "later"; a final one
  * means the chain itself says no.
  */
-export class ChainReadError extends BaseError {
+export class ChainReadError extends BaseError<ChainReadErrorCode> {
   override name = 'ChainReadError'
-  override readonly code: ChainReadErrorCode
   readonly retryable: boolean
 
-  constructor(
-    code: ChainReadErrorCode,
-    shortMessage: string,
-    parameters: Omit<BaseErrorParameters, 'code'> = {},
-  ) {
-    super(shortMessage, { ...parameters, code })
-    this.code = code
-    this.retryable = retryableCodes.has(code)
+  constructor(shortMessage: string, parameters: BaseErrorParameters<ChainReadErrorCode>) {
+    super(shortMessage, parameters)
+    this.retryable = retryableCodes.has(parameters.code)
   }
 }

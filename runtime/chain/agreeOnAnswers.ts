@@ -27,7 +27,8 @@ export function agreeOnAnswers<T>({ outcomes, quorum, what, describe }: AgreeOnA
     verdict.reason === 'conflict'
       ? `two different answers each have ${quorum} or more votes`
       : `at most ${verdict.votes} of ${outcomes.length} endpoints agree, ${quorum} needed`
-  throw new ChainReadError('RPC_QUORUM_NOT_REACHED', `The RPC endpoints did not agree on ${what}.`, {
+  throw new ChainReadError(`The RPC endpoints did not agree on ${what}.`, {
+    code: 'RPC_QUORUM_NOT_REACHED',
     details: `${tally}: ${said.join('; ')}.`,
     hint: 'Nothing was signed; the job is retried later. If an endpoint keeps disagreeing, check it or replace it.',
   })

@@ -1,4 +1,4 @@
-import { BaseError } from '../errors/BaseError.js'
+import { BaseError, type BaseErrorParameters } from '../errors/BaseError.js'
 
 /** Which check of `verifyAttestation` failed. Stable: verifiers and the CLI report it. */
 export type AttestationFailureReason =
@@ -24,17 +24,12 @@ export type AttestationFailureReason =
   | 'DEV_NOT_ALLOWED'
 
 /** An attestation was rejected; `reason` says exactly which check failed. */
-export class AttestationError extends BaseError {
+export class AttestationError extends BaseError<AttestationFailureReason> {
   override name = 'AttestationError'
-  declare readonly code: AttestationFailureReason
   readonly reason: AttestationFailureReason
 
-  constructor(
-    reason: AttestationFailureReason,
-    shortMessage: string,
-    parameters: { details?: string; hint?: string; cause?: unknown } = {},
-  ) {
-    super(shortMessage, { ...parameters, code: reason })
-    this.reason = reason
+  constructor(shortMessage: string, parameters: BaseErrorParameters<AttestationFailureReason>) {
+    super(shortMessage, parameters)
+    this.reason = parameters.code
   }
 }

@@ -1,4 +1,4 @@
-import { BaseError } from '../errors/BaseError.js'
+import { BaseError, type BaseErrorParameters } from '../errors/BaseError.js'
 
 /** Why an envelope was refused. Stable: the CLI and the relayer report it. */
 export type EnvelopeFailureReason =
@@ -24,17 +24,12 @@ export type EnvelopeFailureReason =
   | 'WRONG_PAYLOAD'
 
 /** An envelope could not be built or was refused by `verifyEnvelope`. */
-export class EnvelopeError extends BaseError {
+export class EnvelopeError extends BaseError<EnvelopeFailureReason> {
   override name = 'EnvelopeError'
-  declare readonly code: EnvelopeFailureReason
   readonly reason: EnvelopeFailureReason
 
-  constructor(
-    reason: EnvelopeFailureReason,
-    shortMessage: string,
-    parameters: { details?: string; hint?: string; cause?: unknown } = {},
-  ) {
-    super(shortMessage, { ...parameters, code: reason })
-    this.reason = reason
+  constructor(shortMessage: string, parameters: BaseErrorParameters<EnvelopeFailureReason>) {
+    super(shortMessage, parameters)
+    this.reason = parameters.code
   }
 }

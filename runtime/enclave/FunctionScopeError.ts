@@ -4,9 +4,8 @@ import { BaseError } from '../errors/BaseError.js'
  * A function scope is not valid: `field` names the bad field (`family`, `chainId`, `registry`, `functionId`,
  * or `scope` for the whole value). The value itself is never echoed, only its form.
  */
-export class FunctionScopeError extends BaseError {
+export class FunctionScopeError extends BaseError<'FUNCTION_SCOPE_INVALID'> {
   override name = 'FunctionScopeError'
-  declare readonly code: 'FUNCTION_SCOPE_INVALID'
   readonly field: string
 
   constructor(field: string, details: string) {

@@ -5,9 +5,8 @@ import { BaseError } from '../errors/BaseError.js'
  * (`version`, `ciphertext`, `signature`, `httpSecrets`, `scope.chainId`, ...). Only forms and sizes are
  * reported, never a value.
  */
-export class OwnerRecordError extends BaseError {
+export class OwnerRecordError extends BaseError<'OWNER_RECORD_INVALID'> {
   override name = 'OwnerRecordError'
-  declare readonly code: 'OWNER_RECORD_INVALID'
   readonly field: string
 
   constructor(field: string, details: string, hint?: string) {

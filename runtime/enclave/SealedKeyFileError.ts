@@ -1,4 +1,4 @@
-import { BaseError } from '../errors/BaseError.js'
+import { BaseError, type BaseErrorParameters } from '../errors/BaseError.js'
 
 export type SealedKeyFileErrorCode =
   /** The file cannot be read (permissions, a directory, I/O). */
@@ -13,20 +13,13 @@ export type SealedKeyFileErrorCode =
   | 'SEALED_KEY_FILE_PERMISSIONS'
 
 /** The dev provider's sealed key file was refused; `file` names it, the hint says what to do. */
-export class SealedKeyFileError extends BaseError {
+export class SealedKeyFileError extends BaseError<SealedKeyFileErrorCode> {
   override name = 'SealedKeyFileError'
-  declare readonly code: SealedKeyFileErrorCode
   readonly file: string
 
   constructor(
     shortMessage: string,
-    parameters: {
-      code: SealedKeyFileErrorCode
-      file: string
-      details?: string
-      hint: string
-      cause?: unknown
-    },
+    parameters: BaseErrorParameters<SealedKeyFileErrorCode> & { file: string; hint: string },
   ) {
     super(shortMessage, parameters)
     this.file = parameters.file

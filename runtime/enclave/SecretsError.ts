@@ -10,11 +10,6 @@ export type SecretsErrorCode =
  * Secrets could not be encrypted or opened. Messages never contain a secret value, a decrypted byte or a
  * key: only sizes, field names and what to do.
  */
-export class SecretsError extends BaseError {
+export class SecretsError extends BaseError<SecretsErrorCode> {
   override name = 'SecretsError'
-  declare readonly code: SecretsErrorCode
-
-  constructor(shortMessage: string, parameters: { code: SecretsErrorCode; details?: string; hint?: string }) {
-    super(shortMessage, parameters)
-  }
 }

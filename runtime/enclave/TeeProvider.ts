@@ -1,4 +1,4 @@
-import type { Hex } from './bytes.js'
+import type { Hex } from '../bytes.js'
 import type { FunctionScope } from './functionScope.js'
 
 export type TeeKind = 'dstack' | 'dev'

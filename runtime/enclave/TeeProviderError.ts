@@ -11,14 +11,6 @@ export type TeeProviderErrorCode =
   | 'TEE_UNSEAL_FAILED'
 
 /** A TEE provider could not be chosen, reached, or asked to do something. */
-export class TeeProviderError extends BaseError {
+export class TeeProviderError extends BaseError<TeeProviderErrorCode> {
   override name = 'TeeProviderError'
-  declare readonly code: TeeProviderErrorCode
-
-  constructor(
-    shortMessage: string,
-    parameters: { code: TeeProviderErrorCode; details?: string; hint?: string; cause?: unknown },
-  ) {
-    super(shortMessage, parameters)
-  }
 }

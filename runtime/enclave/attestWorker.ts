@@ -1,4 +1,4 @@
-import { bytesToHex, type Hex, hexToBytes } from './bytes.js'
+import { bytesToHex, type Hex, hexToBytes } from '../bytes.js'
 import { computeReportData } from './reportData.js'
 import type { TeeKind, TeeProvider, WorkerPublicKeys } from './TeeProvider.js'
 

@@ -1,4 +1,4 @@
-import { type Hex, hexToBytes } from './bytes.js'
+import { type Hex, hexToBytes } from '../bytes.js'
 import type { FunctionScope } from './functionScope.js'
 import { SecretsError } from './SecretsError.js'
 import { parseSecretsPlaintext } from './secretsCipher.js'

@@ -1,7 +1,7 @@
 import { hkdf } from '@noble/hashes/hkdf.js'
 import { sha256 } from '@noble/hashes/sha2.js'
+import { utf8 } from '../bytes.js'
 import { BaseError } from '../errors/BaseError.js'
-import { utf8 } from './bytes.js'
 
 /** HKDF salt of `deriveSecret`: a guest's secrets can never equal any other teefn-derived key. */
 export const deriveSecretSalt = 'teefn/deriveSecret/v1'

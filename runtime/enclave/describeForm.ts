@@ -1,4 +1,4 @@
-import { isHex } from './bytes.js'
+import { isHex } from '../bytes.js'
 
 /**
  * The form of a value for an error message, never the value itself: "32 bytes of hex", "a 7-character

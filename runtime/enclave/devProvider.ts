@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto'
 import { hkdf } from '@noble/hashes/hkdf.js'
 import { sha256 } from '@noble/hashes/sha2.js'
-import { utf8 } from './bytes.js'
+import { utf8 } from '../bytes.js'
 import { createDevQuote } from './devQuote.js'
 import { functionKeyPath } from './functionKeyPath.js'
 import type { FunctionScope } from './functionScope.js'

@@ -1,4 +1,4 @@
-import { bytesEqual, concatBytes, utf8 } from './bytes.js'
+import { bytesEqual, concatBytes, utf8 } from '../bytes.js'
 
 /**
  * A `dev` attestation: the ASCII marker below followed by the 64 bytes of report data. It proves nothing

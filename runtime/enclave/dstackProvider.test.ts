@@ -9,7 +9,7 @@ import {
   simulatedTcb,
   startDstackAgent,
 } from '../../test/support/startDstackAgent.js'
-import { bytesToHex, utf8 } from './bytes.js'
+import { bytesToHex, utf8 } from '../bytes.js'
 import { createDstackProvider, dstackWorkerKeyPath } from './dstackProvider.js'
 import { type FunctionScope, scopeId } from './functionScope.js'
 import { encryptSecrets } from './secretsCipher.js'

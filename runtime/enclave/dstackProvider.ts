@@ -136,15 +136,16 @@ class DstackTeeProvider extends KeyringProvider {
 }
 
 async function call<T>(endpoint: string, method: string, run: () => Promise<T>): Promise<T> {
+  let result: T
   try {
-    const result = await run()
-    if (result && typeof result === 'object' && 'error' in result) {
-      throw new Error(String((result as { error: unknown }).error))
-    }
-    return result
+    result = await run()
   } catch (error) {
     throw agentError(endpoint, method, error)
   }
+  if (result && typeof result === 'object' && 'error' in result) {
+    throw agentError(endpoint, method, String((result as { error: unknown }).error))
+  }
+  return result
 }
 
 function agentError(endpoint: string, method: string, error: unknown): TeeProviderError {

@@ -1,6 +1,6 @@
 import { keccak_256 } from '@noble/hashes/sha3.js'
+import { bytesToHex, type Hex, hexToBytes, isHex, isHexBytes, utf8 } from '../bytes.js'
 import { type ResultStatus, resultStatuses } from '../resultStatus.js'
-import { bytesToHex, type Hex, hexToBytes, isHex, utf8 } from './bytes.js'
 import { EnvelopeError } from './EnvelopeError.js'
 
 export type EnvelopeFamily = 'evm' | 'substrate'
@@ -74,7 +74,8 @@ export function parseEnvelope(value: unknown): Envelope {
   }
   const record = value as Record<string, unknown>
   if (record.version === 1) {
-    throw new EnvelopeError('ENVELOPE_MALFORMED', 'Envelope version 1 is no longer accepted.', {
+    throw new EnvelopeError('Envelope version 1 is no longer accepted.', {
+      code: 'ENVELOPE_MALFORMED',
       details: 'version 1 envelopes do not sign the hash of the payload they answer',
       hint: 'Upgrade the worker that produced it (and this tool) to a teefn release that signs version 2 envelopes.',
     })
@@ -95,25 +96,26 @@ export function parseEnvelope(value: unknown): Envelope {
     ) {
       throw malformed('chainId must be a decimal string (uint256) for evm envelopes')
     }
-  } else if (!isBytes(chainId, 32)) {
+  } else if (!isHexBytes(chainId, 32)) {
     throw malformed('chainId must be the 32-byte genesis hash (0x-hex) for substrate envelopes')
   }
   if (
-    evm ? !isBytes(record.destination, 20) : !isBytesUpTo(record.destination, maxSubstrateDestinationBytes)
+    evm ? !isHexBytes(record.destination, 20) : !isBytesUpTo(record.destination, maxSubstrateDestinationBytes)
   ) {
     throw malformed(evm ? 'destination must be a 20-byte address' : 'destination must be 0x-hex bytes')
   }
   for (const field of ['requestId', 'functionId', 'payloadHash', 'codeHash', 'resultHash'] as const) {
-    if (!isBytes(record[field], 32)) throw malformed(`${field} must be 32 bytes of 0x-hex`)
+    if (!isHexBytes(record[field], 32)) throw malformed(`${field} must be 32 bytes of 0x-hex`)
   }
   if (typeof record.status !== 'string' || !(resultStatuses as readonly string[]).includes(record.status)) {
     throw malformed(`status must be one of ${resultStatuses.join(', ')}`)
   }
   if (!isHex(record.result)) throw malformed('result must be 0x-hex bytes')
-  if (!isBytes(record.worker, evm ? 20 : 32)) {
+  if (!isHexBytes(record.worker, evm ? 20 : 32)) {
     throw malformed(evm ? 'worker must be a 20-byte address' : 'worker must be a 32-byte sr25519 public key')
   }
-  if (!isBytes(record.signature, evm ? 65 : 64)) throw malformed(`signature must be ${evm ? 65 : 64} bytes`)
+  if (!isHexBytes(record.signature, evm ? 65 : 64))
+    throw malformed(`signature must be ${evm ? 65 : 64} bytes`)
 
   return {
     version: envelopeVersion,
@@ -132,10 +134,6 @@ export function parseEnvelope(value: unknown): Envelope {
   }
 }
 
-export function isBytes(value: unknown, length: number): value is Hex {
-  return isHex(value) && value.length === 2 + length * 2
-}
-
 function isBytesUpTo(value: unknown, maxLength: number): value is Hex {
   return isHex(value) && value.length <= 2 + maxLength * 2
 }
@@ -146,7 +144,8 @@ export function fieldBytes(value: Hex): Uint8Array {
 }
 
 function malformed(details: string): EnvelopeError {
-  return new EnvelopeError('ENVELOPE_MALFORMED', 'Not a teefn envelope.', {
+  return new EnvelopeError('Not a teefn envelope.', {
+    code: 'ENVELOPE_MALFORMED',
     details,
     hint: 'Pass the envelope JSON exactly as the worker or the HTTP API returned it.',
   })

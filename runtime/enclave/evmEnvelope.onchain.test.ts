@@ -12,8 +12,8 @@ import {
   revertOf,
   type TeefnContractsFixture,
 } from '../../test/support/teefnContracts.js'
+import { bytesToHex, type Hex, hexToBytes, utf8 } from '../bytes.js'
 import { statusCode } from '../resultStatus.js'
-import { bytesToHex, type Hex, hexToBytes, utf8 } from './bytes.js'
 import { createDevProvider } from './devProvider.js'
 import { errorResultBytes } from './envelope.js'
 import { fulfillmentDigest } from './evmEnvelope.js'

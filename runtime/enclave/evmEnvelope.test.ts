@@ -1,7 +1,7 @@
 import { secp256k1 } from '@noble/curves/secp256k1.js'
 import { recoverAddress } from 'ethers'
 import { describe, expect, it } from 'vitest'
-import { bytesToHex, concatBytes, type Hex } from './bytes.js'
+import { bytesToHex, concatBytes, type Hex } from '../bytes.js'
 import { evmAddressOf, recoverEvmSigner } from './evmEnvelope.js'
 
 function sign(digest: Uint8Array, key: Uint8Array): Uint8Array {

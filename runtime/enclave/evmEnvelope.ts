@@ -1,7 +1,7 @@
 import { invert, mod } from '@noble/curves/abstract/modular.js'
 import { secp256k1 } from '@noble/curves/secp256k1.js'
 import { keccak_256 } from '@noble/hashes/sha3.js'
-import { bytesToHex, concatBytes, type Hex, uint256Bytes, utf8 } from './bytes.js'
+import { bytesToHex, concatBytes, type Hex, leftPad32, uint256Bytes, utf8 } from '../bytes.js'
 
 /** The EIP-712 domain of every teefn EVM envelope, apart from chainId and verifyingContract. */
 export const eip712DomainName = 'teefn'
@@ -146,10 +146,4 @@ export function evmAddressOf(publicKey: Uint8Array): Hex {
   const uncompressed =
     publicKey.length === 65 ? publicKey : secp256k1.ProjectivePoint.fromHex(publicKey).toRawBytes(false)
   return bytesToHex(keccak_256(uncompressed.subarray(1)).subarray(12))
-}
-
-function leftPad32(bytes: Uint8Array): Uint8Array {
-  const out = new Uint8Array(32)
-  out.set(bytes, 32 - bytes.length)
-  return out
 }

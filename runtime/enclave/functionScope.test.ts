@@ -1,6 +1,6 @@
 import { getAddress, solidityPackedKeccak256, zeroPadValue } from 'ethers'
 import { describe, expect, it } from 'vitest'
-import type { Hex } from './bytes.js'
+import type { Hex } from '../bytes.js'
 import { FunctionScopeError } from './FunctionScopeError.js'
 import { functionKeyPath } from './functionKeyPath.js'
 import { type FunctionScope, parseFunctionScope, scopeId } from './functionScope.js'

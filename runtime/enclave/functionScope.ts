@@ -1,6 +1,15 @@
 import { keccak_256 } from '@noble/hashes/sha3.js'
 import { getAddress } from 'ethers'
-import { bytesToHex, concatBytes, type Hex, hexToBytes, isHex, uint256Bytes, utf8 } from './bytes.js'
+import {
+  bytesToHex,
+  concatBytes,
+  type Hex,
+  hexToBytes,
+  isHexBytes,
+  leftPad32,
+  uint256Bytes,
+  utf8,
+} from '../bytes.js'
 import { describeForm } from './describeForm.js'
 import { FunctionScopeError } from './FunctionScopeError.js'
 
@@ -46,14 +55,14 @@ export function parseFunctionScope(value: unknown): FunctionScope {
         `must be a positive decimal chain id (uint256, no leading zeros) for evm, got ${describeForm(chainId)}`,
       )
     }
-  } else if (!isBytes(chainId, 32)) {
+  } else if (!isHexBytes(chainId, 32)) {
     throw new FunctionScopeError(
       'chainId',
       `must be the 32-byte genesis hash (0x-hex) for substrate, got ${describeForm(chainId)}`,
     )
   }
   if (evm) {
-    if (!isBytes(registry, 20)) {
+    if (!isHexBytes(registry, 20)) {
       throw new FunctionScopeError(
         'registry',
         `must be the 20-byte registry address (0x-hex) for evm, got ${describeForm(registry)}`,
@@ -71,7 +80,7 @@ export function parseFunctionScope(value: unknown): FunctionScope {
       `must be "0x" for substrate (there is no registry contract), got ${describeForm(registry)}`,
     )
   }
-  if (!isBytes(functionId, 32)) {
+  if (!isHexBytes(functionId, 32)) {
     throw new FunctionScopeError(
       'functionId',
       `must be bytes32 (0x + 64 hex digits), got ${describeForm(functionId)}`,
@@ -99,16 +108,15 @@ export function scopeId(scope: FunctionScope): Hex {
 export function scopeIdBytes(scope: FunctionScope): Uint8Array {
   const { family, chainId, registry, functionId } = parseFunctionScope(scope)
   const chain = family === 'evm' ? uint256Bytes(BigInt(chainId)) : hexToBytes(chainId)!
-  const paddedRegistry = new Uint8Array(32)
-  const registryBytes = hexToBytes(registry)!
-  paddedRegistry.set(registryBytes, 32 - registryBytes.length)
   return keccak_256(
-    concatBytes(tagBytes, Uint8Array.of(familyBytes[family]), chain, paddedRegistry, hexToBytes(functionId)!),
+    concatBytes(
+      tagBytes,
+      Uint8Array.of(familyBytes[family]),
+      chain,
+      leftPad32(hexToBytes(registry)!),
+      hexToBytes(functionId)!,
+    ),
   )
-}
-
-function isBytes(value: unknown, length: number): value is Hex {
-  return isHex(value) && value.length === 2 + 2 * length
 }
 
 /** All-lowercase (or all-uppercase) addresses carry no checksum; a mixed-case one must be valid EIP-55. */

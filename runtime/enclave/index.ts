@@ -1,7 +1,8 @@
 /** The enclave identity layer: TEE providers, attestation, signed result envelopes, encrypted secrets. */
+
+export { bytesToHex, type Hex, hexToBytes } from '../bytes.js'
 export { AttestationError, type AttestationFailureReason } from './AttestationError.js'
 export { type AttestWorkerParameters, attestWorker, type WorkerAttestation } from './attestWorker.js'
-export { bytesToHex, type Hex, hexToBytes } from './bytes.js'
 export { type DecryptSecretsParameters, decryptSecrets } from './decryptSecrets.js'
 export {
   deriveSecretFromFunctionKey,

@@ -1,7 +1,7 @@
 import { inspect } from 'node:util'
 import { getAddress, keccak256, TypedDataEncoder, verifyTypedData, Wallet } from 'ethers'
 import { beforeAll, describe, expect, it } from 'vitest'
-import { bytesToHex, type Hex, hexToBytes } from './bytes.js'
+import { bytesToHex, type Hex, hexToBytes } from '../bytes.js'
 import type { FunctionScope } from './functionScope.js'
 import { OwnerRecordError } from './OwnerRecordError.js'
 import {

@@ -1,6 +1,6 @@
 import { keccak_256 } from '@noble/hashes/sha3.js'
 import type { TypedDataDomain, TypedDataField } from 'ethers'
-import { bytesToHex, concatBytes, type Hex, hexToBytes, isHex, uint256Bytes, utf8 } from './bytes.js'
+import { bytesToHex, concatBytes, type Hex, hexToBytes, isHex, uint256Bytes, utf8 } from '../bytes.js'
 import { describeForm } from './describeForm.js'
 import { domainSeparator, eip712DomainName, eip712DomainVersion, recoverEvmSigner } from './evmEnvelope.js'
 import { FunctionScopeError } from './FunctionScopeError.js'

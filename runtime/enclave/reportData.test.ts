@@ -1,6 +1,6 @@
 import { sha256 } from '@noble/hashes/sha2.js'
 import { describe, expect, it } from 'vitest'
-import { bytesToHex, concatBytes, hexToBytes, utf8 } from './bytes.js'
+import { bytesToHex, concatBytes, hexToBytes, utf8 } from '../bytes.js'
 import { computeReportData, encodeWorkerPublicKeys, workerKeysDomainTag } from './reportData.js'
 import type { WorkerPublicKeys } from './TeeProvider.js'
 

@@ -1,8 +1,7 @@
-import { secp256k1 } from '@noble/curves/secp256k1.js'
 import { sha256 } from '@noble/hashes/sha2.js'
-import { keccak_256 } from '@noble/hashes/sha3.js'
+import { concatBytes, type Hex, hexToBytes, utf8 } from '../bytes.js'
 import { BaseError } from '../errors/BaseError.js'
-import { bytesToHex, concatBytes, type Hex, hexToBytes, utf8 } from './bytes.js'
+import { evmAddressOf } from './evmEnvelope.js'
 import type { WorkerPublicKeys } from './TeeProvider.js'
 import { TeeProviderError } from './TeeProviderError.js'
 
@@ -23,8 +22,7 @@ export function encodeWorkerPublicKeys(publicKeys: WorkerPublicKeys): Uint8Array
   }
   let address: string
   try {
-    const uncompressed = secp256k1.ProjectivePoint.fromHex(secp).toRawBytes(false)
-    address = bytesToHex(keccak_256(uncompressed.subarray(1)).subarray(12))
+    address = evmAddressOf(secp)
   } catch {
     throw invalidInput('secp256k1 is not a point on the curve')
   }

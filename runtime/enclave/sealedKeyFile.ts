@@ -5,7 +5,7 @@ import { dirname } from 'node:path'
 import { gcm } from '@noble/ciphers/aes.js'
 import { randomBytes } from '@noble/ciphers/webcrypto.js'
 import { scryptAsync } from '@noble/hashes/scrypt.js'
-import { bytesToHex, hexToBytes, utf8 } from './bytes.js'
+import { bytesToHex, hexToBytes, utf8 } from '../bytes.js'
 import { SealedKeyFileError } from './SealedKeyFileError.js'
 import type { WorkerPublicKeys } from './TeeProvider.js'
 
@@ -99,7 +99,7 @@ export async function readSealedRoot(
   let text: string
   try {
     const info = await stat(file)
-    if (info.isDirectory()) throw Object.assign(new Error('is a directory'), { code: 'EISDIR' })
+    if (info.isDirectory()) throw unreadable(file, 'EISDIR')
     if (process.platform !== 'win32' && (info.mode & 0o077) !== 0) {
       throw new SealedKeyFileError('Dev sealed key file is readable by other users.', {
         code: 'SEALED_KEY_FILE_PERMISSIONS',
@@ -113,12 +113,7 @@ export async function readSealedRoot(
     if (error instanceof SealedKeyFileError) throw error
     const code = (error as NodeJS.ErrnoException).code
     if (code === 'ENOENT') return undefined
-    throw new SealedKeyFileError('Dev sealed key file cannot be read.', {
-      code: 'SEALED_KEY_FILE_UNREADABLE',
-      file,
-      details: `${file}: ${code ?? (error as Error).message}`,
-      hint: 'Check that the path names a file the worker user may read.',
-    })
+    throw unreadable(file, code ?? (error as Error).message)
   }
 
   const parsed = parseSealedKeyFile(file, text)
@@ -235,6 +230,15 @@ export function corrupt(file: string, details: string): SealedKeyFileError {
     file,
     details: `${file}: ${details}`,
     hint: `Restore ${file} from a backup, or delete it to start a new dev worker identity (register the worker again and re-encrypt secrets to its new key).`,
+  })
+}
+
+function unreadable(file: string, reason: string): SealedKeyFileError {
+  return new SealedKeyFileError('Dev sealed key file cannot be read.', {
+    code: 'SEALED_KEY_FILE_UNREADABLE',
+    file,
+    details: `${file}: ${reason}`,
+    hint: 'Check that the path names a file the worker user may read.',
   })
 }
 

@@ -3,7 +3,7 @@ import { randomBytes } from '@noble/ciphers/webcrypto.js'
 import { x25519 } from '@noble/curves/ed25519.js'
 import { hkdf } from '@noble/hashes/hkdf.js'
 import { sha256 } from '@noble/hashes/sha2.js'
-import { bytesToHex, concatBytes, type Hex, hexToBytes, utf8 } from './bytes.js'
+import { bytesToHex, concatBytes, type Hex, hexToBytes, utf8 } from '../bytes.js'
 import { type FunctionScope, scopeIdBytes } from './functionScope.js'
 import { SecretsError } from './SecretsError.js'
 

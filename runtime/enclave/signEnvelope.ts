@@ -1,6 +1,6 @@
 import { getAddress } from 'ethers'
+import { bytesToHex, type Hex, hexToBytes } from '../bytes.js'
 import { type ResultStatus, resultStatuses, statusCode } from '../resultStatus.js'
-import { bytesToHex, type Hex, hexToBytes } from './bytes.js'
 import { EnvelopeError } from './EnvelopeError.js'
 import {
   type Envelope,
@@ -147,7 +147,8 @@ export function evmAddress(value: string): Hex {
 }
 
 function invalid(field: string, details: string): EnvelopeError {
-  return new EnvelopeError('ENVELOPE_MALFORMED', `Cannot sign an envelope: ${field} is invalid.`, {
+  return new EnvelopeError(`Cannot sign an envelope: ${field} is invalid.`, {
+    code: 'ENVELOPE_MALFORMED',
     details: `${field} ${details}`,
   })
 }

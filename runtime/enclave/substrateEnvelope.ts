@@ -1,6 +1,6 @@
 import { compactFromU8a, compactToU8a } from '@polkadot/util'
+import { bytesToHex, concatBytes, utf8 } from '../bytes.js'
 import { type ResultStatus, statusCode, statusName } from '../resultStatus.js'
-import { bytesToHex, concatBytes, utf8 } from './bytes.js'
 import { EnvelopeError } from './EnvelopeError.js'
 import {
   type Envelope,
@@ -81,7 +81,8 @@ export function substrateFieldsOf(envelope: Envelope): SubstrateEnvelopeFields {
 export function encodeSubstrateEnvelope(envelope: Envelope): Uint8Array {
   const parsed = parseEnvelope(envelope)
   if (parsed.family !== 'substrate') {
-    throw new EnvelopeError('ENVELOPE_MALFORMED', 'Only substrate envelopes have a SCALE wire form.', {
+    throw new EnvelopeError('Only substrate envelopes have a SCALE wire form.', {
+      code: 'ENVELOPE_MALFORMED',
       details: `family is ${parsed.family}`,
     })
   }
@@ -151,7 +152,8 @@ function truncated(field: string): EnvelopeError {
 }
 
 function malformedWire(details: string): EnvelopeError {
-  return new EnvelopeError('ENVELOPE_MALFORMED', 'Not a teefn substrate envelope.', {
+  return new EnvelopeError('Not a teefn substrate envelope.', {
+    code: 'ENVELOPE_MALFORMED',
     details,
     hint: 'Pass the exact bytes of the remark the relayer submitted.',
   })

@@ -1,6 +1,6 @@
 import { type Collateral, type TcbStatus, type TDReport10, verify } from '@phala/dcap-qvl'
+import { bytesEqual, bytesToHex, type Hex, hexToBytes } from '../bytes.js'
 import { AttestationError, type AttestationFailureReason } from './AttestationError.js'
-import { bytesEqual, bytesToHex, type Hex, hexToBytes } from './bytes.js'
 import { looksLikeDevQuote, parseDevQuote } from './devQuote.js'
 import { computeReportData } from './reportData.js'
 import type { WorkerPublicKeys } from './TeeProvider.js'
@@ -69,20 +69,23 @@ export function verifyAttestation(
   const allowedStatuses = parameters.allowedStatuses ?? ['UpToDate']
   const quoteBytes = typeof quote === 'string' ? hexToBytes(quote) : quote
   if (!(quoteBytes instanceof Uint8Array) || quoteBytes.length === 0) {
-    throw new AttestationError('QUOTE_MALFORMED', 'The quote is empty or not bytes.')
+    throw new AttestationError('The quote is empty or not bytes.', { code: 'QUOTE_MALFORMED' })
   }
 
   if (looksLikeDevQuote(quoteBytes)) {
     if (!parameters.allowDev) {
-      throw new AttestationError('DEV_NOT_ALLOWED', 'This is a dev attestation, made without a TEE.', {
+      throw new AttestationError('This is a dev attestation, made without a TEE.', {
+        code: 'DEV_NOT_ALLOWED',
         details: 'the worker runs the dev provider',
         hint: 'Run the worker on dstack for production; only development verifiers may pass allowDev.',
       })
     }
     const reportData = parseDevQuote(quoteBytes)
-    if (!reportData) throw new AttestationError('QUOTE_MALFORMED', 'The dev attestation is malformed.')
+    if (!reportData)
+      throw new AttestationError('The dev attestation is malformed.', { code: 'QUOTE_MALFORMED' })
     if (parameters.measurements && Object.keys(parameters.measurements).length > 0) {
-      throw new AttestationError('MEASUREMENT_MISMATCH', 'A dev attestation has no measurements to pin.', {
+      throw new AttestationError('A dev attestation has no measurements to pin.', {
+        code: 'MEASUREMENT_MISMATCH',
         details: `pinned: ${Object.keys(parameters.measurements).join(', ')}`,
       })
     }
@@ -91,7 +94,8 @@ export function verifyAttestation(
 
   const verified = runDcap(quoteBytes, parseCollateral(collateral), now)
   if (!allowedStatuses.includes(verified.status)) {
-    throw new AttestationError('STATUS_NOT_ALLOWED', 'The TCB status is not allowed.', {
+    throw new AttestationError('The TCB status is not allowed.', {
+      code: 'STATUS_NOT_ALLOWED',
       details: `status ${verified.status}${verified.advisory_ids.length ? ` (advisories ${verified.advisory_ids.join(', ')})` : ''}; allowed: ${allowedStatuses.join(', ')}`,
       hint: 'Update the platform (microcode, TDX module, BIOS) or, knowingly, allow this status.',
     })
@@ -135,7 +139,8 @@ function finish(
       )
     }
     if (!bytesEqual(expectedBytes, reportData)) {
-      throw new AttestationError('REPORT_DATA_MISMATCH', 'The quote binds other report data than expected.', {
+      throw new AttestationError('The quote binds other report data than expected.', {
+        code: 'REPORT_DATA_MISMATCH',
         details: `quote ${bytesToHex(reportData)}, expected ${bytesToHex(expectedBytes)}`,
         hint: 'The quote was made for other worker keys or another runtime measurement.',
       })
@@ -166,7 +171,8 @@ function runDcap(quote: Uint8Array, collateral: Collateral, now: Date): DcapRepo
     const message = error instanceof Error ? error.message : String(error)
     const cause = error instanceof Error && error.cause instanceof Error ? `: ${error.cause.message}` : ''
     const reason = classify(message)
-    throw new AttestationError(reason, shortMessages[reason], {
+    throw new AttestationError(shortMessages[reason], {
+      code: reason,
       details: `${message}${cause}`.slice(0, 500),
       hint: hints[reason],
     })
@@ -223,7 +229,7 @@ function parseCollateral(collateral: Collateral | string | null | undefined): Co
     try {
       value = JSON.parse(collateral)
     } catch {
-      throw new AttestationError('COLLATERAL_INVALID', 'The collateral is not JSON.')
+      throw new AttestationError('The collateral is not JSON.', { code: 'COLLATERAL_INVALID' })
     }
   }
   const required = [
@@ -238,13 +244,15 @@ function parseCollateral(collateral: Collateral | string | null | undefined): Co
     'qe_identity_signature',
   ]
   if (typeof value !== 'object' || value === null) {
-    throw new AttestationError('COLLATERAL_INVALID', 'No collateral was given for a DCAP quote.', {
+    throw new AttestationError('No collateral was given for a DCAP quote.', {
+      code: 'COLLATERAL_INVALID',
       hint: 'Fetch the collateral for the quote from a PCCS (getCollateral in @phala/dcap-qvl).',
     })
   }
   const missing = required.filter((name) => !(name in value))
   if (missing.length > 0) {
-    throw new AttestationError('COLLATERAL_INVALID', 'The collateral is incomplete.', {
+    throw new AttestationError('The collateral is incomplete.', {
+      code: 'COLLATERAL_INVALID',
       details: `missing ${missing.join(', ')}`,
     })
   }
@@ -271,7 +279,8 @@ function readReport(report: DcapReport['report']): {
     }
   }
   const td: TDReport10 | null = report.asTd10() ?? report.asTd15()?.base ?? null
-  if (!td) throw new AttestationError('QUOTE_MALFORMED', 'The quote has neither an SGX nor a TDX report.')
+  if (!td)
+    throw new AttestationError('The quote has neither an SGX nor a TDX report.', { code: 'QUOTE_MALFORMED' })
   return {
     kind: 'tdx',
     reportData: Uint8Array.from(td.reportData),
@@ -306,17 +315,15 @@ function checkPins(
       value.toLowerCase().replace(/^(?!0x)/, '0x'),
     )
     if (!own.includes(name)) {
-      throw new AttestationError(
-        'MEASUREMENT_MISMATCH',
-        `${name} is pinned, but a ${kind.toUpperCase()} quote has no ${name}.`,
-        {
-          details: `${kind} quotes carry ${own.join(', ')}`,
-        },
-      )
+      throw new AttestationError(`${name} is pinned, but a ${kind.toUpperCase()} quote has no ${name}.`, {
+        code: 'MEASUREMENT_MISMATCH',
+        details: `${kind} quotes carry ${own.join(', ')}`,
+      })
     }
     const actual = measurements[name]!
     if (!allowed.includes(actual)) {
-      throw new AttestationError('MEASUREMENT_MISMATCH', `${name} differs from its pinned value.`, {
+      throw new AttestationError(`${name} differs from its pinned value.`, {
+        code: 'MEASUREMENT_MISMATCH',
         details: `quote ${name} ${actual}, pinned ${allowed.join(' or ')}`,
         hint: 'The worker runs other code or another image than the one pinned.',
       })

@@ -5,7 +5,7 @@ import { keccak_256 } from '@noble/hashes/sha3.js'
 import { encodeAddress } from '@polkadot/util-crypto'
 import { TypedDataEncoder, verifyTypedData, ZeroAddress } from 'ethers'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { bytesToHex, type Hex, utf8 } from './bytes.js'
+import { bytesToHex, type Hex, utf8 } from '../bytes.js'
 import { createDevProvider } from './devProvider.js'
 import type { EnvelopeError } from './EnvelopeError.js'
 import {

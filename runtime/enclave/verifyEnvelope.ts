@@ -1,7 +1,7 @@
 import { cryptoWaitReady, decodeAddress, sr25519Verify } from '@polkadot/util-crypto'
+import { bytesEqual, bytesToHex, type Hex, hexToBytes } from '../bytes.js'
 import { BaseError } from '../errors/BaseError.js'
 import { statusCode } from '../resultStatus.js'
-import { bytesEqual, bytesToHex, type Hex, hexToBytes } from './bytes.js'
 import { EnvelopeError, type EnvelopeFailureReason } from './EnvelopeError.js'
 import { type Envelope, type EnvelopeFamily, fieldBytes, parseEnvelope, resultHashOf } from './envelope.js'
 import { evmAddressOf, fulfillmentDigest, recoverEvmSigner } from './evmEnvelope.js'
@@ -197,7 +197,7 @@ function normalizeChainId(value: bigint | number | string): string | undefined {
 }
 
 function failure(reason: EnvelopeFailureReason, message: string, details: string): EnvelopeError {
-  return new EnvelopeError(reason, message, { details })
+  return new EnvelopeError(message, { code: reason, details })
 }
 
 function invalidWorker(value: string, wanted: string): BaseError {

@@ -6,10 +6,10 @@ import { x25519 } from '@noble/curves/ed25519.js'
 import { secp256k1 } from '@noble/curves/secp256k1.js'
 import { hkdf } from '@noble/hashes/hkdf.js'
 import { sha256 } from '@noble/hashes/sha2.js'
-import { keccak_256 } from '@noble/hashes/sha3.js'
 import { cryptoWaitReady, sr25519PairFromSeed, sr25519Sign } from '@polkadot/util-crypto'
 import { getAddress } from 'ethers'
-import { bytesToHex, concatBytes, type Hex, utf8 } from './bytes.js'
+import { bytesToHex, concatBytes, type Hex, utf8 } from '../bytes.js'
+import { evmAddressOf } from './evmEnvelope.js'
 import type { FunctionScope } from './functionScope.js'
 import { openSecretsCiphertext } from './secretsCipher.js'
 import { signSecp256k1 } from './signSecp256k1.js'
@@ -57,9 +57,8 @@ export class WorkerKeyring {
     this.#x25519 = seeds.x25519
     this.#x25519Public = x25519.getPublicKey(seeds.x25519)
     this.#seal = seeds.seal
-    const uncompressed = secp256k1.getPublicKey(this.#secp256k1, false)
     this.publicKeys = Object.freeze({
-      evmAddress: getAddress(bytesToHex(keccak_256(uncompressed.subarray(1)).subarray(12))) as Hex,
+      evmAddress: getAddress(evmAddressOf(secp256k1.getPublicKey(this.#secp256k1, false))) as Hex,
       secp256k1: bytesToHex(secp256k1.getPublicKey(this.#secp256k1, true)),
       sr25519: bytesToHex(this.#sr25519.publicKey),
       encryption: bytesToHex(this.#x25519Public),

@@ -1,6 +1,10 @@
-export type BaseErrorParameters = {
+/**
+ * What every teefn error takes after its short message. An error class with several codes extends
+ * `BaseError<ItsCode>`, so every one is constructed the same way: `new XError(shortMessage, { code, ... })`.
+ */
+export type BaseErrorParameters<code extends string = string> = {
   /** Machine-readable code, stable across versions (e.g. `HOST_NOT_ALLOWED`). */
-  code: string
+  code: code
   /** The facts behind the failure: values, limits, names. Never secrets or keys. */
   details?: string | undefined
   /** What the reader can do about it. */
@@ -19,14 +23,14 @@ export type BaseErrorParameters = {
  *   hint: 'Remove unused dependencies or load data with fetch at run time.',
  * })
  */
-export class BaseError extends Error {
+export class BaseError<code extends string = string> extends Error {
   override name = 'TeefnError'
-  readonly code: string
+  readonly code: code
   readonly shortMessage: string
   readonly details: string | undefined
   readonly hint: string | undefined
 
-  constructor(shortMessage: string, parameters: BaseErrorParameters) {
+  constructor(shortMessage: string, parameters: BaseErrorParameters<code>) {
     const lines = [shortMessage]
     if (parameters.details) lines.push(`Details: ${parameters.details}`)
     if (parameters.hint) lines.push(`Hint: ${parameters.hint}`)

@@ -1,4 +1,4 @@
-import { BaseError } from '../errors/BaseError.js'
+import { BaseError, type BaseErrorParameters } from '../errors/BaseError.js'
 
 /** Why a host fetch failed; stable, so guests and callers can branch on it. */
 export type FetchErrorCode =
@@ -10,12 +10,7 @@ export type FetchErrorCode =
   | 'TOO_MANY_REQUESTS'
   | 'NETWORK_ERROR'
 
-export type FetchErrorParameters = {
-  code: FetchErrorCode
-  details?: string | undefined
-  hint?: string | undefined
-  cause?: unknown
-}
+export type FetchErrorParameters = BaseErrorParameters<FetchErrorCode>
 
 /**
  * A fetch made on behalf of a function failed: denied by the network policy, too slow, too large,
@@ -29,13 +24,8 @@ export type FetchErrorParameters = {
  *   hint: 'Make the upstream answer faster or raise the timeout.',
  * })
  */
-export class FetchError extends BaseError {
+export class FetchError extends BaseError<FetchErrorCode> {
   override name = 'FetchError'
-  declare readonly code: FetchErrorCode
-
-  constructor(shortMessage: string, parameters: FetchErrorParameters) {
-    super(shortMessage, parameters)
-  }
 }
 
 /** Whether `error` is a {@link FetchError}, optionally with the given code. */

@@ -6,17 +6,16 @@ import type { Redis } from 'ioredis'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { type RedisServer, startRedisServer } from '../../dev/startRedisServer.js'
 import { startHttpServer } from '../../test/support/startHttpServer.js'
+import type { Hex } from '../bytes.js'
 import { createDevProvider } from '../enclave/devProvider.js'
-import { createRedisFunctionStore } from '../functions/createRedisFunctionStore.js'
 import { createRedisConnection } from '../queue/createRedisConnection.js'
 import { requestJobId } from '../queue/jobIds.js'
 import type { RequestJobData, RequestJobResult } from '../queue/jobs.js'
 import { openQueueEvents, openRequestQueue } from '../queue/queues.js'
 import { createSandboxPool, type SandboxPool } from '../sandbox/index.js'
+import { createRedisFunctionStore } from '../store/createRedisFunctionStore.js'
 import { startWorker, type TeeWorker } from '../worker/startWorker.js'
 import { createMetrics } from './createMetrics.js'
-
-type Hex = `0x${string}`
 
 let redisServer: RedisServer
 let connection: Redis

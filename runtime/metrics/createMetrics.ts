@@ -36,6 +36,10 @@ export type TeefnMetrics = WorkerMetrics & {
   httpRequests: Counter<'method' | 'route' | 'status_code'>
   /** `teefn_http_request_duration_seconds{method,route}`. */
   httpDuration: Histogram<'method' | 'route'>
+  /** `teefn_deliveries_total{chain,outcome}`: delivery attempts by how they ended (`fulfilled`, `already_fulfilled`, `rerun`, `retried`, `refused`). */
+  deliveries: Counter<'chain' | 'outcome'>
+  /** `teefn_delivery_latency_seconds{chain}`: from the signed envelope to its transaction mined (or extrinsic included). */
+  deliveryLatency: Histogram<'chain'>
   /** Reports this queue's depth as `teefn_queue_jobs{queue,state}`, read when scraped. */
   observeQueue(queue: ObservedQueue): void
 }
@@ -86,6 +90,20 @@ export function createMetrics({
     registers: [registry],
   })
 
+  const deliveries = new Counter({
+    name: 'teefn_deliveries_total',
+    help: 'Delivery attempts of signed envelopes, by chain and how they ended.',
+    labelNames: ['chain', 'outcome'] as const,
+    registers: [registry],
+  })
+  const deliveryLatency = new Histogram({
+    name: 'teefn_delivery_latency_seconds',
+    help: 'Time from a signed envelope to its delivery on-chain (transaction mined, extrinsic included).',
+    labelNames: ['chain'] as const,
+    buckets: [0.1, 0.25, 0.5, 1, 2, 5, 10, 15, 30, 60, 120, 300, 900],
+    registers: [registry],
+  })
+
   const queues = new Map<string, ObservedQueue>()
   new Gauge({
     name: 'teefn_queue_jobs',
@@ -111,6 +129,8 @@ export function createMetrics({
     requestLatency,
     httpRequests,
     httpDuration,
+    deliveries,
+    deliveryLatency,
     observeQueue(queue) {
       queues.set(queue.name, queue)
     },

@@ -22,7 +22,15 @@ export type {
   RequestLimits,
   RequestOrigin,
 } from './jobs.js'
-export { type ChainFamily, type ChainRef, deliveryQueueName, queuePrefix, requestQueueName } from './names.js'
+export {
+  type ChainFamily,
+  type ChainRef,
+  deliveryQueueName,
+  httpRequestQueueName,
+  queuePrefix,
+  type RequestLane,
+  requestQueueName,
+} from './names.js'
 export {
   applyRetention,
   type OpenRequestQueueOptions,
@@ -31,8 +39,18 @@ export {
   openRequestQueue,
   type QueueRef,
   queueEventsKey,
+  queueKey,
   queueNameOf,
+  type RequestQueueRef,
+  requestQueueOf,
   type StartQueueWorkerParameters,
   startQueueWorker,
 } from './queues.js'
+export {
+  closeRequestQueues,
+  getRequestJob,
+  openRequestQueues,
+  type RequestQueues,
+  requestLaneOf,
+} from './requestLanes.js'
 export { defaultRetryPolicy, type RetryPolicy, retryBackoff, retryBackoffType } from './retryPolicy.js'

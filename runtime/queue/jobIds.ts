@@ -15,3 +15,16 @@ export function requestJobId({
   const id = [trigger, chainId, destination, requestId].join('-').toLowerCase()
   return run ? `${id}-r${run}` : id
 }
+
+/**
+ * A job's id for display: its trigger and the first 10 hex digits of its request id (`evm:1f2e3d4c5b`), with the
+ * run (`evm:1f2e3d4c5b/r2`). Enough to tell jobs apart on a screen; the API takes the full id.
+ */
+export function shortJobId({
+  trigger,
+  requestId,
+  run,
+}: Pick<RequestJobData, 'trigger' | 'requestId' | 'run'>): string {
+  const short = `${trigger}:${requestId.slice(2, 12).toLowerCase()}`
+  return run ? `${short}/r${run}` : short
+}

@@ -1,9 +1,8 @@
+import type { Hex } from '../bytes.js'
 import type { Envelope } from '../enclave/envelope.js'
 import type { FunctionScope } from '../enclave/functionScope.js'
 import type { ResultStatus } from '../resultStatus.js'
 import type { ChainFamily } from './names.js'
-
-type Hex = `0x${string}`
 
 /**
  * Limits an HTTP caller asks for, by name (the sandbox's `SandboxLimits` fields); the worker checks them against

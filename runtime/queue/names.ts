@@ -4,8 +4,17 @@
  */
 export const queuePrefix = 'teefn'
 
-/** Requests from every chain and the HTTP API, consumed by the TEE workers. */
+/** Requests from every chain (the chain lane), consumed by the TEE workers. */
 export const requestQueueName = 'requests'
+
+/** Invocations through the HTTP API (the HTTP lane): their own queue, so chain requests never wait behind them. */
+export const httpRequestQueueName = 'http-requests'
+
+/**
+ * Which request queue a job travels in. Chain requests cost their requester gas and carry a deadline; HTTP
+ * invocations are free to send: each lane has its own queue and its own share of the worker.
+ */
+export type RequestLane = 'chain' | 'http'
 
 export type ChainFamily = 'evm' | 'substrate'
 

@@ -9,23 +9,50 @@ import {
   requestJobOptions,
 } from './jobOptions.js'
 import type { DeliveryJobData, RequestJobData, RequestJobResult } from './jobs.js'
-import { type ChainRef, deliveryQueueName, queuePrefix, requestQueueName } from './names.js'
+import {
+  type ChainRef,
+  deliveryQueueName,
+  httpRequestQueueName,
+  queuePrefix,
+  type RequestLane,
+  requestQueueName,
+} from './names.js'
 import { defaultRetryPolicy, type RetryPolicy, retryBackoff } from './retryPolicy.js'
 
-/** Which queue: the request queue, or one chain's delivery queue. */
-export type QueueRef = 'requests' | ChainRef
+/** A request queue: the chain lane's (`requests`) or the HTTP lane's (`http-requests`). */
+export type RequestQueueRef = 'requests' | 'http-requests'
+
+/** Which queue: a request queue, or one chain's delivery queue. */
+export type QueueRef = RequestQueueRef | ChainRef
+
+/** The request queue of a lane. */
+export function requestQueueOf(lane: RequestLane): RequestQueueRef {
+  return lane === 'http' ? 'http-requests' : 'requests'
+}
 
 /** The queue's BullMQ name. */
 export function queueNameOf(ref: QueueRef): string {
-  return ref === 'requests' ? requestQueueName : deliveryQueueName(ref)
+  if (ref === 'requests') return requestQueueName
+  if (ref === 'http-requests') return httpRequestQueueName
+  return deliveryQueueName(ref)
+}
+
+/**
+ * A Redis key of a queue (`events`, `meta`, `completed`, a job id): BullMQ's layout, named here once so that no
+ * caller spells the prefix or a queue's name.
+ */
+export function queueKey(ref: QueueRef, key: string): string {
+  return `${queuePrefix}:${queueNameOf(ref)}:${key}`
 }
 
 /** The Redis key of BullMQ's event stream for a queue (read by waiters that must not miss an event). */
 export function queueEventsKey(ref: QueueRef): string {
-  return `${queuePrefix}:${queueNameOf(ref)}:events`
+  return queueKey(ref, 'events')
 }
 
 export type OpenRequestQueueOptions = {
+  /** Which lane's queue: `chain` (every chain's requests, the default) or `http` (HTTP invocations). */
+  lane?: RequestLane | undefined
   /**
    * The node's retention: the queue then writes its event-stream bound (`eventsMaxLen`) into the queue's metadata,
    * which every producer and worker trims by. Without it the queue leaves the metadata as it is (BullMQ would
@@ -34,12 +61,12 @@ export type OpenRequestQueueOptions = {
   retention?: Retention | undefined
 }
 
-/** The request queue, with teefn's prefix and job options; watchers, the API and re-runs add to it. */
+/** A lane's request queue, with teefn's prefix and job options; watchers and re-runs add to the chain lane's. */
 export function openRequestQueue(
   connection: Redis,
-  { retention }: OpenRequestQueueOptions = {},
+  { lane = 'chain', retention }: OpenRequestQueueOptions = {},
 ): Queue<RequestJobData, RequestJobResult> {
-  return new Queue<RequestJobData, RequestJobResult>(requestQueueName, {
+  return new Queue<RequestJobData, RequestJobResult>(queueNameOf(requestQueueOf(lane)), {
     connection,
     prefix: queuePrefix,
     defaultJobOptions: requestJobOptions,
@@ -48,15 +75,15 @@ export function openRequestQueue(
 }
 
 /**
- * Writes the node's event-stream bound into the request queue's metadata, for a process that opens no queue with
+ * Writes the node's event-stream bound into both request queues' metadata, for a process that opens no queue with
  * its retention (a worker or relayer alone): every producer and worker trims the stream by it.
  */
 export async function applyRetention(connection: Redis, retention: Retention): Promise<void> {
-  const queue = openRequestQueue(connection, { retention })
+  const queues = (['chain', 'http'] as const).map((lane) => openRequestQueue(connection, { lane, retention }))
   try {
-    await queue.getVersion() // resolves once the metadata is written
+    await Promise.all(queues.map((queue) => queue.getVersion())) // resolves once the metadata is written
   } finally {
-    await queue.close()
+    await Promise.all(queues.map((queue) => queue.close()))
   }
 }
 
@@ -72,7 +99,7 @@ export function openDeliveryQueue<R = unknown>(
   })
 }
 
-type DataOf<Ref extends QueueRef> = Ref extends 'requests' ? RequestJobData : DeliveryJobData
+type DataOf<Ref extends QueueRef> = Ref extends RequestQueueRef ? RequestJobData : DeliveryJobData
 
 export type StartQueueWorkerParameters<Ref extends QueueRef, R> = {
   queue: Ref
@@ -107,7 +134,7 @@ export function startQueueWorker<Ref extends QueueRef, R>({
 }: StartQueueWorkerParameters<Ref, R>): Worker<DataOf<Ref>, R> {
   // What a request job returns is stored twice (job and event): bounded here, whoever wrote the processor.
   const processor =
-    queue === 'requests'
+    queue === 'requests' || queue === 'http-requests'
       ? async (job: Job<DataOf<Ref>, R>) =>
           boundJobResult((await process(job)) as RequestJobResult, retention) as R
       : process

@@ -13,6 +13,7 @@ import { lazyGlobals } from './guest/lazyGlobals.js'
 import type { GuestSources } from './guest/loadGuestSources.js'
 import type { SandboxLimits } from './limits.js'
 import type { QuickJSEngine } from './quickjsEngine.js'
+import { SandboxStateError } from './SandboxStateError.js'
 import type { Invocation, InvocationError, InvocationOutcome } from './types.js'
 
 /** An invocation whose limits were resolved against the operator's maximum. */
@@ -94,7 +95,7 @@ export class Sandbox {
   }
 
   async run(invocation: SandboxInvocation): Promise<InvocationOutcome> {
-    if (this.#used) throw new Error('A sandbox runs one invocation only; prepare a new one.')
+    if (this.#used) throw new SandboxStateError('A sandbox runs one invocation only; prepare a new one.')
     this.#used = true
     const { limits } = invocation
     const loopAtStart = performance.eventLoopUtilization()
@@ -232,7 +233,8 @@ export class Sandbox {
       parts: sources.parts,
       shared: () => this.#sharedBuiltins(),
       session: () => {
-        if (this.#session === undefined || this.#session.ended) throw new Error('no invocation is running')
+        if (this.#session === undefined || this.#session.ended)
+          throw new SandboxStateError('no invocation is running')
         return this.#session
       },
       helpers: () => this.#loadHostHelpers(),
@@ -314,7 +316,7 @@ export class Sandbox {
   async #evaluateModule(invocation: SandboxInvocation, session: InvocationSession): Promise<Settled> {
     if (this.#preloaded) {
       if (this.#preloaded.code !== invocation.code)
-        throw new Error('This sandbox evaluated another bundle ahead.')
+        throw new SandboxStateError('This sandbox evaluated another bundle ahead.')
       return { value: this.#preloaded.exports }
     }
     const evaluated = this.#context.evalCode(invocation.code, functionFile, { type: 'module' })

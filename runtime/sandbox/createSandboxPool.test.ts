@@ -1,3 +1,4 @@
+import type { ServerResponse } from 'node:http'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { codeOf, invokeFunction } from '../../test/support/invokeFunction.js'
 import { type StartHttpServerReturnType, startHttpServer } from '../../test/support/startHttpServer.js'
@@ -522,6 +523,57 @@ describe('the pool', () => {
     const outcomes = await Promise.all([invokeFunction(pool, busy), invokeFunction(pool, busy)])
     const [[startA, endA], [startB, endB]] = outcomes.map((outcome) => JSON.parse(outcome.result as string))
     expect(startA < endB && startB < endA).toBe(true)
+  })
+
+  it('keeps a thread for chain invocations: HTTP ones that sleep hold at most httpThreads, and chain ones go first', async () => {
+    const held: ServerResponse[] = []
+    const hold = await startHttpServer((_request, response) => {
+      held.push(response)
+    })
+    try {
+      // Two threads, so one is HTTP's (httpThreads defaults to threads - 1).
+      const sleeper = `export default async () => (await fetch('${hold.url}/hold')).text()`
+      const http = { requestId: 'h', trigger: 'http', codeHash: '0x01' } as const
+      const ended: string[] = []
+      const sleeping = [1, 2, 3].map((n) =>
+        invokeFunction(pool, sleeper, { context: http, allowHosts: [`127.0.0.1:${hold.port}`] }).then(
+          (outcome) => {
+            ended.push(`http ${n}`)
+            return outcome
+          },
+        ),
+      )
+      while (held.length < 1) await new Promise((resolve) => setTimeout(resolve, 10))
+      expect(pool.stats()).toMatchObject({ httpThreads: 1, busyHttp: 1, queued: 2 })
+      // Queued after two HTTP invocations, it runs on the thread they may not take.
+      const chain = await invokeFunction(pool, 'export default (r) => "chain " + r', {
+        request: '0x01',
+        context: { requestId: 'c', trigger: 'evm', codeHash: '0x02' },
+      })
+      ended.push('chain')
+      expect(chain.result).toBe('chain 0x01')
+      expect(held).toHaveLength(1)
+      for (;;) {
+        for (const response of held.splice(0)) response.end('slept')
+        if (ended.length === 4) break
+        await new Promise((resolve) => setTimeout(resolve, 10))
+      }
+      expect(ended).toEqual(['chain', 'http 1', 'http 2', 'http 3'])
+      expect((await Promise.all(sleeping)).map((outcome) => outcome.result)).toEqual([
+        'slept',
+        'slept',
+        'slept',
+      ])
+    } finally {
+      for (const response of held.splice(0)) response.end('late')
+      await hold.close()
+    }
+  })
+
+  it('refuses fewer than one HTTP thread', async () => {
+    await expect(createSandboxPool({ threads: 1, httpThreads: 0 })).rejects.toMatchObject({
+      code: 'INVALID_HTTP_THREADS',
+    })
   })
 
   it('rejects invocations after close', async () => {

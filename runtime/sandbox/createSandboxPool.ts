@@ -1,13 +1,15 @@
 import { availableParallelism } from 'node:os'
 import { Worker } from 'node:worker_threads'
-import { BaseError } from '../errors/BaseError.js'
 import { compileQuickJSWasm } from './compileQuickJSWasm.js'
 import { loadGuestSources } from './guest/loadGuestSources.js'
 import { defaultLimits, defaultMaximumLimits, resolveLimits, type SandboxLimits } from './limits.js'
 import type { SandboxInvocation } from './Sandbox.js'
+import { InvalidHttpThreadsError, PoolClosedError, SandboxStartError } from './sandboxPoolErrors.js'
 import { threadEntry } from './threadEntry.js'
 import type { FromSandboxThread, SandboxThreadData, ToSandboxThread } from './threadProtocol.js'
 import type { Invocation, InvocationOutcome } from './types.js'
+
+export { InvalidHttpThreadsError, PoolClosedError, SandboxStartError } from './sandboxPoolErrors.js'
 
 export type CreateSandboxPoolParameters = {
   /** Sandbox threads; each runs one invocation at a time. Defaults to the number of cores. */
@@ -18,11 +20,20 @@ export type CreateSandboxPoolParameters = {
   maximumLimits?: SandboxLimits | undefined
   /** How long past its deadline a thread may run before it is terminated and replaced. */
   hardDeadlineGraceMs?: number | undefined
+  /**
+   * The most threads HTTP invocations (`context.trigger` `http`) hold at once; the rest stay for chain requests and
+   * the CLI, which also go first when invocations wait. One less than `threads` by default (at least 1).
+   */
+  httpThreads?: number | undefined
 }
 
 export type SandboxPoolStats = {
   threads: number
+  /** The most threads HTTP invocations hold at once. */
+  httpThreads: number
   busy: number
+  /** Threads running an HTTP invocation now. */
+  busyHttp: number
   queued: number
   /** Threads terminated for overrunning their deadline, or lost to a crash, and replaced. */
   replaced: number
@@ -40,28 +51,6 @@ export type SandboxPool = {
   stats(): SandboxPoolStats
   /** Stops every thread; queued invocations reject with `PoolClosedError`. */
   close(): Promise<void>
-}
-
-export class PoolClosedError extends BaseError {
-  override name = 'PoolClosedError'
-  constructor() {
-    super('The sandbox pool is closed.', {
-      code: 'POOL_CLOSED',
-      hint: 'Create a new pool to run more invocations.',
-    })
-  }
-}
-
-export class SandboxStartError extends BaseError {
-  override name = 'SandboxStartError'
-  constructor(cause: unknown) {
-    super('A sandbox thread failed to start.', {
-      code: 'SANDBOX_START_FAILED',
-      details: (cause as Error)?.message ?? String(cause),
-      hint: 'Check that quickjs-emscripten is installed (npm install) and that the build in dist/ is complete (npm run build).',
-      cause,
-    })
-  }
 }
 
 type Pending = {
@@ -92,8 +81,10 @@ export async function createSandboxPool({
   defaultLimits: defaults = defaultLimits,
   maximumLimits = defaultMaximumLimits,
   hardDeadlineGraceMs = defaultGraceMs,
+  httpThreads = Math.max(1, threads - 1),
 }: CreateSandboxPoolParameters = {}): Promise<SandboxPool> {
   resolveLimits({ requested: defaults, defaults, maximum: maximumLimits })
+  if (!Number.isInteger(httpThreads) || httpThreads < 1) throw new InvalidHttpThreadsError(httpThreads)
   const threadData: SandboxThreadData = {
     wasmModule: await compileQuickJSWasm(),
     maxHeapAllowanceBytes: maximumLimits.memoryBytes,
@@ -171,9 +162,11 @@ export async function createSandboxPool({
 
   const dispatch = () => {
     while (queue.length > 0) {
+      const next = nextPending()
+      if (next === -1) return
       const thread = pick()
       if (!thread) return
-      const pending = queue.shift()!
+      const [pending] = queue.splice(next, 1) as [Pending]
       const { timeoutMs } = pending.invocation.limits
       const watchdog = setTimeout(() => {
         lose(
@@ -191,6 +184,19 @@ export async function createSandboxPool({
       const message: ToSandboxThread = { type: 'invoke', id: pending.id, invocation: pending.invocation }
       thread.worker.postMessage(message)
     }
+  }
+
+  /**
+   * The index of the invocation to run next: the first that is not HTTP (a sleeping HTTP function holds its thread,
+   * so chain requests must never queue behind them), else the first HTTP one while HTTP holds fewer than
+   * `httpThreads` threads; -1 when none may run now.
+   */
+  const nextPending = (): number => {
+    const other = queue.findIndex((pending) => !isHttp(pending))
+    if (other !== -1) return other
+    let busyHttp = 0
+    for (const thread of pool) if (thread.current && isHttp(thread.current)) busyHttp++
+    return busyHttp < httpThreads ? 0 : -1
   }
 
   /** A thread with a prepared sandbox first; one still preparing its next sandbox will take it right after. */
@@ -227,8 +233,21 @@ export async function createSandboxPool({
     },
     stats() {
       let busy = 0
-      for (const thread of pool) if (thread.state === 'busy') busy++
-      return { threads: pool.size, busy, queued: queue.length, replaced, enginesAborted, invocations }
+      let busyHttp = 0
+      for (const thread of pool) {
+        if (thread.state === 'busy') busy++
+        if (thread.current && isHttp(thread.current)) busyHttp++
+      }
+      return {
+        threads: pool.size,
+        httpThreads,
+        busy,
+        busyHttp,
+        queued: queue.length,
+        replaced,
+        enginesAborted,
+        invocations,
+      }
     },
     async close() {
       if (closed) return
@@ -245,6 +264,10 @@ export async function createSandboxPool({
       await Promise.all(stopping)
     },
   }
+}
+
+function isHttp(pending: Pending): boolean {
+  return pending.invocation.context.trigger === 'http'
 }
 
 function failure(code: 'TIMEOUT' | 'INTERNAL_ERROR', message: string, durationMs: number): InvocationOutcome {

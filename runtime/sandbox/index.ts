@@ -1,5 +1,10 @@
 export type { CreateSandboxPoolParameters, SandboxPool, SandboxPoolStats } from './createSandboxPool.js'
-export { createSandboxPool, PoolClosedError, SandboxStartError } from './createSandboxPool.js'
+export {
+  createSandboxPool,
+  InvalidHttpThreadsError,
+  PoolClosedError,
+  SandboxStartError,
+} from './createSandboxPool.js'
 export type { SandboxLimits } from './limits.js'
 export {
   defaultHttpMaximumLimits,

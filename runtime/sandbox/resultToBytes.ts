@@ -1,6 +1,4 @@
-import { hexToBytes } from '@noble/hashes/utils'
-
-const hexString = /^0x(?:[0-9a-fA-F]{2})*$/
+import { hexToBytes, utf8 } from '../bytes.js'
 
 /**
  * The bytes delivered on-chain for a function's result: a Uint8Array as is, a 0x-hex string decoded,
@@ -8,6 +6,5 @@ const hexString = /^0x(?:[0-9a-fA-F]{2})*$/
  */
 export function resultToBytes(result: string | Uint8Array): Uint8Array {
   if (typeof result !== 'string') return result
-  if (hexString.test(result)) return hexToBytes(result.slice(2))
-  return new TextEncoder().encode(result)
+  return hexToBytes(result) ?? utf8(result)
 }

@@ -1,6 +1,5 @@
+import type { Hex } from '../bytes.js'
 import type { RequestJobData } from '../queue/jobs.js'
-
-type Hex = `0x${string}`
 
 /** Which function, on which chain (a request carries both). */
 export type FunctionLookup = Pick<RequestJobData, 'chainId' | 'functionId'>

@@ -1,9 +1,9 @@
+import type { Hex } from '../bytes.js'
 import type { EvmChainReader } from '../chain/evm/createEvmChainReader.js'
 import type {
   SubstrateRequestHint,
   SubstrateRequestReading,
 } from '../chain/substrate/SubstrateRequestReading.js'
-import type { Hex } from '../enclave/bytes.js'
 import type { StaticFunctionRegistry } from './createStaticFunctionRegistry.js'
 
 /** The part of the Substrate chain reader the worker uses. */

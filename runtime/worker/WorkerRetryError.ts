@@ -1,4 +1,4 @@
-import { BaseError, type BaseErrorParameters } from '../errors/BaseError.js'
+import { BaseError } from '../errors/BaseError.js'
 
 /** Why the worker put a job back without signing anything. */
 export type WorkerRetryCode =
@@ -8,18 +8,8 @@ export type WorkerRetryCode =
   | 'WORKER_NOT_ADMITTED'
 
 /** A job the worker could not answer now, but may later: BullMQ retries it until the retry horizon. */
-export class WorkerRetryError extends BaseError {
+export class WorkerRetryError extends BaseError<WorkerRetryCode> {
   override name = 'WorkerRetryError'
-  override readonly code: WorkerRetryCode
-
-  constructor(
-    code: WorkerRetryCode,
-    shortMessage: string,
-    parameters: Omit<BaseErrorParameters, 'code'> = {},
-  ) {
-    super(shortMessage, { ...parameters, code })
-    this.code = code
-  }
 }
 
 /** A job the worker must never answer (a chain it does not serve): failed at once, nothing signed. */

@@ -1,7 +1,6 @@
-import { computeCodeHash } from '../functions/computeCodeHash.js'
-import type { FunctionStore } from '../functions/FunctionStore.js'
-
-type Hex = `0x${string}`
+import type { Hex } from '../bytes.js'
+import { computeCodeHash } from '../store/computeCodeHash.js'
+import type { FunctionStore } from '../store/FunctionStore.js'
 
 export type CreateBundleCacheParameters = {
   store: Pick<FunctionStore, 'getFunction'>

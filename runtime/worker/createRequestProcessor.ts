@@ -3,7 +3,6 @@ import { errorResultBytes } from '../enclave/envelope.js'
 import { type FunctionScope, scopeId } from '../enclave/functionScope.js'
 import { signEnvelope } from '../enclave/signEnvelope.js'
 import type { TeeProvider } from '../enclave/TeeProvider.js'
-import type { FunctionStore } from '../functions/FunctionStore.js'
 import type { Logger } from '../logging/createLogger.js'
 import type { DeliveryJobData, RequestJobData, RequestJobResult } from '../queue/jobs.js'
 import type { InvocationErrorCode, ResultStatus } from '../resultStatus.js'
@@ -17,6 +16,7 @@ import {
 } from '../sandbox/limits.js'
 import { resultToBytes } from '../sandbox/resultToBytes.js'
 import type { InvocationOutcome, LogEntry } from '../sandbox/types.js'
+import type { FunctionStore } from '../store/FunctionStore.js'
 import { CallerBusyError } from './CallerBusyError.js'
 import { createBundleCache } from './createBundleCache.js'
 import type { CallerAdmission, CallerQuotas } from './createCallerQuotas.js'
@@ -154,7 +154,8 @@ export function createRequestProcessor({
     if (code === undefined) {
       // The registry names this code: its bundle will come (an upload, a Redis restore). Never a final answer.
       if (request.trigger !== 'http') {
-        throw new WorkerRetryError('BUNDLE_MISSING', 'The bundle the registry names is not stored here.', {
+        throw new WorkerRetryError('The bundle the registry names is not stored here.', {
+          code: 'BUNDLE_MISSING',
           details: `No bundle with codeHash ${request.codeHash} for function ${request.functionId}.`,
           hint: 'Upload it (teefn deploy); the request waits until then or its retry horizon.',
         })

@@ -1,7 +1,6 @@
+import type { Hex } from '../bytes.js'
 import { BaseError } from '../errors/BaseError.js'
 import type { FunctionLookup, FunctionRegistry } from './FunctionRegistry.js'
-
-type Hex = `0x${string}`
 
 export type StaticFunctionRegistry = FunctionRegistry & {
   /** The pinned entries (functionId -> codeHash), lowercase. */

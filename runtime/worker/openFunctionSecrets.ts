@@ -1,10 +1,10 @@
-import type { Hex } from '../enclave/bytes.js'
+import type { Hex } from '../bytes.js'
 import { decryptSecrets } from '../enclave/decryptSecrets.js'
 import { type FunctionScope, scopeId } from '../enclave/functionScope.js'
 import { recoverSecretsSigner } from '../enclave/ownerRecords.js'
 import type { TeeProvider } from '../enclave/TeeProvider.js'
-import type { FunctionStore } from '../functions/FunctionStore.js'
-import { FunctionStoreError } from '../functions/FunctionStoreError.js'
+import type { FunctionStore } from '../store/FunctionStore.js'
+import { FunctionStoreError } from '../store/FunctionStoreError.js'
 
 export type OpenFunctionSecretsParameters = {
   provider: Pick<TeeProvider, 'decrypt'>

@@ -1,16 +1,15 @@
 import { keccak_256 } from '@noble/hashes/sha3.js'
-import { u8aToHex } from '@polkadot/util'
 import { decodeAddress, encodeAddress } from '@polkadot/util-crypto'
+import { bytesToHex, type Hex, utf8 } from '../bytes.js'
 import { ChainReadError } from '../chain/ChainReadError.js'
 import type { EvmChainReader } from '../chain/evm/createEvmChainReader.js'
-import { bytesToHex, type Hex, utf8 } from '../enclave/bytes.js'
 import type { FunctionScope } from '../enclave/functionScope.js'
 import { recoverSettingsSigner } from '../enclave/ownerRecords.js'
-import type { FunctionStore } from '../functions/FunctionStore.js'
-import { FunctionStoreError } from '../functions/FunctionStoreError.js'
 import type { RequestJobData } from '../queue/jobs.js'
 import type { InvocationErrorCode } from '../resultStatus.js'
 import type { SandboxLimits } from '../sandbox/limits.js'
+import type { FunctionStore } from '../store/FunctionStore.js'
+import { FunctionStoreError } from '../store/FunctionStoreError.js'
 import type { WorkerChains } from './WorkerChains.js'
 import { WorkerRefusalError, WorkerRetryError } from './WorkerRetryError.js'
 
@@ -82,7 +81,8 @@ async function resolveEvmRequest(
     { worker },
   )
   if (!reading.workerActive) {
-    throw new WorkerRetryError('WORKER_NOT_ADMITTED', 'This worker is not admitted in the registry.', {
+    throw new WorkerRetryError('This worker is not admitted in the registry.', {
+      code: 'WORKER_NOT_ADMITTED',
       details: `Worker ${worker} is not active in registry ${reader.registry} on chain ${reader.chainId} at block ${reading.at.number}.`,
       hint: 'Admit (or re-admit) the worker; the job waits until then or its retry horizon.',
     })
@@ -131,7 +131,8 @@ async function resolveSubstrateRequest(
   const blockHash = job.origin?.blockHash as Hex | undefined
   const extrinsicIndex = job.origin?.index
   if (!blockHash || extrinsicIndex === undefined) {
-    throw new ChainReadError('REQUEST_NOT_ON_CHAIN', 'The Substrate job does not say where its request is.', {
+    throw new ChainReadError('The Substrate job does not say where its request is.', {
+      code: 'REQUEST_NOT_ON_CHAIN',
       details: `Request ${job.requestId} has no origin block hash or extrinsic index.`,
     })
   }
@@ -177,7 +178,7 @@ async function resolveSubstrateRequest(
 function substrateSender(claimed: string | undefined, origin: Hex): string {
   if (claimed !== undefined) {
     try {
-      if (u8aToHex(decodeAddress(claimed)) === origin.toLowerCase()) return claimed
+      if (bytesToHex(decodeAddress(claimed)) === origin.toLowerCase()) return claimed
     } catch {
       // Not an address: the chain's origin is used.
     }

@@ -7,17 +7,17 @@ import { keccak256, toUtf8Bytes } from 'ethers'
 import type { Redis } from 'ioredis'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { type RedisServer, startRedisServer } from '../../dev/startRedisServer.js'
-import type { Hex } from '../enclave/bytes.js'
+import type { Hex } from '../bytes.js'
 import { createDevProvider } from '../enclave/devProvider.js'
 import type { TeeProvider } from '../enclave/TeeProvider.js'
 import { verifyEnvelope } from '../enclave/verifyEnvelope.js'
-import { createRedisFunctionStore } from '../functions/createRedisFunctionStore.js'
-import type { FunctionStore } from '../functions/FunctionStore.js'
 import { createRedisConnection } from '../queue/createRedisConnection.js'
 import { requestJobId } from '../queue/jobIds.js'
 import type { RequestJobData, RequestJobResult } from '../queue/jobs.js'
 import { openQueueEvents, openRequestQueue } from '../queue/queues.js'
 import { createSandboxPool, type SandboxPool } from '../sandbox/index.js'
+import { createRedisFunctionStore } from '../store/createRedisFunctionStore.js'
+import type { FunctionStore } from '../store/FunctionStore.js'
 import { startWorker, type TeeWorker } from './startWorker.js'
 
 /**
@@ -41,7 +41,8 @@ beforeAll(async () => {
   connection = createRedisConnection({ url: redisServer.url })
   dir = await mkdtemp(join(tmpdir(), 'teefn-http-callers-'))
   provider = await createDevProvider({ keyFile: join(dir, 'worker.key') })
-  pool = await createSandboxPool({ threads: 2 })
+  // Both threads for HTTP: only the callers' quotas are under test here, not the chain lane's reserve.
+  pool = await createSandboxPool({ threads: 2, httpThreads: 2 })
   store = createRedisFunctionStore({ redis: connection })
   worker = startWorker({
     connection,
@@ -51,11 +52,13 @@ beforeAll(async () => {
     chains: {},
     // Enough slots for one caller's whole burst: only the quota holds its jobs back.
     concurrency: 8,
+    httpConcurrency: 8,
     callerQuotas: { concurrency: 1, cpuMs, windowMs: 60_000 },
     retryPolicy: { baseDelayMs: 100, maxDelayMs: 200, horizonMs: 60_000 },
   })
-  requests = openRequestQueue(connection)
-  events = await openQueueEvents(createRedisConnection({ url: redisServer.url }), 'requests')
+  // HTTP jobs travel in their own lane, as the API queues them.
+  requests = openRequestQueue(connection, { lane: 'http' })
+  events = await openQueueEvents(createRedisConnection({ url: redisServer.url }), 'http-requests')
   await events.waitUntilReady()
 })
 

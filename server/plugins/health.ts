@@ -18,8 +18,8 @@ const Health = Type.Object({
 })
 
 /**
- * `GET /healthz`: Redis answers PING, the request queue is readable and not paused, a worker is there (the local
- * worker's own check when it runs in this process, else a worker connected to the queue), and the bundle analyzer
+ * `GET /healthz`: Redis answers PING, both request queues (chain and HTTP lanes) are readable and not paused, a
+ * worker is there (the local worker's own check when it runs in this process, else a worker connected to each lane), and the bundle analyzer
  * (esbuild) analyzes a trivial module, restarted first if it died. 200 when all pass, 503 naming what failed. Each
  * check gives up after 2 s (a Redis that is down does not hang it); details name no host.
  */
@@ -45,18 +45,23 @@ export const healthPlugin: FastifyPluginAsyncTypebox<{ context: ServerContext }>
           return { ok: answer === 'PONG', latencyMs: round(performance.now() - started) }
         }),
         runHealthCheck(async () => {
-          const [counts, paused] = await Promise.all([
-            context.requests.getJobCounts('waiting', 'active', 'delayed', 'failed'),
-            context.requests.isPaused(),
-          ])
-          return paused ? { ok: false, detail: 'the request queue is paused', counts } : { ok: true, counts }
+          const [chain, http] = await Promise.all(lanes.map((lane) => laneState(context, lane)))
+          // The chain lane's counts as before; the HTTP lane's under `http_`.
+          const counts = { ...chain!.counts, ...prefixed('http_', http!.counts) }
+          const paused = lanes.filter((_, index) => [chain, http][index]!.paused)
+          return paused.length > 0
+            ? { ok: false, detail: `the ${paused.join(' and ')} request queue is paused`, counts }
+            : { ok: true, counts }
         }),
         runHealthCheck(async (): Promise<HealthCheckResult> => {
           if (context.workerCheck) return toResult(await context.workerCheck())
-          const workers = await context.requests.getWorkersCount()
-          return workers > 0
-            ? { ok: true, detail: `${workers} worker connection${workers === 1 ? '' : 's'} on the queue` }
-            : { ok: false, detail: 'no worker is connected to the request queue' }
+          const [chain, http] = await Promise.all(
+            lanes.map((lane) => context.requests[lane].getWorkersCount()),
+          )
+          const missing = lanes.filter((_, index) => [chain, http][index] === 0)
+          return missing.length === 0
+            ? { ok: true, detail: `${chain} chain and ${http} HTTP worker connections on the queues` }
+            : { ok: false, detail: `no worker is connected to the ${missing.join(' and ')} request queue` }
         }),
         runHealthCheck(async () => toResult(await context.analyzer.check(healthCheckTimeoutMs - 100))),
       ])
@@ -74,6 +79,24 @@ export const healthPlugin: FastifyPluginAsyncTypebox<{ context: ServerContext }>
       }
     },
   )
+}
+
+const lanes = ['chain', 'http'] as const
+
+async function laneState(
+  context: ServerContext,
+  lane: (typeof lanes)[number],
+): Promise<{ counts: Record<string, number>; paused: boolean }> {
+  const queue = context.requests[lane]
+  const [counts, paused] = await Promise.all([
+    queue.getJobCounts('waiting', 'active', 'delayed', 'failed'),
+    queue.isPaused(),
+  ])
+  return { counts, paused }
+}
+
+function prefixed(prefix: string, counts: Record<string, number>): Record<string, number> {
+  return Object.fromEntries(Object.entries(counts).map(([name, count]) => [`${prefix}${name}`, count]))
 }
 
 function toResult(check: WorkerCheck): HealthCheckResult {

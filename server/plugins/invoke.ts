@@ -1,9 +1,11 @@
 import { createHash, randomBytes } from 'node:crypto'
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { Type } from 'typebox'
+import type { Hex } from '../../runtime/bytes.js'
 import type { FunctionScope } from '../../runtime/enclave/functionScope.js'
 import { requestJobId } from '../../runtime/queue/jobIds.js'
 import type { RequestJobData } from '../../runtime/queue/jobs.js'
+import { requestLaneOf } from '../../runtime/queue/requestLanes.js'
 import { defaultLimits, resolveLimits } from '../../runtime/sandbox/limits.js'
 import { ApiError } from '../ApiError.js'
 import { presentOutcome } from '../presentOutcome.js'
@@ -14,8 +16,6 @@ import { servedEvmScope } from '../servedEvmScope.js'
 import { jobTokenHeader } from '../uploadMessage.js'
 import { withDeadline } from '../withDeadline.js'
 import { functionNotFound } from './functions.js'
-
-type Hex = `0x${string}`
 
 /** Longest request text an HTTP caller may send (characters). */
 export const maxRequestLength = 64 * 1024
@@ -91,7 +91,7 @@ export const invokePlugin: FastifyPluginAsyncTypebox<{ context: ServerContext }>
       bodyLimit: invokeBodyLimit,
       schema: {
         summary: 'Invoke a function',
-        description: `Queues the request for the TEE workers (the same queue and worker path as chain requests, trigger "http") and waits for the signed envelope: 200 with the result, envelope, logs and stats. With \`?async=true\` (or \`"async": true\`) it answers 202 with the job id at once; when the wait (\`waitMs\`, default ${context.invoke.defaultWaitMs} ms, at most ${context.invoke.maxWaitMs}) ends first it answers 202 with the job id too. Follow a job with GET /v1/jobs/{id}, sending the \`jobToken\` of the answer as ${jobTokenHeader} to see its result and logs (without it: its state only). A function that fails still answers 200: its status (e.g. FUNCTION_ERROR, TIMEOUT) is signed into the envelope. 502 means the workers gave up on the job (infrastructure, not the function).
+        description: `Queues the request for the TEE workers (the same worker path as chain requests, in its own lane so that chain requests never wait behind HTTP ones; trigger "http") and waits for the signed envelope: 200 with the result, envelope, logs and stats. With \`?async=true\` (or \`"async": true\`) it answers 202 with the job id at once; when the wait (\`waitMs\`, default ${context.invoke.defaultWaitMs} ms, at most ${context.invoke.maxWaitMs}) ends first it answers 202 with the job id too. Follow a job with GET /v1/jobs/{id}, sending the \`jobToken\` of the answer as ${jobTokenHeader} to see its result and logs (without it: its state only). A function that fails still answers 200: its status (e.g. FUNCTION_ERROR, TIMEOUT) is signed into the envelope. 502 means the workers gave up on the job (infrastructure, not the function).
 
 With \`functionId\` (and \`chainId\`, default the first EVM chain the server reads) the call runs as that function of the chain's registry: refused with 400 CHAIN_NOT_SERVED for a chain the server does not read, 403 CODE_HASH_NOT_REGISTERED unless the registry (read through the RPC quorum) names this codeHash for it, 503 CHAIN_UNAVAILABLE when the endpoints do not agree. The worker reads the registry again, and gives the function its secrets and deriveSecret only if the owner's signed settings say httpSecrets true.`,
         tags: ['invoke'],
@@ -142,7 +142,9 @@ With \`functionId\` (and \`chainId\`, default the first EVM chain the server rea
       // Listen before adding: the completion event cannot come before the job exists.
       const outcome = runAsync ? undefined : context.waiter.wait(jobId, waitMs)
       try {
-        await withDeadline(context.requests.add('request', data, { jobId }), context.redisTimeoutMs)
+        // Its own lane: chain requests never wait behind HTTP invocations.
+        const queue = context.requests[requestLaneOf(data)]
+        await withDeadline(queue.add('request', data, { jobId }), context.redisTimeoutMs)
       } catch (error) {
         context.waiter.cancel(jobId)
         throw error

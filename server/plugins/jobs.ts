@@ -1,5 +1,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { Type } from 'typebox'
+import { readDelivery } from '../../runtime/queue/readDelivery.js'
+import { getRequestJob } from '../../runtime/queue/requestLanes.js'
 import { ApiError } from '../ApiError.js'
 import { apiKeyHeader } from '../apiKeys.js'
 import { authorizeJobRead } from '../authorizeJobRead.js'
@@ -23,6 +25,27 @@ const JobState = StringEnum([
   'failed',
   'unknown',
 ] as const)
+
+const Delivery = Type.Object(
+  {
+    state: StringEnum([
+      'queued',
+      'sending',
+      'retrying',
+      'delivered',
+      'already_delivered',
+      'rerun',
+      'refused',
+    ] as const),
+    attempts: Type.Integer(),
+    transactionHash: Type.Optional(Type.String()),
+    blockNumber: Type.Optional(Type.Integer()),
+    blockHash: Type.Optional(Type.String()),
+    reason: Type.Optional(Type.String({ description: "the consumer's reason, or the error's first line" })),
+    run: Type.Optional(Type.Integer({ description: 'for a rerun: the run queued anew' })),
+  },
+  { description: "a chain job's signed envelope on its way to the chain (public: the chain shows it too)" },
+)
 
 const JobDetails = Type.Object({
   jobId: Type.String(),
@@ -53,6 +76,7 @@ const JobDetails = Type.Object({
   failedReason: Type.Optional(
     Type.String({ description: 'why the workers gave up (first line, hosts redacted; full access)' }),
   ),
+  delivery: Type.Optional(Delivery),
 })
 
 const JobHeaders = Type.Object({
@@ -89,7 +113,7 @@ export const jobsPlugin: FastifyPluginAsyncTypebox<{ context: ServerContext }> =
     },
     async (request) => {
       const jobId = request.params.id
-      const job = await withDeadline(context.requests.getJob(jobId), context.redisTimeoutMs)
+      const job = await withDeadline(getRequestJob(context.requests, jobId), context.redisTimeoutMs)
       if (!job) {
         throw new ApiError('JOB_NOT_FOUND', `no job ${jobId}.`, {
           hint: "Finished jobs are kept for the node's retention (an hour by default).",
@@ -115,6 +139,12 @@ export const jobsPlugin: FastifyPluginAsyncTypebox<{ context: ServerContext }> =
       const startedAt = job.processedOn ?? undefined
       const finishedAt = job.finishedOn ?? undefined
       const completed = state === 'completed' && job.returnvalue ? job.returnvalue : undefined
+      const delivery = completed
+        ? await withDeadline(
+            readDelivery({ connection: context.connection, jobId, request: data }),
+            context.redisTimeoutMs,
+          )
+        : undefined
       return {
         jobId,
         state,
@@ -136,6 +166,14 @@ export const jobsPlugin: FastifyPluginAsyncTypebox<{ context: ServerContext }> =
         ...(completed && full ? { outcome: presentOutcome(completed) } : {}),
         ...(state === 'failed' && job.failedReason && full
           ? { failedReason: redactHosts(job.failedReason.split('\n')[0] ?? '').slice(0, 300) }
+          : {}),
+        ...(delivery
+          ? {
+              delivery: {
+                ...delivery,
+                ...(delivery.reason ? { reason: redactHosts(delivery.reason).slice(0, 300) } : {}),
+              },
+            }
           : {}),
       }
     },

@@ -1,6 +1,6 @@
 import { getAddress, type Wallet } from 'ethers'
 import { beforeAll, describe, expect, it } from 'vitest'
-import type { Hex } from '../../runtime/enclave/bytes.js'
+import type { Hex } from '../../runtime/bytes.js'
 import { type FunctionScope, scopeId } from '../../runtime/enclave/functionScope.js'
 import {
   ciphertextHashOf,

@@ -1,5 +1,5 @@
 import { WsProvider } from '@polkadot/api'
-import type { Hex } from '../../runtime/enclave/bytes.js'
+import type { Hex } from '../../runtime/bytes.js'
 
 /** A dev account's starting balance: plenty for fees (planck; the chain has 12 decimals). */
 export const defaultFunding = 1_000_000_000_000_000_000n

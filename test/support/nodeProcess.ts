@@ -12,7 +12,7 @@ export type NodeProcessInput = { config: NodeConfig; roles?: NodeRole[] | undefi
 const { config, roles } = JSON.parse(process.argv[2] ?? '{}') as NodeProcessInput
 const logger = createLogger({ name: 'teefn-node-process', level: process.env.TEEFN_LOG_LEVEL ?? 'silent' })
 const node = await startNode({ config, roles, logger })
-await node.worker?.worker.waitUntilReady()
+await node.worker?.waitUntilReady()
 process.stdout.write('ready\n')
 
 process.once('SIGTERM', async () => {

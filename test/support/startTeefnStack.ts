@@ -8,21 +8,25 @@ import type { Redis } from 'ioredis'
 import type { NodeConfig } from '../../cli/node/nodeConfigSchema.js'
 import { type RunningNode, startNode } from '../../cli/node/startNode.js'
 import { type AnvilInstance, startAnvil } from '../../dev/startAnvil.js'
-import { type RedisServer, startRedisServer } from '../../dev/startRedisServer.js'
-import type { Hex } from '../../runtime/enclave/bytes.js'
+import {
+  type RedisServer,
+  type StartRedisServerParameters,
+  startRedisServer,
+} from '../../dev/startRedisServer.js'
+import type { Hex } from '../../runtime/bytes.js'
 import { createDevProvider } from '../../runtime/enclave/devProvider.js'
 import { type Envelope, parseEnvelope } from '../../runtime/enclave/envelope.js'
 import type { FunctionScope } from '../../runtime/enclave/functionScope.js'
 import { signSecretsUpdate } from '../../runtime/enclave/ownerRecords.js'
 import { encryptSecrets } from '../../runtime/enclave/secretsCipher.js'
 import type { WorkerPublicKeys } from '../../runtime/enclave/TeeProvider.js'
-import { createRedisFunctionStore } from '../../runtime/functions/createRedisFunctionStore.js'
-import type { FunctionStore } from '../../runtime/functions/FunctionStore.js'
 import { createLogger, type Logger } from '../../runtime/logging/createLogger.js'
 import { createRedisConnection } from '../../runtime/queue/createRedisConnection.js'
 import { requestJobId } from '../../runtime/queue/jobIds.js'
 import type { DeliveryJobData, RequestJobData, RequestJobResult } from '../../runtime/queue/jobs.js'
 import { openDeliveryQueue, openRequestQueue } from '../../runtime/queue/queues.js'
+import { createRedisFunctionStore } from '../../runtime/store/createRedisFunctionStore.js'
+import type { FunctionStore } from '../../runtime/store/FunctionStore.js'
 import {
   deployTeefnContracts,
   deployTestConsumer,
@@ -70,10 +74,18 @@ export type StartTeefnStackParameters = {
   allowHosts?: readonly string[] | undefined
   /** How long unanswerable requests and deliveries are retried; an hour by default. */
   retryHorizonSeconds?: number | undefined
+  /** The worker's threads and lanes (one thread by default). */
+  worker?:
+    | Pick<NonNullable<NodeConfig['worker']>, 'threads' | 'httpThreads' | 'concurrency' | 'httpConcurrency'>
+    | undefined
   /** Serve the HTTP API too (on a free port). */
   server?: boolean | undefined
+  /** The API's operator key (`server.apiKeys`); none by default. */
+  apiKey?: string | undefined
   /** The consumers' request timeout in seconds; an hour by default. */
   requestTimeout?: number | undefined
+  /** How redis-server runs (`appendOnly`, for a Redis that keeps its data across `redis.restart()`). */
+  redis?: StartRedisServerParameters | undefined
   logger?: Logger | undefined
 }
 
@@ -85,7 +97,10 @@ export type TeefnStack = {
   /** The node's worker: its public keys (admitted on every chain at start). */
   worker: WorkerPublicKeys
   node: RunningNode
+  /** The chain lane's request queue. */
   requests: Queue<RequestJobData, RequestJobResult>
+  /** The HTTP lane's request queue (invocations through the API). */
+  httpRequests: Queue<RequestJobData, RequestJobResult>
   /** Uploads `code` and registers it under a fresh functionId owned by `owner` (the function owner by default). */
   register(
     code: string,
@@ -126,7 +141,7 @@ export async function startTeefnStack(parameters: StartTeefnStackParameters = {}
   try {
     const dir = await mkdtemp(join(tmpdir(), 'teefn-stack-'))
     closers.push(() => rm(dir, { recursive: true, force: true }))
-    const redis = await startRedisServer()
+    const redis = await startRedisServer(parameters.redis)
     closers.push(() => redis.stop())
     const connection = createRedisConnection({ url: redis.url })
     closers.push(() => connection.disconnect())
@@ -185,19 +200,26 @@ export async function startTeefnStack(parameters: StartTeefnStackParameters = {}
         tee: { provider: 'dev', devKeyFile: keyFile },
         worker: {
           threads: 1,
+          ...parameters.worker,
           allowHosts: [...(parameters.allowHosts ?? [])],
           retryHorizonSeconds: parameters.retryHorizonSeconds,
         },
         roles: parameters.server ? ['api', 'worker', 'relayer'] : ['worker', 'relayer'],
-        server: { port: 0, host: '127.0.0.1' },
+        server: {
+          port: 0,
+          host: '127.0.0.1',
+          ...(parameters.apiKey ? { apiKeys: 'env:TEEFN_STACK_API_KEYS' } : {}),
+        },
         evm,
       },
-      env: { ...process.env, ...env },
+      env: { ...process.env, ...env, TEEFN_STACK_API_KEYS: parameters.apiKey },
       logger: parameters.logger ?? createLogger({ name: 'teefn-stack', level: 'silent' }),
     })
     closers.push(() => node.close())
     const requests = openRequestQueue(connection)
     closers.push(() => requests.close())
+    const httpRequests = openRequestQueue(connection, { lane: 'http' })
+    closers.push(() => httpRequests.close())
 
     const chainAt = (index = 0) => {
       const chain = chains[index]
@@ -226,6 +248,7 @@ export async function startTeefnStack(parameters: StartTeefnStackParameters = {}
       worker: provider.publicKeys,
       node,
       requests,
+      httpRequests,
       scopeOf,
       jobIdOf,
       async register(code, label, { chain = 0, owner } = {}) {

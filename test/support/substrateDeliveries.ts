@@ -1,4 +1,4 @@
-import type { Hex } from '../../runtime/enclave/bytes.js'
+import type { Hex } from '../../runtime/bytes.js'
 import { signEnvelope } from '../../runtime/enclave/signEnvelope.js'
 import type { TeeProvider } from '../../runtime/enclave/TeeProvider.js'
 import type { DeliveryJobData } from '../../runtime/queue/jobs.js'

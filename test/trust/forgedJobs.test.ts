@@ -1,7 +1,7 @@
 import { hexlify, keccak256, toUtf8Bytes } from 'ethers'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import type { Hex } from '../../runtime/bytes.js'
 import { computeEvmRequestId } from '../../runtime/chain/evm/computeEvmRequestId.js'
-import type { Hex } from '../../runtime/enclave/bytes.js'
 import type { RequestJobData } from '../../runtime/queue/jobs.js'
 import { startTeefnStack, type TeefnStack } from '../support/startTeefnStack.js'
 

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { hexlify, toUtf8Bytes } from 'ethers'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import type { Hex } from '../../runtime/enclave/bytes.js'
+import type { Hex } from '../../runtime/bytes.js'
 import { createDevProvider } from '../../runtime/enclave/devProvider.js'
 import type { Envelope } from '../../runtime/enclave/envelope.js'
 import { signEnvelope } from '../../runtime/enclave/signEnvelope.js'
@@ -48,7 +48,7 @@ const cli = { timeout: 180_000 }
 
 /** The HTTP jobs of `hash` the node has seen: whether a request left the CLI. */
 async function jobsOf(hash: Hex) {
-  const jobs = await stack.requests.getJobs(['waiting', 'active', 'delayed', 'completed', 'failed'])
+  const jobs = await stack.httpRequests.getJobs(['waiting', 'active', 'delayed', 'completed', 'failed'])
   return jobs.filter((job) => job.data.trigger === 'http' && job.data.codeHash === hash)
 }
 

@@ -1,4 +1,4 @@
-import type { Hex } from '../../enclave/bytes.js'
+import type { Hex } from '../../bytes.js'
 import { checksumAddress } from './checksumAddress.js'
 import { computeEvmRequestId } from './computeEvmRequestId.js'
 import type { RequestState } from './consumerCodes.js'

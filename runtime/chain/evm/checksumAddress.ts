@@ -1,6 +1,5 @@
 import { getAddress } from 'viem'
-
-type Hex = `0x${string}`
+import type { Hex } from '../../bytes.js'
 
 const known = new Map<string, Hex>()
 

@@ -1,5 +1,5 @@
 import { keccak_256 } from '@noble/hashes/sha3.js'
-import { bytesToHex, concatBytes, type Hex, hexToBytes } from '../../enclave/bytes.js'
+import { bytesToHex, concatBytes, type Hex, hexToBytes, leftPad32, uint256Bytes } from '../../bytes.js'
 import { BaseError } from '../../errors/BaseError.js'
 
 export type ComputeEvmRequestIdParameters = {
@@ -53,10 +53,10 @@ export function computeEvmRequestId(parameters: ComputeEvmRequestIdParameters): 
   return bytesToHex(
     keccak_256(
       concatBytes(
-        word(chainId),
-        padded(consumer!),
-        word(nonce),
-        padded(requester!),
+        uint256Bytes(chainId),
+        leftPad32(consumer!),
+        uint256Bytes(nonce),
+        leftPad32(requester!),
         functionId!,
         payloadHash!,
       ),
@@ -67,14 +67,4 @@ export function computeEvmRequestId(parameters: ComputeEvmRequestIdParameters): 
 function fixedBytes(value: string, length: number): Uint8Array | undefined {
   const bytes = typeof value === 'string' ? hexToBytes(value) : undefined
   return bytes?.length === length ? bytes : undefined
-}
-
-function word(value: bigint): Uint8Array {
-  return hexToBytes(`0x${value.toString(16).padStart(64, '0')}`)!
-}
-
-function padded(bytes: Uint8Array): Uint8Array {
-  const out = new Uint8Array(32)
-  out.set(bytes, 32 - bytes.length)
-  return out
 }

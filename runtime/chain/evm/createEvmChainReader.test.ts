@@ -12,7 +12,7 @@ import {
   type TeefnContractsFixture,
 } from '../../../test/support/teefnContracts.js'
 import { useTeefnChain } from '../../../test/support/useTeefnChain.js'
-import type { Hex } from '../../enclave/bytes.js'
+import type { Hex } from '../../bytes.js'
 import { ChainReadError } from '../ChainReadError.js'
 import { createEvmChainReader, type EvmChainReader } from './createEvmChainReader.js'
 import { functionInfoCalldata } from './registryCalls.js'

@@ -1,4 +1,4 @@
-import type { Hex } from '../../enclave/bytes.js'
+import type { Hex } from '../../bytes.js'
 import type { Logger } from '../../logging/createLogger.js'
 import { agreeOnAnswers } from '../agreeOnAnswers.js'
 import { ChainReadError } from '../ChainReadError.js'
@@ -178,7 +178,8 @@ export function createEvmChainReader({
   const readFunction = async (functionId: Hex, options: { worker?: Hex | undefined } = {}) => {
     const number = await confirmedBlockNumber()
     if (number < 0) {
-      throw new ChainReadError('REQUEST_NOT_CONFIRMED', `EVM chain ${chainId} has no confirmed block yet.`, {
+      throw new ChainReadError(`EVM chain ${chainId} has no confirmed block yet.`, {
+        code: 'REQUEST_NOT_CONFIRMED',
         details: `${confirmations} confirmations are configured.`,
       })
     }
@@ -198,14 +199,11 @@ export function createEvmChainReader({
       const number = await confirmedBlockNumber()
       const seenAt = hint.blockNumber ?? number
       if (number < 0 || number < seenAt) {
-        throw new ChainReadError(
-          'REQUEST_NOT_CONFIRMED',
-          `Request ${hint.requestId} is not confirmed yet on EVM chain ${chainId}.`,
-          {
-            details: `The job names block ${hint.blockNumber}; the quorum's confirmed head is ${number} (${confirmations} confirmations).`,
-            hint: 'The job is retried once the block is deep enough.',
-          },
-        )
+        throw new ChainReadError(`Request ${hint.requestId} is not confirmed yet on EVM chain ${chainId}.`, {
+          code: 'REQUEST_NOT_CONFIRMED',
+          details: `The job names block ${hint.blockNumber}; the quorum's confirmed head is ${number} (${confirmations} confirmations).`,
+          hint: 'The job is retried once the block is deep enough.',
+        })
       }
       // From the block the job names (a request a reorg moved lands later, never earlier) to the read block: a
       // few blocks for the node to scan. A job that names a later block than the request's only fails itself.
@@ -219,37 +217,28 @@ export function createEvmChainReader({
       // Only a registered consumer's requests are served: a contract that copies the event signature (and
       // recomputes ids, and answers `requestInfo`) but never signed up is refused whatever its job says.
       if (!view.consumerRegistered) {
-        throw new ChainReadError(
-          'CONSUMER_NOT_REGISTERED',
-          `${consumer} is not a registered consumer on EVM chain ${chainId}.`,
-          {
-            details: `${quorum} endpoint(s) agree that registry ${registry} does not hold it as a consumer at block ${number} (${view.hash}).`,
-            hint: 'A consumer signs up by calling registerConsumer() on the registry (TeefnConsumer does in its constructor): nothing is run or signed for it until then.',
-          },
-        )
+        throw new ChainReadError(`${consumer} is not a registered consumer on EVM chain ${chainId}.`, {
+          code: 'CONSUMER_NOT_REGISTERED',
+          details: `${quorum} endpoint(s) agree that registry ${registry} does not hold it as a consumer at block ${number} (${view.hash}).`,
+          hint: 'A consumer signs up by calling registerConsumer() on the registry (TeefnConsumer does in its constructor): nothing is run or signed for it until then.',
+        })
       }
       const request = requestOfLogs(view.logs ?? [], { consumer, requestId: hint.requestId, chainId })
       if (!request) {
-        throw new ChainReadError(
-          'REQUEST_NOT_ON_CHAIN',
-          `EVM chain ${chainId} has no request ${hint.requestId} from ${consumer}.`,
-          {
-            details: `${quorum} endpoint(s) agree on block ${number} (${view.hash}) and found no RequestSent with this id, and content that hashes to it, in blocks ${fromBlock}-${number}.`,
-            hint: 'The job does not describe a request the chain holds (a reorg removed it, or the job was forged): nothing is signed.',
-          },
-        )
+        throw new ChainReadError(`EVM chain ${chainId} has no request ${hint.requestId} from ${consumer}.`, {
+          code: 'REQUEST_NOT_ON_CHAIN',
+          details: `${quorum} endpoint(s) agree on block ${number} (${view.hash}) and found no RequestSent with this id, and content that hashes to it, in blocks ${fromBlock}-${number}.`,
+          hint: 'The job does not describe a request the chain holds (a reorg removed it, or the job was forged): nothing is signed.',
+        })
       }
       // Answered, cancelled or expired: the consumer would refuse any answer, so none is computed.
       const state = view.request?.state
       if (state !== 'Pending' || view.timestamp > (view.request?.deadline ?? 0)) {
-        throw new ChainReadError(
-          'REQUEST_NOT_PENDING',
-          `Request ${request.requestId} no longer waits for an answer.`,
-          {
-            details: `At block ${number} the consumer holds it as ${state === 'Pending' ? `Pending, past its deadline ${view.request?.deadline}` : state}.`,
-            hint: 'Nothing to do: nothing is run or signed for it.',
-          },
-        )
+        throw new ChainReadError(`Request ${request.requestId} no longer waits for an answer.`, {
+          code: 'REQUEST_NOT_PENDING',
+          details: `At block ${number} the consumer holds it as ${state === 'Pending' ? `Pending, past its deadline ${view.request?.deadline}` : state}.`,
+          hint: 'Nothing to do: nothing is run or signed for it.',
+        })
       }
       // The job's functionId is only a guess made to save a round trip: the log decides.
       const reading =
@@ -260,7 +249,8 @@ export function createEvmChainReader({
               await readBlock(number, { registry, functionId: request.functionId, worker: options.worker }),
             )
       if (reading.at.hash !== view.hash) {
-        throw new ChainReadError('RPC_QUORUM_NOT_REACHED', `Block ${number} changed while it was read.`, {
+        throw new ChainReadError(`Block ${number} changed while it was read.`, {
+          code: 'RPC_QUORUM_NOT_REACHED',
           details: `${view.hash} then ${reading.at.hash}`,
           hint: 'A reorg at the confirmed depth: the job is retried; consider more confirmations.',
         })

@@ -1,5 +1,5 @@
 import { toFunctionSelector } from 'viem'
-import type { Hex } from '../../enclave/bytes.js'
+import type { Hex } from '../../bytes.js'
 import { checksumAddress } from './checksumAddress.js'
 import { type RequestState, requestStateName } from './consumerCodes.js'
 

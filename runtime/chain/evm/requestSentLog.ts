@@ -1,6 +1,6 @@
 import { keccak_256 } from '@noble/hashes/sha3.js'
 import { id } from 'ethers'
-import { bytesToHex, type Hex, hexToBytes } from '../../enclave/bytes.js'
+import { bytesToHex, type Hex, hexToBytes } from '../../bytes.js'
 import type { RequestJobData } from '../../queue/jobs.js'
 import { checksumAddress } from './checksumAddress.js'
 

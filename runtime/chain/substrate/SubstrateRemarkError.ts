@@ -6,15 +6,6 @@ export type SubstrateRemarkErrorCode =
   'INVALID_REMARK_INPUT'
 
 /** Input the remark protocol cannot encode or hash (a caller's mistake, never chain data: that decodes as `malformed`). */
-export class SubstrateRemarkError extends BaseError {
+export class SubstrateRemarkError extends BaseError<SubstrateRemarkErrorCode> {
   override name = 'SubstrateRemarkError'
-  declare readonly code: SubstrateRemarkErrorCode
-
-  constructor(
-    code: SubstrateRemarkErrorCode,
-    shortMessage: string,
-    parameters: { details?: string | undefined; hint?: string | undefined; cause?: unknown } = {},
-  ) {
-    super(shortMessage, { ...parameters, code })
-  }
 }

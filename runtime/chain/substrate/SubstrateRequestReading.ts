@@ -1,4 +1,4 @@
-import type { Hex } from '../../enclave/bytes.js'
+import type { Hex } from '../../bytes.js'
 
 /** Which blocks count: `finalized` (at or below the finalized head) or `best` (on the best chain). */
 export type SubstrateHeads = 'finalized' | 'best'

@@ -14,7 +14,7 @@ import {
   type ProxiedCall,
   startLyingSubstrateProxy,
 } from '../../../test/support/lyingSubstrateProxy.js'
-import { bytesToHex, type Hex, hexToBytes, utf8 } from '../../enclave/bytes.js'
+import { bytesToHex, type Hex, hexToBytes, utf8 } from '../../bytes.js'
 import { ChainReadError } from '../ChainReadError.js'
 import {
   type CreateSubstrateChainReaderParameters,

@@ -1,4 +1,5 @@
-import type { Hex } from '../../enclave/bytes.js'
+import { withTimeout } from '../../async/withTimeout.js'
+import type { Hex } from '../../bytes.js'
 import { BaseError } from '../../errors/BaseError.js'
 import type { Logger } from '../../logging/createLogger.js'
 import { ChainReadError } from '../ChainReadError.js'
@@ -101,7 +102,7 @@ export function createSubstrateChainReader({
       const endpoint = await connect(slot)
       const { answer, why } = await withTimeout(
         readRequestFromEndpoint(endpoint, { genesisHash: genesis, heads, hint }),
-        timeoutMs,
+        { timeoutMs },
       )
       return { endpoint: slot.label, answer, why }
     } catch (error) {
@@ -153,7 +154,8 @@ function settle({
       verdict.reason === 'conflict'
         ? `two different answers each have ${quorum} or more votes`
         : `at most ${verdict.votes} of ${outcomes.length} endpoints agree, ${quorum} needed`
-    throw new ChainReadError('RPC_QUORUM_NOT_REACHED', 'Too few endpoints agree on the request.', {
+    throw new ChainReadError('Too few endpoints agree on the request.', {
+      code: 'RPC_QUORUM_NOT_REACHED',
       details: `${tally}: ${said}`,
       hint: 'Retried later; if it persists, check the endpoints named here (down, lagging, or another chain).',
     })
@@ -167,12 +169,14 @@ function settle({
   const { answer } = verdict
   if (answer.kind === 'found') return { request: answer.request }
   if (answer.kind === 'notConfirmed') {
-    throw new ChainReadError('REQUEST_NOT_CONFIRMED', 'The request block is not confirmed yet.', {
+    throw new ChainReadError('The request block is not confirmed yet.', {
+      code: 'REQUEST_NOT_CONFIRMED',
       details: `block ${hint.blockHash} is not ${heads === 'finalized' ? 'finalized' : 'on the best chain'}: ${said}`,
       hint: 'Retried later: the block may still be finalized, or the request re-included in another block.',
     })
   }
-  throw new ChainReadError('REQUEST_NOT_ON_CHAIN', 'The chain holds no such request.', {
+  throw new ChainReadError('The chain holds no such request.', {
+    code: 'REQUEST_NOT_ON_CHAIN',
     details: `no remark of extrinsic ${hint.extrinsicIndex} of block ${hint.blockHash} has id ${hint.requestId}: ${said}`,
     hint: 'The job does not match the chain: it was altered or points at the wrong extrinsic. Nothing is signed.',
   })
@@ -216,7 +220,8 @@ function parameterProblem({
 function normalizeHint(hint: SubstrateRequestHint): SubstrateRequestHint {
   const problem = hintProblem(hint)
   if (problem) {
-    throw new ChainReadError('REQUEST_NOT_ON_CHAIN', 'The job does not name a request.', {
+    throw new ChainReadError('The job does not name a request.', {
+      code: 'REQUEST_NOT_ON_CHAIN',
       details: `hint: ${problem}`,
     })
   }
@@ -251,13 +256,4 @@ function describeError(error: unknown): string {
       ? `${error.shortMessage}${error.details ? ` ${error.details}` : ''}`
       : ((error as Error)?.message ?? String(error))
   return redactEndpoints(text).slice(0, 200)
-}
-
-function withTimeout<T>(promise: Promise<T>, timeoutMs: number): Promise<T> {
-  let timer: NodeJS.Timeout | undefined
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`no answer after ${timeoutMs} ms`)), timeoutMs)
-  })
-  promise.catch(() => {})
-  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer))
 }

@@ -1,6 +1,6 @@
 import { blake2AsU8a } from '@polkadot/util-crypto'
 import { describe, expect, it } from 'vitest'
-import { bytesToHex, type Hex, utf8 } from '../../enclave/bytes.js'
+import { bytesToHex, type Hex, utf8 } from '../../bytes.js'
 import { decodeRemarkedEvent, type RemarkCall } from './decodeRemarkedEvent.js'
 import { deriveRequestId } from './deriveRequestId.js'
 import { encodeRequestRemark } from './remarkProtocol.js'

@@ -1,5 +1,5 @@
 import { keccak_256 } from '@noble/hashes/sha3.js'
-import { bytesEqual, bytesToHex, type Hex } from '../../enclave/bytes.js'
+import { bytesEqual, bytesToHex, type Hex } from '../../bytes.js'
 import { deriveRequestId } from './deriveRequestId.js'
 import { decodeRemark, type ResultRemark } from './remarkProtocol.js'
 

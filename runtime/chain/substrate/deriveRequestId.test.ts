@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import type { Hex } from '../../enclave/bytes.js'
+import type { Hex } from '../../bytes.js'
 import { type DeriveRequestIdParameters, deriveRequestId } from './deriveRequestId.js'
 
 const base: DeriveRequestIdParameters = {

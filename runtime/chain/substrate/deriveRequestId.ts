@@ -1,5 +1,5 @@
 import { blake2AsU8a } from '@polkadot/util-crypto'
-import { bytesToHex, concatBytes, type Hex, hexToBytes, utf8 } from '../../enclave/bytes.js'
+import { bytesToHex, concatBytes, type Hex, hexToBytes, utf8 } from '../../bytes.js'
 import { SubstrateRemarkError } from './SubstrateRemarkError.js'
 
 /** Domain tag of Substrate request ids, so they cannot collide with any other blake2 hash teefn makes. */
@@ -67,7 +67,8 @@ function bytes32(field: string, value: Hex): Uint8Array {
 }
 
 function invalid(details: string): SubstrateRemarkError {
-  return new SubstrateRemarkError('INVALID_REMARK_INPUT', 'Cannot derive a Substrate request id.', {
+  return new SubstrateRemarkError('Cannot derive a Substrate request id.', {
+    code: 'INVALID_REMARK_INPUT',
     details,
   })
 }

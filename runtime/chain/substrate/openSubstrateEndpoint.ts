@@ -1,5 +1,7 @@
 import type { ApiPromise } from '@polkadot/api'
-import type { Hex } from '../../enclave/bytes.js'
+import { TimeoutError } from '../../async/TimeoutError.js'
+import { withTimeout } from '../../async/withTimeout.js'
+import type { Hex } from '../../bytes.js'
 import type { Logger } from '../../logging/createLogger.js'
 import { ChainReadError } from '../ChainReadError.js'
 import { endpointHost } from '../endpointHost.js'
@@ -41,24 +43,20 @@ export async function openSubstrateEndpoint({
   // Without a listener the provider logs every failed attempt itself, with the full URL.
   provider.on('error', () => logger?.debug({ endpoint: host }, 'substrate endpoint socket error'))
   const api = new ApiPromise({ provider, noInitWarn: true })
-  let timer: NodeJS.Timeout | undefined
   try {
-    await Promise.race([
-      api.isReadyOrError,
-      new Promise((_, reject) => {
-        timer = setTimeout(() => reject(new Error(`not ready after ${timeoutMs} ms`)), timeoutMs)
-      }),
-    ])
+    await withTimeout(api.isReadyOrError, {
+      timeoutMs,
+      error: () => new TimeoutError(`not ready after ${timeoutMs} ms`),
+    })
   } catch (error) {
     await api.disconnect().catch(() => {})
     throw error
-  } finally {
-    clearTimeout(timer)
   }
   const served = api.genesisHash.toHex()
   if (served !== genesisHash.toLowerCase()) {
     await api.disconnect().catch(() => {})
-    throw new ChainReadError('RPC_WRONG_CHAIN', 'The endpoint serves another chain.', {
+    throw new ChainReadError('The endpoint serves another chain.', {
+      code: 'RPC_WRONG_CHAIN',
       details: `genesis ${served}, expected ${genesisHash}`,
       hint: 'Point every wsUrl of this chain at a node of the same chain.',
     })

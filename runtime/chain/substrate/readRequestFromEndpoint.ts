@@ -1,7 +1,7 @@
 import type { EventRecord } from '@polkadot/types/interfaces'
-import { u8aToHex } from '@polkadot/util'
 import { blake2AsU8a } from '@polkadot/util-crypto'
-import { bytesToHex, type Hex, hexToBytes } from '../../enclave/bytes.js'
+import { bytesToHex, type Hex, hexToBytes } from '../../bytes.js'
+import { ChainReadError } from '../ChainReadError.js'
 import { decodeRemarkedEvent } from './decodeRemarkedEvent.js'
 import { findRemarkCalls } from './findRemarkCalls.js'
 import type { SubstrateEndpoint } from './openSubstrateEndpoint.js'
@@ -72,7 +72,7 @@ export async function readRequestFromEndpoint(
       genesisHash,
       extrinsicHash,
       remarks,
-      event: { sender: u8aToHex(sender.toU8a()) as Hex, hash: hash.toU8a(), ordinal: ordinal++ },
+      event: { sender: bytesToHex(sender.toU8a()) as Hex, hash: hash.toU8a(), ordinal: ordinal++ },
     })
     if (decoded.kind !== 'request' || decoded.requestId !== hint.requestId) continue
     return {
@@ -110,7 +110,12 @@ async function getBlock(endpoint: SubstrateEndpoint, hash: Hex): Promise<RawBloc
 async function finalizedNumber(endpoint: SubstrateEndpoint): Promise<number> {
   const hash = await endpoint.send<string>('chain_getFinalizedHead', [])
   const header = await endpoint.send<{ number: string } | null>('chain_getHeader', [hash])
-  if (!header) throw new Error(`no header for its own finalized head ${hash}`)
+  if (!header) {
+    throw new ChainReadError(`no header for its own finalized head ${hash}`, {
+      code: 'RPC_INVALID_ANSWER',
+      hint: 'The endpoint is out of step with itself; the other endpoints of the quorum answer meanwhile.',
+    })
+  }
   return Number(BigInt(header.number))
 }
 

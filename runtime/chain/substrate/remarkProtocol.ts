@@ -1,5 +1,5 @@
 import { compactFromU8a, compactToU8a } from '@polkadot/util'
-import { bytesToHex, concatBytes, type Hex, hexToBytes } from '../../enclave/bytes.js'
+import { bytesToHex, concatBytes, type Hex, hexToBytes } from '../../bytes.js'
 import type { Envelope } from '../../enclave/envelope.js'
 import { decodeSubstrateEnvelope, encodeSubstrateEnvelope } from '../../enclave/substrateEnvelope.js'
 import { SubstrateRemarkError } from './SubstrateRemarkError.js'
@@ -160,5 +160,5 @@ function malformed(reason: string): { kind: 'malformed'; reason: string } {
 }
 
 function invalidInput(details: string): SubstrateRemarkError {
-  return new SubstrateRemarkError('INVALID_REMARK_INPUT', 'Cannot encode a teefn remark.', { details })
+  return new SubstrateRemarkError('Cannot encode a teefn remark.', { code: 'INVALID_REMARK_INPUT', details })
 }

@@ -1,5 +1,6 @@
 import type { QuickJSContext, QuickJSHandle } from 'quickjs-emscripten'
 import type { HostFetchRequest, HostFetchResponse } from '../../http/hostFetch.js'
+import { createHeadersObject } from './createHeadersObject.js'
 import type { InvocationSession } from './InvocationSession.js'
 
 export type CreateFetchGlobalParameters = {
@@ -182,7 +183,7 @@ export function createFetchGlobal({ context, session, guest }: CreateFetchGlobal
       enumerable: true,
       get: () => (bodyUsed ? context.true : context.false),
     })
-    using headers = createHeaders(response.headers)
+    using headers = createHeadersObject(context, response.headers)
     context.setProp(answer, 'headers', headers)
 
     const bodyMethod = (name: string, read: (body: Uint8Array) => QuickJSHandle) => {
@@ -233,60 +234,6 @@ export function createFetchGlobal({ context, session, guest }: CreateFetchGlobal
       return created.value
     })
     return answer
-  }
-
-  /** Read-only `Headers` view of the response's headers (names lower-case, repeated names joined). */
-  function createHeaders(list: [string, string][]): QuickJSHandle {
-    const joined = new Map<string, string>()
-    for (const [name, value] of list)
-      joined.set(name, joined.has(name) ? `${joined.get(name)}, ${value}` : value)
-    const headers = context.newObject()
-    const method = (
-      name: string,
-      implementation: (...args: QuickJSHandle[]) => QuickJSHandle | undefined,
-    ) => {
-      using fn = context.newFunction(name, implementation)
-      context.setProp(headers, name, fn)
-    }
-    const nameOf = (handle: QuickJSHandle) => String(context.dump(handle)).toLowerCase()
-    method('get', (name) => {
-      const value = joined.get(nameOf(name))
-      return value === undefined ? context.null : context.newString(value)
-    })
-    method('has', (name) => (joined.has(nameOf(name)) ? context.true : context.false))
-    method('forEach', (callback) => {
-      for (const [name, value] of joined) {
-        using valueHandle = context.newString(value)
-        using nameHandle = context.newString(name)
-        context
-          .unwrapResult(context.callFunction(callback, context.undefined, valueHandle, nameHandle))
-          .dispose()
-      }
-      return undefined
-    })
-    const list2 = (pick: (entry: [string, string]) => string | [string, string]) => {
-      const array = context.newArray()
-      let index = 0
-      for (const entry of joined) {
-        const picked = pick(entry)
-        using item = typeof picked === 'string' ? context.newString(picked) : pairHandle(picked)
-        context.setProp(array, index++, item)
-      }
-      return array
-    }
-    method('entries', () => list2((entry) => entry))
-    method('keys', () => list2(([name]) => name))
-    method('values', () => list2(([, value]) => value))
-    return headers
-  }
-
-  function pairHandle([name, value]: [string, string]): QuickJSHandle {
-    const pair = context.newArray()
-    using nameHandle = context.newString(name)
-    using valueHandle = context.newString(value)
-    context.setProp(pair, 0, nameHandle)
-    context.setProp(pair, 1, valueHandle)
-    return pair
   }
 
   function readOptional(object: QuickJSHandle, key: string): string | undefined {

@@ -36,7 +36,8 @@ const base64Text = /^[A-Za-z0-9+/]*={0,2}$/
 /**
  * The object the prelude receives as `host` (typed for the guest as `GuestHost`): the only way guest code
  * reaches the worker. Each function validates what the guest passes; errors thrown here reach the guest as
- * ordinary exceptions.
+ * ordinary exceptions, so they are the web APIs' plain `Error`, `RangeError` and `DOMException`, never a
+ * `BaseError` (whose class name, details and hint are the host's).
  */
 export function createHostObject({
   context,

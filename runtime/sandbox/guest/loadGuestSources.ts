@@ -3,6 +3,7 @@ import { readFileSync, renameSync, writeFileSync } from 'node:fs'
 import { createRequire } from 'node:module'
 import { Script } from 'node:vm'
 import type * as Esbuild from 'esbuild'
+import { GuestSourceError } from './GuestSourceError.js'
 
 /** The guest code a sandbox evaluates: the prelude, the built-in capture, and the lazy parts by name. */
 export type GuestSources = { prelude: string; shared: string; parts: Record<string, string> }
@@ -115,7 +116,7 @@ export function toGuestFunction(
       return `(${code.trim().replace(/;$/, '').slice(marker.length)})`
     }
   }
-  throw new Error(`${name}: a guest file holds one \`export default function\`, and types besides`)
+  throw new GuestSourceError(name)
 }
 
 /** Whether `code` is one expression: a statement after the function makes a `;` inside the parentheses. */

@@ -1,4 +1,5 @@
 import type { Redis } from 'ioredis'
+import type { Hex } from '../bytes.js'
 import { type FunctionScope, scopeId } from '../enclave/functionScope.js'
 import {
   parseSignedSecrets,
@@ -11,8 +12,6 @@ import type { FunctionStore, StoredFunction } from './FunctionStore.js'
 import { FunctionStoreError } from './FunctionStoreError.js'
 import { functionStoreKeys } from './functionStoreKeys.js'
 import { maxBundleBytes } from './limits.js'
-
-type Hex = `0x${string}`
 
 export type CreateRedisFunctionStoreParameters = {
   redis: Redis

@@ -1,4 +1,4 @@
-import { BaseError } from '../errors/BaseError.js'
+import { BaseError, type BaseErrorParameters } from '../errors/BaseError.js'
 
 export type FunctionStoreErrorCode =
   /** An owner record's version is not above the stored one (a replay, or an update signed out of order). */
@@ -7,23 +7,15 @@ export type FunctionStoreErrorCode =
   | 'STORED_RECORD_INVALID'
 
 /** The function store refused a write or holds something it cannot read. Never carries a ciphertext. */
-export class FunctionStoreError extends BaseError {
+export class FunctionStoreError extends BaseError<FunctionStoreErrorCode> {
   override name = 'FunctionStoreError'
-  declare readonly code: FunctionStoreErrorCode
   /** `VERSION_NOT_NEWER`: the version stored now, and the version refused. */
   readonly storedVersion: number | undefined
   readonly version: number | undefined
 
   constructor(
     shortMessage: string,
-    parameters: {
-      code: FunctionStoreErrorCode
-      details?: string
-      hint?: string
-      storedVersion?: number
-      version?: number
-      cause?: unknown
-    },
+    parameters: BaseErrorParameters<FunctionStoreErrorCode> & { storedVersion?: number; version?: number },
   ) {
     super(shortMessage, parameters)
     this.storedVersion = parameters.storedVersion

@@ -1,7 +1,6 @@
+import type { Hex } from '../bytes.js'
 import type { FunctionScope } from '../enclave/functionScope.js'
 import type { SignedSecrets, SignedSettings } from '../enclave/ownerRecords.js'
-
-type Hex = `0x${string}`
 
 /** A bundle as stored: content-addressed by its codeHash. */
 export type StoredFunction = {

@@ -1,11 +1,27 @@
-/** `0x`-prefixed hex, as every teefn JSON form writes bytes. */
-export type Hex = `0x${string}`
+/**
+ * Bytes and `0x`-hex, in one place for every layer. What @noble and viem already provide is re-exported;
+ * what is written here differs on purpose: `hexToBytes` returns undefined instead of throwing (callers raise
+ * their own typed error naming the field), `isHex` wants whole bytes, `uint256Bytes` never throws, and both hex conversions use Node's
+ * native codec, since envelopes and secrets are converted on the worker's main thread.
+ */
+import { equalBytes } from '@noble/curves/utils.js'
+import type { Hex } from 'viem'
+
+/** Concatenates byte arrays into a new one. */
+export { concatBytes } from '@noble/hashes/utils.js'
+/** `0x`-prefixed hex, as every teefn JSON form writes bytes (viem's type). */
+export type { Hex }
 
 const hexPattern = /^0x(?:[0-9a-fA-F]{2})*$/
 
 /** Whether `value` is `0x` followed by an even number of hex digits. */
 export function isHex(value: unknown): value is Hex {
   return typeof value === 'string' && hexPattern.test(value)
+}
+
+/** Whether `value` is `0x`-hex of exactly `length` bytes. */
+export function isHexBytes(value: unknown, length: number): value is Hex {
+  return isHex(value) && value.length === 2 + 2 * length
 }
 
 export function bytesToHex(bytes: Uint8Array): Hex {
@@ -21,30 +37,22 @@ export function hexToBytes(value: string): Uint8Array | undefined {
   return new Uint8Array(Buffer.from(value.slice(2), 'hex'))
 }
 
-export function concatBytes(...parts: Uint8Array[]): Uint8Array {
-  let length = 0
-  for (const part of parts) length += part.length
-  const out = new Uint8Array(length)
-  let offset = 0
-  for (const part of parts) {
-    out.set(part, offset)
-    offset += part.length
-  }
-  return out
-}
-
 /** Constant-time for equal lengths: secrets and MACs are compared with it. */
 export function bytesEqual(a: Uint8Array, b: Uint8Array): boolean {
-  if (a.length !== b.length) return false
-  let diff = 0
-  for (let i = 0; i < a.length; i++) diff |= a[i]! ^ b[i]!
-  return diff === 0
+  return equalBytes(a, b)
 }
 
 const encoder = new TextEncoder()
 
 export function utf8(text: string): Uint8Array {
   return encoder.encode(text)
+}
+
+/** `bytes` (at most 32) left-padded with zeros to 32 bytes, as ABI encodes an address. */
+export function leftPad32(bytes: Uint8Array): Uint8Array {
+  const out = new Uint8Array(32)
+  out.set(bytes, 32 - bytes.length)
+  return out
 }
 
 /** A non-negative integer as 32 bytes big-endian (ABI `uint256`); callers check the range. */

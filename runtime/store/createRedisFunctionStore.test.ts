@@ -3,7 +3,7 @@ import { Wallet } from 'ethers'
 import { Redis } from 'ioredis'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { type RedisServer, startRedisServer } from '../../dev/startRedisServer.js'
-import type { Hex } from '../enclave/bytes.js'
+import type { Hex } from '../bytes.js'
 import { type FunctionScope, scopeId } from '../enclave/functionScope.js'
 import {
   recoverSecretsSigner,
