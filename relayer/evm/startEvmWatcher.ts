@@ -88,8 +88,8 @@ export type EvmWatcher = {
 /**
  * Turns `RequestSent` events of registered consumers into request jobs: logs are read by topic from every
  * contract (by address when the config gives an allow-list), and those of contracts the registry does not hold
- * as consumers at the log's block, or that the config denies, are ignored and counted. Live events arrive over a WebSocket
- * subscription (kept alive and resubscribed by `createResilientWsProvider`); a `getLogs` scan from the
+ * as consumers at the log's block, or that the config denies, are ignored and counted. Live events arrive over a
+ * WebSocket subscription (kept alive and resubscribed by `createResilientWsProvider`); a `getLogs` scan from the
  * checkpoint in Redis, on a timer, on new heads (with confirmations) and after every reconnect, catches
  * whatever the subscription missed. Both paths enqueue with the request's job id, so a request is one job
  * however often it is seen; the checkpoint moves only after the jobs of the scanned range are in Redis.
