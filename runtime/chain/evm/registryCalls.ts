@@ -15,6 +15,7 @@ export type EvmFunctionInfo = {
 const functionInfoSelector = toFunctionSelector('functionInfo(bytes32)')
 const requestInfoSelector = toFunctionSelector('requestInfo(bytes32)')
 const isWorkerActiveSelector = toFunctionSelector('isWorkerActive(address)')
+const isConsumerSelector = toFunctionSelector('isConsumer(address)')
 const zeroWord = '0'.repeat(64)
 
 /** Calldata of `TeefnRegistry.functionInfo(functionId)`. */
@@ -25,6 +26,11 @@ export function functionInfoCalldata(functionId: Hex): Hex {
 /** Calldata of `TeefnRegistry.isWorkerActive(worker)`. */
 export function isWorkerActiveCalldata(worker: Hex): Hex {
   return `${isWorkerActiveSelector}${worker.slice(2).toLowerCase().padStart(64, '0')}` as Hex
+}
+
+/** Calldata of `TeefnRegistry.isConsumer(consumer)`. */
+export function isConsumerCalldata(consumer: Hex): Hex {
+  return `${isConsumerSelector}${consumer.slice(2).toLowerCase().padStart(64, '0')}` as Hex
 }
 
 /** Decodes `functionInfo`'s (bytes32 codeHash, address owner, bool locked); undefined for any other answer. */
