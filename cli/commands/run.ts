@@ -5,6 +5,7 @@ import { exitCodes } from '../exitCodes.js'
 import { readInputFile } from '../readInputFile.js'
 import { closeSandboxPool } from '../run/closeSandboxPool.js'
 import { printRunReport } from '../run/printRunReport.js'
+import { readHttpMocks } from '../run/readHttpMocks.js'
 import { runFunctionOnce } from '../run/runFunctionOnce.js'
 import { UsageError } from '../UsageError.js'
 
@@ -13,6 +14,7 @@ export type RunOptions = {
   requestFile?: string
   secrets?: string
   allowHost: string[]
+  mock?: string
   timeout?: number
   memory?: number
   json?: boolean
@@ -31,12 +33,13 @@ export async function runAction(file: string, options: RunOptions): Promise<void
   if (options.timeout !== undefined) limits.timeoutMs = options.timeout
   if (options.memory !== undefined) limits.memoryBytes = options.memory * 1024 * 1024
   const allowHosts = options.allowHost
+  const httpMocks = options.mock === undefined ? undefined : await readHttpMocks(options.mock)
   const json = options.json ?? false
 
   if (options.watch) {
     if (file === '-') throw new UsageError('--watch needs a file to watch, not stdin', 'name the entry file')
     const { watchRun } = await import('../run/watchRun.js')
-    await watchRun({ file, request, secrets, allowHosts, limits, json })
+    await watchRun({ file, request, secrets, allowHosts, httpMocks, limits, json })
     return
   }
   const source = await readInputFile(file, 'function')
@@ -45,7 +48,7 @@ export async function runAction(file: string, options: RunOptions): Promise<void
   pool.catch(() => {}) // a thread that fails to start is reported where the pool is awaited
   let ran: Awaited<ReturnType<typeof runFunctionOnce>>
   try {
-    ran = await runFunctionOnce({ file, source, request, secrets, allowHosts, limits, pool })
+    ran = await runFunctionOnce({ file, source, request, secrets, allowHosts, httpMocks, limits, pool })
   } finally {
     await closeSandboxPool(pool)
   }

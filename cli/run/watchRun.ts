@@ -1,5 +1,6 @@
 import { relative, resolve } from 'node:path'
 import { BaseError } from '../../runtime/errors/BaseError.js'
+import type { HttpMock } from '../../runtime/http/parseHttpMocks.js'
 import { createSandboxPool, type SandboxLimits } from '../../runtime/sandbox/index.js'
 import { exitCodes } from '../exitCodes.js'
 import { readInputFile } from '../readInputFile.js'
@@ -14,6 +15,8 @@ export type WatchRunParameters = {
   request: string
   secrets: Record<string, string>
   allowHosts: string[]
+  /** Read once, when the command starts (`--mock`). */
+  httpMocks?: HttpMock[] | undefined
   limits: Partial<SandboxLimits>
   /** One JSON object per line and per run. */
   json: boolean
