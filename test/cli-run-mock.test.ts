@@ -1,0 +1,141 @@
+import { mkdtemp, rm, writeFile } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { runTeefn } from './support/runTeefn.js'
+import { type StartHttpServerReturnType, startHttpServer } from './support/startHttpServer.js'
+
+let dir: string
+let api: StartHttpServerReturnType
+
+const file = async (name: string, content: string) => {
+  const path = join(dir, name)
+  await writeFile(path, content)
+  return path
+}
+
+/** Fetches each URL of the request (one per line) and returns what it got, or the fetch error's code and message. */
+const fetchAll = `export default async function main(request) {
+  const out = []
+  for (const url of request.split('\\n')) {
+    try {
+      const response = await fetch(url, { headers: { 'X-Api-Key': 'k1' } })
+      out.push({ status: response.status, type: response.headers.get('content-type'), body: await response.text() })
+    } catch (error) {
+      out.push({ code: error.code, message: error.message })
+    }
+  }
+  return JSON.stringify(out)
+}`
+
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'teefn-mock-'))
+  api = await startHttpServer((_request, response) => response.end('real'))
+})
+
+afterAll(async () => {
+  await rm(dir, { recursive: true, force: true })
+  await api?.close()
+})
+
+describe('teefn run --mock', () => {
+  it('answers from the mocks and sends nothing to the network, even to an allowed host', async () => {
+    const entry = await file('fetchAll.js', fetchAll)
+    const mocks = await file(
+      'mocks.json',
+      JSON.stringify([
+        { request: { url: `${api.url}/price?pair=ETH` }, response: { json: { price: 3000.5 } } },
+        { request: { url: `${api.url}/v1/*`, headers: { 'x-api-key': 'k1' } }, response: { body: 'prefix' } },
+        { request: { url: `${api.url}/v2/*`, headers: { 'x-api-key': 'other' } }, response: { body: 'no' } },
+      ]),
+    )
+    const urls = [`${api.url}/price?pair=ETH`, `${api.url}/v1/a?b=c`, `${api.url}/v2/a`]
+    const { status, stdout, stderr } = await runTeefn([
+      'run',
+      entry,
+      '--mock',
+      mocks,
+      '--allow-host',
+      `127.0.0.1:${api.port}`,
+      '--request',
+      urls.join('\n'),
+      '--json',
+    ])
+    expect(status, stderr).toBe(0)
+    const report = JSON.parse(stdout)
+    expect(JSON.parse(report.result)).toEqual([
+      { status: 200, type: 'application/json', body: '{"price":3000.5}' },
+      { status: 200, type: null, body: 'prefix' },
+      { code: 'NETWORK_ERROR', message: expect.stringContaining(`No mock matches GET ${api.url}/v2/a.`) },
+    ])
+    expect(report.stats.fetches).toBe(3)
+    expect(api.requests).toHaveLength(0)
+  })
+
+  it('counts mocked fetches against the limit: the 17th fails as a real 17th does', async () => {
+    const entry = await file('fetchAll.js', fetchAll)
+    const mocks = await file(
+      'everything.json',
+      JSON.stringify([{ request: { url: `${api.url}/*` }, response: { body: 'x' } }]),
+    )
+    const request = Array.from({ length: 17 }, (_, index) => `${api.url}/${index}`).join('\n')
+    const args = ['run', entry, '--allow-host', `127.0.0.1:${api.port}`, '--request', request, '--json']
+    const mocked = JSON.parse((await runTeefn([...args, '--mock', mocks])).stdout)
+    expect(api.requests).toHaveLength(0)
+    const real = JSON.parse((await runTeefn(args)).stdout)
+    expect(api.requests).toHaveLength(16)
+    const lastMocked = JSON.parse(mocked.result).at(-1)
+    expect(lastMocked.code).toBe('TOO_MANY_REQUESTS')
+    expect(lastMocked).toEqual(JSON.parse(real.result).at(-1))
+    expect(JSON.parse(mocked.result).slice(0, 16)).toEqual(
+      Array(16).fill({ status: 200, type: null, body: 'x' }),
+    )
+  })
+
+  it('applies the response size limit to mocked bodies', async () => {
+    const entry = await file('fetchAll.js', fetchAll)
+    const mocks = await file(
+      'large.json',
+      JSON.stringify([
+        {
+          request: { url: 'https://api.example.com/large' },
+          response: { body: 'x'.repeat(5 * 1024 * 1024 + 1) },
+        },
+      ]),
+    )
+    const { stdout } = await runTeefn([
+      'run',
+      entry,
+      '--mock',
+      mocks,
+      '--request',
+      'https://api.example.com/large',
+      '--json',
+    ])
+    expect(JSON.parse(JSON.parse(stdout).result)).toEqual([
+      { code: 'RESPONSE_TOO_LARGE', message: expect.stringContaining('larger than the limit of 5 MiB') },
+    ])
+  })
+
+  it.each([
+    ['bad JSON', '[{"request": ', /--mock .*bad JSON\.json is not valid JSON/],
+    ['a missing url', '[{"request": {}, "response": {}}]', /mocks\[0\]\.request\.url must be a URL string/],
+    [
+      'both body and json',
+      '[{"request": {"url": "https://a.example/"}, "response": {"body": "", "json": 1}}]',
+      /mocks\[0\]\.response has both body and json/,
+    ],
+    [
+      'a status out of range',
+      '[{"request": {"url": "https://a.example/"}, "response": {}}, {"request": {"url": "https://a.example/"}, "response": {"status": 600}}]',
+      /mocks\[1\]\.response\.status must be a whole number from 200 to 599 \(got 600\)/,
+    ],
+  ])('refuses a mock file with %s: exit 2, naming the entry and field', async (name, content, message) => {
+    const entry = await file('fetchAll.js', fetchAll)
+    const mocks = await file(`${name}.json`, content)
+    const { status, stdout, stderr } = await runTeefn(['run', entry, '--mock', mocks, '--json'])
+    expect(status).toBe(2)
+    expect(stdout).toBe('')
+    expect(stderr).toMatch(message)
+  })
+})
