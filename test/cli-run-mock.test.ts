@@ -1,6 +1,9 @@
-import { mkdtemp, rm, writeFile } from 'node:fs/promises'
+import { execFile } from 'node:child_process'
+import { mkdir, mkdtemp, rm, symlink, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { promisify } from 'node:util'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { runTeefn } from './support/runTeefn.js'
 import { type StartHttpServerReturnType, startHttpServer } from './support/startHttpServer.js'
@@ -49,6 +52,7 @@ describe('teefn run --mock', () => {
         { request: { url: `${api.url}/v2/*`, headers: { 'x-api-key': 'other' } }, response: { body: 'no' } },
       ]),
     )
+    const hits = api.requests.length
     const urls = [`${api.url}/price?pair=ETH`, `${api.url}/v1/a?b=c`, `${api.url}/v2/a`]
     const { status, stdout, stderr } = await runTeefn([
       'run',
@@ -69,7 +73,7 @@ describe('teefn run --mock', () => {
       { code: 'NETWORK_ERROR', message: expect.stringContaining(`No mock matches GET ${api.url}/v2/a.`) },
     ])
     expect(report.stats.fetches).toBe(3)
-    expect(api.requests).toHaveLength(0)
+    expect(api.requests).toHaveLength(hits)
   })
 
   it('counts mocked fetches against the limit: the 17th fails as a real 17th does', async () => {
@@ -80,10 +84,11 @@ describe('teefn run --mock', () => {
     )
     const request = Array.from({ length: 17 }, (_, index) => `${api.url}/${index}`).join('\n')
     const args = ['run', entry, '--allow-host', `127.0.0.1:${api.port}`, '--request', request, '--json']
+    const hits = api.requests.length
     const mocked = JSON.parse((await runTeefn([...args, '--mock', mocks])).stdout)
-    expect(api.requests).toHaveLength(0)
+    expect(api.requests).toHaveLength(hits)
     const real = JSON.parse((await runTeefn(args)).stdout)
-    expect(api.requests).toHaveLength(16)
+    expect(api.requests).toHaveLength(hits + 16)
     const lastMocked = JSON.parse(mocked.result).at(-1)
     expect(lastMocked.code).toBe('TOO_MANY_REQUESTS')
     expect(lastMocked).toEqual(JSON.parse(real.result).at(-1))
@@ -137,5 +142,36 @@ describe('teefn run --mock', () => {
     expect(status).toBe(2)
     expect(stdout).toBe('')
     expect(stderr).toMatch(message)
+  })
+})
+
+describe('teefn/testing', () => {
+  it('exports runFunction with mocks to a project that installed teefn', async () => {
+    const hits = api.requests.length
+    const project = join(dir, 'project')
+    await mkdir(join(project, 'node_modules'), { recursive: true })
+    await symlink(
+      fileURLToPath(new URL('..', import.meta.url)),
+      join(project, 'node_modules', 'teefn'),
+      'dir',
+    )
+    await writeFile(
+      join(project, 'index.ts'),
+      'export default async (url: string) => (await fetch(url)).text()',
+    )
+    await writeFile(
+      join(project, 'check.mjs'),
+      `import { runFunction } from 'teefn/testing'
+      const report = await runFunction({
+        entry: 'index.ts',
+        request: ${JSON.stringify(`${api.url}/a`)},
+        allowHosts: ['127.0.0.1:${api.port}'],
+        mocks: [{ request: { url: ${JSON.stringify(`${api.url}/a`)} }, response: { body: 'mocked' } }],
+      })
+      console.log(JSON.stringify(report))`,
+    )
+    const { stdout } = await promisify(execFile)(process.execPath, ['check.mjs'], { cwd: project })
+    expect(JSON.parse(stdout)).toMatchObject({ ok: true, result: 'mocked', stats: { fetches: 1 } })
+    expect(api.requests).toHaveLength(hits)
   })
 })
