@@ -1,4 +1,4 @@
-import { execFile } from 'node:child_process'
+import { execFile, spawn } from 'node:child_process'
 import { mkdir, mkdtemp, rm, symlink, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -175,3 +175,56 @@ describe('teefn/testing', () => {
     expect(api.requests).toHaveLength(hits)
   })
 })
+
+describe('teefn run --watch --mock', () => {
+  it('reads the mock file again and runs again when it is saved', async () => {
+    const entry = await file('text.js', 'export default async (url) => (await fetch(url)).text()')
+    const mocks = await file('watched.json', mockOf('one'))
+    const bin = fileURLToPath(new URL('../bin/teefn.js', import.meta.url))
+    const args = [
+      bin,
+      'run',
+      entry,
+      '--mock',
+      mocks,
+      '--request',
+      'https://api.example.com/a',
+      '--watch',
+      '--json',
+    ]
+    const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] })
+    let stdout = ''
+    let stderr = ''
+    child.stdout.on('data', (chunk) => {
+      stdout += chunk
+    })
+    child.stderr.on('data', (chunk) => {
+      stderr += chunk
+    })
+    const lines = async (count: number) => {
+      const deadline = Date.now() + 30_000
+      while (stdout.split('\n').length <= count) {
+        if (Date.now() > deadline || child.exitCode !== null)
+          throw new Error(`stdout: ${stdout}\nstderr: ${stderr}`)
+        await new Promise((wake) => setTimeout(wake, 100))
+      }
+      return stdout
+        .split('\n')
+        .slice(0, count)
+        .map((line) => JSON.parse(line))
+    }
+    try {
+      expect((await lines(1))[0]).toMatchObject({ ok: true, result: 'one' })
+      await writeFile(mocks, mockOf('two'))
+      expect((await lines(2))[1]).toMatchObject({ ok: true, result: 'two' })
+    } finally {
+      const exited = new Promise((done) => child.once('exit', done))
+      child.kill('SIGINT')
+      await exited
+    }
+  })
+})
+
+function mockOf(body: string): string {
+  return JSON.stringify([{ request: { url: 'https://api.example.com/a' }, response: { body } }])
+}

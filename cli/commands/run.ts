@@ -33,15 +33,15 @@ export async function runAction(file: string, options: RunOptions): Promise<void
   if (options.timeout !== undefined) limits.timeoutMs = options.timeout
   if (options.memory !== undefined) limits.memoryBytes = options.memory * 1024 * 1024
   const allowHosts = options.allowHost
-  const httpMocks = options.mock === undefined ? undefined : await readHttpMocks(options.mock)
   const json = options.json ?? false
 
   if (options.watch) {
     if (file === '-') throw new UsageError('--watch needs a file to watch, not stdin', 'name the entry file')
     const { watchRun } = await import('../run/watchRun.js')
-    await watchRun({ file, request, secrets, allowHosts, httpMocks, limits, json })
+    await watchRun({ file, request, secrets, allowHosts, mockFile: options.mock, limits, json })
     return
   }
+  const httpMocks = options.mock === undefined ? undefined : await readHttpMocks(options.mock)
   const source = await readInputFile(file, 'function')
   // The sandbox thread starts now, while the file is bundled if it must be: each takes tens of milliseconds.
   const pool = createSandboxPool({ threads: 1 })
