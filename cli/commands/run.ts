@@ -5,7 +5,6 @@ import { exitCodes } from '../exitCodes.js'
 import { readInputFile } from '../readInputFile.js'
 import { closeSandboxPool } from '../run/closeSandboxPool.js'
 import { printRunReport } from '../run/printRunReport.js'
-import { readHttpMocks } from '../run/readHttpMocks.js'
 import { runFunctionOnce } from '../run/runFunctionOnce.js'
 import { UsageError } from '../UsageError.js'
 
@@ -41,7 +40,11 @@ export async function runAction(file: string, options: RunOptions): Promise<void
     await watchRun({ file, request, secrets, allowHosts, mockFile: options.mock, limits, json })
     return
   }
-  const httpMocks = options.mock === undefined ? undefined : await readHttpMocks(options.mock)
+  // Loaded only with --mock: most runs have none.
+  const httpMocks =
+    options.mock === undefined
+      ? undefined
+      : await (await import('../run/readHttpMocks.js')).readHttpMocks(options.mock)
   const source = await readInputFile(file, 'function')
   // The sandbox thread starts now, while the file is bundled if it must be: each takes tens of milliseconds.
   const pool = createSandboxPool({ threads: 1 })
