@@ -101,7 +101,9 @@ describe.skipIf(!existsSync(chromiumPath))('the dashboard at /ui', { timeout: 18
     expect(await honest.locator('.job-short-id').textContent()).toBe(`evm:${sent[0]!.requestId.slice(2, 12)}`)
     expect(await honest.locator('.job-state').textContent()).toBe('completed')
     expect(await honest.locator('.job-delivery').textContent()).toBe('delivered')
-    expect(await honest.locator('.job-transaction').textContent()).toContain(delivery.transactionHash!)
+    await expect
+      .poll(() => honest.locator('.job-transaction').textContent(), { timeout: 10_000 })
+      .toContain(delivery.transactionHash!)
     const forgedCell = rowOf(page, tamperedId).locator('.job-envelope')
     await forgedCell.getByText(/^not verified/).waitFor()
     expect(await forgedCell.textContent()).toContain("not the envelope's worker")
@@ -109,9 +111,13 @@ describe.skipIf(!existsSync(chromiumPath))('the dashboard at /ui', { timeout: 18
     expect(await page.locator('#worker-address').textContent()).toBe(stack.worker.evmAddress)
     expect(await page.locator('#worker-provider').textContent()).toContain('dev')
     expect(await page.locator('#worker-measurement').textContent()).toMatch(/^0x[0-9a-f]+$/)
-    expect(await page.locator('#admissions tr[data-chain-id="31337"] .admission').textContent()).toContain(
-      'admitted',
+    const admission = page.locator('#admissions tr[data-chain-id="31337"]')
+    expect(await admission.locator('.admission').textContent()).toBe('admitted')
+    const [attestationHash, expiresAt] = await stack.chains[0]!.f.registry.workerInfo(stack.worker.evmAddress)
+    expect(await admission.locator('.admission-expires').textContent()).toContain(
+      new Date(Number(expiresAt) * 1000).toISOString(),
     )
+    expect(await admission.locator('.admission-attestation code').getAttribute('title')).toBe(attestationHash)
     expect(await page.locator('#queues tr[data-lane="chain"] .count-completed').textContent()).toMatch(
       /^[1-9]/,
     )
@@ -134,7 +140,7 @@ describe.skipIf(!existsSync(chromiumPath))('the dashboard at /ui', { timeout: 18
     await httpRow.waitFor({ timeout: 30_000 })
     expect(await httpRow.getAttribute('data-trigger')).toBe('http')
     await httpRow.locator('.job-envelope').getByText('verified', { exact: true }).waitFor()
-    expect(await page.evaluate(() => sessionStorage.getItem('teefn.operatorKey'))).toBe(operatorKey)
+    expect(await page.evaluate("sessionStorage.getItem('teefn.operatorKey')")).toBe(operatorKey)
     const after = join(artifacts, 'dashboard-operator.png')
     await page.screenshot({ path: after, fullPage: true })
 

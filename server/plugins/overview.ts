@@ -9,7 +9,7 @@ import { apiKeyHeader } from '../apiKeys.js'
 import { latencySummary } from '../latencySummary.js'
 import { redactHosts } from '../redactHosts.js'
 import type { ServerContext } from '../ServerContext.js'
-import { Address, errorResponses } from '../schemas.js'
+import { Address, Bytes32, errorResponses } from '../schemas.js'
 import { withDeadline } from '../withDeadline.js'
 
 const Counts = Type.Object({
@@ -38,6 +38,12 @@ const WorkerAdmission = Type.Object({
   registry: Address,
   worker: Address,
   active: Type.Optional(Type.Boolean({ description: 'isWorkerActive at the confirmed head (quorum read)' })),
+  expiresAt: Type.Optional(
+    Type.Integer({
+      description: 'unix seconds the admission ends (exclusive); 0 when never admitted or removed',
+    }),
+  ),
+  attestationHash: Type.Optional(Bytes32),
   error: Type.Optional(Type.String({ description: 'why the chain could not be read (hosts redacted)' })),
 })
 
@@ -128,10 +134,10 @@ async function readAdmissions(context: ServerContext) {
       }
       try {
         const reading = await withDeadline(
-          reader.readFunction(zeroFunctionId, { worker }),
+          reader.readFunction(zeroFunctionId, { worker, admission: true }),
           context.redisTimeoutMs,
         )
-        return { ...base, active: reading.workerActive === true }
+        return { ...base, active: reading.workerActive === true, ...reading.workerAdmission }
       } catch (error) {
         const message = error instanceof Error ? error.message : String(error)
         return { ...base, error: redactHosts(message.split('\n')[0] ?? '').slice(0, 200) }

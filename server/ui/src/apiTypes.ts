@@ -55,7 +55,15 @@ export type LaneOverview = {
 
 export type Overview = {
   lanes: { chain: LaneOverview; http: LaneOverview }
-  workers: { chainId: string; registry: string; worker: string; active?: boolean; error?: string }[]
+  workers: {
+    chainId: string
+    registry: string
+    worker: string
+    active?: boolean
+    expiresAt?: number
+    attestationHash?: string
+    error?: string
+  }[]
   at: number
 }
 

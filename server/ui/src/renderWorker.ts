@@ -37,8 +37,10 @@ export function renderAdmissions(workers: Overview['workers']): void {
           : element(
               'td',
               { class: `admission ${admission.active ? 'active' : 'inactive'}` },
-              admission.active ? 'admitted (isWorkerActive)' : 'not admitted or expired',
+              admission.active ? 'admitted' : admission.expiresAt ? 'expired' : 'not admitted',
             ),
+        element('td', { class: 'admission-expires' }, expiryOf(admission.expiresAt)),
+        element('td', { class: 'admission-attestation' }, shortHex(admission.attestationHash, 18)),
       ),
     ),
   )
@@ -65,4 +67,13 @@ export function renderQueues(overview: Overview): void {
       )
     }),
   )
+}
+
+/** An admission's end, as a date and how far away it is. */
+function expiryOf(expiresAt: number | undefined): string {
+  if (!expiresAt) return '—'
+  const days = (expiresAt * 1000 - Date.now()) / 86_400_000
+  const amount =
+    Math.abs(days) >= 1 ? `${Math.round(Math.abs(days))} days` : `${Math.round(Math.abs(days) * 24)} hours`
+  return `${new Date(expiresAt * 1000).toISOString()} (${days >= 0 ? `in ${amount}` : `${amount} ago`})`
 }
