@@ -1,6 +1,7 @@
 import { existsSync } from 'node:fs'
 import { mkdir } from 'node:fs/promises'
 import { join } from 'node:path'
+import Fastify from 'fastify'
 import { type Browser, chromium, type Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { bytesToHex } from '../runtime/bytes.js'
@@ -154,5 +155,30 @@ describe.skipIf(!existsSync(chromiumPath))('the dashboard at /ui', { timeout: 18
     expect(requested.length).toBeGreaterThan(5)
     for (const url of requested) expect(new URL(url).hostname).toBe('127.0.0.1')
     await page.close()
+  })
+})
+
+describe('the built dashboard', () => {
+  it('is served from dist/ as the built `teefn node` serves it, the same module the sources bundle', async () => {
+    const built = join(process.cwd(), 'dist', 'server', 'plugins', 'ui.js')
+    const { uiPlugin } = (await import(built)) as typeof import('../server/plugins/ui.js')
+    const fromSources = (await import('../server/plugins/ui.js')).uiPlugin
+    const serve = async (plugin: typeof uiPlugin, url: string) => {
+      const app = Fastify()
+      await app.register(plugin)
+      const response = await app.inject({ url })
+      await app.close()
+      return response
+    }
+    for (const url of ['/ui', '/ui/dashboard.css', '/ui/dashboard.js']) {
+      const [fromDist, fromSource] = await Promise.all([serve(uiPlugin, url), serve(fromSources, url)])
+      expect(fromDist.statusCode, url).toBe(200)
+      expect(fromDist.headers['content-security-policy']).toContain("script-src 'self'")
+      expect(fromDist.body).toBe(fromSource.body)
+    }
+    const page = await serve(uiPlugin, '/ui')
+    expect(page.body).toContain('<script type="module" src="/ui/dashboard.js"></script>')
+    expect(page.body).not.toMatch(/<script>|<script [^>]*>[^<]/)
+    expect((await serve(uiPlugin, '/ui/dashboard.js')).body).not.toMatch(/\bimport\s*\(|^import\s/m)
   })
 })
