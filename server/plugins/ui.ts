@@ -5,7 +5,6 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { Type } from 'typebox'
 import { ApiError } from '../ApiError.js'
 import { errorResponses } from '../schemas.js'
-import { bundleDashboard } from '../ui/bundleDashboard.js'
 
 /** Only the page's own files: no inline script or style, no other origin, no framing. */
 export const dashboardContentSecurityPolicy = [
@@ -75,7 +74,11 @@ async function loadAsset(directory: URL, asset: Asset): Promise<string> {
   const file = new URL(asset, directory)
   if (existsSync(file)) return readFile(file, 'utf8')
   const entry = new URL('src/main.ts', directory)
-  if (asset === 'dashboard.js' && existsSync(entry)) return bundleDashboard(fileURLToPath(entry))
+  if (asset === 'dashboard.js' && existsSync(entry)) {
+    // Only when running from the sources: a built node reads the bundle `npm run build` wrote.
+    const { bundleDashboard } = await import('../ui/bundleDashboard.js')
+    return bundleDashboard(fileURLToPath(entry))
+  }
   throw new ApiError('NOT_FOUND', `the dashboard's ${asset} is not built.`, {
     hint: 'Run `npm run build`.',
   })
