@@ -12,9 +12,11 @@ import { verifyEnvelopeSignature } from './verifyEnvelopeSignature.js'
 const refreshMs = 4_000
 const historyLength = 60
 const finalDeliveries = new Set(['delivered', 'already_delivered', 'refused'])
+// A job still on its way is read again at most this often: 50 of them stay well inside the API's rate limit.
+const unsettledRereadMs = 12_000
 
 const depthHistory = { chain: [] as number[], http: [] as number[] }
-const detailsCache = new Map<string, ShownJob>()
+const detailsCache = new Map<string, { shown: ShownJob; settled: boolean; at: number }>()
 const functionCache = new Map<string, FunctionMetadata | null>()
 let attestation: Attestation | undefined
 let refreshing = false
@@ -55,10 +57,15 @@ async function refresh(): Promise<void> {
   }
 }
 
-/** A listed job with its details; a finished one (delivered, refused, or an HTTP job) is read once. */
+/** A listed job with its details: a settled one (delivered, refused, failed, a finished HTTP job) is read once. */
 async function showJob(listed: ListedJob, attestation: Attestation): Promise<ShownJob> {
   const cached = detailsCache.get(listed.jobId)
-  if (cached && cached.listed.state === listed.state) return cached
+  if (
+    cached?.shown.listed.state === listed.state &&
+    (cached.settled || Date.now() - cached.at < unsettledRereadMs)
+  ) {
+    return cached.shown
+  }
   const details = await fetchApi<JobDetails>(`/v1/jobs/${encodeURIComponent(listed.jobId)}`).catch(
     () => undefined,
   )
@@ -70,7 +77,7 @@ async function showJob(listed: ListedJob, attestation: Attestation): Promise<Sho
     (listed.state === 'completed' &&
       (listed.trigger === 'http' || finalDeliveries.has(details?.delivery?.state ?? ''))) ||
     listed.state === 'failed'
-  if (settled && details) detailsCache.set(listed.jobId, shown)
+  if (details) detailsCache.set(listed.jobId, { shown, settled, at: Date.now() })
   return shown
 }
 
