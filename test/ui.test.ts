@@ -125,6 +125,7 @@ describe.skipIf(!existsSync(chromiumPath))('the dashboard at /ui', { timeout: 18
     const chart = page.locator('#queue-chart')
     expect(Number(await chart.getAttribute('data-points'))).toBeGreaterThan(0)
     expect(await chart.locator('polyline').count()).toBe(2)
+    expect(await chart.locator('circle').count()).toBeGreaterThanOrEqual(2)
     const latency = page.locator('#latency-chart')
     expect(Number(await latency.getAttribute('data-points'))).toBeGreaterThanOrEqual(2)
     expect(await latency.locator('g[data-run-ms] rect').count()).toBeGreaterThanOrEqual(4)

@@ -28,6 +28,10 @@ export function drawLineChart(svg: SVGSVGElement, series: readonly LineSeries[])
         'data-values': line.values.join(','),
       }),
     )
+    // Dots too: a page that has polled once has one point, which a line alone would not show.
+    line.values.forEach((value, index) => {
+      children.push(svgElement('circle', { class: `line-${line.name}`, cx: x(index), cy: y(value), r: 3 }))
+    })
   }
   const label = svgElement('text', { x: pad, y: pad, 'font-size': 11, fill: 'currentColor' })
   label.textContent = `max ${top}`
