@@ -1,7 +1,8 @@
 /**
- * Gas of the teefn consumer path on a real anvil: request (empty and an 18-byte JSON payload), single fulfil,
- * a batch of 10, skipping, and cancelling after the deadline, with the example PriceOracle (hook gas bound
- * 200 000). Prints JSON. Run: `npx tsx bench/fulfilGas.ts`.
+ * Gas of the teefn consumer path on a real anvil: deploying the example PriceOracle (its constructor signs it up
+ * in the registry), signing up and leaving (`registerConsumer`, `deregisterConsumer`), request (empty and an
+ * 18-byte JSON payload), single fulfil, a batch of 10, skipping, and cancelling after the deadline, with the
+ * PriceOracle (hook gas bound 200 000). Prints JSON. Run: `npx tsx bench/fulfilGas.ts`.
  */
 import { startAnvil } from '../dev/startAnvil.js'
 import { deployTeefnContracts, encodePrice, mined } from '../test/support/teefnContracts.js'
@@ -10,6 +11,10 @@ const anvil = await startAnvil()
 const f = await deployTeefnContracts(anvil)
 try {
   const oracle = f.oracle.connect(f.relayer)
+  const deployOracle = (await f.oracle.deploymentTransaction()!.wait())!.gasUsed
+  const registry = f.registry.connect(f.stranger)
+  const registerConsumer = (await mined(registry.registerConsumer())).gasUsed
+  const deregisterConsumer = (await mined(registry.deregisterConsumer())).gasUsed
   const requestGas = (await mined(f.oracle.connect(f.oracleOwner).requestPrice('0x'))).gasUsed
   const payload = `0x${Buffer.from('{"pair":"ETH/USD"}').toString('hex')}`
   const requestPayloadGas = (await mined(f.oracle.connect(f.oracleOwner).requestPrice(payload))).gasUsed
@@ -48,6 +53,9 @@ try {
     `${JSON.stringify(
       {
         hookGasLimit: 200_000,
+        deployPriceOracle: Number(deployOracle),
+        registerConsumer: Number(registerConsumer),
+        deregisterConsumer: Number(deregisterConsumer),
         requestPrice: Number(requestGas),
         requestPrice18BytePayload: Number(requestPayloadGas),
         fulfillFirst: Number(first.gasUsed),

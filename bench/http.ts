@@ -5,7 +5,8 @@
  *
  * The API and the worker share one process, as `teefn node` runs them; autocannon runs in its own process so
  * it does not share their event loop. Settings: BENCH_DURATION_S (10), BENCH_CONNECTIONS (50),
- * BENCH_WORKER_CONCURRENCY (jobs a worker runs at once; default 8 per sandbox thread).
+ * BENCH_WORKER_CONCURRENCY (jobs a worker runs at once; default 8 per sandbox thread), BENCH_CALLER_QUOTAS=off
+ * (the load is one caller: without the per-caller quotas).
  */
 import { spawn } from 'node:child_process'
 import { readFileSync } from 'node:fs'
@@ -38,7 +39,12 @@ const node = await startNode({
   config: {
     redisUrl: redis.url,
     tee: { provider: 'dev', devKeyFile: keyFile },
-    worker: { threads, concurrency: workerConcurrency },
+    worker: {
+      threads,
+      concurrency: workerConcurrency,
+      // The load comes from one caller: BENCH_CALLER_QUOTAS=off measures without the per-caller quotas.
+      ...(process.env.BENCH_CALLER_QUOTAS === 'off' ? { callerQuotas: false as const } : {}),
+    },
     server: {
       host: '127.0.0.1',
       port: 0,

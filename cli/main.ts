@@ -2,6 +2,7 @@ import { Command, CommanderError } from 'commander'
 import { BaseError } from '../runtime/errors/BaseError.js'
 import { attestCommand } from './definitions/attest.js'
 import { buildCommand } from './definitions/build.js'
+import { chainCommand } from './definitions/chain.js'
 import { demoCommand } from './definitions/demo.js'
 import { deployCommand } from './definitions/deploy.js'
 import { initCommand } from './definitions/init.js'
@@ -36,6 +37,7 @@ const commands: Command[] = [
   secretsCommand(),
   settingsCommand(),
   attestCommand(),
+  chainCommand(),
   nodeCommand(),
   demoCommand(),
 ]

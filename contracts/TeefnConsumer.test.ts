@@ -832,6 +832,39 @@ describe('cancelRequest', () => {
   })
 })
 
+describe('signing up', () => {
+  it('registers every consumer in its registry when it is deployed, and lets it leave and come back', async () => {
+    expect(await f.registry.isConsumer(await f.oracle.getAddress())).toBe(true)
+    const consumer = await deployTestConsumer(100_000)
+    const address = await consumer.getAddress()
+    const deployment = await waitForReceipt(f.provider, consumer.deploymentTransaction()!.hash)
+    expect(
+      eventsNamed(deployment, f.registry, 'ConsumerRegistered').map((event) => event.args.consumer),
+    ).toEqual([address])
+    expect(await f.registry.isConsumer(address)).toBe(true)
+
+    await mined(consumer.leaveRegistry())
+    expect(await f.registry.isConsumer(address)).toBe(false)
+    // Leaving changes nothing the contract itself checks: requests and envelopes work as before.
+    const { requestId } = await requestOn(consumer, '0x01')
+    await mined(consumer.connect(f.relayer).fulfill(await f.sign({ requestId }, { consumer: address })))
+    expect(await consumer.hookCalls()).toBe(1n)
+    expect(await revertOf(consumer.leaveRegistry())).toEqual({
+      name: 'ConsumerNotRegistered',
+      args: [address],
+    })
+    await mined(consumer.rejoinRegistry())
+    expect(await f.registry.isConsumer(address)).toBe(true)
+  })
+
+  it('cannot be deployed against an address that is no registry', async () => {
+    const failure = await deploy('TestConsumer', f.admin, [f.stranger.address, 100_000, 60]).catch(
+      (e: unknown) => e,
+    )
+    expect(failure).toBeInstanceOf(Error)
+  })
+})
+
 describe('constructor', () => {
   it('refuses a zero registry, a zero hook gas limit and a zero request timeout', async () => {
     const registry = await f.registry.getAddress()

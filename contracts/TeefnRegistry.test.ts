@@ -220,6 +220,41 @@ describe('admin', () => {
   })
 })
 
+describe('consumers', () => {
+  it('lets any caller sign itself up, once, and emits; isConsumer says so', async () => {
+    expect(await registry.isConsumer(f.stranger.address)).toBe(false)
+    const receipt = await mined(as(f.stranger).registerConsumer())
+    expect(eventsNamed(receipt, registry, 'ConsumerRegistered')[0]?.args.toObject()).toEqual({
+      consumer: f.stranger.address,
+    })
+    expect(await registry.isConsumer(f.stranger.address)).toBe(true)
+    // Only the caller: registering oneself names no one else.
+    expect(await registry.isConsumer(f.relayer.address)).toBe(false)
+    expect(await revertOf(as(f.stranger).registerConsumer())).toEqual({
+      name: 'ConsumerAlreadyRegistered',
+      args: [f.stranger.address],
+    })
+    // gas: a first sign-up writes one slot from zero and logs one event.
+    expect(receipt.gasUsed).toBeLessThan(50_000n)
+  })
+
+  it('lets a consumer deregister itself, and only itself, and register again', async () => {
+    await mined(as(f.stranger).registerConsumer())
+    expect(await revertOf(as(f.relayer).deregisterConsumer())).toEqual({
+      name: 'ConsumerNotRegistered',
+      args: [f.relayer.address],
+    })
+    expect(await registry.isConsumer(f.stranger.address)).toBe(true)
+    const receipt = await mined(as(f.stranger).deregisterConsumer())
+    expect(eventsNamed(receipt, registry, 'ConsumerDeregistered')[0]?.args.toObject()).toEqual({
+      consumer: f.stranger.address,
+    })
+    expect(await registry.isConsumer(f.stranger.address)).toBe(false)
+    await mined(as(f.stranger).registerConsumer())
+    expect(await registry.isConsumer(f.stranger.address)).toBe(true)
+  })
+})
+
 describe('events', () => {
   it('every state change emits exactly one event', async () => {
     const expiresAt = (await now()) + 3_600n
@@ -233,6 +268,8 @@ describe('events', () => {
       ['FunctionLocked', () => as(f.relayer).lockFunction(fnId)],
       ['WorkerAdmitted', () => as(f.admin).admitWorker(f.stranger.address, id('q'), expiresAt)],
       ['WorkerRemoved', () => as(f.admin).removeWorker(f.stranger.address)],
+      ['ConsumerRegistered', () => as(f.stranger).registerConsumer()],
+      ['ConsumerDeregistered', () => as(f.stranger).deregisterConsumer()],
       ['AdminTransferred', () => as(f.admin).transferAdmin(f.relayer.address)],
     ] as const
     for (const [event, change] of changes) {

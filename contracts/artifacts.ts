@@ -80,7 +80,7 @@ export async function deploy(
       hint: 'Deploy a concrete contract that implements it.',
     })
   }
-  const contract = await new ContractFactory(abi, bytecode, signer).deploy(...args)
+  const contract = await new ContractFactory(abi, bytecode, signer).deploy(...args, await freshNonce(signer))
   const tx = contract.deploymentTransaction()
   if (tx) {
     const receipt = await pollReceipt(tx.provider, tx.hash)
@@ -93,6 +93,21 @@ export async function deploy(
     }
   }
   return contract
+}
+
+/**
+ * The sender's pending nonce, asked of the node itself (`send` skips the provider's result cache). Left to ethers,
+ * the nonce comes through `getTransactionCount`, which a provider with the default `cacheTimeout` (250 ms) answers
+ * from its cache: a deployment right after another then reuses its nonce ("nonce too low").
+ */
+async function freshNonce(runner: ContractRunner): Promise<{ nonce?: number }> {
+  const signer = runner as Partial<{ getAddress(): Promise<string> }>
+  const provider = runner.provider as
+    | (Provider & { send?: (method: string, params: unknown[]) => Promise<unknown> })
+    | null
+  if (typeof signer.getAddress !== 'function' || typeof provider?.send !== 'function') return {}
+  const count = await provider.send('eth_getTransactionCount', [await signer.getAddress(), 'pending'])
+  return { nonce: Number(count) }
 }
 
 /**

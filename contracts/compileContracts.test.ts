@@ -41,6 +41,7 @@ describe('compileContracts', () => {
     expect(result.warnings).toEqual([])
     expect(result.solcVersion).toBe('0.8.30')
     expect(result.contractNames).toEqual([
+      'ForgedRequestEmitter',
       'ITeefnRegistry',
       'ITeefnRequestEvents',
       'PriceOracle',
@@ -75,7 +76,7 @@ describe('compileContracts', () => {
     await compileContracts({ root })
     const again = await compileContracts({ root })
     expect(again.skipped).toBe(true)
-    expect(again.contractNames).toHaveLength(6)
+    expect(again.contractNames).toHaveLength(7)
 
     writeFileSync(src('TeefnRegistry.sol'), `${readFileSync(src('TeefnRegistry.sol'), 'utf8')}\n// changed\n`)
     const changed = await compileContracts({ root })
@@ -173,6 +174,9 @@ describe('contractTypes', () => {
       'transferFunctionOwnership',
       'admitWorker',
       'removeWorker',
+      'registerConsumer',
+      'deregisterConsumer',
+      'isConsumer',
       'transferAdmin',
     ] satisfies (keyof TeefnRegistryContract)[],
     TeefnConsumer: [

@@ -48,6 +48,10 @@ export type TeefnRegistryContract = TypedContract<{
   transferFunctionOwnership: Send<[functionId: BytesLike, newOwner: AddressLike]>
   admitWorker: Send<[worker: AddressLike, attestationHash: BytesLike, expiresAt: BigNumberish]>
   removeWorker: Send<[worker: AddressLike]>
+  /** The caller (a consumer contract) signs itself up; `TeefnConsumer`'s constructor calls it. */
+  registerConsumer: Send<[]>
+  deregisterConsumer: Send<[]>
+  isConsumer: View<[consumer: AddressLike], boolean>
   transferAdmin: Send<[newAdmin: AddressLike]>
 }>
 

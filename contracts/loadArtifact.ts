@@ -14,6 +14,8 @@ export type ContractName =
   | 'PriceOracle'
   /** Test-only consumer with a misbehaving hook. */
   | 'TestConsumer'
+  /** Test-only attacker: emits `RequestSent` like a consumer without being a registered one. */
+  | 'ForgedRequestEmitter'
 
 export type Artifact = {
   contractName: string

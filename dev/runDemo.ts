@@ -4,13 +4,14 @@ import type { AddressInfo } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import type { Job, Queue, QueueEvents } from 'bullmq'
-import { id, JsonRpcProvider, keccak256, toUtf8Bytes, Wallet } from 'ethers'
+import { id, JsonRpcProvider, toUtf8Bytes, Wallet } from 'ethers'
 import { bundleFunction } from '../cli/build/bundleFunction.js'
 import { startNode } from '../cli/node/startNode.js'
 import { deployPriceOracle, deployRegistry } from '../contracts/artifacts.js'
 import { compileContracts } from '../contracts/compileContracts.js'
 import { contractsPaths } from '../contracts/contractsPaths.js'
 import type { FulfilmentResult } from '../relayer/evm/createFulfilmentSender.js'
+import { attestationHash } from '../runtime/enclave/attestationHash.js'
 import { attestWorker } from '../runtime/enclave/attestWorker.js'
 import { createDevProvider } from '../runtime/enclave/devProvider.js'
 import { verifyEnvelope } from '../runtime/enclave/verifyEnvelope.js'
@@ -103,7 +104,7 @@ export async function runDemo({
     const expiresAt = BigInt(Math.floor(Date.now() / 1000) + 86_400)
     await mined(
       provider,
-      registry.admitWorker(tee.publicKeys.evmAddress, keccak256(attestation.quote), expiresAt),
+      registry.admitWorker(tee.publicKeys.evmAddress, attestationHash(attestation.quote), expiresAt),
     )
     const oracle = await deployPriceOracle(owner, { registry: registryAddress, functionId })
     const oracleAddress = await oracle.getAddress()

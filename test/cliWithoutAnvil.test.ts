@@ -87,6 +87,7 @@ describe('teefn without the anvil package', () => {
       'secrets',
       'settings',
       'attest',
+      'chain',
     ]
     for (const command of [...commands, 'node', 'demo']) expect(help.stdout).toContain(`  ${command}`)
 
@@ -103,6 +104,15 @@ describe('teefn without the anvil package', () => {
       'secrets delete',
       'settings put',
       'attest verify',
+      'chain deploy-registry',
+      'chain deploy-consumer',
+      'chain register',
+      'chain upgrade',
+      'chain lock',
+      'chain admit',
+      'chain show',
+      'chain show function',
+      'chain show worker',
     ]
     for (const command of everyCommand) {
       const { status, stdout, stderr } = await teefn([...command.split(' '), '--help'])
@@ -208,6 +218,21 @@ describe('teefn without the anvil package', () => {
       ],
       [['attest', 'verify', '--quote', missing], 2, /^teefn: cannot read the quote file /],
       [['node', '--config', `${missing}.json`], 1, /^teefn: Cannot read the config file /],
+      [
+        ['chain', 'deploy-registry'],
+        2,
+        /^teefn: teefn chain deploy-registry signs a transaction: pass --key/,
+      ],
+      [
+        ['chain', 'show', 'function', '0x01', '--registry', address],
+        2,
+        /^teefn: the functionId must be bytes32 /,
+      ],
+      [
+        ['chain', 'admit', '--registry', address, '--expires-in', 'soon', '--key', 'env:TEEFN_UNSET'],
+        2,
+        /^teefn: --expires-in soon is not a duration/,
+      ],
     ]
     for (const [args, exitCode, message] of cases) {
       const { status, stderr } = await teefn(args)

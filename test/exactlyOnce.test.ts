@@ -163,9 +163,11 @@ describe('exactly once, counted', () => {
           const jobs = await Promise.all(jobIds().map((jobId) => stack.requests.getJob(jobId)))
           return jobs.every(Boolean)
         })
+        const restartedAt = Date.now()
         await stack.redis.restart({ from: copy })
+        // Lost with the writes after the copy: any of them here now is the watcher's re-enqueue, made since.
         const jobs = await Promise.all(jobIds().map((jobId) => stack.requests.getJob(jobId)))
-        expect(jobs.filter(Boolean)).toHaveLength(0) // lost with the writes after the copy
+        expect(jobs.filter((job) => job && job.timestamp < restartedAt)).toHaveLength(0)
         worker.resume()
       },
       async () => {

@@ -251,7 +251,7 @@ describe('teefn node', () => {
     expect(node.output()).toMatch(/server\.port must be integer/)
   })
 
-  it('runs the EVM loop from its config: a request on-chain is answered by the worker and the relayer', async () => {
+  it('runs the EVM loop from its config without a consumer list: a consumer deployed after the node started is answered', async () => {
     const anvil = await startAnvil()
     const prices = await startHttpServer((_request, response) => response.end('{"price":2500.5}'))
     const connection = createRedisConnection({ url: redis.url })
@@ -273,8 +273,6 @@ describe('teefn node', () => {
       await mined(registry.registerFunction(functionId, priceFeed.codeHash))
       const expiresAt = BigInt(Math.floor(Date.now() / 1000) + 3600)
       await mined(registry.admitWorker(tee.publicKeys.evmAddress, keccak256(attestation.quote), expiresAt))
-      const oracle = await deployPriceOracle(admin, { registry: await registry.getAddress(), functionId })
-
       const config = join(dir, 'evm-node.json')
       await writeFile(
         config,
@@ -288,7 +286,7 @@ describe('teefn node', () => {
               rpcUrl: anvil.rpcUrl,
               wsUrl: anvil.wsUrl,
               registry: await registry.getAddress(),
-              consumers: [await oracle.getAddress()],
+              // No consumer list: every consumer the registry holds as registered is served.
               fromBlock: 0,
               // One local anvil: trusted knowingly (production lists several endpoints run by others).
               rpcQuorum: 1,
@@ -303,6 +301,8 @@ describe('teefn node', () => {
         { TEEFN_TEST_SUBMITTER_KEY: relayer.privateKey, TEEFN_DEV_KEY_FILE: keyFile },
         ['--port', String(opsPort)],
       )
+      // The consumer comes after the node: its constructor signs it up, and the running node serves it.
+      const oracle = await deployPriceOracle(admin, { registry: await registry.getAddress(), functionId })
       const request = JSON.stringify({ sources: [{ url: `${prices.url}/eth`, path: 'price' }] })
       await mined(oracle.requestPrice(toUtf8Bytes(request)))
       const deadline = Date.now() + 30_000

@@ -26,6 +26,8 @@ export type CheckWorkerAttestationReturnType = {
   measurementPinned: boolean
   /** The quote's measurement registers (none for dev). */
   measurements: Record<string, Hex>
+  /** The verified quote, as served (what a registry admission hashes: `attestationHash`). */
+  quote: Hex
 }
 
 /**
@@ -59,6 +61,7 @@ export function checkWorkerAttestation({
     measurement: bytesToHex(measurement),
     measurementPinned: policy.measurement !== undefined,
     measurements: verified.measurements,
+    quote,
   }
 }
 

@@ -1,6 +1,4 @@
-import { extname } from 'node:path'
 import { BaseError } from '../../runtime/errors/BaseError.js'
-import { computeCodeHash } from '../../runtime/store/computeCodeHash.js'
 import { apiKeyHeader } from '../../server/apiKeys.js'
 import {
   nodeOrigin,
@@ -9,9 +7,8 @@ import {
   timestampHeader,
   uploadAuthorizationMessage,
 } from '../../server/uploadMessage.js'
-import { bundleFunction } from '../build/bundleFunction.js'
+import { functionCode } from '../build/functionCode.js'
 import { printJson } from '../printJson.js'
-import { readInputFile } from '../readInputFile.js'
 import { UsageError } from '../UsageError.js'
 import { callApi, resolveServerUrl } from './apiClient.js'
 import { readOwnerKey } from './ownerKey.js'
@@ -47,13 +44,8 @@ export async function deployAction(entry: string, options: DeployOptions): Promi
   }
   const owner = options.key === undefined ? undefined : await readOwnerKey({ key: options.key })
 
-  const source = await readInputFile(entry, 'function')
   progress(`bundling ${entry}`)
-  const bundle = await bundleFunction({ entry, minify: options.minify })
-  // A self-contained .js file is uploaded byte for byte, so its codeHash is the one `teefn build` printed.
-  const asIs = bundle.importedFiles === 0 && !options.minify && ['.js', '.mjs'].includes(extname(entry))
-  const bytes = asIs ? new Uint8Array(source) : bundle.bytes
-  const codeHash = computeCodeHash(bytes)
+  const { bytes, codeHash, bundled } = await functionCode({ entry, minify: options.minify })
 
   const headers: Record<string, string> = {}
   if (owner) {
@@ -89,7 +81,7 @@ export async function deployAction(entry: string, options: DeployOptions): Promi
       created: body.created,
       owner: body.owner ?? null,
       server,
-      bundled: !asIs,
+      bundled,
     })
     return
   }

@@ -3,17 +3,26 @@ import { readInputFile } from '../readInputFile.js'
 import { UsageError } from '../UsageError.js'
 
 export type OwnerKeyOptions = {
-  /** A file holding the private key (0x-hex). */
+  /** A file holding the private key (0x-hex), or `env:NAME`: the environment variable NAME holds it. */
   key?: string | undefined
   /** The name of an environment variable holding it. */
   privateKeyEnv?: string | undefined
+  /** Whose key, for messages: `owner` by default (`teefn chain` says `sender`). */
+  role?: string | undefined
 }
 
 /**
- * The owner's wallet, from `--key <file>` or `--private-key-env <NAME>` (exactly one). Every failure is a
- * usage error naming the file or the variable, never its content.
+ * The owner's wallet, from `--key <file>`, `--key env:NAME` or `--private-key-env <NAME>` (exactly one). Every
+ * failure is a usage error naming the file or the variable, never its content.
  */
-export async function readOwnerKey({ key, privateKeyEnv }: OwnerKeyOptions): Promise<Wallet> {
+export async function readOwnerKey(options: OwnerKeyOptions): Promise<Wallet> {
+  // `--key env:NAME` is `--private-key-env NAME` (as the node config names secrets).
+  const fromEnv = options.key?.startsWith('env:') === true
+  const key = fromEnv ? undefined : options.key
+  if (fromEnv && options.privateKeyEnv !== undefined) {
+    throw new UsageError('pass --key or --private-key-env, not both')
+  }
+  const privateKeyEnv = fromEnv ? options.key!.slice('env:'.length) : options.privateKeyEnv
   if ((key === undefined) === (privateKeyEnv === undefined)) {
     throw new UsageError(
       key === undefined
@@ -24,8 +33,9 @@ export async function readOwnerKey({ key, privateKeyEnv }: OwnerKeyOptions): Pro
   let text: string
   let where: string
   if (key !== undefined) {
-    text = (await readInputFile(key, 'owner key')).toString('utf8').trim()
-    where = `the owner key file ${key}`
+    const role = options.role ?? 'owner'
+    text = (await readInputFile(key, `${role} key`)).toString('utf8').trim()
+    where = `the ${role} key file ${key}`
   } else {
     if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(privateKeyEnv!)) {
       throw new UsageError('--private-key-env must name an environment variable (letters, digits, _)')

@@ -6,7 +6,10 @@ export function addOwnerRecordOptions(command: Command): Command {
     .requiredOption('--chain-id <id>', 'the EVM chain id (decimal) of the registry')
     .requiredOption('--registry <address>', 'the TeefnRegistry address that names the function and its owner')
     .requiredOption('--function-id <bytes32>', 'the functionId (0x + 64 hex digits)')
-    .option('--key <file>', "a file holding the function owner's private key (0x-hex)")
+    .option(
+      '--key <file|env:NAME>',
+      "a file holding the function owner's private key (0x-hex), or env:NAME for an environment variable",
+    )
     .option('--private-key-env <NAME>', "an environment variable holding the owner's private key")
     .option(
       '--version <n>',

@@ -60,6 +60,32 @@ describe('loadNodeConfig', () => {
     }
   })
 
+  it('serves every registered consumer without a consumer list, and checks the allow- and deny-lists', async () => {
+    const env = { TEEFN_TEST_KEY: 'x' }
+    const chain = (fields: object) => {
+      const { consumers: _, ...rest } = valid.evm[0]!
+      return { ...valid, evm: [{ ...rest, ...fields }] }
+    }
+    const open = await loadNodeConfig({ file: await write(chain({})), env })
+    expect(open.evm![0]!.consumers).toBeUndefined()
+    const other = `0x${'cd'.repeat(20)}`
+    const denying = await loadNodeConfig({ file: await write(chain({ denyConsumers: [other] })), env })
+    expect(denying.evm![0]!.denyConsumers).toEqual([other])
+    const cases: [unknown, RegExp][] = [
+      [chain({ consumers: [] }), /evm\.0\.consumers must not have fewer than 1 items/],
+      [chain({ denyConsumers: ['0x12'] }), /evm\.0\.denyConsumers\.0 must match pattern/],
+      [
+        chain({ consumers: [address, other], denyConsumers: [other.toUpperCase().replace('0X', '0x')] }),
+        /evm\.0\.denyConsumers\.0 \(0xCDCD.*\) is also in evm\.0\.consumers/,
+      ],
+    ]
+    for (const [value, message] of cases) {
+      const error = await loadNodeConfig({ file: await write(value), env }).catch((e: unknown) => e)
+      expect(error).toBeInstanceOf(ConfigError)
+      expect((error as Error).message).toMatch(message)
+    }
+  })
+
   it('validates the production settings of the API and the retention, naming the field', async () => {
     const env = { TEEFN_TEST_KEY: 'x' }
     const server = (fields: object) => ({ ...valid, server: fields })

@@ -68,6 +68,7 @@ export async function loadNodeConfig({
   }
   const config = value as NodeConfig
   checkRpcQuorums(config, where)
+  checkConsumerLists(config, where)
   checkServer(config, where)
   checkWorkerLanes(config, where)
   for (const [field, reference] of secretReferences(config)) {
@@ -120,6 +121,22 @@ function checkRpcQuorums(config: NodeConfig, where: string): void {
         `${where}: ${field}.rpcQuorum is ${quorum}, more than the ${urls.length} endpoint(s) in ${field}.${list}.`,
         {
           hint: `Lower ${field}.rpcQuorum or add endpoints.`,
+        },
+      )
+    }
+  }
+}
+
+/** A consumer both allowed and denied is a mistake either way: say which entry. */
+function checkConsumerLists(config: NodeConfig, where: string): void {
+  for (const [index, chain] of (config.evm ?? []).entries()) {
+    const allowed = new Set((chain.consumers ?? []).map((address) => address.toLowerCase()))
+    for (const [position, address] of (chain.denyConsumers ?? []).entries()) {
+      if (!allowed.has(address.toLowerCase())) continue
+      throw new ConfigError(
+        `${where}: evm.${index}.denyConsumers.${position} (${address}) is also in evm.${index}.consumers.`,
+        {
+          hint: `Remove it from one list: evm.${index}.consumers is an allow-list (left out: every registered consumer), evm.${index}.denyConsumers is never served.`,
         },
       )
     }

@@ -52,7 +52,10 @@ const EvmChain = Type.Object(
     /** How many of `rpcUrls` must agree; a majority by default. */
     rpcQuorum: Type.Optional(RpcQuorum),
     registry: Address,
-    consumers: Type.Array(Address, { minItems: 1 }),
+    /** An allow-list of consumers; left out, every consumer the registry holds as registered is served. */
+    consumers: Type.Optional(Type.Array(Address, { minItems: 1 })),
+    /** Consumers never served, registered or not. */
+    denyConsumers: Type.Optional(Type.Array(Address)),
     confirmations: Type.Optional(Type.Integer({ minimum: 0, maximum: 1000 })),
     /** Where the watcher starts when Redis has no checkpoint yet. */
     fromBlock: Type.Optional(Type.Integer({ minimum: 0 })),

@@ -39,8 +39,8 @@ export async function startOpsListener(
     const { watcher } = relayer
     if (!watcher) continue
     checks[`evm-${relayer.chainId}`] = () => {
-      const { scans, scanErrors } = watcher.stats()
-      return { ok: true, counts: { scans, scanErrors } }
+      const { scans, scanErrors, ignoredUnregistered, ignoredDenied } = watcher.stats()
+      return { ok: true, counts: { scans, scanErrors, ignoredUnregistered, ignoredDenied } }
     }
   }
   for (const relayer of substrate) {

@@ -30,6 +30,8 @@ interface ITeefnRequestEvents {
 /// The hook runs with a bounded amount of gas; a failing hook is recorded, and the request still counts as
 /// fulfilled, so relayers never retry it. A request nobody answered by its deadline can be cancelled by its
 /// requester (`cancelRequest`, then the `_onRequestCancelled` hook).
+/// Inheriting is signing up: the constructor registers this contract as a consumer in `registry`
+/// (`registerConsumer`), and nodes serve the requests of registered consumers without any other sign-up.
 abstract contract TeefnConsumer is EIP712 {
     /// @notice What a worker signed, plus the result bytes and the 65-byte signature.
     /// @param payloadHash keccak256 of the payload the function answered (the `RequestSent` payload)
@@ -167,6 +169,8 @@ abstract contract TeefnConsumer is EIP712 {
         registry = registry_;
         hookGasLimit = hookGasLimit_;
         requestTimeout = requestTimeout_;
+        // Signing up: nodes serve the requests of registered consumers only.
+        registry_.registerConsumer();
     }
 
     // ---- for the inheriting contract ----
@@ -188,6 +192,17 @@ abstract contract TeefnConsumer is EIP712 {
             state: RequestState.Pending
         });
         emit RequestSent(requestId, functionId, msg.sender, nonce, deadline, payload);
+    }
+
+    /// @notice Takes this consumer off the registry's consumer list: nodes stop serving its requests, pending ones
+    /// included (their requesters can cancel them after the deadline). Expose it with your own access control.
+    function _deregisterConsumer() internal {
+        registry.deregisterConsumer();
+    }
+
+    /// @notice Signs this consumer up again after `_deregisterConsumer` (the constructor signed it up first).
+    function _registerConsumer() internal {
+        registry.registerConsumer();
     }
 
     /// @notice Receives a verified answer. `status` 0 is OK, anything else an error code from the worker

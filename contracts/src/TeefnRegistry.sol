@@ -3,10 +3,13 @@ pragma solidity ^0.8.24;
 
 import {ITeefnRegistry} from "./ITeefnRegistry.sol";
 
-/// @title teefn registry: which code may answer a function, and which workers may sign answers.
+/// @title teefn registry: which code may answer a function, which workers may sign answers, and which contracts
+/// nodes serve.
 /// @notice Functions are registered first-come by their owner, who may upgrade the codeHash or lock it for good.
 /// Workers are admitted by the admin after their TEE quote was verified off-chain; the admission records the hash
-/// of that attestation and expires. Every change emits an event.
+/// of that attestation and expires. Consumers sign themselves up, without asking anyone: a contract registers
+/// itself (`TeefnConsumer` does so in its constructor), and nodes serve the requests of registered consumers only.
+/// Every change emits an event.
 contract TeefnRegistry is ITeefnRegistry {
     struct FunctionInfo {
         bytes32 codeHash;
@@ -23,6 +26,7 @@ contract TeefnRegistry is ITeefnRegistry {
     address public admin;
     mapping(bytes32 functionId => FunctionInfo) private _functions;
     mapping(address worker => WorkerInfo) private _workers;
+    mapping(address consumer => bool) private _consumers;
 
     event FunctionRegistered(bytes32 indexed functionId, address indexed owner, bytes32 codeHash);
     event FunctionUpgraded(bytes32 indexed functionId, bytes32 previousCodeHash, bytes32 newCodeHash);
@@ -32,6 +36,8 @@ contract TeefnRegistry is ITeefnRegistry {
     );
     event WorkerAdmitted(address indexed worker, bytes32 attestationHash, uint64 expiresAt);
     event WorkerRemoved(address indexed worker, bytes32 attestationHash);
+    event ConsumerRegistered(address indexed consumer);
+    event ConsumerDeregistered(address indexed consumer);
     event AdminTransferred(address indexed previousAdmin, address indexed newAdmin);
 
     error NotAdmin(address caller);
@@ -45,6 +51,8 @@ contract TeefnRegistry is ITeefnRegistry {
     error ZeroAddress();
     error ExpiryNotInFuture(uint64 expiresAt, uint256 blockTimestamp);
     error WorkerNotAdmitted(address worker);
+    error ConsumerAlreadyRegistered(address consumer);
+    error ConsumerNotRegistered(address consumer);
 
     modifier onlyAdmin() {
         if (msg.sender != admin) revert NotAdmin(msg.sender);
@@ -137,6 +145,29 @@ contract TeefnRegistry is ITeefnRegistry {
     function workerInfo(address worker) external view returns (bytes32 attestationHash, uint64 expiresAt) {
         WorkerInfo storage info = _workers[worker];
         return (info.attestationHash, info.expiresAt);
+    }
+
+    // ---- consumers ----
+
+    /// @notice Signs the caller up as a consumer: nodes turn its `RequestSent` events into requests from now on.
+    /// Permissionless; the caller is the consumer contract itself, so no one can sign up a contract but that
+    /// contract (an account without code may register too, and gains nothing: it emits no events).
+    function registerConsumer() external {
+        if (_consumers[msg.sender]) revert ConsumerAlreadyRegistered(msg.sender);
+        _consumers[msg.sender] = true;
+        emit ConsumerRegistered(msg.sender);
+    }
+
+    /// @notice Takes the caller off the consumer list: nodes ignore its requests from now on, pending ones included
+    /// (they can still be cancelled after their deadline). It may register again.
+    function deregisterConsumer() external {
+        if (!_consumers[msg.sender]) revert ConsumerNotRegistered(msg.sender);
+        delete _consumers[msg.sender];
+        emit ConsumerDeregistered(msg.sender);
+    }
+
+    function isConsumer(address consumer) external view returns (bool) {
+        return _consumers[consumer];
     }
 
     // ---- admin ----

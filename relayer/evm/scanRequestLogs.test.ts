@@ -8,6 +8,7 @@ import type { TeefnContractsFixture } from '../../test/support/teefnContracts.js
 import { useRedisServer } from '../../test/support/useRedisServer.js'
 import { type AnvilInstance, useTeefnChain } from '../../test/support/useTeefnChain.js'
 import { createRequestEnqueuer, type RequestEnqueuer } from '../shared/createRequestEnqueuer.js'
+import { createConsumerFilter } from './createConsumerFilter.js'
 import { createLogCheckpoint, type LogCheckpoint } from './logCheckpoint.js'
 import { type ScanRequestLogsParameters, scanRequestLogs } from './scanRequestLogs.js'
 
@@ -40,6 +41,7 @@ const scan = (parameters: Partial<ScanRequestLogsParameters> = {}) =>
     rpc,
     chainId: String(anvil.chainId),
     consumers: [String(f.oracle.target)],
+    consumerFilter: createConsumerFilter({ rpc, registry: String(f.registry.target) }),
     confirmations: 0,
     maxBlockRange: 1_000,
     checkpoint: checkpoint(),

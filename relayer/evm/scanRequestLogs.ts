@@ -9,14 +9,20 @@ import {
 import type { Logger } from '../../runtime/logging/createLogger.js'
 import type { RequestJobData } from '../../runtime/queue/jobs.js'
 import type { RequestEnqueuer } from '../shared/createRequestEnqueuer.js'
+import type { ConsumerFilter } from './createConsumerFilter.js'
 import type { LogCheckpoint } from './logCheckpoint.js'
 
 export type ScanRequestLogsParameters = {
   rpc: RpcClient
   /** Decimal chain id, for the jobs. */
   chainId: string
-  /** Consumers whose `RequestSent` logs are requests (EIP-55). */
-  consumers: readonly string[]
+  /**
+   * Contracts whose `RequestSent` logs are asked for (EIP-55): the allow-list, when the config gives one.
+   * Undefined: every contract's, by topic alone.
+   */
+  consumers?: readonly string[] | undefined
+  /** Which of the logs' emitters are served: registered consumers, allowed by the config. */
+  consumerFilter: ConsumerFilter
   /** Blocks a log must be buried under; the scan stops at head - confirmations. */
   confirmations: number
   /** Widest `eth_getLogs` range. */
@@ -30,14 +36,16 @@ export type ScanRequestLogsParameters = {
 }
 
 /**
- * One backfill pass: the `RequestSent` logs of the consumers from the checkpoint up to the confirmed head, in
- * ranges of at most `maxBlockRange` blocks, each range's requests enqueued before the checkpoint moves past it.
- * Resolves with how many requests it found (removed logs and malformed ones are not requests).
+ * One backfill pass: the `RequestSent` logs from the checkpoint up to the confirmed head, in ranges of at most
+ * `maxBlockRange` blocks, each range's requests of served consumers enqueued before the checkpoint moves past it.
+ * Resolves with how many requests it enqueued (removed logs, malformed ones and those of contracts the filter
+ * does not serve are not requests).
  */
 export async function scanRequestLogs({
   rpc,
   chainId,
   consumers,
+  consumerFilter,
   confirmations,
   maxBlockRange,
   checkpoint,
@@ -55,17 +63,19 @@ export async function scanRequestLogs({
   for (let from = stored ?? 0; from <= safeHead && !stopped(); ) {
     const to = Math.min(from + maxBlockRange - 1, safeHead)
     const filter = {
-      address: consumers,
+      ...(consumers ? { address: consumers } : {}),
       topics: [requestSentTopic],
       fromBlock: quantity(from),
       toBlock: quantity(to),
     }
     const logs = await rpc.request<RpcLog[]>('eth_getLogs', [filter])
     const seenAt = Date.now()
-    const requests = logs
-      .filter((entry) => !entry.removed)
-      .map((entry) => requestFromLog(logFromRpc(entry), chainId, seenAt))
-      .filter((request): request is RequestJobData => request !== undefined)
+    const requests = await consumerFilter.filter(
+      logs
+        .filter((entry) => !entry.removed)
+        .map((entry) => requestFromLog(logFromRpc(entry), chainId, seenAt))
+        .filter((request): request is RequestJobData => request !== undefined),
+    )
     await enqueuer.add(requests)
     await checkpoint.advance(to + 1)
     if (requests.length > 0) logger?.debug({ from, to, requests: requests.length }, 'backfilled requests')

@@ -10,7 +10,15 @@ import { type EvmWatcher, type StartEvmWatcherParameters, startEvmWatcher } from
 /** The chain, as the watcher takes it (the submitter uses `connection`, `chainId` and `rpcUrl` too). */
 type EvmChainParameters = Pick<
   StartEvmWatcherParameters,
-  'connection' | 'chainId' | 'rpcUrl' | 'wsUrl' | 'consumers' | 'confirmations' | 'startBlock'
+  | 'connection'
+  | 'chainId'
+  | 'rpcUrl'
+  | 'wsUrl'
+  | 'registry'
+  | 'consumers'
+  | 'denyConsumers'
+  | 'confirmations'
+  | 'startBlock'
 >
 
 export type StartEvmRelayerParameters = EvmChainParameters & {

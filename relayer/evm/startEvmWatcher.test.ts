@@ -12,7 +12,13 @@ import { requestJobId } from '../../runtime/queue/jobIds.js'
 import type { RequestJobData } from '../../runtime/queue/jobs.js'
 import { openRequestQueue } from '../../runtime/queue/queues.js'
 import { startEvmWsProxy } from '../../test/support/startEvmWsProxy.js'
-import { deployTeefnContracts, type TeefnContractsFixture } from '../../test/support/teefnContracts.js'
+import {
+  deployForgedRequestEmitter,
+  deployTeefnContracts,
+  deployTestConsumer,
+  mined,
+  type TeefnContractsFixture,
+} from '../../test/support/teefnContracts.js'
 import { type EvmWatcher, type StartEvmWatcherParameters, startEvmWatcher } from './startEvmWatcher.js'
 
 let anvil: AnvilInstance
@@ -51,6 +57,7 @@ const watch = async (parameters: Partial<StartEvmWatcherParameters> = {}) => {
     chainId: anvil.chainId,
     rpcUrl: anvil.rpcUrl,
     wsUrl: anvil.wsUrl,
+    registry: String(f.registry.target),
     consumers: [String(f.oracle.target)],
     pollIntervalMs: 200,
     heartbeatIntervalMs: 300,
@@ -261,5 +268,44 @@ describe('startEvmWatcher', () => {
       return found.length > 0 ? found : undefined
     })
     expect(jobs.map((job) => job.data.requestId)).toEqual([requestId.toLowerCase()])
+  })
+})
+
+describe('startEvmWatcher without a consumer list', () => {
+  it('serves every registered consumer, one deployed after it started included, and ignores the rest', async () => {
+    const watcher = await watch({ consumers: undefined })
+    await until('the WebSocket', () => watcher.stats().connections === 1)
+    const registry = String(f.registry.target)
+    const late = await deployTestConsumer(f.admin, { registry })
+    const forger = await deployForgedRequestEmitter(f.stranger)
+    await mined(late.request(f.functionId, '0x0a'))
+    await mined(forger.request(f.functionId, '0x0b'))
+    const oracleId = (await requestPrice('0x0c')).toLowerCase()
+
+    await until('the late consumer and the oracle', async () => (await allJobs()).length >= 2)
+    await until('the forged log to be counted', () => watcher.stats().ignoredUnregistered >= 1)
+    await watcher.scan()
+    const jobs = await allJobs()
+    expect(jobs.map((job) => job.data.destination).sort()).toEqual(
+      [String(late.target), String(f.oracle.target)].sort(),
+    )
+    expect(jobs.map((job) => job.data.requestId)).toContain(oracleId)
+    // Seen by both paths, ignored by both: never a job.
+    expect(watcher.stats().ignoredUnregistered).toBeGreaterThanOrEqual(2)
+    expect(jobs.some((job) => job.data.destination === String(forger.target))).toBe(false)
+  })
+
+  it('ignores a denied consumer, registered or not, and counts it', async () => {
+    const registry = String(f.registry.target)
+    const denied = await deployTestConsumer(f.admin, { registry })
+    const watcher = await watch({ consumers: undefined, denyConsumers: [String(denied.target)] })
+    await until('the WebSocket', () => watcher.stats().connections === 1)
+    await mined(denied.request(f.functionId, '0x0d'))
+    await requestPrice('0x0e')
+    await until('the oracle request', async () => (await allJobs()).length >= 1)
+    await watcher.scan()
+    expect((await allJobs()).map((job) => job.data.destination)).toEqual([String(f.oracle.target)])
+    expect(watcher.stats().ignoredDenied).toBeGreaterThanOrEqual(1)
+    expect(watcher.stats().ignoredUnregistered).toBe(0)
   })
 })

@@ -12,6 +12,7 @@ import { createLogger, type Logger } from '../../runtime/logging/createLogger.js
 import type { RequestJobData } from '../../runtime/queue/jobs.js'
 import { createCoalescedTask } from '../shared/createCoalescedTask.js'
 import { createRequestEnqueuer } from '../shared/createRequestEnqueuer.js'
+import { createConsumerFilter } from './createConsumerFilter.js'
 import { createResilientWsProvider, type ResilientWsProvider } from './createResilientWsProvider.js'
 import { createLogCheckpoint, type LogCheckpoint } from './logCheckpoint.js'
 import { scanRequestLogs } from './scanRequestLogs.js'
@@ -26,8 +27,17 @@ export type StartEvmWatcherParameters = {
   rpcUrl: string
   /** WebSocket endpoint for live logs and new heads; without it the watcher polls `rpcUrl`. */
   wsUrl?: string | undefined
-  /** Consumer contracts whose `RequestSent` events become jobs. */
-  consumers: readonly string[]
+  /** The `TeefnRegistry`: the `RequestSent` events of the consumers it holds as registered become jobs. */
+  registry: string
+  /**
+   * An allow-list: only these consumers are served, and their logs are asked for by address (the registry is not
+   * asked: the worker still refuses any that is not registered). Undefined: every registered consumer, by topic.
+   */
+  consumers?: readonly string[] | undefined
+  /** Consumers never served. */
+  denyConsumers?: readonly string[] | undefined
+  /** How long a consumer's registration is taken as known; see `createConsumerFilter`. */
+  consumerCacheTtlMs?: number | undefined
   /**
    * Blocks a request must be buried under before it becomes a job: 0 acts on the block that mined it (live,
    * over the subscription); N > 0 only on logs at depth >= N, and the checkpoint never passes head - N. By
@@ -60,6 +70,10 @@ export type EvmWatcherStats = {
   connections: number
   /** Requests whose log a reorg removed, and whose waiting job was therefore removed. */
   cancelled: number
+  /** `RequestSent` logs of contracts that are no registered consumer at the log's block: ignored. */
+  ignoredUnregistered: number
+  /** `RequestSent` logs of consumers the config does not serve (`consumers`, `denyConsumers`): ignored. */
+  ignoredDenied: number
 }
 
 export type EvmWatcher = {
@@ -72,8 +86,10 @@ export type EvmWatcher = {
 }
 
 /**
- * Turns `RequestSent` events of the consumers into request jobs. Live events arrive over a WebSocket
- * subscription (kept alive and resubscribed by `createResilientWsProvider`); a `getLogs` scan from the
+ * Turns `RequestSent` events of registered consumers into request jobs: logs are read by topic from every
+ * contract (by address when the config gives an allow-list), and those of contracts the registry does not hold
+ * as consumers at the log's block, or that the config denies, are ignored and counted. Live events arrive over a
+ * WebSocket subscription (kept alive and resubscribed by `createResilientWsProvider`); a `getLogs` scan from the
  * checkpoint in Redis, on a timer, on new heads (with confirmations) and after every reconnect, catches
  * whatever the subscription missed. Both paths enqueue with the request's job id, so a request is one job
  * however often it is seen; the checkpoint moves only after the jobs of the scanned range are in Redis.
@@ -83,7 +99,10 @@ export async function startEvmWatcher({
   chainId: chainIdInput,
   rpcUrl,
   wsUrl,
+  registry,
   consumers: consumerList,
+  denyConsumers,
+  consumerCacheTtlMs,
   confirmations = defaultConfirmations(chainIdInput),
   startBlock = 'latest',
   maxBlockRange = 1_000,
@@ -97,13 +116,22 @@ export async function startEvmWatcher({
   if (!Number.isInteger(confirmations) || confirmations < 0) {
     throw new RangeError(`confirmations must be a whole number >= 0, got ${confirmations}`)
   }
-  if (consumerList.length === 0) throw new RangeError('consumers must name at least one contract')
+  if (consumerList?.length === 0) {
+    throw new RangeError('consumers, when given, must name at least one contract (leave it out to serve all)')
+  }
   if (startBlock !== 'latest' && !(Number.isSafeInteger(startBlock) && startBlock >= 0)) {
     throw new RangeError(`startBlock must be a block number or 'latest', got ${startBlock}`)
   }
-  const consumers = consumerList.map((address) => checksumAddress(address))
+  const consumers = consumerList?.map((address) => checksumAddress(address))
   const log = logger.child({ chainId, component: 'evm-watcher' })
   const rpc = createRpcClient({ url: rpcUrl, maxSockets: 2 })
+  const consumerFilter = createConsumerFilter({
+    rpc,
+    registry,
+    consumers,
+    denyConsumers,
+    cacheTtlMs: consumerCacheTtlMs,
+  })
   const enqueuer = createRequestEnqueuer({ connection })
   const checkpoint = createLogCheckpoint({ redis: connection, chainId, key: checkpointKey })
   const stats: EvmWatcherStats = {
@@ -113,6 +141,8 @@ export async function startEvmWatcher({
     scanErrors: 0,
     connections: 0,
     cancelled: 0,
+    ignoredUnregistered: 0,
+    ignoredDenied: 0,
   }
   let stopped = false
 
@@ -132,7 +162,16 @@ export async function startEvmWatcher({
   const scanning = createCoalescedTask(
     async () => {
       try {
-        const scan = { rpc, chainId, consumers, confirmations, maxBlockRange, checkpoint, enqueuer }
+        const scan = {
+          rpc,
+          chainId,
+          consumers,
+          consumerFilter,
+          confirmations,
+          maxBlockRange,
+          checkpoint,
+          enqueuer,
+        }
         stats.fromBackfill += await scanRequestLogs({ ...scan, stopped: () => stopped, logger: log })
         stats.scans++
       } catch (error) {
@@ -174,11 +213,15 @@ export async function startEvmWatcher({
       )
       return
     }
-    stats.fromSubscription++
-    log.debug({ requestId, block: entry.blockNumber }, 'request seen')
-    // A failed add is not lost: the scan reaches this block later and enqueues it.
-    enqueuer
-      .add([request])
+    // A failed check or add is not lost: the scan reaches this block later and enqueues it.
+    consumerFilter
+      .filter([request])
+      .then(async (served) => {
+        if (served.length === 0 || stopped) return
+        stats.fromSubscription++
+        log.debug({ requestId, block: entry.blockNumber }, 'request seen')
+        await enqueuer.add(served)
+      })
       .catch((error: unknown) =>
         log.warn({ err: shortError(error), requestId }, 'enqueue failed; the scan will retry'),
       )
@@ -196,9 +239,8 @@ export async function startEvmWatcher({
         stats.connections++
         if (confirmations === 0) {
           // Not `provider.on(filter)`: ethers never hands its listeners a removed log, and cancelling needs it.
-          subscribeLogs(provider, { address: consumers, topics: [requestSentTopic] }, (log) =>
-            onSubscribedLog(logFromRpc(log)),
-          )
+          const filter = { ...(consumers ? { address: consumers } : {}), topics: [requestSentTopic] }
+          subscribeLogs(provider, filter, (log) => onSubscribedLog(logFromRpc(log)))
         } else {
           // Deeper blocks only become eligible as the head moves: scan on every new head.
           await provider.on('block', () => void scan())
@@ -209,11 +251,23 @@ export async function startEvmWatcher({
     })
   }
   poll()
-  log.info({ consumers, confirmations, ws: Boolean(wsUrl) }, 'EVM watcher started')
+  log.info(
+    {
+      registry,
+      consumers: consumers ?? 'every registered consumer',
+      denyConsumers,
+      confirmations,
+      ws: Boolean(wsUrl),
+    },
+    'EVM watcher started',
+  )
 
   return {
     checkpoint,
-    stats: () => ({ ...stats }),
+    stats: () => {
+      const ignored = consumerFilter.stats()
+      return { ...stats, ignoredUnregistered: ignored.unregistered, ignoredDenied: ignored.denied }
+    },
     scan,
     async stop() {
       if (stopped) return

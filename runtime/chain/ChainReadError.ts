@@ -14,6 +14,8 @@ export type ChainReadErrorCode =
   | 'RPC_INVALID_ANSWER'
   /** The consumer no longer accepts an answer: answered already, cancelled, or past its deadline. */
   | 'REQUEST_NOT_PENDING'
+  /** The contract that emitted the request is not a registered consumer (never signed up, or left). */
+  | 'CONSUMER_NOT_REGISTERED'
 
 const retryableCodes: ReadonlySet<ChainReadErrorCode> = new Set([
   'RPC_QUORUM_NOT_REACHED',

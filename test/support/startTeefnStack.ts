@@ -61,6 +61,13 @@ export type StartTeefnStackParameters = {
    * which the watcher's backfill scans share) or to play a node that announces removed logs (`wsUrl`).
    */
   relayer?: ((chain: StackChain) => Promise<{ rpcUrl?: string; wsUrl?: string }>) | undefined
+  /**
+   * The node's consumer lists for each chain (default: an allow-list of the test consumer and the oracle).
+   * Called before the node starts, e.g. to deploy a consumer to deny; `{}` serves every registered consumer.
+   */
+  consumerLists?:
+    | ((chain: StackChain) => Promise<{ consumers?: string[]; denyConsumers?: string[] }>)
+    | undefined
   /** Blocks a request waits under; 0 by default (anvil). */
   confirmations?: number | undefined
   /** Hosts functions may reach on private addresses (the worker's own setting). */
@@ -168,6 +175,9 @@ export async function startTeefnStack(parameters: StartTeefnStackParameters = {}
         rpcQuorum: 1,
       }
       const relayer = (await parameters.relayer?.(chain)) ?? {}
+      const lists = (await parameters.consumerLists?.(chain)) ?? {
+        consumers: [chain.consumerAddress, String(chain.f.oracle.target)],
+      }
       evm.push({
         chainId: chain.anvil.chainId,
         rpcUrl: relayer.rpcUrl ?? chain.anvil.rpcUrl,
@@ -175,7 +185,7 @@ export async function startTeefnStack(parameters: StartTeefnStackParameters = {}
         rpcUrls,
         rpcQuorum,
         registry: String(chain.f.registry.target),
-        consumers: [chain.consumerAddress, String(chain.f.oracle.target)],
+        ...lists,
         confirmations: parameters.confirmations ?? 0,
         fromBlock: 0,
         submitterKey: `env:TEEFN_STACK_SUBMITTER_${index}`,

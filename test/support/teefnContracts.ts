@@ -260,6 +260,9 @@ export type TestConsumerContract = TypedContract<
       ContractTransactionResponse
     >
     forceCancel: BaseContractMethod<[requestId: BytesLike], void, ContractTransactionResponse>
+    leaveRegistry: BaseContractMethod<[], void, ContractTransactionResponse>
+    rejoinRegistry: BaseContractMethod<[], void, ContractTransactionResponse>
+    signUpWith: BaseContractMethod<[registry: string], void, ContractTransactionResponse>
     setMode: BaseContractMethod<
       [mode: number, burnGas: bigint, revertDataSize: bigint],
       void,
@@ -301,6 +304,23 @@ export async function deployTestConsumer(
     parameters.requestTimeout ?? DEFAULT_REQUEST_TIMEOUT,
   ]
   return (await deploy('TestConsumer', signer, args)) as unknown as TestConsumerContract
+}
+
+/** The test-only attacker (`contracts/src/test/ForgedRequestEmitter.sol`): `RequestSent` without signing up. */
+export type ForgedRequestEmitterContract = TypedContract<{
+  /** staticCall returns the request id. */
+  request: BaseContractMethod<
+    [functionId: BytesLike, payload: BytesLike],
+    string,
+    ContractTransactionResponse
+  >
+}>
+
+/** Deploys a `ForgedRequestEmitter` from `signer`: a contract no registry holds as a consumer. Test-only. */
+export async function deployForgedRequestEmitter(
+  signer: ContractRunner,
+): Promise<ForgedRequestEmitterContract> {
+  return (await deploy('ForgedRequestEmitter', signer, [])) as unknown as ForgedRequestEmitterContract
 }
 
 type RevertedError = { code?: string; revert?: { name: string; args: unknown[] } | null; data?: string }

@@ -14,6 +14,7 @@ import { encryptSecrets } from '../../runtime/enclave/secretsCipher.js'
 import type { DeliveryJobData, RequestJobData } from '../../runtime/queue/jobs.js'
 import { createSandboxPool } from '../../runtime/sandbox/index.js'
 import { createRequestProcessor } from '../../runtime/worker/createRequestProcessor.js'
+import { rejectionOf } from '../support/rejectionOf.js'
 import { startTeefnStack, type TeefnStack } from '../support/startTeefnStack.js'
 import { deployTestConsumer, mined, sentRequestsOf } from '../support/teefnContracts.js'
 
@@ -185,6 +186,11 @@ describe('the same functionId under a second registry on the same chain', () => 
         origin: { blockNumber: sent.receipt.blockNumber },
       }
       const a = await honest(job)
+      // The consumer signed up in the registry it names, not in the operator's: that worker refuses it outright.
+      expect(await rejectionOf(operators(job))).toMatchObject({ code: 'CONSUMER_NOT_REGISTERED' })
+      // Sign-up is open in every registry: once the consumer is registered in the operator's too, the worker
+      // pointed there runs the operator's code, with another key and none of the owner's secrets.
+      await mined(unwatched.signUpWith(String(theirs.target)))
       const b = await operators(job)
       expect([a.status, a.codeHash]).toEqual(['OK', ownerBundle.codeHash])
       expect([b.status, b.codeHash]).toEqual(['OK', attackerBundle.codeHash])

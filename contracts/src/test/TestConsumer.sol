@@ -5,7 +5,9 @@ import {ITeefnRegistry} from "../ITeefnRegistry.sol";
 import {TeefnConsumer} from "../TeefnConsumer.sol";
 
 /// @title Test-only consumer whose hook misbehaves on demand (revert, burn gas, huge revert data, re-enter).
-/// @notice Also records cancellations and lets anyone cancel through `_cancelRequest` (`forceCancel`).
+/// @notice Also records cancellations, lets anyone cancel through `_cancelRequest` (`forceCancel`) and lets anyone
+/// deregister it and register it again (`leaveRegistry`, `rejoinRegistry`), or sign it up in another registry
+/// (`signUpWith`).
 /// @dev Not for deployment outside tests.
 contract TestConsumer is TeefnConsumer {
     enum HookMode {
@@ -46,6 +48,20 @@ contract TestConsumer is TeefnConsumer {
     /// A consumer policy without the requester and deadline checks of `cancelRequest`: anyone, any time.
     function forceCancel(bytes32 requestId) external {
         _cancelRequest(requestId);
+    }
+
+    /// Anyone may take this test consumer off the registry's list, or put it back (`_deregisterConsumer`).
+    function leaveRegistry() external {
+        _deregisterConsumer();
+    }
+
+    function rejoinRegistry() external {
+        _registerConsumer();
+    }
+
+    /// Signs this contract up in `other` as well (sign-up is open in every registry, whoever deployed it).
+    function signUpWith(ITeefnRegistry other) external {
+        other.registerConsumer();
     }
 
     function setMode(HookMode mode_, uint256 burnGas_, uint256 revertDataSize_) external {

@@ -12,6 +12,7 @@ import {
   type EvmFunctionInfo,
   type EvmWorkerAdmission,
   functionInfoCalldata,
+  isConsumerCalldata,
   isWorkerActiveCalldata,
   requestInfoCalldata,
   workerInfoCalldata,
@@ -38,8 +39,10 @@ export type BlockView = {
   fn: { codeHash: string | null; owner: string | null; locked: boolean }
   workerActive?: boolean | undefined
   workerAdmission?: EvmWorkerAdmission | undefined
+  /** `isConsumer(consumer)` at the block, asked with a request: only a registered consumer's requests count. */
+  consumerRegistered?: boolean | undefined
   logs?: LogView[] | undefined
-  /** The consumer's record of the request: its state and deadline. */
+  /** The consumer's record of the request: its state and deadline (not read of an unregistered emitter). */
   request?: { state: RequestState | null; deadline: number } | undefined
 }
 
@@ -67,6 +70,7 @@ export function blockCalls(number: number, question: BlockQuestion): RpcCall[] {
   if (question.request) {
     const { consumer, requestId, fromBlock } = question.request
     calls.push(
+      call(question.registry, isConsumerCalldata(consumer)),
       {
         method: 'eth_getLogs',
         params: [
@@ -108,12 +112,18 @@ export function blockViewOf(results: unknown[], question: BlockQuestion): BlockV
     }
   }
   if (question.request) {
+    const registered = decodeBool(rest.shift())
+    if (registered === undefined) throw new TypeError('answered no isConsumer (is the registry up to date?)')
+    view.consumerRegistered = registered
     const logs = rest.shift()
     if (!Array.isArray(logs)) throw new TypeError('answered no log list')
     view.logs = (logs as RpcLog[]).filter((log) => !log.removed).map(logViewOf)
     const record: ConsumerRequestInfo | undefined = decodeRequestInfo(rest.shift())
-    if (!record) throw new TypeError('answered no requestInfo (is the consumer a TeefnConsumer?)')
-    view.request = { state: record.state ?? null, deadline: record.deadline }
+    // An unregistered emitter is refused whatever it answers (`readRequest`): it need not be a TeefnConsumer.
+    if (!record && registered) {
+      throw new TypeError('answered no requestInfo (is the consumer a TeefnConsumer?)')
+    }
+    if (record) view.request = { state: record.state ?? null, deadline: record.deadline }
   }
   return view
 }
@@ -153,6 +163,9 @@ export function functionInfoOf(view: BlockView): EvmFunctionInfo {
 /** A short account of a view for a disagreement's error. */
 export function describeBlockView(view: BlockView): string {
   const parts = [`block ${view.hash.slice(0, 10)}…`, `code ${view.fn.codeHash?.slice(0, 10) ?? 'none'}`]
+  if (view.consumerRegistered !== undefined) {
+    parts.push(`consumer ${view.consumerRegistered ? 'registered' : 'not registered'}`)
+  }
   if (view.logs) parts.push(`${view.logs.length} matching log(s)`)
   if (view.request) parts.push(`request ${view.request.state ?? 'unknown'}`)
   if (view.workerActive !== undefined) parts.push(`worker ${view.workerActive ? 'active' : 'inactive'}`)

@@ -3,7 +3,14 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { type AnvilInstance, startAnvil } from '../../../dev/startAnvil.js'
 import { rejectionOf } from '../../../test/support/rejectionOf.js'
 import { type LyingRpcProxy, startLyingRpcProxy } from '../../../test/support/startLyingRpcProxy.js'
-import type { SentRequest, TeefnContractsFixture } from '../../../test/support/teefnContracts.js'
+import {
+  deployForgedRequestEmitter,
+  deployTestConsumer,
+  mined,
+  type SentRequest,
+  sentRequestsOf,
+  type TeefnContractsFixture,
+} from '../../../test/support/teefnContracts.js'
 import { useTeefnChain } from '../../../test/support/useTeefnChain.js'
 import type { Hex } from '../../bytes.js'
 import { ChainReadError } from '../ChainReadError.js'
@@ -215,5 +222,37 @@ describe('createEvmChainReader and the consumer', () => {
     const error = await rejectionOf(reader.readRequest(hintOf(late)))
     expect(error).toMatchObject({ code: 'REQUEST_NOT_PENDING' })
     expect((error as ChainReadError).details).toMatch(/past its deadline/)
+  })
+})
+
+describe('createEvmChainReader and the consumer list', () => {
+  it('refuses (final) a request of a contract that never signed up, however well it imitates one', async () => {
+    const reader = readerOf([anvil.rpcUrl], 1)
+    const forger = await deployForgedRequestEmitter(f.stranger)
+    const receipt = await mined(forger.request(f.functionId, '0x1234'))
+    const [sent] = sentRequestsOf(receipt, String(forger.target))
+    const error = await rejectionOf(
+      reader.readRequest(
+        { ...hintOf(sent!), consumer: String(forger.target) },
+        { worker: f.worker.address as Hex },
+      ),
+    )
+    expect(error).toMatchObject({ code: 'CONSUMER_NOT_REGISTERED', retryable: false })
+    expect((error as Error).message).toContain(String(forger.target))
+  })
+
+  it('serves a consumer while it is registered: not after it left, again once it is back', async () => {
+    const reader = readerOf([anvil.rpcUrl], 1)
+    const consumer = await deployTestConsumer(f.admin, { registry: String(f.registry.target) })
+    const receipt = await mined(consumer.request(f.functionId, '0x01'))
+    const hint = {
+      ...hintOf(sentRequestsOf(receipt, String(consumer.target))[0]!),
+      consumer: String(consumer.target),
+    }
+    expect((await reader.readRequest(hint)).request.consumer).toBe(consumer.target)
+    await mined(consumer.leaveRegistry())
+    expect(await rejectionOf(reader.readRequest(hint))).toMatchObject({ code: 'CONSUMER_NOT_REGISTERED' })
+    await mined(consumer.rejoinRegistry())
+    expect((await reader.readRequest(hint)).request.requestId).toBe(hint.requestId)
   })
 })

@@ -74,7 +74,8 @@ export type EvmChainReader = {
    * The request the hint names, as a quorum of endpoints sees it at the confirmed head, with its function's
    * registry entry (and `worker`'s admission) at that block. The request id is recomputed from the log.
    * Throws `ChainReadError`: retryable for too few agreeing endpoints or too few confirmations,
-   * `REQUEST_NOT_ON_CHAIN` (final) when the agreeing endpoints have no such request.
+   * `REQUEST_NOT_ON_CHAIN` (final) when the agreeing endpoints have no such request, `CONSUMER_NOT_REGISTERED`
+   * (final) when the registry does not hold its emitter as a consumer at that block.
    */
   readRequest(hint: EvmRequestHint, options?: { worker?: Hex | undefined }): Promise<EvmRequestReading>
   /** A function's registry entry (and `worker`'s admission) at the confirmed head, agreed by a quorum. */
@@ -226,6 +227,15 @@ export function createEvmChainReader({
         worker: options.worker,
         request: { consumer, requestId: hint.requestId, fromBlock },
       })
+      // Only a registered consumer's requests are served: a contract that copies the event signature (and
+      // recomputes ids, and answers `requestInfo`) but never signed up is refused whatever its job says.
+      if (!view.consumerRegistered) {
+        throw new ChainReadError(`${consumer} is not a registered consumer on EVM chain ${chainId}.`, {
+          code: 'CONSUMER_NOT_REGISTERED',
+          details: `${quorum} endpoint(s) agree that registry ${registry} does not hold it as a consumer at block ${number} (${view.hash}).`,
+          hint: 'A consumer signs up by calling registerConsumer() on the registry (TeefnConsumer does in its constructor): nothing is run or signed for it until then.',
+        })
+      }
       const request = requestOfLogs(view.logs ?? [], { consumer, requestId: hint.requestId, chainId })
       if (!request) {
         throw new ChainReadError(`EVM chain ${chainId} has no request ${hint.requestId} from ${consumer}.`, {

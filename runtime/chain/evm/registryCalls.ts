@@ -16,6 +16,7 @@ const functionInfoSelector = toFunctionSelector('functionInfo(bytes32)')
 const requestInfoSelector = toFunctionSelector('requestInfo(bytes32)')
 const isWorkerActiveSelector = toFunctionSelector('isWorkerActive(address)')
 const workerInfoSelector = toFunctionSelector('workerInfo(address)')
+const isConsumerSelector = toFunctionSelector('isConsumer(address)')
 const zeroWord = '0'.repeat(64)
 
 /** Calldata of `TeefnRegistry.functionInfo(functionId)`. */
@@ -45,6 +46,11 @@ export function decodeWorkerInfo(answer: unknown): EvmWorkerAdmission | undefine
     attestationHash: `0x${answer.slice(2, 66).toLowerCase()}` as Hex,
     expiresAt: Number(`0x${expires}`),
   }
+}
+
+/** Calldata of `TeefnRegistry.isConsumer(consumer)`. */
+export function isConsumerCalldata(consumer: Hex): Hex {
+  return `${isConsumerSelector}${consumer.slice(2).toLowerCase().padStart(64, '0')}` as Hex
 }
 
 /** Decodes `functionInfo`'s (bytes32 codeHash, address owner, bool locked); undefined for any other answer. */

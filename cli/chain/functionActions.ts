@@ -1,0 +1,118 @@
+import { Interface } from 'ethers'
+import { loadArtifact } from '../../contracts/loadArtifact.js'
+import { functionCode } from '../build/functionCode.js'
+import {
+  assertContract,
+  type ChainOptions,
+  type OpenChainReturnType,
+  openChain,
+  parseAddress,
+  parseBytes32,
+  printChainOutcome,
+} from './chainOptions.js'
+import { resolveFunctionId } from './resolveFunctionId.js'
+import { type ChainPlan, type ChainSent, sendChainCall } from './sendChainCall.js'
+
+export type RegisterOptions = ChainOptions & {
+  registry: string
+  functionId?: string
+  name?: string
+  minify?: boolean
+}
+
+/** `teefn chain register <entry>`: registers the function's codeHash under a functionId, and prints the id. */
+export async function registerAction(entry: string, options: RegisterOptions): Promise<void> {
+  const registry = parseAddress(options.registry, '--registry')
+  const { functionId, name } = resolveFunctionId({ ...options, entry })
+  const chain = await openChain('register', options)
+  try {
+    chain.progress(`bundling ${entry}`)
+    const { codeHash } = await functionCode({ entry, minify: options.minify })
+    const outcome = await callRegistry(chain, options, registry, 'registerFunction', [functionId, codeHash])
+    printChainOutcome({
+      outcome,
+      json: options.json,
+      result: {
+        functionId,
+        ...(name === undefined ? {} : { name }),
+        codeHash,
+        owner: chain.wallet.address,
+        registry,
+      },
+      value: functionId,
+      summary: `registered ${name ?? functionId} (codeHash ${codeHash}), owner ${chain.wallet.address}`,
+    })
+  } finally {
+    chain.close()
+  }
+}
+
+export type UpgradeOptions = ChainOptions & { registry: string; functionId: string; minify?: boolean }
+
+/** `teefn chain upgrade <entry> --function-id`: points the function at the entry's codeHash. */
+export async function upgradeAction(entry: string, options: UpgradeOptions): Promise<void> {
+  const registry = parseAddress(options.registry, '--registry')
+  const functionId = parseBytes32(options.functionId, '--function-id')
+  const chain = await openChain('upgrade', options)
+  try {
+    chain.progress(`bundling ${entry}`)
+    const { codeHash } = await functionCode({ entry, minify: options.minify })
+    const outcome = await callRegistry(chain, options, registry, 'upgradeFunction', [functionId, codeHash])
+    printChainOutcome({
+      outcome,
+      json: options.json,
+      result: { functionId, codeHash, registry },
+      value: codeHash,
+      summary: `upgraded ${functionId} to codeHash ${codeHash}`,
+    })
+  } finally {
+    chain.close()
+  }
+}
+
+export type LockOptions = ChainOptions & { registry: string; functionId: string }
+
+/** `teefn chain lock --function-id`: freezes the function's codeHash for good. */
+export async function lockAction(options: LockOptions): Promise<void> {
+  const registry = parseAddress(options.registry, '--registry')
+  const functionId = parseBytes32(options.functionId, '--function-id')
+  const chain = await openChain('lock', options)
+  try {
+    const outcome = await callRegistry(chain, options, registry, 'lockFunction', [functionId])
+    printChainOutcome({
+      outcome,
+      json: options.json,
+      result: { functionId, locked: !('dryRun' in outcome), registry },
+      value: functionId,
+      summary: `locked ${functionId}: its codeHash can no longer change`,
+    })
+  } finally {
+    chain.close()
+  }
+}
+
+/** Sends (or, with `--dry-run`, plans) one call on the registry, after checking a registry is there. */
+export async function callRegistry(
+  chain: OpenChainReturnType,
+  options: ChainOptions,
+  registry: string,
+  fn: string,
+  args: unknown[],
+): Promise<ChainPlan | ChainSent> {
+  await assertContract(chain.connection, registry, 'registry')
+  const { abi } = loadArtifact('TeefnRegistry')
+  return sendChainCall({
+    connection: chain.connection,
+    wallet: chain.wallet,
+    dryRun: options.dryRun,
+    progress: chain.progress,
+    call: {
+      contract: 'TeefnRegistry',
+      function: fn,
+      args,
+      to: registry,
+      data: new Interface(abi).encodeFunctionData(fn, args),
+      abis: [abi],
+    },
+  })
+}

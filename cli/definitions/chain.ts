@@ -1,0 +1,118 @@
+import { Command } from 'commander'
+import { lazyAction } from './lazyAction.js'
+import { addTrustOptions } from './trustOptions.js'
+
+const load = () => import('../commands/chain.js')
+
+/** Adds the flags every `teefn chain` subcommand takes. */
+function addChainOptions(command: Command, { sends = true } = {}): Command {
+  command.option(
+    '--rpc <url>',
+    'the EVM JSON-RPC endpoint (default: TEEFN_RPC_URL, else http://127.0.0.1:8545)',
+  )
+  if (sends) {
+    command
+      .option(
+        '--key <file|env:NAME>',
+        "a file holding the sender's private key (0x-hex), or env:NAME for an environment variable (never printed)",
+      )
+      .option('--dry-run', 'print what would be sent (to, function, args, estimated gas) and send nothing')
+  }
+  return command.option('--json', 'print one JSON object')
+}
+
+/**
+ * `teefn chain deploy-registry|deploy-consumer|register|upgrade|lock|admit|show`: the on-chain side of teefn
+ * (the registry's functions and workers, and consumers) from the command line.
+ */
+export function chainCommand(): Command {
+  const chain = new Command('chain').description(
+    'Deploy the registry and consumers, register functions and admit workers on an EVM chain.',
+  )
+  addChainOptions(
+    chain
+      .command('deploy-registry')
+      .description('Deploy a TeefnRegistry and print its address.')
+      .option('--admin <address>', 'the registry admin, who admits workers (default: the sender)'),
+  ).action(lazyAction(async () => (await load()).deployRegistryAction))
+
+  addChainOptions(
+    chain
+      .command('deploy-consumer')
+      .description(
+        'Deploy a consumer wired to the registry and print its address: the example PriceOracle, a contract teefn compiled (contracts/artifacts), or an artifact file. Constructor parameters named registry, functionId, hookGasLimit, requestTimeout and owner come from the flags; the rest from [args...] in order.',
+      )
+      .argument('[args...]', 'the constructor parameters no flag fills, in order')
+      .requiredOption('--registry <address>', 'the TeefnRegistry address')
+      .option(
+        '--contract <name|file.json>',
+        'PriceOracle (default), a contract name, or a compiled artifact JSON',
+      )
+      .option('--function-id <bytes32>', 'the functionId the consumer requests (PriceOracle needs it)')
+      .option('--hook-gas-limit <gas>', 'gas for the result hook (default 200000)')
+      .option('--request-timeout <seconds>', 'seconds a request may be answered (default 3600)')
+      .option('--owner <address>', 'the consumer owner (default: the sender)'),
+  ).action(lazyAction(async () => (await load()).deployConsumerAction))
+
+  addChainOptions(
+    chain
+      .command('register')
+      .description(
+        "Register a function's codeHash (as teefn build computes it) under a functionId, owned by the sender, and print the functionId.",
+      )
+      .argument('<entry>', 'the function: an entry (.ts, .js) or a bundle teefn build wrote')
+      .requiredOption('--registry <address>', 'the TeefnRegistry address')
+      .option('--function-id <bytes32>', 'the functionId to register (0x + 64 hex digits)')
+      .option('--name <text>', "the functionId is keccak256 of this name (default: the entry's name)")
+      .option('--minify', 'minify the bundle (as teefn build --minify)'),
+  ).action(lazyAction(async () => (await load()).registerAction))
+
+  addChainOptions(
+    chain
+      .command('upgrade')
+      .description(
+        "Point a function you own at the entry's codeHash (pending requests then need the new code).",
+      )
+      .argument('<entry>', 'the function: an entry (.ts, .js) or a bundle teefn build wrote')
+      .requiredOption('--registry <address>', 'the TeefnRegistry address')
+      .requiredOption('--function-id <bytes32>', 'the functionId (0x + 64 hex digits)')
+      .option('--minify', 'minify the bundle (as teefn build --minify)'),
+  ).action(lazyAction(async () => (await load()).upgradeAction))
+
+  addChainOptions(
+    chain
+      .command('lock')
+      .description("Freeze a function's codeHash for good (there is no unlock).")
+      .requiredOption('--registry <address>', 'the TeefnRegistry address')
+      .requiredOption('--function-id <bytes32>', 'the functionId (0x + 64 hex digits)'),
+  ).action(lazyAction(async () => (await load()).lockAction))
+
+  const admit = chain
+    .command('admit')
+    .description(
+      "Admit a node's worker (registry admin): fetch its attestation from --server, verify it as teefn invoke does, and send admitWorker(worker, keccak256(quote), expiresAt).",
+    )
+    .requiredOption('--registry <address>', 'the TeefnRegistry address')
+    .option('--server <url>', 'the teefn node (default: TEEFN_SERVER, else http://127.0.0.1:8787)')
+    .option('--expires-in <duration>', 'how long the admission lasts: 30d, 12h, 90m, 45s', '30d')
+  addTrustOptions(addChainOptions(admit)).action(lazyAction(async () => (await load()).admitAction))
+
+  const show = chain.command('show').description("Read the registry's state of a function or a worker.")
+  addChainOptions(
+    show
+      .command('function')
+      .description("A function's codeHash, owner and lock.")
+      .argument('<functionId>', 'the functionId (0x + 64 hex digits)')
+      .requiredOption('--registry <address>', 'the TeefnRegistry address'),
+    { sends: false },
+  ).action(lazyAction(async () => (await load()).showFunctionAction))
+  addChainOptions(
+    show
+      .command('worker')
+      .description("A worker's admission: attestation hash, expiry, and whether it is active now.")
+      .argument('<address>', "the worker's EVM address")
+      .requiredOption('--registry <address>', 'the TeefnRegistry address'),
+    { sends: false },
+  ).action(lazyAction(async () => (await load()).showWorkerAction))
+  return chain
+}
