@@ -695,6 +695,44 @@ describe('GET /metrics', () => {
   })
 })
 
+describe('GET /v1/overview and the dashboard at /ui', () => {
+  it("gives both lanes' counts, the HTTP lane's latencies only with the operator key, and no chain here", async () => {
+    const { codeHash } = await store.putFunction(`export default () => 'overview'`)
+    const invoked = await app.inject({
+      method: 'POST',
+      url: `/v1/functions/${codeHash}/invoke`,
+      payload: { request: '' },
+    })
+    expect(invoked.statusCode).toBe(200)
+    const anyone = (await app.inject({ url: '/v1/overview' })).json()
+    expect(anyone.lanes.http.counts.completed).toBeGreaterThan(0)
+    expect(anyone.lanes.http.latency).toBeUndefined()
+    expect(anyone.lanes.chain.latency).toMatchObject({ jobs: 0, recent: [] })
+    expect(anyone.workers).toEqual([])
+    const operator = (await app.inject({ url: '/v1/overview', headers: { 'x-api-key': apiKey } })).json()
+    expect(operator.lanes.http.latency.jobs).toBeGreaterThan(0)
+    expect(operator.lanes.http.latency.runMs.max).toBeGreaterThanOrEqual(
+      operator.lanes.http.latency.runMs.p50,
+    )
+    const wrong = await app.inject({ url: '/v1/overview', headers: { 'x-api-key': 'nope' } })
+    expect(wrong.statusCode).toBe(401)
+    expect(wrong.json().error.code).toBe('API_KEY_INVALID')
+  })
+
+  it('serves the page, its module and stylesheet under a CSP that allows only its own origin', async () => {
+    const page = await app.inject({ url: '/ui' })
+    expect(page.statusCode).toBe(200)
+    expect(page.headers['content-type']).toContain('text/html')
+    expect(page.headers['content-security-policy']).toContain("script-src 'self'")
+    expect(page.headers['content-security-policy']).toContain("default-src 'none'")
+    const module = await app.inject({ url: '/ui/dashboard.js' })
+    expect(module.headers['content-type']).toContain('text/javascript')
+    expect(module.body).toContain('x-api-key')
+    expect((await app.inject({ url: '/ui/dashboard.css' })).headers['content-type']).toContain('text/css')
+    expect((await app.inject({ url: '/ui/nope.js' })).json().error.code).toBe('NOT_FOUND')
+  })
+})
+
 describe('GET /openapi.json', () => {
   it('documents every route with its schemas and both upload authorizations', async () => {
     const response = await app.inject({ method: 'GET', url: '/openapi.json' })
@@ -710,6 +748,7 @@ describe('GET /openapi.json', () => {
       '/v1/functions/{codeHash}/invoke',
       '/v1/jobs',
       '/v1/jobs/{id}',
+      '/v1/overview',
       '/v1/secrets',
       '/v1/settings',
     ])

@@ -26,8 +26,10 @@ import { jobListPlugin } from './plugins/jobList.js'
 import { jobsPlugin } from './plugins/jobs.js'
 import { metricsPlugin } from './plugins/metrics.js'
 import { openApiPlugin } from './plugins/openapi.js'
+import { overviewPlugin } from './plugins/overview.js'
 import { secretsPlugin } from './plugins/secrets.js'
 import { settingsPlugin } from './plugins/settings.js'
+import { uiPlugin } from './plugins/ui.js'
 import type { ServerContext } from './ServerContext.js'
 import { jobTokenHeader, ownerHeader, signatureHeader, timestampHeader } from './uploadMessage.js'
 
@@ -221,6 +223,8 @@ export async function buildServer(parameters: BuildServerParameters): Promise<Te
   await app.register(attestationPlugin, { context })
   await app.register(healthPlugin, { context })
   await app.register(metricsPlugin, { context })
+  await app.register(overviewPlugin, { context })
+  await app.register(uiPlugin)
   await app.register(openApiPlugin)
   return app
 }

@@ -1,5 +1,5 @@
 import { type ChildProcess, spawn } from 'node:child_process'
-import { mkdtemp, rm, writeFile } from 'node:fs/promises'
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -121,6 +121,12 @@ describe('teefn node', () => {
       })
       expect(scraped.status).toBe(200)
       expect(await scraped.text()).toMatch(/teefn_invocations_total\{trigger="http",status="OK"\} 1/)
+      // The built node serves the dashboard `npm run build` bundled.
+      const page = await fetch(`${url}/ui`)
+      expect(page.status).toBe(200)
+      expect(page.headers.get('content-security-policy')).toContain("script-src 'self'")
+      const module = await (await fetch(`${url}/ui/dashboard.js`)).text()
+      expect(module).toBe(await readFile(join(process.cwd(), 'dist', 'server', 'ui', 'dashboard.js'), 'utf8'))
     } finally {
       node.child.kill('SIGTERM')
     }

@@ -8,11 +8,14 @@ import {
   decodeBool,
   decodeFunctionInfo,
   decodeRequestInfo,
+  decodeWorkerInfo,
   type EvmFunctionInfo,
+  type EvmWorkerAdmission,
   functionInfoCalldata,
   isConsumerCalldata,
   isWorkerActiveCalldata,
   requestInfoCalldata,
+  workerInfoCalldata,
 } from './registryCalls.js'
 import { decodeRequestSent, type RequestSent, type RpcLog, requestSentTopic } from './requestSentLog.js'
 
@@ -21,6 +24,8 @@ export type BlockQuestion = {
   registry: Hex
   functionId: Hex
   worker?: Hex | undefined
+  /** Also the worker's admission record (`workerInfo`), for display. */
+  admission?: boolean | undefined
   request?: { consumer: Hex; requestId: Hex; fromBlock: number } | undefined
 }
 
@@ -33,6 +38,7 @@ export type BlockView = {
   timestamp: number
   fn: { codeHash: string | null; owner: string | null; locked: boolean }
   workerActive?: boolean | undefined
+  workerAdmission?: EvmWorkerAdmission | undefined
   /** `isConsumer(consumer)` at the block, asked with a request: only a registered consumer's requests count. */
   consumerRegistered?: boolean | undefined
   logs?: LogView[] | undefined
@@ -59,6 +65,8 @@ export function blockCalls(number: number, question: BlockQuestion): RpcCall[] {
     call(question.registry, functionInfoCalldata(question.functionId)),
   ]
   if (question.worker) calls.push(call(question.registry, isWorkerActiveCalldata(question.worker)))
+  if (question.worker && question.admission)
+    calls.push(call(question.registry, workerInfoCalldata(question.worker)))
   if (question.request) {
     const { consumer, requestId, fromBlock } = question.request
     calls.push(
@@ -97,6 +105,11 @@ export function blockViewOf(results: unknown[], question: BlockQuestion): BlockV
     const active = decodeBool(rest.shift())
     if (active === undefined) throw new TypeError('answered no isWorkerActive')
     view.workerActive = active
+    if (question.admission) {
+      const admission = decodeWorkerInfo(rest.shift())
+      if (!admission) throw new TypeError('answered no workerInfo')
+      view.workerAdmission = admission
+    }
   }
   if (question.request) {
     const registered = decodeBool(rest.shift())

@@ -102,6 +102,19 @@ describe('createEvmChainReader', () => {
 
     const stranger = await reader.readFunction(f.functionId as Hex, { worker: f.stranger.address as Hex })
     expect(stranger.workerActive).toBe(false)
+    expect(stranger.workerAdmission).toBeUndefined()
+    const admitted = await reader.readFunction(f.functionId as Hex, {
+      worker: f.worker.address as Hex,
+      admission: true,
+    })
+    const [attestationHash, expiresAt] = await f.registry.workerInfo(f.worker.address)
+    expect(admitted.workerAdmission).toEqual({ attestationHash, expiresAt: Number(expiresAt) })
+    expect(admitted.workerAdmission!.expiresAt).toBeGreaterThan(Math.floor(Date.now() / 1000))
+    const never = await reader.readFunction(f.functionId as Hex, {
+      worker: f.stranger.address as Hex,
+      admission: true,
+    })
+    expect(never.workerAdmission).toEqual({ attestationHash: `0x${'00'.repeat(32)}`, expiresAt: 0 })
     const unknown = await reader.readFunction(id('never registered') as Hex)
     expect(unknown.fn).toEqual({ codeHash: undefined, owner: undefined, locked: false })
   })

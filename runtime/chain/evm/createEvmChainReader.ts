@@ -15,7 +15,7 @@ import {
 } from './blockView.js'
 import { checksumAddress } from './checksumAddress.js'
 import { createRpcClient, type RpcCall, type RpcClient } from './createRpcClient.js'
-import type { EvmFunctionInfo } from './registryCalls.js'
+import type { EvmFunctionInfo, EvmWorkerAdmission } from './registryCalls.js'
 import type { RequestSent } from './requestSentLog.js'
 
 export type CreateEvmChainReaderParameters = {
@@ -54,6 +54,8 @@ export type EvmFunctionReading = {
   fn: EvmFunctionInfo
   /** `isWorkerActive(worker)` at that block, when a worker was given. */
   workerActive?: boolean | undefined
+  /** `workerInfo(worker)` at that block, when a worker was given with `admission: true`. */
+  workerAdmission?: EvmWorkerAdmission | undefined
 }
 
 export type EvmRequestReading = EvmFunctionReading & {
@@ -77,7 +79,10 @@ export type EvmChainReader = {
    */
   readRequest(hint: EvmRequestHint, options?: { worker?: Hex | undefined }): Promise<EvmRequestReading>
   /** A function's registry entry (and `worker`'s admission) at the confirmed head, agreed by a quorum. */
-  readFunction(functionId: Hex, options?: { worker?: Hex | undefined }): Promise<EvmFunctionReading>
+  readFunction(
+    functionId: Hex,
+    options?: { worker?: Hex | undefined; admission?: boolean | undefined },
+  ): Promise<EvmFunctionReading>
   /** Closes the kept-alive connections. */
   close(): void
 }
@@ -175,7 +180,10 @@ export function createEvmChainReader({
     })
   }
 
-  const readFunction = async (functionId: Hex, options: { worker?: Hex | undefined } = {}) => {
+  const readFunction = async (
+    functionId: Hex,
+    options: { worker?: Hex | undefined; admission?: boolean | undefined } = {},
+  ) => {
     const number = await confirmedBlockNumber()
     if (number < 0) {
       throw new ChainReadError(`EVM chain ${chainId} has no confirmed block yet.`, {
@@ -183,7 +191,12 @@ export function createEvmChainReader({
         details: `${confirmations} confirmations are configured.`,
       })
     }
-    const view = await readBlock(number, { registry, functionId, worker: options.worker })
+    const view = await readBlock(number, {
+      registry,
+      functionId,
+      worker: options.worker,
+      admission: options.admission,
+    })
     return readingOf(number, view)
   }
 
@@ -265,7 +278,12 @@ export function createEvmChainReader({
 }
 
 function readingOf(number: number, view: BlockView): EvmFunctionReading {
-  return { at: { number, hash: view.hash as Hex }, fn: functionInfoOf(view), workerActive: view.workerActive }
+  return {
+    at: { number, hash: view.hash as Hex },
+    fn: functionInfoOf(view),
+    workerActive: view.workerActive,
+    ...(view.workerAdmission ? { workerAdmission: view.workerAdmission } : {}),
+  }
 }
 
 function reasonOf(error: unknown): string {

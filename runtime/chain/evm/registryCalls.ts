@@ -15,6 +15,7 @@ export type EvmFunctionInfo = {
 const functionInfoSelector = toFunctionSelector('functionInfo(bytes32)')
 const requestInfoSelector = toFunctionSelector('requestInfo(bytes32)')
 const isWorkerActiveSelector = toFunctionSelector('isWorkerActive(address)')
+const workerInfoSelector = toFunctionSelector('workerInfo(address)')
 const isConsumerSelector = toFunctionSelector('isConsumer(address)')
 const zeroWord = '0'.repeat(64)
 
@@ -26,6 +27,25 @@ export function functionInfoCalldata(functionId: Hex): Hex {
 /** Calldata of `TeefnRegistry.isWorkerActive(worker)`. */
 export function isWorkerActiveCalldata(worker: Hex): Hex {
   return `${isWorkerActiveSelector}${worker.slice(2).toLowerCase().padStart(64, '0')}` as Hex
+}
+
+/** Calldata of `TeefnRegistry.workerInfo(worker)`. */
+export function workerInfoCalldata(worker: Hex): Hex {
+  return `${workerInfoSelector}${worker.slice(2).toLowerCase().padStart(64, '0')}` as Hex
+}
+
+/** A worker's admission as the registry holds it: `expiresAt` (unix seconds) is 0 when never admitted or removed. */
+export type EvmWorkerAdmission = { attestationHash: Hex; expiresAt: number }
+
+/** Decodes `workerInfo`'s (bytes32 attestationHash, uint64 expiresAt); undefined for any other answer. */
+export function decodeWorkerInfo(answer: unknown): EvmWorkerAdmission | undefined {
+  if (typeof answer !== 'string' || !/^0x[0-9a-fA-F]{128}$/.test(answer)) return undefined
+  const expires = answer.slice(66).toLowerCase()
+  if (!expires.startsWith('0'.repeat(48))) return undefined
+  return {
+    attestationHash: `0x${answer.slice(2, 66).toLowerCase()}` as Hex,
+    expiresAt: Number(`0x${expires}`),
+  }
 }
 
 /** Calldata of `TeefnRegistry.isConsumer(consumer)`. */
