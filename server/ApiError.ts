@@ -10,8 +10,8 @@ export class ApiError extends BaseError<ApiErrorCode> {
   override name = 'ApiError'
   readonly statusCode: number
 
-  constructor(code: ApiErrorCode, message: string, options: { hint?: string | undefined } = {}) {
-    super(message, { code, hint: options.hint })
+  constructor(message: string, { code, hint }: { code: ApiErrorCode; hint?: string | undefined }) {
+    super(message, { code, hint })
     this.statusCode = apiErrorCodes[code].status
   }
 }

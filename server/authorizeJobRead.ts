@@ -61,19 +61,16 @@ export async function authorizeJobRead({
 }: AuthorizeJobReadParameters): Promise<JobAccess> {
   if (presented.apiKey !== undefined) {
     if (!matchApiKey(presented.apiKey)) {
-      throw new ApiError('API_KEY_INVALID', 'the API key is not one this server accepts.')
+      throw new ApiError('the API key is not one this server accepts.', { code: 'API_KEY_INVALID' })
     }
     return { level: 'full', by: 'api-key' }
   }
   if (presented.jobToken !== undefined) {
     if (!job.readTokenHash || !sameHash(presented.jobToken, job.readTokenHash)) {
-      throw new ApiError(
-        'JOB_TOKEN_INVALID',
-        `the job token is not the one job ${job.jobId} was created with.`,
-        {
-          hint: 'Send the jobToken its invocation answered with.',
-        },
-      )
+      throw new ApiError(`the job token is not the one job ${job.jobId} was created with.`, {
+        code: 'JOB_TOKEN_INVALID',
+        hint: 'Send the jobToken its invocation answered with.',
+      })
     }
     return { level: 'full', by: 'job-token' }
   }
@@ -81,9 +78,9 @@ export async function authorizeJobRead({
   if (owner === undefined && timestamp === undefined && signature === undefined) return { level: 'public' }
   if (owner === undefined || timestamp === undefined || signature === undefined) {
     throw new ApiError(
-      'UNAUTHORIZED',
       `a signed job read needs all of ${ownerHeader}, ${timestampHeader} and ${signatureHeader}.`,
       {
+        code: 'UNAUTHORIZED',
         hint: `Sign "${jobReadMessage(job.jobId, now ?? Math.floor(Date.now() / 1000), origins[0] ?? '<this node>')}" with the function owner's key (teefn jobs <id> --key <file>).`,
       },
     )
@@ -98,17 +95,18 @@ export async function authorizeJobRead({
   const subject = ownedFunctionOf(job, chains)
   if (!subject) {
     throw new ApiError(
-      'NOT_FUNCTION_OWNER',
       `job ${job.jobId} runs no registry function whose owner this server reads, so no owner may read it.`,
-      { hint: 'Use the job token its invocation answered with, or ask the operator.' },
+      {
+        code: 'NOT_FUNCTION_OWNER',
+        hint: 'Use the job token its invocation answered with, or ask the operator.',
+      },
     )
   }
   const { fn } = await readFunctionInfo(subject.chain, subject.functionId)
   if (!fn.owner || fn.owner.toLowerCase() !== signer.toLowerCase()) {
     throw new ApiError(
-      'NOT_FUNCTION_OWNER',
       `job ${job.jobId} belongs to function ${subject.functionId}, owned by ${fn.owner ?? 'nobody'}; this read is signed by ${signer}.`,
-      { hint: "Sign with the function owner's key." },
+      { code: 'NOT_FUNCTION_OWNER', hint: "Sign with the function owner's key." },
     )
   }
   return { level: 'full', by: 'owner-signature', owner: signer }

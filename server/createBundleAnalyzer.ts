@@ -95,13 +95,10 @@ export function createBundleAnalyzer({
   }
 
   const unavailable = (detail: string) =>
-    new ApiError(
-      'ANALYZER_UNAVAILABLE',
-      `the bundle analyzer is not running (${detail}); nothing was stored.`,
-      {
-        hint: 'Retry in a few seconds.',
-      },
-    )
+    new ApiError(`the bundle analyzer is not running (${detail}); nothing was stored.`, {
+      code: 'ANALYZER_UNAVAILABLE',
+      hint: 'Retry in a few seconds.',
+    })
 
   async function run<T>(task: (esbuild: Esbuild) => Promise<T>): Promise<T> {
     await restarting

@@ -14,7 +14,7 @@ export function parseJsonBody(
 ): void {
   const text = typeof body === 'string' ? body : body.toString('utf8')
   if (text.length === 0) {
-    done(new ApiError('BAD_REQUEST', 'the body is empty; send a JSON object (or no content-type).'))
+    done(new ApiError('the body is empty; send a JSON object (or no content-type).', { code: 'BAD_REQUEST' }))
     return
   }
   try {
@@ -24,8 +24,8 @@ export function parseJsonBody(
     else
       done(
         new ApiError(
-          'BAD_REQUEST',
           `the body is not valid JSON: ${((error as Error).message ?? '').split('\n')[0]!.slice(0, 160)}.`,
+          { code: 'BAD_REQUEST' },
         ),
       )
   }
@@ -37,8 +37,8 @@ function refusePrototypeKeys(key: string, value: unknown): unknown {
     (key === 'constructor' && typeof value === 'object' && value !== null && 'prototype' in value)
   ) {
     throw new ApiError(
-      'VALIDATION_FAILED',
       `invalid request: the body has a "${key}" key, which the API refuses (it could change object prototypes).`,
+      { code: 'VALIDATION_FAILED' },
     )
   }
   return value

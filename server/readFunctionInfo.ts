@@ -16,9 +16,8 @@ export async function readFunctionInfo(chain: ServerEvmChain, functionId: Hex): 
   } catch (error) {
     if (!(error instanceof ChainReadError)) throw error
     throw new ApiError(
-      'CHAIN_UNAVAILABLE',
       `function ${functionId} could not be read on EVM chain ${chain.chainId}: ${redactHosts(error.shortMessage)}`,
-      { hint: 'The RPC endpoints did not agree or answer; retry later.' },
+      { code: 'CHAIN_UNAVAILABLE', hint: 'The RPC endpoints did not agree or answer; retry later.' },
     )
   }
 }

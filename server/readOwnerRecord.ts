@@ -34,7 +34,8 @@ export async function readOwnerRecord<T>({
   })
   const record = await withDeadline(get(scope), redisTimeoutMs)
   if (!record) {
-    throw new ApiError(notFound.code, `no ${notFound.what} were stored for scope ${scopeId(scope)}.`, {
+    throw new ApiError(`no ${notFound.what} were stored for scope ${scopeId(scope)}.`, {
+      code: notFound.code,
       hint: `Store them with ${notFound.command}.`,
     })
   }

@@ -36,19 +36,20 @@ export function servedEvmScope({
     chainId === undefined ? served[0] : served.find((candidate) => candidate.chainId === BigInt(chainId))
   if (!chain) {
     throw new ApiError(
-      'CHAIN_NOT_SERVED',
       served.length === 0
         ? 'this server reads no EVM chain, so it can check neither the code nor the owner of a functionId.'
         : `this server does not read EVM chain ${chainId} (it reads ${servedIds.join(', ')}).`,
-      { hint: 'Name a chain the node is configured with (an invocation may also name no functionId).' },
+      {
+        code: 'CHAIN_NOT_SERVED',
+        hint: 'Name a chain the node is configured with (an invocation may also name no functionId).',
+      },
     )
   }
   const servedRegistry = chain.registry.toLowerCase() as Hex
   if (registry !== undefined && registry.toLowerCase() !== servedRegistry) {
     throw new ApiError(
-      'CHAIN_NOT_SERVED',
       `on EVM chain ${chain.chainId} this server reads registry ${chain.registry}, not ${registry}.`,
-      { hint: 'Name the registry the node is configured with for this chain.' },
+      { code: 'CHAIN_NOT_SERVED', hint: 'Name the registry the node is configured with for this chain.' },
     )
   }
   return {

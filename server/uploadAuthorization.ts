@@ -46,14 +46,15 @@ export function authorizeUpload({
   const declaredOwner =
     headers.owner === undefined ? undefined : (getAddress(headers.owner.toLowerCase()) as Hex)
   if (apiKeyPresented) {
-    if (!apiKey) throw new ApiError('API_KEY_INVALID', 'the API key is not one this server accepts.')
+    if (!apiKey)
+      throw new ApiError('the API key is not one this server accepts.', { code: 'API_KEY_INVALID' })
     return { method: 'api-key', keyId: apiKey.id, owner: declaredOwner }
   }
   if (headers.signature === undefined || headers.timestamp === undefined || headers.owner === undefined) {
     throw new ApiError(
-      'UNAUTHORIZED',
       `an upload needs the owner's signature (${ownerHeader}, ${timestampHeader}, ${signatureHeader}) or an operator API key (${'x-api-key'}).`,
       {
+        code: 'UNAUTHORIZED',
         hint: `Sign "${uploadAuthorizationMessage(codeHash, now, origins[0] ?? '<this node>')}" (EIP-191) with the owner key, or use teefn deploy --key.`,
       },
     )
@@ -69,7 +70,8 @@ export function authorizeUpload({
     policy.allowedOwners &&
     !policy.allowedOwners.some((owner) => owner.toLowerCase() === signer.toLowerCase())
   ) {
-    throw new ApiError('OWNER_NOT_ALLOWED', `${signer} may not upload functions to this server.`, {
+    throw new ApiError(`${signer} may not upload functions to this server.`, {
+      code: 'OWNER_NOT_ALLOWED',
       hint: "The node's operator lists who may upload (server.upload.allowedOwners).",
     })
   }

@@ -51,7 +51,8 @@ export async function validateBundle({
 export function checkBundleText(code: string): void {
   const bytes = Buffer.byteLength(code, 'utf8')
   if (bytes > maxBundleBytes) {
-    throw new ApiError('BUNDLE_TOO_LARGE', `the bundle is ${bytes} bytes; the limit is ${maxBundleBytes}.`, {
+    throw new ApiError(`the bundle is ${bytes} bytes; the limit is ${maxBundleBytes}.`, {
+      code: 'BUNDLE_TOO_LARGE',
       hint: 'Import less, or fetch data at run time.',
     })
   }
@@ -144,7 +145,7 @@ async function probeDefaultExport(
 }
 
 function refuse(code: ApiErrorCode, message: string, hint?: string): ApiError {
-  return new ApiError(code, message, { hint })
+  return new ApiError(message, { code: code, hint })
 }
 
 function formatMessage({ text, location }: Message): string {

@@ -40,20 +40,19 @@ export function verifyOwnerSignature({
   const maxSkew = window.maxSkewSeconds ?? 30
   if (timestamp > now + maxSkew) {
     throw new ApiError(
-      'SIGNATURE_EXPIRED',
       `the signed timestamp ${timestamp} is ${timestamp - now} s in the future (at most ${maxSkew} s of clock skew is accepted).`,
-      { hint: "Check the signer's clock." },
+      { code: 'SIGNATURE_EXPIRED', hint: "Check the signer's clock." },
     )
   }
   if (timestamp < now - maxAge) {
     throw new ApiError(
-      'SIGNATURE_EXPIRED',
       `the signature is stale: signed at ${timestamp}, ${now - timestamp} s ago; at most ${maxAge} s is accepted.`,
-      { hint: 'Sign again with the current time.' },
+      { code: 'SIGNATURE_EXPIRED', hint: 'Sign again with the current time.' },
     )
   }
   if (origins.length === 0) {
-    throw new ApiError('SIGNATURE_INVALID', 'this server has no public URL, so no signature can name it.', {
+    throw new ApiError('this server has no public URL, so no signature can name it.', {
+      code: 'SIGNATURE_INVALID',
       hint: 'The operator sets server.publicUrl; until then use an operator API key.',
     })
   }
@@ -62,14 +61,16 @@ export function verifyOwnerSignature({
     try {
       signer = verifyMessage(messageFor(timestamp, origin), headers.signature)
     } catch {
-      throw new ApiError('SIGNATURE_INVALID', 'the signature is not a valid 65-byte secp256k1 signature.')
+      throw new ApiError('the signature is not a valid 65-byte secp256k1 signature.', {
+        code: 'SIGNATURE_INVALID',
+      })
     }
     if (signer === owner) return owner
   }
   throw new ApiError(
-    'SIGNATURE_INVALID',
     `the signature does not come from ${owner} for "${messageFor(timestamp, origins[0]!)}".`,
     {
+      code: 'SIGNATURE_INVALID',
       hint: 'Sign exactly this message with the owner key; a signature made for another node (another URL) is refused here.',
     },
   )

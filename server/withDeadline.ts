@@ -10,8 +10,8 @@ export function withDeadline<T>(operation: Promise<T>, timeoutMs: number): Promi
     timeoutMs,
     error: () =>
       new ApiError(
-        'UNAVAILABLE',
         `the job queue or the function store did not answer within ${timeoutMs} ms; retry later.`,
+        { code: 'UNAVAILABLE' },
       ),
   })
 }

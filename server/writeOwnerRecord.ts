@@ -60,18 +60,20 @@ export async function writeOwnerRecord<T extends SignedSecrets | SignedSettings>
   const { fn, at } = await readFunctionInfo(chain, scope.functionId)
   if (!fn.codeHash || !fn.owner) {
     throw new ApiError(
-      'FUNCTION_NOT_REGISTERED',
       `registry ${chain.registry} on EVM chain ${chain.chainId} has no function ${scope.functionId} (block ${at.number}).`,
-      { hint: 'Register the function first (TeefnRegistry.registerFunction), then sign its records.' },
+      {
+        code: 'FUNCTION_NOT_REGISTERED',
+        hint: 'Register the function first (TeefnRegistry.registerFunction), then sign its records.',
+      },
     )
   }
   const owner = fn.owner.toLowerCase() as Hex
   const signer = recover(record)
   if (signer !== owner) {
     throw new ApiError(
-      'NOT_FUNCTION_OWNER',
       `the ${kind} of function ${scope.functionId} must be signed by its owner ${fn.owner}; ${signer ? `this record is signed by ${signer}` : 'this signature recovers to no address'} (registry ${chain.registry} on EVM chain ${chain.chainId}, block ${at.number}).`,
       {
+        code: 'NOT_FUNCTION_OWNER',
         hint: `Sign with the owner's key: teefn ${kind === 'secrets' ? 'secrets' : 'settings'} put --key <file>.`,
       },
     )
@@ -81,9 +83,11 @@ export async function writeOwnerRecord<T extends SignedSecrets | SignedSettings>
   } catch (error) {
     if (error instanceof FunctionStoreError && error.code === 'VERSION_NOT_NEWER') {
       throw new ApiError(
-        'VERSION_NOT_NEWER',
         `the ${kind} of scope ${scope.functionId} on chain ${scope.chainId} are at version ${error.storedVersion}; version ${record.version} is not newer.`,
-        { hint: `Sign the ${kind} again with a version above ${error.storedVersion}.` },
+        {
+          code: 'VERSION_NOT_NEWER',
+          hint: `Sign the ${kind} again with a version above ${error.storedVersion}.`,
+        },
       )
     }
     throw error
@@ -101,6 +105,9 @@ function parseRecord<T>(body: unknown, parse: (value: unknown) => T): T {
     const what = error.details?.startsWith(`${error.field} `)
       ? error.details.slice(error.field.length + 1)
       : 'is invalid'
-    throw new ApiError('OWNER_RECORD_INVALID', `invalid record: ${field} ${what}.`, { hint: error.hint })
+    throw new ApiError(`invalid record: ${field} ${what}.`, {
+      code: 'OWNER_RECORD_INVALID',
+      hint: error.hint,
+    })
   }
 }

@@ -162,13 +162,10 @@ export const functionsPlugin: FastifyPluginAsyncTypebox<{ context: ServerContext
 }
 
 export function functionNotFound(codeHash: string): ApiError {
-  return new ApiError(
-    'FUNCTION_NOT_FOUND',
-    `no function with codeHash ${codeHash.toLowerCase()} was uploaded.`,
-    {
-      hint: 'Upload it first: teefn deploy <entry> --server <url>.',
-    },
-  )
+  return new ApiError(`no function with codeHash ${codeHash.toLowerCase()} was uploaded.`, {
+    code: 'FUNCTION_NOT_FOUND',
+    hint: 'Upload it first: teefn deploy <entry> --server <url>.',
+  })
 }
 
 const utf8 = new TextDecoder('utf-8', { fatal: true })
@@ -179,7 +176,7 @@ function bundleText(body: unknown): string {
     try {
       return utf8.decode(body)
     } catch {
-      throw new ApiError('BUNDLE_NOT_UTF8', 'the bundle is not valid UTF-8 text.')
+      throw new ApiError('the bundle is not valid UTF-8 text.', { code: 'BUNDLE_NOT_UTF8' })
     }
   }
   if (typeof body === 'object' && body !== null && typeof (body as { code?: unknown }).code === 'string') {
@@ -187,7 +184,7 @@ function bundleText(body: unknown): string {
   }
   // Another type fastify parses itself (text/plain): the bundle is not where the API looks for it.
   throw new ApiError(
-    'UNSUPPORTED_MEDIA_TYPE',
     'send the bundle as application/json { "code": "..." } or raw as application/javascript.',
+    { code: 'UNSUPPORTED_MEDIA_TYPE' },
   )
 }

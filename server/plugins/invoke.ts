@@ -110,10 +110,9 @@ With \`functionId\` (and \`chainId\`, default the first EVM chain the server rea
       const body = request.body
       const waitMs = body.waitMs ?? context.invoke.defaultWaitMs
       if (waitMs > context.invoke.maxWaitMs) {
-        throw new ApiError(
-          'VALIDATION_FAILED',
-          `invalid request: body/waitMs must be at most ${context.invoke.maxWaitMs}`,
-        )
+        throw new ApiError(`invalid request: body/waitMs must be at most ${context.invoke.maxWaitMs}`, {
+          code: 'VALIDATION_FAILED',
+        })
       }
       if (body.limits) checkLimits(body.limits, context)
       const { functionId, scope } = await scopeFor(body, codeHash, context)
@@ -174,7 +173,7 @@ With \`functionId\` (and \`chainId\`, default the first EVM chain the server rea
       }
       if (ended.state === 'failed') {
         request.log.error({ jobId, failedReason: ended.failedReason }, 'request job failed')
-        throw new ApiError('JOB_FAILED', `the workers could not run job ${jobId}; retry later.`)
+        throw new ApiError(`the workers could not run job ${jobId}; retry later.`, { code: 'JOB_FAILED' })
       }
       return { jobId, jobToken, requestId, ...presentOutcome(ended.result) }
     },
@@ -214,7 +213,7 @@ function checkLimits(limits: Record<string, number | undefined>, context: Server
   } catch (error) {
     const message =
       (error as { shortMessage?: string; details?: string }).details ?? 'a limit is out of range'
-    throw new ApiError('LIMIT_TOO_HIGH', `invalid limits: ${message}.`)
+    throw new ApiError(`invalid limits: ${message}.`, { code: 'LIMIT_TOO_HIGH' })
   }
 }
 
@@ -231,8 +230,8 @@ async function scopeFor(
   if (body.functionId === undefined || /^0x0{64}$/.test(body.functionId)) {
     if (body.chainId !== undefined) {
       throw new ApiError(
-        'VALIDATION_FAILED',
         'invalid request: body/chainId names the chain of body/functionId, which is missing',
+        { code: 'VALIDATION_FAILED' },
       )
     }
     return { functionId: zeroBytes32 }
@@ -245,8 +244,8 @@ async function scopeFor(
   const { fn } = await readFunctionInfo(chain, scope.functionId)
   if (!fn.codeHash || fn.codeHash.toLowerCase() !== codeHash) {
     throw new ApiError(
-      'CODE_HASH_NOT_REGISTERED',
       `function ${scope.functionId} does not run code ${codeHash}${fn.codeHash ? ` (the registry names ${fn.codeHash.toLowerCase()})` : ' (the registry names no code for it)'} on EVM chain ${scope.chainId}.`,
+      { code: 'CODE_HASH_NOT_REGISTERED' },
     )
   }
   return { functionId: scope.functionId, scope }

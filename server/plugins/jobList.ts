@@ -65,7 +65,7 @@ export const jobListPlugin: FastifyPluginAsyncTypebox<{ context: ServerContext }
     async (request) => {
       const presented = request.headers[apiKeyHeader]
       if (presented !== undefined && !context.matchApiKey(presented)) {
-        throw new ApiError('API_KEY_INVALID', 'the API key is not one this server accepts.')
+        throw new ApiError('the API key is not one this server accepts.', { code: 'API_KEY_INVALID' })
       }
       const operator = presented !== undefined
       const { function: fn, state } = request.query

@@ -115,7 +115,8 @@ export const jobsPlugin: FastifyPluginAsyncTypebox<{ context: ServerContext }> =
       const jobId = request.params.id
       const job = await withDeadline(getRequestJob(context.requests, jobId), context.redisTimeoutMs)
       if (!job) {
-        throw new ApiError('JOB_NOT_FOUND', `no job ${jobId}.`, {
+        throw new ApiError(`no job ${jobId}.`, {
+          code: 'JOB_NOT_FOUND',
           hint: "Finished jobs are kept for the node's retention (an hour by default).",
         })
       }

@@ -41,10 +41,10 @@ export const metricsPlugin: FastifyPluginAsyncTypebox<{ context: MetricsContext 
         if (!matchMetricsToken(presented)) {
           reply.header('www-authenticate', 'Bearer realm="teefn metrics"')
           throw new ApiError(
-            presented === undefined ? 'METRICS_TOKEN_MISSING' : 'METRICS_TOKEN_INVALID',
             presented === undefined
               ? 'GET /metrics needs the metrics token: send "authorization: Bearer <token>".'
               : 'The metrics token is wrong: send the token the node was configured with.',
+            { code: presented === undefined ? 'METRICS_TOKEN_MISSING' : 'METRICS_TOKEN_INVALID' },
           )
         }
       }

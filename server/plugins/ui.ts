@@ -79,7 +79,8 @@ async function loadAsset(directory: URL, asset: Asset): Promise<string> {
     const { bundleDashboard } = await import('../ui/bundleDashboard.js')
     return bundleDashboard(fileURLToPath(entry))
   }
-  throw new ApiError('NOT_FOUND', `the dashboard's ${asset} is not built.`, {
+  throw new ApiError(`the dashboard's ${asset} is not built.`, {
+    code: 'NOT_FOUND',
     hint: 'Run `npm run build`.',
   })
 }
