@@ -71,7 +71,11 @@ export function chainCommand(): Command {
       .requiredOption('--registry <address>', 'the TeefnRegistry address')
       .option('--function-id <bytes32>', 'the functionId to register (0x + 64 hex digits)')
       .option('--name <text>', "the functionId is keccak256 of this name (default: the entry's name)")
-      .option('--minify', 'minify the bundle (as teefn build --minify)'),
+      .option('--minify', 'minify the bundle (as teefn build --minify)')
+      .option(
+        '--server <url>',
+        'also upload the bundle to this teefn node first, signed by the sender (as teefn deploy --key)',
+      ),
   ).action(lazyAction(async () => (await load()).registerAction))
 
   addChainOptions(
