@@ -39,7 +39,7 @@ import { startChaosLoad } from './chaosLoad.js'
 import { startChaosRpcProxy } from './chaosRpcProxy.js'
 import { type Fault, startSampler } from './chaosSupport.js'
 import { startPriceSources } from './e2eSupport.js'
-import { report, round } from './support.js'
+import { type Later, round, runBenchmark } from './support.js'
 
 const settings = {
   seconds: Number(process.env.CHAOS_SECONDS ?? 60),
@@ -49,19 +49,9 @@ const settings = {
   // Short, so a killed worker's jobs go to the next one in seconds, not the default half minute.
   lockDurationMs: Number(process.env.CHAOS_LOCK_MS ?? 10_000),
 }
-const closers: (() => Promise<unknown> | unknown)[] = []
-const later = <T>(value: T, close: (value: T) => Promise<unknown> | unknown): T => {
-  closers.push(() => close(value))
-  return value
-}
+await runBenchmark(run)
 
-try {
-  report(await run())
-} finally {
-  for (const close of closers.reverse()) await Promise.resolve(close()).catch(() => {})
-}
-
-async function run(): Promise<Record<string, unknown>> {
+async function run(later: Later): Promise<Record<string, unknown>> {
   const loadBefore = loadavg()
   const anvil = later(await startAnvil(), (started) => started.stop())
   const redis = later(await startRedisServer({ appendOnly: true }), (started) => started.stop())
@@ -134,7 +124,8 @@ async function run(): Promise<Record<string, unknown>> {
   const startWorker = () => startNodeProcess({ config, roles: ['worker'] }, { env })
   later(await startNodeProcess({ config, roles: ['api', 'relayer'] }, { env }), (started) => started.stop())
   let worker = await startWorker()
-  closers.push(() => worker.stop())
+  // The worker process of the moment: it is killed and started again during the run.
+  later(undefined, () => worker.stop())
   const sampler = later(startSampler({ redis: connection, pids: () => [worker.pid] }), (started) =>
     started.stop(),
   )

@@ -37,7 +37,7 @@ import { loadExampleFunction } from '../test/support/loadExampleFunction.js'
 import { startNodeProcess } from '../test/support/startNodeProcess.js'
 import { mined } from '../test/support/teefnContracts.js'
 import { cpuMsOf, startPriceSources, waitUntil } from './e2eSupport.js'
-import { percentile, report, round, subscribeLogs } from './support.js'
+import { type Later, percentile, round, runBenchmark, subscribeLogs } from './support.js'
 
 const optionalNumber = (name: string) => (process.env[name] ? Number(process.env[name]) : undefined)
 const settings = {
@@ -61,19 +61,9 @@ const settings = {
   scenario: process.env.BENCH_FUNCTION === 'constant' ? ('constant' as const) : ('priceFeed' as const),
 }
 const logger = createLogger({ name: 'bench-e2e', level: process.env.TEEFN_LOG_LEVEL ?? 'silent' })
-const closers: (() => Promise<unknown> | unknown)[] = []
-const later = <T>(value: T, close: (value: T) => Promise<unknown> | unknown): T => {
-  closers.push(() => close(value))
-  return value
-}
+await runBenchmark(run)
 
-try {
-  report(await run())
-} finally {
-  for (const close of closers.reverse()) await Promise.resolve(close()).catch(() => {})
-}
-
-async function run(): Promise<Record<string, unknown>> {
+async function run(later: Later): Promise<Record<string, unknown>> {
   const loadBefore = loadavg()
   const anvil = later(await startAnvil(), (started) => started.stop())
   const redisServer = later(await startRedisServer(), (started) => started.stop())

@@ -66,3 +66,23 @@ export async function subscribeLogs(
     },
   }
 }
+
+/** Registers a started part to be stopped when the benchmark ends, and returns it. */
+export type Later = <T>(value: T, stop: (value: T) => Promise<unknown> | unknown) => T
+
+/**
+ * Runs a benchmark and prints its JSON; whatever it started is stopped afterwards, in reverse order, failed or
+ * not. `run` registers each part as it starts it: `later(part, stop)` returns the part.
+ */
+export async function runBenchmark(run: (later: Later) => Promise<Record<string, unknown>>): Promise<void> {
+  const stops: (() => Promise<unknown> | unknown)[] = []
+  const later = <T>(value: T, stop: (value: T) => Promise<unknown> | unknown): T => {
+    stops.push(() => stop(value))
+    return value
+  }
+  try {
+    report(await run(later))
+  } finally {
+    for (const stop of stops.reverse()) await Promise.resolve(stop()).catch(() => {})
+  }
+}

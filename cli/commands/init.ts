@@ -12,6 +12,6 @@ export async function initAction(dir: string): Promise<void> {
   out.write('\nNext:\n')
   if (into !== '') out.write(`  cd ${into}\n`)
   out.write('  npm install        # links this teefn\n')
-  out.write('  npm test           # runs the function in the sandbox against a local API\n')
+  out.write('  npm test           # runs the function in the sandbox, its fetches mocked\n')
   out.write('  npx teefn run src/index.ts --request <price API URL> --watch\n')
 }

@@ -13,6 +13,7 @@ export type RunOptions = {
   requestFile?: string
   secrets?: string
   allowHost: string[]
+  mock?: string
   timeout?: number
   memory?: number
   json?: boolean
@@ -36,16 +37,21 @@ export async function runAction(file: string, options: RunOptions): Promise<void
   if (options.watch) {
     if (file === '-') throw new UsageError('--watch needs a file to watch, not stdin', 'name the entry file')
     const { watchRun } = await import('../run/watchRun.js')
-    await watchRun({ file, request, secrets, allowHosts, limits, json })
+    await watchRun({ file, request, secrets, allowHosts, mockFile: options.mock, limits, json })
     return
   }
+  // Loaded only with --mock: most runs have none.
+  const httpMocks =
+    options.mock === undefined
+      ? undefined
+      : await (await import('../run/readHttpMocks.js')).readHttpMocks(options.mock)
   const source = await readInputFile(file, 'function')
   // The sandbox thread starts now, while the file is bundled if it must be: each takes tens of milliseconds.
   const pool = createSandboxPool({ threads: 1 })
   pool.catch(() => {}) // a thread that fails to start is reported where the pool is awaited
   let ran: Awaited<ReturnType<typeof runFunctionOnce>>
   try {
-    ran = await runFunctionOnce({ file, source, request, secrets, allowHosts, limits, pool })
+    ran = await runFunctionOnce({ file, source, request, secrets, allowHosts, httpMocks, limits, pool })
   } finally {
     await closeSandboxPool(pool)
   }

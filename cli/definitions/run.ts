@@ -19,6 +19,10 @@ export function runCommand(): Command {
       collect,
       [],
     )
+    .option(
+      '--mock <file>',
+      'answer every fetch from this JSON file of mocks instead of the network (limits still apply)',
+    )
     .option('--timeout <ms>', 'wall-clock deadline in milliseconds (default 10000)', positiveInteger)
     .option('--memory <MiB>', 'memory limit in MiB (default 64)', positiveInteger)
     .option('--json', 'print one JSON object (with --watch, one per line for each run)')

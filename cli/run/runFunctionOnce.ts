@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto'
 import { extname, relative, resolve } from 'node:path'
 import { bytesToHex } from '../../runtime/bytes.js'
+import type { HttpMock } from '../../runtime/http/parseHttpMocks.js'
 import {
   type InvocationOutcome,
   LimitExceedsMaximumError,
@@ -28,6 +29,8 @@ export type RunFunctionOnceParameters = {
   request: string
   secrets: Record<string, string>
   allowHosts: string[]
+  /** Answer every fetch from these instead of the network (`--mock`). */
+  httpMocks?: HttpMock[] | undefined
   limits: Partial<SandboxLimits>
   /** A pool of one sandbox thread, started before the file is looked at. */
   pool: Promise<SandboxPool>
@@ -133,13 +136,14 @@ async function runBundled(
 /** One invocation in the pool. */
 async function invokeOnce(
   { code, codeHash }: Runnable,
-  { request, secrets, allowHosts, limits, pool }: RunFunctionOnceParameters,
+  { request, secrets, allowHosts, httpMocks, limits, pool }: RunFunctionOnceParameters,
 ): Promise<InvocationOutcome> {
   return (await pool).invoke({
     code,
     request,
     secrets,
     allowHosts,
+    httpMocks,
     limits,
     context: { requestId: `cli-${randomUUID()}`, trigger: 'cli', codeHash },
   })

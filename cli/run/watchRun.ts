@@ -6,6 +6,7 @@ import { readInputFile } from '../readInputFile.js'
 import { UsageError } from '../UsageError.js'
 import { closeSandboxPool } from './closeSandboxPool.js'
 import { printRunReport } from './printRunReport.js'
+import { readHttpMocks } from './readHttpMocks.js'
 import { runFunctionOnce } from './runFunctionOnce.js'
 import { watchFiles } from './watchFiles.js'
 
@@ -14,6 +15,8 @@ export type WatchRunParameters = {
   request: string
   secrets: Record<string, string>
   allowHosts: string[]
+  /** `--mock`: read again for every run, and watched like the function's files. */
+  mockFile?: string | undefined
   limits: Partial<SandboxLimits>
   /** One JSON object per line and per run. */
   json: boolean
@@ -25,7 +28,8 @@ export type WatchRunParameters = {
  * sandbox thread serves every run; a save during a run queues one more run after it.
  */
 export async function watchRun(parameters: WatchRunParameters): Promise<void> {
-  const { file, json } = parameters
+  const { file, json, mockFile } = parameters
+  const mockInputs = mockFile === undefined ? [] : [resolve(mockFile)]
   const pool = createSandboxPool({ threads: 1 })
   pool.catch(() => {}) // a thread that fails to start is reported by the run that awaits it
   let running: Promise<void> | undefined
@@ -39,12 +43,16 @@ export async function watchRun(parameters: WatchRunParameters): Promise<void> {
 
   const runNow = async (): Promise<void> => {
     runs += 1
-    let inputs = [...new Set([resolve(file), ...bundled])]
+    let inputs = [...new Set([resolve(file), ...bundled, ...mockInputs])]
     try {
+      const httpMocks = mockFile === undefined ? undefined : await readHttpMocks(mockFile)
       const source = await readInputFile(file, 'function')
-      const ran = await runFunctionOnce({ ...parameters, source, pool })
+      const ran = await runFunctionOnce({ ...parameters, httpMocks, source, pool })
       const code = ran.report.error?.code
-      if (code !== 'SYNTAX_ERROR' && code !== 'NO_MAIN') bundled = inputs = ran.inputs
+      if (code !== 'SYNTAX_ERROR' && code !== 'NO_MAIN') {
+        bundled = ran.inputs
+        inputs = [...new Set([...ran.inputs, ...mockInputs])]
+      }
       printRunReport(ran.report, { json, compact: true })
     } catch (error) {
       // Wrong usage (an unreadable entry, a limit over the maximum) ends the command, as without --watch.

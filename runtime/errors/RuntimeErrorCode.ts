@@ -47,6 +47,8 @@ export type SingleRuntimeErrorCode =
   | 'GUEST_SOURCE_INVALID'
   /** An allowed-host entry that is not a host, an address or either with a port (`InvalidAllowHostError`). */
   | 'INVALID_ALLOW_HOST'
+  /** A list of HTTP mocks with a malformed entry (`HttpMockError`). */
+  | 'HTTP_MOCK_INVALID'
   /** An HTTP caller is at its concurrency quota; the job waits its turn (`CallerBusyError`). */
   | 'CALLER_BUSY'
   /** The worker does not serve the chain a job names (`WorkerRefusalError`). */

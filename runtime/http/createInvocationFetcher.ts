@@ -9,6 +9,7 @@ import {
   type HostFetchAgents,
   type HostFetchRequest,
   type HostFetchResponse,
+  type HostFetchTransport,
   hostFetch,
 } from './hostFetch.js'
 
@@ -35,6 +36,11 @@ export type CreateInvocationFetcherParameters = {
    * the per-fetch limits bound what the host holds.
    */
   memory?: MemoryBudget | undefined
+  /**
+   * Answers the fetches instead of the network (`createMockTransport` for `teefn run --mock`). They count and are
+   * limited exactly as real ones: only the wire is replaced.
+   */
+  transport?: HostFetchTransport | undefined
 }
 
 export type InvocationFetcher = {
@@ -107,6 +113,7 @@ export function createInvocationFetcher(parameters: CreateInvocationFetcherParam
         signal: controller.signal,
         agents,
         memory: parameters.memory,
+        transport: parameters.transport,
       })
     } finally {
       inFlight--

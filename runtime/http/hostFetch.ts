@@ -17,7 +17,7 @@ import { fetchDefaults } from './fetchDefaults.js'
 import { hostNotAllowedError } from './hostNotAllowedError.js'
 import { isCorsSafelistedRequestHeader } from './isCorsSafelistedRequestHeader.js'
 import { memoryLimitError } from './memoryLimitError.js'
-import { readResponseBody } from './readResponseBody.js'
+import { type ResponseBodyStream, readResponseBody } from './readResponseBody.js'
 
 export type HostFetchRequest = {
   /** Absolute `http:` or `https:` URL, without credentials. */
@@ -67,7 +67,28 @@ export type HostFetchOptions = {
   memory?: MemoryBudget | undefined
   /** Content-encoding layers decoded at most; default 2. */
   maxEncodings?: number | undefined
+  /**
+   * Answers each hop instead of the network (`createMockTransport`): no DNS and no connection, but every check and
+   * limit above the wire applies as it does to real responses. IP literals are still checked against the policy.
+   */
+  transport?: HostFetchTransport | undefined
 }
+
+/** One hop as a transport sends it: the checked URL, the method and headers as prepared, the body. */
+export type HostFetchTransportRequest = {
+  url: URL
+  method: string
+  /** Names lower-cased; a name may repeat. */
+  headers: [string, string][]
+  body: string | Uint8Array | undefined
+}
+
+/** What a transport answers: the parts of `IncomingMessage` the fetch reads, body streamed. */
+export type HostFetchTransportResponse = ResponseBodyStream &
+  Pick<IncomingMessage, 'statusCode' | 'statusMessage' | 'rawHeaders'>
+
+/** Sends one hop somewhere other than the network; rejects with a {@link FetchError} to fail the fetch. */
+export type HostFetchTransport = (request: HostFetchTransportRequest) => Promise<HostFetchTransportResponse>
 
 export type HostFetchResponse = {
   status: number
@@ -148,7 +169,7 @@ export async function hostFetch(
   }
 
   const controller = new AbortController()
-  let inFlight: { request?: ClientRequest; response?: IncomingMessage } = {}
+  let inFlight: { request?: ClientRequest; response?: HostFetchTransportResponse } = {}
   const stop = (reason: FetchError) => {
     if (controller.signal.aborted) return
     controller.abort(reason)
@@ -185,17 +206,19 @@ export async function hostFetch(
     for (;;) {
       // Between hops nothing is in flight to destroy: do not start a new hop after an abort.
       if (controller.signal.aborted) throw controller.signal.reason
-      const response = await sendOnce({
-        url: current,
-        method,
-        headers,
-        body,
-        policy,
-        agents,
-        onRequest: (clientRequest) => {
-          inFlight = { request: clientRequest }
-        },
-      })
+      const response = options.transport
+        ? await sendToTransport(options.transport, { url: current, method, headers, body }, policy)
+        : await sendOnce({
+            url: current,
+            method,
+            headers,
+            body,
+            policy,
+            agents,
+            onRequest: (clientRequest) => {
+              inFlight = { request: clientRequest }
+            },
+          })
       inFlight.response = response
       const status = response.statusCode ?? 0
       const location = response.headers.location
@@ -380,6 +403,25 @@ type SendOnceParameters = {
   onRequest: (request: ClientRequest) => void
 }
 
+/** One hop through a transport: an IP literal is checked first, as `sendOnce` checks it before connecting. */
+function sendToTransport(
+  transport: HostFetchTransport,
+  request: HostFetchTransportRequest,
+  policy: NetworkPolicy,
+): Promise<HostFetchTransportResponse> {
+  const denied = checkLiteral(request.url, policy)
+  return denied ? Promise.reject(denied) : transport(request)
+}
+
+/** The policy's refusal of a URL whose host is an IP literal, if it refuses it. */
+function checkLiteral(url: URL, policy: NetworkPolicy): FetchError | undefined {
+  const port = url.port === '' ? (url.protocol === 'https:' ? 443 : 80) : Number(url.port)
+  const hostname = url.hostname.startsWith('[') ? url.hostname.slice(1, -1) : url.hostname
+  if (isIP(hostname) === 0) return undefined
+  const decision = policy.check({ hostname, port, address: hostname })
+  return decision.allowed ? undefined : hostNotAllowedError(decision)
+}
+
 /** One request and its response headers, connected only to an address the policy allows. */
 function sendOnce(parameters: SendOnceParameters): Promise<IncomingMessage> {
   const { url, method, body, policy, agents } = parameters
@@ -387,10 +429,8 @@ function sendOnce(parameters: SendOnceParameters): Promise<IncomingMessage> {
   const port = url.port === '' ? (isHttps ? 443 : 80) : Number(url.port)
   const hostname = url.hostname.startsWith('[') ? url.hostname.slice(1, -1) : url.hostname
   // Node connects to IP literals without calling `lookup`, so they are checked here.
-  if (isIP(hostname) !== 0) {
-    const decision = policy.check({ hostname, port, address: hostname })
-    if (!decision.allowed) return Promise.reject(hostNotAllowedError(decision))
-  }
+  const denied = checkLiteral(url, policy)
+  if (denied) return Promise.reject(denied)
 
   const headers: Record<string, string> = {}
   for (const [name, value] of parameters.headers) {

@@ -11,6 +11,7 @@ export {
   type MemoryBudget,
   type MemoryReservation,
 } from './createMemoryBudget.js'
+export { type CreateMockTransportParameters, createMockTransport } from './createMockTransport.js'
 export {
   type CreateNetworkPolicyParameters,
   createNetworkPolicy,
@@ -22,11 +23,15 @@ export {
 export { FetchError, type FetchErrorCode, type FetchErrorParameters, isFetchError } from './FetchError.js'
 export { fetchDefaults } from './fetchDefaults.js'
 export { formatBytes } from './formatBytes.js'
+export { HttpMockError } from './HttpMockError.js'
 export {
   type HostFetchAgents,
   type HostFetchOptions,
   type HostFetchRequest,
   type HostFetchResponse,
+  type HostFetchTransport,
+  type HostFetchTransportRequest,
+  type HostFetchTransportResponse,
   hostFetch,
 } from './hostFetch.js'
 export { hostNotAllowedError } from './hostNotAllowedError.js'
@@ -34,3 +39,4 @@ export { InvalidAllowHostError } from './InvalidAllowHostError.js'
 export { isCorsSafelistedRequestHeader } from './isCorsSafelistedRequestHeader.js'
 export { type MemoryLimitErrorParameters, memoryLimitError } from './memoryLimitError.js'
 export { type AllowHost, parseAllowHost } from './parseAllowHost.js'
+export { type HttpMock, parseHttpMocks } from './parseHttpMocks.js'

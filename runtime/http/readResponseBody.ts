@@ -1,5 +1,5 @@
 import type { IncomingMessage } from 'node:http'
-import type { Transform } from 'node:stream'
+import type { Readable, Transform } from 'node:stream'
 import { constants, createBrotliDecompress, createGunzip, createInflate, createInflateRaw } from 'node:zlib'
 import type { MemoryBudget, MemoryReservation } from './createMemoryBudget.js'
 import { FetchError } from './FetchError.js'
@@ -26,6 +26,10 @@ export type ReadResponseBodyParameters = {
   maxEncodings?: number | undefined
 }
 
+/** What `readResponseBody` reads: an `IncomingMessage`, or a transport's stand-in for one (`createMockTransport`). */
+export type ResponseBodyStream = Readable &
+  Pick<IncomingMessage, 'headers' | 'complete'> & { socket?: { destroy(): void } | null | undefined }
+
 export type ReadResponseBodyReturnType = {
   /** The decoded body: a fresh buffer of exactly its length. */
   body: Uint8Array
@@ -51,7 +55,7 @@ const supportedEncodings = new Set(['gzip', 'x-gzip', 'deflate', 'br'])
  * Destroying `response` from outside (a timeout) rejects with the error it was destroyed with.
  */
 export function readResponseBody(
-  response: IncomingMessage,
+  response: ResponseBodyStream,
   parameters: ReadResponseBodyParameters,
 ): Promise<ReadResponseBodyReturnType> {
   const { maxResponseBytes, origin, memory } = parameters

@@ -2,6 +2,7 @@ import { performance } from 'node:perf_hooks'
 import type { QuickJSContext, QuickJSHandle, QuickJSRuntime } from 'quickjs-emscripten'
 import { createInvocationFetcher, type InvocationFetcher } from '../http/createInvocationFetcher.js'
 import { createMemoryBudget, type MemoryBudget } from '../http/createMemoryBudget.js'
+import { createMockTransport } from '../http/createMockTransport.js'
 import { createNetworkPolicy } from '../http/createNetworkPolicy.js'
 import { keepAliveAgentsFor } from '../http/keepAliveAgentsFor.js'
 import type { InvocationErrorCode } from '../resultStatus.js'
@@ -119,6 +120,7 @@ export class Sandbox {
           timeoutMs: limits.fetchTimeoutMs,
           deadlineAt,
           memory,
+          transport: invocation.httpMocks && createMockTransport({ mocks: invocation.httpMocks }),
         })
         return fetcher
       },

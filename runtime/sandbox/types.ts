@@ -1,3 +1,4 @@
+import type { HttpMock } from '../http/parseHttpMocks.js'
 import type { InvocationErrorCode } from '../resultStatus.js'
 import type { SandboxLimits } from './limits.js'
 
@@ -26,6 +27,11 @@ export type Invocation = {
   limits?: Partial<SandboxLimits> | undefined
   /** Hosts (`host` or `host:port`) that may be reached even on loopback or private addresses. */
   allowHosts?: string[] | undefined
+  /**
+   * Answers every fetch from these mocks (checked by `parseHttpMocks`) instead of the network, under the same
+   * limits: `teefn run --mock`. Workers never set it.
+   */
+  httpMocks?: HttpMock[] | undefined
   /** 32 bytes that `deriveSecret(path)` expands for this function; without it `deriveSecret` throws. */
   functionKey?: Uint8Array | undefined
 }

@@ -1,0 +1,64 @@
+import { readFile } from 'node:fs/promises'
+import { type HttpMock, parseHttpMocks } from '../../runtime/http/parseHttpMocks.js'
+import { createSandboxPool, type SandboxLimits } from '../../runtime/sandbox/index.js'
+import { closeSandboxPool } from '../run/closeSandboxPool.js'
+import { type RunReport, runFunctionOnce } from '../run/runFunctionOnce.js'
+
+export type RunFunctionParameters = {
+  /** The function's entry (`.ts` or `.js`), bundled as `teefn run` bundles it; relative to the working directory. */
+  entry: string
+  /** The request string passed to `main`; default empty. */
+  request?: string | undefined
+  secrets?: Record<string, string> | undefined
+  /** Hosts fetch may reach even on a private address (`--allow-host`). */
+  allowHosts?: string[] | undefined
+  /**
+   * Answer every fetch from these instead of the network (`--mock`): checked as a mock file is (an `HttpMockError`
+   * names the bad entry and field), and counted and limited as real fetches are.
+   */
+  mocks?: HttpMock[] | undefined
+  /** Wall-clock deadline; default 10 s. */
+  timeoutMs?: number | undefined
+  /** Memory limit; default 64 MiB. */
+  memoryMiB?: number | undefined
+}
+
+export type RunFunctionReturnType = RunReport
+
+/**
+ * Runs a function once in the QuickJS sandbox, as `teefn run --json` does, and resolves with the same report: a
+ * function that throws resolves with `ok: false` and its error. For a function's own tests.
+ *
+ * @example
+ * import { runFunction } from 'teefn/testing'
+ * const report = await runFunction({
+ *   entry: 'src/index.ts',
+ *   request: 'https://api.example.com/price',
+ *   mocks: [{ request: { url: 'https://api.example.com/price' }, response: { json: { price: 3000.5 } } }],
+ * })
+ */
+export async function runFunction(parameters: RunFunctionParameters): Promise<RunFunctionReturnType> {
+  const { entry } = parameters
+  const httpMocks = parameters.mocks === undefined ? undefined : parseHttpMocks(parameters.mocks)
+  const limits: Partial<SandboxLimits> = {}
+  if (parameters.timeoutMs !== undefined) limits.timeoutMs = parameters.timeoutMs
+  if (parameters.memoryMiB !== undefined) limits.memoryBytes = parameters.memoryMiB * 1024 * 1024
+  const source = await readFile(entry)
+  const pool = createSandboxPool({ threads: 1 })
+  pool.catch(() => {}) // a thread that fails to start is reported where the pool is awaited
+  try {
+    const ran = await runFunctionOnce({
+      file: entry,
+      source,
+      request: parameters.request ?? '',
+      secrets: parameters.secrets ?? {},
+      allowHosts: parameters.allowHosts ?? [],
+      httpMocks,
+      limits,
+      pool,
+    })
+    return ran.report
+  } finally {
+    await closeSandboxPool(pool)
+  }
+}
