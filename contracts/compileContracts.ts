@@ -52,7 +52,8 @@ type SolcOutput = {
 const FORMAT = 1
 const BUILD_INFO = '.buildinfo.json'
 // Pinned so artifacts are the same on every machine; cancun runs on anvil and on current L1/L2s.
-const SETTINGS = { optimizer: { enabled: true, runs: 200 }, evmVersion: 'cancun' } as const
+export const solcSettings = { optimizer: { enabled: true, runs: 200 }, evmVersion: 'cancun' } as const
+const SETTINGS = solcSettings
 const OUTPUTS = ['abi', 'evm.bytecode.object', 'evm.deployedBytecode.object']
 
 /**

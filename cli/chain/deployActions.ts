@@ -52,6 +52,7 @@ export async function deployRegistryAction(options: DeployRegistryOptions): Prom
 export type DeployConsumerOptions = ChainOptions & {
   registry: string
   contract?: string
+  contractName?: string
   functionId?: string
   hookGasLimit?: string
   requestTimeout?: string
@@ -59,8 +60,8 @@ export type DeployConsumerOptions = ChainOptions & {
 }
 
 /**
- * `teefn chain deploy-consumer [args...]`: deploys a consumer (the example PriceOracle, or any compiled artifact)
- * wired to the registry, and prints its address.
+ * `teefn chain deploy-consumer [source.sol] [args...]`: deploys a consumer (the example PriceOracle, a compiled
+ * artifact, or a contract compiled from a Solidity file) wired to the registry, and prints its address.
  */
 export async function deployConsumerAction(
   positional: string[],
@@ -78,8 +79,17 @@ export async function deployConsumerAction(
     }
   }
   if (options.owner !== undefined) parseAddress(options.owner, '--owner')
-  const name = options.contract ?? 'PriceOracle'
-  const artifact = await loadChainArtifact(name)
+  const [first, ...rest] = positional
+  const source = first?.endsWith('.sol') ? first : undefined
+  if (source !== undefined && options.contract !== undefined) {
+    throw new UsageError(`pass ${source} or --contract, not both`)
+  }
+  if (options.contractName !== undefined && source === undefined && !options.contract?.endsWith('.sol')) {
+    throw new UsageError('--contract-name picks a contract of a .sol file: pass the file as well')
+  }
+  const name = source ?? options.contract ?? 'PriceOracle'
+  const artifact = await loadChainArtifact(name, options.contractName)
+  const constructorArgs = source === undefined ? positional : rest
   if (artifact.bytecode === '0x') {
     throw new UsageError(`${name} cannot be deployed: it is an interface or abstract contract (no bytecode)`)
   }
@@ -90,7 +100,7 @@ export async function deployConsumerAction(
       contract: artifact.contractName,
       options: { ...options, registry, functionId },
       sender: wallet.address,
-      positional,
+      positional: constructorArgs,
     })
     await assertContract(connection, registry, 'registry')
     const outcome = await sendChainCall({

@@ -1,6 +1,8 @@
 import { Interface } from 'ethers'
 import { loadArtifact } from '../../contracts/loadArtifact.js'
 import { functionCode } from '../build/functionCode.js'
+import { resolveServerUrl } from '../commands/apiClient.js'
+import { uploadFunction } from '../commands/uploadFunction.js'
 import {
   assertContract,
   type ChainOptions,
@@ -18,16 +20,25 @@ export type RegisterOptions = ChainOptions & {
   functionId?: string
   name?: string
   minify?: boolean
+  server?: string
 }
 
-/** `teefn chain register <entry>`: registers the function's codeHash under a functionId, and prints the id. */
+/**
+ * `teefn chain register <entry>`: registers the function's codeHash under a functionId, and prints the id. With
+ * `--server`, it first uploads the same bundle to that node, signed by the sender (its owner), as `teefn deploy`.
+ */
 export async function registerAction(entry: string, options: RegisterOptions): Promise<void> {
   const registry = parseAddress(options.registry, '--registry')
   const { functionId, name } = resolveFunctionId({ ...options, entry })
   const chain = await openChain('register', options)
   try {
     chain.progress(`bundling ${entry}`)
-    const { codeHash } = await functionCode({ entry, minify: options.minify })
+    const { codeHash, bytes } = await functionCode({ entry, minify: options.minify })
+    const server = options.server === undefined ? undefined : resolveServerUrl(options.server)
+    if (server !== undefined && !options.dryRun) {
+      chain.progress(`uploading ${bytes.byteLength} bytes to ${server}`)
+      await uploadFunction({ server, bytes, codeHash, owner: chain.wallet })
+    }
     const outcome = await callRegistry(chain, options, registry, 'registerFunction', [functionId, codeHash])
     printChainOutcome({
       outcome,
@@ -38,9 +49,10 @@ export async function registerAction(entry: string, options: RegisterOptions): P
         codeHash,
         owner: chain.wallet.address,
         registry,
+        ...(server === undefined ? {} : { uploadedTo: server }),
       },
       value: functionId,
-      summary: `registered ${name ?? functionId} (codeHash ${codeHash}), owner ${chain.wallet.address}`,
+      summary: `registered ${name ?? functionId} (codeHash ${codeHash}), owner ${chain.wallet.address}${server === undefined ? '' : `, uploaded to ${server}`}`,
     })
   } finally {
     chain.close()

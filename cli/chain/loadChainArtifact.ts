@@ -5,11 +5,17 @@ import { readInputFile } from '../readInputFile.js'
 import { UsageError } from '../UsageError.js'
 
 /**
- * A deployable artifact for `teefn chain deploy-consumer --contract`: a contract name is read from teefn's
+ * A deployable artifact for `teefn chain deploy-consumer`: a contract name is read from teefn's
  * `contracts/artifacts/<name>.json` (PriceOracle, and whatever else `npm run build` compiled there); a path to a
- * `.json` file holding `abi` and `bytecode` (a solc or Hardhat artifact of your own consumer) is read as is.
+ * `.json` file holding `abi` and `bytecode` (a solc or Hardhat artifact of your own consumer) is read as is; a
+ * `.sol` file is compiled with solc (`compileSolidityFile`), taking `contractName` or the contract named like it.
  */
-export async function loadChainArtifact(contract: string): Promise<Artifact> {
+export async function loadChainArtifact(contract: string, contractName?: string): Promise<Artifact> {
+  if (contract.endsWith('.sol')) {
+    // solc is loaded only for a source file.
+    const { compileSolidityFile } = await import('./compileSolidityFile.js')
+    return compileSolidityFile({ file: contract, contractName })
+  }
   if (!contract.endsWith('.json') && !contract.includes('/')) {
     if (!/^[A-Za-z_$][\w$]*$/.test(contract)) {
       throw new UsageError(`--contract ${contract} is neither a contract name nor a .json artifact file`)

@@ -1,18 +1,10 @@
-import { BaseError } from '../../runtime/errors/BaseError.js'
-import { apiKeyHeader } from '../../server/apiKeys.js'
-import {
-  nodeOrigin,
-  ownerHeader,
-  signatureHeader,
-  timestampHeader,
-  uploadAuthorizationMessage,
-} from '../../server/uploadMessage.js'
 import { functionCode } from '../build/functionCode.js'
 import { printJson } from '../printJson.js'
 import { UsageError } from '../UsageError.js'
-import { callApi, resolveServerUrl } from './apiClient.js'
+import { resolveServerUrl } from './apiClient.js'
 import { readOwnerKey } from './ownerKey.js'
 import { createProgress } from './progress.js'
+import { uploadFunction } from './uploadFunction.js'
 
 type DeployOptions = {
   server?: string
@@ -22,9 +14,6 @@ type DeployOptions = {
   minify?: boolean
   json?: boolean
 }
-
-/** What the server answers an upload with. */
-type UploadAnswer = { codeHash: string; bytes: number; owner?: string; uploadedAt: number; created: boolean }
 
 /** `teefn deploy <entry|bundle>`: bundles when needed, uploads with the owner's signature, prints the codeHash. */
 export async function deployAction(entry: string, options: DeployOptions): Promise<void> {
@@ -47,33 +36,15 @@ export async function deployAction(entry: string, options: DeployOptions): Promi
   progress(`bundling ${entry}`)
   const { bytes, codeHash, bundled } = await functionCode({ entry, minify: options.minify })
 
-  const headers: Record<string, string> = {}
-  if (owner) {
-    const timestamp = Math.floor(Date.now() / 1000)
-    headers[ownerHeader] = owner.address
-    headers[timestampHeader] = String(timestamp)
-    // The signature names this server: no other node accepts it.
-    headers[signatureHeader] = await owner.signMessage(
-      uploadAuthorizationMessage(codeHash, timestamp, nodeOrigin(server)),
-    )
-  } else {
-    headers[apiKeyHeader] = apiKey!
-    if (options.owner !== undefined) headers[ownerHeader] = options.owner
-  }
   progress(`uploading ${bytes.byteLength} bytes to ${server}`)
-  const { body } = await callApi<UploadAnswer>({
+  const body = await uploadFunction({
     server,
-    method: 'POST',
-    path: '/v1/functions',
-    raw: { body: bytes, contentType: 'application/javascript' },
-    headers,
+    bytes,
+    codeHash,
+    owner,
+    apiKey,
+    declaredOwner: options.owner,
   })
-  if (body.codeHash.toLowerCase() !== codeHash) {
-    throw new BaseError('The server stored the bundle under another codeHash.', {
-      code: 'CODE_HASH_MISMATCH',
-      details: `uploaded ${codeHash}, the server answered ${body.codeHash}`,
-    })
-  }
   if (options.json) {
     printJson({
       codeHash,

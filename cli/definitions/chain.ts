@@ -40,13 +40,20 @@ export function chainCommand(): Command {
     chain
       .command('deploy-consumer')
       .description(
-        'Deploy a consumer wired to the registry and print its address: the example PriceOracle, a contract teefn compiled (contracts/artifacts), or an artifact file. Constructor parameters named registry, functionId, hookGasLimit, requestTimeout and owner come from the flags; the rest from [args...] in order.',
+        'Deploy a consumer wired to the registry and print its address: a Solidity file of your project (compiled with solc; teefn/... imports resolve from the installed teefn), the example PriceOracle, a contract teefn compiled (contracts/artifacts), or an artifact file. Constructor parameters named registry, functionId, hookGasLimit, requestTimeout and owner come from the flags; the rest from [args...] in order.',
       )
-      .argument('[args...]', 'the constructor parameters no flag fills, in order')
+      .argument(
+        '[args...]',
+        'a .sol file to compile and deploy (first), then the constructor parameters no flag fills, in order',
+      )
       .requiredOption('--registry <address>', 'the TeefnRegistry address')
       .option(
         '--contract <name|file.json>',
         'PriceOracle (default), a contract name, or a compiled artifact JSON',
+      )
+      .option(
+        '--contract-name <name>',
+        'the contract to deploy from the .sol file (default: the one named like the file)',
       )
       .option('--function-id <bytes32>', 'the functionId the consumer requests (PriceOracle needs it)')
       .option('--hook-gas-limit <gas>', 'gas for the result hook (default 200000)')
@@ -64,7 +71,11 @@ export function chainCommand(): Command {
       .requiredOption('--registry <address>', 'the TeefnRegistry address')
       .option('--function-id <bytes32>', 'the functionId to register (0x + 64 hex digits)')
       .option('--name <text>', "the functionId is keccak256 of this name (default: the entry's name)")
-      .option('--minify', 'minify the bundle (as teefn build --minify)'),
+      .option('--minify', 'minify the bundle (as teefn build --minify)')
+      .option(
+        '--server <url>',
+        'also upload the bundle to this teefn node first, signed by the sender (as teefn deploy --key)',
+      ),
   ).action(lazyAction(async () => (await load()).registerAction))
 
   addChainOptions(
