@@ -19,6 +19,7 @@ describe('createFunctionProject', () => {
       'README.md',
       'contracts/PriceConsumer.sol',
       'package.json',
+      'remappings.txt',
       'src/index.ts',
       'test/index.test.js',
       'tsconfig.json',
