@@ -12,7 +12,7 @@ export function nodeCommand(): Command {
     )
     .option(
       '--port <port>',
-      'server.port: the API, or /healthz and /metrics of a process without the api role',
+      "this process's port: the API's (server.port), or that of /healthz and /metrics without the api role (ops.port)",
     )
     .action(lazyAction(async () => (await import('../commands/node.js')).nodeAction))
 }

@@ -40,6 +40,20 @@ describe('loadNodeConfig', () => {
     expect(resolveSecret(config.evm![0]!.submitterKey!, env)).toBe('0x01')
   })
 
+  it("takes --role and --port over the file: the port of this process's listener, API or ops", async () => {
+    const env = { TEEFN_TEST_KEY: '0x01' }
+    const file = await write({ ...valid, server: { port: 8787 } })
+    const worker = await loadNodeConfig({ file, env, overrides: { roles: ['worker'], port: 9101 } })
+    expect({ roles: worker.roles, server: worker.server, ops: worker.ops }).toEqual({
+      roles: ['worker'],
+      server: { port: 8787 },
+      ops: { port: 9101 },
+    })
+    const api = await loadNodeConfig({ file, env, overrides: { roles: ['api', 'relayer'], port: 9102 } })
+    expect({ server: api.server, ops: api.ops }).toEqual({ server: { port: 9102 }, ops: undefined })
+    await expect(loadNodeConfig({ file, env, overrides: { roles: ['gatekeeper'] } })).rejects.toThrow(/roles/)
+  })
+
   it('names the bad field', async () => {
     const cases: [unknown, RegExp][] = [
       [{ ...valid, redisUrl: 'localhost' }, /redisUrl must match pattern/],

@@ -52,7 +52,10 @@ export async function loadNodeConfig({
   if (env.REDIS_URL) value = { ...value, redisUrl: env.REDIS_URL }
   if (overrides.roles) value = { ...value, roles: overrides.roles }
   if (overrides.port !== undefined) {
-    value = { ...value, server: { ...(value.server as object | undefined), port: overrides.port } }
+    // The port of this process's listener: the API's, or the health-and-metrics one of a process without it.
+    const roles = (value.roles as readonly string[] | undefined) ?? nodeRoles
+    const listener = roles.includes('api') ? 'server' : 'ops'
+    value = { ...value, [listener]: { ...(value[listener] as object | undefined), port: overrides.port } }
   }
   const where = file ?? 'the configuration'
   const [first] = Value.Errors(NodeConfigSchema, value)

@@ -201,6 +201,19 @@ export const NodeConfigSchema = Type.Object(
         { additionalProperties: false },
       ),
     ),
+    /**
+     * `/healthz` and `/metrics` of a process without the `api` role (a worker or relayer of a fleet), so every
+     * process is probed and scraped alike; `teefn node --port` sets it in such a process. None by default.
+     */
+    ops: Type.Optional(
+      Type.Object(
+        {
+          host: Type.Optional(Type.String({ minLength: 1 })),
+          port: Type.Integer({ minimum: 0, maximum: 65535 }),
+        },
+        { additionalProperties: false },
+      ),
+    ),
     server: Type.Optional(
       Type.Object(
         {

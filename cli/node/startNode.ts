@@ -41,7 +41,7 @@ export type RunningNode = {
   roles: readonly NodeRole[]
   /**
    * The API's address when the `api` role runs; else the address of `/healthz` and `/metrics`, when the config
-   * gives `server.port`.
+   * gives `ops.port`.
    */
   serverUrl: string | undefined
   /** The enclave identity this process uses (public keys only). */
@@ -164,8 +164,8 @@ export async function startNode({
         closers,
       })
     }
-    // A worker or relayer process of a split node is probed and scraped like the API: on its server port.
-    if (!has('api') && config.server?.port !== undefined) {
+    // A worker or relayer process of a split node is probed and scraped like the API: on its ops port.
+    if (!has('api') && config.ops !== undefined) {
       serverUrl = await startOpsListener(config, {
         connection,
         metrics,

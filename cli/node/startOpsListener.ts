@@ -21,7 +21,7 @@ export type StartOpsListenerParameters = {
 }
 
 /**
- * `/healthz` and `/metrics` of a process without the `api` role, on `server.host`/`server.port`: Redis, the
+ * `/healthz` and `/metrics` of a process without the `api` role, on `ops.host`/`ops.port`: Redis, the
  * worker when it runs here, and each relayer's watcher. Returns the listener's URL.
  */
 export async function startOpsListener(
@@ -52,8 +52,8 @@ export async function startOpsListener(
     }
   }
   const server = await startOpsServer({
-    host: config.server?.host,
-    port: config.server?.port,
+    host: config.ops?.host,
+    port: config.ops?.port,
     metrics,
     metricsToken: config.server?.metricsToken ? resolveSecret(config.server.metricsToken, env) : undefined,
     checks,
