@@ -62,6 +62,14 @@ describe('--compat chainlink', () => {
     expect(outcome.stats.fetches).toBe(3)
   })
 
+  it('reads args from an on-chain payload: the request JSON as 0x-hex UTF-8', async () => {
+    const outcome = await invokeFunction(pool, code, {
+      request: stringToHex(JSON.stringify({ args: ['too-large'] })),
+      limits: { resultBytes: 1024 },
+    })
+    expect(bytesToHex(outcome.result as Uint8Array)).toBe(stringToHex('x'.repeat(300)))
+  })
+
   it('fails the sixth HTTP request, as Chainlink limits a source to five', async () => {
     const outcome = await run(['six-requests', server.url])
     expect(codeOf(outcome)).toBe('FUNCTION_ERROR')
