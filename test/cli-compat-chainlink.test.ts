@@ -107,5 +107,8 @@ describe('teefn run --compat chainlink', () => {
     const plain = await runTeefn(['run', output, '--request', '{"args":["too-large"]}', '--json'])
     expect(JSON.parse(plain.stdout).error).toMatchObject({ code: 'RESULT_TOO_LARGE', limit: 'resultBytes' })
     expect(codeHash).toMatch(/^0x[0-9a-f]{64}$/)
+    // With the flag, the built file is not wrapped again: --args reach it.
+    const again = await runChainlink(['ETH-USD', 'https://quotes.example'], [], output)
+    expect(again.report.result).toMatch(/^0x0{61}5dc/)
   })
 })

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto'
 import { extname, relative, resolve } from 'node:path'
 import { bytesToHex } from '../../runtime/bytes.js'
-import type { CompatMode } from '../../runtime/compat/compatMode.js'
+import { type CompatMode, compatModeOf } from '../../runtime/compat/compatMode.js'
 import type { HttpMock } from '../../runtime/http/parseHttpMocks.js'
 import {
   type InvocationOutcome,
@@ -64,10 +64,11 @@ type Runnable = { code: string; codeHash: string; sourceMap?: string | undefined
  * starting esbuild would take longer than the run. esbuild is asked when the file imports something, or when
  * the sandbox refuses to load it (its diagnostics are the ones reported then, as for any other file).
  */
-export async function runFunctionOnce(
-  parameters: RunFunctionOnceParameters,
-): Promise<RunFunctionOnceReturnType> {
-  const { file, source } = parameters
+export async function runFunctionOnce(given: RunFunctionOnceParameters): Promise<RunFunctionOnceReturnType> {
+  const { file, source } = given
+  // A bundle already built in the mode (its first line names it) runs as it is, not wrapped again.
+  const built = given.compat !== undefined && compatModeOf(source.toString('utf8')) === given.compat
+  const parameters = built ? { ...given, compat: undefined } : given
   if (parameters.compat !== undefined || !mayRunAsIs(file, source)) return runBundled(parameters)
   let outcome: InvocationOutcome
   try {
