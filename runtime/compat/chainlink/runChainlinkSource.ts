@@ -31,7 +31,7 @@ export async function runChainlinkSource(
     result = await source()
   } catch (error) {
     if (error instanceof Error) throw error
-    throw new Error(`invalid value thrown of type ${error === null ? 'object' : typeof error}`)
+    throw new Error(`invalid value thrown of type ${typeof error}`)
   }
   if (result instanceof Uint8Array) return result
   if (result instanceof ArrayBuffer) return new Uint8Array(result)
