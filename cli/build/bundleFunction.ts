@@ -1,14 +1,18 @@
 import { builtinModules } from 'node:module'
 import { resolve } from 'node:path'
 import { build, type Message, type Plugin } from 'esbuild'
+import { type CompatMode, compatBanner } from '../../runtime/compat/compatMode.js'
 import { BaseError } from '../../runtime/errors/BaseError.js'
 import { computeCodeHash } from '../../runtime/store/computeCodeHash.js'
 import { maxBundleBytes } from '../../runtime/store/limits.js'
+import { chainlinkEntryPlugin } from './chainlinkEntryPlugin.js'
 
 export type BundleFunctionParameters = {
   /** A .ts, .js or .mjs file whose default export is `main`. */
   entry: string
   minify?: boolean | undefined
+  /** Build a source written for another platform (`chainlink`: a Chainlink Functions source, unmodified). */
+  compat?: CompatMode | undefined
 }
 
 export type BundleFunctionReturnType = {
@@ -48,6 +52,7 @@ export class BundleError extends BaseError {
 export async function bundleFunction({
   entry,
   minify = false,
+  compat,
 }: BundleFunctionParameters): Promise<BundleFunctionReturnType> {
   let result: Awaited<ReturnType<typeof build<{ write: false; metafile: true }>>>
   const workingDir = process.cwd()
@@ -71,7 +76,10 @@ export async function bundleFunction({
       sourcemap: 'external',
       sourcesContent: false,
       logLevel: 'silent',
-      plugins: [refuseNodeBuiltins],
+      // The mode is the bundle's first line: part of its bytes, so of its codeHash, and read by every runner.
+      ...(compat ? { banner: { js: compatBanner(compat) } } : {}),
+      plugins:
+        compat === 'chainlink' ? [chainlinkEntryPlugin(entry), refuseNodeBuiltins] : [refuseNodeBuiltins],
     })
   } catch (error) {
     const messages = (error as { errors?: Message[] }).errors ?? []

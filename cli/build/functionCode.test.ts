@@ -26,6 +26,16 @@ describe('functionCode', () => {
     expect(code.codeHash).toBe(keccak256(code.bytes))
   })
 
+  it('bundles a self-contained .js file in a compat mode: the wrapper and the mode are in the bytes', async () => {
+    const file = join(dir, 'chainlink.js')
+    await writeFile(file, 'return Functions.encodeString(args[0])\n')
+    const code = await functionCode({ entry: file, compat: 'chainlink' })
+    expect(code.bundled).toBe(true)
+    expect(Buffer.from(code.bytes).equals(await readFile(file))).toBe(false)
+    expect(Buffer.from(code.bytes).toString('utf8')).toMatch(/^\/\/ teefn-compat: chainlink\n/)
+    expect(code.codeHash).toBe(keccak256(code.bytes))
+  })
+
   it("bundles an entry: the codeHash is the bundle's, as teefn build prints it", async () => {
     const file = join(dir, 'typed.ts')
     await writeFile(file, "export default (request: string): string => 'typed ' + request\n")

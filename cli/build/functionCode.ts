@@ -1,4 +1,5 @@
 import { extname } from 'node:path'
+import type { CompatMode } from '../../runtime/compat/compatMode.js'
 import { computeCodeHash } from '../../runtime/store/computeCodeHash.js'
 import { readInputFile } from '../readInputFile.js'
 import { bundleFunction } from './bundleFunction.js'
@@ -7,6 +8,8 @@ export type FunctionCodeParameters = {
   /** An entry (.ts, .js) or a bundle `teefn build` wrote. */
   entry: string
   minify?: boolean | undefined
+  /** Build a source written for another platform (`--compat`); it is always bundled then. */
+  compat?: CompatMode | undefined
 }
 
 export type FunctionCodeReturnType = {
@@ -24,10 +27,11 @@ export type FunctionCodeReturnType = {
 export async function functionCode({
   entry,
   minify,
+  compat,
 }: FunctionCodeParameters): Promise<FunctionCodeReturnType> {
   const source = await readInputFile(entry, 'function')
-  const bundle = await bundleFunction({ entry, minify })
-  const asIs = bundle.importedFiles === 0 && !minify && ['.js', '.mjs'].includes(extname(entry))
+  const bundle = await bundleFunction({ entry, minify, compat })
+  const asIs = bundle.importedFiles === 0 && !minify && !compat && ['.js', '.mjs'].includes(extname(entry))
   const bytes = asIs ? new Uint8Array(source) : bundle.bytes
   return { bytes, codeHash: computeCodeHash(bytes), bundled: !asIs }
 }

@@ -1,5 +1,6 @@
 import { Interface } from 'ethers'
 import { loadArtifact } from '../../contracts/loadArtifact.js'
+import type { CompatMode } from '../../runtime/compat/compatMode.js'
 import { functionCode } from '../build/functionCode.js'
 import { resolveServerUrl } from '../commands/apiClient.js'
 import { uploadFunction } from '../commands/uploadFunction.js'
@@ -20,6 +21,7 @@ export type RegisterOptions = ChainOptions & {
   functionId?: string
   name?: string
   minify?: boolean
+  compat?: CompatMode
   server?: string
 }
 
@@ -33,7 +35,7 @@ export async function registerAction(entry: string, options: RegisterOptions): P
   const chain = await openChain('register', options)
   try {
     chain.progress(`bundling ${entry}`)
-    const { codeHash, bytes } = await functionCode({ entry, minify: options.minify })
+    const { codeHash, bytes } = await functionCode({ entry, minify: options.minify, compat: options.compat })
     const server = options.server === undefined ? undefined : resolveServerUrl(options.server)
     if (server !== undefined && !options.dryRun) {
       chain.progress(`uploading ${bytes.byteLength} bytes to ${server}`)
@@ -59,7 +61,12 @@ export async function registerAction(entry: string, options: RegisterOptions): P
   }
 }
 
-export type UpgradeOptions = ChainOptions & { registry: string; functionId: string; minify?: boolean }
+export type UpgradeOptions = ChainOptions & {
+  registry: string
+  functionId: string
+  minify?: boolean
+  compat?: CompatMode
+}
 
 /** `teefn chain upgrade <entry> --function-id`: points the function at the entry's codeHash. */
 export async function upgradeAction(entry: string, options: UpgradeOptions): Promise<void> {
@@ -68,7 +75,7 @@ export async function upgradeAction(entry: string, options: UpgradeOptions): Pro
   const chain = await openChain('upgrade', options)
   try {
     chain.progress(`bundling ${entry}`)
-    const { codeHash } = await functionCode({ entry, minify: options.minify })
+    const { codeHash } = await functionCode({ entry, minify: options.minify, compat: options.compat })
     const outcome = await callRegistry(chain, options, registry, 'upgradeFunction', [functionId, codeHash])
     printChainOutcome({
       outcome,

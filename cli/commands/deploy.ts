@@ -1,3 +1,4 @@
+import type { CompatMode } from '../../runtime/compat/compatMode.js'
 import { functionCode } from '../build/functionCode.js'
 import { printJson } from '../printJson.js'
 import { UsageError } from '../UsageError.js'
@@ -12,6 +13,7 @@ type DeployOptions = {
   apiKey?: string
   owner?: string
   minify?: boolean
+  compat?: CompatMode
   json?: boolean
 }
 
@@ -34,7 +36,11 @@ export async function deployAction(entry: string, options: DeployOptions): Promi
   const owner = options.key === undefined ? undefined : await readOwnerKey({ key: options.key })
 
   progress(`bundling ${entry}`)
-  const { bytes, codeHash, bundled } = await functionCode({ entry, minify: options.minify })
+  const { bytes, codeHash, bundled } = await functionCode({
+    entry,
+    minify: options.minify,
+    compat: options.compat,
+  })
 
   progress(`uploading ${bytes.byteLength} bytes to ${server}`)
   const body = await uploadFunction({

@@ -1,3 +1,4 @@
+import type { CompatMode } from '../../runtime/compat/compatMode.js'
 import { BaseError } from '../../runtime/errors/BaseError.js'
 import { parseAllowHost } from '../../runtime/http/parseAllowHost.js'
 import { createSandboxPool, type SandboxLimits } from '../../runtime/sandbox/index.js'
@@ -16,6 +17,11 @@ export type RunOptions = {
   mock?: string
   timeout?: number
   memory?: number
+  maxFetches?: number
+  resultBytes?: number
+  compat?: CompatMode
+  args?: string
+  bytesArgs?: string
   json?: boolean
   watch?: boolean
 }
@@ -31,13 +37,16 @@ export async function runAction(file: string, options: RunOptions): Promise<void
   const limits: Partial<SandboxLimits> = {}
   if (options.timeout !== undefined) limits.timeoutMs = options.timeout
   if (options.memory !== undefined) limits.memoryBytes = options.memory * 1024 * 1024
+  if (options.maxFetches !== undefined) limits.maxFetches = options.maxFetches
+  if (options.resultBytes !== undefined) limits.resultBytes = options.resultBytes
+  const { compat } = options
   const allowHosts = options.allowHost
   const json = options.json ?? false
 
   if (options.watch) {
     if (file === '-') throw new UsageError('--watch needs a file to watch, not stdin', 'name the entry file')
     const { watchRun } = await import('../run/watchRun.js')
-    await watchRun({ file, request, secrets, allowHosts, mockFile: options.mock, limits, json })
+    await watchRun({ file, request, secrets, allowHosts, mockFile: options.mock, limits, json, compat })
     return
   }
   // Loaded only with --mock: most runs have none.
@@ -51,7 +60,17 @@ export async function runAction(file: string, options: RunOptions): Promise<void
   pool.catch(() => {}) // a thread that fails to start is reported where the pool is awaited
   let ran: Awaited<ReturnType<typeof runFunctionOnce>>
   try {
-    ran = await runFunctionOnce({ file, source, request, secrets, allowHosts, httpMocks, limits, pool })
+    ran = await runFunctionOnce({
+      file,
+      source,
+      request,
+      secrets,
+      allowHosts,
+      httpMocks,
+      limits,
+      compat,
+      pool,
+    })
   } finally {
     await closeSandboxPool(pool)
   }
@@ -60,12 +79,36 @@ export async function runAction(file: string, options: RunOptions): Promise<void
 }
 
 async function readRequest(options: RunOptions): Promise<string> {
+  if (options.args !== undefined || options.bytesArgs !== undefined) {
+    if (options.compat !== 'chainlink')
+      throw new UsageError('--args and --bytes-args need --compat chainlink', 'add --compat chainlink')
+    if (options.request !== undefined || options.requestFile !== undefined)
+      throw new UsageError('--args and --bytes-args replace --request', 'pass one or the other')
+    // The request a `--compat chainlink` function reads its globals from (runChainlinkSource).
+    return JSON.stringify({
+      args: parseStrings('--args', options.args),
+      bytesArgs: parseStrings('--bytes-args', options.bytesArgs),
+    })
+  }
   if (options.request !== undefined && options.requestFile !== undefined) {
     throw new UsageError('--request and --request-file cannot be used together', 'pass one of them')
   }
   if (options.requestFile !== undefined)
     return (await readInputFile(options.requestFile, 'request')).toString('utf8')
   return options.request ?? ''
+}
+
+function parseStrings(flag: string, json: string | undefined): string[] {
+  if (json === undefined) return []
+  let value: unknown
+  try {
+    value = JSON.parse(json)
+  } catch {
+    throw new UsageError(`${flag} is not valid JSON`, `pass an array of strings, e.g. ${flag} '["a","b"]'`)
+  }
+  if (!Array.isArray(value) || !value.every((entry) => typeof entry === 'string'))
+    throw new UsageError(`${flag} must be a JSON array of strings`, `e.g. ${flag} '["a","b"]'`)
+  return value
 }
 
 function parseSecrets(json: string | undefined): Record<string, string> {

@@ -1,4 +1,4 @@
-import { Command } from 'commander'
+import { Command, Option } from 'commander'
 import { lazyAction } from './lazyAction.js'
 
 /** `teefn build <entry>`: bundles a function into one ES module and prints its size and codeHash. */
@@ -16,6 +16,12 @@ export function buildCommand(): Command {
       'where to write the bundle (default: dist/<entry name>.js beside the entry)',
     )
     .option('--minify', 'minify the bundle')
+    .addOption(
+      new Option(
+        '--compat <platform>',
+        'build a source written for another platform, unmodified (chainlink: a Chainlink Functions source)',
+      ).choices(['chainlink']),
+    )
     .option('--json', 'print one JSON object')
     .action(lazyAction(async () => (await import('../commands/build.js')).buildAction))
 }

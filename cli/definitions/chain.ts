@@ -1,4 +1,4 @@
-import { Command } from 'commander'
+import { Command, Option } from 'commander'
 import { lazyAction } from './lazyAction.js'
 import { addTrustOptions } from './trustOptions.js'
 
@@ -72,6 +72,7 @@ export function chainCommand(): Command {
       .option('--function-id <bytes32>', 'the functionId to register (0x + 64 hex digits)')
       .option('--name <text>', "the functionId is keccak256 of this name (default: the entry's name)")
       .option('--minify', 'minify the bundle (as teefn build --minify)')
+      .addOption(compatOption())
       .option(
         '--server <url>',
         'also upload the bundle to this teefn node first, signed by the sender (as teefn deploy --key)',
@@ -87,7 +88,8 @@ export function chainCommand(): Command {
       .argument('<entry>', 'the function: an entry (.ts, .js) or a bundle teefn build wrote')
       .requiredOption('--registry <address>', 'the TeefnRegistry address')
       .requiredOption('--function-id <bytes32>', 'the functionId (0x + 64 hex digits)')
-      .option('--minify', 'minify the bundle (as teefn build --minify)'),
+      .option('--minify', 'minify the bundle (as teefn build --minify)')
+      .addOption(compatOption()),
   ).action(lazyAction(async () => (await load()).upgradeAction))
 
   addChainOptions(
@@ -126,4 +128,12 @@ export function chainCommand(): Command {
     { sends: false },
   ).action(lazyAction(async () => (await load()).showWorkerAction))
   return chain
+}
+
+/** `--compat <platform>`, as `teefn build --compat`: the codeHash registered must be the one built in the mode. */
+function compatOption(): Option {
+  return new Option(
+    '--compat <platform>',
+    'bundle a source written for another platform (chainlink), as teefn build --compat',
+  ).choices(['chainlink'])
 }

@@ -1,4 +1,4 @@
-import { Command } from 'commander'
+import { Command, Option } from 'commander'
 import { lazyAction } from './lazyAction.js'
 
 /** `teefn deploy <entry|bundle>`: bundles when needed, uploads with the owner's signature, prints the codeHash. */
@@ -17,6 +17,12 @@ export function deployCommand(): Command {
     .option('--api-key <key>', 'an operator API key instead of an owner signature (default: TEEFN_API_KEY)')
     .option('--owner <address>', 'with an API key: the owner to record')
     .option('--minify', 'minify when bundling')
+    .addOption(
+      new Option(
+        '--compat <platform>',
+        'bundle a source written for another platform, unmodified (chainlink: a Chainlink Functions source)',
+      ).choices(['chainlink']),
+    )
     .option('--json', 'print one JSON object')
     .action(lazyAction(async () => (await import('../commands/deploy.js')).deployAction))
 }

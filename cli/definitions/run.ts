@@ -1,4 +1,4 @@
-import { Command } from 'commander'
+import { Command, Option } from 'commander'
 import { lazyAction } from './lazyAction.js'
 import { collect, positiveInteger } from './optionParsers.js'
 
@@ -25,6 +25,27 @@ export function runCommand(): Command {
     )
     .option('--timeout <ms>', 'wall-clock deadline in milliseconds (default 10000)', positiveInteger)
     .option('--memory <MiB>', 'memory limit in MiB (default 64)', positiveInteger)
+    .option(
+      '--max-fetches <n>',
+      'fetches per invocation (default 16; 5 with --compat chainlink)',
+      positiveInteger,
+    )
+    .option(
+      '--result-bytes <n>',
+      'result size limit (default 65536; 256 with --compat chainlink)',
+      positiveInteger,
+    )
+    .addOption(
+      new Option(
+        '--compat <platform>',
+        'run a source written for another platform, unmodified (chainlink: a Chainlink Functions source)',
+      ).choices(['chainlink']),
+    )
+    .option('--args <json>', 'with --compat chainlink: the args global, a JSON array of strings')
+    .option(
+      '--bytes-args <json>',
+      'with --compat chainlink: the bytesArgs global, a JSON array of 0x-hex strings',
+    )
     .option('--json', 'print one JSON object (with --watch, one per line for each run)')
     .option('--watch', 'run again whenever the file or a file it imports changes, until Ctrl-C')
     .action(lazyAction(async () => (await import('../commands/run.js')).runAction))

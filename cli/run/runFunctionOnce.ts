@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto'
 import { extname, relative, resolve } from 'node:path'
 import { bytesToHex } from '../../runtime/bytes.js'
+import { type CompatMode, compatModeOf } from '../../runtime/compat/compatMode.js'
 import type { HttpMock } from '../../runtime/http/parseHttpMocks.js'
 import {
   type InvocationOutcome,
@@ -17,8 +18,11 @@ export type RunReport = {
   ok: boolean
   /** A string result as is; a Uint8Array as 0x-hex. */
   result: string | null
-  /** `message` names source positions (`src/index.ts:12:9`), mapped back from the bundle's. */
-  error: { code: string; message: string } | null
+  /**
+   * `message` names source positions (`src/index.ts:12:9`), mapped back from the bundle's; `limit` names the
+   * limit that was hit (`resultBytes`, `timeoutMs`, `memoryBytes`), when one was.
+   */
+  error: { code: string; message: string; limit?: keyof SandboxLimits } | null
   logs: { level: string; message: string }[]
   stats: { durationMs: number; fetches: number }
 }
@@ -32,6 +36,8 @@ export type RunFunctionOnceParameters = {
   /** Answer every fetch from these instead of the network (`--mock`). */
   httpMocks?: HttpMock[] | undefined
   limits: Partial<SandboxLimits>
+  /** Build the file in this compat mode (`--compat`); it is always bundled then. */
+  compat?: CompatMode | undefined
   /** A pool of one sandbox thread, started before the file is looked at. */
   pool: Promise<SandboxPool>
 }
@@ -42,6 +48,14 @@ export type RunFunctionOnceReturnType = {
   inputs: string[]
 }
 
+/** The limit behind each error code that is one limit's. */
+const limitOfCode: Partial<Record<string, keyof SandboxLimits>> = {
+  TIMEOUT: 'timeoutMs',
+  MEMORY_LIMIT: 'memoryBytes',
+  STACK_OVERFLOW: 'stackBytes',
+  RESULT_TOO_LARGE: 'resultBytes',
+}
+
 type Runnable = { code: string; codeHash: string; sourceMap?: string | undefined }
 
 /**
@@ -50,11 +64,12 @@ type Runnable = { code: string; codeHash: string; sourceMap?: string | undefined
  * starting esbuild would take longer than the run. esbuild is asked when the file imports something, or when
  * the sandbox refuses to load it (its diagnostics are the ones reported then, as for any other file).
  */
-export async function runFunctionOnce(
-  parameters: RunFunctionOnceParameters,
-): Promise<RunFunctionOnceReturnType> {
-  const { file, source } = parameters
-  if (!mayRunAsIs(file, source)) return runBundled(parameters)
+export async function runFunctionOnce(given: RunFunctionOnceParameters): Promise<RunFunctionOnceReturnType> {
+  const { file, source } = given
+  // A bundle already built in the mode (its first line names it) runs as it is, not wrapped again.
+  const built = given.compat !== undefined && compatModeOf(source.toString('utf8')) === given.compat
+  const parameters = built ? { ...given, compat: undefined } : given
+  if (parameters.compat !== undefined || !mayRunAsIs(file, source)) return runBundled(parameters)
   let outcome: InvocationOutcome
   try {
     outcome = await invokeOnce(
@@ -99,9 +114,10 @@ async function runBundled(
   let runnable: Runnable
   let inputs = [resolve(file)]
   try {
-    const bundle = await bundleFunction({ entry: file })
+    const bundle = await bundleFunction({ entry: file, compat: parameters.compat })
     inputs = bundle.inputs
-    const runAsIs = bundle.importedFiles === 0 && ['.js', '.mjs'].includes(extname(file))
+    const runAsIs =
+      parameters.compat === undefined && bundle.importedFiles === 0 && ['.js', '.mjs'].includes(extname(file))
     if (runAsIs && asIsOutcome) return { report: toReport(asIsOutcome, file), inputs }
     runnable = runAsIs
       ? { code: source.toString('utf8'), codeHash: computeCodeHash(source) }
@@ -160,7 +176,12 @@ function toReport(
     text.replace(/\bfunction\.js:(?=\d+:\d+\b)/g, `${relative(process.cwd(), resolve(file))}:`),
 ): RunReport {
   const result = outcome.result instanceof Uint8Array ? bytesToHex(outcome.result) : outcome.result
-  const error = outcome.error && { ...outcome.error, message: mapLocations(outcome.error.message) }
+  const limit = outcome.error && limitOfCode[outcome.error.code]
+  const error = outcome.error && {
+    ...outcome.error,
+    message: mapLocations(outcome.error.message),
+    ...(limit ? { limit } : {}),
+  }
   return {
     ok: outcome.ok,
     result,

@@ -1,4 +1,5 @@
 import { relative, resolve } from 'node:path'
+import type { CompatMode } from '../../runtime/compat/compatMode.js'
 import { BaseError } from '../../runtime/errors/BaseError.js'
 import { createSandboxPool, type SandboxLimits } from '../../runtime/sandbox/index.js'
 import { exitCodes } from '../exitCodes.js'
@@ -18,6 +19,7 @@ export type WatchRunParameters = {
   /** `--mock`: read again for every run, and watched like the function's files. */
   mockFile?: string | undefined
   limits: Partial<SandboxLimits>
+  compat?: CompatMode | undefined
   /** One JSON object per line and per run. */
   json: boolean
 }

@@ -37,6 +37,23 @@ describe('runFunction', () => {
     expect(report).toMatchObject({ ok: true, result: '42', error: null, stats: { fetches: 1 } })
   })
 
+  it('runs a Chainlink Functions source with compat, args and mocks', async () => {
+    const source = join(dir, 'chainlink.js')
+    await writeFile(
+      source,
+      `const answer = await Functions.makeHttpRequest({ url: args[0], responseType: 'text' })
+      if (answer.error) throw Error(answer.message)
+      return Functions.encodeString(answer.data)`,
+    )
+    const report = await runFunction({
+      entry: source,
+      compat: 'chainlink',
+      args: ['https://api.example.com/word'],
+      mocks: [{ request: { url: 'https://api.example.com/word' }, response: { body: 'hi' } }],
+    })
+    expect(report).toMatchObject({ ok: true, result: '0x6869', error: null, stats: { fetches: 1 } })
+  })
+
   it('reports an unmatched fetch as the function failing with a network error naming method and URL', async () => {
     const report = await runFunction({
       entry,

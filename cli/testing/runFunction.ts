@@ -1,4 +1,5 @@
 import { readFile } from 'node:fs/promises'
+import type { CompatMode } from '../../runtime/compat/compatMode.js'
 import { type HttpMock, parseHttpMocks } from '../../runtime/http/parseHttpMocks.js'
 import { createSandboxPool, type SandboxLimits } from '../../runtime/sandbox/index.js'
 import { closeSandboxPool } from '../run/closeSandboxPool.js'
@@ -21,6 +22,11 @@ export type RunFunctionParameters = {
   timeoutMs?: number | undefined
   /** Memory limit; default 64 MiB. */
   memoryMiB?: number | undefined
+  /** Run a source written for another platform, unmodified (`chainlink`: a Chainlink Functions source). */
+  compat?: CompatMode | undefined
+  /** With `compat: 'chainlink'`: the `args` and `bytesArgs` globals (they replace `request`). */
+  args?: string[] | undefined
+  bytesArgs?: string[] | undefined
 }
 
 export type RunFunctionReturnType = RunReport
@@ -50,15 +56,22 @@ export async function runFunction(parameters: RunFunctionParameters): Promise<Ru
     const ran = await runFunctionOnce({
       file: entry,
       source,
-      request: parameters.request ?? '',
+      request: requestOf(parameters),
       secrets: parameters.secrets ?? {},
       allowHosts: parameters.allowHosts ?? [],
       httpMocks,
       limits,
+      compat: parameters.compat,
       pool,
     })
     return ran.report
   } finally {
     await closeSandboxPool(pool)
   }
+}
+
+/** Chainlink's globals travel as the request `{ args, bytesArgs }`, as `teefn run --args` sends them. */
+function requestOf({ request, compat, args, bytesArgs }: RunFunctionParameters): string {
+  if (compat !== 'chainlink' || (args === undefined && bytesArgs === undefined)) return request ?? ''
+  return JSON.stringify({ args: args ?? [], bytesArgs: bytesArgs ?? [] })
 }

@@ -1,5 +1,7 @@
 import { availableParallelism } from 'node:os'
 import { Worker } from 'node:worker_threads'
+import { compatDefaultLimits } from '../compat/compatDefaultLimits.js'
+import { compatModeOf } from '../compat/compatMode.js'
 import { compileQuickJSWasm } from './compileQuickJSWasm.js'
 import { loadGuestSources } from './guest/loadGuestSources.js'
 import { defaultLimits, defaultMaximumLimits, resolveLimits, type SandboxLimits } from './limits.js'
@@ -221,7 +223,13 @@ export async function createSandboxPool({
       if (startError) return Promise.reject(startError)
       let limits: SandboxLimits
       try {
-        limits = resolveLimits({ requested: invocation.limits, defaults, maximum: maximumLimits })
+        // A function built in a compat mode gets its home platform's limits by default (its bundle names the mode).
+        const modeDefaults = compatDefaultLimits(compatModeOf(invocation.code), defaults)
+        limits = resolveLimits({
+          requested: invocation.limits,
+          defaults: modeDefaults,
+          maximum: maximumLimits,
+        })
       } catch (error) {
         return Promise.reject(error)
       }

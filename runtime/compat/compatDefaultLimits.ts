@@ -1,0 +1,28 @@
+import type { SandboxLimits } from '../sandbox/limits.js'
+import type { CompatMode } from './compatMode.js'
+
+const MiB = 1024 * 1024
+
+/**
+ * Chainlink Functions' documented limits (functions-toolkit's simulation config): 10 s, 5 HTTP requests of at
+ * most 9 s and 2 MB each, a 256-byte result. Its 128 MB of memory is not taken: a mode only lowers defaults.
+ */
+export const chainlinkLimits: Partial<SandboxLimits> = Object.freeze({
+  timeoutMs: 10_000,
+  maxFetches: 5,
+  fetchTimeoutMs: 9_000,
+  fetchResponseBytes: 2 * MiB,
+  resultBytes: 256,
+})
+
+/**
+ * The defaults for a function built in `mode`: its home platform's limits where they are lower than `defaults`,
+ * so a mode never gives more than a plain function gets. A caller may still ask for more, up to the maximum.
+ */
+export function compatDefaultLimits(mode: CompatMode | undefined, defaults: SandboxLimits): SandboxLimits {
+  if (mode !== 'chainlink') return defaults
+  const limits = { ...defaults }
+  for (const [field, value] of Object.entries(chainlinkLimits) as [keyof SandboxLimits, number][])
+    limits[field] = Math.min(value, defaults[field])
+  return limits
+}
