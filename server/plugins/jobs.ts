@@ -113,7 +113,7 @@ export const jobsPlugin: FastifyPluginAsyncTypebox<{ context: ServerContext }> =
     },
     async (request) => {
       const jobId = request.params.id
-      const job = await withDeadline(getRequestJob(context.requests, jobId), context.redisTimeoutMs)
+      let job = await withDeadline(getRequestJob(context.requests, jobId), context.redisTimeoutMs)
       if (!job) {
         throw new ApiError(`no job ${jobId}.`, {
           code: 'JOB_NOT_FOUND',
@@ -137,6 +137,10 @@ export const jobsPlugin: FastifyPluginAsyncTypebox<{ context: ServerContext }> =
       })
       const full = access.level === 'full'
       const state = await withDeadline(job.getState(), context.redisTimeoutMs)
+      if ((state === 'completed' || state === 'failed') && job.finishedOn === undefined) {
+        // It finished between the two reads: read it again for its result, failure and timings.
+        job = (await withDeadline(getRequestJob(context.requests, jobId), context.redisTimeoutMs)) ?? job
+      }
       const startedAt = job.processedOn ?? undefined
       const finishedAt = job.finishedOn ?? undefined
       const completed = state === 'completed' && job.returnvalue ? job.returnvalue : undefined
