@@ -19,17 +19,13 @@ import { join } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { keccak256, Transaction, toUtf8Bytes, Wallet } from 'ethers'
 import type { NodeConfig } from '../cli/node/nodeConfigSchema.js'
-import { deployPriceOracle, deployRegistry } from '../contracts/artifacts.js'
 import { findFreePort } from '../dev/findFreePort.js'
 import { startAnvil } from '../dev/startAnvil.js'
 import { startRedisServer } from '../dev/startRedisServer.js'
 import { connectEvmHttp } from '../relayer/evm/connectEvm.js'
 import { createRpcClient } from '../runtime/chain/evm/createRpcClient.js'
-import { attestWorker } from '../runtime/enclave/attestWorker.js'
-import { createDevProvider } from '../runtime/enclave/devProvider.js'
 import { createRedisConnection } from '../runtime/queue/createRedisConnection.js'
 import { openDeliveryQueue, openRequestQueue } from '../runtime/queue/queues.js'
-import { createRedisFunctionStore } from '../runtime/store/createRedisFunctionStore.js'
 import { countFulfilTransactions } from '../test/support/countFulfilTransactions.js'
 import { startNodeProcess } from '../test/support/startNodeProcess.js'
 import { startRunCounter } from '../test/support/startRunCounter.js'
@@ -38,7 +34,7 @@ import { mined } from '../test/support/teefnContracts.js'
 import { startChaosLoad } from './chaosLoad.js'
 import { startChaosRpcProxy } from './chaosRpcProxy.js'
 import { type Fault, startSampler } from './chaosSupport.js'
-import { startPriceSources } from './e2eSupport.js'
+import { deployOracleFixture, startPriceSources } from './e2eSupport.js'
 import { type Later, round, runBenchmark } from './support.js'
 
 const settings = {
@@ -83,18 +79,16 @@ async function run(later: Later): Promise<Record<string, unknown>> {
     '  return "0x" + BigInt(Math.round(prices[1] * 1e8)).toString(16).padStart(64, "0")',
     '}',
   ].join('\n')
-  const { codeHash } = await createRedisFunctionStore({ redis: connection }).putFunction(code)
-  const keyFile = join(dir, 'worker.json')
-  const provider = await createDevProvider({ keyFile })
-  const attestation = await attestWorker({ provider, measurement: codeHash })
-  const registry = await deployRegistry(admin)
-  await mined(registry.connect(functionOwner).registerFunction(functionId, codeHash))
-  const now = (await http.getBlock('latest'))!.timestamp
-  await mined(
-    registry.admitWorker(provider.publicKeys.evmAddress, keccak256(attestation.quote), now + 86_400),
-  )
-  const oracle = await deployPriceOracle(oracleOwner, { registry: String(registry.target), functionId })
-  const oracleAddress = String(oracle.target)
+  const { codeHash, keyFile, registry, oracle, oracleAddress } = await deployOracleFixture({
+    connection,
+    http,
+    admin,
+    functionOwner,
+    oracleOwner,
+    functionId,
+    code: code,
+    dir,
+  })
 
   const apiPort = await findFreePort()
   const config: NodeConfig = {

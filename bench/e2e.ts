@@ -23,20 +23,16 @@ import { setTimeout as sleep } from 'node:timers/promises'
 import { hexlify, keccak256, toUtf8Bytes, Wallet } from 'ethers'
 import type { NodeConfig, NodeRole } from '../cli/node/nodeConfigSchema.js'
 import { startNode } from '../cli/node/startNode.js'
-import { deployPriceOracle, deployRegistry } from '../contracts/artifacts.js'
 import { startAnvil } from '../dev/startAnvil.js'
 import { startRedisServer } from '../dev/startRedisServer.js'
 import { connectEvmHttp } from '../relayer/evm/connectEvm.js'
 import { createRpcClient } from '../runtime/chain/evm/createRpcClient.js'
-import { attestWorker } from '../runtime/enclave/attestWorker.js'
-import { createDevProvider } from '../runtime/enclave/devProvider.js'
 import { createLogger } from '../runtime/logging/createLogger.js'
 import { createRedisConnection } from '../runtime/queue/createRedisConnection.js'
-import { createRedisFunctionStore } from '../runtime/store/createRedisFunctionStore.js'
 import { loadExampleFunction } from '../test/support/loadExampleFunction.js'
 import { startNodeProcess } from '../test/support/startNodeProcess.js'
 import { mined } from '../test/support/teefnContracts.js'
-import { cpuMsOf, startPriceSources, waitUntil } from './e2eSupport.js'
+import { cpuMsOf, deployOracleFixture, startPriceSources, waitUntil } from './e2eSupport.js'
 import { type Later, percentile, round, runBenchmark, subscribeLogs } from './support.js'
 
 const optionalNumber = (name: string) => (process.env[name] ? Number(process.env[name]) : undefined)
@@ -88,18 +84,16 @@ async function run(later: Later): Promise<Record<string, unknown>> {
     settings.scenario === 'constant'
       ? { code: `export default () => '0x${300_100_000_000n.toString(16).padStart(64, '0')}'` }
       : await loadExampleFunction(new URL('../functions/priceFeed/index.ts', import.meta.url).href)
-  const { codeHash } = await createRedisFunctionStore({ redis: connection }).putFunction(bundle.code)
-  const keyFile = join(dir, 'worker.json')
-  const provider = await createDevProvider({ keyFile })
-  const attestation = await attestWorker({ provider, measurement: codeHash })
-  const registry = await deployRegistry(admin)
-  await mined(registry.connect(functionOwner).registerFunction(functionId, codeHash))
-  const now = (await http.getBlock('latest'))!.timestamp
-  await mined(
-    registry.admitWorker(provider.publicKeys.evmAddress, keccak256(attestation.quote), now + 86_400),
-  )
-  const oracle = await deployPriceOracle(oracleOwner, { registry: String(registry.target), functionId })
-  const oracleAddress = String(oracle.target)
+  const { keyFile, registry, oracle, oracleAddress } = await deployOracleFixture({
+    connection,
+    http,
+    admin,
+    functionOwner,
+    oracleOwner,
+    functionId,
+    code: bundle.code,
+    dir,
+  })
 
   // The node: the relayer here, the worker in its own process (BENCH_WORKER_PROCESS=0: here too).
   const config: NodeConfig = {

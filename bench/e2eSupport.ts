@@ -1,7 +1,16 @@
 /** What the end-to-end benchmarks share: local price sources in their own process, CPU from /proc, waiting. */
 import { spawn } from 'node:child_process'
 import { readFileSync } from 'node:fs'
+import { join } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
+import type { JsonRpcProvider, Wallet } from 'ethers'
+import type { Redis } from 'ioredis'
+import { deployPriceOracle, deployRegistry } from '../contracts/artifacts.js'
+import { attestationHash } from '../runtime/enclave/attestationHash.js'
+import { attestWorker } from '../runtime/enclave/attestWorker.js'
+import { createDevProvider } from '../runtime/enclave/devProvider.js'
+import { createRedisFunctionStore } from '../runtime/store/createRedisFunctionStore.js'
+import { mined } from '../test/support/teefnContracts.js'
 
 export type PriceSources = { url: string; port: number; pid: number; close(): Promise<void> }
 
@@ -49,4 +58,48 @@ export async function waitUntil(done: () => boolean, timeoutMs: number): Promise
     await sleep(5)
   }
   return true
+}
+
+export type DeployOracleFixtureParameters = {
+  connection: Redis
+  http: JsonRpcProvider
+  /** Deploys the registry and admits the worker. */
+  admin: Wallet
+  /** Registers the function. */
+  functionOwner: Wallet
+  /** Deploys the PriceOracle consumer. */
+  oracleOwner: Wallet
+  functionId: string
+  /** The bundle the function runs: uploaded to the store and registered under `functionId`. */
+  code: string
+  /** Where the worker's dev key file goes. */
+  dir: string
+}
+
+/**
+ * What both end-to-end benchmarks stand on: the function in the store and the registry, a dev worker admitted for
+ * a day, and a PriceOracle asking for it. Returns the worker's key file for the node's config.
+ */
+export async function deployOracleFixture({
+  connection,
+  http,
+  admin,
+  functionOwner,
+  oracleOwner,
+  functionId,
+  code,
+  dir,
+}: DeployOracleFixtureParameters) {
+  const { codeHash } = await createRedisFunctionStore({ redis: connection }).putFunction(code)
+  const keyFile = join(dir, 'worker.json')
+  const provider = await createDevProvider({ keyFile })
+  const attestation = await attestWorker({ provider, measurement: codeHash })
+  const registry = await deployRegistry(admin)
+  await mined(registry.connect(functionOwner).registerFunction(functionId, codeHash))
+  const now = (await http.getBlock('latest'))!.timestamp
+  await mined(
+    registry.admitWorker(provider.publicKeys.evmAddress, attestationHash(attestation.quote), now + 86_400),
+  )
+  const oracle = await deployPriceOracle(oracleOwner, { registry: String(registry.target), functionId })
+  return { codeHash, keyFile, provider, registry, oracle, oracleAddress: String(oracle.target) }
 }
