@@ -29,7 +29,7 @@ import { createRedisConnection } from '../runtime/queue/createRedisConnection.js
 import { requestJobId } from '../runtime/queue/jobIds.js'
 import type { DeliveryJobData, RequestJobData } from '../runtime/queue/jobs.js'
 import { openDeliveryQueue, openRequestQueue } from '../runtime/queue/queues.js'
-import { readDelivery } from '../runtime/queue/readDelivery.js'
+import { createDeliveryReader } from '../runtime/queue/createDeliveryReader.js'
 import { statusCode } from '../runtime/resultStatus.js'
 import { createRedisFunctionStore } from '../runtime/store/createRedisFunctionStore.js'
 import type { FunctionStore } from '../runtime/store/FunctionStore.js'
@@ -262,13 +262,13 @@ describe('the EVM loop', () => {
     })
     // What `GET /v1/jobs/:id` and `teefn jobs` show of it: the transaction the chain has.
     const receipt = await http.getTransactionReceipt(event!.transactionHash)
-    expect(
-      await readDelivery({
-        connection,
-        jobId: deliveryJobId(requestId),
-        request: { trigger: 'evm', chainId: String(anvil.chainId) },
-      }),
-    ).toEqual({
+    const reader = createDeliveryReader(connection)
+    const delivery = await reader.read({
+      jobId: deliveryJobId(requestId),
+      request: { trigger: 'evm', chainId: String(anvil.chainId) },
+    })
+    await reader.close()
+    expect(delivery).toEqual({
       state: 'delivered',
       attempts: 1,
       transactionHash: event!.transactionHash,

@@ -1,5 +1,5 @@
 import type { Envelope } from '../../runtime/enclave/envelope.js'
-import type { DeliveryView } from '../../runtime/queue/readDelivery.js'
+import type { DeliveryView } from '../../runtime/queue/createDeliveryReader.js'
 import { apiKeyHeader } from '../../server/apiKeys.js'
 import type { PresentedOutcome } from '../../server/presentOutcome.js'
 import {

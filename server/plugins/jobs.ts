@@ -1,6 +1,6 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { Type } from 'typebox'
-import { readDelivery } from '../../runtime/queue/readDelivery.js'
+import { createDeliveryReader } from '../../runtime/queue/createDeliveryReader.js'
 import { getRequestJob } from '../../runtime/queue/requestLanes.js'
 import { ApiError } from '../ApiError.js'
 import { apiKeyHeader } from '../apiKeys.js'
@@ -93,6 +93,9 @@ const JobHeaders = Type.Object({
  * made it, or the function owner's signature (`authorizeJobRead`). No answer names a host.
  */
 export const jobsPlugin: FastifyPluginAsyncTypebox<{ context: ServerContext }> = async (app, { context }) => {
+  // Each chain's delivery queue is opened once, on the first read of one of its jobs.
+  const deliveries = createDeliveryReader(context.connection)
+  app.addHook('onClose', () => deliveries.close())
   app.get(
     '/v1/jobs/:id',
     {
@@ -145,10 +148,7 @@ export const jobsPlugin: FastifyPluginAsyncTypebox<{ context: ServerContext }> =
       const finishedAt = job.finishedOn ?? undefined
       const completed = state === 'completed' && job.returnvalue ? job.returnvalue : undefined
       const delivery = completed
-        ? await withDeadline(
-            readDelivery({ connection: context.connection, jobId, request: data }),
-            context.redisTimeoutMs,
-          )
+        ? await withDeadline(deliveries.read({ jobId, request: data }), context.redisTimeoutMs)
         : undefined
       return {
         jobId,

@@ -5,7 +5,7 @@ import { type RedisServer, startRedisServer } from '../../dev/startRedisServer.j
 import { createRedisConnection } from './createRedisConnection.js'
 import type { DeliveryJobData } from './jobs.js'
 import { openDeliveryQueue, startQueueWorker } from './queues.js'
-import { readDelivery } from './readDelivery.js'
+import { createDeliveryReader } from './createDeliveryReader.js'
 
 let redis: RedisServer
 let connection: Redis
@@ -22,7 +22,7 @@ afterAll(async () => {
   await redis.stop()
 })
 
-describe('readDelivery', () => {
+describe('createDeliveryReader', () => {
   it('tells queued, delivered, already delivered, rerun and refused apart, from the submitter results', async () => {
     const queue = openDeliveryQueue(connection, chain)
     const data = {} as DeliveryJobData
@@ -55,7 +55,8 @@ describe('readDelivery', () => {
     await submitter.close()
     await queue.add('delivery', data, { jobId: 'waiting' })
 
-    const read = (jobId: string) => readDelivery({ connection, jobId, request })
+    const deliveries = createDeliveryReader(connection)
+    const read = (jobId: string) => deliveries.read({ jobId, request })
     expect(await read('delivered')).toMatchObject({
       state: 'delivered',
       transactionHash: '0xaa',
@@ -70,9 +71,10 @@ describe('readDelivery', () => {
     })
     expect(await read('waiting')).toEqual({ state: 'queued', attempts: 0 })
     expect(await read('missing')).toBeUndefined()
-    expect(
-      await readDelivery({ connection, jobId: 'delivered', request: { trigger: 'http', chainId: '0' } }),
-    ).toBe(undefined)
+    expect(await deliveries.read({ jobId: 'delivered', request: { trigger: 'http', chainId: '0' } })).toBe(
+      undefined,
+    )
+    await deliveries.close()
     await queue.close()
   })
 })
