@@ -2,10 +2,10 @@ import { UnrecoverableError } from 'bullmq'
 import type { Redis } from 'ioredis'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { type RedisServer, startRedisServer } from '../../dev/startRedisServer.js'
+import { createDeliveryReader } from './createDeliveryReader.js'
 import { createRedisConnection } from './createRedisConnection.js'
 import type { DeliveryJobData } from './jobs.js'
 import { openDeliveryQueue, startQueueWorker } from './queues.js'
-import { createDeliveryReader } from './createDeliveryReader.js'
 
 let redis: RedisServer
 let connection: Redis
