@@ -25,6 +25,8 @@ export type RunReport = {
   error: { code: string; message: string; limit?: keyof SandboxLimits } | null
   logs: { level: string; message: string }[]
   stats: { durationMs: number; fetches: number }
+  /** A compat mode's side outputs (Gelato's `storage`, Lit's `signatures`), when it reported any. */
+  compat?: Record<string, unknown>
 }
 
 export type RunFunctionOnceParameters = {
@@ -188,5 +190,6 @@ function toReport(
     error,
     logs: outcome.logs,
     stats: { durationMs: Math.round(outcome.stats.durationMs * 1000) / 1000, fetches: outcome.stats.fetches },
+    ...(outcome.compat ? { compat: outcome.compat } : {}),
   }
 }

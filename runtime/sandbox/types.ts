@@ -52,7 +52,11 @@ export type InvocationStats = {
   cpuMs: number
 }
 
-/** What an invocation ended with. Function failures are outcomes, never thrown. */
-export type InvocationOutcome =
-  | { ok: true; result: string | Uint8Array; error: null; logs: LogEntry[]; stats: InvocationStats }
-  | { ok: false; result: null; error: InvocationError; logs: LogEntry[]; stats: InvocationStats }
+/**
+ * What an invocation ended with. Function failures are outcomes, never thrown. `compat`: a compat mode's side
+ * outputs by name (Gelato's storage, Lit's signatures), when its runtime reported any; unsigned.
+ */
+export type InvocationOutcome = (
+  | { ok: true; result: string | Uint8Array; error: null }
+  | { ok: false; result: null; error: InvocationError }
+) & { logs: LogEntry[]; stats: InvocationStats; compat?: Record<string, unknown> }
