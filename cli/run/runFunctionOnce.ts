@@ -178,7 +178,7 @@ function toReport(
     text.replace(/\bfunction\.js:(?=\d+:\d+\b)/g, `${relative(process.cwd(), resolve(file))}:`),
 ): RunReport {
   const result = outcome.result instanceof Uint8Array ? bytesToHex(outcome.result) : outcome.result
-  const limit = outcome.error && limitOfCode[outcome.error.code]
+  const limit = outcome.error && (limitOfCode[outcome.error.code] ?? outcome.error.limit)
   const error = outcome.error && {
     ...outcome.error,
     message: mapLocations(outcome.error.message),
