@@ -1,4 +1,5 @@
 import { fileURLToPath } from 'node:url'
+import type { EventLog } from 'ethers'
 import { encodePacked, type Hex, keccak256, stringToHex } from 'viem'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { bundleFunction } from '../cli/build/bundleFunction.js'
@@ -100,7 +101,10 @@ describe.each(cases)('a $mode function on the worker path', { timeout: 120_000 }
     expect(onChain).toMatchObject({ status: 'OK', result: compatCase.expected, codeHash })
     // The consumer accepted exactly these bytes (its hook's gas is too small to store them all: the event says).
     const consumer = stack.chains[0]!.consumer
-    const fulfilments = () => consumer.queryFilter(consumer.filters.RequestFulfilled(sent.requestId))
+    const fulfilments = async () =>
+      (await consumer.queryFilter(consumer.getEvent('RequestFulfilled'), 0)).filter(
+        (log): log is EventLog => 'args' in log && log.args.requestId === sent.requestId,
+      )
     await expect.poll(fulfilments, { timeout: 30_000 }).toHaveLength(1)
     const [event] = await fulfilments()
     expect(event?.args.resultHash).toBe(keccak256(compatCase.expected))
