@@ -39,6 +39,8 @@ contract TeefnPhatAttestor is TeefnConsumer {
     uint256 private constant AFTER_SUBMIT_GAS = 40_000;
     /// Gas the hook needs besides submissions (the anchor's head and role reads).
     uint256 private constant HOOK_BASE_GAS = 40_000;
+    /// @notice `pendingWork` looks at most this many indexes past the head (a bounded view for any queue length).
+    uint32 public constant MAX_SCAN = 1024;
     /// At most this many bytes of a refused reply's revert data are logged.
     uint256 public constant MAX_REASON_BYTES = 256;
 
@@ -153,14 +155,15 @@ contract TeefnPhatAttestor is TeefnConsumer {
         return previous == 0 || _answerLost(previous);
     }
 
-    /// @notice What a node should do: the relayable indexes from the head (at most `maxCount`), and whether held
-    /// answers wait at the head for `flush`.
+    /// @notice What a node should do: the relayable indexes among the `MAX_SCAN` from the head (at most
+    /// `maxCount`), and whether held answers wait at the head for `flush`.
     function pendingWork(uint32 maxCount) external view returns (uint32[] memory toRelay, bool flushable) {
         if (!isAttestor()) return (toRelay, false);
         (uint32 head, uint32 tail) = queueBounds();
         toRelay = new uint32[](maxCount);
         uint32 found;
-        for (uint32 index = head; index < tail && found < maxCount; ++index) {
+        uint32 end = tail - head > MAX_SCAN ? head + MAX_SCAN : tail;
+        for (uint32 index = head; index < end && found < maxCount; ++index) {
             bytes32 previous = requestIdOf[index];
             if (previous == 0 || _answerLost(previous)) toRelay[found++] = index;
         }
