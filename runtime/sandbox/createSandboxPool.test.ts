@@ -223,6 +223,24 @@ describe('encoding, crypto, base64 and timers', () => {
     ])
   })
 
+  it('keeps NUL characters across the host boundary: atob, btoa, TextDecoder and TextEncoder', async () => {
+    const outcome = await invokeFunction(
+      pool,
+      `export default () => JSON.stringify([
+        Array.from(atob('AEQAAQ=='), (c) => c.charCodeAt(0)),
+        btoa('\\u0000a\\u0000'),
+        new TextDecoder().decode(new Uint8Array([0, 65, 0, 66])),
+        Array.from(new TextEncoder().encode('\\u0000x\\u0000')),
+      ])`,
+    )
+    expect(JSON.parse(outcome.result as string)).toEqual([
+      [0, 68, 0, 1],
+      Buffer.from('\0a\0', 'latin1').toString('base64'),
+      '\0A\0B',
+      [0, 120, 0],
+    ])
+  })
+
   it('fills integer arrays with crypto.getRandomValues and refuses more than 64 KiB', async () => {
     const outcome = await invokeFunction(
       pool,

@@ -137,10 +137,13 @@ export function createFetchGlobal({ context, session, guest }: CreateFetchGlobal
       context.unwrapResult(context.callFunction(forEach, headers, collect)).dispose()
       return pairs
     }
-    using names = context.unwrapResult(
-      context.getOwnPropertyNames(headers, { strings: true, onlyEnumerable: true }),
-    )
-    for (const name of names) {
+    // Object.keys in the guest, not context.getOwnPropertyNames: that one mallocs the array QuickJS later frees with
+    // js_free, which corrupts the heap (justjake/quickjs-emscripten#262); it crashed once ethers v5 had loaded.
+    using ObjectConstructor = context.getProp(context.global, 'Object')
+    using names = context.unwrapResult(context.callMethod(ObjectConstructor, 'keys', [headers]))
+    const length = context.getLength(names) ?? 0
+    for (let i = 0; i < length; i++) {
+      using name = context.getProp(names, i)
       using value = context.getProp(headers, name)
       pairs.push([context.getString(name), String(context.dump(value))])
     }
