@@ -404,6 +404,29 @@ describe('fetch', () => {
     expect(JSON.parse(outcome.result as string)).toEqual([['a', 'b', 'c'], true, 1, true, false, 'function'])
   })
 
+  it('reads headers and crossOriginHeaders whole after the wasm memory grew (a large bundle loaded)', async () => {
+    // A fresh thread: its wasm memory grows during this run, after the context was made.
+    const fresh = await createSandboxPool({ threads: 1 })
+    try {
+      const outcome = await invokeFunction(
+        fresh,
+        `export default async (base) => {
+          const grown = new Uint8Array(40 * 1024 * 1024).fill(1)
+          const echoed = []
+          for (const headers of [{ 'x-token': 'a' }, [['X-Token', 'b']]]) {
+            const response = await fetch(base, { headers, crossOriginHeaders: ['x-token'] })
+            echoed.push(response.headers.get('x-echo'))
+          }
+          return JSON.stringify([echoed, grown.length])
+        }`,
+        { request: server.url, ...allow() },
+      )
+      expect(JSON.parse(outcome.result as string)).toEqual([['a', 'b'], 40 * 1024 * 1024])
+    } finally {
+      await fresh.close()
+    }
+  })
+
   it('POSTs string and byte bodies and reads text and arrayBuffer', async () => {
     const outcome = await invokeFunction(
       pool,
