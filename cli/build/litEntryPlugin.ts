@@ -12,7 +12,7 @@ const refused: { pattern: RegExp; text: string; hint: string }[] = [
   {
     pattern: /\bLit(?:Actions|\.Actions)\.(decryptAndCombine|decryptToSingleNode)\b/,
     text: 'threshold decryption (Lit.Actions.$1) needs the Lit network',
-    hint: 'Store the secret with teefn secrets (teefn secrets set) and read it from the request secrets instead.',
+    hint: 'Keep the secret with teefn (teefn secrets put) and port this step to a native function, main(request, secrets), or keep the action on Lit.',
   },
   {
     pattern: /\bDeno\./,

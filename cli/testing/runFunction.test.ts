@@ -81,6 +81,19 @@ describe('runFunction', () => {
     expect((await run()).compat?.signatures).toEqual(signatures)
   })
 
+  it('runs a Lit Action module that exports main, with its return value as JSON', async () => {
+    const source = join(dir, 'litMain.ts')
+    await writeFile(
+      source,
+      `export async function main({ a, b }: { a: number; b: number }) {
+        return { sum: a + b, key: (await Lit.Actions.getLitActionPrivateKey()).length }
+      }
+      declare const Lit: { Actions: { getLitActionPrivateKey(): Promise<string> } }`,
+    )
+    const report = await runFunction({ entry: source, compat: 'lit', jsParams: { a: 2, b: 3 } })
+    expect(report).toMatchObject({ ok: true, result: '{"sum":5,"key":66}', error: null })
+  })
+
   it('reports an unmatched fetch as the function failing with a network error naming method and URL', async () => {
     const report = await runFunction({
       entry,
