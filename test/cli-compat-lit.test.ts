@@ -77,6 +77,7 @@ type LitSignature = {
   dataSigned: string
 }
 
+// Runs that use ethers' elliptic curve code take seconds each in QuickJS: those tests get two minutes.
 describe('teefn run --compat lit', () => {
   it('runs a classic Lit Action (a module exporting litActionCode) with signatures in the shape Lit returns', async () => {
     const { status, report } = await runLit(signedQuote, quoteParams, ['--dev-key', devKey])
@@ -108,7 +109,7 @@ describe('teefn run --compat lit', () => {
     expect(again.report.compat.signatures.sig1.publicKey).toBe(sig1?.publicKey)
     const other = await runLit(signedQuote, { ...quoteParams, publicKey: '0x04bb' }, ['--dev-key', devKey])
     expect(other.report.compat.signatures.sig1.publicKey).not.toBe(sig1?.publicKey)
-  })
+  }, 120_000)
 
   it("runs a 2026-style action: main(jsParams)'s return value is the response, as JSON", async () => {
     const params = { baseUrl: 'https://quotes.example', pair: 'ETH-USD', pkpId: 'wallet-1' }
@@ -132,7 +133,7 @@ describe('teefn run --compat lit', () => {
     // Without --dev-key a run gets a random dev key: never the same wallet twice.
     const random = await runLit(quoteMain, params)
     expect(JSON.parse(random.report.result).signer).not.toBe(returned.signer)
-  })
+  }, 120_000)
 
   it('runs a plain script file as the code string, and bundles ethers only when the source names it', async () => {
     const { report } = await runLit(hello, { name: 'lit' })
@@ -173,7 +174,7 @@ describe('teefn run --compat lit', () => {
       pkpId: 'w',
     })
     expect(JSON.parse(report.result).message).toBe('ETH-USD:2')
-  })
+  }, 120_000)
 })
 
 describe('teefn run --compat lit: error semantics and limits', () => {
