@@ -36,6 +36,15 @@ const cases: CompatCase[] = [
       [1500n, -500n, stringToHex('ERR_BAD_RESPONSE down; none')],
     ),
   },
+  {
+    // The request is the action's jsParams; its signEcdsa uses the function's key (the result does not show it).
+    mode: 'lit',
+    entry: fixture('lit/signedQuote.js'),
+    secrets: {},
+    request: (api) =>
+      JSON.stringify({ baseUrl: api, pair: 'ETH-USD', publicKey: '0x04aa', sigName: 'sig1', apiKey: 'k1' }),
+    expected: stringToHex('{"pair":"ETH-USD","mid":3001,"message":"ETH-USD:3001"}'),
+  },
 ]
 
 let api: StartHttpServerReturnType
