@@ -41,12 +41,16 @@ describe('compileContracts', () => {
     expect(result.warnings).toEqual([])
     expect(result.solcVersion).toBe('0.8.30')
     expect(result.contractNames).toEqual([
+      'ChainlinkStyleConsumer',
       'ForgedRequestEmitter',
+      'FunctionsRequestEncoder',
+      'IFunctionsClientCallback',
       'IPhatRollupAnchor',
       'ITeefnRegistry',
       'ITeefnRequestEvents',
       'PriceOracle',
       'TeefnConsumer',
+      'TeefnFunctionsRouter',
       'TeefnPhatAttestor',
       'TeefnRegistry',
       'TestConsumer',
@@ -80,7 +84,7 @@ describe('compileContracts', () => {
     await compileContracts({ root })
     const again = await compileContracts({ root })
     expect(again.skipped).toBe(true)
-    expect(again.contractNames).toHaveLength(11)
+    expect(again.contractNames).toHaveLength(15)
 
     writeFileSync(src('TeefnRegistry.sol'), `${readFileSync(src('TeefnRegistry.sol'), 'utf8')}\n// changed\n`)
     const changed = await compileContracts({ root })
