@@ -20,8 +20,13 @@ const decode = (hex: string) => decodeFunctionsRequest(hexToBytes(hex)!)
 
 describe('decodeFunctionsRequest (bytes from @chainlink/contracts FunctionsRequest.encodeCBOR)', () => {
   it('reads an inline JavaScript request with args and bytesArgs', async () => {
-    const source = "const r = await Functions.makeHttpRequest({ url: args[0] })\nreturn Functions.encodeString('é')"
-    const bytes = await encoder.encodeInline(source, ['ETH', 'USD', ''], ['0x0a0b', '0x', `0x${'ff'.repeat(40)}`])
+    const source =
+      "const r = await Functions.makeHttpRequest({ url: args[0] })\nreturn Functions.encodeString('é')"
+    const bytes = await encoder.encodeInline(
+      source,
+      ['ETH', 'USD', ''],
+      ['0x0a0b', '0x', `0x${'ff'.repeat(40)}`],
+    )
     expect(decode(bytes)).toEqual({
       codeLocation: Location.Inline,
       language: 0,

@@ -52,7 +52,9 @@ export function decodeFunctionsRequest(bytes: Uint8Array): FunctionsRequestData 
     source: text(fields.get('source')),
     args: strings(fields.get('args')),
     bytesArgs: byteStrings(fields.get('bytesArgs')),
-    secretsLocation: fields.has('secretsLocation') ? smallNumber(fields, 'secretsLocation', false) : undefined,
+    secretsLocation: fields.has('secretsLocation')
+      ? smallNumber(fields, 'secretsLocation', false)
+      : undefined,
     secrets: fields.has('secrets') ? bytesField(fields.get('secrets'), 'secrets') : undefined,
   }
 }

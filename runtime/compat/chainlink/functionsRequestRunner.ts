@@ -37,9 +37,43 @@ const AsyncFunction = Object.getPrototypeOf(async () => {}).constructor as new (
   body: string,
 ) => ChainlinkSource
 
-/** The source as an async function; strict like the module `--compat chainlink` builds, on the same lines. */
+/**
+ * The source as an async function; strict like the module `--compat chainlink` builds. Its errors keep only their
+ * frames in the source (`source:line:column`), so the message the consumer gets names no position in the runner.
+ */
 function compileSource(source: string): ChainlinkSource {
-  return new AsyncFunction(`'use strict';${source}`)
+  let body: ChainlinkSource
+  try {
+    body = new AsyncFunction(`'use strict';${source}`)
+  } catch (error) {
+    throw sourceFramesOnly(error)
+  }
+  return async () => {
+    try {
+      return await body()
+    } catch (error) {
+      throw sourceFramesOnly(error)
+    }
+  }
+}
+
+/** The constructor puts two lines before the body: `(async function anonymous(` and `) {`. */
+const headerLines = 2
+
+function sourceFramesOnly(error: unknown): unknown {
+  if (!(error instanceof Error) || typeof error.stack !== 'string') return error
+  const frames = error.stack
+    .split('\n')
+    .filter((line) => line.includes('<input>'))
+    .map((line) =>
+      line.replace(
+        /<input>:(\d+)(?::(\d+))?/,
+        (_, row: string, column?: string) =>
+          `source:${Math.max(1, Number(row) - headerLines)}${column ? `:${column}` : ''}`,
+      ),
+    )
+  Object.defineProperty(error, 'stack', { value: frames.join('\n'), writable: true, configurable: true })
+  return error
 }
 
 function hexBytes(value: string): Uint8Array | undefined {
