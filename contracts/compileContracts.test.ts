@@ -44,8 +44,10 @@ describe('compileContracts', () => {
       'ChainlinkStyleConsumer',
       'ForgedRequestEmitter',
       'FunctionsRequestEncoder',
+      'GasProbeFunctionsClient',
       'IFunctionsClientCallback',
       'IPhatRollupAnchor',
+      'IRouterForProbe',
       'ITeefnRegistry',
       'ITeefnRequestEvents',
       'PriceOracle',
@@ -84,7 +86,7 @@ describe('compileContracts', () => {
     await compileContracts({ root })
     const again = await compileContracts({ root })
     expect(again.skipped).toBe(true)
-    expect(again.contractNames).toHaveLength(15)
+    expect(again.contractNames).toHaveLength(17)
 
     writeFileSync(src('TeefnRegistry.sol'), `${readFileSync(src('TeefnRegistry.sol'), 'utf8')}\n// changed\n`)
     const changed = await compileContracts({ root })

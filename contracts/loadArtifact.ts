@@ -32,6 +32,9 @@ export type ContractName =
   | 'ChainlinkStyleConsumer'
   /** Test-only wrapper of @chainlink/contracts' `FunctionsRequest.encodeCBOR`. */
   | 'FunctionsRequestEncoder'
+  /** Test-only Functions client that records the gas its callback got. */
+  | 'GasProbeFunctionsClient'
+  | 'IRouterForProbe'
 
 export type Artifact = {
   contractName: string
