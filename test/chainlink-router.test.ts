@@ -1,10 +1,13 @@
+import { mkdtemp, rm, writeFile } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { type Contract, hexlify, keccak256, toBeHex, toUtf8Bytes, Wallet, zeroPadValue } from 'ethers'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { buildFunctionsRequestRunner } from '../cli/build/buildFunctionsRequestRunner.js'
 import { deploy } from '../contracts/artifacts.js'
 import type { Hex } from '../runtime/bytes.js'
 import { countFulfilTransactions } from './support/countFulfilTransactions.js'
+import { runTeefn } from './support/runTeefn.js'
 import { type StartHttpServerReturnType, startHttpServer } from './support/startHttpServer.js'
 import { startTeefnStack, type TeefnStack } from './support/startTeefnStack.js'
 import { eventsNamed, mined, revertOf, testKey } from './support/teefnContracts.js'
@@ -17,6 +20,7 @@ const HOOK_GAS_LIMIT = 300_000
 const CALLBACK_GAS_LIMIT = 100_000
 
 let stack: TeefnStack
+let dir: string | undefined
 let prices: StartHttpServerReturnType
 /** The router the node serves, and one it does not (its requests are only ever answered by hand here). */
 let router: Contract
@@ -43,6 +47,7 @@ beforeAll(async () => {
     response.end(JSON.stringify({ data: { price: 3001.5 } }))
   })
   stack = await startTeefnStack({
+    server: true,
     allowHosts: [`127.0.0.1:${prices.port}`],
     consumerLists: async ({ f }) => {
       const args = [String(f.registry.target), HOOK_GAS_LIMIT, 3_600]
@@ -51,8 +56,35 @@ beforeAll(async () => {
       return { consumers: [String(router.target)] }
     },
   })
-  // The user's copy of the runner, with the secret its sources read.
-  runner = await stack.register((await buildFunctionsRequestRunner()).code, 'chainlink functions runner')
+  // The user's copy of the runner, registered and uploaded as users do, with the secret its sources read.
+  const { f, anvil } = stack.chains[0]!
+  dir = await mkdtemp(join(tmpdir(), 'teefn-cl-router-'))
+  const keyFile = join(dir, 'owner.key')
+  await writeFile(keyFile, `${anvil.privateKeys[1]}\n`)
+  const registered = await runTeefn(
+    [
+      'chain',
+      'register',
+      '--chainlink-router',
+      '--name',
+      'my chainlink functions runner',
+      '--registry',
+      String(f.registry.target),
+      '--server',
+      stack.node.serverUrl!,
+      '--rpc',
+      anvil.rpcUrl,
+      '--key',
+      keyFile,
+      '--json',
+    ],
+    { timeoutMs: 60_000 },
+  )
+  expect(registered.status, registered.stderr).toBe(0)
+  const printed = JSON.parse(registered.stdout)
+  expect(printed).toMatchObject({ owner: f.functionOwner.address, uploadedTo: stack.node.serverUrl })
+  runner = { functionId: printed.functionId, codeHash: printed.codeHash }
+  expect(await f.registry.codeHashOf(runner.functionId)).toBe(runner.codeHash)
   await stack.putSecrets(runner.functionId, { apiKey: 'k1' })
   consumer = await deployConsumer(String(router.target))
   expect(await router.maxCallbackGasLimit!()).toBeGreaterThan(CALLBACK_GAS_LIMIT)
@@ -60,6 +92,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   gate.release()
+  if (dir) await rm(dir, { recursive: true, force: true })
   await stack?.close()
   await prices?.close()
 })
@@ -272,6 +305,19 @@ describe('TeefnFunctionsRouter with a FunctionsClient consumer, on the real node
       name: 'GasLimitTooBig',
       args: [max],
     })
+  })
+})
+
+describe('teefn chain register --chainlink-router', () => {
+  it('asks for a name of your own copy, and for an entry or the runner', async () => {
+    const { f, anvil } = stack.chains[0]!
+    const base = ['chain', 'register', '--registry', String(f.registry.target), '--rpc', anvil.rpcUrl]
+    const unnamed = await runTeefn([...base, '--chainlink-router'], { timeoutMs: 30_000 })
+    expect(unnamed.status).toBe(2)
+    expect(unnamed.stderr).toContain('--chainlink-router needs --name or --function-id')
+    const nothing = await runTeefn(base, { timeoutMs: 30_000 })
+    expect(nothing.status).toBe(2)
+    expect(nothing.stderr).toContain('an entry (.ts, .js), or --chainlink-router')
   })
 })
 
