@@ -36,7 +36,7 @@ describe('TeefnFunctionsRouter', () => {
       { requestId, result: hexlify(randomBytes(32)) },
       { consumer: String(router.target) },
     )
-    await mined(router.connect(f.relayer).fulfill!(envelope, { gasLimit: 2_000_000 }))
+    await mined((router.connect(f.relayer) as Contract).fulfill!(envelope, { gasLimit: 2_000_000 }))
     const left = (await probe.gasAtCallback!()) as bigint
     // What the CALL forwarded, less the callee's dispatch before its first statement.
     expect(left).toBeLessThanOrEqual(50_000n)
@@ -55,7 +55,9 @@ describe('TeefnFunctionsRouter', () => {
       { requestId, status: 1, result: hexlify(randomBytes(4096)) },
       { consumer: String(probeRouter.target) },
     )
-    const receipt = await mined(probeRouter.connect(f.relayer).fulfill!(envelope, { gasLimit: 3_000_000 }))
+    const receipt = await mined(
+      (probeRouter.connect(f.relayer) as Contract).fulfill!(envelope, { gasLimit: 3_000_000 }),
+    )
     expect(eventsNamed(receipt, probeRouter, 'HookFailed')).toEqual([])
     expect(await probe.errLength!()).toBe(4096n)
     expect(await probe.responseLength!()).toBe(0n)

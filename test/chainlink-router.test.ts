@@ -257,7 +257,7 @@ describe('TeefnFunctionsRouter with a FunctionsClient consumer, on the real node
 
     const stranger = new Wallet(testKey('not a worker'))
     const bySomeone = await f.sign(answer, { consumer: consumerAddress, signer: stranger })
-    expect(await revertOf(unservedRouter.connect(f.relayer).fulfill!(bySomeone))).toEqual({
+    expect(await revertOf((unservedRouter.connect(f.relayer) as Contract).fulfill!(bySomeone))).toEqual({
       name: 'WorkerNotActive',
       args: [stranger.address],
     })
@@ -268,30 +268,32 @@ describe('TeefnFunctionsRouter with a FunctionsClient consumer, on the real node
       { ...answer, payloadHash: keccak256(otherPayload), result: hexlify(toUtf8Bytes('forged')) },
       { consumer: consumerAddress },
     )
-    expect(await revertOf(unservedRouter.connect(f.relayer).fulfill!(otherSource))).toEqual({
+    expect(await revertOf((unservedRouter.connect(f.relayer) as Contract).fulfill!(otherSource))).toEqual({
       name: 'PayloadMismatch',
       args: [requestId],
     })
     const otherCode = await f.sign({ ...answer, codeHash: keccak256('0x01') }, { consumer: consumerAddress })
-    expect((await revertOf(unservedRouter.connect(f.relayer).fulfill!(otherCode))).name).toBe(
+    expect((await revertOf((unservedRouter.connect(f.relayer) as Contract).fulfill!(otherCode))).name).toBe(
       'CodeHashMismatch',
     )
     expect(await callbacksOf(client, requestId)).toBe(0)
     expect(await client.s_fulfilments!()).toBe(0n)
 
     const valid = await f.sign(answer, { consumer: consumerAddress })
-    const receipt = await mined(unservedRouter.connect(f.relayer).fulfill!(valid))
+    const receipt = await mined((unservedRouter.connect(f.relayer) as Contract).fulfill!(valid))
     expect(eventsNamed(receipt, client, 'Response').map((event) => event.args.response)).toEqual([
       hexlify(toUtf8Bytes('hello')),
     ])
     expect(await callbacksOf(client, requestId)).toBe(1)
-    expect((await revertOf(unservedRouter.connect(f.relayer).fulfill!(valid))).name).toBe('AlreadyFulfilled')
+    expect((await revertOf((unservedRouter.connect(f.relayer) as Contract).fulfill!(valid))).name).toBe(
+      'AlreadyFulfilled',
+    )
   })
 
   it('refuses request data of another version, empty data and a callback gas limit the hook cannot give', async () => {
     const { f } = stack.chains[0]!
     const data = await encodeWith('return new Uint8Array(0)', [])
-    const direct = router.connect(f.stranger)
+    const direct = router.connect(f.stranger) as Contract
     expect(await revertOf(direct.sendRequest!(1n, data, 2, CALLBACK_GAS_LIMIT, runner.functionId))).toEqual({
       name: 'UnsupportedRequestDataVersion',
       args: [2n, 1n],
