@@ -97,7 +97,7 @@ describe('compileContracts', () => {
     expect((await compileContracts({ root })).skipped).toBe(false)
     expect(existsSync(artifact('TeefnRegistry'))).toBe(true)
     expect((await compileContracts({ root, force: true })).skipped).toBe(false)
-  })
+  }, 120_000) // solc runs three times: past the default timeout on a loaded machine
 
   it('fails loudly with solc messages, and leaves the last good build in place', async () => {
     const good = await compileContracts({ root })
