@@ -2,9 +2,9 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
-import { type Contract, hexlify, keccak256, toBeHex, toUtf8Bytes, Wallet, zeroPadValue } from 'ethers'
+import { Contract, hexlify, keccak256, toBeHex, toUtf8Bytes, Wallet, zeroPadValue } from 'ethers'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { deploy } from '../contracts/artifacts.js'
+import { deploy, loadArtifact } from '../contracts/artifacts.js'
 import type { Hex } from '../runtime/bytes.js'
 import { countFulfilTransactions } from './support/countFulfilTransactions.js'
 import { runTeefn } from './support/runTeefn.js'
@@ -49,46 +49,53 @@ beforeAll(async () => {
   stack = await startTeefnStack({
     server: true,
     allowHosts: [`127.0.0.1:${prices.port}`],
-    consumerLists: async ({ f }) => {
+    consumerLists: async ({ f, anvil }) => {
+      // The router the node serves is deployed as users deploy it; the other one directly.
+      const deployed = await teefnJson([
+        'chain',
+        'deploy-consumer',
+        '--contract',
+        'TeefnFunctionsRouter',
+        '--hook-gas-limit',
+        String(HOOK_GAS_LIMIT),
+        '--registry',
+        String(f.registry.target),
+        '--rpc',
+        anvil.rpcUrl,
+        '--key',
+        await keyFileOf(anvil.privateKeys[0]!),
+      ])
+      router = new Contract(deployed.consumer, loadArtifact('TeefnFunctionsRouter').abi, f.admin)
       const args = [String(f.registry.target), HOOK_GAS_LIMIT, 3_600]
-      router = (await deploy('TeefnFunctionsRouter', f.admin, args)) as unknown as Contract
       unservedRouter = (await deploy('TeefnFunctionsRouter', f.admin, args)) as unknown as Contract
       return { consumers: [String(router.target)] }
     },
   })
   // The user's copy of the runner, registered and uploaded as users do, with the secret its sources read.
   const { f, anvil } = stack.chains[0]!
-  dir = await mkdtemp(join(tmpdir(), 'teefn-cl-router-'))
-  const keyFile = join(dir, 'owner.key')
-  await writeFile(keyFile, `${anvil.privateKeys[1]}\n`)
-  const registered = await runTeefn(
-    [
-      'chain',
-      'register',
-      '--chainlink-router',
-      '--name',
-      'my chainlink functions runner',
-      '--registry',
-      String(f.registry.target),
-      '--server',
-      stack.node.serverUrl!,
-      '--rpc',
-      anvil.rpcUrl,
-      '--key',
-      keyFile,
-      '--json',
-    ],
-    { timeoutMs: 60_000 },
-  )
-  expect(registered.status, registered.stderr).toBe(0)
-  const printed = JSON.parse(registered.stdout)
+  const printed = await teefnJson([
+    'chain',
+    'register',
+    '--chainlink-router',
+    '--name',
+    'my chainlink functions runner',
+    '--registry',
+    String(f.registry.target),
+    '--server',
+    stack.node.serverUrl!,
+    '--rpc',
+    anvil.rpcUrl,
+    '--key',
+    await keyFileOf(anvil.privateKeys[1]!),
+  ])
+
   expect(printed).toMatchObject({ owner: f.functionOwner.address, uploadedTo: stack.node.serverUrl })
   runner = { functionId: printed.functionId, codeHash: printed.codeHash }
   expect(await f.registry.codeHashOf(runner.functionId)).toBe(runner.codeHash)
   await stack.putSecrets(runner.functionId, { apiKey: 'k1' })
   consumer = await deployConsumer(String(router.target))
   expect(await router.maxCallbackGasLimit!()).toBeGreaterThan(CALLBACK_GAS_LIMIT)
-}, 60_000)
+}, 120_000)
 
 afterAll(async () => {
   gate.release()
@@ -96,6 +103,21 @@ afterAll(async () => {
   await stack?.close()
   await prices?.close()
 })
+
+/** A file holding `key`, as `teefn chain --key` reads it. */
+async function keyFileOf(key: string): Promise<string> {
+  dir ??= await mkdtemp(join(tmpdir(), 'teefn-cl-router-'))
+  const file = join(dir, `${key.slice(2, 10)}.key`)
+  await writeFile(file, `${key}\n`)
+  return file
+}
+
+/** Runs `teefn <args> --json`, expects success, and returns what it printed. */
+async function teefnJson(args: string[]) {
+  const { status, stdout, stderr } = await runTeefn([...args, '--json'], { timeoutMs: 60_000 })
+  expect(status, stderr).toBe(0)
+  return JSON.parse(stdout)
+}
 
 async function deployConsumer(routerAddress: string): Promise<Contract> {
   const { f } = stack.chains[0]!
