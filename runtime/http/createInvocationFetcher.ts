@@ -46,6 +46,13 @@ export type CreateInvocationFetcherParameters = {
 export type InvocationFetcher = {
   /** Fetches under the invocation's policy and limits; rejects with {@link FetchError}. */
   fetch(request: HostFetchRequest): Promise<HostFetchResponse>
+  /**
+   * Counts `fetches` made elsewhere under this invocation's budget (the blocking fetches of a compat mode's
+   * synchronous HTTP, made on a helper thread) and answers the ms left until the deadline. Refuses all of them,
+   * counting none, as `fetch` would refuse one: `TOO_MANY_REQUESTS` when they do not all fit, `TIMEOUT` past the
+   * deadline, `NETWORK_ERROR` once closed.
+   */
+  claim(fetches: number): number
   /** Fetches started so far; calls refused with `TOO_MANY_REQUESTS` are not counted. */
   readonly count: number
   /** Aborts fetches in flight (`NETWORK_ERROR`), refuses new ones, and closes every pooled socket. Idempotent. */
@@ -85,6 +92,28 @@ export function createInvocationFetcher(parameters: CreateInvocationFetcherParam
   let inFlight = 0
   let closed = false
 
+  function claim(fetches: number): number {
+    if (closed) {
+      throw new FetchError('This invocation has ended; it cannot fetch any more.', { code: 'NETWORK_ERROR' })
+    }
+    if (count + fetches > maxFetches) {
+      throw new FetchError(`This invocation already started ${count} fetches, the limit is ${maxFetches}.`, {
+        code: 'TOO_MANY_REQUESTS',
+        details: `${fetches} more asked for`,
+        hint: 'Fetch fewer URLs per invocation: batch them upstream, or split the work across invocations.',
+      })
+    }
+    count += fetches
+    const remainingMs = deadlineAt - Date.now()
+    if (remainingMs <= 0) {
+      throw new FetchError("The invocation's deadline has passed; no fetch can start.", {
+        code: 'TIMEOUT',
+        details: `deadline passed ${-remainingMs} ms ago`,
+      })
+    }
+    return remainingMs
+  }
+
   async function fetch(request: HostFetchRequest): Promise<HostFetchResponse> {
     if (closed) {
       throw new FetchError('This invocation has ended; it cannot fetch any more.', { code: 'NETWORK_ERROR' })
@@ -95,14 +124,7 @@ export function createInvocationFetcher(parameters: CreateInvocationFetcherParam
         hint: 'Fetch fewer URLs per invocation: batch them upstream, or split the work across invocations.',
       })
     }
-    count++
-    const remainingMs = deadlineAt - Date.now()
-    if (remainingMs <= 0) {
-      throw new FetchError("The invocation's deadline has passed; no fetch can start.", {
-        code: 'TIMEOUT',
-        details: `deadline passed ${-remainingMs} ms ago`,
-      })
-    }
+    const remainingMs = claim(1)
     inFlight++
     try {
       return await hostFetch(request, {
@@ -134,6 +156,7 @@ export function createInvocationFetcher(parameters: CreateInvocationFetcherParam
 
   return {
     fetch,
+    claim,
     get count() {
       return count
     },
