@@ -126,6 +126,12 @@ export class Sandbox {
       },
       fetches: () => fetcher?.count ?? 0,
       closeFetcher: () => fetcher?.close(),
+      syncHttp: {
+        allowHosts: invocation.allowHosts ?? [],
+        httpMocks: invocation.httpMocks,
+        fetchTimeoutMs: limits.fetchTimeoutMs,
+        maxResponseBytes: limits.fetchResponseBytes,
+      },
       functionKey: invocation.functionKey,
       compatOutputs: new Map(),
       timers: new Map(),

@@ -39,7 +39,13 @@ async function fetchOne(
     })
     // An exact-size copy: the body may be a view of a larger pooled buffer, and it is transferred.
     const body = response.body.slice()
-    return { ok: true, status: response.status, statusText: response.statusText, headers: response.headers, body }
+    return {
+      ok: true,
+      status: response.status,
+      statusText: response.statusText,
+      headers: response.headers,
+      body,
+    }
   } catch (error) {
     if (error instanceof FetchError) return { ok: false, code: error.code, message: error.shortMessage }
     return { ok: false, code: 'NETWORK_ERROR', message: (error as Error)?.message ?? String(error) }

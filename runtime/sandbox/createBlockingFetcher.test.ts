@@ -25,7 +25,10 @@ const mocks = parseHttpMocks([
   { request: { url: 'https://api.example/big' }, response: { body: 'x'.repeat(2048) } },
 ])
 
-function job(requests: BlockingFetchJob['requests'], extra: Partial<BlockingFetchJob> = {}): BlockingFetchJob {
+function job(
+  requests: BlockingFetchJob['requests'],
+  extra: Partial<BlockingFetchJob> = {},
+): BlockingFetchJob {
   return { requests, allowHosts: [], httpMocks: mocks, timeoutMs: 5_000, maxResponseBytes: 1024, ...extra }
 }
 
