@@ -10,9 +10,15 @@ export function runCommand(): Command {
   return new Command('run')
     .description('Run a function once in the QuickJS sandbox and print its logs and result.')
     .argument('<file>', 'the function (.ts or .js); it is bundled first when it imports anything')
-    .option('--request <string>', 'the request string passed to main (default: empty)')
+    .option(
+      '--request <string>',
+      'the request string passed to main (default: empty; with --compat phat: scriptArgs[0], 0x-hex)',
+    )
     .option('--request-file <path>', 'read the request string from a file')
-    .option('--secrets <json>', 'secrets passed to main, as a JSON object of strings')
+    .option(
+      '--secrets <json>',
+      'secrets passed to main, as a JSON object of strings (with --compat phat: the secrets string)',
+    )
     .option(
       '--allow-host <host[:port]>',
       'let fetch reach this host even on a private address (repeatable)',
@@ -38,8 +44,8 @@ export function runCommand(): Command {
     .addOption(
       new Option(
         '--compat <platform>',
-        'run a source written for another platform, unmodified (chainlink: a Chainlink Functions source)',
-      ).choices(['chainlink']),
+        'run a source written for another platform, unmodified (chainlink: a Chainlink Functions source; phat: a Phat function)',
+      ).choices(['chainlink', 'phat']),
     )
     .option('--args <json>', 'with --compat chainlink: the args global, a JSON array of strings')
     .option(

@@ -12,6 +12,7 @@ import {
 import { computeCodeHash } from '../../runtime/store/computeCodeHash.js'
 import { maxBundleBytes } from '../../runtime/store/limits.js'
 import { UsageError } from '../UsageError.js'
+import { localFunctionKey } from './localFunctionKey.js'
 
 /** What `teefn run --json` prints: exactly one object (one per run with `--watch`). */
 export type RunReport = {
@@ -22,7 +23,7 @@ export type RunReport = {
    * `message` names source positions (`src/index.ts:12:9`), mapped back from the bundle's; `limit` names the
    * limit that was hit (`resultBytes`, `timeoutMs`, `memoryBytes`), when one was.
    */
-  error: { code: string; message: string; limit?: keyof SandboxLimits } | null
+  error: { code: string; message: string; limit?: RunReportLimit } | null
   logs: { level: string; message: string }[]
   stats: { durationMs: number; fetches: number }
   /** A compat mode's side outputs (Gelato's `storage`, Lit's `signatures`), when it reported any. */
@@ -49,6 +50,19 @@ export type RunFunctionOnceReturnType = {
   /** Absolute paths of the files the run read (the entry and what it imports): what `--watch` watches. */
   inputs: string[]
 }
+
+/** A limit an error names: one of the sandbox's, or a compat mode's own rule (Phat's 5 requests per batch). */
+export type RunReportLimit = keyof SandboxLimits | 'batchRequests'
+
+/**
+ * The limit behind a refusal the function did not catch (a `FUNCTION_ERROR`), from the text it threw: the fetch
+ * refusals start with their `FetchError` code, Phat's batch refusal is Phat's own message.
+ */
+const limitOfMessage: [RegExp, RunReportLimit][] = [
+  [/\bTOO_MANY_REQUESTS: /, 'maxFetches'],
+  [/\bRESPONSE_TOO_LARGE: /, 'fetchResponseBytes'],
+  [/\bbatch_http_request: TooManyRequests\b/, 'batchRequests'],
+]
 
 /** The limit behind each error code that is one limit's. */
 const limitOfCode: Partial<Record<string, keyof SandboxLimits>> = {
@@ -163,6 +177,7 @@ async function invokeOnce(
     allowHosts,
     httpMocks,
     limits,
+    functionKey: localFunctionKey,
     context: { requestId: `cli-${randomUUID()}`, trigger: 'cli', codeHash },
   })
 }
@@ -178,7 +193,7 @@ function toReport(
     text.replace(/\bfunction\.js:(?=\d+:\d+\b)/g, `${relative(process.cwd(), resolve(file))}:`),
 ): RunReport {
   const result = outcome.result instanceof Uint8Array ? bytesToHex(outcome.result) : outcome.result
-  const limit = outcome.error && limitOfCode[outcome.error.code]
+  const limit = outcome.error && (limitOfCode[outcome.error.code] ?? limitInMessage(outcome.error))
   const error = outcome.error && {
     ...outcome.error,
     message: mapLocations(outcome.error.message),
@@ -192,4 +207,9 @@ function toReport(
     stats: { durationMs: Math.round(outcome.stats.durationMs * 1000) / 1000, fetches: outcome.stats.fetches },
     ...(outcome.compat ? { compat: outcome.compat } : {}),
   }
+}
+
+function limitInMessage({ code, message }: { code: string; message: string }): RunReportLimit | undefined {
+  if (code !== 'FUNCTION_ERROR') return undefined
+  return limitOfMessage.find(([pattern]) => pattern.test(message))?.[1]
 }

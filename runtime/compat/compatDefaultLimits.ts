@@ -16,13 +16,28 @@ export const chainlinkLimits: Partial<SandboxLimits> = Object.freeze({
 })
 
 /**
+ * Phat's documented limits: a 10 s query, 10 s per HTTP request (and per batch by default), 2 MB per response.
+ * Its batches of at most 5 requests are the runtime's own rule (`runtime/compat/phat/pinkHttp.ts`), not a limit here.
+ */
+export const phatLimits: Partial<SandboxLimits> = Object.freeze({
+  timeoutMs: 10_000,
+  fetchTimeoutMs: 10_000,
+  fetchResponseBytes: 2 * MiB,
+})
+
+const modeLimits: Record<CompatMode, Partial<SandboxLimits>> = {
+  chainlink: chainlinkLimits,
+  phat: phatLimits,
+}
+
+/**
  * The defaults for a function built in `mode`: its home platform's limits where they are lower than `defaults`,
  * so a mode never gives more than a plain function gets. A caller may still ask for more, up to the maximum.
  */
 export function compatDefaultLimits(mode: CompatMode | undefined, defaults: SandboxLimits): SandboxLimits {
-  if (mode !== 'chainlink') return defaults
+  if (mode === undefined) return defaults
   const limits = { ...defaults }
-  for (const [field, value] of Object.entries(chainlinkLimits) as [keyof SandboxLimits, number][])
+  for (const [field, value] of Object.entries(modeLimits[mode]) as [keyof SandboxLimits, number][])
     limits[field] = Math.min(value, defaults[field])
   return limits
 }

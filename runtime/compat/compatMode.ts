@@ -1,7 +1,10 @@
-/** How a function's source is written: `chainlink` runs Chainlink Functions sources unmodified. */
-export type CompatMode = 'chainlink'
+/**
+ * How a function's source is written: `chainlink` runs Chainlink Functions sources unmodified, `phat` Phat
+ * Contract 2.0 functions (`main(request, secrets)` with `pink`).
+ */
+export type CompatMode = 'chainlink' | 'phat'
 
-export const compatModes: readonly CompatMode[] = ['chainlink']
+export const compatModes: readonly CompatMode[] = ['chainlink', 'phat']
 
 const bannerPrefix = '// teefn-compat: '
 

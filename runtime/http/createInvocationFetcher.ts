@@ -97,11 +97,13 @@ export function createInvocationFetcher(parameters: CreateInvocationFetcherParam
       throw new FetchError('This invocation has ended; it cannot fetch any more.', { code: 'NETWORK_ERROR' })
     }
     if (count + fetches > maxFetches) {
-      throw new FetchError(`This invocation already started ${count} fetches, the limit is ${maxFetches}.`, {
-        code: 'TOO_MANY_REQUESTS',
-        details: `${fetches} more asked for`,
-        hint: 'Fetch fewer URLs per invocation: batch them upstream, or split the work across invocations.',
-      })
+      throw new FetchError(
+        `This invocation started ${count} fetches; ${fetches} more would pass the limit of ${maxFetches}.`,
+        {
+          code: 'TOO_MANY_REQUESTS',
+          hint: 'Fetch fewer URLs per invocation: batch them upstream, or split the work across invocations.',
+        },
+      )
     }
     count += fetches
     const remainingMs = deadlineAt - Date.now()

@@ -70,7 +70,9 @@ describe('teefnHttpRequestsSync', () => {
       }),
     })
     expect(outcome.error?.code).toBe('FUNCTION_ERROR')
-    expect(outcome.error?.message).toContain('TOO_MANY_REQUESTS: This invocation already started 0 fetches')
+    expect(outcome.error?.message).toContain(
+      'TOO_MANY_REQUESTS: This invocation started 0 fetches; 3 more would pass the limit of 2.',
+    )
     expect(outcome.stats.fetches).toBe(0)
   })
 
