@@ -46,12 +46,12 @@ describe('createBlockingFetcher', () => {
     expect(results).toHaveLength(4)
     const [price, echo, big, missing] = results!
     expect(price).toMatchObject({ ok: true, status: 200, statusText: 'OK' })
-    expect(price!.ok && new TextDecoder().decode(price.body)).toBe('{"price":3000.5}')
-    expect(price!.ok && price.headers).toContainEqual(['content-type', 'application/json'])
+    expect(price?.ok && new TextDecoder().decode(price.body)).toBe('{"price":3000.5}')
+    expect(price?.ok && price.headers).toContainEqual(['content-type', 'application/json'])
     expect(echo).toMatchObject({ ok: true, status: 201 })
     expect(big).toMatchObject({ ok: false, code: 'RESPONSE_TOO_LARGE' })
     expect(missing).toMatchObject({ ok: false, code: 'NETWORK_ERROR' })
-    expect(missing!.ok === false && missing.message).toContain('GET https://api.example/missing')
+    expect(missing?.ok === false && missing.message).toContain('GET https://api.example/missing')
   })
 
   it('applies the network policy: loopback only when allowed', () => {

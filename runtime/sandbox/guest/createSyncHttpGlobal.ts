@@ -98,7 +98,7 @@ function readRequests(json: string): HostFetchRequest[] {
     if (typeof entry?.url !== 'string') throw new TypeError('teefnHttpRequestsSync: each request needs a url')
     const request: HostFetchRequest = { url: entry.url, method: String(entry.method ?? 'GET').toUpperCase() }
     if (Array.isArray(entry.headers))
-      request.headers = entry.headers.map(([name, value]) => [String(name), String(value)])
+      request.headers = entry.headers.map(([name, value]): [string, string] => [String(name), String(value)])
     if (typeof entry.bodyHex === 'string') {
       const bytes = hexToBytes(`0x${entry.bodyHex}`)
       if (!bytes) throw new TypeError('teefnHttpRequestsSync: bodyHex is not hex')
