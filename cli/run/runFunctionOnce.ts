@@ -55,12 +55,10 @@ export type RunFunctionOnceReturnType = {
 export type RunReportLimit = keyof SandboxLimits | 'batchRequests'
 
 /**
- * The limit behind a refusal the function did not catch (a `FUNCTION_ERROR`), from the text it threw: the fetch
- * refusals start with their `FetchError` code, Phat's batch refusal is Phat's own message.
+ * A mode's own rule behind a `FUNCTION_ERROR`, from the text the mode's runtime threw (the sandbox's limits come
+ * with the outcome): Phat's refusal of a sixth request in a batch is Phat's own message.
  */
 const limitOfMessage: [RegExp, RunReportLimit][] = [
-  [/\bTOO_MANY_REQUESTS: /, 'maxFetches'],
-  [/\bRESPONSE_TOO_LARGE: /, 'fetchResponseBytes'],
   [/\bbatch_http_request: TooManyRequests\b/, 'batchRequests'],
 ]
 
@@ -193,7 +191,8 @@ function toReport(
     text.replace(/\bfunction\.js:(?=\d+:\d+\b)/g, `${relative(process.cwd(), resolve(file))}:`),
 ): RunReport {
   const result = outcome.result instanceof Uint8Array ? bytesToHex(outcome.result) : outcome.result
-  const limit = outcome.error && (limitOfCode[outcome.error.code] ?? limitInMessage(outcome.error))
+  const limit =
+    outcome.error && (limitOfCode[outcome.error.code] ?? outcome.error.limit ?? limitInMessage(outcome.error))
   const error = outcome.error && {
     ...outcome.error,
     message: mapLocations(outcome.error.message),

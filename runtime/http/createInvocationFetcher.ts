@@ -53,11 +53,21 @@ export type InvocationFetcher = {
    * deadline, `NETWORK_ERROR` once closed.
    */
   claim(fetches: number): number
+  /** Records a limit that fetches made elsewhere (see `claim`) ran into, as `limitHit` names those of `fetch`. */
+  noteLimit(limit: FetchLimit): void
   /** Fetches started so far; calls refused with `TOO_MANY_REQUESTS` are not counted. */
   readonly count: number
   /** Aborts fetches in flight (`NETWORK_ERROR`), refuses new ones, and closes every pooled socket. Idempotent. */
   close(): void
+  /**
+   * The first fetch limit a fetch ran into (named as the sandbox's limit), even when the function caught the
+   * error: a failure it then reports (Chainlink's `exceeded numAllowedQueries`) still names the limit.
+   */
+  readonly limitHit: FetchLimit | undefined
 }
+
+/** The sandbox limits a fetch can run into. */
+export type FetchLimit = 'maxFetches' | 'fetchResponseBytes' | 'fetchTimeoutMs'
 
 /**
  * The fetch state of one invocation: its budget of fetches, its deadline, and its own keep-alive
@@ -91,12 +101,14 @@ export function createInvocationFetcher(parameters: CreateInvocationFetcherParam
   let count = 0
   let inFlight = 0
   let closed = false
+  let limitHit: FetchLimit | undefined
 
   function claim(fetches: number): number {
     if (closed) {
       throw new FetchError('This invocation has ended; it cannot fetch any more.', { code: 'NETWORK_ERROR' })
     }
     if (count + fetches > maxFetches) {
+      limitHit ??= 'maxFetches'
       throw new FetchError(
         `This invocation started ${count} fetches; ${fetches} more would pass the limit of ${maxFetches}.`,
         {
@@ -121,6 +133,7 @@ export function createInvocationFetcher(parameters: CreateInvocationFetcherParam
       throw new FetchError('This invocation has ended; it cannot fetch any more.', { code: 'NETWORK_ERROR' })
     }
     if (count >= maxFetches) {
+      limitHit ??= 'maxFetches'
       throw new FetchError(`This invocation already started ${maxFetches} fetches, the limit.`, {
         code: 'TOO_MANY_REQUESTS',
         hint: 'Fetch fewer URLs per invocation: batch them upstream, or split the work across invocations.',
@@ -128,6 +141,7 @@ export function createInvocationFetcher(parameters: CreateInvocationFetcherParam
     }
     const remainingMs = claim(1)
     inFlight++
+    const ownTimeout = timeoutMs < remainingMs
     try {
       return await hostFetch(request, {
         policy,
@@ -139,6 +153,11 @@ export function createInvocationFetcher(parameters: CreateInvocationFetcherParam
         memory: parameters.memory,
         transport: parameters.transport,
       })
+    } catch (error) {
+      const code = (error as FetchError).code
+      if (code === 'RESPONSE_TOO_LARGE') limitHit ??= 'fetchResponseBytes'
+      else if (code === 'TIMEOUT' && ownTimeout) limitHit ??= 'fetchTimeoutMs'
+      throw error
     } finally {
       inFlight--
     }
@@ -156,11 +175,19 @@ export function createInvocationFetcher(parameters: CreateInvocationFetcherParam
     }
   }
 
+  function noteLimit(limit: FetchLimit): void {
+    limitHit ??= limit
+  }
+
   return {
     fetch,
     claim,
+    noteLimit,
     get count() {
       return count
+    },
+    get limitHit() {
+      return limitHit
     },
     close,
   }

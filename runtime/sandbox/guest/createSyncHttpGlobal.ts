@@ -52,6 +52,13 @@ export function createSyncHttpGlobal({ context, session }: CreateSyncHttpGlobalP
       },
       current.deadlineAt,
     )
+    // As `fetch` does: a limit a request ran into is named if the function then fails.
+    const ownTimeout = fetchTimeoutMs < Math.min(timeoutMs, remainingMs)
+    for (const result of results ?? []) {
+      if (result.ok) continue
+      if (result.code === 'RESPONSE_TOO_LARGE') current.fetcher().noteLimit('fetchResponseBytes')
+      else if (result.code === 'TIMEOUT' && ownTimeout) current.fetcher().noteLimit('fetchTimeoutMs')
+    }
     if (results === undefined) {
       // As if the interrupt handler had fired: guest code was running (blocked) when the deadline passed.
       current.interrupted = true
