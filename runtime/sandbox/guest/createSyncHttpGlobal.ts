@@ -59,7 +59,8 @@ export function createSyncHttpGlobal({ context, session }: CreateSyncHttpGlobalP
       if (result.code === 'RESPONSE_TOO_LARGE') current.fetcher().noteLimit('fetchResponseBytes')
       else if (result.code === 'TIMEOUT' && ownTimeout) current.fetcher().noteLimit('fetchTimeoutMs')
     }
-    if (results === undefined) {
+    // Past the deadline (given up on, or answered with requests the deadline cut short), the invocation is over.
+    if (results === undefined || Date.now() >= current.deadlineAt) {
       // As if the interrupt handler had fired: guest code was running (blocked) when the deadline passed.
       current.interrupted = true
       throw new Error("TIMEOUT: the invocation's deadline passed while its HTTP requests were in flight")
