@@ -18,6 +18,8 @@ const pink = {
   batchHttpRequest,
   deriveSecret: pinkDeriveSecret,
   hash: pinkHash,
+  // Phat has it in `@phala/pink-env` only; here on `pink` too, for sources that reach for it there.
+  vrf,
   invokeContract: unavailable(
     'invokeContract',
     'there are no Phat contracts; fetch or return the data instead',

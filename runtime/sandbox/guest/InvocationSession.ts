@@ -20,6 +20,8 @@ export type InvocationSession = {
     fetchTimeoutMs: number
     maxResponseBytes: number
   }
+  /** Time the thread slept in `teefnHttpRequestsSync`, waiting for the network: busy, but not CPU time. */
+  blockedMs: number
   functionKey: Uint8Array | undefined
   /** Side outputs of a compat mode's runtime (`teefnCompatOutput`), as JSON text by name. */
   compatOutputs: Map<string, string>

@@ -85,5 +85,7 @@ describe('teefnHttpRequestsSync', () => {
     })
     expect(outcome.error?.code).toBe('TIMEOUT')
     expect(Date.now() - startedAt).toBeLessThan(5_000)
+    // Sleeping on the network is not CPU time (caller quotas count cpuMs).
+    expect(outcome.stats.cpuMs).toBeLessThan(outcome.stats.durationMs - 400)
   })
 })

@@ -1,3 +1,4 @@
+import { performance } from 'node:perf_hooks'
 import type { QuickJSContext, QuickJSHandle } from 'quickjs-emscripten'
 import { hexToBytes } from '../../bytes.js'
 import { FetchError } from '../../http/FetchError.js'
@@ -42,6 +43,7 @@ export function createSyncHttpGlobal({ context, session }: CreateSyncHttpGlobalP
       throw guestError(error)
     }
     const { allowHosts, httpMocks, fetchTimeoutMs, maxResponseBytes } = current.syncHttp
+    const sleptFrom = performance.now()
     const results = blockingFetcher().fetchAll(
       {
         requests,
@@ -52,6 +54,7 @@ export function createSyncHttpGlobal({ context, session }: CreateSyncHttpGlobalP
       },
       current.deadlineAt,
     )
+    current.blockedMs += performance.now() - sleptFrom
     // As `fetch` does: a limit a request ran into is named if the function then fails.
     const ownTimeout = fetchTimeoutMs < Math.min(timeoutMs, remainingMs)
     for (const result of results ?? []) {
