@@ -42,12 +42,16 @@ describe('compileContracts', () => {
     expect(result.solcVersion).toBe('0.8.30')
     expect(result.contractNames).toEqual([
       'ForgedRequestEmitter',
+      'IPhatRollupAnchor',
       'ITeefnRegistry',
       'ITeefnRequestEvents',
       'PriceOracle',
       'TeefnConsumer',
+      'TeefnPhatAttestor',
       'TeefnRegistry',
       'TestConsumer',
+      'TestPhatConsumer',
+      'TestPhatRollupAnchor',
     ])
     const oracle = JSON.parse(readFileSync(artifact('PriceOracle'), 'utf8'))
     expect(Object.keys(oracle).sort()).toEqual([
@@ -76,7 +80,7 @@ describe('compileContracts', () => {
     await compileContracts({ root })
     const again = await compileContracts({ root })
     expect(again.skipped).toBe(true)
-    expect(again.contractNames).toHaveLength(7)
+    expect(again.contractNames).toHaveLength(11)
 
     writeFileSync(src('TeefnRegistry.sol'), `${readFileSync(src('TeefnRegistry.sol'), 'utf8')}\n// changed\n`)
     const changed = await compileContracts({ root })

@@ -52,6 +52,15 @@ const cases: CompatCase[] = [
     payload: () => phatRequest,
     expected: encodeAbiParameters(parseAbiParameters('uint, uint, uint256'), [0n, 7n, 42n]),
   },
+  {
+    // The request is the action's jsParams; its signEcdsa uses the function's key (the result does not show it).
+    mode: 'lit',
+    entry: fixture('lit/signedQuote.js'),
+    secrets: {},
+    request: (api) =>
+      JSON.stringify({ baseUrl: api, pair: 'ETH-USD', publicKey: '0x04aa', sigName: 'sig1', apiKey: 'k1' }),
+    expected: stringToHex('{"pair":"ETH-USD","mid":3001,"message":"ETH-USD:3001"}'),
+  },
 ]
 
 let api: StartHttpServerReturnType

@@ -11,7 +11,7 @@ export type BundleFunctionParameters = {
   /** A .ts, .js or .mjs file whose default export is `main`. */
   entry: string
   minify?: boolean | undefined
-  /** Build a source written for another platform, unmodified (`chainlink`, `phat`: see `compatEntryPlugin.ts`). */
+  /** Build a source written for another platform, unmodified (`chainlink`, `phat`, `lit`: see `compatEntryPlugin.ts`). */
   compat?: CompatMode | undefined
 }
 

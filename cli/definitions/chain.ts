@@ -134,6 +134,6 @@ export function chainCommand(): Command {
 function compatOption(): Option {
   return new Option(
     '--compat <platform>',
-    'bundle a source written for another platform (chainlink, phat), as teefn build --compat',
-  ).choices(['chainlink', 'phat'])
+    'bundle a source written for another platform (chainlink, phat, lit), as teefn build --compat',
+  ).choices(['chainlink', 'phat', 'lit'])
 }

@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto'
+import { randomBytes, randomUUID } from 'node:crypto'
 import { extname, relative, resolve } from 'node:path'
 import { bytesToHex } from '../../runtime/bytes.js'
 import { type CompatMode, compatModeOf } from '../../runtime/compat/compatMode.js'
@@ -12,7 +12,6 @@ import {
 import { computeCodeHash } from '../../runtime/store/computeCodeHash.js'
 import { maxBundleBytes } from '../../runtime/store/limits.js'
 import { UsageError } from '../UsageError.js'
-import { localFunctionKey } from './localFunctionKey.js'
 
 /** What `teefn run --json` prints: exactly one object (one per run with `--watch`). */
 export type RunReport = {
@@ -41,6 +40,12 @@ export type RunFunctionOnceParameters = {
   limits: Partial<SandboxLimits>
   /** Build the file in this compat mode (`--compat`); it is always bundled then. */
   compat?: CompatMode | undefined
+  /**
+   * The function key `deriveSecret` (and Lit's keys, Phat's `pink.deriveSecret`) derive from (`--dev-key`). Without
+   * it, a `lit` or `phat` bundle gets a random one per run, and other functions none (deriveSecret throws, as
+   * outside an enclave).
+   */
+  functionKey?: Uint8Array | undefined
   /** A pool of one sandbox thread, started before the file is looked at. */
   pool: Promise<SandboxPool>
 }
@@ -163,19 +168,23 @@ async function runBundled(
   }
 }
 
+/** Modes whose own APIs derive keys (Lit's, Phat's `pink.deriveSecret`): without `--dev-key`, a random one per run. */
+const randomKeyModes = new Set<string | undefined>(['lit', 'phat'])
+
 /** One invocation in the pool. */
 async function invokeOnce(
   { code, codeHash }: Runnable,
-  { request, secrets, allowHosts, httpMocks, limits, pool }: RunFunctionOnceParameters,
+  { request, secrets, allowHosts, httpMocks, limits, pool, functionKey }: RunFunctionOnceParameters,
 ): Promise<InvocationOutcome> {
   return (await pool).invoke({
     code,
+    functionKey:
+      functionKey ?? (randomKeyModes.has(compatModeOf(code)) ? new Uint8Array(randomBytes(32)) : undefined),
     request,
     secrets,
     allowHosts,
     httpMocks,
     limits,
-    functionKey: localFunctionKey,
     context: { requestId: `cli-${randomUUID()}`, trigger: 'cli', codeHash },
   })
 }

@@ -25,9 +25,22 @@ export const phatLimits: Partial<SandboxLimits> = Object.freeze({
   fetchResponseBytes: 2 * MiB,
 })
 
+/**
+ * Lit Actions' documented limits (Naga's 30 s; Chipotle's 128 MB, 50 fetches, 1 MB responses). Each is above
+ * teefn's plain default, so a `--compat lit` function gets the plain defaults; a caller may ask for more, up to
+ * the operator maximum, as on Lit.
+ */
+export const litLimits: Partial<SandboxLimits> = Object.freeze({
+  timeoutMs: 30_000,
+  memoryBytes: 128 * MiB,
+  maxFetches: 50,
+  resultBytes: 1 * MiB,
+})
+
 const modeLimits: Record<CompatMode, Partial<SandboxLimits>> = {
   chainlink: chainlinkLimits,
   phat: phatLimits,
+  lit: litLimits,
 }
 
 /**

@@ -35,4 +35,10 @@ describe('compatMode', () => {
     expect(limits.maxFetches).toBe(defaultLimits.maxFetches)
     expect(compatDefaultLimits('phat', { ...defaultLimits, timeoutMs: 5_000 }).timeoutMs).toBe(5_000)
   })
+
+  it("gives Lit's limits, every one above teefn's plain defaults, as the plain defaults", () => {
+    expect(compatModeOf(`${compatBanner('lit')}\nexport default 1`)).toBe('lit')
+    expect(compatDefaultLimits('lit', defaultLimits)).toEqual(defaultLimits)
+    expect(compatDefaultLimits('lit', { ...defaultLimits, timeoutMs: 60_000 }).timeoutMs).toBe(30_000)
+  })
 })

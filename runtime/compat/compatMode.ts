@@ -1,10 +1,10 @@
 /**
  * How a function's source is written: `chainlink` runs Chainlink Functions sources unmodified, `phat` Phat
- * Contract 2.0 functions (`main(request, secrets)` with `pink`).
+ * Contract 2.0 functions (`main(request, secrets)` with `pink`), `lit` Lit Actions.
  */
-export type CompatMode = 'chainlink' | 'phat'
+export type CompatMode = 'chainlink' | 'phat' | 'lit'
 
-export const compatModes: readonly CompatMode[] = ['chainlink', 'phat']
+export const compatModes: readonly CompatMode[] = ['chainlink', 'phat', 'lit']
 
 const bannerPrefix = '// teefn-compat: '
 
