@@ -5,14 +5,13 @@ import { type CompatMode, compatBanner } from '../../runtime/compat/compatMode.j
 import { BaseError } from '../../runtime/errors/BaseError.js'
 import { computeCodeHash } from '../../runtime/store/computeCodeHash.js'
 import { maxBundleBytes } from '../../runtime/store/limits.js'
-import { chainlinkEntryPlugin } from './chainlinkEntryPlugin.js'
-import { litEntryPlugin } from './litEntryPlugin.js'
+import { compatEntryPlugin } from './compatEntryPlugin.js'
 
 export type BundleFunctionParameters = {
   /** A .ts, .js or .mjs file whose default export is `main`. */
   entry: string
   minify?: boolean | undefined
-  /** Build a source written for another platform, unmodified (`chainlink`: Chainlink Functions; `lit`: Lit Actions). */
+  /** Build a source written for another platform, unmodified (`chainlink`, `phat`, `lit`: see `compatEntryPlugin.ts`). */
   compat?: CompatMode | undefined
 }
 
@@ -79,11 +78,7 @@ export async function bundleFunction({
       logLevel: 'silent',
       // The mode is the bundle's first line: part of its bytes, so of its codeHash, and read by every runner.
       ...(compat ? { banner: { js: compatBanner(compat) } } : {}),
-      plugins: [
-        ...(compat === 'chainlink' ? [chainlinkEntryPlugin(entry)] : []),
-        ...(compat === 'lit' ? [litEntryPlugin(entry)] : []),
-        refuseNodeBuiltins,
-      ],
+      plugins: compat ? [compatEntryPlugin(compat, entry), refuseNodeBuiltins] : [refuseNodeBuiltins],
     })
   } catch (error) {
     const messages = (error as { errors?: Message[] }).errors ?? []

@@ -1,4 +1,5 @@
 import type { CompatMode } from '../../runtime/compat/compatMode.js'
+import { phatSecretsKey } from '../../runtime/compat/phat/phatSecretsKey.js'
 import { BaseError } from '../../runtime/errors/BaseError.js'
 import { parseAllowHost } from '../../runtime/http/parseAllowHost.js'
 import { createSandboxPool, type SandboxLimits } from '../../runtime/sandbox/index.js'
@@ -34,7 +35,11 @@ export type RunOptions = {
  */
 export async function runAction(file: string, options: RunOptions): Promise<void> {
   const request = await readRequest(options)
-  const secrets = parseSecrets(options.secrets)
+  // Phat's secrets are one string (main's second argument), kept as the teefn secret `phatSecrets`.
+  const secrets =
+    options.compat === 'phat' && options.secrets !== undefined
+      ? { [phatSecretsKey]: options.secrets }
+      : parseSecrets(options.secrets)
   for (const entry of options.allowHost) checkAllowHost(entry)
   const limits: Partial<SandboxLimits> = {}
   if (options.timeout !== undefined) limits.timeoutMs = options.timeout

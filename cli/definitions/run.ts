@@ -10,9 +10,15 @@ export function runCommand(): Command {
   return new Command('run')
     .description('Run a function once in the QuickJS sandbox and print its logs and result.')
     .argument('<file>', 'the function (.ts or .js); it is bundled first when it imports anything')
-    .option('--request <string>', 'the request string passed to main (default: empty)')
+    .option(
+      '--request <string>',
+      'the request string passed to main (default: empty; with --compat phat: scriptArgs[0], 0x-hex)',
+    )
     .option('--request-file <path>', 'read the request string from a file')
-    .option('--secrets <json>', 'secrets passed to main, as a JSON object of strings')
+    .option(
+      '--secrets <json>',
+      'secrets passed to main, as a JSON object of strings (with --compat phat: the secrets string)',
+    )
     .option(
       '--allow-host <host[:port]>',
       'let fetch reach this host even on a private address (repeatable)',
@@ -38,8 +44,8 @@ export function runCommand(): Command {
     .addOption(
       new Option(
         '--compat <platform>',
-        'run a source written for another platform, unmodified (chainlink: a Chainlink Functions source; lit: a Lit Action)',
-      ).choices(['chainlink', 'lit']),
+        'run a source written for another platform, unmodified (chainlink: a Chainlink Functions source; phat: a Phat function; lit: a Lit Action)',
+      ).choices(['chainlink', 'phat', 'lit']),
     )
     .option('--args <json>', 'with --compat chainlink: the args global, a JSON array of strings')
     .option(
@@ -52,7 +58,7 @@ export function runCommand(): Command {
     )
     .option(
       '--dev-key <hex>',
-      "the function key deriveSecret and Lit's keys derive from, 32 bytes of 0x-hex (a dev key, not an enclave's; default with --compat lit: random per run)",
+      "the function key deriveSecret and Lit's keys derive from, 32 bytes of 0x-hex (a dev key, not an enclave's; default with --compat lit or phat: random per run)",
     )
     .option('--json', 'print one JSON object (with --watch, one per line for each run)')
     .option('--watch', 'run again whenever the file or a file it imports changes, until Ctrl-C')

@@ -22,7 +22,7 @@ export type RunReport = {
    * `message` names source positions (`src/index.ts:12:9`), mapped back from the bundle's; `limit` names the
    * limit that was hit (`resultBytes`, `timeoutMs`, `memoryBytes`), when one was.
    */
-  error: { code: string; message: string; limit?: keyof SandboxLimits } | null
+  error: { code: string; message: string; limit?: RunReportLimit } | null
   logs: { level: string; message: string }[]
   stats: { durationMs: number; fetches: number }
   /** A compat mode's side outputs (Gelato's `storage`, Lit's `signatures`), when it reported any. */
@@ -41,8 +41,9 @@ export type RunFunctionOnceParameters = {
   /** Build the file in this compat mode (`--compat`); it is always bundled then. */
   compat?: CompatMode | undefined
   /**
-   * The function key `deriveSecret` (and Lit's keys) derive from (`--dev-key`). Without it, a `lit` bundle gets a
-   * random one per run, and other functions none (deriveSecret throws, as outside an enclave).
+   * The function key `deriveSecret` (and Lit's keys, Phat's `pink.deriveSecret`) derive from (`--dev-key`). Without
+   * it, a `lit` or `phat` bundle gets a random one per run, and other functions none (deriveSecret throws, as
+   * outside an enclave).
    */
   functionKey?: Uint8Array | undefined
   /** A pool of one sandbox thread, started before the file is looked at. */
@@ -54,6 +55,17 @@ export type RunFunctionOnceReturnType = {
   /** Absolute paths of the files the run read (the entry and what it imports): what `--watch` watches. */
   inputs: string[]
 }
+
+/** A limit an error names: one of the sandbox's, or a compat mode's own rule (Phat's 5 requests per batch). */
+export type RunReportLimit = keyof SandboxLimits | 'batchRequests'
+
+/**
+ * A mode's own rule behind a `FUNCTION_ERROR`, from the text the mode's runtime threw (the sandbox's limits come
+ * with the outcome): Phat's refusal of a sixth request in a batch is Phat's own message.
+ */
+const limitOfMessage: [RegExp, RunReportLimit][] = [
+  [/\bbatch_http_request: TooManyRequests\b/, 'batchRequests'],
+]
 
 /** The limit behind each error code that is one limit's. */
 const limitOfCode: Partial<Record<string, keyof SandboxLimits>> = {
@@ -156,6 +168,9 @@ async function runBundled(
   }
 }
 
+/** Modes whose own APIs derive keys (Lit's, Phat's `pink.deriveSecret`): without `--dev-key`, a random one per run. */
+const randomKeyModes = new Set<string | undefined>(['lit', 'phat'])
+
 /** One invocation in the pool. */
 async function invokeOnce(
   { code, codeHash }: Runnable,
@@ -163,7 +178,8 @@ async function invokeOnce(
 ): Promise<InvocationOutcome> {
   return (await pool).invoke({
     code,
-    functionKey: functionKey ?? (compatModeOf(code) === 'lit' ? new Uint8Array(randomBytes(32)) : undefined),
+    functionKey:
+      functionKey ?? (randomKeyModes.has(compatModeOf(code)) ? new Uint8Array(randomBytes(32)) : undefined),
     request,
     secrets,
     allowHosts,
@@ -184,7 +200,8 @@ function toReport(
     text.replace(/\bfunction\.js:(?=\d+:\d+\b)/g, `${relative(process.cwd(), resolve(file))}:`),
 ): RunReport {
   const result = outcome.result instanceof Uint8Array ? bytesToHex(outcome.result) : outcome.result
-  const limit = outcome.error && (limitOfCode[outcome.error.code] ?? outcome.error.limit)
+  const limit =
+    outcome.error && (limitOfCode[outcome.error.code] ?? outcome.error.limit ?? limitInMessage(outcome.error))
   const error = outcome.error && {
     ...outcome.error,
     message: mapLocations(outcome.error.message),
@@ -198,4 +215,9 @@ function toReport(
     stats: { durationMs: Math.round(outcome.stats.durationMs * 1000) / 1000, fetches: outcome.stats.fetches },
     ...(outcome.compat ? { compat: outcome.compat } : {}),
   }
+}
+
+function limitInMessage({ code, message }: { code: string; message: string }): RunReportLimit | undefined {
+  if (code !== 'FUNCTION_ERROR') return undefined
+  return limitOfMessage.find(([pattern]) => pattern.test(message))?.[1]
 }

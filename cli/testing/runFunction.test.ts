@@ -54,6 +54,27 @@ describe('runFunction', () => {
     expect(report).toMatchObject({ ok: true, result: '0x6869', error: null, stats: { fetches: 1 } })
   })
 
+  it("runs a Phat function, its secrets string as main's second argument", async () => {
+    const source = join(dir, 'phat.js')
+    await writeFile(
+      source,
+      `export default function main(request, secrets) {
+        const response = pink.httpRequest({ url: secrets, returnTextBody: true })
+        return request + ':' + response.body
+      }`,
+    )
+    const report = await runFunction({
+      entry: source,
+      compat: 'phat',
+      request: '0x01',
+      secrets: 'https://api.example.com/word',
+      mocks: [{ request: { url: 'https://api.example.com/word' }, response: { body: 'hi' } }],
+    })
+    expect(report).toMatchObject({ ok: true, result: '0x01:hi', error: null, stats: { fetches: 1 } })
+    const error = await rejectionOf(runFunction({ entry, secrets: 'text' }))
+    expect((error as Error).message).toContain("secrets is a string only with compat: 'phat'")
+  })
+
   it('runs a Lit Action with compat, jsParams and a dev key, its signatures out as compat.signatures', async () => {
     const source = join(dir, 'lit.js')
     await writeFile(

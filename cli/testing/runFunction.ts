@@ -1,5 +1,6 @@
 import { readFile } from 'node:fs/promises'
 import type { CompatMode } from '../../runtime/compat/compatMode.js'
+import { phatSecretsKey } from '../../runtime/compat/phat/phatSecretsKey.js'
 import { type HttpMock, parseHttpMocks } from '../../runtime/http/parseHttpMocks.js'
 import { createSandboxPool, type SandboxLimits } from '../../runtime/sandbox/index.js'
 import { closeSandboxPool } from '../run/closeSandboxPool.js'
@@ -10,7 +11,8 @@ export type RunFunctionParameters = {
   entry: string
   /** The request string passed to `main`; default empty. */
   request?: string | undefined
-  secrets?: Record<string, string> | undefined
+  /** The secrets object; with `compat: 'phat'`, Phat's secrets string (`main`'s second argument). */
+  secrets?: Record<string, string> | string | undefined
   /** Hosts fetch may reach even on a private address (`--allow-host`). */
   allowHosts?: string[] | undefined
   /**
@@ -22,7 +24,7 @@ export type RunFunctionParameters = {
   timeoutMs?: number | undefined
   /** Memory limit; default 64 MiB. */
   memoryMiB?: number | undefined
-  /** Run a source written for another platform, unmodified (`chainlink`: a Chainlink Functions source). */
+  /** Run a source written for another platform, unmodified (`chainlink`, `phat`: see `teefn run --compat`). */
   compat?: CompatMode | undefined
   /** With `compat: 'chainlink'`: the `args` and `bytesArgs` globals (they replace `request`). */
   args?: string[] | undefined
@@ -61,7 +63,7 @@ export async function runFunction(parameters: RunFunctionParameters): Promise<Ru
       file: entry,
       source,
       request: requestOf(parameters),
-      secrets: parameters.secrets ?? {},
+      secrets: secretsOf(parameters),
       allowHosts: parameters.allowHosts ?? [],
       httpMocks,
       limits,
@@ -83,4 +85,13 @@ function requestOf({ request, compat, args, bytesArgs, jsParams }: RunFunctionPa
   if (compat === 'lit' && jsParams !== undefined) return JSON.stringify(jsParams)
   if (compat !== 'chainlink' || (args === undefined && bytesArgs === undefined)) return request ?? ''
   return JSON.stringify({ args: args ?? [], bytesArgs: bytesArgs ?? [] })
+}
+
+/** Phat's secrets string travels as the teefn secret `phatSecrets`, as `teefn run --compat phat --secrets` sends it. */
+function secretsOf({ secrets, compat }: RunFunctionParameters): Record<string, string> {
+  if (typeof secrets === 'string') {
+    if (compat !== 'phat') throw new TypeError("runFunction: secrets is a string only with compat: 'phat'")
+    return { [phatSecretsKey]: secrets }
+  }
+  return secrets ?? {}
 }

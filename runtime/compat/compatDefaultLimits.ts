@@ -16,6 +16,16 @@ export const chainlinkLimits: Partial<SandboxLimits> = Object.freeze({
 })
 
 /**
+ * Phat's documented limits: a 10 s query, 10 s per HTTP request (and per batch by default), 2 MB per response.
+ * Its batches of at most 5 requests are the runtime's own rule (`runtime/compat/phat/pinkHttp.ts`), not a limit here.
+ */
+export const phatLimits: Partial<SandboxLimits> = Object.freeze({
+  timeoutMs: 10_000,
+  fetchTimeoutMs: 10_000,
+  fetchResponseBytes: 2 * MiB,
+})
+
+/**
  * Lit Actions' documented limits (Naga's 30 s; Chipotle's 128 MB, 50 fetches, 1 MB responses). Each is above
  * teefn's plain default, so a `--compat lit` function gets the plain defaults; a caller may ask for more, up to
  * the operator maximum, as on Lit.
@@ -27,7 +37,11 @@ export const litLimits: Partial<SandboxLimits> = Object.freeze({
   resultBytes: 1 * MiB,
 })
 
-const modeLimits: Record<CompatMode, Partial<SandboxLimits>> = { chainlink: chainlinkLimits, lit: litLimits }
+const modeLimits: Record<CompatMode, Partial<SandboxLimits>> = {
+  chainlink: chainlinkLimits,
+  phat: phatLimits,
+  lit: litLimits,
+}
 
 /**
  * The defaults for a function built in `mode`: its home platform's limits where they are lower than `defaults`,

@@ -7,7 +7,8 @@ describe('compatMode', () => {
   it("reads the mode from the banner on the bundle's first line only", () => {
     expect(compatModeOf(`${compatBanner('chainlink')}\nexport default 1`)).toBe('chainlink')
     expect(compatModeOf('export default 1')).toBeUndefined()
-    expect(compatModeOf('// teefn-compat: gelato\n')).toBeUndefined()
+    expect(compatModeOf(`${compatBanner('phat')}\nexport default 1`)).toBe('phat')
+    expect(compatModeOf('// teefn-compat: nosuchmode\n')).toBeUndefined()
     expect(compatModeOf(`\n${compatBanner('chainlink')}\n`)).toBeUndefined()
   })
 
@@ -22,6 +23,17 @@ describe('compatMode', () => {
     expect(limits.memoryBytes).toBe(defaultLimits.memoryBytes)
     expect(compatDefaultLimits('chainlink', { ...defaultLimits, maxFetches: 2 }).maxFetches).toBe(2)
     expect(compatDefaultLimits(undefined, defaultLimits)).toBe(defaultLimits)
+  })
+
+  it("gives Phat's limits by default: 10 s, 10 s per request, 2 MiB per response", () => {
+    const limits = compatDefaultLimits('phat', defaultLimits)
+    expect(limits).toMatchObject({
+      timeoutMs: 10_000,
+      fetchTimeoutMs: 10_000,
+      fetchResponseBytes: 2 * 1024 * 1024,
+    })
+    expect(limits.maxFetches).toBe(defaultLimits.maxFetches)
+    expect(compatDefaultLimits('phat', { ...defaultLimits, timeoutMs: 5_000 }).timeoutMs).toBe(5_000)
   })
 
   it("gives Lit's limits, every one above teefn's plain defaults, as the plain defaults", () => {

@@ -1,9 +1,10 @@
 /**
- * How a function's source is written: `chainlink` runs Chainlink Functions sources unmodified, `lit` Lit Actions.
+ * How a function's source is written: `chainlink` runs Chainlink Functions sources unmodified, `phat` Phat
+ * Contract 2.0 functions (`main(request, secrets)` with `pink`), `lit` Lit Actions.
  */
-export type CompatMode = 'chainlink' | 'lit'
+export type CompatMode = 'chainlink' | 'phat' | 'lit'
 
-export const compatModes: readonly CompatMode[] = ['chainlink', 'lit']
+export const compatModes: readonly CompatMode[] = ['chainlink', 'phat', 'lit']
 
 const bannerPrefix = '// teefn-compat: '
 

@@ -127,6 +127,13 @@ export class Sandbox {
       },
       fetches: () => fetcher?.count ?? 0,
       closeFetcher: () => fetcher?.close(),
+      syncHttp: {
+        allowHosts: invocation.allowHosts ?? [],
+        httpMocks: invocation.httpMocks,
+        fetchTimeoutMs: limits.fetchTimeoutMs,
+        maxResponseBytes: limits.fetchResponseBytes,
+      },
+      blockedMs: 0,
       functionKey: invocation.functionKey,
       compatOutputs: new Map(),
       timers: new Map(),
@@ -149,7 +156,7 @@ export class Sandbox {
       this.#endSession(session)
     }
     const durationMs = performance.now() - startedAt
-    const cpuMs = performance.eventLoopUtilization(loopAtStart).active
+    const cpuMs = Math.max(0, performance.eventLoopUtilization(loopAtStart).active - session.blockedMs)
     const stats = { durationMs, fetches: session.fetches(), cpuMs }
     const logs = session.logs.entries
     const compat = compatOutputsOf(session)

@@ -3,6 +3,7 @@ import type { QuickJSContext, QuickJSHandle } from 'quickjs-emscripten'
 import { deriveSecretFromFunctionKey } from '../../enclave/deriveSecretFromFunctionKey.js'
 import type { LogLevel } from '../types.js'
 import { createFetchGlobal } from './createFetchGlobal.js'
+import { createSyncHttpGlobal } from './createSyncHttpGlobal.js'
 import { evaluateGuestFunction } from './evaluateGuestFunction.js'
 import { formatLogArgument } from './formatLogArgument.js'
 import type { InvocationSession } from './InvocationSession.js'
@@ -78,6 +79,10 @@ export function createHostObject({
         'fetch',
         createFetchGlobal({ context, session, guest: prelude, readString: getGuestString }),
       )
+    if (part === 'syncHttp') {
+      using fn = createSyncHttpGlobal({ context, session })
+      return globalsOf('teefnHttpRequestsSync', fn)
+    }
     const source = parts[part]
     if (source === undefined) throw new Error(`teefn: no part named ${part}`)
     using install = evaluateGuestFunction(context, source, part)
