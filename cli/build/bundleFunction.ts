@@ -5,14 +5,19 @@ import { type CompatMode, compatBanner } from '../../runtime/compat/compatMode.j
 import { BaseError } from '../../runtime/errors/BaseError.js'
 import { computeCodeHash } from '../../runtime/store/computeCodeHash.js'
 import { maxBundleBytes } from '../../runtime/store/limits.js'
+import { browserFieldExcludes } from './browserFieldExcludes.js'
 import { chainlinkEntryPlugin } from './chainlinkEntryPlugin.js'
+import { gelatoEntryPlugin } from './gelatoEntryPlugin.js'
 import { litEntryPlugin } from './litEntryPlugin.js'
 
 export type BundleFunctionParameters = {
   /** A .ts, .js or .mjs file whose default export is `main`. */
   entry: string
   minify?: boolean | undefined
-  /** Build a source written for another platform, unmodified (`chainlink`: Chainlink Functions; `lit`: Lit Actions). */
+  /**
+   * Build a source written for another platform, unmodified (`chainlink`: Chainlink Functions; `lit`: Lit Actions;
+   * `gelato`: a Gelato Web3 Function).
+   */
   compat?: CompatMode | undefined
 }
 
@@ -79,11 +84,7 @@ export async function bundleFunction({
       logLevel: 'silent',
       // The mode is the bundle's first line: part of its bytes, so of its codeHash, and read by every runner.
       ...(compat ? { banner: { js: compatBanner(compat) } } : {}),
-      plugins: [
-        ...(compat === 'chainlink' ? [chainlinkEntryPlugin(entry)] : []),
-        ...(compat === 'lit' ? [litEntryPlugin(entry)] : []),
-        refuseNodeBuiltins,
-      ],
+      plugins: [...compatPlugins(compat, entry), refuseNodeBuiltins],
     })
   } catch (error) {
     const messages = (error as { errors?: Message[] }).errors ?? []
@@ -133,15 +134,29 @@ function inputsOf(entry: string, inputs: string[], workingDir: string): string[]
   return [first, ...files.filter((file) => file !== first)]
 }
 
+/** The plugins that build `entry` in its compat mode, before the common ones. */
+function compatPlugins(compat: CompatMode | undefined, entry: string): Plugin[] {
+  if (compat === 'chainlink') return [chainlinkEntryPlugin(entry)]
+  if (compat === 'lit') return [litEntryPlugin(entry)]
+  if (compat === 'gelato') return [gelatoEntryPlugin(entry)]
+  return []
+}
+
 const builtins = new Set(builtinModules)
 
-/** Turns an import of `fs`, `node:crypto` and the like into an error that says why. */
+/**
+ * Turns an import of `fs`, `node:crypto` and the like into an error that says why; a package whose `browser`
+ * field maps the module to `false` (bn.js's `buffer`, under ethers v5) gets an empty module instead.
+ */
 const refuseNodeBuiltins: Plugin = {
   name: 'teefn-refuse-node-builtins',
   setup(build) {
-    build.onResolve({ filter: /^[a-z_]/ }, ({ path }) => {
+    build.onLoad({ filter: /.*/, namespace: 'teefn-empty' }, () => ({ contents: 'module.exports = {}' }))
+    build.onResolve({ filter: /^[a-z_]/ }, ({ path, importer }) => {
       const name = path.startsWith('node:') ? path.slice(5) : path
       if (!path.startsWith('node:') && !builtins.has(name.split('/')[0] ?? '')) return undefined
+      if (!path.startsWith('node:') && browserFieldExcludes(importer, path))
+        return { path, namespace: 'teefn-empty' }
       return {
         errors: [
           {

@@ -139,6 +139,6 @@ export function chainCommand(): Command {
 function compatOption(): Option {
   return new Option(
     '--compat <platform>',
-    'bundle a source written for another platform (chainlink, lit), as teefn build --compat',
-  ).choices(['chainlink', 'lit'])
+    'bundle a source written for another platform (chainlink, lit, gelato), as teefn build --compat',
+  ).choices(['chainlink', 'lit', 'gelato'])
 }

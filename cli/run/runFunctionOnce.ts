@@ -20,9 +20,10 @@ export type RunReport = {
   result: string | null
   /**
    * `message` names source positions (`src/index.ts:12:9`), mapped back from the bundle's; `limit` names the
-   * limit that was hit (`resultBytes`, `timeoutMs`, `memoryBytes`), when one was.
+   * limit that was hit (`resultBytes`, `timeoutMs`, `memoryBytes`, or a compat mode's own, such as Gelato's
+   * `rpcCalls`), when one was.
    */
-  error: { code: string; message: string; limit?: keyof SandboxLimits } | null
+  error: { code: string; message: string; limit?: keyof SandboxLimits | (string & {}) } | null
   logs: { level: string; message: string }[]
   stats: { durationMs: number; fetches: number }
   /** A compat mode's side outputs (Gelato's `storage`, Lit's `signatures`), when it reported any. */
@@ -184,7 +185,13 @@ function toReport(
     text.replace(/\bfunction\.js:(?=\d+:\d+\b)/g, `${relative(process.cwd(), resolve(file))}:`),
 ): RunReport {
   const result = outcome.result instanceof Uint8Array ? bytesToHex(outcome.result) : outcome.result
-  const limit = outcome.error && (limitOfCode[outcome.error.code] ?? outcome.error.limit)
+  // A compat runtime names the mode's own limit it failed on in its side output `limit`.
+  const { limit: compatLimit, ...compat } = outcome.compat ?? {}
+  const limit =
+    outcome.error &&
+    (limitOfCode[outcome.error.code] ??
+      (typeof compatLimit === 'string' ? compatLimit : undefined) ??
+      outcome.error.limit)
   const error = outcome.error && {
     ...outcome.error,
     message: mapLocations(outcome.error.message),
@@ -196,6 +203,6 @@ function toReport(
     error,
     logs: outcome.logs,
     stats: { durationMs: Math.round(outcome.stats.durationMs * 1000) / 1000, fetches: outcome.stats.fetches },
-    ...(outcome.compat ? { compat: outcome.compat } : {}),
+    ...(Object.keys(compat).length > 0 ? { compat } : {}),
   }
 }

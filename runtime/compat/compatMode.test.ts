@@ -7,7 +7,7 @@ describe('compatMode', () => {
   it("reads the mode from the banner on the bundle's first line only", () => {
     expect(compatModeOf(`${compatBanner('chainlink')}\nexport default 1`)).toBe('chainlink')
     expect(compatModeOf('export default 1')).toBeUndefined()
-    expect(compatModeOf('// teefn-compat: gelato\n')).toBeUndefined()
+    expect(compatModeOf('// teefn-compat: nonesuch\n')).toBeUndefined()
     expect(compatModeOf(`\n${compatBanner('chainlink')}\n`)).toBeUndefined()
   })
 

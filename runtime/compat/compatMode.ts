@@ -1,9 +1,10 @@
 /**
- * How a function's source is written: `chainlink` runs Chainlink Functions sources unmodified, `lit` Lit Actions.
+ * How a function's source is written: `chainlink` runs Chainlink Functions sources unmodified, `lit` Lit Actions,
+ * `gelato` Gelato Web3 Functions (`Web3Function.onRun`).
  */
-export type CompatMode = 'chainlink' | 'lit'
+export type CompatMode = 'chainlink' | 'lit' | 'gelato'
 
-export const compatModes: readonly CompatMode[] = ['chainlink', 'lit']
+export const compatModes: readonly CompatMode[] = ['chainlink', 'lit', 'gelato']
 
 const bannerPrefix = '// teefn-compat: '
 
