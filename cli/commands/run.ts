@@ -39,7 +39,7 @@ export type RunOptions = GelatoRunOptions & {
  * `--watch`, again whenever a file it is built from changes, until Ctrl-C.
  */
 export async function runAction(file: string, options: RunOptions): Promise<void> {
-  const request = await readRequest(options)
+  const request = await readRequest(file, options)
   const secrets = parseSecrets(options.secrets)
   for (const entry of options.allowHost) checkAllowHost(entry)
   const limits: Partial<SandboxLimits> = {}
@@ -101,7 +101,7 @@ export async function runAction(file: string, options: RunOptions): Promise<void
   process.exitCode = ran.report.ok ? exitCodes.ok : exitCodes.failed
 }
 
-async function readRequest(options: RunOptions): Promise<string> {
+async function readRequest(file: string, options: RunOptions): Promise<string> {
   if (options.jsParams !== undefined) return readJsParams(options)
   if (hasGelatoOptions(options)) {
     if (options.compat !== 'gelato')
@@ -110,7 +110,7 @@ async function readRequest(options: RunOptions): Promise<string> {
       )
     if (options.request !== undefined || options.requestFile !== undefined)
       throw new UsageError('the --compat gelato flags replace --request', 'pass one or the other')
-    return gelatoRunRequest(options)
+    return gelatoRunRequest(file, options)
   }
   if (options.args !== undefined || options.bytesArgs !== undefined) {
     if (options.compat !== 'chainlink')

@@ -1,6 +1,7 @@
 import { existsSync } from 'node:fs'
 import { readFile, writeFile } from 'node:fs/promises'
 import { UsageError } from '../UsageError.js'
+import { checkGelatoUserArgs } from './checkGelatoUserArgs.js'
 
 /** `teefn run --compat gelato`'s own flags. */
 export type GelatoRunOptions = {
@@ -60,10 +61,10 @@ export function gelatoRequestText(input: GelatoRunInput): string {
 }
 
 /**
- * The request of `teefn run --compat gelato`, from its flags. A missing storage file is an empty storage (the
- * run creates it).
+ * The request of `teefn run --compat gelato`, from its flags; `userArgs` are checked against the `schema.json`
+ * beside `entry`, if any. A missing storage file is an empty storage (the run creates it).
  */
-export async function gelatoRunRequest(options: GelatoRunOptions): Promise<string> {
+export async function gelatoRunRequest(entry: string, options: GelatoRunOptions): Promise<string> {
   if (options.gasPrice !== undefined && !/^[0-9]+$/.test(options.gasPrice))
     throw new UsageError('--gas-price must be a whole number of wei', 'e.g. --gas-price 1000000000')
   let rpcUrl: string | undefined
@@ -78,8 +79,10 @@ export async function gelatoRunRequest(options: GelatoRunOptions): Promise<strin
         'give other chains as --rpc <chainId>=<url>',
       )
   }
+  const userArgs = options.userArgs === undefined ? undefined : await readUserArgs(options.userArgs)
+  await checkGelatoUserArgs(entry, userArgs ?? {})
   return gelatoRequestText({
-    userArgs: options.userArgs === undefined ? undefined : await readUserArgs(options.userArgs),
+    userArgs,
     storage: options.storage === undefined ? undefined : await readStorage(options.storage),
     rpcUrl,
     rpcUrls: Object.keys(rpcUrls).length === 0 ? undefined : rpcUrls,
