@@ -16,6 +16,7 @@ describe('parseGelatoRequest', () => {
       })
     }
     expect(parseGelatoRequest('').limits).toEqual({ rpcCalls: 5, storageBytes: 255 * 1024 })
+    expect(parseGelatoRequest('0x')).toMatchObject({ userArgs: {}, storage: {} })
   })
 
   it('names the field that is wrong', () => {

@@ -74,6 +74,8 @@ function parseJson(request: string): unknown {
       bytes[index] = Number.parseInt(request.slice(2 + 2 * index, 4 + 2 * index), 16)
     text = new TextDecoder().decode(bytes)
   }
+  // An on-chain request without a payload is `0x`: no arguments, as an empty request.
+  if (text === '') return {}
   try {
     return JSON.parse(text)
   } catch {
