@@ -79,12 +79,14 @@ describe('GelatoJsonRpcProvider', () => {
     const oracle = new Contract(await f.oracle.getAddress(), abi, ours as never)
     expect(await oracle.functionId()).toBe(f.functionId)
     await expect(oracle.latest()).rejects.toMatchObject({ code: 'CALL_EXCEPTION', errorName: 'NoPriceYet' })
-    const gas = await oracle.estimateGas.requestPrice('0x01', { from: f.oracleOwner.address })
+    const gas = await oracle.estimateGas.requestPrice!('0x01', { from: f.oracleOwner.address })
     expect(gas.gt(21_000)).toBe(true)
     // From anyone but the owner, the call reverts (Ownable's custom error, not in this ABI).
-    await expect(oracle.callStatic.requestPrice('0x01', { from: f.stranger.address })).rejects.toMatchObject({
-      code: 'CALL_EXCEPTION',
-    })
+    await expect(oracle.callStatic.requestPrice!('0x01', { from: f.stranger.address })).rejects.toMatchObject(
+      {
+        code: 'CALL_EXCEPTION',
+      },
+    )
   })
 
   it('counts every call against the limit, refusing past it except eth_chainId and net_version', async () => {
