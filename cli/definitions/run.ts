@@ -54,7 +54,10 @@ export function runCommand(): Command {
       '--dev-key <hex>',
       "the function key deriveSecret and Lit's keys derive from, 32 bytes of 0x-hex (a dev key, not an enclave's; default with --compat lit: random per run)",
     )
-    .option('--user-args <json|file>', 'with --compat gelato: context.userArgs, a JSON object or a file of one')
+    .option(
+      '--user-args <json|file>',
+      'with --compat gelato: context.userArgs, a JSON object or a file of one',
+    )
     .option(
       '--storage <file>',
       'with --compat gelato: the storage (JSON), read before the run and written back after a successful one',
