@@ -28,6 +28,7 @@ type CompatCase = {
   expected: Hex
 }
 
+const gelatoTarget = '0x00000000000000000000000000000000000000aa'
 const fixture = (path: string) => fileURLToPath(new URL(`./fixtures/${path}`, import.meta.url))
 const phatRequest = encodeAbiParameters(parseAbiParameters('uint id, string reqData'), [7n, '0x01'])
 
@@ -60,6 +61,16 @@ const cases: CompatCase[] = [
     request: (api) =>
       JSON.stringify({ baseUrl: api, pair: 'ETH-USD', publicKey: '0x04aa', sigName: 'sig1', apiKey: 'k1' }),
     expected: stringToHex('{"pair":"ETH-USD","mid":3001,"message":"ETH-USD:3001"}'),
+  },
+  {
+    // The request is the Web3 Function's context (userArgs; storage too, though the worker keeps none).
+    mode: 'gelato',
+    entry: fixture('gelato/quoteKeeper.js'),
+    secrets: { apiKey: 'k1' },
+    request: (api) => JSON.stringify({ userArgs: { api, pair: 'ETH-USD', target: gelatoTarget } }),
+    expected: stringToHex(
+      `{"canExec":true,"callData":[{"to":"${gelatoTarget}","data":"0xa59df1c3${(300100).toString(16).padStart(64, '0')}"}]}`,
+    ),
   },
 ]
 

@@ -1,6 +1,7 @@
 import type { Plugin } from 'esbuild'
 import type { CompatMode } from '../../runtime/compat/compatMode.js'
 import { chainlinkEntryPlugin } from './chainlinkEntryPlugin.js'
+import { gelatoEntryPlugin } from './gelatoEntryPlugin.js'
 import { litEntryPlugin } from './litEntryPlugin.js'
 import { phatEntryPlugin } from './phatEntryPlugin.js'
 
@@ -8,6 +9,7 @@ import { phatEntryPlugin } from './phatEntryPlugin.js'
 const entryPlugins: Record<CompatMode, (entry: string) => Plugin> = {
   chainlink: chainlinkEntryPlugin,
   phat: phatEntryPlugin,
+  gelato: gelatoEntryPlugin,
   lit: litEntryPlugin,
 }
 

@@ -6,11 +6,17 @@ import { createSandboxPool, type SandboxLimits } from '../../runtime/sandbox/ind
 import { exitCodes } from '../exitCodes.js'
 import { readInputFile } from '../readInputFile.js'
 import { closeSandboxPool } from '../run/closeSandboxPool.js'
+import {
+  type GelatoRunOptions,
+  gelatoRunRequest,
+  hasGelatoOptions,
+  writeGelatoStorage,
+} from '../run/gelatoRunRequest.js'
 import { printRunReport } from '../run/printRunReport.js'
 import { runFunctionOnce } from '../run/runFunctionOnce.js'
 import { UsageError } from '../UsageError.js'
 
-export type RunOptions = {
+export type RunOptions = GelatoRunOptions & {
   request?: string
   requestFile?: string
   secrets?: string
@@ -34,7 +40,7 @@ export type RunOptions = {
  * `--watch`, again whenever a file it is built from changes, until Ctrl-C.
  */
 export async function runAction(file: string, options: RunOptions): Promise<void> {
-  const request = await readRequest(options)
+  const request = await readRequest(file, options)
   // Phat's secrets are one string (main's second argument), kept as the teefn secret `phatSecrets`.
   const secrets =
     options.compat === 'phat' && options.secrets !== undefined
@@ -94,11 +100,23 @@ export async function runAction(file: string, options: RunOptions): Promise<void
     await closeSandboxPool(pool)
   }
   printRunReport(ran.report, { json })
+  if (options.storage !== undefined && ran.report.ok && ran.report.compat?.storage !== undefined) {
+    await writeGelatoStorage(options.storage, ran.report.compat.storage)
+  }
   process.exitCode = ran.report.ok ? exitCodes.ok : exitCodes.failed
 }
 
-async function readRequest(options: RunOptions): Promise<string> {
+async function readRequest(file: string, options: RunOptions): Promise<string> {
   if (options.jsParams !== undefined) return readJsParams(options)
+  if (hasGelatoOptions(options)) {
+    if (options.compat !== 'gelato')
+      throw new UsageError(
+        '--user-args, --storage, --rpc, --chain-id, --gas-price and --rpc-calls need --compat gelato',
+      )
+    if (options.request !== undefined || options.requestFile !== undefined)
+      throw new UsageError('the --compat gelato flags replace --request', 'pass one or the other')
+    return gelatoRunRequest(file, options)
+  }
   if (options.args !== undefined || options.bytesArgs !== undefined) {
     if (options.compat !== 'chainlink')
       throw new UsageError('--args and --bytes-args need --compat chainlink', 'add --compat chainlink')

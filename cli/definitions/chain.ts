@@ -139,6 +139,6 @@ export function chainCommand(): Command {
 function compatOption(): Option {
   return new Option(
     '--compat <platform>',
-    'bundle a source written for another platform (chainlink, phat, lit), as teefn build --compat',
-  ).choices(['chainlink', 'phat', 'lit'])
+    'bundle a source written for another platform (chainlink, phat, gelato, lit), as teefn build --compat',
+  ).choices(['chainlink', 'phat', 'gelato', 'lit'])
 }

@@ -44,8 +44,8 @@ export function runCommand(): Command {
     .addOption(
       new Option(
         '--compat <platform>',
-        'run a source written for another platform, unmodified (chainlink: a Chainlink Functions source; phat: a Phat function; lit: a Lit Action)',
-      ).choices(['chainlink', 'phat', 'lit']),
+        'run a source written for another platform, unmodified (chainlink: a Chainlink Functions source; phat: a Phat function; gelato: a Gelato Web3 Function; lit: a Lit Action)',
+      ).choices(['chainlink', 'phat', 'gelato', 'lit']),
     )
     .option('--args <json>', 'with --compat chainlink: the args global, a JSON array of strings')
     .option(
@@ -60,6 +60,27 @@ export function runCommand(): Command {
       '--dev-key <hex>',
       "the function key deriveSecret and Lit's keys derive from, 32 bytes of 0x-hex (a dev key, not an enclave's; default with --compat lit or phat: random per run)",
     )
+    .option(
+      '--user-args <json|file>',
+      'with --compat gelato: context.userArgs, a JSON object or a file of one',
+    )
+    .option(
+      '--storage <file>',
+      'with --compat gelato: the storage (JSON), read before the run and written back after a successful one',
+    )
+    .option(
+      '--rpc <[chainId=]url>',
+      'with --compat gelato: the JSON-RPC URL of the default chain, or of chainId (repeatable)',
+      collect,
+      [],
+    )
+    .option(
+      '--chain-id <id>',
+      'with --compat gelato: gelatoArgs.chainId (default: asked of --rpc)',
+      positiveInteger,
+    )
+    .option('--gas-price <wei>', 'with --compat gelato: gelatoArgs.gasPrice (default: asked of --rpc)')
+    .option('--rpc-calls <n>', 'with --compat gelato: RPC calls per run (default 5)', positiveInteger)
     .option('--json', 'print one JSON object (with --watch, one per line for each run)')
     .option('--watch', 'run again whenever the file or a file it imports changes, until Ctrl-C')
     .action(lazyAction(async () => (await import('../commands/run.js')).runAction))

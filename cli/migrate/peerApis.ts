@@ -97,6 +97,16 @@ export const peerApis: Record<Peer, PeerApi[]> = {
     },
     { path: 'Web3Function.onRun', verdict: 'carries', note: 'The handler runs once per request.' },
     {
+      path: 'Web3Function.onSuccess',
+      verdict: 'unsupported',
+      note: "Registered but never called: teefn's executor does not call back.",
+    },
+    {
+      path: 'Web3Function.onFail',
+      verdict: 'unsupported',
+      note: "Registered but never called: teefn's executor does not call back.",
+    },
+    {
       path: 'userArgs',
       verdict: 'carries',
       note: '`--user-args` on the command line; the request on the worker path.',

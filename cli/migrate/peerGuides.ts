@@ -32,7 +32,8 @@ export const peerGuides: Record<Peer, PeerGuide> = {
   gelato: {
     onChain:
       "Gelato's executors are gone: deploy TeefnGelatoExecutor, create the task there, and let your target contracts accept calls from the executor's address (Gelato's dedicated msg.sender). It performs callData only after it verified the envelope.",
-    limits: "Gelato's by default (its run timeout, request counts and 1 MB storage).",
+    limits:
+      "Gelato's free plan by default: 5 s and 5 RPC calls per run; storage up to 255 KiB (Gelato's 1 MB is more than teefn carries back beside a result).",
     next: (file) => [
       `teefn run ${file} --compat gelato --user-args '{...}' --storage storage.json --mock mocks.json --json`,
       `teefn chain register ${file} --compat gelato --registry <address> --server <node url>`,

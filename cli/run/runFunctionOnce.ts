@@ -20,7 +20,8 @@ export type RunReport = {
   result: string | null
   /**
    * `message` names source positions (`src/index.ts:12:9`), mapped back from the bundle's; `limit` names the
-   * limit that was hit (`resultBytes`, `timeoutMs`, `memoryBytes`), when one was.
+   * limit that was hit (`resultBytes`, `timeoutMs`, `memoryBytes`, or a compat mode's own, such as Gelato's
+   * `rpcCalls`), when one was.
    */
   error: { code: string; message: string; limit?: RunReportLimit } | null
   logs: { level: string; message: string }[]
@@ -56,16 +57,8 @@ export type RunFunctionOnceReturnType = {
   inputs: string[]
 }
 
-/** A limit an error names: one of the sandbox's, or a compat mode's own rule (Phat's 5 requests per batch). */
-export type RunReportLimit = keyof SandboxLimits | 'batchRequests'
-
-/**
- * A mode's own rule behind a `FUNCTION_ERROR`, from the text the mode's runtime threw (the sandbox's limits come
- * with the outcome): Phat's refusal of a sixth request in a batch is Phat's own message.
- */
-const limitOfMessage: [RegExp, RunReportLimit][] = [
-  [/\bbatch_http_request: TooManyRequests\b/, 'batchRequests'],
-]
+/** A sandbox limit, or a mode's own (Phat's `batchRequests`, Gelato's `rpcCalls` and `storageBytes`). */
+export type RunReportLimit = keyof SandboxLimits | (string & {})
 
 /** The limit behind each error code that is one limit's. */
 const limitOfCode: Partial<Record<string, keyof SandboxLimits>> = {
@@ -200,8 +193,13 @@ function toReport(
     text.replace(/\bfunction\.js:(?=\d+:\d+\b)/g, `${relative(process.cwd(), resolve(file))}:`),
 ): RunReport {
   const result = outcome.result instanceof Uint8Array ? bytesToHex(outcome.result) : outcome.result
+  // A compat runtime names the mode's own limit it failed on in its side output `limit`.
+  const { limit: compatLimit, ...compat } = outcome.compat ?? {}
   const limit =
-    outcome.error && (limitOfCode[outcome.error.code] ?? outcome.error.limit ?? limitInMessage(outcome.error))
+    outcome.error &&
+    (limitOfCode[outcome.error.code] ??
+      (typeof compatLimit === 'string' ? compatLimit : undefined) ??
+      outcome.error.limit)
   const error = outcome.error && {
     ...outcome.error,
     message: mapLocations(outcome.error.message),
@@ -213,11 +211,6 @@ function toReport(
     error,
     logs: outcome.logs,
     stats: { durationMs: Math.round(outcome.stats.durationMs * 1000) / 1000, fetches: outcome.stats.fetches },
-    ...(outcome.compat ? { compat: outcome.compat } : {}),
+    ...(Object.keys(compat).length > 0 ? { compat } : {}),
   }
-}
-
-function limitInMessage({ code, message }: { code: string; message: string }): RunReportLimit | undefined {
-  if (code !== 'FUNCTION_ERROR') return undefined
-  return limitOfMessage.find(([pattern]) => pattern.test(message))?.[1]
 }

@@ -4,6 +4,7 @@ import { phatSecretsKey } from '../../runtime/compat/phat/phatSecretsKey.js'
 import { type HttpMock, parseHttpMocks } from '../../runtime/http/parseHttpMocks.js'
 import { createSandboxPool, type SandboxLimits } from '../../runtime/sandbox/index.js'
 import { closeSandboxPool } from '../run/closeSandboxPool.js'
+import { type GelatoRunInput, gelatoRequestText } from '../run/gelatoRunRequest.js'
 import { type RunReport, runFunctionOnce } from '../run/runFunctionOnce.js'
 
 export type RunFunctionParameters = {
@@ -33,6 +34,11 @@ export type RunFunctionParameters = {
   jsParams?: Record<string, unknown> | undefined
   /** The function key `deriveSecret` and Lit's keys derive from (32 bytes); default for `lit`: random per run. */
   devKey?: Uint8Array | undefined
+  /**
+   * With `compat: 'gelato'`: `context.userArgs`, the storage before the run (the one after it is the report's
+   * `compat.storage`), the chains' JSON-RPC URLs, `gelatoArgs` and the RPC calls allowed. It replaces `request`.
+   */
+  gelato?: GelatoRunInput | undefined
 }
 
 export type RunFunctionReturnType = RunReport
@@ -79,10 +85,11 @@ export async function runFunction(parameters: RunFunctionParameters): Promise<Ru
 
 /**
  * Chainlink's globals travel as the request `{ args, bytesArgs }`, as `teefn run --args` sends them; Lit's jsParams as
- * the request's JSON, as `teefn run --js-params`.
+ * the request's JSON, as `teefn run --js-params`; Gelato's context as `teefn run --user-args/--storage/--rpc` sends it.
  */
-function requestOf({ request, compat, args, bytesArgs, jsParams }: RunFunctionParameters): string {
+function requestOf({ request, compat, args, bytesArgs, jsParams, gelato }: RunFunctionParameters): string {
   if (compat === 'lit' && jsParams !== undefined) return JSON.stringify(jsParams)
+  if (compat === 'gelato' && gelato !== undefined) return gelatoRequestText(gelato)
   if (compat !== 'chainlink' || (args === undefined && bytesArgs === undefined)) return request ?? ''
   return JSON.stringify({ args: args ?? [], bytesArgs: bytesArgs ?? [] })
 }

@@ -37,9 +37,17 @@ export const litLimits: Partial<SandboxLimits> = Object.freeze({
   resultBytes: 1 * MiB,
 })
 
+/**
+ * Gelato Web3 Functions' documented limits (the free plan): a 5 s run. Its 128 MB of memory and its HTTP allowance
+ * (the SDK's runner: 510 requests, 10 MB down) are above teefn's and not taken; its RPC calls (5) and storage are
+ * counted by the mode's runtime (`runtime/compat/gelato/gelatoLimits.ts`).
+ */
+export const gelatoLimits: Partial<SandboxLimits> = Object.freeze({ timeoutMs: 5_000 })
+
 const modeLimits: Record<CompatMode, Partial<SandboxLimits>> = {
   chainlink: chainlinkLimits,
   phat: phatLimits,
+  gelato: gelatoLimits,
   lit: litLimits,
 }
 

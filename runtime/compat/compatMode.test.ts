@@ -41,4 +41,11 @@ describe('compatMode', () => {
     expect(compatDefaultLimits('lit', defaultLimits)).toEqual(defaultLimits)
     expect(compatDefaultLimits('lit', { ...defaultLimits, timeoutMs: 60_000 }).timeoutMs).toBe(30_000)
   })
+
+  it("gives Gelato's 5 s run by default, and teefn's own limits where Gelato's are higher", () => {
+    expect(compatModeOf(`${compatBanner('gelato')}\nexport default 1`)).toBe('gelato')
+    const limits = compatDefaultLimits('gelato', defaultLimits)
+    expect(limits).toEqual({ ...defaultLimits, timeoutMs: 5_000 })
+    expect(compatDefaultLimits('gelato', { ...defaultLimits, timeoutMs: 2_000 }).timeoutMs).toBe(2_000)
+  })
 })

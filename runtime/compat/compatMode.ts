@@ -1,10 +1,11 @@
 /**
  * How a function's source is written: `chainlink` runs Chainlink Functions sources unmodified, `phat` Phat
- * Contract 2.0 functions (`main(request, secrets)` with `pink`), `lit` Lit Actions.
+ * Contract 2.0 functions (`main(request, secrets)` with `pink`), `gelato` Gelato Web3 Functions
+ * (`Web3Function.onRun`), `lit` Lit Actions.
  */
-export type CompatMode = 'chainlink' | 'phat' | 'lit'
+export type CompatMode = 'chainlink' | 'phat' | 'gelato' | 'lit'
 
-export const compatModes: readonly CompatMode[] = ['chainlink', 'phat', 'lit']
+export const compatModes: readonly CompatMode[] = ['chainlink', 'phat', 'gelato', 'lit']
 
 const bannerPrefix = '// teefn-compat: '
 

@@ -1,5 +1,7 @@
 import { bytesOrHex, isHex, toHex } from './bytesOrHex.js'
 
+declare const teefnCompatOutput: (name: string, value: unknown) => void
+
 /** The sandbox's blocking HTTP (`createSyncHttpGlobal.ts`). */
 declare const teefnHttpRequestsSync: (requestsJson: string, timeoutMs: number) => SyncResult[]
 type SyncResult =
@@ -54,8 +56,11 @@ export function batchHttpRequest(
   timeoutMs: number = phatHttpTimeoutMs,
 ): (PinkHttpResponse | { error: string })[] {
   if (!Array.isArray(requests)) throw new TypeError('pink.batchHttpRequest: requests must be an array')
-  if (requests.length > maxBatchRequests)
+  if (requests.length > maxBatchRequests) {
+    // The mode's own limit: `teefn run --json` names it (the side output `limit`).
+    teefnCompatOutput('limit', 'batchRequests')
     throw new Error('Failed to call batch_http_request: TooManyRequests')
+  }
   if (requests.length === 0) return []
   // Phat answers a zero timeout with a Timeout error for every request, sending none.
   if (!(timeoutMs > 0)) return requests.map(() => ({ error: 'Timeout' }))
