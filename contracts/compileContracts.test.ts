@@ -45,7 +45,9 @@ describe('compileContracts', () => {
       'ITeefnRegistry',
       'ITeefnRequestEvents',
       'PriceOracle',
+      'QuorumAggregation',
       'TeefnConsumer',
+      'TeefnGovernance',
       'TeefnRegistry',
       'TestConsumer',
     ])
@@ -76,7 +78,7 @@ describe('compileContracts', () => {
     await compileContracts({ root })
     const again = await compileContracts({ root })
     expect(again.skipped).toBe(true)
-    expect(again.contractNames).toHaveLength(7)
+    expect(again.contractNames).toHaveLength(9)
 
     writeFileSync(src('TeefnRegistry.sol'), `${readFileSync(src('TeefnRegistry.sol'), 'utf8')}\n// changed\n`)
     const changed = await compileContracts({ root })
@@ -178,6 +180,29 @@ describe('contractTypes', () => {
       'deregisterConsumer',
       'isConsumer',
       'transferAdmin',
+      'policyOf',
+      'fulfillmentPolicyOf',
+      'setResultPolicy',
+      'MAX_THRESHOLD',
+      'admitWorkerByQuorum',
+      'removeWorkerByQuorum',
+      'hashAdmission',
+      'hashRemoval',
+      'workerNonce',
+      'workerMeasurement',
+      'renounceAdmin',
+      'setGatekeepers',
+      'setMeasurementPinned',
+      'setGatekeepersByQuorum',
+      'setMeasurementPinnedByQuorum',
+      'hashGatekeeperChange',
+      'hashMeasurementPin',
+      'gatekeepers',
+      'gatekeeperThreshold',
+      'governanceNonce',
+      'isGatekeeper',
+      'isMeasurementPinned',
+      'registryDomainSeparator',
     ] satisfies (keyof TeefnRegistryContract)[],
     TeefnConsumer: [
       'registry',
@@ -194,6 +219,11 @@ describe('contractTypes', () => {
       'computeRequestId',
       'hashFulfillment',
       'domainSeparator',
+      'fulfillQuorum',
+      'fulfillQuorumBatch',
+      'minQuorum',
+      'effectiveThreshold',
+      'MAX_QUORUM_ANSWERS',
     ] satisfies (keyof TeefnConsumerContract)[],
     PriceOracle: [
       'owner',
