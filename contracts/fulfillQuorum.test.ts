@@ -187,13 +187,29 @@ describe('refused', () => {
     await mined(submit(ordered))
   })
 
-  it("a removed worker's signature", async () => {
+  it("a removed or expired worker's signature", async () => {
     await q.setPolicy(2)
     const { envelope } = await quorumOf([uint(1n), uint(1n)])
     await mined(f.registry.connect(f.admin).removeWorker(q.workers[1]!.address))
     expect(await revertOf(submit(envelope))).toEqual({
       name: 'WorkerNotActive',
       args: [q.workers[1]!.address],
+    })
+    const now = BigInt((await f.provider.getBlock('latest'))!.timestamp)
+    await mined(
+      f.registry.connect(f.admin).admitWorker(q.workers[2]!.address, testKey('short quote'), now + 60n),
+    )
+    const late = await quorumOf([uint(1n), uint(1n), uint(1n)])
+    await anvil.increaseTime(61)
+    expect(await revertOf(submit(late.envelope))).toEqual({
+      name: 'WorkerNotActive',
+      args: [q.workers[1]!.address],
+    })
+    // Without the removed worker, the expired one is refused next.
+    const [first, , third] = late.envelope.answers
+    expect(await revertOf(submit({ ...late.envelope, answers: [first!, third!] }))).toEqual({
+      name: 'WorkerNotActive',
+      args: [q.workers[2]!.address],
     })
   })
 
