@@ -89,7 +89,8 @@ describe('compileContracts', () => {
     expect((await compileContracts({ root })).skipped).toBe(false)
     expect(existsSync(artifact('TeefnRegistry'))).toBe(true)
     expect((await compileContracts({ root, force: true })).skipped).toBe(false)
-  })
+    // Three full solc runs (≈6.5 s of CPU each with the quorum contracts): more than the default on a busy machine.
+  }, 90_000)
 
   it('fails loudly with solc messages, and leaves the last good build in place', async () => {
     const good = await compileContracts({ root })

@@ -227,7 +227,9 @@ contract TeefnRegistry is ITeefnRegistry, TeefnGovernance {
 
     /// @notice The EIP-712 digest gatekeepers sign for `removal`.
     function hashRemoval(Removal calldata removal) public view returns (bytes32) {
-        return _hashTypedDataV4(keccak256(abi.encode(REMOVAL_TYPEHASH, removal.worker, removal.nonce, removal.deadline)));
+        return _hashTypedDataV4(
+            keccak256(abi.encode(REMOVAL_TYPEHASH, removal.worker, removal.nonce, removal.deadline))
+        );
     }
 
     /// @return The nonce the next `Admission` or `Removal` statement about `worker` must carry.
