@@ -42,14 +42,18 @@ describe('compileContracts', () => {
     expect(result.solcVersion).toBe('0.8.30')
     expect(result.contractNames).toEqual([
       'ForgedRequestEmitter',
+      'IPhatRollupAnchor',
       'ITeefnRegistry',
       'ITeefnRequestEvents',
       'PriceOracle',
       'QuorumAggregation',
       'TeefnConsumer',
       'TeefnGovernance',
+      'TeefnPhatAttestor',
       'TeefnRegistry',
       'TestConsumer',
+      'TestPhatConsumer',
+      'TestPhatRollupAnchor',
     ])
     const oracle = JSON.parse(readFileSync(artifact('PriceOracle'), 'utf8'))
     expect(Object.keys(oracle).sort()).toEqual([
@@ -78,7 +82,7 @@ describe('compileContracts', () => {
     await compileContracts({ root })
     const again = await compileContracts({ root })
     expect(again.skipped).toBe(true)
-    expect(again.contractNames).toHaveLength(9)
+    expect(again.contractNames).toHaveLength(13)
 
     writeFileSync(src('TeefnRegistry.sol'), `${readFileSync(src('TeefnRegistry.sol'), 'utf8')}\n// changed\n`)
     const changed = await compileContracts({ root })

@@ -20,6 +20,14 @@ export type ContractName =
   | 'TestConsumer'
   /** Test-only attacker: emits `RequestSent` like a consumer without being a registered one. */
   | 'ForgedRequestEmitter'
+  /** The parts of a Phat offchain-rollup anchor the Phat attestor uses. */
+  | 'IPhatRollupAnchor'
+  /** teefn as the attestor of a Phat offchain-rollup anchor (contracts/src/compat). */
+  | 'TeefnPhatAttestor'
+  /** Test-only anchor written against Phala's documented `PhatRollupAnchor` interface. */
+  | 'TestPhatRollupAnchor'
+  /** Test-only Phat-style oracle consumer (`setAttestor`, `_pushMessage`, `_onMessageReceived`). */
+  | 'TestPhatConsumer'
 
 export type Artifact = {
   contractName: string

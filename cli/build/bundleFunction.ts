@@ -6,12 +6,13 @@ import { BaseError } from '../../runtime/errors/BaseError.js'
 import { computeCodeHash } from '../../runtime/store/computeCodeHash.js'
 import { maxBundleBytes } from '../../runtime/store/limits.js'
 import { chainlinkEntryPlugin } from './chainlinkEntryPlugin.js'
+import { litEntryPlugin } from './litEntryPlugin.js'
 
 export type BundleFunctionParameters = {
   /** A .ts, .js or .mjs file whose default export is `main`. */
   entry: string
   minify?: boolean | undefined
-  /** Build a source written for another platform (`chainlink`: a Chainlink Functions source, unmodified). */
+  /** Build a source written for another platform, unmodified (`chainlink`: Chainlink Functions; `lit`: Lit Actions). */
   compat?: CompatMode | undefined
 }
 
@@ -78,8 +79,11 @@ export async function bundleFunction({
       logLevel: 'silent',
       // The mode is the bundle's first line: part of its bytes, so of its codeHash, and read by every runner.
       ...(compat ? { banner: { js: compatBanner(compat) } } : {}),
-      plugins:
-        compat === 'chainlink' ? [chainlinkEntryPlugin(entry), refuseNodeBuiltins] : [refuseNodeBuiltins],
+      plugins: [
+        ...(compat === 'chainlink' ? [chainlinkEntryPlugin(entry)] : []),
+        ...(compat === 'lit' ? [litEntryPlugin(entry)] : []),
+        refuseNodeBuiltins,
+      ],
     })
   } catch (error) {
     const messages = (error as { errors?: Message[] }).errors ?? []

@@ -22,6 +22,8 @@ export type RunOptions = {
   compat?: CompatMode
   args?: string
   bytesArgs?: string
+  jsParams?: string
+  devKey?: string
   json?: boolean
   watch?: boolean
 }
@@ -42,11 +44,22 @@ export async function runAction(file: string, options: RunOptions): Promise<void
   const { compat } = options
   const allowHosts = options.allowHost
   const json = options.json ?? false
+  const functionKey = parseDevKey(options.devKey)
 
   if (options.watch) {
     if (file === '-') throw new UsageError('--watch needs a file to watch, not stdin', 'name the entry file')
     const { watchRun } = await import('../run/watchRun.js')
-    await watchRun({ file, request, secrets, allowHosts, mockFile: options.mock, limits, json, compat })
+    await watchRun({
+      file,
+      request,
+      secrets,
+      allowHosts,
+      mockFile: options.mock,
+      limits,
+      json,
+      compat,
+      functionKey,
+    })
     return
   }
   // Loaded only with --mock: most runs have none.
@@ -69,6 +82,7 @@ export async function runAction(file: string, options: RunOptions): Promise<void
       httpMocks,
       limits,
       compat,
+      functionKey,
       pool,
     })
   } finally {
@@ -79,6 +93,7 @@ export async function runAction(file: string, options: RunOptions): Promise<void
 }
 
 async function readRequest(options: RunOptions): Promise<string> {
+  if (options.jsParams !== undefined) return readJsParams(options)
   if (options.args !== undefined || options.bytesArgs !== undefined) {
     if (options.compat !== 'chainlink')
       throw new UsageError('--args and --bytes-args need --compat chainlink', 'add --compat chainlink')
@@ -96,6 +111,33 @@ async function readRequest(options: RunOptions): Promise<string> {
   if (options.requestFile !== undefined)
     return (await readInputFile(options.requestFile, 'request')).toString('utf8')
   return options.request ?? ''
+}
+
+/** `--js-params`: the request a `--compat lit` function reads its jsParams from (runLitAction). */
+function readJsParams(options: RunOptions): string {
+  if (options.compat !== 'lit') throw new UsageError('--js-params needs --compat lit', 'add --compat lit')
+  if (options.request !== undefined || options.requestFile !== undefined)
+    throw new UsageError('--js-params replaces --request', 'pass one or the other')
+  let value: unknown
+  try {
+    value = JSON.parse(options.jsParams ?? '')
+  } catch {
+    throw new UsageError(
+      '--js-params is not valid JSON',
+      'pass an object, e.g. --js-params \'{"sigName":"sig1"}\'',
+    )
+  }
+  if (typeof value !== 'object' || value === null || Array.isArray(value))
+    throw new UsageError('--js-params must be a JSON object', 'e.g. --js-params \'{"sigName":"sig1"}\'')
+  return JSON.stringify(value)
+}
+
+/** `--dev-key`: a function key for local runs, so deriveSecret and Lit's keys work; never an enclave's key. */
+function parseDevKey(hex: string | undefined): Uint8Array | undefined {
+  if (hex === undefined) return undefined
+  if (!/^0x[0-9a-fA-F]{64}$/.test(hex))
+    throw new UsageError('--dev-key must be 32 bytes of 0x-hex', 'e.g. --dev-key 0x$(openssl rand -hex 32)')
+  return Uint8Array.from(Buffer.from(hex.slice(2), 'hex'))
 }
 
 function parseStrings(flag: string, json: string | undefined): string[] {

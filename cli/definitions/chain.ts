@@ -134,6 +134,6 @@ export function chainCommand(): Command {
 function compatOption(): Option {
   return new Option(
     '--compat <platform>',
-    'bundle a source written for another platform (chainlink), as teefn build --compat',
-  ).choices(['chainlink'])
+    'bundle a source written for another platform (chainlink, lit), as teefn build --compat',
+  ).choices(['chainlink', 'lit'])
 }

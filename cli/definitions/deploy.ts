@@ -20,8 +20,8 @@ export function deployCommand(): Command {
     .addOption(
       new Option(
         '--compat <platform>',
-        'bundle a source written for another platform, unmodified (chainlink: a Chainlink Functions source)',
-      ).choices(['chainlink']),
+        'bundle a source written for another platform, unmodified (chainlink: a Chainlink Functions source; lit: a Lit Action)',
+      ).choices(['chainlink', 'lit']),
     )
     .option('--json', 'print one JSON object')
     .action(lazyAction(async () => (await import('../commands/deploy.js')).deployAction))

@@ -38,13 +38,21 @@ export function runCommand(): Command {
     .addOption(
       new Option(
         '--compat <platform>',
-        'run a source written for another platform, unmodified (chainlink: a Chainlink Functions source)',
-      ).choices(['chainlink']),
+        'run a source written for another platform, unmodified (chainlink: a Chainlink Functions source; lit: a Lit Action)',
+      ).choices(['chainlink', 'lit']),
     )
     .option('--args <json>', 'with --compat chainlink: the args global, a JSON array of strings')
     .option(
       '--bytes-args <json>',
       'with --compat chainlink: the bytesArgs global, a JSON array of 0x-hex strings',
+    )
+    .option(
+      '--js-params <json>',
+      'with --compat lit: the jsParams, a JSON object (its entries become globals)',
+    )
+    .option(
+      '--dev-key <hex>',
+      "the function key deriveSecret and Lit's keys derive from, 32 bytes of 0x-hex (a dev key, not an enclave's; default with --compat lit: random per run)",
     )
     .option('--json', 'print one JSON object (with --watch, one per line for each run)')
     .option('--watch', 'run again whenever the file or a file it imports changes, until Ctrl-C')

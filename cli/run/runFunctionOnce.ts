@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto'
+import { randomBytes, randomUUID } from 'node:crypto'
 import { extname, relative, resolve } from 'node:path'
 import { bytesToHex } from '../../runtime/bytes.js'
 import { type CompatMode, compatModeOf } from '../../runtime/compat/compatMode.js'
@@ -40,6 +40,11 @@ export type RunFunctionOnceParameters = {
   limits: Partial<SandboxLimits>
   /** Build the file in this compat mode (`--compat`); it is always bundled then. */
   compat?: CompatMode | undefined
+  /**
+   * The function key `deriveSecret` (and Lit's keys) derive from (`--dev-key`). Without it, a `lit` bundle gets a
+   * random one per run, and other functions none (deriveSecret throws, as outside an enclave).
+   */
+  functionKey?: Uint8Array | undefined
   /** A pool of one sandbox thread, started before the file is looked at. */
   pool: Promise<SandboxPool>
 }
@@ -154,10 +159,11 @@ async function runBundled(
 /** One invocation in the pool. */
 async function invokeOnce(
   { code, codeHash }: Runnable,
-  { request, secrets, allowHosts, httpMocks, limits, pool }: RunFunctionOnceParameters,
+  { request, secrets, allowHosts, httpMocks, limits, pool, functionKey }: RunFunctionOnceParameters,
 ): Promise<InvocationOutcome> {
   return (await pool).invoke({
     code,
+    functionKey: functionKey ?? (compatModeOf(code) === 'lit' ? new Uint8Array(randomBytes(32)) : undefined),
     request,
     secrets,
     allowHosts,
@@ -178,7 +184,7 @@ function toReport(
     text.replace(/\bfunction\.js:(?=\d+:\d+\b)/g, `${relative(process.cwd(), resolve(file))}:`),
 ): RunReport {
   const result = outcome.result instanceof Uint8Array ? bytesToHex(outcome.result) : outcome.result
-  const limit = outcome.error && limitOfCode[outcome.error.code]
+  const limit = outcome.error && (limitOfCode[outcome.error.code] ?? outcome.error.limit)
   const error = outcome.error && {
     ...outcome.error,
     message: mapLocations(outcome.error.message),

@@ -27,6 +27,10 @@ export type RunFunctionParameters = {
   /** With `compat: 'chainlink'`: the `args` and `bytesArgs` globals (they replace `request`). */
   args?: string[] | undefined
   bytesArgs?: string[] | undefined
+  /** With `compat: 'lit'`: the action's jsParams (they replace `request`); its signatures are in `compat.signatures`. */
+  jsParams?: Record<string, unknown> | undefined
+  /** The function key `deriveSecret` and Lit's keys derive from (32 bytes); default for `lit`: random per run. */
+  devKey?: Uint8Array | undefined
 }
 
 export type RunFunctionReturnType = RunReport
@@ -62,6 +66,7 @@ export async function runFunction(parameters: RunFunctionParameters): Promise<Ru
       httpMocks,
       limits,
       compat: parameters.compat,
+      functionKey: parameters.devKey,
       pool,
     })
     return ran.report
@@ -70,8 +75,12 @@ export async function runFunction(parameters: RunFunctionParameters): Promise<Ru
   }
 }
 
-/** Chainlink's globals travel as the request `{ args, bytesArgs }`, as `teefn run --args` sends them. */
-function requestOf({ request, compat, args, bytesArgs }: RunFunctionParameters): string {
+/**
+ * Chainlink's globals travel as the request `{ args, bytesArgs }`, as `teefn run --args` sends them; Lit's jsParams as
+ * the request's JSON, as `teefn run --js-params`.
+ */
+function requestOf({ request, compat, args, bytesArgs, jsParams }: RunFunctionParameters): string {
+  if (compat === 'lit' && jsParams !== undefined) return JSON.stringify(jsParams)
   if (compat !== 'chainlink' || (args === undefined && bytesArgs === undefined)) return request ?? ''
   return JSON.stringify({ args: args ?? [], bytesArgs: bytesArgs ?? [] })
 }

@@ -16,13 +16,27 @@ export const chainlinkLimits: Partial<SandboxLimits> = Object.freeze({
 })
 
 /**
+ * Lit Actions' documented limits (Naga's 30 s; Chipotle's 128 MB, 50 fetches, 1 MB responses). Each is above
+ * teefn's plain default, so a `--compat lit` function gets the plain defaults; a caller may ask for more, up to
+ * the operator maximum, as on Lit.
+ */
+export const litLimits: Partial<SandboxLimits> = Object.freeze({
+  timeoutMs: 30_000,
+  memoryBytes: 128 * MiB,
+  maxFetches: 50,
+  resultBytes: 1 * MiB,
+})
+
+const modeLimits: Record<CompatMode, Partial<SandboxLimits>> = { chainlink: chainlinkLimits, lit: litLimits }
+
+/**
  * The defaults for a function built in `mode`: its home platform's limits where they are lower than `defaults`,
  * so a mode never gives more than a plain function gets. A caller may still ask for more, up to the maximum.
  */
 export function compatDefaultLimits(mode: CompatMode | undefined, defaults: SandboxLimits): SandboxLimits {
-  if (mode !== 'chainlink') return defaults
+  if (mode === undefined) return defaults
   const limits = { ...defaults }
-  for (const [field, value] of Object.entries(chainlinkLimits) as [keyof SandboxLimits, number][])
+  for (const [field, value] of Object.entries(modeLimits[mode]) as [keyof SandboxLimits, number][])
     limits[field] = Math.min(value, defaults[field])
   return limits
 }

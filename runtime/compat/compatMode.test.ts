@@ -23,4 +23,10 @@ describe('compatMode', () => {
     expect(compatDefaultLimits('chainlink', { ...defaultLimits, maxFetches: 2 }).maxFetches).toBe(2)
     expect(compatDefaultLimits(undefined, defaultLimits)).toBe(defaultLimits)
   })
+
+  it("gives Lit's limits, every one above teefn's plain defaults, as the plain defaults", () => {
+    expect(compatModeOf(`${compatBanner('lit')}\nexport default 1`)).toBe('lit')
+    expect(compatDefaultLimits('lit', defaultLimits)).toEqual(defaultLimits)
+    expect(compatDefaultLimits('lit', { ...defaultLimits, timeoutMs: 60_000 }).timeoutMs).toBe(30_000)
+  })
 })

@@ -1,7 +1,9 @@
-/** How a function's source is written: `chainlink` runs Chainlink Functions sources unmodified. */
-export type CompatMode = 'chainlink'
+/**
+ * How a function's source is written: `chainlink` runs Chainlink Functions sources unmodified, `lit` Lit Actions.
+ */
+export type CompatMode = 'chainlink' | 'lit'
 
-export const compatModes: readonly CompatMode[] = ['chainlink']
+export const compatModes: readonly CompatMode[] = ['chainlink', 'lit']
 
 const bannerPrefix = '// teefn-compat: '
 

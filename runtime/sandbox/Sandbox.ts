@@ -153,7 +153,12 @@ export class Sandbox {
     const logs = session.logs.entries
     const compat = compatOutputsOf(session)
     if ('error' in ended) {
-      const error = { code: ended.error.code, message: maskSecrets(ended.error.message, secrets) }
+      const limit = ended.error.code === 'FUNCTION_ERROR' ? fetcher?.limitHit : undefined
+      const error: InvocationError = {
+        code: ended.error.code,
+        message: maskSecrets(ended.error.message, secrets),
+        ...(limit ? { limit } : {}),
+      }
       return { ok: false, result: null, error, logs, stats, ...compat }
     }
     return { ok: true, result: ended.result, error: null, logs, stats, ...compat }

@@ -39,7 +39,12 @@ export type Invocation = {
 export type LogLevel = 'log' | 'info' | 'warn' | 'error' | 'debug'
 export type LogEntry = { level: LogLevel; message: string }
 
-export type InvocationError = { code: InvocationErrorCode; message: string }
+/**
+ * `limit`: the fetch limit the invocation ran into when the function then failed with an error of its own (it
+ * caught the fetch error and threw, as Chainlink's `exceeded numAllowedQueries`); errors that are one limit's
+ * (`TIMEOUT`, `RESULT_TOO_LARGE`...) name theirs by their code.
+ */
+export type InvocationError = { code: InvocationErrorCode; message: string; limit?: keyof SandboxLimits }
 
 export type InvocationStats = {
   /** From the start of the function's evaluation to its result. */

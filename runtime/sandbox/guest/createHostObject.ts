@@ -58,6 +58,23 @@ export function createHostObject({
     context.setProp(host, name, fn)
   }
 
+  // quickjs-emscripten passes a string as a C string, which ends at its first NUL: one that holds a NUL (binary
+  // text from atob, a decoded buffer) crosses as JSON, whose escape has none, and the guest's JSON.parse reads it.
+  const newGuestString = (text: string): QuickJSHandle => {
+    if (!text.includes('\0')) return context.newString(text)
+    using json = context.newString(JSON.stringify(text))
+    return context.unwrapResult(context.callFunction(prelude().jsonParse, context.undefined, json))
+  }
+  // The other way, the same: a string shorter than the guest's was cut at a NUL, so it is read as JSON.
+  const getGuestString = (handle: QuickJSHandle): string => {
+    const text = context.getString(handle)
+    using length = context.getProp(handle, 'length')
+    if (context.getNumber(length) === text.length) return text
+    using stringify = context.getProp(shared(), 'jsonStringify')
+    using json = context.unwrapResult(context.callFunction(stringify, context.undefined, handle))
+    return JSON.parse(context.getString(json)) as string
+  }
+
   define('loadPart', (name) => {
     const part = context.getString(name)
     if (part === 'console') return createConsole()
@@ -68,7 +85,7 @@ export function createHostObject({
     return context.unwrapResult(context.callFunction(install, context.undefined, shared()))
   })
 
-  define('encodeUtf8', (text) => context.newArrayBuffer(toArrayBuffer(Buffer.from(context.getString(text)))))
+  define('encodeUtf8', (text) => context.newArrayBuffer(toArrayBuffer(Buffer.from(getGuestString(text)))))
 
   define('decodeUtf8', (buffer, fatal, ignoreBOM) => {
     using bytes = context.getArrayBuffer(buffer)
@@ -76,11 +93,11 @@ export function createHostObject({
       fatal: context.dump(fatal) === true,
       ignoreBOM: context.dump(ignoreBOM) === true,
     })
-    return context.newString(decoder.decode(bytes.value))
+    return newGuestString(decoder.decode(bytes.value))
   })
 
   define('btoa', (text) => {
-    const value = context.getString(text)
+    const value = getGuestString(text)
     if (beyondLatin1.test(value))
       throw new DOMExceptionLike('btoa: the string has characters outside Latin-1')
     return context.newString(Buffer.from(value, 'latin1').toString('base64'))
@@ -92,7 +109,7 @@ export function createHostObject({
     if (value.length % 4 === 1 || !base64Text.test(value)) {
       throw new DOMExceptionLike('atob: the string is not valid base64')
     }
-    return context.newString(Buffer.from(value, 'base64').toString('latin1'))
+    return newGuestString(Buffer.from(value, 'base64').toString('latin1'))
   })
 
   define('randomBytes', (length) => {
