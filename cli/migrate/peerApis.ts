@@ -158,6 +158,16 @@ export const peerApis: Record<Peer, PeerApi[]> = {
       note: 'No key claiming: derive per-function keys with deriveSecret.',
     },
     {
+      path: 'Actions.getLitActionPrivateKey',
+      verdict: 'changes',
+      note: "A key derived for this function inside the enclave: a different key than Lit's.",
+    },
+    {
+      path: 'Actions.ethPersonalSignMessageEcdsa',
+      verdict: 'changes',
+      note: 'As signEcdsa: signed with a key derived for this function, not your PKP.',
+    },
+    {
       path: 'Actions.getRpcUrl',
       verdict: 'unsupported',
       note: 'Pass RPC URLs in jsParams; the function fetches them like any URL.',

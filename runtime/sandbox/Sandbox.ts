@@ -12,6 +12,7 @@ import { evaluateGuestFunction } from './guest/evaluateGuestFunction.js'
 import type { InvocationSession } from './guest/InvocationSession.js'
 import { lazyGlobals } from './guest/lazyGlobals.js'
 import type { GuestSources } from './guest/loadGuestSources.js'
+import { readGuestString } from './guest/readGuestString.js'
 import type { SandboxLimits } from './limits.js'
 import type { QuickJSEngine } from './quickjsEngine.js'
 import { SandboxStateError } from './SandboxStateError.js'
@@ -406,7 +407,14 @@ export class Sandbox {
     if (context.typeof(value) === 'string') {
       // UTF-8 needs at least one byte per UTF-16 unit: a string longer than the limit is too large unread.
       const length = context.getProp(value, 'length').consume((handle) => context.getNumber(handle))
-      const text = length > limits.resultBytes ? undefined : context.getString(value)
+      const text =
+        length > limits.resultBytes
+          ? undefined
+          : readGuestString({
+              context,
+              handle: value,
+              jsonStringify: () => context.getProp(this.#sharedBuiltins(), 'jsonStringify'),
+            })
       const size = text === undefined ? length : Buffer.byteLength(text)
       if (text === undefined || size > limits.resultBytes)
         return { error: resultTooLarge(size, limits, 'at least ') }

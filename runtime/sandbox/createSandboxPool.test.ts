@@ -223,6 +223,20 @@ describe('encoding, crypto, base64 and timers', () => {
     ])
   })
 
+  it('keeps NUL characters in a string result and a string fetch body', async () => {
+    const outcome = await invokeFunction(
+      pool,
+      `export default async (url) => {
+        const response = await fetch(url, { method: 'POST', body: 'a\\u0000b' })
+        const { body } = await response.json()
+        return body + '\\u0000' + body.length
+      }`,
+      { request: server.url, allowHosts: [`127.0.0.1:${server.port}`] },
+    )
+    expect(outcome.error).toBeNull()
+    expect(outcome.result).toBe('a\0b\u00003')
+  })
+
   it('keeps NUL characters across the host boundary: atob, btoa, TextDecoder and TextEncoder', async () => {
     const outcome = await invokeFunction(
       pool,

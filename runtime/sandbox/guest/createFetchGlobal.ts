@@ -8,6 +8,8 @@ export type CreateFetchGlobalParameters = {
   session: () => InvocationSession
   /** The prelude's `bytesOf` (a genuine Uint8Array's bytes) and the `JSON.parse` captured before the function ran. */
   guest: () => { bytesOf: QuickJSHandle; jsonParse: QuickJSHandle }
+  /** Reads a guest string whole, NULs included (`readGuestString`). */
+  readString: (handle: QuickJSHandle) => string
 }
 
 /**
@@ -20,7 +22,12 @@ export type CreateFetchGlobalParameters = {
  * redirect to another origin (by default only CORS-safelisted ones do). A response body counts against the
  * invocation's memory until the function reads it (into its own heap, which counts from then on).
  */
-export function createFetchGlobal({ context, session, guest }: CreateFetchGlobalParameters): QuickJSHandle {
+export function createFetchGlobal({
+  context,
+  session,
+  guest,
+  readString,
+}: CreateFetchGlobalParameters): QuickJSHandle {
   return context.newFunction('fetch', (input, init) => {
     const current = session()
     const deferred = context.newPromise()
@@ -78,7 +85,7 @@ export function createFetchGlobal({ context, session, guest }: CreateFetchGlobal
     if (context.typeof(headers) === 'object' && !isNull(headers)) request.headers = readHeaders(headers)
     using body = context.getProp(init, 'body')
     const bodyType = context.typeof(body)
-    if (bodyType === 'string') request.body = context.getString(body)
+    if (bodyType === 'string') request.body = readString(body)
     else if (bodyType === 'object' && !isNull(body)) request.body = readBytes(body)
     else if (bodyType !== 'undefined')
       throw new TypeError('fetch: body must be a string, a Uint8Array or an ArrayBuffer')

@@ -6,6 +6,7 @@ import { createFetchGlobal } from './createFetchGlobal.js'
 import { evaluateGuestFunction } from './evaluateGuestFunction.js'
 import { formatLogArgument } from './formatLogArgument.js'
 import type { InvocationSession } from './InvocationSession.js'
+import { readGuestString } from './readGuestString.js'
 import type { GuestHost } from './src/GuestHost.js'
 
 export type GuestHelpers = {
@@ -65,20 +66,18 @@ export function createHostObject({
     using json = context.newString(JSON.stringify(text))
     return context.unwrapResult(context.callFunction(prelude().jsonParse, context.undefined, json))
   }
-  // The other way, the same: a string shorter than the guest's was cut at a NUL, so it is read as JSON.
-  const getGuestString = (handle: QuickJSHandle): string => {
-    const text = context.getString(handle)
-    using length = context.getProp(handle, 'length')
-    if (context.getNumber(length) === text.length) return text
-    using stringify = context.getProp(shared(), 'jsonStringify')
-    using json = context.unwrapResult(context.callFunction(stringify, context.undefined, handle))
-    return JSON.parse(context.getString(json)) as string
-  }
+  // The other way, the same (readGuestString).
+  const getGuestString = (handle: QuickJSHandle): string =>
+    readGuestString({ context, handle, jsonStringify: () => context.getProp(shared(), 'jsonStringify') })
 
   define('loadPart', (name) => {
     const part = context.getString(name)
     if (part === 'console') return createConsole()
-    if (part === 'fetch') return globalsOf('fetch', createFetchGlobal({ context, session, guest: prelude }))
+    if (part === 'fetch')
+      return globalsOf(
+        'fetch',
+        createFetchGlobal({ context, session, guest: prelude, readString: getGuestString }),
+      )
     const source = parts[part]
     if (source === undefined) throw new Error(`teefn: no part named ${part}`)
     using install = evaluateGuestFunction(context, source, part)
