@@ -1,6 +1,9 @@
 import { BaseError } from '../runtime/errors/BaseError.js'
 
-/** Every code the contracts layer (compiling, loading and deploying the Solidity contracts) fails with. */
+/**
+ * Every code the contracts layer (compiling, loading and deploying the Solidity contracts, assembling quorum
+ * envelopes) fails with.
+ */
 export type ContractsErrorCode =
   /** No directory above the start holds package.json and contracts/src. */
   | 'CONTRACTS_ROOT_NOT_FOUND'
@@ -20,6 +23,12 @@ export type ContractsErrorCode =
   | 'CONTRACT_DEPLOY_REVERTED'
   /** The deployment transaction was not mined in time. */
   | 'CONTRACT_DEPLOY_TIMEOUT'
+  /** Two answers (or gatekeeper signatures) of one quorum come from the same key. */
+  | 'QUORUM_DUPLICATE_SIGNER'
+  /** Envelopes given for one quorum answer different requests, functions, payloads or code. */
+  | 'QUORUM_MIXED_ENVELOPES'
+  /** A quorum envelope needs 1 to 32 answers. */
+  | 'QUORUM_ANSWER_COUNT'
 
 /** Compiling, loading or deploying a teefn contract failed; `code` says which step. */
 export class ContractsError extends BaseError<ContractsErrorCode> {

@@ -51,8 +51,10 @@ describe('compileContracts', () => {
       'ITeefnRegistry',
       'ITeefnRequestEvents',
       'PriceOracle',
+      'QuorumAggregation',
       'TeefnConsumer',
       'TeefnFunctionsRouter',
+      'TeefnGovernance',
       'TeefnPhatAttestor',
       'TeefnRegistry',
       'TestConsumer',
@@ -86,7 +88,7 @@ describe('compileContracts', () => {
     await compileContracts({ root })
     const again = await compileContracts({ root })
     expect(again.skipped).toBe(true)
-    expect(again.contractNames).toHaveLength(17)
+    expect(again.contractNames).toHaveLength(19)
 
     writeFileSync(src('TeefnRegistry.sol'), `${readFileSync(src('TeefnRegistry.sol'), 'utf8')}\n// changed\n`)
     const changed = await compileContracts({ root })
@@ -188,6 +190,29 @@ describe('contractTypes', () => {
       'deregisterConsumer',
       'isConsumer',
       'transferAdmin',
+      'policyOf',
+      'fulfillmentPolicyOf',
+      'setResultPolicy',
+      'MAX_THRESHOLD',
+      'admitWorkerByQuorum',
+      'removeWorkerByQuorum',
+      'hashAdmission',
+      'hashRemoval',
+      'workerNonce',
+      'workerMeasurement',
+      'renounceAdmin',
+      'setGatekeepers',
+      'setMeasurementPinned',
+      'setGatekeepersByQuorum',
+      'setMeasurementPinnedByQuorum',
+      'hashGatekeeperChange',
+      'hashMeasurementPin',
+      'gatekeepers',
+      'gatekeeperThreshold',
+      'governanceNonce',
+      'isGatekeeper',
+      'isMeasurementPinned',
+      'registryDomainSeparator',
     ] satisfies (keyof TeefnRegistryContract)[],
     TeefnConsumer: [
       'registry',
@@ -204,6 +229,11 @@ describe('contractTypes', () => {
       'computeRequestId',
       'hashFulfillment',
       'domainSeparator',
+      'fulfillQuorum',
+      'fulfillQuorumBatch',
+      'minQuorum',
+      'effectiveThreshold',
+      'MAX_QUORUM_ANSWERS',
     ] satisfies (keyof TeefnConsumerContract)[],
     PriceOracle: [
       'owner',

@@ -27,6 +27,47 @@ export type EnvelopeStruct = {
   signature: BytesLike
 }
 
+/** One worker's answer in `TeefnConsumer.QuorumEnvelope`. */
+export type AnswerStruct = { status: BigNumberish; result: BytesLike; signature: BytesLike }
+
+/** `TeefnConsumer.QuorumEnvelope`: one request's signed common fields and the answers, by ascending signer. */
+export type QuorumEnvelopeStruct = {
+  requestId: BytesLike
+  functionId: BytesLike
+  payloadHash: BytesLike
+  codeHash: BytesLike
+  answers: AnswerStruct[]
+}
+
+/** `TeefnRegistry.Admission`, what gatekeepers sign to admit a worker. */
+export type AdmissionStruct = {
+  worker: AddressLike
+  quoteHash: BytesLike
+  measurement: BytesLike
+  expiresAt: BigNumberish
+  nonce: BigNumberish
+  deadline: BigNumberish
+}
+
+/** `TeefnRegistry.Removal`. */
+export type RemovalStruct = { worker: AddressLike; nonce: BigNumberish; deadline: BigNumberish }
+
+/** `TeefnGovernance.GatekeeperChange`. */
+export type GatekeeperChangeStruct = {
+  gatekeepers: AddressLike[]
+  threshold: BigNumberish
+  nonce: BigNumberish
+  deadline: BigNumberish
+}
+
+/** `TeefnGovernance.MeasurementPin`. */
+export type MeasurementPinStruct = {
+  measurement: BytesLike
+  pinned: boolean
+  nonce: BigNumberish
+  deadline: BigNumberish
+}
+
 /** An ethers contract handle with the methods `T` typed. */
 export type TypedContract<T> = Omit<BaseContract, 'connect'> &
   T & {
@@ -53,6 +94,33 @@ export type TeefnRegistryContract = TypedContract<{
   deregisterConsumer: Send<[]>
   isConsumer: View<[consumer: AddressLike], boolean>
   transferAdmin: Send<[newAdmin: AddressLike]>
+  /** (threshold, aggregation): aggregation is an index into `aggregations` (quorumTypedData.ts). */
+  policyOf: View<[functionId: BytesLike], [bigint, bigint] & { threshold: bigint; aggregation: bigint }>
+  fulfillmentPolicyOf: View<
+    [functionId: BytesLike],
+    [string, bigint, bigint] & { codeHash: string; threshold: bigint; aggregation: bigint }
+  >
+  setResultPolicy: Send<[functionId: BytesLike, threshold: BigNumberish, aggregation: BigNumberish]>
+  MAX_THRESHOLD: View<[], bigint>
+  admitWorkerByQuorum: Send<[admission: AdmissionStruct, signatures: BytesLike[]]>
+  removeWorkerByQuorum: Send<[removal: RemovalStruct, signatures: BytesLike[]]>
+  hashAdmission: View<[admission: AdmissionStruct], string>
+  hashRemoval: View<[removal: RemovalStruct], string>
+  workerNonce: View<[worker: AddressLike], bigint>
+  workerMeasurement: View<[worker: AddressLike], string>
+  renounceAdmin: Send<[]>
+  setGatekeepers: Send<[gatekeepers: AddressLike[], threshold: BigNumberish]>
+  setMeasurementPinned: Send<[measurement: BytesLike, pinned: boolean]>
+  setGatekeepersByQuorum: Send<[change: GatekeeperChangeStruct, signatures: BytesLike[]]>
+  setMeasurementPinnedByQuorum: Send<[pin: MeasurementPinStruct, signatures: BytesLike[]]>
+  hashGatekeeperChange: View<[change: GatekeeperChangeStruct], string>
+  hashMeasurementPin: View<[pin: MeasurementPinStruct], string>
+  gatekeepers: View<[], [string[], bigint] & { gatekeepers_: string[]; threshold: bigint }>
+  gatekeeperThreshold: View<[], bigint>
+  governanceNonce: View<[], bigint>
+  isGatekeeper: View<[account: AddressLike], boolean>
+  isMeasurementPinned: View<[measurement: BytesLike], boolean>
+  registryDomainSeparator: View<[], string>
 }>
 
 /** What every consumer (a contract inheriting `TeefnConsumer`) offers. */
@@ -66,6 +134,13 @@ export type TeefnConsumerMethods = {
   fulfill: Send<[envelope: EnvelopeStruct]>
   /** staticCall returns how many were accepted. */
   fulfillBatch: Send<[envelopes: EnvelopeStruct[]], bigint>
+  /** k distinct active workers' answers to one request; reverts unless the quorum holds. */
+  fulfillQuorum: Send<[envelope: QuorumEnvelopeStruct]>
+  /** staticCall returns how many were accepted. */
+  fulfillQuorumBatch: Send<[envelopes: QuorumEnvelopeStruct[]], bigint>
+  minQuorum: View<[], bigint>
+  effectiveThreshold: View<[functionId: BytesLike], bigint>
+  MAX_QUORUM_ANSWERS: View<[], bigint>
   /** Only the requester, only after the deadline. */
   cancelRequest: Send<[requestId: BytesLike]>
   /** Pending and not past the deadline. */

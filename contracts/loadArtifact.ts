@@ -8,6 +8,10 @@ import { contractsPaths } from './contractsPaths.js'
 export type ContractName =
   | 'ITeefnRegistry'
   | 'TeefnRegistry'
+  /** Abstract base of the registry: admin, gatekeeper quorum, measurement pins. */
+  | 'TeefnGovernance'
+  /** Internal library: how a quorum's answers are grouped and which is delivered. */
+  | 'QuorumAggregation'
   | 'TeefnConsumer'
   /** The two request events whose names `TeefnConsumer` errors share (declared apart, emitted by consumers). */
   | 'ITeefnRequestEvents'

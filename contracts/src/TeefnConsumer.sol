@@ -5,6 +5,7 @@ import {ECDSA} from "@openzeppelin/contracts/utils/cryptography/ECDSA.sol";
 import {EIP712} from "@openzeppelin/contracts/utils/cryptography/EIP712.sol";
 import {SafeCast} from "@openzeppelin/contracts/utils/math/SafeCast.sol";
 import {ITeefnRegistry} from "./ITeefnRegistry.sol";
+import {QuorumAggregation} from "./QuorumAggregation.sol";
 
 /// @title Request lifecycle events that share their names with `TeefnConsumer` errors.
 /// @notice A contract cannot declare an event and an error under one name, so these two are declared here and
@@ -26,7 +27,10 @@ interface ITeefnRequestEvents {
 ///   - its payloadHash, with the stored nonce, requester and function, recomputes the request id,
 ///   - its codeHash is the one the registry names for that function now,
 ///   - it carries a valid EIP-712 signature (domain "teefn" / "1" / this chain / this contract)
-///     by a worker the registry holds as active (admitted, not expired).
+///     by a worker the registry holds as active (admitted, not expired),
+///   - and, when the effective threshold k = max(the function's policy threshold, `minQuorum()`) is above 1, it
+///     comes as a quorum (`fulfillQuorum`): k distinct active workers agreeing under the function's aggregation
+///     rule; `fulfill` then refuses with `QuorumRequired`. docs/protocol.md specifies the rules.
 /// The hook runs with a bounded amount of gas; a failing hook is recorded, and the request still counts as
 /// fulfilled, so relayers never retry it. A request nobody answered by its deadline can be cancelled by its
 /// requester (`cancelRequest`, then the `_onRequestCancelled` hook).
@@ -43,6 +47,23 @@ abstract contract TeefnConsumer is EIP712 {
         uint8 status;
         bytes result;
         bytes signature;
+    }
+
+    /// @notice One worker's answer in a quorum: what it signed for the quorum's common fields.
+    struct Answer {
+        uint8 status;
+        bytes result;
+        bytes signature;
+    }
+
+    /// @notice Answers of distinct workers to one request: the common signed fields, then the answers ordered by
+    /// strictly increasing signer address.
+    struct QuorumEnvelope {
+        bytes32 requestId;
+        bytes32 functionId;
+        bytes32 payloadHash;
+        bytes32 codeHash;
+        Answer[] answers;
     }
 
     /// @notice Where a request stands, as stored. Append only. A `Pending` request past its deadline can no
@@ -67,7 +88,12 @@ abstract contract TeefnConsumer is EIP712 {
         WorkerNotActive,
         PayloadMismatch,
         RequestExpired,
-        RequestCancelled
+        RequestCancelled,
+        QuorumRequired,
+        DuplicateSigner,
+        SignersNotAscending,
+        QuorumNotReached,
+        InvalidAnswerCount
     }
 
     /// Two slots. nonce < 2^48 and deadline < 2^40 (year 36812) are beyond any chain's reach; checked anyway.
@@ -83,6 +109,9 @@ abstract contract TeefnConsumer is EIP712 {
     bytes32 public constant FULFILLMENT_TYPEHASH = keccak256(
         "Fulfillment(bytes32 requestId,bytes32 functionId,bytes32 payloadHash,bytes32 codeHash,uint8 status,bytes32 resultHash)"
     );
+
+    /// @notice The most answers one quorum envelope may carry.
+    uint256 public constant MAX_QUORUM_ANSWERS = 32;
 
     /// @notice At most this many bytes of a failing hook's revert data are copied and logged, so a hook cannot
     /// make the fulfilment pay for a huge revert message.
@@ -119,6 +148,11 @@ abstract contract TeefnConsumer is EIP712 {
     );
     /// @notice The hook reverted or ran out of gas; `reason` is its revert data, cut to MAX_HOOK_REASON_BYTES.
     event HookFailed(bytes32 indexed requestId, bytes reason);
+    /// @notice A quorum was accepted: `signers` are the workers whose answers agreed (strictly increasing). The
+    /// `RequestFulfilled` that follows names worker address(0).
+    event QuorumReached(bytes32 indexed requestId, address[] signers);
+    /// @notice Workers of an accepted quorum whose answers were outvoted (in the envelope's order).
+    event QuorumDissent(bytes32 indexed requestId, address[] dissenters);
     /// @notice `fulfillBatch` skipped an envelope.
     event FulfillmentRejected(bytes32 indexed requestId, RejectReason reason);
     /// @notice `fulfillBatch` finished: `accepted` of `total` envelopes were accepted.
@@ -142,6 +176,16 @@ abstract contract TeefnConsumer is EIP712 {
     error InvalidSignature(bytes32 requestId);
     /// @notice The envelope recovers to `signer`, which the registry does not hold as an active worker.
     error WorkerNotActive(address signer);
+    /// @notice The function's effective threshold is `threshold` > 1: submit a quorum (`fulfillQuorum`).
+    error QuorumRequired(bytes32 requestId, uint256 threshold);
+    /// @notice Two answers of a quorum envelope recover to the same worker.
+    error DuplicateSigner(address signer);
+    /// @notice A quorum envelope's answers are not ordered by strictly increasing signer address.
+    error SignersNotAscending(address signer);
+    /// @notice Fewer than `threshold` answers agree (or two groups tie for the most): nothing is delivered.
+    error QuorumNotReached(bytes32 requestId, uint256 threshold);
+    /// @notice A quorum envelope carries no answer, or more than MAX_QUORUM_ANSWERS.
+    error InvalidAnswerCount(bytes32 requestId, uint256 count);
     /// @notice The transaction's gas cannot give the hook its full `hookGasLimit`.
     error InsufficientGasForHook(uint256 hookGasLimit);
     /// @notice The registry does not know `functionId`, so no worker could answer a request for it.
@@ -285,6 +329,45 @@ abstract contract TeefnConsumer is EIP712 {
         emit BatchFulfilled(accepted, total);
     }
 
+    /// @notice Accepts the answers of distinct workers to one request when enough of them agree under the function's
+    /// result policy, and delivers the agreed result once; reverts with the error of the first rule it breaks.
+    /// Answers must be ordered by strictly increasing signer address, each signer an active worker, each signature
+    /// over the same `Fulfillment` a single envelope carries. Emits `QuorumReached`, `QuorumDissent` (when some
+    /// were outvoted), then `RequestFulfilled` with worker address(0). See docs/protocol.md.
+    function fulfillQuorum(QuorumEnvelope calldata envelope) external {
+        (RejectReason reason, address culprit, Tally memory tally) = _checkQuorum(envelope);
+        if (reason != RejectReason.None) {
+            _revertForQuorum(reason, envelope, culprit, tally);
+        }
+        _acceptQuorum(envelope, tally);
+    }
+
+    /// @notice `fulfillQuorum` for many requests: accepts every valid quorum and skips the others with
+    /// `FulfillmentRejected`, like `fulfillBatch` (which it mirrors, expiry records included).
+    /// @return accepted how many quorum envelopes were accepted
+    function fulfillQuorumBatch(QuorumEnvelope[] calldata envelopes) external returns (uint256 accepted) {
+        uint256 total = envelopes.length;
+        uint256 freeMemory;
+        assembly ("memory-safe") {
+            freeMemory := mload(0x40)
+        }
+        for (uint256 i = 0; i < total; ++i) {
+            assembly ("memory-safe") {
+                mstore(0x40, freeMemory)
+            }
+            QuorumEnvelope calldata envelope = envelopes[i];
+            (RejectReason reason,, Tally memory tally) = _checkQuorum(envelope);
+            if (reason != RejectReason.None) {
+                if (reason == RejectReason.RequestExpired) _recordExpired(envelope.requestId);
+                emit FulfillmentRejected(envelope.requestId, reason);
+                continue;
+            }
+            _acceptQuorum(envelope, tally);
+            ++accepted;
+        }
+        emit BatchFulfilled(accepted, total);
+    }
+
     /// @notice The entry the hook is called through, so its gas can be bounded and its revert caught.
     function teefnFulfillmentHook(bytes32 requestId, uint8 status, bytes calldata result) external {
         if (msg.sender != address(this)) revert OnlySelf();
@@ -292,6 +375,20 @@ abstract contract TeefnConsumer is EIP712 {
     }
 
     // ---- views ----
+
+    /// @notice The least number of agreeing workers this consumer accepts for any of its requests, whatever the
+    /// function's policy says (the effective threshold is the larger of the two). 1 by default; override it (e.g.
+    /// return an immutable) to stop a function owner from lowering the quorum your results depend on.
+    function minQuorum() public view virtual returns (uint8) {
+        return 1;
+    }
+
+    /// @notice The threshold an answer to a request for `functionId` must meet now: max(policy, `minQuorum()`).
+    function effectiveThreshold(bytes32 functionId) public view returns (uint256) {
+        (uint8 policy,) = registry.policyOf(functionId);
+        uint256 minimum = minQuorum();
+        return policy > minimum ? policy : minimum;
+    }
 
     /// @notice Whether `requestId` can still be fulfilled: pending and not past its deadline (a submitter
     /// re-checks this before resending).
@@ -350,6 +447,42 @@ abstract contract TeefnConsumer is EIP712 {
 
     // ---- internals ----
 
+    /// What `_checkQuorum` found: the answer to deliver and who agreed.
+    struct Tally {
+        uint256 threshold;
+        ITeefnRegistry.Aggregation aggregation;
+        address[] signers;
+        bytes32[] keys;
+        bytes32 winner;
+        /// Index of the answer whose status and result are delivered.
+        uint256 delivered;
+        bytes32 resultHash;
+    }
+
+    /// The request rules (open, in time, same function, same payload, current code), shared by single and quorum
+    /// answers; also returns the effective threshold and the aggregation.
+    function _checkRequest(bytes32 requestId, bytes32 functionId, bytes32 payloadHash, bytes32 codeHash)
+        private
+        view
+        returns (RejectReason, uint256 threshold, ITeefnRegistry.Aggregation aggregation)
+    {
+        Request storage r = _requests[requestId];
+        RequestState state = r.state;
+        if (state != RequestState.Pending) return (_closedReason(state), 0, aggregation);
+        if (block.timestamp > r.deadline) return (RejectReason.RequestExpired, 0, aggregation);
+        bytes32 requested = r.functionId;
+        if (requested != functionId) return (RejectReason.FunctionMismatch, 0, aggregation);
+        // The id commits to the payload: an answer to another question (a forged payload, or a request that a
+        // reorg replaced at this nonce) recomputes to another id.
+        if (computeRequestId(r.nonce, r.requester, requested, payloadHash) != requestId) {
+            return (RejectReason.PayloadMismatch, 0, aggregation);
+        }
+        (bytes32 registered, uint8 policy, ITeefnRegistry.Aggregation mode) = registry.fulfillmentPolicyOf(requested);
+        if (registered == bytes32(0) || codeHash != registered) return (RejectReason.CodeHashMismatch, 0, mode);
+        uint256 minimum = minQuorum();
+        return (RejectReason.None, policy > minimum ? policy : minimum, mode);
+    }
+
     /// Cheap rules first, so replays and stray envelopes cost little.
     function _check(Envelope calldata envelope)
         private
@@ -357,21 +490,12 @@ abstract contract TeefnConsumer is EIP712 {
         returns (RejectReason reason, address worker, bytes32 resultHash)
     {
         bytes32 requestId = envelope.requestId;
-        Request storage r = _requests[requestId];
-        RequestState state = r.state;
-        if (state != RequestState.Pending) return (_closedReason(state), address(0), 0);
-        if (block.timestamp > r.deadline) return (RejectReason.RequestExpired, address(0), 0);
-        bytes32 functionId = r.functionId;
-        if (functionId != envelope.functionId) return (RejectReason.FunctionMismatch, address(0), 0);
-        // The id commits to the payload: an answer to another question (a forged payload, or a request that a
-        // reorg replaced at this nonce) recomputes to another id.
-        if (computeRequestId(r.nonce, r.requester, functionId, envelope.payloadHash) != requestId) {
-            return (RejectReason.PayloadMismatch, address(0), 0);
-        }
-        bytes32 registered = registry.codeHashOf(functionId);
-        if (registered == bytes32(0) || envelope.codeHash != registered) {
-            return (RejectReason.CodeHashMismatch, address(0), 0);
-        }
+        uint256 threshold;
+        (reason, threshold,) =
+            _checkRequest(requestId, envelope.functionId, envelope.payloadHash, envelope.codeHash);
+        if (reason != RejectReason.None) return (reason, address(0), 0);
+        if (threshold > 1) return (RejectReason.QuorumRequired, address(0), 0);
+        bytes32 functionId = envelope.functionId;
         resultHash = keccak256(envelope.result);
         bytes32 digest = hashFulfillment(
             requestId, functionId, envelope.payloadHash, envelope.codeHash, envelope.status, resultHash
@@ -401,19 +525,46 @@ abstract contract TeefnConsumer is EIP712 {
 
     function _revertFor(RejectReason reason, Envelope calldata envelope, address signer) private view {
         bytes32 requestId = envelope.requestId;
+        _revertForRequest(reason, requestId, envelope.functionId, envelope.codeHash);
+        if (reason == RejectReason.InvalidSignature) revert InvalidSignature(requestId);
+        if (reason == RejectReason.QuorumRequired) {
+            revert QuorumRequired(requestId, effectiveThreshold(envelope.functionId));
+        }
+        revert WorkerNotActive(signer);
+    }
+
+    function _revertForQuorum(
+        RejectReason reason,
+        QuorumEnvelope calldata envelope,
+        address signer,
+        Tally memory tally
+    ) private view {
+        bytes32 requestId = envelope.requestId;
+        _revertForRequest(reason, requestId, envelope.functionId, envelope.codeHash);
+        if (reason == RejectReason.InvalidSignature) revert InvalidSignature(requestId);
+        if (reason == RejectReason.InvalidAnswerCount) revert InvalidAnswerCount(requestId, envelope.answers.length);
+        if (reason == RejectReason.DuplicateSigner) revert DuplicateSigner(signer);
+        if (reason == RejectReason.SignersNotAscending) revert SignersNotAscending(signer);
+        if (reason == RejectReason.QuorumNotReached) revert QuorumNotReached(requestId, tally.threshold);
+        revert WorkerNotActive(signer);
+    }
+
+    /// Reverts with the error of a request rule; returns for the other reasons.
+    function _revertForRequest(RejectReason reason, bytes32 requestId, bytes32 functionId, bytes32 codeHash)
+        private
+        view
+    {
         if (reason == RejectReason.UnknownRequest) revert UnknownRequest(requestId);
         if (reason == RejectReason.AlreadyFulfilled) revert AlreadyFulfilled(requestId);
         if (reason == RejectReason.RequestCancelled) revert RequestCancelled(requestId);
         if (reason == RejectReason.RequestExpired) revert RequestExpired(requestId, _requests[requestId].deadline);
         if (reason == RejectReason.FunctionMismatch) {
-            revert FunctionMismatch(requestId, _requests[requestId].functionId, envelope.functionId);
+            revert FunctionMismatch(requestId, _requests[requestId].functionId, functionId);
         }
         if (reason == RejectReason.PayloadMismatch) revert PayloadMismatch(requestId);
         if (reason == RejectReason.CodeHashMismatch) {
-            revert CodeHashMismatch(envelope.functionId, registry.codeHashOf(envelope.functionId), envelope.codeHash);
+            revert CodeHashMismatch(functionId, registry.codeHashOf(functionId), codeHash);
         }
-        if (reason == RejectReason.InvalidSignature) revert InvalidSignature(requestId);
-        revert WorkerNotActive(signer);
     }
 
     /// Records a pending request found past its deadline as `Expired`, once.
@@ -425,23 +576,107 @@ abstract contract TeefnConsumer is EIP712 {
     }
 
     function _accept(Envelope calldata envelope, address worker, bytes32 resultHash) private {
-        bytes32 requestId = envelope.requestId;
+        _deliver(envelope.requestId, envelope.status, envelope.result, worker, resultHash);
+    }
+
+    /// Marks the request fulfilled, runs the hook, records its failure, and emits `RequestFulfilled`.
+    function _deliver(bytes32 requestId, uint8 status, bytes calldata result, address worker, bytes32 resultHash)
+        private
+    {
         // Marked before the hook runs, so a re-entrant fulfilment of the same request is rejected.
         _requests[requestId].state = RequestState.Fulfilled;
-        (bool hookSucceeded, bytes memory reason) = _callHook(envelope);
+        (bool hookSucceeded, bytes memory reason) = _callHook(requestId, status, result);
         if (!hookSucceeded) {
             _requests[requestId].state = RequestState.FulfilledHookFailed;
             emit HookFailed(requestId, reason);
         }
-        emit RequestFulfilled(requestId, worker, envelope.status, resultHash, hookSucceeded);
+        emit RequestFulfilled(requestId, worker, status, resultHash, hookSucceeded);
+    }
+
+    /// Cheap rules first: the request, the answer count, then one signature and one registry read per answer, then
+    /// the tally. Returns the signer a refusal is about (`culprit`).
+    function _checkQuorum(QuorumEnvelope calldata envelope)
+        private
+        view
+        returns (RejectReason reason, address culprit, Tally memory tally)
+    {
+        (reason, tally.threshold, tally.aggregation) =
+            _checkRequest(envelope.requestId, envelope.functionId, envelope.payloadHash, envelope.codeHash);
+        if (reason != RejectReason.None) return (reason, address(0), tally);
+        uint256 total = envelope.answers.length;
+        if (total == 0 || total > MAX_QUORUM_ANSWERS) return (RejectReason.InvalidAnswerCount, address(0), tally);
+        if (total < tally.threshold) return (RejectReason.QuorumNotReached, address(0), tally);
+        tally.signers = new address[](total);
+        tally.keys = new bytes32[](total);
+        uint256[] memory values = new uint256[](total);
+        address previous;
+        for (uint256 i = 0; i < total; ++i) {
+            address signer;
+            (reason, signer) = _checkAnswer(envelope, i, previous, tally, values);
+            if (reason != RejectReason.None) return (reason, signer, tally);
+            previous = signer;
+        }
+        (bytes32 winner, uint256 agreeing, bool unique) = QuorumAggregation.winner(tally.keys);
+        // A tie for the most answers delivers nothing, whatever the threshold.
+        if (!unique || agreeing < tally.threshold) return (RejectReason.QuorumNotReached, address(0), tally);
+        tally.winner = winner;
+        tally.delivered = tally.winner == QuorumAggregation.MEDIAN_GROUP
+            ? QuorumAggregation.lowerMedian(
+                tally.keys, values, tally.aggregation == ITeefnRegistry.Aggregation.MedianInt256
+            )
+            : _firstOf(tally.keys, tally.winner);
+        tally.resultHash = keccak256(envelope.answers[tally.delivered].result);
+        return (RejectReason.None, address(0), tally);
+    }
+
+    /// Checks answer `i` (signature, order, activity) and records its signer, group key and median value.
+    function _checkAnswer(
+        QuorumEnvelope calldata envelope,
+        uint256 i,
+        address previous,
+        Tally memory tally,
+        uint256[] memory values
+    ) private view returns (RejectReason, address signer) {
+        Answer calldata answer = envelope.answers[i];
+        bytes32 resultHash = keccak256(answer.result);
+        bytes32 digest = hashFulfillment(
+            envelope.requestId, envelope.functionId, envelope.payloadHash, envelope.codeHash, answer.status, resultHash
+        );
+        ECDSA.RecoverError error;
+        (signer, error,) = ECDSA.tryRecoverCalldata(digest, answer.signature);
+        if (error != ECDSA.RecoverError.NoError) return (RejectReason.InvalidSignature, address(0));
+        if (signer == previous) return (RejectReason.DuplicateSigner, signer);
+        if (signer < previous) return (RejectReason.SignersNotAscending, signer);
+        if (!registry.isWorkerActive(signer)) return (RejectReason.WorkerNotActive, signer);
+        tally.signers[i] = signer;
+        bytes32 key = QuorumAggregation.groupKey(tally.aggregation, answer.status, answer.result.length, resultHash);
+        tally.keys[i] = key;
+        if (key == QuorumAggregation.MEDIAN_GROUP) values[i] = uint256(bytes32(answer.result));
+        return (RejectReason.None, signer);
+    }
+
+    function _firstOf(bytes32[] memory keys, bytes32 key) private pure returns (uint256 i) {
+        while (keys[i] != key) ++i;
+    }
+
+    function _acceptQuorum(QuorumEnvelope calldata envelope, Tally memory tally) private {
+        bytes32 requestId = envelope.requestId;
+        (address[] memory agreeing, address[] memory dissenting) =
+            QuorumAggregation.split(tally.keys, tally.signers, tally.winner);
+        emit QuorumReached(requestId, agreeing);
+        if (dissenting.length > 0) emit QuorumDissent(requestId, dissenting);
+        Answer calldata chosen = envelope.answers[tally.delivered];
+        _deliver(requestId, chosen.status, chosen.result, address(0), tally.resultHash);
     }
 
     /// Calls the hook with exactly `hookGasLimit` gas. EIP-150 passes on at most 63/64 of the gas left, so a
     /// submitter could otherwise pick a gas limit that starves the hook yet leaves enough to record the failure
     /// and mark the request fulfilled; this reverts the whole transaction instead.
-    function _callHook(Envelope calldata envelope) private returns (bool success, bytes memory reason) {
-        bytes memory data =
-            abi.encodeCall(this.teefnFulfillmentHook, (envelope.requestId, envelope.status, envelope.result));
+    function _callHook(bytes32 requestId, uint8 status, bytes calldata result)
+        private
+        returns (bool success, bytes memory reason)
+    {
+        bytes memory data = abi.encodeCall(this.teefnFulfillmentHook, (requestId, status, result));
         uint256 gasLimit = hookGasLimit;
         uint256 available = gasleft();
         if (available < GAS_FOR_CALL_CHECK) revert InsufficientGasForHook(gasLimit);

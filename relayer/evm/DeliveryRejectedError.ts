@@ -17,6 +17,13 @@ const hints: Record<EnvelopeRejection, string> = {
   RequestExpired:
     'The request passed its deadline unanswered; its requester may cancel it. Nothing to deliver.',
   RequestCancelled: 'The requester cancelled the request after its deadline. Nothing to deliver.',
+  QuorumRequired:
+    "The function's result policy (or the consumer's minQuorum) needs k > 1 workers to agree: a single envelope is refused; submit k workers' answers with fulfillQuorum.",
+  DuplicateSigner: 'Two answers of the quorum were signed by the same worker; each worker counts once.',
+  SignersNotAscending: "A quorum's answers must be ordered by strictly increasing signer address.",
+  QuorumNotReached:
+    'Fewer than k answers agree (or two results tie for the most): nothing is delivered; the request stays pending until its deadline.',
+  InvalidAnswerCount: 'A quorum envelope carries between 1 and 32 answers.',
 }
 
 /**

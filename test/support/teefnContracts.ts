@@ -269,6 +269,8 @@ export type TestConsumerContract = TypedContract<
       ContractTransactionResponse
     >
     setReentryEnvelope: BaseContractMethod<[envelope: object], void, ContractTransactionResponse>
+    /** Sets what `minQuorum()` answers (0: the default, 1). */
+    setMinQuorum: BaseContractMethod<[minQuorum: number], void, ContractTransactionResponse>
     teefnFulfillmentHook: BaseContractMethod<
       [BytesLike, number, BytesLike],
       void,

@@ -7,7 +7,7 @@ import {TeefnConsumer} from "../TeefnConsumer.sol";
 /// @title Test-only consumer whose hook misbehaves on demand (revert, burn gas, huge revert data, re-enter).
 /// @notice Also records cancellations, lets anyone cancel through `_cancelRequest` (`forceCancel`) and lets anyone
 /// deregister it and register it again (`leaveRegistry`, `rejoinRegistry`), or sign it up in another registry
-/// (`signUpWith`).
+/// (`signUpWith`), and sets its own minimum quorum (`setMinQuorum`).
 /// @dev Not for deployment outside tests.
 contract TestConsumer is TeefnConsumer {
     enum HookMode {
@@ -34,6 +34,8 @@ contract TestConsumer is TeefnConsumer {
     /// How often `_onRequestCancelled` ran, and for which request last.
     uint256 public cancelCalls;
     bytes32 public lastCancelledId;
+    /// What `minQuorum` answers; 0 means the default (1).
+    uint8 private _minQuorum;
 
     error HookFailedOnPurpose(bytes32 requestId);
 
@@ -68,6 +70,16 @@ contract TestConsumer is TeefnConsumer {
         mode = mode_;
         burnGas = burnGas_;
         revertDataSize = revertDataSize_;
+    }
+
+    /// Anyone may raise (or lower) this test consumer's own minimum quorum.
+    function setMinQuorum(uint8 minQuorum_) external {
+        _minQuorum = minQuorum_;
+    }
+
+    function minQuorum() public view override returns (uint8) {
+        uint8 minimum = _minQuorum;
+        return minimum == 0 ? super.minQuorum() : minimum;
     }
 
     function setReentryEnvelope(Envelope calldata envelope) external {

@@ -13,6 +13,11 @@ export const rejectReasons = [
   'PayloadMismatch',
   'RequestExpired',
   'RequestCancelled',
+  'QuorumRequired',
+  'DuplicateSigner',
+  'SignersNotAscending',
+  'QuorumNotReached',
+  'InvalidAnswerCount',
 ] as const
 
 export type RejectReason = (typeof rejectReasons)[number]
