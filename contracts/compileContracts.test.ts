@@ -41,11 +41,15 @@ describe('compileContracts', () => {
     expect(result.warnings).toEqual([])
     expect(result.solcVersion).toBe('0.8.30')
     expect(result.contractNames).toEqual([
+      'ExecutorOnlyCounter',
       'ForgedRequestEmitter',
+      'GelatoResultParser',
+      'GelatoResultParserHarness',
       'ITeefnRegistry',
       'ITeefnRequestEvents',
       'PriceOracle',
       'TeefnConsumer',
+      'TeefnGelatoExecutor',
       'TeefnRegistry',
       'TestConsumer',
     ])
@@ -76,7 +80,7 @@ describe('compileContracts', () => {
     await compileContracts({ root })
     const again = await compileContracts({ root })
     expect(again.skipped).toBe(true)
-    expect(again.contractNames).toHaveLength(7)
+    expect(again.contractNames).toHaveLength(11)
 
     writeFileSync(src('TeefnRegistry.sol'), `${readFileSync(src('TeefnRegistry.sol'), 'utf8')}\n// changed\n`)
     const changed = await compileContracts({ root })

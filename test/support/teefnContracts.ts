@@ -330,7 +330,13 @@ let teefnErrors: Interface | undefined
 /** Every custom error of the teefn contracts (and of what they inherit), to decode revert data. */
 function teefnErrorInterface(): Interface {
   if (!teefnErrors) {
-    const names: ContractName[] = ['TeefnRegistry', 'PriceOracle', 'TestConsumer']
+    const names: ContractName[] = [
+      'TeefnRegistry',
+      'PriceOracle',
+      'TestConsumer',
+      'TeefnGelatoExecutor',
+      'ExecutorOnlyCounter',
+    ]
     const fragments = new Map<string, JsonFragment>()
     for (const name of names) {
       for (const fragment of loadArtifact(name).abi) {
