@@ -26,6 +26,8 @@ export type GelatoExecutorContract = TypedContract<
       [taskId: BigNumberish],
       {
         functionId: string
+        /** The function's codeHash when the task was created: the only code whose results it executes. */
+        codeHash: string
         interval: bigint
         nextCheckAt: bigint
         active: boolean

@@ -11,19 +11,25 @@ import {GelatoResultParser} from "./GelatoResultParser.sol";
 /// sender. Its owner creates tasks (a function, its `userArgs`, a minimum interval). Anyone may `checkTask`: it
 /// asks teefn to run the function, with the request payload = the task's `userArgs` exactly as stored (UTF-8
 /// JSON text, what the function reads as `context.userArgs`), at most once per interval and never while a run
-/// of the task is still answerable. The answer reaches `_onFulfillment` only after `TeefnConsumer` verified
-/// the envelope (active worker, the function's current codeHash, the request it answers). Its result must be
-/// the canonical JSON text `GelatoResultParser` reads; then:
+/// of the task is still answerable. A task is pinned to the codeHash its function had when the task was created
+/// (as a Gelato task is to its CID): once the function owner upgrades the code, the task is neither checked nor
+/// executed any more (create a new task to follow the upgrade). The answer reaches `_onFulfillment` only after
+/// `TeefnConsumer` verified the envelope (active worker, the function's current codeHash, the request it
+/// answers). Its result must be the canonical JSON text `GelatoResultParser` reads; then:
 ///   - `{"canExec":true,"callData":[...]}`: the calls run in order, from this contract, all or none: when one
 ///     reverts, every call of the run is undone and `TaskCallFailed` names it (`TaskExecuted` otherwise);
 ///   - `{"canExec":false,"message":...}`: nothing runs; `TaskSkipped` records the message;
 ///   - a function error (status != 0): nothing runs; `TaskRunFailed` records it;
-///   - anything else, or a call to this contract or to the registry: nothing runs; `ResultRejected`.
+///   - anything else, a call to this contract or to the registry, or code other than the pinned one: nothing
+///     runs; `ResultRejected`.
 /// Whatever the outcome, the request is fulfilled and final (TeefnConsumer), so no relayer can replay a result.
+/// Every task of an executor calls as the same msg.sender: a target that trusts it trusts all of its owner's
+/// tasks (Gelato's dedicated msg.sender is per user too). Deploy one executor per trust domain.
 contract TeefnGelatoExecutor is TeefnConsumer, Ownable {
     /// @notice A task. `nextCheckAt`: the earliest time of the next `checkTask`; `pendingRequestId`: its latest run.
     struct Task {
         bytes32 functionId;
+        bytes32 codeHash;
         uint32 interval;
         uint64 nextCheckAt;
         bool active;
@@ -36,7 +42,9 @@ contract TeefnGelatoExecutor is TeefnConsumer, Ownable {
         /// The result is not canonical; `position` is the byte offset where it breaks the format.
         Malformed,
         /// Call `position` targets this executor or the registry, whose access checks trust msg.sender.
-        ForbiddenTarget
+        ForbiddenTarget,
+        /// The function's code is no longer the task's pinned codeHash (`position` 0).
+        CodeChanged
     }
 
     /// @notice At most this many bytes of a failing call's revert data are kept.
@@ -48,7 +56,9 @@ contract TeefnGelatoExecutor is TeefnConsumer, Ownable {
     mapping(uint256 taskId => Task) private _tasks;
     mapping(bytes32 requestId => uint256 taskId) private _taskOfRequest;
 
-    event TaskCreated(uint256 indexed taskId, bytes32 indexed functionId, uint32 interval, bytes userArgs);
+    event TaskCreated(
+        uint256 indexed taskId, bytes32 indexed functionId, bytes32 codeHash, uint32 interval, bytes userArgs
+    );
     event TaskCancelled(uint256 indexed taskId);
     /// @notice `checkTask` asked for a run of the task.
     event TaskChecked(uint256 indexed taskId, bytes32 indexed requestId);
@@ -69,6 +79,8 @@ contract TeefnGelatoExecutor is TeefnConsumer, Ownable {
     error TaskNotDue(uint256 taskId, uint64 nextCheckAt);
     /// @notice The task's previous run can still be answered.
     error TaskRunPending(uint256 taskId, bytes32 requestId);
+    /// @notice The function's code was upgraded since the task was created.
+    error TaskCodeChanged(uint256 taskId, bytes32 pinnedCodeHash, bytes32 currentCodeHash);
     /// @notice Call `index` reverted (internal: caught by the fulfilment hook).
     error CallFailed(uint256 index, bytes reason);
 
@@ -82,20 +94,23 @@ contract TeefnGelatoExecutor is TeefnConsumer, Ownable {
     // ---- tasks ----
 
     /// @notice Creates a task running `functionId` with `userArgs` (JSON text, passed to the function as is)
-    /// at most once every `interval` seconds. The first check may come at once.
+    /// at most once every `interval` seconds, pinned to the function's current codeHash. The first check may
+    /// come at once.
     function createTask(bytes32 functionId, bytes calldata userArgs, uint32 interval)
         external
         onlyOwner
         returns (uint256 taskId)
     {
-        if (registry.codeHashOf(functionId) == bytes32(0)) revert FunctionNotRegistered(functionId);
+        bytes32 codeHash = registry.codeHashOf(functionId);
+        if (codeHash == bytes32(0)) revert FunctionNotRegistered(functionId);
         taskId = ++taskCount;
         Task storage task = _tasks[taskId];
         task.functionId = functionId;
+        task.codeHash = codeHash;
         task.interval = interval;
         task.active = true;
         task.userArgs = userArgs;
-        emit TaskCreated(taskId, functionId, interval, userArgs);
+        emit TaskCreated(taskId, functionId, codeHash, interval, userArgs);
     }
 
     /// @notice Cancels a task and its run if one is still answerable (its envelope will be refused).
@@ -115,7 +130,10 @@ contract TeefnGelatoExecutor is TeefnConsumer, Ownable {
         if (block.timestamp < nextCheckAt) revert TaskNotDue(taskId, nextCheckAt);
         bytes32 pending = task.pendingRequestId;
         if (_isAnswerable(pending)) revert TaskRunPending(taskId, pending);
-        requestId = _request(task.functionId, task.userArgs);
+        bytes32 functionId = task.functionId;
+        bytes32 current = registry.codeHashOf(functionId);
+        if (current != task.codeHash) revert TaskCodeChanged(taskId, task.codeHash, current);
+        requestId = _request(functionId, task.userArgs);
         task.nextCheckAt = uint64(block.timestamp) + task.interval;
         task.pendingRequestId = requestId;
         _taskOfRequest[requestId] = taskId;
@@ -146,9 +164,16 @@ contract TeefnGelatoExecutor is TeefnConsumer, Ownable {
 
     function _onFulfillment(bytes32 requestId, uint8 status, bytes calldata result) internal override {
         uint256 taskId = _taskOfRequest[requestId];
-        _tasks[taskId].pendingRequestId = bytes32(0);
+        Task storage task = _tasks[taskId];
+        // This run is the task's latest: no other run starts while it can be answered.
+        task.pendingRequestId = bytes32(0);
         if (status != 0) {
             emit TaskRunFailed(taskId, requestId, status, result.length > 256 ? result[:256] : result);
+            return;
+        }
+        // The envelope carries the registry's codeHash of this moment (TeefnConsumer checked it).
+        if (registry.codeHashOf(task.functionId) != task.codeHash) {
+            emit ResultRejected(taskId, requestId, Rejection.CodeChanged, 0);
             return;
         }
         (bool ok, uint256 errorAt, GelatoResultParser.Result memory parsed) = GelatoResultParser.parse(result);
