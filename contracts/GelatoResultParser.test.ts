@@ -148,12 +148,26 @@ describe('GelatoResultParser', () => {
 
   it('refuses message escapes JSON.stringify never writes', async () => {
     const message = (json: string) => `{"canExec":false,"message":"${json}"}`
-    for (const sequence of ['\\/', '\\u0041', '\\u000a', '\\u001F', '\\ud800', '\\x41', '\\', '\\u00']) {
+    for (const sequence of [
+      '\\/',
+      '\\u0041',
+      '\\u00e9',
+      '\\u000a',
+      '\\u001F',
+      '\\uD800',
+      '\\x41',
+      '\\',
+      '\\u00',
+    ]) {
       await refusal(message(sequence))
     }
     await refusal(message('raw\ncontrol'))
     await refusal('{"canExec":false,"message":"unterminated}')
     expect(await parse(message('\\u001f'))).toMatchObject({ ok: true, message: '\u001f' })
+    // A lone surrogate, which JSON.stringify escapes, reads as U+FFFD (it has no UTF-8 form).
+    const lone = canonicalGelatoResult({ canExec: false, message: 'a\ud800b\udfffc' })
+    expect(lone).toContain('\\ud800')
+    expect(await parse(lone)).toMatchObject({ ok: true, message: 'a\ufffdb\ufffdc' })
   })
 
   it('costs gas in proportion to the calls it reads', async () => {

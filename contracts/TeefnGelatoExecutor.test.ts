@@ -97,7 +97,13 @@ describe('TeefnGelatoExecutor tasks', () => {
 
   it("asks for a run with the task's userArgs as the payload, from whoever checks it", async () => {
     const { taskId, request, receipt } = await startRun()
-    expect(toUtf8String(request.payload)).toBe(userArgs)
+    expect(toUtf8String(request.payload)).toBe(
+      `{"userArgs":${userArgs},"gelatoArgs":{"chainId":${f.chainId},"taskId":"${taskId}"}}`,
+    )
+    expect(JSON.parse(toUtf8String(request.payload)).userArgs).toEqual(JSON.parse(userArgs))
+    expect(await executor.payloadOf(taskId)).toBe(request.payload)
+    await mined(executor.createTask(f.functionId, '0x', 60))
+    expect(toUtf8String(await executor.payloadOf(taskId + 1n))).toMatch(/^\{"userArgs":\{\},"gelatoArgs"/)
     expect(request.functionId).toBe(f.functionId)
     expect(request.requester).toBe(f.stranger.address)
     expect(argsOf(receipt, 'TaskChecked')).toEqual([{ taskId, requestId: request.requestId }])
@@ -276,7 +282,7 @@ describe('TeefnGelatoExecutor results', () => {
         await fulfil(request.requestId, { canExec: true, callData })
       ).receipt.gasUsed
     }
-    // Measured 159,894 / 85,917 / 110,668 (solc 0.8.30, 200 runs; contracts/README.md).
+    // Measured 162,393 / 85,952 / 110,703 (solc 0.8.30, 200 runs; contracts/README.md).
     expect(gas.checkTask).toBeLessThan(170_000n)
     expect(gas['fulfil, 1 call(s)']!).toBeLessThan(95_000n)
     expect(gas['fulfil, 3 call(s)']!).toBeGreaterThan(gas['fulfil, 1 call(s)']!)
@@ -295,6 +301,7 @@ describe('the hand-written types of the Gelato contracts', () => {
         'checkTask',
         'taskOf',
         'taskOfRequest',
+        'payloadOf',
         'executeCalls',
         'fulfill',
         'fulfillBatch',

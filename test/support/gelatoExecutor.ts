@@ -36,6 +36,8 @@ export type GelatoExecutorContract = TypedContract<
       }
     >
     taskOfRequest: View<[requestId: BytesLike], bigint>
+    /** The payload a run sends: `{"userArgs":...,"gelatoArgs":{"chainId":...,"taskId":"..."}}` (0x-hex). */
+    payloadOf: View<[taskId: BigNumberish], string>
     executeCalls: Send<[calls: { to: AddressLike; data: BytesLike }[]]>
   }
 >

@@ -12,9 +12,10 @@ pragma solidity ^0.8.24;
 /// - `<addr>`: exactly 40 lowercase hex digits (no EIP-55 checksum casing: the shim lowercases addresses).
 /// - `<hex>`: an even number (zero included) of lowercase hex digits.
 /// - `<string>`: a JSON string as `JSON.stringify` writes it: bytes below 0x20 only as the escapes `\b \f \n \r
-///   \t` or `\u00xx` (lowercase hex, for the other control characters), `"` and `\` only as `\"` and `\\`, every
-///   other byte as itself (UTF-8 is not re-validated). Other escapes (`\/`, `\u` of anything above 0x1f, so
-///   lone surrogates too) are refused. The decoded bytes are returned.
+///   \t` or `\u00xx` (lowercase hex, for the other control characters), `"` and `\` only as `\"` and `\\`, a lone
+///   surrogate as `\udxxx` (decoded as U+FFFD, which UTF-8 has for it), every other byte as itself (UTF-8 is not
+///   re-validated). Other escapes (`\/`, `\u` of anything else, uppercase hex) are refused. The decoded bytes
+///   are returned.
 ///
 /// Anything else (other keys, key order, whitespace, uppercase hex, odd-length data, trailing bytes, truncated
 /// text) is refused as a whole: `parse` returns `ok = false` and the offset of the first byte it could not
@@ -249,9 +250,14 @@ library GelatoResultParser {
                 bytes1 c = text[i];
                 if (c == '"') break;
                 if (c != "\\") return (false, i, out);
-                (bool valid, bytes1 decoded, uint256 size) = _escape(text, i);
+                (bool valid, bytes3 decoded, uint256 decodedLength, uint256 size) = _escape(text, i);
                 if (!valid) return (false, i, out);
-                out[length++] = decoded;
+                assembly ("memory-safe") {
+                    // Bytes past `length` are overwritten by what follows or cut by the final length.
+                    let at := add(add(out, 0x20), length)
+                    mstore(at, or(decoded, and(mload(at), shr(24, not(0)))))
+                }
+                length += decodedLength;
                 i += size;
             }
             assembly ("memory-safe") {
@@ -261,23 +267,31 @@ library GelatoResultParser {
         }
     }
 
-    /// The byte an escape at `i` (`\` included) stands for, and how many bytes the escape takes.
-    function _escape(bytes calldata text, uint256 i) private pure returns (bool ok, bytes1 decoded, uint256 size) {
-        if (i + 1 >= text.length) return (false, 0, 0);
+    /// The bytes an escape at `i` (backslash included) stands for (left-aligned, `decodedLength` of them), and
+    /// how many bytes the escape takes.
+    function _escape(bytes calldata text, uint256 i)
+        private
+        pure
+        returns (bool ok, bytes3 decoded, uint256 decodedLength, uint256 size)
+    {
+        if (i + 1 >= text.length) return (false, 0, 0, 0);
         bytes1 e = text[i + 1];
-        if (e == '"' || e == "\\") return (true, e, 2);
-        if (e == "b") return (true, 0x08, 2);
-        if (e == "f") return (true, 0x0c, 2);
-        if (e == "n") return (true, 0x0a, 2);
-        if (e == "r") return (true, 0x0d, 2);
-        if (e == "t") return (true, 0x09, 2);
-        // \u00xx, only for the control characters that have no short escape.
-        if (e != "u" || i + 5 >= text.length || text[i + 2] != "0" || text[i + 3] != "0") return (false, 0, 0);
-        (bool valid,, uint256 code) = _hexWord(text, i + 4, 2);
-        if (!valid || code > 0x1f) return (false, 0, 0);
-        uint8 value = uint8(code);
-        if (value == 0x08 || value == 0x09 || value == 0x0a || value == 0x0c || value == 0x0d) return (false, 0, 0);
-        return (true, bytes1(value), 6);
+        if (e == '"' || e == "\\") return (true, e, 1, 2);
+        if (e == "b") return (true, 0x080000, 1, 2);
+        if (e == "f") return (true, 0x0c0000, 1, 2);
+        if (e == "n") return (true, 0x0a0000, 1, 2);
+        if (e == "r") return (true, 0x0d0000, 1, 2);
+        if (e == "t") return (true, 0x090000, 1, 2);
+        if (e != "u" || i + 5 >= text.length) return (false, 0, 0, 0);
+        (bool valid,, uint256 code) = _hexWord(text, i + 2, 4);
+        if (!valid) return (false, 0, 0, 0);
+        // A lone surrogate (JSON.stringify escapes those) has no UTF-8 form: U+FFFD stands for it.
+        if (code >= 0xd800 && code <= 0xdfff) return (true, 0xefbfbd, 3, 6);
+        // Otherwise only the control characters that have no short escape.
+        if (code > 0x1f || code == 0x08 || code == 0x09 || code == 0x0a || code == 0x0c || code == 0x0d) {
+            return (false, 0, 0, 0);
+        }
+        return (true, bytes3(bytes1(uint8(code))), 1, 6);
     }
 
     /// The offset of the first byte from `from` that is `"`, `\` or below 0x20, or `text.length`.

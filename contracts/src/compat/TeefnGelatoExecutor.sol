@@ -2,6 +2,7 @@
 pragma solidity ^0.8.24;
 
 import {Ownable} from "@openzeppelin/contracts/access/Ownable.sol";
+import {Strings} from "@openzeppelin/contracts/utils/Strings.sol";
 import {ITeefnRegistry} from "../ITeefnRegistry.sol";
 import {TeefnConsumer} from "../TeefnConsumer.sol";
 import {GelatoResultParser} from "./GelatoResultParser.sol";
@@ -9,9 +10,10 @@ import {GelatoResultParser} from "./GelatoResultParser.sol";
 /// @title Runs Gelato Web3 Function tasks on teefn and performs their `callData` once the envelope is verified.
 /// @notice Gelato executed a Web3 Function's returned calls from a dedicated msg.sender; this contract is that
 /// sender. Its owner creates tasks (a function, its `userArgs`, a minimum interval). Anyone may `checkTask`: it
-/// asks teefn to run the function, with the request payload = the task's `userArgs` exactly as stored (UTF-8
-/// JSON text, what the function reads as `context.userArgs`), at most once per interval and never while a run
-/// of the task is still answerable. A task is pinned to the codeHash its function had when the task was created
+/// asks teefn to run the function, at most once per interval and never while a run of the task is still
+/// answerable, with the request payload (UTF-8 JSON, the request `--compat gelato` reads; see `payloadOf`)
+///     {"userArgs":<the task's userArgs as stored>,"gelatoArgs":{"chainId":<chain id>,"taskId":"<task id>"}}
+/// (decimal numbers). A task is pinned to the codeHash its function had when the task was created
 /// (as a Gelato task is to its CID): once the function owner upgrades the code, the task is neither checked nor
 /// executed any more (create a new task to follow the upgrade). The answer reaches `_onFulfillment` only after
 /// `TeefnConsumer` verified the envelope (active worker, the function's current codeHash, the request it
@@ -93,7 +95,8 @@ contract TeefnGelatoExecutor is TeefnConsumer, Ownable {
 
     // ---- tasks ----
 
-    /// @notice Creates a task running `functionId` with `userArgs` (JSON text, passed to the function as is)
+    /// @notice Creates a task running `functionId` with `userArgs` (a JSON object's text, the function's
+    /// `context.userArgs`; empty stands for `{}`; not validated here: invalid JSON fails each run)
     /// at most once every `interval` seconds, pinned to the function's current codeHash. The first check may
     /// come at once.
     function createTask(bytes32 functionId, bytes calldata userArgs, uint32 interval)
@@ -133,11 +136,25 @@ contract TeefnGelatoExecutor is TeefnConsumer, Ownable {
         bytes32 functionId = task.functionId;
         bytes32 current = registry.codeHashOf(functionId);
         if (current != task.codeHash) revert TaskCodeChanged(taskId, task.codeHash, current);
-        requestId = _request(functionId, task.userArgs);
+        requestId = _request(functionId, payloadOf(taskId));
         task.nextCheckAt = uint64(block.timestamp) + task.interval;
         task.pendingRequestId = requestId;
         _taskOfRequest[requestId] = taskId;
         emit TaskChecked(taskId, requestId);
+    }
+
+    /// @notice The payload a run of `taskId` sends: `{"userArgs":...,"gelatoArgs":{"chainId":...,"taskId":"..."}}`.
+    function payloadOf(uint256 taskId) public view returns (bytes memory) {
+        bytes memory userArgs = _tasks[taskId].userArgs;
+        return abi.encodePacked(
+            '{"userArgs":',
+            userArgs.length == 0 ? bytes("{}") : userArgs,
+            ',"gelatoArgs":{"chainId":',
+            Strings.toString(block.chainid),
+            ',"taskId":"',
+            Strings.toString(taskId),
+            '"}}'
+        );
     }
 
     /// @notice A task as stored.
