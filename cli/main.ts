@@ -8,6 +8,7 @@ import { deployCommand } from './definitions/deploy.js'
 import { initCommand } from './definitions/init.js'
 import { invokeCommand } from './definitions/invoke.js'
 import { jobsCommand } from './definitions/jobs.js'
+import { migrateCommand } from './definitions/migrate.js'
 import { nodeCommand } from './definitions/node.js'
 import { runCommand } from './definitions/run.js'
 import { secretsCommand } from './definitions/secrets.js'
@@ -30,6 +31,7 @@ const commands: Command[] = [
   initCommand(),
   buildCommand(),
   runCommand(),
+  migrateCommand(),
   deployCommand(),
   invokeCommand(),
   jobsCommand(),

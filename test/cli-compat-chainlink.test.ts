@@ -72,14 +72,20 @@ describe('teefn run --compat chainlink', () => {
     expect(report.stats.fetches).toBe(2)
   })
 
-  it("fails the sixth request at Chainlink's limit of five", async () => {
+  it("throws at the sixth request, Chainlink's limit of five, and names the limit", async () => {
     const { status, report } = await runChainlink(['six-requests', 'https://quotes.example'])
     expect(status).toBe(1)
-    expect(report.error.code).toBe('FUNCTION_ERROR')
-    expect(report.error.message).toContain('This invocation already started 5 fetches, the limit.')
-    // Positions name the Chainlink source itself.
-    expect(report.error.message).toContain('quoteSpread.js:15:9')
+    expect(report.error).toMatchObject({ code: 'FUNCTION_ERROR', limit: 'maxFetches' })
+    expect(report.error.message).toContain(
+      'exceeded numAllowedQueries: TOO_MANY_REQUESTS: This invocation already started 5 fetches, the limit.',
+    )
     expect(report.stats.fetches).toBe(5)
+  })
+
+  it('throws for a request timeout over 9 s, as Chainlink does', async () => {
+    const { report } = await runChainlink(['slow-timeout', 'https://quotes.example'])
+    expect(report.error.message).toContain('HTTP request timeout >9000')
+    expect(report.stats.fetches).toBe(0)
   })
 
   it('fails a result over 256 bytes naming the limit, unless the caller raises it', async () => {
@@ -93,6 +99,9 @@ describe('teefn run --compat chainlink', () => {
   it("reports a thrown non-Error and a non-bytes result with Chainlink's messages", async () => {
     const thrown = await runChainlink(['throw-number'])
     expect(thrown.report.error.message).toContain('invalid value thrown of type number')
+    const error = await runChainlink(['throw-error'])
+    // Positions name the Chainlink source itself.
+    expect(error.report.error.message).toMatch(/Error: boom[\s\S]*quoteSpread\.js:6:/)
     const returned = await runChainlink(['return-string'])
     expect(returned.report.error.message).toContain('returned value not an ArrayBuffer or Uint8Array')
   })

@@ -159,6 +159,7 @@ describe('teefn without the anvil package', () => {
         /^teefn: .*occupied is not empty \(it holds index\.ts\) \(teefn init writes into /,
       ],
       [['build', `${missing}.ts`], 1, /^teefn: Could not bundle /],
+      [['migrate', `${missing}.js`, '--from', 'lit'], 2, /^teefn: cannot read the function file /],
       [['deploy', `${missing}.js`], 2, /^teefn: deploy needs the owner key/],
       [['invoke', 'nothex'], 2, /^teefn: nothex is not a codeHash/],
       [['jobs', 'BAD!'], 2, /^teefn: BAD! is not a job id/],

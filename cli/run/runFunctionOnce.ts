@@ -25,6 +25,8 @@ export type RunReport = {
   error: { code: string; message: string; limit?: keyof SandboxLimits } | null
   logs: { level: string; message: string }[]
   stats: { durationMs: number; fetches: number }
+  /** A compat mode's side outputs (Gelato's `storage`, Lit's `signatures`), when it reported any. */
+  compat?: Record<string, unknown>
 }
 
 export type RunFunctionOnceParameters = {
@@ -176,7 +178,7 @@ function toReport(
     text.replace(/\bfunction\.js:(?=\d+:\d+\b)/g, `${relative(process.cwd(), resolve(file))}:`),
 ): RunReport {
   const result = outcome.result instanceof Uint8Array ? bytesToHex(outcome.result) : outcome.result
-  const limit = outcome.error && limitOfCode[outcome.error.code]
+  const limit = outcome.error && (limitOfCode[outcome.error.code] ?? outcome.error.limit)
   const error = outcome.error && {
     ...outcome.error,
     message: mapLocations(outcome.error.message),
@@ -188,5 +190,6 @@ function toReport(
     error,
     logs: outcome.logs,
     stats: { durationMs: Math.round(outcome.stats.durationMs * 1000) / 1000, fetches: outcome.stats.fetches },
+    ...(outcome.compat ? { compat: outcome.compat } : {}),
   }
 }

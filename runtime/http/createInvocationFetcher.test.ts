@@ -58,6 +58,17 @@ describe('createInvocationFetcher', () => {
     expect(error.message).toContain('already started 16 fetches, the limit')
     expect(server.requests).toHaveLength(16)
     expect(fetcher.count).toBe(16)
+    expect(fetcher.limitHit).toBe('maxFetches')
+  })
+
+  it('remembers the first fetch limit it ran into: a response over the size limit', async () => {
+    const server = await serve((_request, response) => response.end('x'.repeat(100)))
+    const fetcher = fetcherFor(server, { maxResponseBytes: 10, maxFetches: 2 })
+    expect(fetcher.limitHit).toBeUndefined()
+    await fetchError(fetcher.fetch({ url: server.url }), 'RESPONSE_TOO_LARGE')
+    await fetchError(fetcher.fetch({ url: server.url }), 'RESPONSE_TOO_LARGE')
+    await fetchError(fetcher.fetch({ url: server.url }), 'TOO_MANY_REQUESTS')
+    expect(fetcher.limitHit).toBe('fetchResponseBytes')
   })
 
   it('counts failed fetches against maxFetches', async () => {

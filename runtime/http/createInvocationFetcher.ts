@@ -50,7 +50,15 @@ export type InvocationFetcher = {
   readonly count: number
   /** Aborts fetches in flight (`NETWORK_ERROR`), refuses new ones, and closes every pooled socket. Idempotent. */
   close(): void
+  /**
+   * The first fetch limit a fetch ran into (named as the sandbox's limit), even when the function caught the
+   * error: a failure it then reports (Chainlink's `exceeded numAllowedQueries`) still names the limit.
+   */
+  readonly limitHit: FetchLimit | undefined
 }
+
+/** The sandbox limits a fetch can run into. */
+export type FetchLimit = 'maxFetches' | 'fetchResponseBytes' | 'fetchTimeoutMs'
 
 /**
  * The fetch state of one invocation: its budget of fetches, its deadline, and its own keep-alive
@@ -84,12 +92,14 @@ export function createInvocationFetcher(parameters: CreateInvocationFetcherParam
   let count = 0
   let inFlight = 0
   let closed = false
+  let limitHit: FetchLimit | undefined
 
   async function fetch(request: HostFetchRequest): Promise<HostFetchResponse> {
     if (closed) {
       throw new FetchError('This invocation has ended; it cannot fetch any more.', { code: 'NETWORK_ERROR' })
     }
     if (count >= maxFetches) {
+      limitHit ??= 'maxFetches'
       throw new FetchError(`This invocation already started ${maxFetches} fetches, the limit.`, {
         code: 'TOO_MANY_REQUESTS',
         hint: 'Fetch fewer URLs per invocation: batch them upstream, or split the work across invocations.',
@@ -104,6 +114,7 @@ export function createInvocationFetcher(parameters: CreateInvocationFetcherParam
       })
     }
     inFlight++
+    const ownTimeout = timeoutMs < remainingMs
     try {
       return await hostFetch(request, {
         policy,
@@ -115,6 +126,11 @@ export function createInvocationFetcher(parameters: CreateInvocationFetcherParam
         memory: parameters.memory,
         transport: parameters.transport,
       })
+    } catch (error) {
+      const code = (error as FetchError).code
+      if (code === 'RESPONSE_TOO_LARGE') limitHit ??= 'fetchResponseBytes'
+      else if (code === 'TIMEOUT' && ownTimeout) limitHit ??= 'fetchTimeoutMs'
+      throw error
     } finally {
       inFlight--
     }
@@ -136,6 +152,9 @@ export function createInvocationFetcher(parameters: CreateInvocationFetcherParam
     fetch,
     get count() {
       return count
+    },
+    get limitHit() {
+      return limitHit
     },
     close,
   }

@@ -127,6 +127,7 @@ export class Sandbox {
       fetches: () => fetcher?.count ?? 0,
       closeFetcher: () => fetcher?.close(),
       functionKey: invocation.functionKey,
+      compatOutputs: new Map(),
       timers: new Map(),
       nextTimerId: 0,
       deferreds: new Set(),
@@ -150,11 +151,17 @@ export class Sandbox {
     const cpuMs = performance.eventLoopUtilization(loopAtStart).active
     const stats = { durationMs, fetches: session.fetches(), cpuMs }
     const logs = session.logs.entries
+    const compat = compatOutputsOf(session)
     if ('error' in ended) {
-      const error = { code: ended.error.code, message: maskSecrets(ended.error.message, secrets) }
-      return { ok: false, result: null, error, logs, stats }
+      const limit = ended.error.code === 'FUNCTION_ERROR' ? fetcher?.limitHit : undefined
+      const error: InvocationError = {
+        code: ended.error.code,
+        message: maskSecrets(ended.error.message, secrets),
+        ...(limit ? { limit } : {}),
+      }
+      return { ok: false, result: null, error, logs, stats, ...compat }
     }
-    return { ok: true, result: ended.result, error: null, logs, stats }
+    return { ok: true, result: ended.result, error: null, logs, stats, ...compat }
   }
 
   /**
@@ -563,4 +570,12 @@ function formatBytes(bytes: number): string {
   if (bytes % (1024 * 1024) === 0) return `${bytes / (1024 * 1024)} MiB`
   if (bytes % 1024 === 0) return `${bytes / 1024} KiB`
   return `${bytes} bytes`
+}
+
+/** The compat mode's side outputs, parsed, as the outcome's `compat` (absent when there are none). */
+function compatOutputsOf(session: InvocationSession): { compat?: Record<string, unknown> } {
+  if (session.compatOutputs.size === 0) return {}
+  const compat: Record<string, unknown> = {}
+  for (const [name, json] of session.compatOutputs) compat[name] = JSON.parse(json)
+  return { compat }
 }

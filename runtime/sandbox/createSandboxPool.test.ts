@@ -310,6 +310,38 @@ describe('deriveSecret', () => {
   })
 })
 
+describe('teefnCompatOutput', () => {
+  it("carries a compat runtime's side outputs, by name, beside the result; the last value of a name wins", async () => {
+    const outcome = await invokeFunction(
+      pool,
+      `export default () => {
+        teefnCompatOutput('storage', { count: '1' })
+        teefnCompatOutput('storage', { count: '2' })
+        teefnCompatOutput('signatures', { sig1: { r: '0x01' } })
+        return 'ok'
+      }`,
+    )
+    expect(outcome.result).toBe('ok')
+    expect(outcome.compat).toEqual({ storage: { count: '2' }, signatures: { sig1: { r: '0x01' } } })
+  })
+
+  it('refuses a name that is not an identifier, and outputs over 256 Ki characters', async () => {
+    const badName = await invokeFunction(pool, `export default () => teefnCompatOutput('a b', 1)`)
+    expect(badName.error?.message).toMatch(/name must be an identifier/)
+    const huge = await invokeFunction(
+      pool,
+      `export default () => teefnCompatOutput('big', 'x'.repeat(300 * 1024))`,
+    )
+    expect(huge.error?.message).toMatch(/side outputs are limited to 262144 characters/)
+    expect(huge.compat).toBeUndefined()
+  })
+
+  it('is absent from the outcome of a function that reports nothing', async () => {
+    const outcome = await invokeFunction(pool, `export default () => 'plain'`)
+    expect(outcome).not.toHaveProperty('compat')
+  })
+})
+
 describe('fetch', () => {
   const allow = () => ({ allowHosts: [`127.0.0.1:${server.port}`] })
 

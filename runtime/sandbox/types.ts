@@ -39,7 +39,12 @@ export type Invocation = {
 export type LogLevel = 'log' | 'info' | 'warn' | 'error' | 'debug'
 export type LogEntry = { level: LogLevel; message: string }
 
-export type InvocationError = { code: InvocationErrorCode; message: string }
+/**
+ * `limit`: the fetch limit the invocation ran into when the function then failed with an error of its own (it
+ * caught the fetch error and threw, as Chainlink's `exceeded numAllowedQueries`); errors that are one limit's
+ * (`TIMEOUT`, `RESULT_TOO_LARGE`...) name theirs by their code.
+ */
+export type InvocationError = { code: InvocationErrorCode; message: string; limit?: keyof SandboxLimits }
 
 export type InvocationStats = {
   /** From the start of the function's evaluation to its result. */
@@ -52,7 +57,11 @@ export type InvocationStats = {
   cpuMs: number
 }
 
-/** What an invocation ended with. Function failures are outcomes, never thrown. */
-export type InvocationOutcome =
-  | { ok: true; result: string | Uint8Array; error: null; logs: LogEntry[]; stats: InvocationStats }
-  | { ok: false; result: null; error: InvocationError; logs: LogEntry[]; stats: InvocationStats }
+/**
+ * What an invocation ended with. Function failures are outcomes, never thrown. `compat`: a compat mode's side
+ * outputs by name (Gelato's storage, Lit's signatures), when its runtime reported any; unsigned.
+ */
+export type InvocationOutcome = (
+  | { ok: true; result: string | Uint8Array; error: null }
+  | { ok: false; result: null; error: InvocationError }
+) & { logs: LogEntry[]; stats: InvocationStats; compat?: Record<string, unknown> }

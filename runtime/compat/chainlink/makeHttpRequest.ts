@@ -1,7 +1,10 @@
 /**
  * `Functions.makeHttpRequest` on top of the sandbox's own `fetch`, so every fetch limit, the network policy and
- * `--mock` apply. Like Chainlink's, it never throws: a network error, an HTTP status outside 2xx, a timeout or an
- * unreadable body resolve `{ error: true, message, code, response? }`. Bundled into a `--compat chainlink` function.
+ * `--mock` apply. Like Chainlink's (functions-toolkit's `Functions.ts`), it does not throw on HTTP failure: a
+ * network error, an HTTP status outside 2xx, a timeout or an unreadable body resolve
+ * `{ error: true, message, code, response? }`. It throws, with Chainlink's messages, for a request over the
+ * invocation's request limit (`exceeded numAllowedQueries`), a timeout over 9 s and a URL over 2048 characters.
+ * Bundled into a `--compat chainlink` function.
  */
 export type MakeHttpRequestParameters = {
   url: string
@@ -11,7 +14,7 @@ export type MakeHttpRequestParameters = {
   params?: Record<string, string | number | boolean>
   /** The body: a string as is, anything else as JSON. */
   data?: unknown
-  /** In ms; Chainlink's default (3 s). The sandbox's per-fetch timeout still applies. */
+  /** In ms; Chainlink's default 5 s, at most 9 s. The sandbox's per-fetch timeout still applies. */
   timeout?: number
   responseType?: 'json' | 'text' | 'arraybuffer'
 }
@@ -27,13 +30,17 @@ export type MakeHttpRequestReturnType =
   | ({ error: false } & HttpResponseData)
   | { error: true; message: string; code: string; response?: HttpResponseData }
 
-const defaultTimeoutMs = 3_000
+const defaultTimeoutMs = 5_000
+const maxTimeoutMs = 9_000
+const maxUrlLength = 2048
 
 export async function makeHttpRequest(
   parameters: MakeHttpRequestParameters,
 ): Promise<MakeHttpRequestReturnType> {
   const { method = 'GET', headers = {}, params, data, timeout = defaultTimeoutMs } = parameters
   const responseType = parameters.responseType ?? 'json'
+  if (timeout > maxTimeoutMs) throw Error(`HTTP request timeout >${maxTimeoutMs}`)
+  if (String(parameters.url).length > maxUrlLength) throw Error(`HTTP request URL length >${maxUrlLength}`)
   let timer: ReturnType<typeof setTimeout> | undefined
   const timedOut = new Promise<MakeHttpRequestReturnType>((resolve) => {
     timer = setTimeout(
@@ -41,11 +48,16 @@ export async function makeHttpRequest(
       timeout,
     )
   })
+  let answer: MakeHttpRequestReturnType
   try {
-    return await Promise.race([send(), timedOut])
+    answer = await Promise.race([send(), timedOut])
   } finally {
     clearTimeout(timer)
   }
+  // The sandbox refused the request: over the invocation's limit of requests, which Chainlink throws for.
+  if (answer.error && answer.code === 'TOO_MANY_REQUESTS')
+    throw Error(`exceeded numAllowedQueries: ${answer.message}`)
+  return answer
 
   async function send(): Promise<MakeHttpRequestReturnType> {
     try {

@@ -13,6 +13,8 @@ export type InvocationSession = {
   /** Aborts fetches in flight and closes their sockets, if the invocation fetched at all. */
   closeFetcher: () => void
   functionKey: Uint8Array | undefined
+  /** Side outputs of a compat mode's runtime (`teefnCompatOutput`), as JSON text by name. */
+  compatOutputs: Map<string, string>
   /** Pending `setTimeout` callbacks, each holding its own duplicated handle. */
   timers: Map<number, { timer: NodeJS.Timeout; callback: QuickJSHandle }>
   nextTimerId: number

@@ -30,6 +30,8 @@ export type CreateHostObjectParameters = {
 
 const logLevels = new Set<LogLevel>(['log', 'info', 'warn', 'error', 'debug'])
 const maxPendingTimers = 1000
+const maxCompatOutputChars = 256 * 1024
+const compatOutputName = /^[A-Za-z][A-Za-z0-9_]{0,63}$/
 const beyondLatin1 = /[\u0100-\uffff]/
 const base64Text = /^[A-Za-z0-9+/]*={0,2}$/
 
@@ -108,6 +110,23 @@ export function createHostObject({
       )
     }
     return context.newArrayBuffer(toArrayBuffer(deriveSecretFromFunctionKey(key, context.getString(path))))
+  })
+
+  define('setCompatOutput', (name, json) => {
+    const key = context.getString(name)
+    if (!compatOutputName.test(key))
+      throw new TypeError('teefnCompatOutput: name must be an identifier of at most 64 characters')
+    const outputs = session().compatOutputs
+    const text = context.getString(json)
+    let total = text.length + key.length
+    for (const [other, value] of outputs) if (other !== key) total += other.length + value.length
+    if (total > maxCompatOutputChars) {
+      throw new RangeError(
+        `teefnCompatOutput: side outputs are limited to ${maxCompatOutputChars} characters`,
+      )
+    }
+    outputs.set(key, text)
+    return undefined
   })
 
   define('setTimer', (callback, delay) => {

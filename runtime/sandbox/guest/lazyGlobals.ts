@@ -14,4 +14,5 @@ export const lazyGlobals: [string, string][] = [
   ['fetch', 'fetch'],
   ['Headers', 'fetchClasses'],
   ['Response', 'fetchClasses'],
+  ['teefnCompatOutput', 'compatOutput'],
 ]

@@ -16,6 +16,7 @@ export const guestPartFiles: Record<string, string> = {
   deriveSecret: 'deriveSecretPart',
   timers: 'timersPart',
   fetchClasses: 'fetchClassesPart',
+  compatOutput: 'compatOutputPart',
 }
 
 // Run from sources (vitest, tsx), this module reads the `.ts` files; built, the `.js` files the guest's own

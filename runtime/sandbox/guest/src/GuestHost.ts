@@ -16,4 +16,6 @@ export type GuestHost = {
   /** Schedules `callback` on the host; returns the timer's id. */
   setTimer(callback: () => void, delayMs: number): number
   clearTimer(id: number): void
+  /** Records a compat mode's side output (`name` -> JSON text) for the invocation's outcome. */
+  setCompatOutput(name: string, json: string): void
 }
