@@ -45,13 +45,17 @@ describe('compileContracts', () => {
       'ForgedRequestEmitter',
       'GelatoResultParser',
       'GelatoResultParserHarness',
+      'IPhatRollupAnchor',
       'ITeefnRegistry',
       'ITeefnRequestEvents',
       'PriceOracle',
       'TeefnConsumer',
       'TeefnGelatoExecutor',
+      'TeefnPhatAttestor',
       'TeefnRegistry',
       'TestConsumer',
+      'TestPhatConsumer',
+      'TestPhatRollupAnchor',
     ])
     const oracle = JSON.parse(readFileSync(artifact('PriceOracle'), 'utf8'))
     expect(Object.keys(oracle).sort()).toEqual([
@@ -80,7 +84,7 @@ describe('compileContracts', () => {
     await compileContracts({ root })
     const again = await compileContracts({ root })
     expect(again.skipped).toBe(true)
-    expect(again.contractNames).toHaveLength(11)
+    expect(again.contractNames).toHaveLength(15)
 
     writeFileSync(src('TeefnRegistry.sol'), `${readFileSync(src('TeefnRegistry.sol'), 'utf8')}\n// changed\n`)
     const changed = await compileContracts({ root })

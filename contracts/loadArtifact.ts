@@ -24,6 +24,14 @@ export type ContractName =
   | 'GelatoResultParserHarness'
   /** Test-only Gelato target that accepts calls from its executor only. */
   | 'ExecutorOnlyCounter'
+  /** The parts of a Phat offchain-rollup anchor the Phat attestor uses. */
+  | 'IPhatRollupAnchor'
+  /** teefn as the attestor of a Phat offchain-rollup anchor (contracts/src/compat). */
+  | 'TeefnPhatAttestor'
+  /** Test-only anchor written against Phala's documented `PhatRollupAnchor` interface. */
+  | 'TestPhatRollupAnchor'
+  /** Test-only Phat-style oracle consumer (`setAttestor`, `_pushMessage`, `_onMessageReceived`). */
+  | 'TestPhatConsumer'
 
 export type Artifact = {
   contractName: string

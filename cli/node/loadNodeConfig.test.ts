@@ -85,7 +85,15 @@ describe('loadNodeConfig', () => {
     const other = `0x${'cd'.repeat(20)}`
     const denying = await loadNodeConfig({ file: await write(chain({ denyConsumers: [other] })), env })
     expect(denying.evm![0]!.denyConsumers).toEqual([other])
+    const phat = await loadNodeConfig({ file: await write(chain({ phatAttestors: [other] })), env })
+    expect(phat.evm![0]!.phatAttestors).toEqual([other])
+    const { submitterKey: _, ...keyless } = chain({}).evm[0]!
     const cases: [unknown, RegExp][] = [
+      [
+        { ...valid, evm: [{ ...keyless, phatAttestors: [other] }] },
+        /evm\.0\.phatAttestors needs evm\.0\.submitterKey/,
+      ],
+      [chain({ phatAttestors: [] }), /evm\.0\.phatAttestors must not have fewer than 1 items/],
       [chain({ consumers: [] }), /evm\.0\.consumers must not have fewer than 1 items/],
       [chain({ denyConsumers: ['0x12'] }), /evm\.0\.denyConsumers\.0 must match pattern/],
       [

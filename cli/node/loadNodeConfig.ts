@@ -130,9 +130,14 @@ function checkRpcQuorums(config: NodeConfig, where: string): void {
   }
 }
 
-/** A consumer both allowed and denied is a mistake either way: say which entry. */
+/** A consumer both allowed and denied is a mistake either way: say which entry. Phat relays need a key. */
 function checkConsumerLists(config: NodeConfig, where: string): void {
   for (const [index, chain] of (config.evm ?? []).entries()) {
+    if (chain.phatAttestors && !chain.submitterKey) {
+      throw new ConfigError(`${where}: evm.${index}.phatAttestors needs evm.${index}.submitterKey.`, {
+        hint: `Relaying a Phat anchor's messages is a transaction (relay) paid by the submitter key; set evm.${index}.submitterKey or remove evm.${index}.phatAttestors.`,
+      })
+    }
     const allowed = new Set((chain.consumers ?? []).map((address) => address.toLowerCase()))
     for (const [position, address] of (chain.denyConsumers ?? []).entries()) {
       if (!allowed.has(address.toLowerCase())) continue

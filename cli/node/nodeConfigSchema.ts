@@ -56,6 +56,11 @@ const EvmChain = Type.Object(
     consumers: Type.Optional(Type.Array(Address, { minItems: 1 })),
     /** Consumers never served, registered or not. */
     denyConsumers: Type.Optional(Type.Array(Address)),
+    /**
+     * `TeefnPhatAttestor` contracts (contracts/src/compat) whose Phat anchors this node relays for: each queued
+     * message is sent to the function with `relay(index)`, paid by `submitterKey`.
+     */
+    phatAttestors: Type.Optional(Type.Array(Address, { minItems: 1 })),
     confirmations: Type.Optional(Type.Integer({ minimum: 0, maximum: 1000 })),
     /** Where the watcher starts when Redis has no checkpoint yet. */
     fromBlock: Type.Optional(Type.Integer({ minimum: 0 })),

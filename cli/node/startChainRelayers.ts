@@ -32,6 +32,7 @@ export async function startEvmRelayers(config: NodeConfig, shared: Shared): Prom
       registry: chain.registry,
       consumers: chain.consumers,
       denyConsumers: chain.denyConsumers,
+      phatAttestors: chain.phatAttestors,
       confirmations: chain.confirmations ?? defaultConfirmations(chain.chainId),
       startBlock: chain.fromBlock ?? 'latest',
       submitterKey: chain.submitterKey ? resolveSecret(chain.submitterKey, shared.env) : undefined,

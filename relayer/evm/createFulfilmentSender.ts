@@ -4,7 +4,7 @@ import type { NonceManager } from '../shared/createNonceManager.js'
 import { decodeConsumerRevert, isRevert, rejectionOfRevert } from './consumerRejection.js'
 import { createFeeOracle } from './createFeeOracle.js'
 import { createGasPlanner, type GasPlan } from './createGasPlanner.js'
-import { createTransactionSender } from './createTransactionSender.js'
+import { createTransactionSender, type TransactionSender } from './createTransactionSender.js'
 import { DeliveryRejectedError } from './DeliveryRejectedError.js'
 import { encodeFulfilmentCalldata } from './encodeFulfilmentCalldata.js'
 import type { Fulfilment, FulfilmentResult } from './Fulfilment.js'
@@ -32,6 +32,8 @@ export type CreateFulfilmentSenderParameters = {
 export type FulfilmentSender = {
   readonly address: string
   readonly nonces: NonceManager
+  /** The key's transaction sender, for other transactions that must share its nonces (Phat relays). */
+  readonly transactions: TransactionSender
   /**
    * Sends the envelopes for `destination` in one transaction (`fulfillBatch` for several, `fulfill` for
    * one) and settles each: fulfilled, already fulfilled, rejected, or an error to retry.
@@ -117,6 +119,7 @@ export function createFulfilmentSender({
   return {
     address: transactions.address,
     nonces: transactions.nonces,
+    transactions,
     get sent() {
       return transactions.sent
     },

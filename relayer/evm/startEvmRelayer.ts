@@ -1,3 +1,5 @@
+import { createRpcClient } from '../../runtime/chain/evm/createRpcClient.js'
+import { defaultConfirmations } from '../../runtime/chain/evm/defaultConfirmations.js'
 import { createLogger, type Logger } from '../../runtime/logging/createLogger.js'
 import type { RetryPolicy } from '../../runtime/queue/retryPolicy.js'
 import {
@@ -6,6 +8,7 @@ import {
   startEvmSubmitter,
 } from './startEvmSubmitter.js'
 import { type EvmWatcher, type StartEvmWatcherParameters, startEvmWatcher } from './startEvmWatcher.js'
+import { type PhatRelayer, startPhatRelayer } from './startPhatRelayer.js'
 
 /** The chain, as the watcher takes it (the submitter uses `connection`, `chainId` and `rpcUrl` too). */
 type EvmChainParameters = Pick<
@@ -24,6 +27,11 @@ type EvmChainParameters = Pick<
 export type StartEvmRelayerParameters = EvmChainParameters & {
   /** The key that pays for fulfilments (0x-hex, resolved from the environment). Without it the relayer only watches. */
   submitterKey?: string | undefined
+  /**
+   * `TeefnPhatAttestor` contracts whose Phat anchors this node relays for (`relay` on queued messages, with the
+   * submitter key). Needs `submitterKey`; added to `consumers` when that allow-list is given.
+   */
+  phatAttestors?: readonly string[] | undefined
   /** Run the watcher (default true). */
   watch?: boolean | undefined
   /** How failed deliveries are retried, and for how long; an hour by default. */
@@ -54,6 +62,8 @@ export type EvmRelayer = {
   chainId: string
   watcher: EvmWatcher | undefined
   submitter: EvmSubmitter | undefined
+  /** The Phat relayer, when `phatAttestors` are configured. */
+  phat: PhatRelayer | undefined
   /** Stops the watcher (checkpoint kept), lets the submitter finish what it sent, then closes both. */
   close(): Promise<void>
 }
@@ -65,6 +75,7 @@ export type EvmRelayer = {
  */
 export async function startEvmRelayer({
   submitterKey,
+  phatAttestors = [],
   watch = true,
   retryPolicy,
   watcher: watcherOptions,
@@ -73,6 +84,11 @@ export async function startEvmRelayer({
   ...chain
 }: StartEvmRelayerParameters): Promise<EvmRelayer> {
   const { connection, chainId, rpcUrl } = chain
+  if (phatAttestors.length > 0 && !submitterKey) {
+    throw new RangeError('phatAttestors need a submitter key: relays are transactions')
+  }
+  // An allow-list of consumers must let the attestors' own requests through.
+  if (chain.consumers && phatAttestors.length > 0) chain.consumers = [...chain.consumers, ...phatAttestors]
   const submitter = submitterKey
     ? startEvmSubmitter({
         connection,
@@ -91,11 +107,26 @@ export async function startEvmRelayer({
     await submitter?.close()
     throw error
   }
+  const phatRpc = submitter && phatAttestors.length > 0 ? createRpcClient({ url: rpcUrl }) : undefined
+  const phat =
+    submitter && phatRpc
+      ? startPhatRelayer({
+          rpc: phatRpc,
+          transactions: submitter.transactions,
+          attestors: phatAttestors,
+          confirmations: chain.confirmations ?? defaultConfirmations(chainId),
+          pollIntervalMs: watcherOptions?.pollIntervalMs,
+          logger: logger.child({ chainId: BigInt(chainId).toString() }),
+        })
+      : undefined
   return {
     chainId: BigInt(chainId).toString(),
     watcher,
     submitter,
+    phat,
     async close() {
+      await phat?.stop()
+      phatRpc?.close()
       await watcher?.stop()
       await submitter?.close()
     },

@@ -10,6 +10,7 @@ import { defaultRetryPolicy, type RetryPolicy } from '../../runtime/queue/retryP
 import { createDeliveryBatcher } from '../shared/createDeliveryBatcher.js'
 import { createFulfilmentSender } from './createFulfilmentSender.js'
 import { createRerunQueue, type RerunReason, rerunReasonOf } from './createRerunQueue.js'
+import type { TransactionSender } from './createTransactionSender.js'
 import { DeliveryRejectedError } from './DeliveryRejectedError.js'
 import type { FulfilmentResult } from './Fulfilment.js'
 import { type PendingFulfilment, sendFulfilmentGroup } from './sendFulfilmentGroup.js'
@@ -81,6 +82,8 @@ export type EvmSubmitterStats = {
 export type EvmSubmitter = {
   /** The relayer account. */
   readonly address: string
+  /** The key's transaction sender: other transactions from this key go through it, or nonces collide. */
+  readonly transactions: TransactionSender
   readonly worker: Worker<DeliveryJobData, EvmDeliveryResult>
   /** The batching settings in effect (defaults filled in). */
   readonly settings: { maxBatchSize: number; maxInFlight: number; batchWindowMs: number }
@@ -207,6 +210,7 @@ export function startEvmSubmitter({
 
   return {
     address: sender.address,
+    transactions: sender.transactions,
     worker,
     settings: { maxBatchSize, maxInFlight, batchWindowMs },
     stats: () => ({ ...stats, transactions: sender.sent }),

@@ -64,9 +64,12 @@ export type StartTeefnStackParameters = {
   /**
    * The node's consumer lists for each chain (default: an allow-list of the test consumer and the oracle).
    * Called before the node starts, e.g. to deploy a consumer to deny; `{}` serves every registered consumer.
+   * `phatAttestors` makes the node relay for those `TeefnPhatAttestor`s.
    */
   consumerLists?:
-    | ((chain: StackChain) => Promise<{ consumers?: string[]; denyConsumers?: string[] }>)
+    | ((
+        chain: StackChain,
+      ) => Promise<{ consumers?: string[]; denyConsumers?: string[]; phatAttestors?: string[] }>)
     | undefined
   /** Blocks a request waits under; 0 by default (anvil). */
   confirmations?: number | undefined

@@ -336,6 +336,8 @@ function teefnErrorInterface(): Interface {
       'TestConsumer',
       'TeefnGelatoExecutor',
       'ExecutorOnlyCounter',
+      'TeefnPhatAttestor',
+      'TestPhatConsumer',
     ]
     const fragments = new Map<string, JsonFragment>()
     for (const name of names) {
