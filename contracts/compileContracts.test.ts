@@ -71,7 +71,8 @@ describe('compileContracts', () => {
     expect(loadArtifact('TeefnConsumer', { root }).bytecode).toBe('0x') // abstract
     expect(loadArtifact('ITeefnRegistry', { root }).bytecode).toBe('0x')
     expect(loadArtifact('ITeefnRequestEvents', { root }).bytecode).toBe('0x')
-  })
+    // A full compile of every contract: over 20 s on a busy machine.
+  }, 120_000)
 
   it('produces the same bytecode as the repo build (deterministic)', async () => {
     await compileContracts()
@@ -95,7 +96,8 @@ describe('compileContracts', () => {
     expect((await compileContracts({ root })).skipped).toBe(false)
     expect(existsSync(artifact('TeefnRegistry'))).toBe(true)
     expect((await compileContracts({ root, force: true })).skipped).toBe(false)
-  })
+    // Three full compiles of every contract, several seconds each on a busy machine.
+  }, 120_000)
 
   it('fails loudly with solc messages, and leaves the last good build in place', async () => {
     const good = await compileContracts({ root })
