@@ -156,11 +156,28 @@ function hashInput(solcVersion: string, sources: Map<string, string>, require: N
   const hash = createHash('sha256')
   // Imported libraries change only with their package version.
   const ozVersion = (require('@openzeppelin/contracts/package.json') as { version: string }).version
+  const chainlinkVersion = packageVersion('@chainlink/contracts', require)
   hash.update(
-    JSON.stringify({ format: FORMAT, solcVersion, settings: SETTINGS, outputs: OUTPUTS, ozVersion }),
+    JSON.stringify({
+      format: FORMAT,
+      solcVersion,
+      settings: SETTINGS,
+      outputs: OUTPUTS,
+      ozVersion,
+      chainlinkVersion,
+    }),
   )
   for (const [name, content] of sources) hash.update(`\0${name}\0${content}`)
   return hash.digest('hex')
+}
+
+/** An optional package's version (the test consumers' @chainlink/contracts is a dev dependency). */
+function packageVersion(name: string, require: NodeRequire): string | undefined {
+  try {
+    return (require(`${name}/package.json`) as { version: string }).version
+  } catch {
+    return undefined
+  }
 }
 
 function readBuildInfo(artifactsDir: string): BuildInfo | undefined {

@@ -32,6 +32,17 @@ export type ContractName =
   | 'TestPhatRollupAnchor'
   /** Test-only Phat-style oracle consumer (`setAttestor`, `_pushMessage`, `_onMessageReceived`). */
   | 'TestPhatConsumer'
+  /** A router that speaks Chainlink Functions' client interface (`contracts/src/compat/`). */
+  | 'TeefnFunctionsRouter'
+  /** The client callback the router calls (`handleOracleFulfillment`). */
+  | 'IFunctionsClientCallback'
+  /** Test-only Chainlink Functions consumer (`FunctionsClient` from @chainlink/contracts). */
+  | 'ChainlinkStyleConsumer'
+  /** Test-only wrapper of @chainlink/contracts' `FunctionsRequest.encodeCBOR`. */
+  | 'FunctionsRequestEncoder'
+  /** Test-only Functions client that records the gas its callback got. */
+  | 'GasProbeFunctionsClient'
+  | 'IRouterForProbe'
 
 export type Artifact = {
   contractName: string

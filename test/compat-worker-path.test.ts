@@ -1,10 +1,11 @@
 import { fileURLToPath } from 'node:url'
 import type { EventLog } from 'ethers'
-import { encodePacked, type Hex, keccak256, stringToHex } from 'viem'
+import { encodeAbiParameters, encodePacked, type Hex, keccak256, parseAbiParameters, stringToHex } from 'viem'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { bundleFunction } from '../cli/build/bundleFunction.js'
 import { bytesToHex, utf8 } from '../runtime/bytes.js'
 import type { CompatMode } from '../runtime/compat/compatMode.js'
+import { phatSecretsKey } from '../runtime/compat/phat/phatSecretsKey.js'
 import type { Envelope } from '../runtime/enclave/envelope.js'
 import { signFunctionSettings } from '../runtime/enclave/ownerRecords.js'
 import { verifyEnvelope } from '../runtime/enclave/verifyEnvelope.js'
@@ -14,16 +15,22 @@ import { startTeefnStack, type TeefnStack } from './support/startTeefnStack.js'
 // The peers' functions on the production path, not only under `teefn run`: built in their mode, registered on
 // chain, run by the node's worker for an HTTP caller and for an EVM request, each answer a verified envelope.
 
-/** A peer's function, the request it is given (text; on chain, its UTF-8 bytes) and the result it must give. */
+/**
+ * A peer's function, the request it is given (text; on chain, its UTF-8 bytes, or `payload` when the mode's
+ * requests are bytes that the function receives as 0x-hex) and the result it must give.
+ */
 type CompatCase = {
   mode: CompatMode
   entry: string
   secrets: Record<string, string>
   request: (api: string) => string
+  payload?: (api: string) => Hex
   expected: Hex
 }
 
+const gelatoTarget = '0x00000000000000000000000000000000000000aa'
 const fixture = (path: string) => fileURLToPath(new URL(`./fixtures/${path}`, import.meta.url))
+const phatRequest = encodeAbiParameters(parseAbiParameters('uint id, string reqData'), [7n, '0x01'])
 
 const cases: CompatCase[] = [
   {
@@ -34,6 +41,35 @@ const cases: CompatCase[] = [
     expected: encodePacked(
       ['uint256', 'int256', 'bytes'],
       [1500n, -500n, stringToHex('ERR_BAD_RESPONSE down; none')],
+    ),
+  },
+  {
+    mode: 'phat',
+    entry: fixture('phat/lensStats.ts'),
+    // Phat's secrets string: here the API the function reads.
+    secrets: { [phatSecretsKey]: 'http://api.invalid/graphql' },
+    // A Phat request is ABI bytes, given to main as 0x-hex on both paths.
+    request: () => phatRequest,
+    payload: () => phatRequest,
+    expected: encodeAbiParameters(parseAbiParameters('uint, uint, uint256'), [0n, 7n, 42n]),
+  },
+  {
+    // The request is the action's jsParams; its signEcdsa uses the function's key (the result does not show it).
+    mode: 'lit',
+    entry: fixture('lit/signedQuote.js'),
+    secrets: {},
+    request: (api) =>
+      JSON.stringify({ baseUrl: api, pair: 'ETH-USD', publicKey: '0x04aa', sigName: 'sig1', apiKey: 'k1' }),
+    expected: stringToHex('{"pair":"ETH-USD","mid":3001,"message":"ETH-USD:3001"}'),
+  },
+  {
+    // The request is the Web3 Function's context (userArgs; storage too, though the worker keeps none).
+    mode: 'gelato',
+    entry: fixture('gelato/quoteKeeper.js'),
+    secrets: { apiKey: 'k1' },
+    request: (api) => JSON.stringify({ userArgs: { api, pair: 'ETH-USD', target: gelatoTarget } }),
+    expected: stringToHex(
+      `{"canExec":true,"callData":[{"to":"${gelatoTarget}","data":"0xa59df1c3${(300100).toString(16).padStart(64, '0')}"}]}`,
     ),
   },
 ]
@@ -47,6 +83,8 @@ beforeAll(async () => {
     response.setHeader('content-type', 'application/json')
     if (request.url?.startsWith('/quote?pair=ETH-USD') && request.headers['x-api-key'] === 'k1')
       return response.end(JSON.stringify({ bid: 3000.25, ask: 3001.75 }))
+    if (request.method === 'POST' && request.url === '/graphql')
+      return response.end(JSON.stringify({ data: { profile: { stats: { posts: 42 } } } }))
     if (request.method === 'POST' && request.url === '/broken') {
       response.statusCode = 500
       return response.end(JSON.stringify({ reason: 'down' }))
@@ -66,7 +104,11 @@ afterAll(async () => {
 async function deploy({ mode, entry, secrets }: CompatCase) {
   const bundle = await bundleFunction({ entry, compat: mode })
   const registered = await stack.register(bundle.code, `${mode} worker path`)
-  await stack.putSecrets(registered.functionId, secrets)
+  // A secret naming the API gets the test server's address (known once it listens).
+  const located = Object.fromEntries(
+    Object.entries(secrets).map(([name, value]) => [name, value.replace('http://api.invalid', api.url)]),
+  )
+  await stack.putSecrets(registered.functionId, located)
   const settings = await signFunctionSettings(stack.chains[0]!.f.functionOwner, {
     scope: stack.scopeOf(registered.functionId),
     httpSecrets: true,
@@ -96,7 +138,7 @@ describe.each(cases)('a $mode function on the worker path', { timeout: 120_000 }
     await verifyEnvelope(envelope, { worker: stack.worker.evmAddress, chainId: 0, functionId, codeHash })
     expect(envelope).toMatchObject({ status: 'OK', result: compatCase.expected })
 
-    const sent = await stack.request(functionId, bytesToHex(utf8(request)))
+    const sent = await stack.request(functionId, compatCase.payload?.(api.url) ?? bytesToHex(utf8(request)))
     const onChain = await stack.envelopeOf(sent.requestId)
     expect(onChain).toMatchObject({ status: 'OK', result: compatCase.expected, codeHash })
     // The consumer accepted exactly these bytes (its hook's gas is too small to store them all: the event says).

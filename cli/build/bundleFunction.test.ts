@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { build } from 'esbuild'
@@ -57,5 +57,28 @@ describe('bundleFunction', () => {
     const error = await bundleFunction({ entry: join(dir, 'node.ts') }).catch((caught: unknown) => caught)
     expect(error).toBeInstanceOf(BundleError)
     expect((error as BundleError).details).toContain('"node:fs" is a Node.js built-in module')
+  })
+
+  it("gives an empty module for a built-in a package's browser field maps to false (bn.js's buffer)", async () => {
+    const pkg = join(dir, 'node_modules', 'guarded')
+    mkdirSync(pkg, { recursive: true })
+    writeFileSync(
+      join(pkg, 'package.json'),
+      '{"name":"guarded","main":"index.js","browser":{"buffer":false}}',
+    )
+    writeFileSync(
+      join(pkg, 'index.js'),
+      'let B; try { B = require("buffer").Buffer } catch {} module.exports = () => typeof B',
+    )
+    writeFileSync(join(dir, 'guarded.ts'), 'import guarded from "guarded"\nexport default () => guarded()\n')
+    const bundle = await bundleFunction({ entry: join(dir, 'guarded.ts') })
+    expect(bundle.code).toContain('module.exports = {}')
+    // The function's own import of the built-in is still refused.
+    writeFileSync(
+      join(dir, 'buffer.ts'),
+      'import { Buffer } from "buffer"\nexport default () => String(Buffer)\n',
+    )
+    const error = await bundleFunction({ entry: join(dir, 'buffer.ts') }).catch((caught: unknown) => caught)
+    expect((error as BundleError).details).toContain('"buffer" is a Node.js built-in module')
   })
 })

@@ -5,13 +5,17 @@ import { type CompatMode, compatBanner } from '../../runtime/compat/compatMode.j
 import { BaseError } from '../../runtime/errors/BaseError.js'
 import { computeCodeHash } from '../../runtime/store/computeCodeHash.js'
 import { maxBundleBytes } from '../../runtime/store/limits.js'
-import { chainlinkEntryPlugin } from './chainlinkEntryPlugin.js'
+import { browserFieldExcludes } from './browserFieldExcludes.js'
+import { compatEntryPlugin } from './compatEntryPlugin.js'
 
 export type BundleFunctionParameters = {
   /** A .ts, .js or .mjs file whose default export is `main`. */
   entry: string
   minify?: boolean | undefined
-  /** Build a source written for another platform (`chainlink`: a Chainlink Functions source, unmodified). */
+  /**
+   * Build a source written for another platform, unmodified (`chainlink`, `phat`, `gelato`, `lit`: see
+   * `compatEntryPlugin.ts`).
+   */
   compat?: CompatMode | undefined
 }
 
@@ -78,8 +82,7 @@ export async function bundleFunction({
       logLevel: 'silent',
       // The mode is the bundle's first line: part of its bytes, so of its codeHash, and read by every runner.
       ...(compat ? { banner: { js: compatBanner(compat) } } : {}),
-      plugins:
-        compat === 'chainlink' ? [chainlinkEntryPlugin(entry), refuseNodeBuiltins] : [refuseNodeBuiltins],
+      plugins: compat ? [compatEntryPlugin(compat, entry), refuseNodeBuiltins] : [refuseNodeBuiltins],
     })
   } catch (error) {
     const messages = (error as { errors?: Message[] }).errors ?? []
@@ -129,15 +132,22 @@ function inputsOf(entry: string, inputs: string[], workingDir: string): string[]
   return [first, ...files.filter((file) => file !== first)]
 }
 
+/** The plugins that build `entry` in its compat mode, before the common ones. */
 const builtins = new Set(builtinModules)
 
-/** Turns an import of `fs`, `node:crypto` and the like into an error that says why. */
+/**
+ * Turns an import of `fs`, `node:crypto` and the like into an error that says why; a package whose `browser`
+ * field maps the module to `false` (bn.js's `buffer`, under ethers v5) gets an empty module instead.
+ */
 const refuseNodeBuiltins: Plugin = {
   name: 'teefn-refuse-node-builtins',
   setup(build) {
-    build.onResolve({ filter: /^[a-z_]/ }, ({ path }) => {
+    build.onLoad({ filter: /.*/, namespace: 'teefn-empty' }, () => ({ contents: 'module.exports = {}' }))
+    build.onResolve({ filter: /^[a-z_]/ }, ({ path, importer }) => {
       const name = path.startsWith('node:') ? path.slice(5) : path
       if (!path.startsWith('node:') && !builtins.has(name.split('/')[0] ?? '')) return undefined
+      if (!path.startsWith('node:') && browserFieldExcludes(importer, path))
+        return { path, namespace: 'teefn-empty' }
       return {
         errors: [
           {

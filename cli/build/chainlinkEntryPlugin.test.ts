@@ -70,10 +70,11 @@ describe('--compat chainlink', () => {
     expect(bytesToHex(outcome.result as Uint8Array)).toBe(stringToHex('x'.repeat(300)))
   })
 
-  it('fails the sixth HTTP request, as Chainlink limits a source to five', async () => {
+  it('throws at the sixth HTTP request, as Chainlink limits a source to five, naming the limit', async () => {
     const outcome = await run(['six-requests', server.url])
     expect(codeOf(outcome)).toBe('FUNCTION_ERROR')
-    expect(outcome.error?.message).toContain('sixth request: TOO_MANY_REQUESTS')
+    expect(outcome.error?.limit).toBe('maxFetches')
+    expect(outcome.error?.message).toContain('exceeded numAllowedQueries: TOO_MANY_REQUESTS')
     expect(outcome.error?.message).toContain('5 fetches, the limit')
     expect(outcome.stats.fetches).toBe(5)
   })

@@ -1,9 +1,9 @@
 import { Interface } from 'ethers'
 import { loadArtifact } from '../../contracts/loadArtifact.js'
 import type { CompatMode } from '../../runtime/compat/compatMode.js'
-import { functionCode } from '../build/functionCode.js'
 import { resolveServerUrl } from '../commands/apiClient.js'
 import { uploadFunction } from '../commands/uploadFunction.js'
+import { UsageError } from '../UsageError.js'
 import {
   assertContract,
   type ChainOptions,
@@ -13,6 +13,7 @@ import {
   parseBytes32,
   printChainOutcome,
 } from './chainOptions.js'
+import { checkCodeToRegister, codeToRegister } from './codeToRegister.js'
 import { resolveFunctionId } from './resolveFunctionId.js'
 import { type ChainPlan, type ChainSent, sendChainCall } from './sendChainCall.js'
 
@@ -23,19 +24,30 @@ export type RegisterOptions = ChainOptions & {
   minify?: boolean
   compat?: CompatMode
   server?: string
+  /** Register teefn's Chainlink Functions request runner (no entry); the id is the consumers' donId. */
+  chainlinkRouter?: boolean
 }
 
 /**
  * `teefn chain register <entry>`: registers the function's codeHash under a functionId, and prints the id. With
  * `--server`, it first uploads the same bundle to that node, signed by the sender (its owner), as `teefn deploy`.
+ * `--chainlink-router` registers teefn's Chainlink Functions request runner instead of an entry: each user
+ * registers their own copy (with their own secrets), so it needs `--name` or `--function-id`.
  */
-export async function registerAction(entry: string, options: RegisterOptions): Promise<void> {
+export async function registerAction(entry: string | undefined, options: RegisterOptions): Promise<void> {
   const registry = parseAddress(options.registry, '--registry')
-  const { functionId, name } = resolveFunctionId({ ...options, entry })
+  checkCodeToRegister({ entry, ...options })
+  if (options.chainlinkRouter && options.name === undefined && options.functionId === undefined) {
+    throw new UsageError(
+      '--chainlink-router needs --name or --function-id',
+      'Each user registers their own copy of the runner, with their own secrets; its functionId is the donId your consumers send.',
+    )
+  }
+  const { functionId, name } = resolveFunctionId({ ...options, entry: entry ?? '' })
   const chain = await openChain('register', options)
   try {
-    chain.progress(`bundling ${entry}`)
-    const { codeHash, bytes } = await functionCode({ entry, minify: options.minify, compat: options.compat })
+    chain.progress(`bundling ${entry ?? 'the Chainlink Functions request runner'}`)
+    const { codeHash, bytes, label } = await codeToRegister({ entry, ...options })
     const server = options.server === undefined ? undefined : resolveServerUrl(options.server)
     if (server !== undefined && !options.dryRun) {
       chain.progress(`uploading ${bytes.byteLength} bytes to ${server}`)
@@ -54,7 +66,7 @@ export async function registerAction(entry: string, options: RegisterOptions): P
         ...(server === undefined ? {} : { uploadedTo: server }),
       },
       value: functionId,
-      summary: `registered ${name ?? functionId} (codeHash ${codeHash}), owner ${chain.wallet.address}${server === undefined ? '' : `, uploaded to ${server}`}`,
+      summary: `registered ${name ?? functionId} (${options.chainlinkRouter ? `${label}, ` : ''}codeHash ${codeHash}), owner ${chain.wallet.address}${server === undefined ? '' : `, uploaded to ${server}`}`,
     })
   } finally {
     chain.close()
@@ -66,16 +78,19 @@ export type UpgradeOptions = ChainOptions & {
   functionId: string
   minify?: boolean
   compat?: CompatMode
+  /** Point the function at this teefn's Chainlink Functions request runner (no entry). */
+  chainlinkRouter?: boolean
 }
 
 /** `teefn chain upgrade <entry> --function-id`: points the function at the entry's codeHash. */
-export async function upgradeAction(entry: string, options: UpgradeOptions): Promise<void> {
+export async function upgradeAction(entry: string | undefined, options: UpgradeOptions): Promise<void> {
   const registry = parseAddress(options.registry, '--registry')
+  checkCodeToRegister({ entry, ...options })
   const functionId = parseBytes32(options.functionId, '--function-id')
   const chain = await openChain('upgrade', options)
   try {
-    chain.progress(`bundling ${entry}`)
-    const { codeHash } = await functionCode({ entry, minify: options.minify, compat: options.compat })
+    chain.progress(`bundling ${entry ?? 'the Chainlink Functions request runner'}`)
+    const { codeHash } = await codeToRegister({ entry, ...options })
     const outcome = await callRegistry(chain, options, registry, 'upgradeFunction', [functionId, codeHash])
     printChainOutcome({
       outcome,

@@ -1,15 +1,22 @@
 import type { CompatMode } from '../../runtime/compat/compatMode.js'
+import { phatSecretsKey } from '../../runtime/compat/phat/phatSecretsKey.js'
 import { BaseError } from '../../runtime/errors/BaseError.js'
 import { parseAllowHost } from '../../runtime/http/parseAllowHost.js'
 import { createSandboxPool, type SandboxLimits } from '../../runtime/sandbox/index.js'
 import { exitCodes } from '../exitCodes.js'
 import { readInputFile } from '../readInputFile.js'
 import { closeSandboxPool } from '../run/closeSandboxPool.js'
+import {
+  type GelatoRunOptions,
+  gelatoRunRequest,
+  hasGelatoOptions,
+  writeGelatoStorage,
+} from '../run/gelatoRunRequest.js'
 import { printRunReport } from '../run/printRunReport.js'
 import { runFunctionOnce } from '../run/runFunctionOnce.js'
 import { UsageError } from '../UsageError.js'
 
-export type RunOptions = {
+export type RunOptions = GelatoRunOptions & {
   request?: string
   requestFile?: string
   secrets?: string
@@ -22,6 +29,8 @@ export type RunOptions = {
   compat?: CompatMode
   args?: string
   bytesArgs?: string
+  jsParams?: string
+  devKey?: string
   json?: boolean
   watch?: boolean
 }
@@ -31,8 +40,12 @@ export type RunOptions = {
  * `--watch`, again whenever a file it is built from changes, until Ctrl-C.
  */
 export async function runAction(file: string, options: RunOptions): Promise<void> {
-  const request = await readRequest(options)
-  const secrets = parseSecrets(options.secrets)
+  const request = await readRequest(file, options)
+  // Phat's secrets are one string (main's second argument), kept as the teefn secret `phatSecrets`.
+  const secrets =
+    options.compat === 'phat' && options.secrets !== undefined
+      ? { [phatSecretsKey]: options.secrets }
+      : parseSecrets(options.secrets)
   for (const entry of options.allowHost) checkAllowHost(entry)
   const limits: Partial<SandboxLimits> = {}
   if (options.timeout !== undefined) limits.timeoutMs = options.timeout
@@ -42,11 +55,22 @@ export async function runAction(file: string, options: RunOptions): Promise<void
   const { compat } = options
   const allowHosts = options.allowHost
   const json = options.json ?? false
+  const functionKey = parseDevKey(options.devKey)
 
   if (options.watch) {
     if (file === '-') throw new UsageError('--watch needs a file to watch, not stdin', 'name the entry file')
     const { watchRun } = await import('../run/watchRun.js')
-    await watchRun({ file, request, secrets, allowHosts, mockFile: options.mock, limits, json, compat })
+    await watchRun({
+      file,
+      request,
+      secrets,
+      allowHosts,
+      mockFile: options.mock,
+      limits,
+      json,
+      compat,
+      functionKey,
+    })
     return
   }
   // Loaded only with --mock: most runs have none.
@@ -69,16 +93,30 @@ export async function runAction(file: string, options: RunOptions): Promise<void
       httpMocks,
       limits,
       compat,
+      functionKey,
       pool,
     })
   } finally {
     await closeSandboxPool(pool)
   }
   printRunReport(ran.report, { json })
+  if (options.storage !== undefined && ran.report.ok && ran.report.compat?.storage !== undefined) {
+    await writeGelatoStorage(options.storage, ran.report.compat.storage)
+  }
   process.exitCode = ran.report.ok ? exitCodes.ok : exitCodes.failed
 }
 
-async function readRequest(options: RunOptions): Promise<string> {
+async function readRequest(file: string, options: RunOptions): Promise<string> {
+  if (options.jsParams !== undefined) return readJsParams(options)
+  if (hasGelatoOptions(options)) {
+    if (options.compat !== 'gelato')
+      throw new UsageError(
+        '--user-args, --storage, --rpc, --chain-id, --gas-price and --rpc-calls need --compat gelato',
+      )
+    if (options.request !== undefined || options.requestFile !== undefined)
+      throw new UsageError('the --compat gelato flags replace --request', 'pass one or the other')
+    return gelatoRunRequest(file, options)
+  }
   if (options.args !== undefined || options.bytesArgs !== undefined) {
     if (options.compat !== 'chainlink')
       throw new UsageError('--args and --bytes-args need --compat chainlink', 'add --compat chainlink')
@@ -96,6 +134,33 @@ async function readRequest(options: RunOptions): Promise<string> {
   if (options.requestFile !== undefined)
     return (await readInputFile(options.requestFile, 'request')).toString('utf8')
   return options.request ?? ''
+}
+
+/** `--js-params`: the request a `--compat lit` function reads its jsParams from (runLitAction). */
+function readJsParams(options: RunOptions): string {
+  if (options.compat !== 'lit') throw new UsageError('--js-params needs --compat lit', 'add --compat lit')
+  if (options.request !== undefined || options.requestFile !== undefined)
+    throw new UsageError('--js-params replaces --request', 'pass one or the other')
+  let value: unknown
+  try {
+    value = JSON.parse(options.jsParams ?? '')
+  } catch {
+    throw new UsageError(
+      '--js-params is not valid JSON',
+      'pass an object, e.g. --js-params \'{"sigName":"sig1"}\'',
+    )
+  }
+  if (typeof value !== 'object' || value === null || Array.isArray(value))
+    throw new UsageError('--js-params must be a JSON object', 'e.g. --js-params \'{"sigName":"sig1"}\'')
+  return JSON.stringify(value)
+}
+
+/** `--dev-key`: a function key for local runs, so deriveSecret and Lit's keys work; never an enclave's key. */
+function parseDevKey(hex: string | undefined): Uint8Array | undefined {
+  if (hex === undefined) return undefined
+  if (!/^0x[0-9a-fA-F]{64}$/.test(hex))
+    throw new UsageError('--dev-key must be 32 bytes of 0x-hex', 'e.g. --dev-key 0x$(openssl rand -hex 32)')
+  return Uint8Array.from(Buffer.from(hex.slice(2), 'hex'))
 }
 
 function parseStrings(flag: string, json: string | undefined): string[] {

@@ -19,8 +19,8 @@ export function buildCommand(): Command {
     .addOption(
       new Option(
         '--compat <platform>',
-        'build a source written for another platform, unmodified (chainlink: a Chainlink Functions source)',
-      ).choices(['chainlink']),
+        'build a source written for another platform, unmodified (chainlink: a Chainlink Functions source; phat: a Phat function; gelato: a Gelato Web3 Function; lit: a Lit Action)',
+      ).choices(['chainlink', 'phat', 'gelato', 'lit']),
     )
     .option('--json', 'print one JSON object')
     .action(lazyAction(async () => (await import('../commands/build.js')).buildAction))

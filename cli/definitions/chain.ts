@@ -67,8 +67,12 @@ export function chainCommand(): Command {
       .description(
         "Register a function's codeHash (as teefn build computes it) under a functionId, owned by the sender, and print the functionId.",
       )
-      .argument('<entry>', 'the function: an entry (.ts, .js) or a bundle teefn build wrote')
+      .argument('[entry]', 'the function: an entry (.ts, .js) or a bundle teefn build wrote')
       .requiredOption('--registry <address>', 'the TeefnRegistry address')
+      .option(
+        '--chainlink-router',
+        "instead of an entry, teefn's Chainlink Functions request runner: the function TeefnFunctionsRouter requests run (its functionId is the donId your consumers send; needs --name or --function-id)",
+      )
       .option('--function-id <bytes32>', 'the functionId to register (0x + 64 hex digits)')
       .option('--name <text>', "the functionId is keccak256 of this name (default: the entry's name)")
       .option('--minify', 'minify the bundle (as teefn build --minify)')
@@ -85,9 +89,10 @@ export function chainCommand(): Command {
       .description(
         "Point a function you own at the entry's codeHash (pending requests then need the new code).",
       )
-      .argument('<entry>', 'the function: an entry (.ts, .js) or a bundle teefn build wrote')
+      .argument('[entry]', 'the function: an entry (.ts, .js) or a bundle teefn build wrote')
       .requiredOption('--registry <address>', 'the TeefnRegistry address')
       .requiredOption('--function-id <bytes32>', 'the functionId (0x + 64 hex digits)')
+      .option('--chainlink-router', "instead of an entry, this teefn's Chainlink Functions request runner")
       .option('--minify', 'minify the bundle (as teefn build --minify)')
       .addOption(compatOption()),
   ).action(lazyAction(async () => (await load()).upgradeAction))
@@ -134,6 +139,6 @@ export function chainCommand(): Command {
 function compatOption(): Option {
   return new Option(
     '--compat <platform>',
-    'bundle a source written for another platform (chainlink), as teefn build --compat',
-  ).choices(['chainlink'])
+    'bundle a source written for another platform (chainlink, phat, gelato, lit), as teefn build --compat',
+  ).choices(['chainlink', 'phat', 'gelato', 'lit'])
 }

@@ -97,6 +97,16 @@ export const peerApis: Record<Peer, PeerApi[]> = {
     },
     { path: 'Web3Function.onRun', verdict: 'carries', note: 'The handler runs once per request.' },
     {
+      path: 'Web3Function.onSuccess',
+      verdict: 'unsupported',
+      note: "Registered but never called: teefn's executor does not call back.",
+    },
+    {
+      path: 'Web3Function.onFail',
+      verdict: 'unsupported',
+      note: "Registered but never called: teefn's executor does not call back.",
+    },
+    {
       path: 'userArgs',
       verdict: 'carries',
       note: '`--user-args` on the command line; the request on the worker path.',
@@ -156,6 +166,16 @@ export const peerApis: Record<Peer, PeerApi[]> = {
       path: 'Actions.claimKey',
       verdict: 'unsupported',
       note: 'No key claiming: derive per-function keys with deriveSecret.',
+    },
+    {
+      path: 'Actions.getLitActionPrivateKey',
+      verdict: 'changes',
+      note: "A key derived for this function inside the enclave: a different key than Lit's.",
+    },
+    {
+      path: 'Actions.ethPersonalSignMessageEcdsa',
+      verdict: 'changes',
+      note: 'As signEcdsa: signed with a key derived for this function, not your PKP.',
     },
     {
       path: 'Actions.getRpcUrl',

@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto'
+import { randomBytes, randomUUID } from 'node:crypto'
 import { extname, relative, resolve } from 'node:path'
 import { bytesToHex } from '../../runtime/bytes.js'
 import { type CompatMode, compatModeOf } from '../../runtime/compat/compatMode.js'
@@ -20,9 +20,10 @@ export type RunReport = {
   result: string | null
   /**
    * `message` names source positions (`src/index.ts:12:9`), mapped back from the bundle's; `limit` names the
-   * limit that was hit (`resultBytes`, `timeoutMs`, `memoryBytes`), when one was.
+   * limit that was hit (`resultBytes`, `timeoutMs`, `memoryBytes`, or a compat mode's own, such as Gelato's
+   * `rpcCalls`), when one was.
    */
-  error: { code: string; message: string; limit?: keyof SandboxLimits } | null
+  error: { code: string; message: string; limit?: RunReportLimit } | null
   logs: { level: string; message: string }[]
   stats: { durationMs: number; fetches: number }
   /** A compat mode's side outputs (Gelato's `storage`, Lit's `signatures`), when it reported any. */
@@ -40,6 +41,12 @@ export type RunFunctionOnceParameters = {
   limits: Partial<SandboxLimits>
   /** Build the file in this compat mode (`--compat`); it is always bundled then. */
   compat?: CompatMode | undefined
+  /**
+   * The function key `deriveSecret` (and Lit's keys, Phat's `pink.deriveSecret`) derive from (`--dev-key`). Without
+   * it, a `lit` or `phat` bundle gets a random one per run, and other functions none (deriveSecret throws, as
+   * outside an enclave).
+   */
+  functionKey?: Uint8Array | undefined
   /** A pool of one sandbox thread, started before the file is looked at. */
   pool: Promise<SandboxPool>
 }
@@ -49,6 +56,9 @@ export type RunFunctionOnceReturnType = {
   /** Absolute paths of the files the run read (the entry and what it imports): what `--watch` watches. */
   inputs: string[]
 }
+
+/** A sandbox limit, or a mode's own (Phat's `batchRequests`, Gelato's `rpcCalls` and `storageBytes`). */
+export type RunReportLimit = keyof SandboxLimits | (string & {})
 
 /** The limit behind each error code that is one limit's. */
 const limitOfCode: Partial<Record<string, keyof SandboxLimits>> = {
@@ -151,13 +161,18 @@ async function runBundled(
   }
 }
 
+/** Modes whose own APIs derive keys (Lit's, Phat's `pink.deriveSecret`): without `--dev-key`, a random one per run. */
+const randomKeyModes = new Set<string | undefined>(['lit', 'phat'])
+
 /** One invocation in the pool. */
 async function invokeOnce(
   { code, codeHash }: Runnable,
-  { request, secrets, allowHosts, httpMocks, limits, pool }: RunFunctionOnceParameters,
+  { request, secrets, allowHosts, httpMocks, limits, pool, functionKey }: RunFunctionOnceParameters,
 ): Promise<InvocationOutcome> {
   return (await pool).invoke({
     code,
+    functionKey:
+      functionKey ?? (randomKeyModes.has(compatModeOf(code)) ? new Uint8Array(randomBytes(32)) : undefined),
     request,
     secrets,
     allowHosts,
@@ -178,7 +193,13 @@ function toReport(
     text.replace(/\bfunction\.js:(?=\d+:\d+\b)/g, `${relative(process.cwd(), resolve(file))}:`),
 ): RunReport {
   const result = outcome.result instanceof Uint8Array ? bytesToHex(outcome.result) : outcome.result
-  const limit = outcome.error && (limitOfCode[outcome.error.code] ?? outcome.error.limit)
+  // A compat runtime names the mode's own limit it failed on in its side output `limit`.
+  const { limit: compatLimit, ...compat } = outcome.compat ?? {}
+  const limit =
+    outcome.error &&
+    (limitOfCode[outcome.error.code] ??
+      (typeof compatLimit === 'string' ? compatLimit : undefined) ??
+      outcome.error.limit)
   const error = outcome.error && {
     ...outcome.error,
     message: mapLocations(outcome.error.message),
@@ -190,6 +211,6 @@ function toReport(
     error,
     logs: outcome.logs,
     stats: { durationMs: Math.round(outcome.stats.durationMs * 1000) / 1000, fetches: outcome.stats.fetches },
-    ...(outcome.compat ? { compat: outcome.compat } : {}),
+    ...(Object.keys(compat).length > 0 ? { compat } : {}),
   }
 }

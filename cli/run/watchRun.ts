@@ -20,6 +20,8 @@ export type WatchRunParameters = {
   mockFile?: string | undefined
   limits: Partial<SandboxLimits>
   compat?: CompatMode | undefined
+  /** `--dev-key`: the function key of every run. */
+  functionKey?: Uint8Array | undefined
   /** One JSON object per line and per run. */
   json: boolean
 }

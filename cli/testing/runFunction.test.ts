@@ -54,6 +54,67 @@ describe('runFunction', () => {
     expect(report).toMatchObject({ ok: true, result: '0x6869', error: null, stats: { fetches: 1 } })
   })
 
+  it("runs a Phat function, its secrets string as main's second argument", async () => {
+    const source = join(dir, 'phat.js')
+    await writeFile(
+      source,
+      `export default function main(request, secrets) {
+        const response = pink.httpRequest({ url: secrets, returnTextBody: true })
+        return request + ':' + response.body
+      }`,
+    )
+    const report = await runFunction({
+      entry: source,
+      compat: 'phat',
+      request: '0x01',
+      secrets: 'https://api.example.com/word',
+      mocks: [{ request: { url: 'https://api.example.com/word' }, response: { body: 'hi' } }],
+    })
+    expect(report).toMatchObject({ ok: true, result: '0x01:hi', error: null, stats: { fetches: 1 } })
+    const error = await rejectionOf(runFunction({ entry, secrets: 'text' }))
+    expect((error as Error).message).toContain("secrets is a string only with compat: 'phat'")
+  })
+
+  it('runs a Lit Action with compat, jsParams and a dev key, its signatures out as compat.signatures', async () => {
+    const source = join(dir, 'lit.js')
+    await writeFile(
+      source,
+      `(async () => {
+        const answer = await (await fetch(url)).text()
+        await LitActions.signEcdsa({ toSign: new Uint8Array(32).fill(7), publicKey: '0x04aa', sigName })
+        LitActions.setResponse({ response: answer })
+      })()`,
+    )
+    const devKey = new Uint8Array(32).fill(9)
+    const run = () =>
+      runFunction({
+        entry: source,
+        compat: 'lit',
+        jsParams: { url: 'https://api.example.com/word', sigName: 'sig1' },
+        devKey,
+        mocks: [{ request: { url: 'https://api.example.com/word' }, response: { body: 'hi' } }],
+      })
+    const report = await run()
+    expect(report).toMatchObject({ ok: true, result: 'hi', error: null, stats: { fetches: 1 } })
+    const signatures = report.compat?.signatures as Record<string, { dataSigned: string; publicKey: string }>
+    expect(signatures.sig1?.dataSigned).toBe('07'.repeat(32))
+    // The dev key names the function: the same key signs with the same public key.
+    expect((await run()).compat?.signatures).toEqual(signatures)
+  })
+
+  it('runs a Lit Action module that exports main, with its return value as JSON', async () => {
+    const source = join(dir, 'litMain.ts')
+    await writeFile(
+      source,
+      `export async function main({ a, b }: { a: number; b: number }) {
+        return { sum: a + b, key: (await Lit.Actions.getLitActionPrivateKey()).length }
+      }
+      declare const Lit: { Actions: { getLitActionPrivateKey(): Promise<string> } }`,
+    )
+    const report = await runFunction({ entry: source, compat: 'lit', jsParams: { a: 2, b: 3 } })
+    expect(report).toMatchObject({ ok: true, result: '{"sum":5,"key":66}', error: null })
+  })
+
   it('reports an unmatched fetch as the function failing with a network error naming method and URL', async () => {
     const report = await runFunction({
       entry,

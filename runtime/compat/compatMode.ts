@@ -1,7 +1,11 @@
-/** How a function's source is written: `chainlink` runs Chainlink Functions sources unmodified. */
-export type CompatMode = 'chainlink'
+/**
+ * How a function's source is written: `chainlink` runs Chainlink Functions sources unmodified, `phat` Phat
+ * Contract 2.0 functions (`main(request, secrets)` with `pink`), `gelato` Gelato Web3 Functions
+ * (`Web3Function.onRun`), `lit` Lit Actions.
+ */
+export type CompatMode = 'chainlink' | 'phat' | 'gelato' | 'lit'
 
-export const compatModes: readonly CompatMode[] = ['chainlink']
+export const compatModes: readonly CompatMode[] = ['chainlink', 'phat', 'gelato', 'lit']
 
 const bannerPrefix = '// teefn-compat: '
 

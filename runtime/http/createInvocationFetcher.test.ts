@@ -81,6 +81,18 @@ describe('createInvocationFetcher', () => {
     expect(server.requests).toHaveLength(1)
   })
 
+  it('claims fetches made elsewhere against the same limit: all of them fit, or none is counted', async () => {
+    const server = await serve((_request, response) => response.end('ok'))
+    const fetcher = fetcherFor(server, { maxFetches: 4 })
+    expect(fetcher.claim(3)).toBeGreaterThan(9_000)
+    expect(() => fetcher.claim(2)).toThrow('started 3 fetches; 2 more would pass the limit of 4')
+    expect(fetcher.count).toBe(3)
+    await fetcher.fetch({ url: server.url })
+    await fetchError(fetcher.fetch({ url: server.url }), 'TOO_MANY_REQUESTS')
+    const late = fetcherFor(server, { deadlineAt: Date.now() - 1 })
+    expect(() => late.claim(1)).toThrow("The invocation's deadline has passed")
+  })
+
   it('runs fetches concurrently: four 300 ms requests finish in about the time of one', async () => {
     let inFlight = 0
     let peak = 0

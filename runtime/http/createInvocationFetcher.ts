@@ -46,6 +46,15 @@ export type CreateInvocationFetcherParameters = {
 export type InvocationFetcher = {
   /** Fetches under the invocation's policy and limits; rejects with {@link FetchError}. */
   fetch(request: HostFetchRequest): Promise<HostFetchResponse>
+  /**
+   * Counts `fetches` made elsewhere under this invocation's budget (the blocking fetches of a compat mode's
+   * synchronous HTTP, made on a helper thread) and answers the ms left until the deadline. Refuses all of them,
+   * counting none, as `fetch` would refuse one: `TOO_MANY_REQUESTS` when they do not all fit, `TIMEOUT` past the
+   * deadline, `NETWORK_ERROR` once closed.
+   */
+  claim(fetches: number): number
+  /** Records a limit that fetches made elsewhere (see `claim`) ran into, as `limitHit` names those of `fetch`. */
+  noteLimit(limit: FetchLimit): void
   /** Fetches started so far; calls refused with `TOO_MANY_REQUESTS` are not counted. */
   readonly count: number
   /** Aborts fetches in flight (`NETWORK_ERROR`), refuses new ones, and closes every pooled socket. Idempotent. */
@@ -94,6 +103,31 @@ export function createInvocationFetcher(parameters: CreateInvocationFetcherParam
   let closed = false
   let limitHit: FetchLimit | undefined
 
+  function claim(fetches: number): number {
+    if (closed) {
+      throw new FetchError('This invocation has ended; it cannot fetch any more.', { code: 'NETWORK_ERROR' })
+    }
+    if (count + fetches > maxFetches) {
+      limitHit ??= 'maxFetches'
+      throw new FetchError(
+        `This invocation started ${count} fetches; ${fetches} more would pass the limit of ${maxFetches}.`,
+        {
+          code: 'TOO_MANY_REQUESTS',
+          hint: 'Fetch fewer URLs per invocation: batch them upstream, or split the work across invocations.',
+        },
+      )
+    }
+    count += fetches
+    const remainingMs = deadlineAt - Date.now()
+    if (remainingMs <= 0) {
+      throw new FetchError("The invocation's deadline has passed; no fetch can start.", {
+        code: 'TIMEOUT',
+        details: `deadline passed ${-remainingMs} ms ago`,
+      })
+    }
+    return remainingMs
+  }
+
   async function fetch(request: HostFetchRequest): Promise<HostFetchResponse> {
     if (closed) {
       throw new FetchError('This invocation has ended; it cannot fetch any more.', { code: 'NETWORK_ERROR' })
@@ -105,14 +139,7 @@ export function createInvocationFetcher(parameters: CreateInvocationFetcherParam
         hint: 'Fetch fewer URLs per invocation: batch them upstream, or split the work across invocations.',
       })
     }
-    count++
-    const remainingMs = deadlineAt - Date.now()
-    if (remainingMs <= 0) {
-      throw new FetchError("The invocation's deadline has passed; no fetch can start.", {
-        code: 'TIMEOUT',
-        details: `deadline passed ${-remainingMs} ms ago`,
-      })
-    }
+    const remainingMs = claim(1)
     inFlight++
     const ownTimeout = timeoutMs < remainingMs
     try {
@@ -148,8 +175,14 @@ export function createInvocationFetcher(parameters: CreateInvocationFetcherParam
     }
   }
 
+  function noteLimit(limit: FetchLimit): void {
+    limitHit ??= limit
+  }
+
   return {
     fetch,
+    claim,
+    noteLimit,
     get count() {
       return count
     },

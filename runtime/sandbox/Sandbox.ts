@@ -12,6 +12,7 @@ import { evaluateGuestFunction } from './guest/evaluateGuestFunction.js'
 import type { InvocationSession } from './guest/InvocationSession.js'
 import { lazyGlobals } from './guest/lazyGlobals.js'
 import type { GuestSources } from './guest/loadGuestSources.js'
+import { readGuestString } from './guest/readGuestString.js'
 import type { SandboxLimits } from './limits.js'
 import type { QuickJSEngine } from './quickjsEngine.js'
 import { SandboxStateError } from './SandboxStateError.js'
@@ -126,6 +127,13 @@ export class Sandbox {
       },
       fetches: () => fetcher?.count ?? 0,
       closeFetcher: () => fetcher?.close(),
+      syncHttp: {
+        allowHosts: invocation.allowHosts ?? [],
+        httpMocks: invocation.httpMocks,
+        fetchTimeoutMs: limits.fetchTimeoutMs,
+        maxResponseBytes: limits.fetchResponseBytes,
+      },
+      blockedMs: 0,
       functionKey: invocation.functionKey,
       compatOutputs: new Map(),
       timers: new Map(),
@@ -148,7 +156,7 @@ export class Sandbox {
       this.#endSession(session)
     }
     const durationMs = performance.now() - startedAt
-    const cpuMs = performance.eventLoopUtilization(loopAtStart).active
+    const cpuMs = Math.max(0, performance.eventLoopUtilization(loopAtStart).active - session.blockedMs)
     const stats = { durationMs, fetches: session.fetches(), cpuMs }
     const logs = session.logs.entries
     const compat = compatOutputsOf(session)
@@ -406,7 +414,14 @@ export class Sandbox {
     if (context.typeof(value) === 'string') {
       // UTF-8 needs at least one byte per UTF-16 unit: a string longer than the limit is too large unread.
       const length = context.getProp(value, 'length').consume((handle) => context.getNumber(handle))
-      const text = length > limits.resultBytes ? undefined : context.getString(value)
+      const text =
+        length > limits.resultBytes
+          ? undefined
+          : readGuestString({
+              context,
+              handle: value,
+              jsonStringify: () => context.getProp(this.#sharedBuiltins(), 'jsonStringify'),
+            })
       const size = text === undefined ? length : Buffer.byteLength(text)
       if (text === undefined || size > limits.resultBytes)
         return { error: resultTooLarge(size, limits, 'at least ') }

@@ -223,6 +223,38 @@ describe('encoding, crypto, base64 and timers', () => {
     ])
   })
 
+  it('keeps NUL characters in a string result and a string fetch body', async () => {
+    const outcome = await invokeFunction(
+      pool,
+      `export default async (url) => {
+        const response = await fetch(url, { method: 'POST', body: 'a\\u0000b' })
+        const { body } = await response.json()
+        return body + '\\u0000' + body.length
+      }`,
+      { request: server.url, allowHosts: [`127.0.0.1:${server.port}`] },
+    )
+    expect(outcome.error).toBeNull()
+    expect(outcome.result).toBe('a\0b\u00003')
+  })
+
+  it('keeps NUL characters across the host boundary: atob, btoa, TextDecoder and TextEncoder', async () => {
+    const outcome = await invokeFunction(
+      pool,
+      `export default () => JSON.stringify([
+        Array.from(atob('AEQAAQ=='), (c) => c.charCodeAt(0)),
+        btoa('\\u0000a\\u0000'),
+        new TextDecoder().decode(new Uint8Array([0, 65, 0, 66])),
+        Array.from(new TextEncoder().encode('\\u0000x\\u0000')),
+      ])`,
+    )
+    expect(JSON.parse(outcome.result as string)).toEqual([
+      [0, 68, 0, 1],
+      Buffer.from('\0a\0', 'latin1').toString('base64'),
+      '\0A\0B',
+      [0, 120, 0],
+    ])
+  })
+
   it('fills integer arrays with crypto.getRandomValues and refuses more than 64 KiB', async () => {
     const outcome = await invokeFunction(
       pool,
@@ -384,6 +416,29 @@ describe('fetch', () => {
       { request: server.url, ...allow() },
     )
     expect(JSON.parse(outcome.result as string)).toEqual([['a', 'b', 'c'], true, 1, true, false, 'function'])
+  })
+
+  it('reads headers and crossOriginHeaders whole after the wasm memory grew (a large bundle loaded)', async () => {
+    // A fresh thread: its wasm memory grows during this run, after the context was made.
+    const fresh = await createSandboxPool({ threads: 1 })
+    try {
+      const outcome = await invokeFunction(
+        fresh,
+        `export default async (base) => {
+          const grown = new Uint8Array(40 * 1024 * 1024).fill(1)
+          const echoed = []
+          for (const headers of [{ 'x-token': 'a' }, [['X-Token', 'b']]]) {
+            const response = await fetch(base, { headers, crossOriginHeaders: ['x-token'] })
+            echoed.push(response.headers.get('x-echo'))
+          }
+          return JSON.stringify([echoed, grown.length])
+        }`,
+        { request: server.url, ...allow() },
+      )
+      expect(JSON.parse(outcome.result as string)).toEqual([['a', 'b'], 40 * 1024 * 1024])
+    } finally {
+      await fresh.close()
+    }
   })
 
   it('POSTs string and byte bodies and reads text and arrayBuffer', async () => {

@@ -338,6 +338,8 @@ function teefnErrorInterface(): Interface {
       'ExecutorOnlyCounter',
       'TeefnPhatAttestor',
       'TestPhatConsumer',
+      'TeefnFunctionsRouter',
+      'ChainlinkStyleConsumer',
     ]
     const fragments = new Map<string, JsonFragment>()
     for (const name of names) {

@@ -6,8 +6,7 @@ export type ChainlinkSource = () => Promise<unknown>
 
 /**
  * Runs a Chainlink Functions source as teefn's `main`: installs `args`, `bytesArgs`, `secrets` and `Functions` as
- * globals, runs the source, and applies Chainlink's result rules: the result must be a Uint8Array or ArrayBuffer,
- * and a thrown value that is not an Error fails with `invalid value thrown of type <type>`. The request is the
+ * globals, runs the source, and applies Chainlink's result rules (see `runChainlinkSourceWith`). The request is the
  * JSON `{ "args": string[], "bytesArgs": string[] }` (as text, or as its UTF-8 bytes in 0x-hex), or empty.
  * Bundled into the function, so it runs in the sandbox.
  */
@@ -16,7 +15,26 @@ export async function runChainlinkSource(
   secrets: Record<string, string>,
   source: ChainlinkSource,
 ): Promise<Uint8Array> {
-  const { args, bytesArgs } = parseRequest(request)
+  return runChainlinkSourceWith({ ...parseRequest(request), secrets }, source)
+}
+
+/** The globals a Chainlink Functions source reads its input from. */
+export type ChainlinkInputs = {
+  args: string[]
+  /** 0x-hex. */
+  bytesArgs: string[]
+  secrets: Record<string, string>
+}
+
+/**
+ * Runs a Chainlink Functions source on inputs already read: installs the globals, runs the source, and applies
+ * Chainlink's result rules: the result must be a Uint8Array or ArrayBuffer, and a thrown value that is not an
+ * Error fails with `invalid value thrown of type <type>`.
+ */
+export async function runChainlinkSourceWith(
+  { args, bytesArgs, secrets }: ChainlinkInputs,
+  source: ChainlinkSource,
+): Promise<Uint8Array> {
   const globals: Record<string, unknown> = {
     args,
     bytesArgs,

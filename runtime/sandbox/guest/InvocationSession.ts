@@ -1,5 +1,6 @@
 import type { QuickJSDeferredPromise, QuickJSHandle } from 'quickjs-emscripten'
 import type { InvocationFetcher } from '../../http/createInvocationFetcher.js'
+import type { HttpMock } from '../../http/parseHttpMocks.js'
 import type { LogCollector } from '../createLogCollector.js'
 
 /** Host-side state of the one invocation a sandbox runs; host functions reach it through the sandbox. */
@@ -12,6 +13,15 @@ export type InvocationSession = {
   fetches: () => number
   /** Aborts fetches in flight and closes their sockets, if the invocation fetched at all. */
   closeFetcher: () => void
+  /** What the blocking HTTP of compat modes (`teefnHttpRequestsSync`) fetches under, as `fetch` does. */
+  syncHttp: {
+    allowHosts: string[]
+    httpMocks: HttpMock[] | undefined
+    fetchTimeoutMs: number
+    maxResponseBytes: number
+  }
+  /** Time the thread slept in `teefnHttpRequestsSync`, waiting for the network: busy, but not CPU time. */
+  blockedMs: number
   functionKey: Uint8Array | undefined
   /** Side outputs of a compat mode's runtime (`teefnCompatOutput`), as JSON text by name. */
   compatOutputs: Map<string, string>

@@ -8,6 +8,8 @@ export type CreateFetchGlobalParameters = {
   session: () => InvocationSession
   /** The prelude's `bytesOf` (a genuine Uint8Array's bytes) and the `JSON.parse` captured before the function ran. */
   guest: () => { bytesOf: QuickJSHandle; jsonParse: QuickJSHandle }
+  /** Reads a guest string whole, NULs included (`readGuestString`). */
+  readString: (handle: QuickJSHandle) => string
 }
 
 /**
@@ -20,7 +22,12 @@ export type CreateFetchGlobalParameters = {
  * redirect to another origin (by default only CORS-safelisted ones do). A response body counts against the
  * invocation's memory until the function reads it (into its own heap, which counts from then on).
  */
-export function createFetchGlobal({ context, session, guest }: CreateFetchGlobalParameters): QuickJSHandle {
+export function createFetchGlobal({
+  context,
+  session,
+  guest,
+  readString,
+}: CreateFetchGlobalParameters): QuickJSHandle {
   return context.newFunction('fetch', (input, init) => {
     const current = session()
     const deferred = context.newPromise()
@@ -78,7 +85,7 @@ export function createFetchGlobal({ context, session, guest }: CreateFetchGlobal
     if (context.typeof(headers) === 'object' && !isNull(headers)) request.headers = readHeaders(headers)
     using body = context.getProp(init, 'body')
     const bodyType = context.typeof(body)
-    if (bodyType === 'string') request.body = context.getString(body)
+    if (bodyType === 'string') request.body = readString(body)
     else if (bodyType === 'object' && !isNull(body)) request.body = readBytes(body)
     else if (bodyType !== 'undefined')
       throw new TypeError('fetch: body must be a string, a Uint8Array or an ArrayBuffer')
@@ -89,7 +96,7 @@ export function createFetchGlobal({ context, session, guest }: CreateFetchGlobal
 
   /** `crossOriginHeaders`: an array of header names. */
   function readNames(names: QuickJSHandle): string[] {
-    const length = isArray(names) ? (context.getLength(names) ?? 0) : -1
+    const length = isArray(names) ? (lengthOf(names) ?? 0) : -1
     if (length < 0 || length > maxCrossOriginHeaders)
       throw new TypeError(
         `fetch: crossOriginHeaders must be an array of at most ${maxCrossOriginHeaders} header names`,
@@ -118,8 +125,8 @@ export function createFetchGlobal({ context, session, guest }: CreateFetchGlobal
   /** Pairs from an array of pairs, a `Headers` (anything with `forEach`) or a plain object. */
   function readHeaders(headers: QuickJSHandle): [string, string][] {
     const pairs: [string, string][] = []
-    if (context.getLength(headers) !== undefined && isArray(headers)) {
-      const length = context.getLength(headers) ?? 0
+    if (isArray(headers)) {
+      const length = lengthOf(headers) ?? 0
       for (let i = 0; i < length; i++) {
         using pair = context.getProp(headers, i)
         using name = context.getProp(pair, 0)
@@ -137,10 +144,13 @@ export function createFetchGlobal({ context, session, guest }: CreateFetchGlobal
       context.unwrapResult(context.callFunction(forEach, headers, collect)).dispose()
       return pairs
     }
-    using names = context.unwrapResult(
-      context.getOwnPropertyNames(headers, { strings: true, onlyEnumerable: true }),
-    )
-    for (const name of names) {
+    // Object.keys in the guest, not context.getOwnPropertyNames: that one mallocs the array QuickJS later frees with
+    // js_free, which corrupts the heap (justjake/quickjs-emscripten#262); it crashed once ethers v5 had run.
+    using ObjectConstructor = context.getProp(context.global, 'Object')
+    using names = context.unwrapResult(context.callMethod(ObjectConstructor, 'keys', [headers]))
+    const length = lengthOf(names) ?? 0
+    for (let i = 0; i < length; i++) {
+      using name = context.getProp(names, i)
       using value = context.getProp(headers, name)
       pairs.push([context.getString(name), String(context.dump(value))])
     }
@@ -242,6 +252,15 @@ export function createFetchGlobal({ context, session, guest }: CreateFetchGlobal
     if (type === 'undefined') return undefined
     if (type === 'string') return context.getString(value)
     return String(context.dump(value))
+  }
+
+  /**
+   * An array's `length` read as a property. `context.getLength` reads it through a view of the wasm memory made
+   * once per context, which goes stale when the memory grows (after a large bundle loads) and then reads 0.
+   */
+  function lengthOf(handle: QuickJSHandle): number | undefined {
+    using length = context.getProp(handle, 'length')
+    return context.typeof(length) === 'number' ? context.getNumber(length) : undefined
   }
 
   function isNull(handle: QuickJSHandle): boolean {

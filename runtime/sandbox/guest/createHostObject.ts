@@ -3,9 +3,11 @@ import type { QuickJSContext, QuickJSHandle } from 'quickjs-emscripten'
 import { deriveSecretFromFunctionKey } from '../../enclave/deriveSecretFromFunctionKey.js'
 import type { LogLevel } from '../types.js'
 import { createFetchGlobal } from './createFetchGlobal.js'
+import { createSyncHttpGlobal } from './createSyncHttpGlobal.js'
 import { evaluateGuestFunction } from './evaluateGuestFunction.js'
 import { formatLogArgument } from './formatLogArgument.js'
 import type { InvocationSession } from './InvocationSession.js'
+import { readGuestString } from './readGuestString.js'
 import type { GuestHost } from './src/GuestHost.js'
 
 export type GuestHelpers = {
@@ -58,17 +60,36 @@ export function createHostObject({
     context.setProp(host, name, fn)
   }
 
+  // quickjs-emscripten passes a string as a C string, which ends at its first NUL: one that holds a NUL (binary
+  // text from atob, a decoded buffer) crosses as JSON, whose escape has none, and the guest's JSON.parse reads it.
+  const newGuestString = (text: string): QuickJSHandle => {
+    if (!text.includes('\0')) return context.newString(text)
+    using json = context.newString(JSON.stringify(text))
+    return context.unwrapResult(context.callFunction(prelude().jsonParse, context.undefined, json))
+  }
+  // The other way, the same (readGuestString).
+  const getGuestString = (handle: QuickJSHandle): string =>
+    readGuestString({ context, handle, jsonStringify: () => context.getProp(shared(), 'jsonStringify') })
+
   define('loadPart', (name) => {
     const part = context.getString(name)
     if (part === 'console') return createConsole()
-    if (part === 'fetch') return globalsOf('fetch', createFetchGlobal({ context, session, guest: prelude }))
+    if (part === 'fetch')
+      return globalsOf(
+        'fetch',
+        createFetchGlobal({ context, session, guest: prelude, readString: getGuestString }),
+      )
+    if (part === 'syncHttp') {
+      using fn = createSyncHttpGlobal({ context, session })
+      return globalsOf('teefnHttpRequestsSync', fn)
+    }
     const source = parts[part]
     if (source === undefined) throw new Error(`teefn: no part named ${part}`)
     using install = evaluateGuestFunction(context, source, part)
     return context.unwrapResult(context.callFunction(install, context.undefined, shared()))
   })
 
-  define('encodeUtf8', (text) => context.newArrayBuffer(toArrayBuffer(Buffer.from(context.getString(text)))))
+  define('encodeUtf8', (text) => context.newArrayBuffer(toArrayBuffer(Buffer.from(getGuestString(text)))))
 
   define('decodeUtf8', (buffer, fatal, ignoreBOM) => {
     using bytes = context.getArrayBuffer(buffer)
@@ -76,11 +97,11 @@ export function createHostObject({
       fatal: context.dump(fatal) === true,
       ignoreBOM: context.dump(ignoreBOM) === true,
     })
-    return context.newString(decoder.decode(bytes.value))
+    return newGuestString(decoder.decode(bytes.value))
   })
 
   define('btoa', (text) => {
-    const value = context.getString(text)
+    const value = getGuestString(text)
     if (beyondLatin1.test(value))
       throw new DOMExceptionLike('btoa: the string has characters outside Latin-1')
     return context.newString(Buffer.from(value, 'latin1').toString('base64'))
@@ -92,7 +113,7 @@ export function createHostObject({
     if (value.length % 4 === 1 || !base64Text.test(value)) {
       throw new DOMExceptionLike('atob: the string is not valid base64')
     }
-    return context.newString(Buffer.from(value, 'base64').toString('latin1'))
+    return newGuestString(Buffer.from(value, 'base64').toString('latin1'))
   })
 
   define('randomBytes', (length) => {

@@ -1,6 +1,6 @@
 /**
  * [global name, part that defines it]: what the prelude (`src/installGlobals.ts`) installs as lazy
- * accessors. Parts are in `src/` (see `loadGuestSources.ts`); `console` and `fetch` are built by the host.
+ * accessors. Parts are in `src/` (see `loadGuestSources.ts`); `console`, `fetch` and `teefnHttpRequestsSync` are built by the host.
  */
 export const lazyGlobals: [string, string][] = [
   ['console', 'console'],
@@ -15,4 +15,5 @@ export const lazyGlobals: [string, string][] = [
   ['Headers', 'fetchClasses'],
   ['Response', 'fetchClasses'],
   ['teefnCompatOutput', 'compatOutput'],
+  ['teefnHttpRequestsSync', 'syncHttp'],
 ]
