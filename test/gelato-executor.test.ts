@@ -1,7 +1,8 @@
-import { readFileSync } from 'node:fs'
 import { setTimeout as sleep } from 'node:timers/promises'
-import { hexlify, toUtf8Bytes, toUtf8String, Wallet } from 'ethers'
+import { fileURLToPath } from 'node:url'
+import { getAddress, hexlify, toUtf8Bytes, toUtf8String, Wallet } from 'ethers'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { bundleFunction } from '../cli/build/bundleFunction.js'
 import { hashPayload, signFulfillment, teefnDomain } from '../contracts/fulfillmentTypedData.js'
 import type { Hex } from '../runtime/bytes.js'
 import { parseEnvelope } from '../runtime/enclave/envelope.js'
@@ -19,9 +20,10 @@ import { startTeefnStack, type TeefnStack } from './support/startTeefnStack.js'
 import { eventsNamed, mined, revertOf, sentRequestsOf, testKey } from './support/teefnContracts.js'
 
 // The Gelato executor on the whole stack: anvil, redis-server, the node (watcher, worker with the QuickJS
-// sandbox and the dev TEE key, relayer). checkTask -> RequestSent(userArgs) -> the function's canonical result,
-// signed -> fulfil -> the executor verifies the envelope and performs the calls as the counter's only caller.
-// The function is a native one that returns the canonical text (test/fixtures/gelato/counterTask.js).
+// sandbox and the dev TEE key, relayer). checkTask -> RequestSent({userArgs, gelatoArgs}) -> a Gelato Web3
+// Function (test/fixtures/gelato/counterKeeper.ts, `Web3Function.onRun`) built with --compat gelato -> its result
+// normalised to the canonical JSON, signed -> fulfil -> the executor verifies the envelope and performs the
+// calls as the counter's only accepted caller.
 
 let stack: TeefnStack
 let runs: RunCounter
@@ -46,8 +48,11 @@ beforeAll(async () => {
       return { consumers: [chain.consumerAddress, executorAddress] }
     },
   })
-  const code = readFileSync(new URL('./fixtures/gelato/counterTask.js', import.meta.url), 'utf8')
-  ;({ functionId, codeHash } = await stack.register(code, 'gelato counter task'))
+  const { code } = await bundleFunction({
+    entry: fileURLToPath(new URL('./fixtures/gelato/counterKeeper.ts', import.meta.url)),
+    compat: 'gelato',
+  })
+  ;({ functionId, codeHash } = await stack.register(code, 'gelato counter keeper'))
 }, 60_000)
 afterAll(async () => {
   await stack?.close()
@@ -101,8 +106,9 @@ async function envelopeOf(requestId: string) {
 describe('the Gelato executor on the stack', () => {
   it("performs both calls of a canExec result once, as the target's only accepted caller", async () => {
     const label = 'two calls'
+    // The function returns the checksummed address; the mode normalises it to the lowercase the executor reads.
     const { taskId, request } = await checkNewTask({
-      counter: counterAddress,
+      counter: getAddress(counterAddress),
       amounts: [2, 5],
       report: report(label),
     })
@@ -136,8 +142,9 @@ describe('the Gelato executor on the stack', () => {
 
   it('runs nothing for canExec false and records the message', async () => {
     const before = await counter.count()
-    const message = 'gas price above "limit"'
-    const { taskId, request } = await checkNewTask({ skip: message })
+    // The chain id comes from the payload's gelatoArgs.
+    const message = `nothing to count on chain ${chain().anvil.chainId}`
+    const { taskId, request } = await checkNewTask({ amounts: [] })
     const receipt = await fulfilment(request.requestId)
     const skipped = eventsNamed(receipt, executor, 'TaskSkipped').map((e) => e.args.toObject())
     expect(skipped).toMatchObject([{ taskId, requestId: request.requestId }])
@@ -151,7 +158,7 @@ describe('the Gelato executor on the stack', () => {
     runs.hold(label)
     const before = await counter.count()
     // The real run answers canExec false; it is held until the forgery has been tried.
-    const { taskId, request } = await checkNewTask({ skip: 'nothing due', report: report(label) })
+    const { taskId, request } = await checkNewTask({ amounts: [], report: report(label) })
     await runs.waitForRuns(label)
     const forgedResult = canonicalGelatoResult({
       canExec: true,
