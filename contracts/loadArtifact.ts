@@ -20,6 +20,14 @@ export type ContractName =
   | 'TestConsumer'
   /** Test-only attacker: emits `RequestSent` like a consumer without being a registered one. */
   | 'ForgedRequestEmitter'
+  /** Gelato compat: performs a Web3 Function's verified `callData` (`src/compat/`). */
+  | 'TeefnGelatoExecutor'
+  /** Gelato compat: the library that reads the canonical result JSON (internal only: no deployable code). */
+  | 'GelatoResultParser'
+  /** Test-only: exposes `GelatoResultParser.parse`. */
+  | 'GelatoResultParserHarness'
+  /** Test-only Gelato target that accepts calls from its executor only. */
+  | 'ExecutorOnlyCounter'
   /** The parts of a Phat offchain-rollup anchor the Phat attestor uses. */
   | 'IPhatRollupAnchor'
   /** teefn as the attestor of a Phat offchain-rollup anchor (contracts/src/compat). */

@@ -336,6 +336,8 @@ function teefnErrorInterface(): Interface {
       'TeefnRegistry',
       'PriceOracle',
       'TestConsumer',
+      'TeefnGelatoExecutor',
+      'ExecutorOnlyCounter',
       'TeefnPhatAttestor',
       'TestPhatConsumer',
       'TeefnFunctionsRouter',
