@@ -1,10 +1,13 @@
-import { readFileSync } from 'node:fs'
+import { fileURLToPath } from 'node:url'
 import { AbiCoder, concat, Interface, id, Wallet } from 'ethers'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { bundleFunction } from '../cli/build/bundleFunction.js'
 import { loadArtifact } from '../contracts/artifacts.js'
 import { signFulfillment, teefnDomain } from '../contracts/fulfillmentTypedData.js'
 import type { Hex } from '../runtime/bytes.js'
+import { compatModeOf } from '../runtime/compat/compatMode.js'
 import { requestJobId } from '../runtime/queue/jobIds.js'
+import { statusCode } from '../runtime/resultStatus.js'
 import {
   deployPhatAttestor,
   deployTestPhatConsumer,
@@ -19,16 +22,18 @@ import { eventsNamed, mined, revertOf } from './support/teefnContracts.js'
 // A consumer written against Phala's PhatRollupAnchor interface, deployed with an off-chain attestor account,
 // switches to teefn with `setAttestor(TeefnPhatAttestor)`: the node (evm[].phatAttestors) relays each queued
 // message, the worker runs the function on it, the submitter fulfils the attestor, and the attestor replies to the
-// anchor in its own format, in queue order. Real anvil, redis-server, QuickJS and the dev TEE provider.
+// anchor in its own format, in queue order. The function is a Phat function, built unmodified with
+// `--compat phat`. Real anvil, redis-server, QuickJS and the dev TEE provider.
 
 const label = 'phat oracle'
 const functionId = id(`stack function: ${label}`)
-const code = readFileSync(new URL('./fixtures/phat/upperCaseOracle.js', import.meta.url), 'utf8')
+const entry = fileURLToPath(new URL('./fixtures/phat/upperCaseOracle.ts', import.meta.url))
 const abi = AbiCoder.defaultAbiCoder()
 const headKey = `0x${Buffer.from('q/_head').toString('hex')}`
 const attestorInterface = new Interface(loadArtifact('TeefnPhatAttestor').abi)
 
 let stack: TeefnStack
+let code: string
 let anchor: TestPhatConsumerContract
 let attestor: TeefnPhatAttestorContract
 let attestorAddress: Hex
@@ -47,6 +52,7 @@ beforeAll(async () => {
       return { consumers: [chain.consumerAddress], phatAttestors: [attestorAddress] }
     },
   })
+  ;({ code } = await bundleFunction({ entry, compat: 'phat' }))
   await stack.register(code, label)
 }, 60_000)
 afterAll(async () => {
@@ -95,6 +101,7 @@ async function nodeTransactions(fromBlock: number) {
 
 describe('a Phat consumer served by teefn nodes', () => {
   it('switches over with setAttestor; every message is relayed, run and answered once, in queue order', async () => {
+    expect(compatModeOf(code)).toBe('phat') // what the worker runs: the Phat source, in the mode's wrapper
     const { f } = chain()
     const fromBlock = await f.provider.getBlockNumber()
     // Before the switch the old attestor answers in the anchor's format.
@@ -138,7 +145,8 @@ describe('a Phat consumer served by teefn nodes', () => {
     })
     const skips = skipped.map((log) => attestorInterface.parseLog(log)!.args)
     expect(skips.map((args) => Number(args.index))).toEqual([3]) // the run that failed: no reply, the queue moves on
-    expect(skips[0]!.status).toBeGreaterThan(0n)
+    // The function's thrown Error: a failed run, not a timeout or an unusable result.
+    expect(skips[0]!.status).toBe(BigInt(statusCode('FUNCTION_ERROR')))
     // Counted: four messages, four runs, four relays, four fulfilments, nothing reverted or sent twice.
     expect(await attestor.requestCount()).toBe(4n)
     expect(phat().stats()).toMatchObject({ relayed: 4, flushed: 0, errors: 0 })
