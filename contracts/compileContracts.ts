@@ -14,6 +14,7 @@ import { join, posix, relative, sep } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import type { Artifact } from './artifacts.js'
 import { ContractsError } from './ContractsError.js'
+import { compileInThread } from './compileInThread.js'
 import { contractsPaths } from './contractsPaths.js'
 
 export type CompileContractsParameters = {
@@ -91,8 +92,6 @@ export async function compileContracts(
     }
   }
 
-  // Loaded only here: loading solc-js (wasm) is the slow part.
-  const solc = require('solc') as { compile: (input: string, callbacks: object) => string }
   const input = {
     language: 'Solidity',
     sources: Object.fromEntries([...sources].map(([name, content]) => [name, { content }])),
@@ -101,9 +100,7 @@ export async function compileContracts(
       outputSelection: Object.fromEntries([...sources.keys()].map((name) => [name, { '*': OUTPUTS }])),
     },
   }
-  const output = JSON.parse(
-    solc.compile(JSON.stringify(input), { import: (path: string) => resolveImport(path, require) }),
-  ) as SolcOutput
+  const output = JSON.parse(await compileInThread(root, JSON.stringify(input))) as SolcOutput
 
   const messages = output.errors ?? []
   const errors = messages.filter((m) => m.severity === 'error').map((m) => m.formattedMessage.trim())
@@ -189,17 +186,6 @@ function readBuildInfo(artifactsDir: string): BuildInfo | undefined {
 }
 
 /** solc asks for every import it cannot find among the inputs: only package imports are served. */
-function resolveImport(path: string, require: NodeRequire): { contents: string } | { error: string } {
-  if (!/^@?[\w.-]+\//.test(path) || path.includes('..') || path.startsWith('contracts/')) {
-    return { error: `File not found: ${path} (imports resolve within contracts/src or from node_modules)` }
-  }
-  try {
-    return { contents: readFileSync(require.resolve(path), 'utf8') }
-  } catch {
-    return { error: `File not found in node_modules: ${path}` }
-  }
-}
-
 function collectArtifacts(output: SolcOutput, sources: Map<string, string>): Artifact[] {
   const artifacts: Artifact[] = []
   const seen = new Map<string, string>()
