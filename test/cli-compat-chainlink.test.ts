@@ -120,4 +120,21 @@ describe('teefn run --compat chainlink', () => {
     const again = await runChainlink(['ETH-USD', 'https://quotes.example'], [], output)
     expect(again.report.result).toMatch(/^0x0{61}5dc/)
   })
+
+  it("fails the build on Deno's npm: imports and the Deno global, saying what to do", async () => {
+    const npmFile = join(dir, 'npmImport.js')
+    await writeFile(
+      npmFile,
+      'const { ethers } = await import("npm:ethers@6.10.0")\nreturn new Uint8Array()\n',
+    )
+    const npm = await runTeefn(['build', npmFile, '--compat', 'chainlink'])
+    expect(npm.status).toBe(1)
+    expect(npm.stderr).toContain('"npm:ethers@6.10.0" is a Deno npm: specifier')
+    expect(npm.stderr).toContain('Install it (npm install ethers) and import it by its name')
+    const denoFile = join(dir, 'denoEnv.js')
+    await writeFile(denoFile, '\nreturn Functions.encodeString(Deno.env.get("KEY"))\n')
+    const deno = await runTeefn(['build', denoFile, '--compat', 'chainlink'])
+    expect(deno.stderr).toContain("denoEnv.js:2:30: Deno.env is Deno's API")
+    expect(deno.stderr).toContain('Read secrets from the secrets global')
+  })
 })

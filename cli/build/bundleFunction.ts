@@ -6,7 +6,7 @@ import { BaseError } from '../../runtime/errors/BaseError.js'
 import { computeCodeHash } from '../../runtime/store/computeCodeHash.js'
 import { maxBundleBytes } from '../../runtime/store/limits.js'
 import { browserFieldExcludes } from './browserFieldExcludes.js'
-import { compatEntryPlugin } from './compatEntryPlugin.js'
+import { compatEntryPlugins } from './compatEntryPlugin.js'
 
 export type BundleFunctionParameters = {
   /** A .ts, .js or .mjs file whose default export is `main`. */
@@ -82,7 +82,7 @@ export async function bundleFunction({
       logLevel: 'silent',
       // The mode is the bundle's first line: part of its bytes, so of its codeHash, and read by every runner.
       ...(compat ? { banner: { js: compatBanner(compat) } } : {}),
-      plugins: compat ? [compatEntryPlugin(compat, entry), refuseNodeBuiltins] : [refuseNodeBuiltins],
+      plugins: compat ? [...compatEntryPlugins(compat, entry), refuseNodeBuiltins] : [refuseNodeBuiltins],
     })
   } catch (error) {
     const messages = (error as { errors?: Message[] }).errors ?? []
