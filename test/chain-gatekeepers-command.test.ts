@@ -52,6 +52,10 @@ describe('teefn chain gatekeepers', () => {
     expect(shown.stdout).toContain(`gatekeepers        ${ascending.join(' ')}\n`)
     expect(shown.stdout).toContain('threshold          2\n')
     expect(shown.stdout).toContain(`pinnedMeasurements ${measurement}\n`)
+    // A dry run needs no --yes: it sends nothing.
+    const plan = await chainJson(['renounce-admin', '--registry', registry, '--dry-run'], 'ADMIN')
+    expect(plan).toMatchObject({ dryRun: true, function: 'renounceAdmin', to: registry })
+    expect((await chainJson(['gatekeepers', '--registry', registry])).admin).toBe(anvil().accounts[0])
 
     // Each gatekeeper signs the same flags on its own; the files carry the statement.
     const worker = anvil().accounts[7]!
