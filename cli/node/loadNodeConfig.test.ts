@@ -51,7 +51,7 @@ describe('loadNodeConfig', () => {
     })
     const api = await loadNodeConfig({ file, env, overrides: { roles: ['api', 'relayer'], port: 9102 } })
     expect({ server: api.server, ops: api.ops }).toEqual({ server: { port: 9102 }, ops: undefined })
-    await expect(loadNodeConfig({ file, env, overrides: { roles: ['gatekeeper'] } })).rejects.toThrow(/roles/)
+    await expect(loadNodeConfig({ file, env, overrides: { roles: ['miner'] } })).rejects.toThrow(/roles/)
   })
 
   it('names the bad field', async () => {
