@@ -13,6 +13,7 @@ import { compareAddresses } from '../contracts/quorumFulfillment.js'
 import { findFreePort } from '../dev/findFreePort.js'
 import { ANVIL_PRIVATE_KEYS, type AnvilInstance, createProvider, startAnvil } from '../dev/startAnvil.js'
 import { type RedisServer, startRedisServer } from '../dev/startRedisServer.js'
+import { submitterOrder } from '../relayer/gatekeeper/submitterOrder.js'
 import { bytesToHex, utf8 } from '../runtime/bytes.js'
 import { createDevProvider } from '../runtime/enclave/devProvider.js'
 
@@ -116,7 +117,7 @@ describe('admission without an admin: gatekeeper nodes, 2 of 3', () => {
         port: ports[index],
         admissionSeconds: 60,
         deadlineSeconds: 600,
-        failoverSeconds: 1,
+        failoverSeconds: 3,
         pollIntervalMs: 250,
         fromBlock: 0,
       },
@@ -168,8 +169,21 @@ describe('admission without an admin: gatekeeper nodes, 2 of 3', () => {
       async () => (await registry.isWorkerActive(worker)) || undefined,
     )
     const approvals = await registry.queryFilter(registry.filters.GatekeeperApproval!())
-    const signers = (approvals[0] as unknown as { args: { gatekeepers: string[] } }).args.gatekeepers
-    expect([...signers]).toEqual([keys[0]!.address, keys[1]!.address].sort(compareAddresses))
+    const approval = approvals[0] as unknown as {
+      transactionHash: string
+      args: { digest: string; gatekeepers: string[] }
+    }
+    expect([...approval.args.gatekeepers]).toEqual(
+      [keys[0]!.address, keys[1]!.address].sort(compareAddresses),
+    )
+    // Submitted by the first in the statement's order among those holding it (C never signed: if it ranks first,
+    // the next one took over after the failover delay).
+    const order = submitterOrder(
+      approval.args.digest,
+      sorted.map((k) => k.address),
+    )
+    const expectedSubmitter = order.find((address) => address !== keys[2]!.address)
+    expect((await provider.getTransaction(approval.transactionHash))?.from).toBe(expectedSubmitter)
     const [quoteHash, firstExpiry] = await registry.workerInfo(worker)
     expect(await registry.workerMeasurement(worker)).toBe(measurement)
     const served = (await (await fetch(`http://127.0.0.1:${candidatePort}/v1/attestation`)).json()) as {
