@@ -1,6 +1,10 @@
 import type { EventFragment, Log } from 'ethers'
 import { Interface } from 'ethers'
-import { type Admission, signGatekeeperStatement } from '../../contracts/admissionTypedData.js'
+import {
+  type Admission,
+  hashGatekeeperStatement,
+  signGatekeeperStatement,
+} from '../../contracts/admissionTypedData.js'
 import type { AdmissionEntry } from './admissionBook.js'
 import { fetchServedAttestation } from './fetchServedAttestation.js'
 import { judgeCandidate } from './judgeCandidate.js'
@@ -59,14 +63,7 @@ export async function signRequestedAdmission({
   }
   const signature = await signGatekeeperStatement(wallet, book.domain, 'Admission', admission)
   book.add(admission, [signature], (address) => gatekeeper.isGatekeeper(address))
-  const entry = book
-    .forWorker(worker)
-    .find(
-      (item) =>
-        item.signatures.has(wallet.address.toLowerCase()) &&
-        item.admission.nonce === nonce &&
-        item.admission.quoteHash === admission.quoteHash,
-    )
+  const entry = book.get(hashGatekeeperStatement(book.domain, 'Admission', admission))
   logger.info(
     {
       worker,

@@ -33,7 +33,12 @@ export async function startGatekeeperApi(
   const { port } = server.address() as AddressInfo
   return {
     url: `http://${parameters.host.includes(':') ? `[${parameters.host}]` : parameters.host}:${port}`,
-    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+    close: () =>
+      new Promise<void>((resolve) => {
+        // Peers keep connections alive: closing must not wait for them.
+        server.closeAllConnections()
+        server.close(() => resolve())
+      }),
   }
 }
 
