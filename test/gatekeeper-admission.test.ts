@@ -107,8 +107,8 @@ describe('admission without an admin: gatekeeper nodes, 2 of 3', () => {
 
     const ports = await Promise.all([0, 1, 2, 3].map(() => findFreePort()))
     const gatekeeperUrls = ports.slice(0, 3).map((port) => `http://127.0.0.1:${port}`)
+    // No redisUrl: a gatekeeper keeps no queue.
     const gatekeeperConfig = (index: number, allowDev: boolean) => ({
-      redisUrl: 'redis://127.0.0.1:1',
       gatekeeper: {
         key: 'env:GATEKEEPER_KEY',
         rpcUrl: anvil.rpcUrl,

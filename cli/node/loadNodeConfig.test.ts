@@ -64,6 +64,7 @@ describe('loadNodeConfig', () => {
         /evm\.0\.submitterKey must match pattern/,
       ],
       [{ ...valid, wokrer: {} }, /wokrer is not a known field/],
+      [{ evm: valid.evm }, /redisUrl is missing\./],
     ]
     for (const [value, message] of cases) {
       const error = await loadNodeConfig({ file: await write(value), env: { TEEFN_TEST_KEY: 'x' } }).catch(

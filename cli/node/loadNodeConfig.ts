@@ -74,6 +74,7 @@ export async function loadNodeConfig({
     })
   }
   const config = value as NodeConfig
+  checkRedis(config, where)
   checkRpcQuorums(config, where)
   checkConsumerLists(config, where)
   checkServer(config, where)
@@ -88,6 +89,16 @@ export async function loadNodeConfig({
     }
   }
   return config
+}
+
+/** Every role but a gatekeeper's works through Redis (queues, the function store). */
+function checkRedis(config: NodeConfig, where: string): void {
+  const roles = config.roles ?? nodeRoles
+  if (config.redisUrl !== undefined || roles.every((role) => role === 'gatekeeper')) return
+  throw new ConfigError(`${where}: redisUrl is missing.`, {
+    details: `the roles ${roles.join(', ')} keep their queues and functions in Redis`,
+    hint: 'Add "redisUrl": "redis://host:6379" to the config, or set REDIS_URL.',
+  })
 }
 
 /** The endpoints a chain's worker reads from, and how many must agree (a majority unless configured). */

@@ -215,7 +215,8 @@ const Admission = Type.Object(
 
 export const NodeConfigSchema = Type.Object(
   {
-    redisUrl: Type.String({ pattern: '^rediss?://' }),
+    /** Required by every role but `gatekeeper`, which keeps no queue. */
+    redisUrl: Type.Optional(Type.String({ pattern: '^rediss?://' })),
     /**
      * What this process runs: the HTTP API, the TEE worker, the chain relayers (watchers and submitters). All
      * three by default; a fleet splits them across processes that share one Redis.

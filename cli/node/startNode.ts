@@ -93,6 +93,8 @@ export async function startNode({
         close,
       }
     }
+    if (config.redisUrl === undefined)
+      throw new ConfigError('redisUrl is missing.', { hint: 'Every role but gatekeeper needs Redis.' })
     const connection = createRedisConnection({ url: config.redisUrl })
     closers.push(() => connection.quit())
     const retryPolicy: RetryPolicy = config.worker?.retryHorizonSeconds
