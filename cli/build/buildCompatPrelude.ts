@@ -9,17 +9,34 @@ const preludes = new Map<string, Promise<string>>()
  * ES module without paths in it, built once per process: the function's bundle, and so its codeHash, must not
  * depend on where teefn is installed. Runs from the `.js` files once built, from the `.ts` sources under tsx.
  */
-export function buildCompatPrelude(mode: string, entry: string): Promise<string> {
+export function buildCompatPrelude(
+  mode: string,
+  entry: string,
+  options: BuildCompatPreludeOptions = {},
+): Promise<string> {
   const key = `${mode}/${entry}`
   let prelude = preludes.get(key)
   if (!prelude) {
-    prelude = bundlePrelude(mode, entry)
+    prelude = bundlePrelude(mode, entry, options)
     preludes.set(key, prelude)
   }
   return prelude
 }
 
-async function bundlePrelude(mode: string, entry: string): Promise<string> {
+export type BuildCompatPreludeOptions = {
+  /** Prefer packages' browser builds (Lit's ethers v5). */
+  browser?: boolean
+  /** Minify fully, not only whitespace (a large library such as ethers). */
+  minify?: boolean
+  /** Code put before the module. */
+  banner?: string
+}
+
+async function bundlePrelude(
+  mode: string,
+  entry: string,
+  options: BuildCompatPreludeOptions,
+): Promise<string> {
   const base = fileURLToPath(new URL(`../../runtime/compat/${mode}/${entry}`, import.meta.url))
   const file = existsSync(`${base}.js`) ? `${base}.js` : `${base}.ts`
   const result = await build({
@@ -29,8 +46,11 @@ async function bundlePrelude(mode: string, entry: string): Promise<string> {
     format: 'esm',
     platform: 'neutral',
     target: 'es2023',
-    mainFields: ['module', 'main'],
-    minifyWhitespace: true,
+    ...(options.browser
+      ? { mainFields: ['browser', 'module', 'main'], conditions: ['browser', 'worker'] }
+      : { mainFields: ['module', 'main'] }),
+    ...(options.minify ? { minify: true } : { minifyWhitespace: true }),
+    ...(options.banner ? { banner: { js: options.banner } } : {}),
     legalComments: 'none',
     charset: 'utf8',
     logLevel: 'silent',

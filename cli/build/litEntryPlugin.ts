@@ -1,11 +1,9 @@
-import { existsSync } from 'node:fs'
 import { readFile } from 'node:fs/promises'
 import { dirname, extname, resolve } from 'node:path'
-import { fileURLToPath } from 'node:url'
-import { build, type PartialMessage, type Plugin } from 'esbuild'
+import type { PartialMessage, Plugin } from 'esbuild'
+import { buildCompatPrelude } from './buildCompatPrelude.js'
 
 const namespace = 'teefn-compat-lit'
-const preludes = new Map<string, Promise<string>>()
 
 /** What Lit's runtime has and teefn's cannot give; each is refused at build time, with what to do instead. */
 const refused: { pattern: RegExp; text: string; hint: string }[] = [
@@ -88,38 +86,17 @@ function refusalsOf(text: string): PartialMessage[] {
 }
 
 /**
- * A module of `runtime/compat/lit/` as one file without paths in it, built once per process (the function's
- * codeHash must not depend on where teefn is installed); ethers is minified to keep the bundle small.
+ * A module of `runtime/compat/lit/` as one file without paths in it (`buildCompatPrelude`), from packages' browser
+ * builds; ethers is minified to keep the bundle small.
  */
 function litPrelude(name: 'runLitAction' | 'litEthers'): Promise<string> {
-  let prelude = preludes.get(name)
-  if (!prelude) {
-    prelude = (async () => {
-      const base = fileURLToPath(new URL(`../../runtime/compat/lit/${name}`, import.meta.url))
-      const result = await build({
-        entryPoints: [existsSync(`${base}.js`) ? `${base}.js` : `${base}.ts`],
-        bundle: true,
-        write: false,
-        format: 'esm',
-        platform: 'neutral',
-        target: 'es2023',
-        mainFields: ['browser', 'module', 'main'],
-        conditions: ['browser', 'worker'],
-        // @ethersproject/random looks for its global object as `self`, `window` or `global`, not `globalThis`.
-        ...(name === 'litEthers'
-          ? { minify: true, banner: { js: 'if(typeof self==="undefined")globalThis.self=globalThis;' } }
-          : { minifyWhitespace: true }),
-        legalComments: 'none',
-        charset: 'utf8',
-        logLevel: 'silent',
-      })
-      const output = result.outputFiles[0]
-      if (!output) throw new Error(`esbuild produced no output for the Lit compat prelude ${name}`)
-      return output.text
-    })()
-    preludes.set(name, prelude)
-  }
-  return prelude
+  if (name === 'runLitAction') return buildCompatPrelude('lit', name, { browser: true })
+  // @ethersproject/random looks for its global object as `self`, `window` or `global`, not `globalThis`.
+  return buildCompatPrelude('lit', name, {
+    browser: true,
+    minify: true,
+    banner: 'if(typeof self==="undefined")globalThis.self=globalThis;',
+  })
 }
 
 /** The source without its comments, roughly (a `//` inside a string cuts it short): enough to look for a name. */

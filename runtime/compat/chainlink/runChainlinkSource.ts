@@ -1,3 +1,4 @@
+import { requestText } from '../requestText.js'
 import { encodeInt256, encodeString, encodeUint256 } from './encodeChainlinkValues.js'
 import { makeHttpRequest } from './makeHttpRequest.js'
 
@@ -58,13 +59,7 @@ export async function runChainlinkSourceWith(
 
 function parseRequest(request: string): { args: string[]; bytesArgs: string[] } {
   if (request === '') return { args: [], bytesArgs: [] }
-  let text = request
-  if (/^0x(?:[0-9a-fA-F]{2})*$/.test(request)) {
-    const bytes = new Uint8Array((request.length - 2) / 2)
-    for (let index = 0; index < bytes.length; index++)
-      bytes[index] = Number.parseInt(request.slice(2 + 2 * index, 4 + 2 * index), 16)
-    text = new TextDecoder().decode(bytes)
-  }
+  const text = requestText(request)
   let value: unknown
   try {
     value = JSON.parse(text)

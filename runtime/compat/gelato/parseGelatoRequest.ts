@@ -1,3 +1,4 @@
+import { requestText } from '../requestText.js'
 import { type GelatoLimits, gelatoDefaultLimits } from './gelatoLimits.js'
 
 /** What a `--compat gelato` function's request carries: the JSON `teefn run --user-args/--storage/--rpc` sends. */
@@ -67,13 +68,7 @@ function parseLimits(limits: unknown): GelatoLimits {
 }
 
 function parseJson(request: string): unknown {
-  let text = request
-  if (/^0x(?:[0-9a-fA-F]{2})*$/.test(request)) {
-    const bytes = new Uint8Array((request.length - 2) / 2)
-    for (let index = 0; index < bytes.length; index++)
-      bytes[index] = Number.parseInt(request.slice(2 + 2 * index, 4 + 2 * index), 16)
-    text = new TextDecoder().decode(bytes)
-  }
+  const text = requestText(request)
   // An on-chain request without a payload is `0x`: no arguments, as an empty request.
   if (text === '') return {}
   try {

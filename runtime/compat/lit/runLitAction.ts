@@ -1,3 +1,4 @@
+import { requestText } from '../requestText.js'
 import { createLitActions, type LitActionState } from './createLitActions.js'
 import { litResponseText } from './litResponseText.js'
 
@@ -91,13 +92,7 @@ function describe(value: unknown): string {
 
 function parseJsParams(request: string): Record<string, unknown> {
   if (request === '') return {}
-  let text = request
-  if (/^0x(?:[0-9a-fA-F]{2})*$/.test(request)) {
-    const bytes = new Uint8Array((request.length - 2) / 2)
-    for (let index = 0; index < bytes.length; index++)
-      bytes[index] = Number.parseInt(request.slice(2 + 2 * index, 4 + 2 * index), 16)
-    text = new TextDecoder().decode(bytes)
-  }
+  const text = requestText(request)
   let value: unknown
   try {
     value = JSON.parse(text)
