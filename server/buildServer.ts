@@ -6,6 +6,7 @@ import Fastify, { type FastifyBaseLogger, LogController } from 'fastify'
 import { withTimeout } from '../runtime/async/withTimeout.js'
 import { createLogger } from '../runtime/logging/createLogger.js'
 import { createMetrics } from '../runtime/metrics/createMetrics.js'
+import { createQuorumEnvelopeStore } from '../runtime/queue/createQuorumEnvelopeStore.js'
 import { defaultRetention } from '../runtime/queue/jobOptions.js'
 import { openQueueEvents, requestQueueOf } from '../runtime/queue/queues.js'
 import { closeRequestQueues, openRequestQueues } from '../runtime/queue/requestLanes.js'
@@ -29,6 +30,7 @@ import { openApiPlugin } from './plugins/openapi.js'
 import { overviewPlugin } from './plugins/overview.js'
 import { secretsPlugin } from './plugins/secrets.js'
 import { settingsPlugin } from './plugins/settings.js'
+import { envelopesPlugin } from './plugins/envelopes.js'
 import { uiPlugin } from './plugins/ui.js'
 import type { ServerContext } from './ServerContext.js'
 import { jobTokenHeader, ownerHeader, signatureHeader, timestampHeader } from './uploadMessage.js'
@@ -127,6 +129,7 @@ export async function buildServer(parameters: BuildServerParameters): Promise<Te
     upload: { rateLimitMax: 60, ...definedOnly(parameters.upload ?? {}) },
     workerCheck: parameters.workerCheck,
     redisTimeoutMs: parameters.redisTimeoutMs ?? 5_000,
+    quorumEnvelopes: createQuorumEnvelopeStore({ connection }),
   }
 
   app.setErrorHandler(handleError)
@@ -220,6 +223,7 @@ export async function buildServer(parameters: BuildServerParameters): Promise<Te
   await app.register(jobListPlugin, { context })
   await app.register(secretsPlugin, { context })
   await app.register(settingsPlugin, { context })
+  await app.register(envelopesPlugin, { context })
   await app.register(attestationPlugin, { context })
   await app.register(healthPlugin, { context })
   await app.register(metricsPlugin, { context })
