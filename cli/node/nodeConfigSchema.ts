@@ -302,9 +302,14 @@ export const NodeConfigSchema = Type.Object(
     quorum: Type.Optional(
       Type.Object(
         {
-          peers: Type.Array(Type.String({ pattern: '^https?://[^?#\\s]+$' }), { maxItems: 64, uniqueItems: true }),
+          peers: Type.Array(Type.String({ pattern: '^https?://[^?#\\s]+$' }), {
+            maxItems: 64,
+            uniqueItems: true,
+          }),
           /** 5000 ms by default: long enough for a mined transaction to be seen by the others. */
           failoverDelayMs: Type.Optional(Type.Integer({ minimum: 0, maximum: 600_000 })),
+          /** How long a node that holds k agreeing answers waits for late ones before it ranks; 300 ms by default. */
+          settleMs: Type.Optional(Type.Integer({ minimum: 0, maximum: 60_000 })),
         },
         { additionalProperties: false },
       ),

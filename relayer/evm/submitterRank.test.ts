@@ -4,7 +4,7 @@ import { bytesToHex, hexToBytes } from '../../runtime/bytes.js'
 import { submitterRank } from './submitterRank.js'
 
 const requestId = `0x${'12'.repeat(32)}`
-const signers = ['0x' + 'a1'.repeat(20), '0x' + 'b2'.repeat(20), '0x' + 'C3'.repeat(20)]
+const signers = [`0x${'a1'.repeat(20)}`, `0x${'b2'.repeat(20)}`, `0x${'C3'.repeat(20)}`]
 
 describe('submitterRank', () => {
   it('orders the signers by keccak256(requestId ++ address), each node its own rank', () => {
@@ -28,6 +28,6 @@ describe('submitterRank', () => {
       ),
     )
     expect(orders.size).toBeGreaterThan(1)
-    expect(submitterRank(requestId, '0x' + 'dd'.repeat(20), signers)).toBe(3)
+    expect(submitterRank(requestId, `0x${'dd'.repeat(20)}`, signers)).toBe(3)
   })
 })

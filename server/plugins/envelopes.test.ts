@@ -29,7 +29,7 @@ afterAll(async () => {
 
 const consumer = '0x5FbDB2315678afecb367f032d93F642f64180aa3' as Hex
 const requestId = `0x${'ab'.repeat(32)}` as Hex
-const sign = (worker: TeeProvider, result: string, chainId = api.f.chainId) =>
+const sign = (worker: TeeProvider, result: string, chainId: bigint = api.f.chainId) =>
   signEnvelope(worker, {
     family: 'evm',
     chainId,
@@ -74,14 +74,20 @@ describe('POST /v1/envelopes and GET /v1/envelopes', () => {
     const genuine = await sign(workers[1]!, '7')
     const altered = await post({ ...genuine, result: '0x3838', resultHash: genuine.resultHash })
     expect(altered.statusCode).toBe(400)
-    expect(errorOf(altered)).toMatchObject({ code: 'ENVELOPE_INVALID', message: expect.stringContaining('hash') })
+    expect(errorOf(altered)).toMatchObject({
+      code: 'ENVELOPE_INVALID',
+      message: expect.stringContaining('hash'),
+    })
     // The signature is real, but the worker named is another one.
     const forged = await post({ ...genuine, worker: (await sign(workers[0]!, '7')).worker })
-    expect(errorOf(forged)).toMatchObject({ code: 'ENVELOPE_INVALID', message: expect.stringContaining('recovers') })
+    expect(errorOf(forged)).toMatchObject({
+      code: 'ENVELOPE_INVALID',
+      message: expect.stringContaining('recovers'),
+    })
     const malformed = await post({ ...genuine, signature: '0x1234' })
     expect(malformed.statusCode).toBe(400)
     expect(['ENVELOPE_INVALID', 'VALIDATION_FAILED']).toContain(errorOf(malformed).code)
-    const otherChain = await post(await sign(workers[0]!, '7', 999))
+    const otherChain = await post(await sign(workers[0]!, '7', 999n))
     expect(errorOf(otherChain).code).toBe('CHAIN_NOT_SERVED')
     expect(await collected()).toEqual(before)
   })
@@ -92,7 +98,10 @@ describe('POST /v1/envelopes and GET /v1/envelopes', () => {
       url: `/v1/envelopes?chainId=${api.f.chainId}&consumer=${consumer}&requestId=0x${'ee'.repeat(32)}`,
     })
     expect(unknown.json()).toEqual({ envelopes: [] })
-    const bad = await api.app.inject({ method: 'GET', url: '/v1/envelopes?chainId=1&consumer=0x12&requestId=0x' })
+    const bad = await api.app.inject({
+      method: 'GET',
+      url: '/v1/envelopes?chainId=1&consumer=0x12&requestId=0x',
+    })
     expect(bad.statusCode).toBe(400)
     expect(errorOf(bad).code).toBe('VALIDATION_FAILED')
   })
