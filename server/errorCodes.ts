@@ -94,7 +94,8 @@ export const apiErrorCodes = {
   },
   ENVELOPES_FULL: {
     status: 409,
-    description: 'this node already keeps the most envelopes it keeps for that request (32); the new signer is not kept',
+    description:
+      'this node already keeps the most envelopes it keeps for that request (32); the new signer is not kept',
   },
   BODY_TOO_LARGE: { status: 413, description: 'the body is over the route limit' },
   BUNDLE_TOO_LARGE: { status: 413, description: 'the bundle is over 1 MiB' },

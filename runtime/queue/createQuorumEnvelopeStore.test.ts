@@ -21,7 +21,8 @@ let dir: string
 const workers: TeeProvider[] = []
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'teefn-quorum-store-'))
-  for (const name of ['a', 'b', 'c']) workers.push(await createDevProvider({ keyFile: join(dir, `${name}.json`) }))
+  for (const name of ['a', 'b', 'c'])
+    workers.push(await createDevProvider({ keyFile: join(dir, `${name}.json`) }))
 })
 afterAll(async () => {
   await rm(dir, { recursive: true, force: true })

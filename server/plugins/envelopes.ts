@@ -38,7 +38,9 @@ export const envelopesPlugin: FastifyPluginAsyncTypebox<{ context: ServerContext
         body: Envelope,
         response: {
           200: Type.Object({
-            stored: Type.Boolean({ description: "false: this signer's envelope for the request was kept before" }),
+            stored: Type.Boolean({
+              description: "false: this signer's envelope for the request was kept before",
+            }),
             signer: Address,
           }),
           ...errorResponses(400, 409, 413, 429, 503),
@@ -49,7 +51,9 @@ export const envelopesPlugin: FastifyPluginAsyncTypebox<{ context: ServerContext
       const envelope = verified(request.body)
       const served = context.chains.evm?.map((chain) => chain.chainId.toString()) ?? []
       if (served.length > 0 && !served.includes(envelope.chainId)) {
-        throw new ApiError(`this node does not read EVM chain ${envelope.chainId}.`, { code: 'CHAIN_NOT_SERVED' })
+        throw new ApiError(`this node does not read EVM chain ${envelope.chainId}.`, {
+          code: 'CHAIN_NOT_SERVED',
+        })
       }
       const outcome = await withDeadline(context.quorumEnvelopes.add(envelope), context.redisTimeoutMs)
       if (outcome === 'full') {
@@ -57,7 +61,10 @@ export const envelopesPlugin: FastifyPluginAsyncTypebox<{ context: ServerContext
           code: 'ENVELOPES_FULL',
         })
       }
-      request.log.debug({ requestId: envelope.requestId, signer: envelope.worker, outcome }, 'envelope received')
+      request.log.debug(
+        { requestId: envelope.requestId, signer: envelope.worker, outcome },
+        'envelope received',
+      )
       return { stored: outcome === 'stored', signer: envelope.worker }
     },
   )
