@@ -1,21 +1,25 @@
 import { setTimeout as sleep } from 'node:timers/promises'
 import { UnrecoverableError } from 'bullmq'
 import type { Redis } from 'ioredis'
-import { teefnDomain } from '../../contracts/fulfillmentTypedData.js'
-import { AGGREGATIONS, buildQuorumEnvelope } from '../../contracts/quorumFulfillment.js'
+import type { Aggregation } from '../../contracts/quorumFulfillment.js'
 import { tallyQuorum } from '../../contracts/tallyQuorum.js'
 import type { RpcClient } from '../../runtime/chain/evm/createRpcClient.js'
 import type { Envelope } from '../../runtime/enclave/envelope.js'
+import { verifyParsedEnvelope } from '../../runtime/enclave/verifyEnvelope.js'
 import type { Logger } from '../../runtime/logging/createLogger.js'
 import { createQuorumEnvelopeStore } from '../../runtime/queue/createQuorumEnvelopeStore.js'
 import type { DeliveryJobData } from '../../runtime/queue/jobs.js'
 import { statusCode } from '../../runtime/resultStatus.js'
 import { createGasPlanner } from './createGasPlanner.js'
 import type { TransactionSender } from './createTransactionSender.js'
+import { encodeQuorumCalldata } from './encodeQuorumCalldata.js'
 import { pushEnvelopeToPeers } from './pushEnvelopeToPeers.js'
 import { readRequestState } from './readRequestState.js'
 import { type SendQuorumFulfilmentReturnType, sendQuorumFulfilment } from './sendQuorumFulfilment.js'
 import { submitterRank } from './submitterRank.js'
+
+/** `ITeefnRegistry.Aggregation` by index, as `contracts/quorumFulfillment.ts` has it (that module loads ethers). */
+const aggregations = ['Identical', 'MedianUint256', 'MedianInt256'] as const satisfies readonly Aggregation[]
 
 export type QuorumSettings = {
   /** The other nodes' API base URLs. */
@@ -32,7 +36,6 @@ export type CreateQuorumDeliveryParameters = QuorumSettings & {
   connection: Redis
   rpc: RpcClient
   transactions: TransactionSender
-  chainId: bigint
   gasHeadroomPercent?: number | undefined
   receiptTimeoutMs?: number | undefined
   logger?: Logger | undefined
@@ -54,7 +57,6 @@ export function createQuorumDelivery({
   connection,
   rpc,
   transactions,
-  chainId,
   peers,
   failoverDelayMs = 5_000,
   pollIntervalMs = 200,
@@ -80,7 +82,8 @@ export function createQuorumDelivery({
         same(item.functionId, own.functionId) &&
         same(item.payloadHash, own.payloadHash) &&
         same(item.codeHash, own.codeHash) &&
-        statusCode(item.status) >= 0,
+        statusCode(item.status) >= 0 &&
+        signedByItsWorker(item),
     )
   }
 
@@ -98,22 +101,18 @@ export function createQuorumDelivery({
 
   return {
     async deliver({ envelope: own, policy }: DeliveryJobData): Promise<QuorumDeliveryResult> {
-      const aggregation = AGGREGATIONS[policy?.aggregation ?? -1]
+      const aggregation = aggregations[policy?.aggregation ?? -1]
       const threshold = policy?.threshold ?? 1
       if (!aggregation) throw new UnrecoverableError(`Unknown aggregation ${policy?.aggregation}.`)
       const log = logger?.child({ requestId: own.requestId, k: threshold })
-      const domain = teefnDomain(chainId, own.destination)
       await store.add(own)
       // Alongside the gathering: a slow peer must not hold this node's own tally back.
       void pushEnvelopeToPeers({ peers, envelope: own, logger: log })
 
       const tally = async () => {
         const held = await heldFor(own)
-        const { envelope, signers } = buildQuorumEnvelope(
-          domain,
-          held.map((item) => ({ ...item, status: statusCode(item.status) })),
-        )
-        return { held, signers, tally: tallyQuorum({ aggregation, threshold, answers: envelope.answers }) }
+        const { signers, answers } = encodeQuorumCalldata(held)
+        return { held, signers, tally: tallyQuorum({ aggregation, threshold, answers }) }
       }
 
       let checkedAt = 0
@@ -143,11 +142,21 @@ export function createQuorumDelivery({
         rpc,
         transactions,
         gas,
-        domain,
+        destination: own.destination,
         envelopes: current.held,
         receiptTimeoutMs,
       })
       return { ...sent, ...(sent.outcome === 'fulfilled' ? { method: 'fulfillQuorum' as const } : {}), rank }
     },
+  }
+}
+
+/** Redis is not trusted: an envelope counts only if its signature recovers to the worker it names. */
+function signedByItsWorker(envelope: Envelope): boolean {
+  try {
+    verifyParsedEnvelope(envelope)
+    return true
+  } catch {
+    return false
   }
 }

@@ -1,13 +1,11 @@
-import type { TypedDataDomain } from 'ethers'
-import { buildQuorumEnvelope, encodeQuorumFulfilment } from '../../contracts/quorumFulfillment.js'
 import type { Hex } from '../../runtime/bytes.js'
 import type { RpcClient } from '../../runtime/chain/evm/createRpcClient.js'
 import type { Envelope } from '../../runtime/enclave/envelope.js'
-import { statusCode } from '../../runtime/resultStatus.js'
 import { decodeConsumerRevert, rejectionOfRevert } from './consumerRejection.js'
 import type { GasPlanner } from './createGasPlanner.js'
 import type { TransactionSender } from './createTransactionSender.js'
 import { DeliveryRejectedError } from './DeliveryRejectedError.js'
+import { encodeQuorumCalldata } from './encodeQuorumCalldata.js'
 import { FulfilmentTransactionError } from './FulfilmentTransactionError.js'
 import { waitForReceipt } from './waitForReceipt.js'
 
@@ -15,7 +13,8 @@ export type SendQuorumFulfilmentParameters = {
   rpc: RpcClient
   transactions: TransactionSender
   gas: GasPlanner
-  domain: TypedDataDomain
+  /** The consumer. */
+  destination: string
   /** The signed envelopes to send, every valid one held (dissenters too, so `QuorumDissent` names them). */
   envelopes: readonly Envelope[]
   receiptTimeoutMs?: number | undefined
@@ -26,7 +25,7 @@ export type SendQuorumFulfilmentReturnType =
   | { outcome: 'alreadyFulfilled' }
 
 /**
- * Sends one `fulfillQuorum` transaction for `envelopes` (ordered by signer, `buildQuorumEnvelope`). Gas comes from
+ * Sends one `fulfillQuorum` transaction for `envelopes` (ordered by signer, `encodeQuorumCalldata`). Gas comes from
  * one execution, which also reverts with the consumer's reason: `AlreadyFulfilled` (another node was first) ends
  * without a transaction, other refusals throw `DeliveryRejectedError`, and nothing is sent then.
  */
@@ -34,23 +33,19 @@ export async function sendQuorumFulfilment({
   rpc,
   transactions,
   gas,
-  domain,
+  destination,
   envelopes,
   receiptTimeoutMs = 60_000,
 }: SendQuorumFulfilmentParameters): Promise<SendQuorumFulfilmentReturnType> {
-  const destination = String(domain.verifyingContract)
-  const { envelope, signers } = buildQuorumEnvelope(
-    domain,
-    envelopes.map((item) => ({ ...item, status: statusCode(item.status) })),
-  )
-  const data = encodeQuorumFulfilment([envelope]) as Hex
+  const { data, signers } = encodeQuorumCalldata(envelopes)
+  const requestId = envelopes[0]!.requestId
   let plan: Awaited<ReturnType<GasPlanner['plan']>>
   try {
     plan = await gas.plan(destination, data)
   } catch (error) {
     const reason = rejectionOfRevert(decodeConsumerRevert(error))
     if (reason === 'AlreadyFulfilled') return { outcome: 'alreadyFulfilled' }
-    if (reason) throw new DeliveryRejectedError({ reason, requestId: envelope.requestId, destination })
+    if (reason) throw new DeliveryRejectedError({ reason, requestId, destination })
     throw error
   }
   const hash = await transactions.send({ to: destination, data, ...plan })
@@ -63,7 +58,7 @@ export async function sendQuorumFulfilment({
   if (Number(receipt.status) !== 1) {
     throw new FulfilmentTransactionError('The quorum fulfilment transaction reverted.', {
       code: 'FULFILMENT_REVERTED',
-      details: `transaction ${hash} for request ${envelope.requestId}`,
+      details: `transaction ${hash} for request ${requestId}`,
     })
   }
   return { outcome: 'fulfilled', transactionHash: hash, blockNumber: Number(receipt.blockNumber), signers }

@@ -148,7 +148,6 @@ export function startEvmSubmitter({
     connection,
     rpc,
     transactions: sender.transactions,
-    chainId,
     gasHeadroomPercent,
     receiptTimeoutMs,
     logger: log,
