@@ -3,6 +3,8 @@ import { toUtf8String } from 'ethers'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { submitterRank } from '../relayer/evm/submitterRank.js'
 import type { Hex } from '../runtime/bytes.js'
+import { requestJobId } from '../runtime/queue/jobIds.js'
+import { openDeliveryQueue } from '../runtime/queue/queues.js'
 import { countFulfilTransactions, requestFulfilledTopic } from './support/countFulfilTransactions.js'
 import { type StartHttpServerReturnType, startHttpServer } from './support/startHttpServer.js'
 import { type QuorumNodes, startQuorumNodes } from './support/startQuorumNodes.js'
@@ -175,7 +177,26 @@ describe('result quorums between three teefn node processes', () => {
     expect(await isPending(sent.requestId)).toBe(false)
     expect(await fulfilTransactions(sent.block)).toEqual({ transactions: 0, fulfilled: 0 })
     expect(await deliveredText()).toBe(before)
-  }, 90_000)
+    // Every node's delivery gives up for good once the deadline passed, saying so.
+    for (const node of quorum.nodes) {
+      const deliveries = openDeliveryQueue(node.connection, { family: 'evm', chainId: String(anvil.chainId) })
+      const jobId = requestJobId({
+        trigger: 'evm',
+        chainId: String(anvil.chainId),
+        destination: consumerAddress as Hex,
+        requestId: sent.requestId as Hex,
+      })
+      const until = Date.now() + 15_000
+      let job = await deliveries.getJob(jobId)
+      while ((await job?.getState()) !== 'failed' && Date.now() < until) {
+        await sleep(200)
+        job = await deliveries.getJob(jobId)
+      }
+      expect(await job?.getState()).toBe('failed')
+      expect(job?.failedReason).toContain('past its deadline')
+      await deliveries.close()
+    }
+  }, 120_000)
 
   it('(d) the node ranked first is killed before it submits: the next one submits after the failover delay', async () => {
     const functionId = await priceFunctionWith('failover', 2, ['/honest', '/honest', '/honest'])

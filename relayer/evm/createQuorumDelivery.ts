@@ -30,6 +30,11 @@ export type QuorumSettings = {
   pollIntervalMs?: number | undefined
   /** How long a node that reached the quorum waits for more envelopes before it takes its rank; 300 ms by default. */
   settleMs?: number | undefined
+  /**
+   * How long one attempt gathers before it gives its slot back (`waiting`: the caller delays the job and comes
+   * back), so requests that never reach k do not hold the submitter's slots until their deadline; 10 s by default.
+   */
+  gatherWindowMs?: number | undefined
 }
 
 export type CreateQuorumDeliveryParameters = QuorumSettings & {
@@ -41,10 +46,13 @@ export type CreateQuorumDeliveryParameters = QuorumSettings & {
   logger?: Logger | undefined
 }
 
-export type QuorumDeliveryResult = (SendQuorumFulfilmentReturnType & { method?: 'fulfillQuorum' }) & {
-  /** This node's turn among the signers it held when it acted. */
-  rank?: number | undefined
-}
+export type QuorumDeliveryResult =
+  | ((SendQuorumFulfilmentReturnType & { method?: 'fulfillQuorum' }) & {
+      /** This node's turn among the signers it held when it acted. */
+      rank?: number | undefined
+    })
+  /** Not k agreeing answers yet: try again later (never a job's final result). */
+  | { outcome: 'waiting' }
 
 /**
  * The node side of a result quorum (docs/protocol.md, section 5), for a delivery whose consumer demands k > 1:
@@ -61,6 +69,7 @@ export function createQuorumDelivery({
   failoverDelayMs = 5_000,
   pollIntervalMs = 200,
   settleMs = 300,
+  gatherWindowMs = 10_000,
   gasHeadroomPercent,
   receiptTimeoutMs,
   logger,
@@ -115,6 +124,7 @@ export function createQuorumDelivery({
         return { held, signers, tally: tallyQuorum({ aggregation, threshold, answers }) }
       }
 
+      const gatherUntil = Date.now() + gatherWindowMs
       let checkedAt = 0
       for (;;) {
         if (Date.now() - checkedAt >= 1_000) {
@@ -123,6 +133,7 @@ export function createQuorumDelivery({
         }
         const first = await tally()
         if (first.tally.reached) break
+        if (Date.now() >= gatherUntil) return { outcome: 'waiting' }
         await sleep(pollIntervalMs)
       }
       // Quorum reached: take a turn among the signers held, re-ranked as late envelopes arrive.

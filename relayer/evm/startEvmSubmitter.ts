@@ -1,4 +1,4 @@
-import { type Job, UnrecoverableError, type Worker } from 'bullmq'
+import { DelayedError, type Job, UnrecoverableError, type Worker } from 'bullmq'
 import type { Redis } from 'ioredis'
 import { checksumAddress } from '../../runtime/chain/evm/checksumAddress.js'
 import { createRpcClient } from '../../runtime/chain/evm/createRpcClient.js'
@@ -106,6 +106,9 @@ export type EvmSubmitter = {
 
 type Pending = PendingFulfilment & { destination: string }
 
+/** How long a quorum delivery that gathered too few answers waits before it gathers again. */
+const quorumRecheckMs = 1_000
+
 /**
  * Drains the chain's delivery queue into fulfilment transactions. Deliveries wait in the shared batcher: up to
  * `maxInFlight` transactions go out at once with consecutive nonces, at most one per `batchWindowMs`, and
@@ -187,6 +190,7 @@ export function startEvmSubmitter({
         (job.data.policy?.threshold ?? 1) > 1
           ? await quorumDelivery.deliver(job.data)
           : await batcher.add({ destination, fulfilment, rerun })
+      if (result.outcome === 'waiting') return result
       if (result.outcome === 'fulfilled') stats.fulfilled++
       else stats.alreadyFulfilled++
       log.debug({ requestId: envelope.requestId, ...result }, 'delivered')
@@ -207,8 +211,9 @@ export function startEvmSubmitter({
   }
 
   const deliver = async (job: Job<DeliveryJobData, EvmDeliveryResult>): Promise<EvmDeliveryResult> => {
+    let result: EvmDeliveryResult
     try {
-      return await deliverOnce(job)
+      result = await deliverOnce(job)
     } catch (error) {
       const final = error instanceof UnrecoverableError
       if (final) stats.rejected++
@@ -220,6 +225,12 @@ export function startEvmSubmitter({
       )
       throw error
     }
+    if (result.outcome === 'waiting') {
+      // No quorum yet: the job gives its slot back and comes again, counting no attempt.
+      await job.moveToDelayed(Date.now() + quorumRecheckMs, job.token)
+      throw new DelayedError()
+    }
+    return result
   }
 
   const worker = startQueueWorker<ChainRef, EvmDeliveryResult>({
