@@ -30,19 +30,20 @@ afterAll(async () => {
 
 const consumer = '0x5FbDB2315678afecb367f032d93F642f64180aa3' as Hex
 const requestId = `0x${'ab'.repeat(32)}` as Hex
-const sign = (worker: TeeProvider, result: string, id: Hex = requestId) =>
+const sign = (worker: TeeProvider, result: string, codeHash: Hex = `0x${'03'.repeat(32)}`) =>
   signEnvelope(worker, {
     family: 'evm',
     chainId: 31337,
     destination: consumer,
-    requestId: id,
+    requestId,
     functionId: `0x${'02'.repeat(32)}`,
     payloadHash: payloadHashOf(utf8('q')),
-    codeHash: `0x${'03'.repeat(32)}`,
+    codeHash,
     status: 'OK',
     result: utf8(result),
   })
 const ref = { chainId: '31337', consumer, requestId }
+const utf8Hex = (text: string) => `0x${Buffer.from(text).toString('hex')}`
 
 describe('createQuorumEnvelopeStore', () => {
   it('keeps one envelope per signer and request, the first one, in signer order', async () => {
@@ -55,6 +56,11 @@ describe('createQuorumEnvelopeStore', () => {
     const kept = await store.list({ ...ref, consumer: consumer.toLowerCase(), requestId })
     const expected = [a, b].sort((x, y) => (x.worker.toLowerCase() < y.worker.toLowerCase() ? -1 : 1))
     expect(kept).toEqual(expected)
+    expect(kept).not.toContainEqual(expect.objectContaining({ result: utf8Hex('9') }))
+    // An answer by another codeHash (the request run again after an upgrade) is another answer.
+    const upgraded = await sign(workers[0]!, '9', `0x${'04'.repeat(32)}`)
+    expect(await store.add(upgraded)).toBe('stored')
+    expect(await store.list(ref)).toContainEqual(upgraded)
     // Another request is another set.
     expect(await store.list({ ...ref, requestId: `0x${'cd'.repeat(32)}` })).toEqual([])
   })

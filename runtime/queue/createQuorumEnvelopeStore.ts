@@ -11,17 +11,24 @@ export type CreateQuorumEnvelopeStoreParameters = {
   ttlSeconds?: number | undefined
 }
 
-/** `stored`: kept; `known`: this signer's envelope for the request is already kept (first wins); `full`: at the bound. */
+/**
+ * `stored`: kept; `known`: this signer's envelope for the request and codeHash is already kept (first wins);
+ * `full`: at the bound.
+ */
 export type AddQuorumEnvelopeOutcome = 'stored' | 'known' | 'full'
 
 export type QuorumEnvelopeStore = {
-  /** Keeps `envelope` under its signer, which the caller has verified (`verifyParsedEnvelope`). */
+  /**
+   * Keeps `envelope` under its signer and codeHash (a request run again after an upgrade is answered anew), which
+   * the caller has verified (`verifyParsedEnvelope`).
+   */
   add(envelope: Envelope): Promise<AddQuorumEnvelopeOutcome>
-  /** The envelopes kept for a request, ordered by signer (lowercase address); malformed entries are skipped. */
+  /** The envelopes kept for a request, ordered by signer (lowercase address), then codeHash; malformed ones skipped. */
   list(ref: QuorumRequestRef): Promise<Envelope[]>
 }
 
-// First envelope per signer wins (a signer cannot swap its answer later), bounded per request, TTL refreshed.
+// First envelope per signer and codeHash wins (a signer cannot swap its answer later), bounded per request, TTL
+// refreshed.
 const addScript = `
 if redis.call('HEXISTS', KEYS[1], ARGV[1]) == 1 then return 0 end
 if redis.call('HLEN', KEYS[1]) >= tonumber(ARGV[3]) then return -1 end
@@ -31,7 +38,7 @@ return 1`
 
 /**
  * One request's signed envelopes from every signer this node heard of (its own worker and its peers), in Redis
- * per (chain, consumer, requestId) and signer: what a node's submitter tallies to build a quorum envelope.
+ * per (chain, consumer, requestId), signer and codeHash: what a node's submitter tallies to build a quorum envelope.
  */
 export function createQuorumEnvelopeStore({
   connection,
@@ -49,7 +56,7 @@ export function createQuorumEnvelopeStore({
         addScript,
         1,
         key,
-        envelope.worker.toLowerCase(),
+        `${envelope.worker}:${envelope.codeHash}`.toLowerCase(),
         JSON.stringify(envelope),
         maxPerRequest,
         ttlSeconds,
@@ -60,9 +67,9 @@ export function createQuorumEnvelopeStore({
       const fields = await connection.hgetall(quorumEnvelopeKey(ref))
       return Object.keys(fields)
         .sort()
-        .flatMap((signer) => {
+        .flatMap((field) => {
           try {
-            return [parseEnvelope(JSON.parse(fields[signer]!))]
+            return [parseEnvelope(JSON.parse(fields[field]!))]
           } catch {
             return []
           }

@@ -11,7 +11,7 @@ export type QuorumRequestRef = {
 }
 
 /**
- * The Redis hash holding one request's signed envelopes, one field per signer (lowercase address): what this
+ * The Redis hash holding one request's signed envelopes, one field per signer and codeHash (`<address>:<codeHash>`, lowercase): what this
  * node's worker signed and what peers posted (`POST /v1/envelopes`). Lowercased, so any spelling of the same
  * request is one key.
  */

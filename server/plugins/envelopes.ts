@@ -33,7 +33,7 @@ export const envelopesPlugin: FastifyPluginAsyncTypebox<{ context: ServerContext
       schema: {
         summary: "Give this node a worker's signed answer to a quorum request",
         description:
-          "The body is one EVM envelope exactly as a worker signed it. Kept per (chainId, destination, requestId) and signer, the signer's first envelope only, at most 32 signers per request, for an hour. Refused: 400 ENVELOPE_INVALID (malformed, result altered, or the signature does not recover to `worker`), 400 CHAIN_NOT_SERVED (a chain this node does not read), 409 ENVELOPES_FULL.",
+          'The body is one EVM envelope exactly as a worker signed it. Kept per (chainId, destination, requestId), signer and codeHash, the first such envelope only, at most 32 per request, for an hour. Refused: 400 ENVELOPE_INVALID (malformed, result altered, or the signature does not recover to `worker`), 400 CHAIN_NOT_SERVED (a chain this node does not read), 409 ENVELOPES_FULL.',
         tags: ['quorum'],
         body: Envelope,
         response: {
