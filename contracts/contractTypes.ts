@@ -102,6 +102,8 @@ export type TeefnRegistryContract = TypedContract<{
   >
   setResultPolicy: Send<[functionId: BytesLike, threshold: BigNumberish, aggregation: BigNumberish]>
   MAX_THRESHOLD: View<[], bigint>
+  /** The caller (a candidate worker's key) asks the gatekeepers for admission: emits `AdmissionRequested`. */
+  requestAdmission: Send<[quoteHash: BytesLike, quoteUrl: string]>
   admitWorkerByQuorum: Send<[admission: AdmissionStruct, signatures: BytesLike[]]>
   removeWorkerByQuorum: Send<[removal: RemovalStruct, signatures: BytesLike[]]>
   hashAdmission: View<[admission: AdmissionStruct], string>

@@ -323,3 +323,21 @@ describe('renouncing the admin', () => {
     expect(await registry.isWorkerActive(candidate.address)).toBe(true)
   })
 })
+
+describe('asking for admission', () => {
+  it('emits AdmissionRequested for the sender, changes nothing, refuses a zero quote hash', async () => {
+    const asCandidate = registry.connect(f.stranger)
+    const url = 'http://127.0.0.1:8080/v1/attestation'
+    const receipt = await mined(asCandidate.requestAdmission(quoteHash, url))
+    expect(eventsNamed(receipt, registry, 'AdmissionRequested')[0]?.args.toObject()).toEqual({
+      worker: f.stranger.address,
+      quoteHash,
+      quoteUrl: url,
+    })
+    expect(await registry.workerNonce(f.stranger.address)).toBe(0n)
+    expect(receipt.gasUsed).toBeLessThan(30_000n)
+    expect((await revertOf(asCandidate.requestAdmission(`0x${'00'.repeat(32)}`, url))).name).toBe(
+      'ZeroAttestationHash',
+    )
+  })
+})

@@ -110,6 +110,13 @@ describe('teefn without the anvil package', () => {
       'chain upgrade',
       'chain lock',
       'chain admit',
+      'chain policy',
+      'chain gatekeepers',
+      'chain set-gatekeepers',
+      'chain pin-measurement',
+      'chain renounce-admin',
+      'chain sign-admission',
+      'chain admit-by-quorum',
       'chain show',
       'chain show function',
       'chain show worker',
@@ -233,6 +240,11 @@ describe('teefn without the anvil package', () => {
         ['chain', 'admit', '--registry', address, '--expires-in', 'soon', '--key', 'env:TEEFN_UNSET'],
         2,
         /^teefn: --expires-in soon is not a duration/,
+      ],
+      [
+        ['chain', 'renounce-admin', '--registry', address, '--key', 'env:TEEFN_UNSET'],
+        2,
+        /^teefn: renounce-admin is irreversible: no key can act as the admin again\. Pass --yes to renounce\./,
       ],
     ]
     for (const [args, exitCode, message] of cases) {

@@ -237,10 +237,10 @@ describe('teefn node', () => {
   })
 
   it('refuses an unknown --role with exit 2 and the roles it knows', async () => {
-    const result = await runTeefn(['node', '--role', 'api,gatekeeper'])
+    const result = await runTeefn(['node', '--role', 'api,miner'])
     expect(result.status).toBe(2)
-    expect(result.stderr).toContain('"gatekeeper" is not a role')
-    expect(result.stderr).toContain('api, worker, relayer or all')
+    expect(result.stderr).toContain('"miner" is not a role')
+    expect(result.stderr).toContain('api, worker, relayer, gatekeeper or all')
   })
 
   it('refuses a bad config with the field named, exit 1', async () => {

@@ -18,7 +18,7 @@ import {
 } from './support/teefnContracts.js'
 import { type AnvilInstance, useTeefnChain } from './support/useTeefnChain.js'
 
-// Result quorums between independent `teefn node` processes (docs/protocol.md, section 5): each node has its own
+// Result quorums between independent `teefn node` processes (docs/protocol.md, section 6): each node has its own
 // redis-server, worker key and submitter, its peers the others' APIs, and nothing else in common but anvil. The
 // function reads its price source from the owner's per-node secret PRICE_URL, so a node fed a manipulated source
 // is modelled as the owner (or an attacker) would: by that node's configuration alone.

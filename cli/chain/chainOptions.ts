@@ -25,12 +25,16 @@ export type OpenChainReturnType = {
 
 /**
  * The sender's key (read first: a usage error costs no connection) and the chain connection of a command that
- * sends. Call `close()` when done.
+ * sends (or signs: `signs` names what, for the message). Call `close()` when done.
  */
-export async function openChain(command: string, options: ChainOptions): Promise<OpenChainReturnType> {
+export async function openChain(
+  command: string,
+  options: ChainOptions,
+  signs = 'a transaction',
+): Promise<OpenChainReturnType> {
   if (options.key === undefined) {
     throw new UsageError(
-      `teefn chain ${command} signs a transaction: pass --key <file|env:NAME>`,
+      `teefn chain ${command} signs ${signs}: pass --key <file|env:NAME>`,
       'a file holding the private key (0x-hex), or env:NAME naming an environment variable that does',
     )
   }

@@ -24,6 +24,20 @@ describe('decodeChainError', () => {
     expect(decoded.hint).toMatch(/locked function keeps its code/)
   })
 
+  it("explains a gatekeeper quorum's refusal from its arguments", () => {
+    const data = new Interface(registryAbi).encodeErrorResult('GatekeeperQuorumNotReached', [1, 2])
+    const error = { code: 'CALL_EXCEPTION', message: 'execution reverted', data }
+    const decoded = decodeChainError(error, {
+      ...options,
+      action: 'admitWorkerByQuorum on 0xabc',
+    }) as ChainError
+    expect(decoded.errorName).toBe('GatekeeperQuorumNotReached')
+    expect(decoded.shortMessage).toBe(
+      'admitWorkerByQuorum on 0xabc reverted: GatekeeperQuorumNotReached(1, 2): 1 gatekeeper signature given, the registry needs 2.',
+    )
+    expect(decoded.hint).toMatch(/from more gatekeepers/)
+  })
+
   it('finds revert data inside the wrapped JSON-RPC error, and says so when an error is unknown', () => {
     const data = new Interface(registryAbi).encodeErrorResult('NotAdmin', [`0x${'22'.repeat(20)}`])
     const wrapped = { code: 'CALL_EXCEPTION', message: 'reverted', info: { error: { data } } }

@@ -1,6 +1,7 @@
 import { Interface, type InterfaceAbi } from 'ethers'
 import { isNonceConflict } from '../../relayer/shared/createNonceManager.js'
 import { ChainError } from './ChainError.js'
+import { explainRevert } from './revertHints.js'
 
 export type DecodeChainErrorParameters = {
   /** The ABIs whose custom errors a revert may carry (the registry's, the contract being deployed ...). */
@@ -24,13 +25,17 @@ export function decodeChainError(error: unknown, { abis, action, rpc }: DecodeCh
     const data = revertDataOf(error)
     const decoded = data === undefined ? undefined : decodeCustomError(data, abis)
     if (decoded) {
-      return new ChainError(`${action} reverted: ${decoded.signature}.`, {
-        reason: 'REVERTED',
-        errorName: decoded.name,
-        details: `the contract's custom error ${decoded.name}`,
-        hint: revertHints[decoded.name],
-        cause: error,
-      })
+      const { explanation, hint } = explainRevert(decoded.name, decoded.args)
+      return new ChainError(
+        `${action} reverted: ${decoded.signature}${explanation ? `: ${explanation}` : ''}.`,
+        {
+          reason: 'REVERTED',
+          errorName: decoded.name,
+          details: `the contract's custom error ${decoded.name}`,
+          hint,
+          cause: error,
+        },
+      )
     }
     const reason = (error as { reason?: string | null }).reason
     return new ChainError(`${action} reverted${reason ? `: ${reason}` : ''}.`, {
@@ -69,31 +74,16 @@ export function unreachable(rpc: string, cause: unknown): ChainError {
   })
 }
 
-const revertHints: Record<string, string> = {
-  NotAdmin: "Only the registry's admin may admit or remove workers: pass the admin's --key.",
-  NotFunctionOwner: "Only the function's owner may change it: pass the owner's --key.",
-  FunctionAlreadyRegistered:
-    'Pick another id (--name or --function-id), or upgrade it as its owner (teefn chain upgrade).',
-  FunctionNotRegistered: 'Register it first (teefn chain register), or check --function-id and --registry.',
-  FunctionIsLocked: 'A locked function keeps its code for good; register the new code under a new id.',
-  ZeroFunctionId: 'A functionId must not be zero.',
-  ZeroCodeHash: 'A codeHash must not be zero.',
-  ZeroAttestationHash: 'The attestation hash must not be zero.',
-  ZeroAddress: 'An address argument is zero.',
-  ExpiryNotInFuture: 'Pass an --expires-in that ends after the latest block.',
-  WorkerNotAdmitted: 'The worker is not admitted.',
-}
-
 function decodeCustomError(
   data: string,
   abis: readonly InterfaceAbi[],
-): { name: string; signature: string } | undefined {
+): { name: string; signature: string; args: unknown[] } | undefined {
   for (const abi of abis) {
     try {
       const parsed = new Interface(abi).parseError(data)
       if (!parsed) continue
       const args = parsed.args.map((value) => String(value)).join(', ')
-      return { name: parsed.name, signature: `${parsed.name}(${args})` }
+      return { name: parsed.name, signature: `${parsed.name}(${args})`, args: [...parsed.args] }
     } catch {
       // Not this ABI's error (or malformed arguments): try the next.
     }

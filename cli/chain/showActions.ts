@@ -8,12 +8,16 @@ import {
   parseBytes32,
 } from './chainOptions.js'
 import { decodeChainError } from './decodeChainError.js'
+import { describeAggregation } from './resultPolicy.js'
 
 export type ShowOptions = Pick<ChainOptions, 'rpc' | 'json'> & { registry: string }
 
 const zeroAddress = `0x${'00'.repeat(20)}`
 
-/** `teefn chain show function <functionId>`: the registry's codeHash, owner and lock for the function. */
+/**
+ * `teefn chain show function <functionId>`: the registry's codeHash, owner, lock and result policy (how many
+ * workers must agree, and how their answers combine) for the function.
+ */
 export async function showFunctionAction(functionIdFlag: string, options: ShowOptions): Promise<void> {
   const functionId = parseBytes32(functionIdFlag, 'the functionId')
   const registryAddress = parseAddress(options.registry, '--registry')
@@ -21,7 +25,10 @@ export async function showFunctionAction(functionIdFlag: string, options: ShowOp
   try {
     await assertContract(connection, registryAddress, 'registry')
     const registry = attachRegistry(registryAddress, connection.provider)
-    const [codeHash, owner, locked] = await registry.functionInfo(functionId).catch((error: unknown) => {
+    const [[codeHash, owner, locked], [threshold, aggregation]] = await Promise.all([
+      registry.functionInfo(functionId),
+      registry.policyOf(functionId),
+    ]).catch((error: unknown) => {
       throw decodeChainError(error, { abis: [], action: 'functionInfo', rpc: connection.rpc })
     })
     const registered = owner !== zeroAddress
@@ -31,6 +38,8 @@ export async function showFunctionAction(functionIdFlag: string, options: ShowOp
       codeHash,
       owner,
       locked,
+      threshold: Number(threshold),
+      aggregation: describeAggregation(aggregation).flag,
       registry: registryAddress,
       chainId: connection.chainId,
     }

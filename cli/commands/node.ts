@@ -1,6 +1,6 @@
 import { createLogger } from '../../runtime/logging/createLogger.js'
 import { loadNodeConfig } from '../node/loadNodeConfig.js'
-import { nodeRoles } from '../node/nodeConfigSchema.js'
+import { allNodeRoles, nodeRoles } from '../node/nodeConfigSchema.js'
 import { startNode } from '../node/startNode.js'
 import { UsageError } from '../UsageError.js'
 
@@ -33,8 +33,11 @@ export function parseRoles(value: string | undefined): string[] | undefined {
   const roles = value.split(',').map((role) => role.trim().toLowerCase())
   if (roles.includes('all')) return [...nodeRoles]
   for (const role of roles) {
-    if (!(nodeRoles as readonly string[]).includes(role)) {
-      throw new UsageError(`--role ${value}: "${role}" is not a role.`, `Use ${nodeRoles.join(', ')} or all.`)
+    if (!(allNodeRoles as readonly string[]).includes(role)) {
+      throw new UsageError(
+        `--role ${value}: "${role}" is not a role.`,
+        `Use ${allNodeRoles.join(', ')} or all.`,
+      )
     }
   }
   return [...new Set(roles)]

@@ -22,8 +22,8 @@ function addChainOptions(command: Command, { sends = true } = {}): Command {
 }
 
 /**
- * `teefn chain deploy-registry|deploy-consumer|register|upgrade|lock|admit|show`: the on-chain side of teefn
- * (the registry's functions and workers, and consumers) from the command line.
+ * `teefn chain deploy-registry|deploy-consumer|register|upgrade|lock|policy|admit|show|...`: the on-chain side of
+ * teefn (the registry's functions, workers and gatekeepers, and consumers) from the command line.
  */
 export function chainCommand(): Command {
   const chain = new Command('chain').description(
@@ -115,11 +115,103 @@ export function chainCommand(): Command {
     .option('--expires-in <duration>', 'how long the admission lasts: 30d, 12h, 90m, 45s', '30d')
   addTrustOptions(addChainOptions(admit)).action(lazyAction(async () => (await load()).admitAction))
 
+  addChainOptions(
+    chain
+      .command('policy')
+      .description(
+        "Set a function's result policy (its owner): how many distinct active workers must agree on an answer, and how their answers combine.",
+      )
+      .argument('<functionId>', 'the functionId (0x + 64 hex digits)')
+      .requiredOption('--registry <address>', 'the TeefnRegistry address')
+      .requiredOption('--k <n>', 'how many distinct active workers must agree (1 to 32)')
+      .addOption(
+        new Option('--aggregation <how>', 'how answers combine: identical bytes, or the median of integers')
+          .choices(['identical', 'median-uint256', 'median-int256'])
+          .makeOptionMandatory(),
+      ),
+  ).action(lazyAction(async () => (await load()).policyAction))
+
+  addChainOptions(
+    chain
+      .command('gatekeepers')
+      .description(
+        'Show who may change the registry: its admin, the gatekeeper set and threshold, the governance nonce and the pinned measurements.',
+      )
+      .requiredOption('--registry <address>', 'the TeefnRegistry address')
+      .option('--from-block <n>', 'read measurement pins from this block on (default 0)'),
+    { sends: false },
+  ).action(lazyAction(async () => (await load()).gatekeepersAction))
+
+  addChainOptions(
+    chain
+      .command('set-gatekeepers')
+      .description('Replace the gatekeeper set and its threshold (registry admin).')
+      .argument('<address...>', "the gatekeepers' EVM addresses (any order)")
+      .requiredOption('--registry <address>', 'the TeefnRegistry address')
+      .requiredOption('--threshold <k>', 'how many gatekeepers must sign a statement'),
+  ).action(lazyAction(async () => (await load()).setGatekeepersAction))
+
+  addChainOptions(
+    chain
+      .command('pin-measurement')
+      .description(
+        'Pin (or --unpin) a runtime measurement that gatekeeper admissions may name (registry admin).',
+      )
+      .argument('<measurement>', 'the measurement (0x + 64 hex digits)')
+      .requiredOption('--registry <address>', 'the TeefnRegistry address')
+      .option('--unpin', 'unpin it instead'),
+  ).action(lazyAction(async () => (await load()).pinMeasurementAction))
+
+  addChainOptions(
+    chain
+      .command('renounce-admin')
+      .description(
+        'Give up the admin role for good (registry admin): only the gatekeeper quorum changes the registry afterwards. Refused while no gatekeeper set is configured.',
+      )
+      .requiredOption('--registry <address>', 'the TeefnRegistry address')
+      .option('--yes', 'confirm: this cannot be undone'),
+  ).action(lazyAction(async () => (await load()).renounceAdminAction))
+
+  const signAdmission = chain
+    .command('sign-admission')
+    .description(
+      "Sign, as one gatekeeper (--key), the registry's Admission statement for a worker and print it as JSON (for admit-by-quorum). Sends nothing.",
+    )
+    .requiredOption('--registry <address>', 'the TeefnRegistry address')
+    .requiredOption('--worker <address>', "the worker's EVM address")
+    .requiredOption('--quote-hash <bytes32>', "keccak256 of the worker's attestation quote")
+    .requiredOption(
+      '--measurement <bytes32>',
+      'the runtime measurement the quote binds (pinned in the registry)',
+    )
+    .requiredOption('--expiry <unix>', 'when the admission ends, in unix seconds')
+    .option('--deadline <unix>', 'the signatures are good until then, in unix seconds (default: --expiry)')
+    .option('--rpc <url>', 'the EVM JSON-RPC endpoint (default: TEEFN_RPC_URL, else http://127.0.0.1:8545)')
+    .option(
+      '--key <file|env:NAME>',
+      "a file holding the gatekeeper's private key (0x-hex), or env:NAME (never printed)",
+    )
+    .option('--json', 'print one JSON object (the output is JSON either way)')
+  signAdmission.action(lazyAction(async () => (await load()).signAdmissionAction))
+
+  addChainOptions(
+    chain
+      .command('admit-by-quorum')
+      .description(
+        "Admit a worker on gatekeepers' signatures (anyone may send): submit the Admission statement sign-admission printed, signed by at least the threshold of gatekeepers.",
+      )
+      .argument(
+        '<signed.json...>',
+        'files sign-admission printed, one per gatekeeper, all of the same statement',
+      )
+      .requiredOption('--registry <address>', 'the TeefnRegistry address'),
+  ).action(lazyAction(async () => (await load()).admitByQuorumAction))
+
   const show = chain.command('show').description("Read the registry's state of a function or a worker.")
   addChainOptions(
     show
       .command('function')
-      .description("A function's codeHash, owner and lock.")
+      .description("A function's codeHash, owner, lock and result policy (threshold, aggregation).")
       .argument('<functionId>', 'the functionId (0x + 64 hex digits)')
       .requiredOption('--registry <address>', 'the TeefnRegistry address'),
     { sends: false },

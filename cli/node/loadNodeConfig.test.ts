@@ -51,7 +51,7 @@ describe('loadNodeConfig', () => {
     })
     const api = await loadNodeConfig({ file, env, overrides: { roles: ['api', 'relayer'], port: 9102 } })
     expect({ server: api.server, ops: api.ops }).toEqual({ server: { port: 9102 }, ops: undefined })
-    await expect(loadNodeConfig({ file, env, overrides: { roles: ['gatekeeper'] } })).rejects.toThrow(/roles/)
+    await expect(loadNodeConfig({ file, env, overrides: { roles: ['miner'] } })).rejects.toThrow(/roles/)
   })
 
   it('takes result quorum peers and timings, and refuses malformed ones', async () => {
@@ -267,6 +267,25 @@ describe('loadNodeConfig', () => {
     )
     await expect(loadNodeConfig({ file: await write('{ nope'), env: {} })).rejects.toThrow(
       /is not valid JSON/,
+    )
+  })
+
+  it('takes a gatekeeper section: --role gatekeeper moves --port to it; allowDev is refused in production mode', async () => {
+    const env = { TEEFN_TEST_KEY: '0x01', GATEKEEPER_KEY: '0x02' }
+    const gatekeeper = { key: 'env:GATEKEEPER_KEY', allowDev: true, peers: ['http://127.0.0.1:9001'] }
+    const file = await write({ ...valid, gatekeeper })
+    const loaded = await loadNodeConfig({ file, env, overrides: { roles: ['gatekeeper'], port: 9300 } })
+    expect(loaded.gatekeeper).toEqual({ ...gatekeeper, port: 9300 })
+    await expect(loadNodeConfig({ file, env: { ...env, NODE_ENV: 'production' } })).rejects.toThrow(
+      /gatekeeper.allowDev is refused in production mode/,
+    )
+    const onDstack = await write({ ...valid, gatekeeper, tee: { provider: 'dstack' } })
+    await expect(loadNodeConfig({ file: onDstack, env })).rejects.toThrow(/allowDev is refused/)
+    await expect(
+      loadNodeConfig({ file: await write(valid), env, overrides: { roles: ['gatekeeper'] } }),
+    ).rejects.toThrow(/needs a gatekeeper section/)
+    await expect(loadNodeConfig({ file, env: { TEEFN_TEST_KEY: '0x01' } })).rejects.toThrow(
+      /gatekeeper.key names/,
     )
   })
 })

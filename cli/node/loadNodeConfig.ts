@@ -54,7 +54,11 @@ export async function loadNodeConfig({
   if (overrides.port !== undefined) {
     // The port of this process's listener: the API's, or the health-and-metrics one of a process without it.
     const roles = (value.roles as readonly string[] | undefined) ?? nodeRoles
-    const listener = roles.includes('api') ? 'server' : 'ops'
+    const listener = roles.includes('api')
+      ? 'server'
+      : roles.every((role) => role === 'gatekeeper')
+        ? 'gatekeeper'
+        : 'ops'
     value = { ...value, [listener]: { ...(value[listener] as object | undefined), port: overrides.port } }
   }
   const where = file ?? 'the configuration'
@@ -74,6 +78,7 @@ export async function loadNodeConfig({
   checkConsumerLists(config, where)
   checkServer(config, where)
   checkWorkerLanes(config, where)
+  checkGatekeeper(config, where, env)
   for (const [field, reference] of secretReferences(config)) {
     const name = reference.slice('env:'.length)
     if (!env[name]) {
@@ -245,6 +250,32 @@ function checkWorkerLanes(config: NodeConfig, where: string): void {
   }
 }
 
+/**
+ * The gatekeeper role needs its section and a chain; `allowDev` is refused in production mode (`NODE_ENV=
+ * production`, or a node on dstack): production gatekeepers never admit a worker without a TEE.
+ */
+function checkGatekeeper(config: NodeConfig, where: string, env: NodeJS.ProcessEnv): void {
+  const gatekeeper = config.gatekeeper
+  if (config.roles?.includes('gatekeeper') && !gatekeeper) {
+    throw new ConfigError(`${where}: the gatekeeper role needs a gatekeeper section.`, {
+      hint: 'Add gatekeeper: { key: "env:GATEKEEPER_KEY", peers: [...] }.',
+    })
+  }
+  if (!gatekeeper) return
+  if (gatekeeper.allowDev && (env.NODE_ENV === 'production' || config.tee?.provider === 'dstack')) {
+    throw new ConfigError(`${where}: gatekeeper.allowDev is refused in production mode.`, {
+      details: 'NODE_ENV=production or tee.provider dstack',
+      hint: 'A dev attestation has no TEE behind it: only test gatekeepers may admit one.',
+    })
+  }
+  if ((!gatekeeper.rpcUrl || !gatekeeper.registry) && !config.evm?.[0]) {
+    throw new ConfigError(
+      `${where}: gatekeeper.rpcUrl and gatekeeper.registry are needed without an evm chain.`,
+      { hint: 'Name the chain in the gatekeeper section, or add it under evm.' },
+    )
+  }
+}
+
 /** The value of an `env:NAME` reference. */
 export function resolveSecret(reference: string, env: NodeJS.ProcessEnv = process.env): string {
   return env[reference.slice('env:'.length)] ?? ''
@@ -256,6 +287,7 @@ function secretReferences(config: NodeConfig): [string, string][] {
   for (const [index, chain] of (config.evm ?? []).entries()) {
     if (chain.submitterKey) references.push([`evm.${index}.submitterKey`, chain.submitterKey])
   }
+  if (config.gatekeeper) references.push(['gatekeeper.key', config.gatekeeper.key])
   for (const [index, chain] of (config.substrate ?? []).entries()) {
     references.push([`substrate.${index}.submitterUri`, chain.submitterUri])
   }

@@ -21,11 +21,13 @@ import { startWorker, type TeeWorker } from '../../runtime/worker/startWorker.js
 import type { WorkerSubstrateChain } from '../../runtime/worker/WorkerChains.js'
 import { evmChainReaderOf, substrateChainOf } from './chainReadersOf.js'
 import { httpMaximumLimitsOf } from './httpMaximumLimitsOf.js'
+import { keepAdmitted } from './keepAdmitted.js'
 import { ConfigError } from './loadNodeConfig.js'
 import { type NodeConfig, type NodeRole, nodeRoles } from './nodeConfigSchema.js'
 import { observeRelayers } from './observeRelayers.js'
 import { startApi } from './startApi.js'
 import { startEvmRelayers, startSubstrateRelayers } from './startChainRelayers.js'
+import { startGatekeeperRole } from './startGatekeeperRole.js'
 import { startOpsListener } from './startOpsListener.js'
 import { workerLanesOf } from './workerLanesOf.js'
 
@@ -44,8 +46,8 @@ export type RunningNode = {
    * gives `ops.port`.
    */
   serverUrl: string | undefined
-  /** The enclave identity this process uses (public keys only). */
-  tee: Pick<TeeProvider, 'kind' | 'publicKeys'>
+  /** The enclave identity this process uses (public keys only); none in a gatekeeper-only process. */
+  tee: Pick<TeeProvider, 'kind' | 'publicKeys'> | undefined
   worker: TeeWorker | undefined
   evm: readonly EvmRelayer[]
   substrate: readonly SubstrateRelayer[]
@@ -76,6 +78,21 @@ export async function startNode({
   }
   const has = (role: NodeRole) => roles.includes(role)
   try {
+    // A gatekeeper alone needs no Redis, sandbox or TEE: only its chain and its peers.
+    const gatekeeperUrl = has('gatekeeper')
+      ? await startGatekeeperRole(config, { env, logger, closers })
+      : undefined
+    if (roles.every((role) => role === 'gatekeeper')) {
+      return {
+        roles,
+        serverUrl: gatekeeperUrl,
+        tee: undefined,
+        worker: undefined,
+        evm: [],
+        substrate: [],
+        close,
+      }
+    }
     const connection = createRedisConnection({ url: config.redisUrl })
     closers.push(() => connection.quit())
     const retryPolicy: RetryPolicy = config.worker?.retryHorizonSeconds
@@ -144,11 +161,13 @@ export async function startNode({
     }
 
     let serverUrl: string | undefined
+    let quote: Hex | undefined
     if (has('api')) {
       const attestation = await attestWorker({
         provider: tee,
         measurement: utf8(config.tee?.measurement ?? 'teefn'),
       })
+      quote = attestation.quote
       serverUrl = await startApi(config, {
         connection,
         store,
@@ -176,6 +195,9 @@ export async function startNode({
         logger,
         closers,
       })
+    }
+    if (quote && config.admission) {
+      closers.push(keepAdmitted(config, { provider: tee, quote, logger }))
     }
     return { roles, serverUrl, tee, worker, evm, substrate, close }
   } catch (error) {

@@ -71,6 +71,9 @@ contract TeefnRegistry is ITeefnRegistry, TeefnGovernance {
     );
     event WorkerAdmitted(address indexed worker, bytes32 attestationHash, uint64 expiresAt);
     event WorkerRemoved(address indexed worker, bytes32 attestationHash);
+    /// @notice `worker` (the sender: its enclave key's address) asks the gatekeepers to admit it on the quote whose
+    /// keccak256 is `quoteHash`, served at `quoteUrl` (its node's `/v1/attestation`).
+    event AdmissionRequested(address indexed worker, bytes32 quoteHash, string quoteUrl);
     event ConsumerRegistered(address indexed consumer);
     event ConsumerDeregistered(address indexed consumer);
     event ResultPolicyChanged(bytes32 indexed functionId, uint8 threshold, Aggregation aggregation);
@@ -189,6 +192,14 @@ contract TeefnRegistry is ITeefnRegistry, TeefnGovernance {
     /// @notice Removes `worker` at once; envelopes it signed are rejected from now on. Admin path.
     function removeWorker(address worker) external onlyAdmin {
         _remove(worker);
+    }
+
+    /// @notice A candidate worker asks to be admitted: gatekeepers watch `AdmissionRequested`, fetch the quote from
+    /// `quoteUrl`, check its hash, verify it and sign an `Admission`. Permissionless and stateless: it only
+    /// emits; the caller is the worker key, so no one can ask on another key's behalf.
+    function requestAdmission(bytes32 quoteHash, string calldata quoteUrl) external {
+        if (quoteHash == bytes32(0)) revert ZeroAttestationHash();
+        emit AdmissionRequested(msg.sender, quoteHash, quoteUrl);
     }
 
     /// @notice Admits `admission.worker` on `gatekeeperThreshold` gatekeeper signatures of the `Admission`

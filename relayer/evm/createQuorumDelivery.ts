@@ -55,7 +55,7 @@ export type QuorumDeliveryResult =
   | { outcome: 'waiting' }
 
 /**
- * The node side of a result quorum (docs/protocol.md, section 5), for a delivery whose consumer demands k > 1:
+ * The node side of a result quorum (docs/protocol.md, section 6), for a delivery whose consumer demands k > 1:
  * keeps this worker's envelope, posts it to every peer, and tallies what it holds (its own and the peers') by the
  * consumer's rule (`tallyQuorum`). Once k agree, the node ranked r among the signers held waits r ×
  * failoverDelayMs, checks the request is still pending, and sends `fulfillQuorum` with every envelope it holds.

@@ -2,7 +2,7 @@ import { keccak_256 } from '@noble/hashes/sha3.js'
 import { bytesToHex, hexToBytes } from '../../runtime/bytes.js'
 
 /**
- * Which turn `worker`'s node has to submit a request's quorum (docs/protocol.md, section 5): the signers held,
+ * Which turn `worker`'s node has to submit a request's quorum (docs/protocol.md, section 6): the signers held,
  * ordered by `keccak256(requestId ‖ signer address)` (32 + 20 bytes), lowest first; 0 submits at once, rank r
  * after r × failoverDelayMs. Deterministic per request and spread across nodes from one request to the next.
  * A worker not among `signers` ranks last.

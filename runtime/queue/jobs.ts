@@ -100,7 +100,7 @@ export type DeliveryJobData = {
   signedAt: number
   /**
    * EVM: the result policy the consumer applied to the function when the worker read the request (through its
-   * RPC quorum): with `threshold` above 1 the submitter gathers a quorum (docs/protocol.md, section 5) instead of
+   * RPC quorum): with `threshold` above 1 the submitter gathers a quorum (docs/protocol.md, section 6) instead of
    * sending this envelope alone. `aggregation` is the registry's `Aggregation` index.
    */
   policy?: { threshold: number; aggregation: number } | undefined

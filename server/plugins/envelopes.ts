@@ -18,7 +18,7 @@ const EnvelopeQuery = Type.Object(
 
 /**
  * `POST /v1/envelopes` and `GET /v1/envelopes`: how nodes exchange the signed answers of quorum requests
- * (docs/protocol.md, section 5). An envelope is kept once it is well formed and its signature recovers to the
+ * (docs/protocol.md, section 6). An envelope is kept once it is well formed and its signature recovers to the
  * worker it names; whether that worker is active, and whether the answers agree, is for the consumer to decide,
  * so the transport needs no trust.
  */

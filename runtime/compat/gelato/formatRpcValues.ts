@@ -145,9 +145,15 @@ export function formatTransaction(transaction: Json | null): Json | null {
     value: big(transaction.value) ?? BigNumber.from(0),
     nonce: number(transaction.nonce),
     data: transaction.input,
-    r: transaction.r,
-    s: transaction.s,
+    r: word(transaction.r),
+    s: word(transaction.s),
     v: number(transaction.v),
     chainId: number(transaction.chainId),
   }
+}
+
+/** A signature's r or s as ethers v5 gives it: 32 bytes of hex (JSON-RPC drops leading zeros of a quantity). */
+function word(value: unknown): unknown {
+  if (typeof value !== 'string' || !/^0x[0-9a-fA-F]{0,64}$/.test(value)) return value
+  return `0x${value.slice(2).padStart(64, '0')}`
 }

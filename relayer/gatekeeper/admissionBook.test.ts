@@ -1,0 +1,66 @@
+import { Wallet } from 'ethers'
+import { describe, expect, it } from 'vitest'
+import {
+  type Admission,
+  registryDomain,
+  signGatekeeperStatement,
+} from '../../contracts/admissionTypedData.js'
+import { AdmissionBook } from './admissionBook.js'
+import { submitterOrder, submitterRank } from './submitterOrder.js'
+
+const domain = registryDomain(31337, `0x${'ab'.repeat(20)}`)
+const keys = [1, 2, 3].map((i) => new Wallet(`0x${i.toString(16).padStart(64, '0')}`))
+const stranger = new Wallet(`0x${'09'.padStart(64, '0')}`)
+const gatekeepers = new Set(keys.map((k) => k.address.toLowerCase()))
+const isGatekeeper = (address: string) => gatekeepers.has(address.toLowerCase())
+const admission: Admission = {
+  worker: `0x${'cd'.repeat(20)}`,
+  quoteHash: `0x${'01'.repeat(32)}`,
+  measurement: `0x${'02'.repeat(32)}`,
+  expiresAt: 2_000n,
+  nonce: 0n,
+  deadline: 1_500n,
+}
+
+describe('AdmissionBook', () => {
+  it("keeps only current gatekeepers' signatures of the same statement, once each", async () => {
+    const book = new AdmissionBook(domain)
+    const [a, b] = await Promise.all(
+      keys.slice(0, 2).map((k) => signGatekeeperStatement(k, domain, 'Admission', admission)),
+    )
+    const other = await signGatekeeperStatement(keys[2]!, domain, 'Admission', {
+      ...admission,
+      expiresAt: 9_999n,
+    })
+    const strangers = await signGatekeeperStatement(stranger, domain, 'Admission', admission)
+    expect(book.add(admission, [a!, strangers, other, '0x1234'], isGatekeeper)).toBe(1)
+    expect(book.add(admission, [a!, b!], isGatekeeper)).toBe(1)
+    const [entry] = book.forWorker(admission.worker.toUpperCase().replace('0X', '0x'))
+    expect([...entry!.signatures.keys()].sort()).toEqual(
+      [keys[0]!.address, keys[1]!.address].map((x) => x.toLowerCase()).sort(),
+    )
+    book.prune(1_500n)
+    expect(book.forWorker(admission.worker)).toHaveLength(1)
+    book.prune(1_501n)
+    expect(book.forWorker(admission.worker)).toHaveLength(0)
+  })
+})
+
+describe('submitterOrder', () => {
+  it('is the same for every gatekeeper, differs per statement, and ranks each gatekeeper once', () => {
+    const addresses = keys.map((k) => k.address)
+    const digest = `0x${'aa'.repeat(32)}`
+    const order = submitterOrder(digest, addresses)
+    expect(submitterOrder(digest, [...addresses].reverse())).toEqual(order)
+    expect(new Set(order)).toEqual(new Set(addresses))
+    expect(addresses.map((a) => submitterRank(digest, addresses, a.toLowerCase())).sort()).toEqual([0, 1, 2])
+    expect(submitterRank(digest, addresses, stranger.address)).toBe(-1)
+    const firsts = new Set(
+      Array.from(
+        { length: 16 },
+        (_, i) => submitterOrder(`0x${i.toString(16).padStart(64, '0')}`, addresses)[0],
+      ),
+    )
+    expect(firsts.size).toBeGreaterThan(1)
+  })
+})

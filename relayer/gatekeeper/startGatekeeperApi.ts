@@ -1,0 +1,89 @@
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http'
+import type { AddressInfo } from 'node:net'
+import { isAddress } from 'ethers'
+import type { AdmissionBook } from './admissionBook.js'
+import { admissionFromJson, admissionToJson } from './admissionJson.js'
+
+export type StartGatekeeperApiParameters = {
+  book: AdmissionBook
+  /** Whether `address` is a current gatekeeper (the registry's set). */
+  isGatekeeper(address: string): boolean
+  host: string
+  port: number
+}
+
+/** Posted bodies larger than this are refused: 32 signatures and a statement fit in far less. */
+const maxBody = 16 * 1024
+
+/**
+ * The gatekeeper's API: `POST /v1/admissions` adds the valid signatures of a posted `Admission` (anyone may post;
+ * only current gatekeepers' signatures of that statement are kept) and `GET /v1/admissions?worker=` lists the
+ * statements held about a worker with their signatures. Plain HTTP: the payloads are self-verifying.
+ */
+export async function startGatekeeperApi(
+  parameters: StartGatekeeperApiParameters,
+): Promise<{ url: string; close(): Promise<void> }> {
+  const server = createServer((request, response) => {
+    serve(parameters, request, response).catch(() => send(response, 500, { error: 'internal error' }))
+  })
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject)
+    server.listen(parameters.port, parameters.host, resolve)
+  })
+  const { port } = server.address() as AddressInfo
+  return {
+    url: `http://${parameters.host.includes(':') ? `[${parameters.host}]` : parameters.host}:${port}`,
+    close: () =>
+      new Promise<void>((resolve) => {
+        // Peers keep connections alive: closing must not wait for them.
+        server.closeAllConnections()
+        server.close(() => resolve())
+      }),
+  }
+}
+
+async function serve(
+  { book, isGatekeeper }: StartGatekeeperApiParameters,
+  request: IncomingMessage,
+  response: ServerResponse,
+): Promise<void> {
+  const url = new URL(request.url ?? '/', 'http://gatekeeper')
+  if (url.pathname !== '/v1/admissions') return send(response, 404, { error: 'not found' })
+  if (request.method === 'GET') {
+    const worker = url.searchParams.get('worker') ?? ''
+    if (!isAddress(worker)) return send(response, 400, { error: 'worker must be an address' })
+    const entries = book
+      .forWorker(worker)
+      .map((entry) => admissionToJson(entry.admission, [...entry.signatures.values()]))
+    return send(response, 200, { admissions: entries })
+  }
+  if (request.method !== 'POST') return send(response, 405, { error: 'GET or POST' })
+  const text = await readBody(request)
+  if (text === undefined) return send(response, 413, { error: `the body exceeds ${maxBody} bytes` })
+  let parsed: unknown
+  try {
+    parsed = JSON.parse(text)
+  } catch {
+    return send(response, 400, { error: 'the body is not JSON' })
+  }
+  const posted = admissionFromJson(parsed)
+  if (typeof posted === 'string') return send(response, 400, { error: posted })
+  const added = book.add(posted.admission, posted.signatures, isGatekeeper)
+  return send(response, 200, { added })
+}
+
+async function readBody(request: IncomingMessage): Promise<string | undefined> {
+  const chunks: Buffer[] = []
+  let size = 0
+  for await (const chunk of request) {
+    size += (chunk as Buffer).length
+    if (size > maxBody) return undefined
+    chunks.push(chunk as Buffer)
+  }
+  return Buffer.concat(chunks).toString('utf8')
+}
+
+function send(response: ServerResponse, status: number, body: unknown): void {
+  response.writeHead(status, { 'content-type': 'application/json' })
+  response.end(JSON.stringify(body))
+}
