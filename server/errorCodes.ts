@@ -71,6 +71,11 @@ export const apiErrorCodes = {
     status: 403,
     description: 'the job token presented is not the one this job was created with',
   },
+  WORKER_NOT_ACTIVE: {
+    status: 403,
+    description:
+      'a posted envelope is signed by a key the chain registry does not hold as an active worker (read through the RPC quorum)',
+  },
   NOT_FOUND: { status: 404, description: 'no such route' },
   REQUEST_TIMEOUT: {
     status: 408,

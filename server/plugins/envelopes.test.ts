@@ -1,12 +1,14 @@
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { id } from 'ethers'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { type Hex, utf8 } from '../../runtime/bytes.js'
 import { createDevProvider } from '../../runtime/enclave/devProvider.js'
 import { type Envelope, payloadHashOf } from '../../runtime/enclave/envelope.js'
 import { signEnvelope } from '../../runtime/enclave/signEnvelope.js'
 import type { TeeProvider } from '../../runtime/enclave/TeeProvider.js'
+import { mined } from '../../test/support/teefnContracts.js'
 import { type ApiOnChain, useApiOnChain } from '../../test/support/useApiOnChain.js'
 
 let api: ApiOnChain
@@ -21,7 +23,16 @@ beforeAll(async () => {
   workers = [
     await createDevProvider({ keyFile: join(dir, 'a.json') }),
     await createDevProvider({ keyFile: join(dir, 'b.json') }),
+    await createDevProvider({ keyFile: join(dir, 'stranger.json') }),
   ]
+  // a and b are admitted workers; the third key never was.
+  for (const worker of workers.slice(0, 2)) {
+    await mined(
+      api.f.registry
+        .connect(api.f.admin)
+        .admitWorker(worker.publicKeys.evmAddress, id('quote'), api.f.workerExpiresAt),
+    )
+  }
 })
 afterAll(async () => {
   await rm(dir, { recursive: true, force: true })
@@ -89,6 +100,10 @@ describe('POST /v1/envelopes and GET /v1/envelopes', () => {
     expect(['ENVELOPE_INVALID', 'VALIDATION_FAILED']).toContain(errorOf(malformed).code)
     const otherChain = await post(await sign(workers[0]!, '7', 999n))
     expect(errorOf(otherChain).code).toBe('CHAIN_NOT_SERVED')
+    // Well signed, but by a key the registry never admitted.
+    const stranger = await post(await sign(workers[2]!, '7'))
+    expect(stranger.statusCode, stranger.body).toBe(403)
+    expect(errorOf(stranger).code).toBe('WORKER_NOT_ACTIVE')
     expect(await collected()).toEqual(before)
   })
 

@@ -4,6 +4,7 @@ import { EnvelopeError } from '../../runtime/enclave/EnvelopeError.js'
 import { parseEnvelope } from '../../runtime/enclave/envelope.js'
 import { verifyParsedEnvelope } from '../../runtime/enclave/verifyEnvelope.js'
 import { ApiError } from '../ApiError.js'
+import { readFunctionInfo } from '../readFunctionInfo.js'
 import type { ServerContext } from '../ServerContext.js'
 import { Address, Bytes32, DecimalChainId, Envelope, errorResponses } from '../schemas.js'
 import { withDeadline } from '../withDeadline.js'
@@ -18,9 +19,9 @@ const EnvelopeQuery = Type.Object(
 
 /**
  * `POST /v1/envelopes` and `GET /v1/envelopes`: how nodes exchange the signed answers of quorum requests
- * (docs/protocol.md, section 6). An envelope is kept once it is well formed and its signature recovers to the
- * worker it names; whether that worker is active, and whether the answers agree, is for the consumer to decide,
- * so the transport needs no trust.
+ * (docs/protocol.md, section 6). An envelope is kept once it is well formed, its signature recovers to the
+ * worker it names and the registry holds that worker as active (so made-up keys cannot fill a request's bound);
+ * whether the answers agree, and everything else, is for the consumer to decide: the transport needs no trust.
  */
 export const envelopesPlugin: FastifyPluginAsyncTypebox<{ context: ServerContext }> = async (
   app,
@@ -33,26 +34,33 @@ export const envelopesPlugin: FastifyPluginAsyncTypebox<{ context: ServerContext
       schema: {
         summary: "Give this node a worker's signed answer to a quorum request",
         description:
-          'The body is one EVM envelope exactly as a worker signed it. Kept per (chainId, destination, requestId), signer and codeHash, the first such envelope only, at most 32 per request, for an hour. Refused: 400 ENVELOPE_INVALID (malformed, result altered, or the signature does not recover to `worker`), 400 CHAIN_NOT_SERVED (a chain this node does not read), 409 ENVELOPES_FULL.',
+          'The body is one EVM envelope exactly as a worker signed it. Kept per (chainId, destination, requestId), signer and codeHash, the first such envelope only, at most 32 per request, for an hour. Refused: 400 ENVELOPE_INVALID (malformed, result altered, or the signature does not recover to `worker`), 400 CHAIN_NOT_SERVED (a chain this node does not read), 403 WORKER_NOT_ACTIVE (the registry, read through the RPC quorum, does not hold the signer as an active worker), 409 ENVELOPES_FULL, 503 CHAIN_UNAVAILABLE.',
         tags: ['quorum'],
         body: Envelope,
         response: {
           200: Type.Object({
             stored: Type.Boolean({
-              description: "false: this signer's envelope for the request was kept before",
+              description: "false: this signer's envelope for the request and codeHash was kept before",
             }),
             signer: Address,
           }),
-          ...errorResponses(400, 409, 413, 429, 503),
+          ...errorResponses(400, 403, 409, 413, 429, 503),
         },
       },
     },
     async (request) => {
       const envelope = verified(request.body)
-      const served = context.chains.evm?.map((chain) => chain.chainId.toString()) ?? []
-      if (served.length > 0 && !served.includes(envelope.chainId)) {
+      const chain = context.chains.evm?.find((reader) => reader.chainId.toString() === envelope.chainId)
+      if (!chain) {
         throw new ApiError(`this node does not read EVM chain ${envelope.chainId}.`, {
           code: 'CHAIN_NOT_SERVED',
+        })
+      }
+      // Only admitted workers take a place: keys made up by the thousand could otherwise fill a request's bound.
+      const { workerActive } = await readFunctionInfo(chain, envelope.functionId, { worker: envelope.worker })
+      if (!workerActive) {
+        throw new ApiError(`${envelope.worker} is not an active worker on EVM chain ${envelope.chainId}.`, {
+          code: 'WORKER_NOT_ACTIVE',
         })
       }
       const outcome = await withDeadline(context.quorumEnvelopes.add(envelope), context.redisTimeoutMs)
