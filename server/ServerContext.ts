@@ -2,6 +2,7 @@ import type { Redis } from 'ioredis'
 import type { EvmChainReader } from '../runtime/chain/evm/createEvmChainReader.js'
 import type { WorkerAttestation } from '../runtime/enclave/attestWorker.js'
 import type { TeefnMetrics } from '../runtime/metrics/createMetrics.js'
+import type { QuorumEnvelopeStore } from '../runtime/queue/createQuorumEnvelopeStore.js'
 import type { Retention } from '../runtime/queue/jobOptions.js'
 import type { RequestQueues } from '../runtime/queue/requestLanes.js'
 import type { SandboxPool } from '../runtime/sandbox/createSandboxPool.js'
@@ -49,6 +50,8 @@ export type ServerContext = {
   maximumLimits: SandboxLimits
   upload: UploadAuthorizationPolicy & { rateLimitMax: number | undefined }
   workerCheck: (() => WorkerCheck | Promise<WorkerCheck>) | undefined
+  /** Signed envelopes of quorum requests, this node's and its peers' (`POST /v1/envelopes`). */
+  quorumEnvelopes: QuorumEnvelopeStore
   /** How long a Redis operation may take before the caller gets 503. */
   redisTimeoutMs: number
 }

@@ -743,6 +743,7 @@ describe('GET /openapi.json', () => {
       '/healthz',
       '/metrics',
       '/v1/attestation',
+      '/v1/envelopes',
       '/v1/functions',
       '/v1/functions/{codeHash}',
       '/v1/functions/{codeHash}/invoke',

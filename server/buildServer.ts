@@ -6,6 +6,7 @@ import Fastify, { type FastifyBaseLogger, LogController } from 'fastify'
 import { withTimeout } from '../runtime/async/withTimeout.js'
 import { createLogger } from '../runtime/logging/createLogger.js'
 import { createMetrics } from '../runtime/metrics/createMetrics.js'
+import { createQuorumEnvelopeStore } from '../runtime/queue/createQuorumEnvelopeStore.js'
 import { defaultRetention } from '../runtime/queue/jobOptions.js'
 import { openQueueEvents, requestQueueOf } from '../runtime/queue/queues.js'
 import { closeRequestQueues, openRequestQueues } from '../runtime/queue/requestLanes.js'
@@ -19,6 +20,7 @@ import { describeApiErrorCodes } from './errorCodes.js'
 import { handleClientError, handleError, handleFrameworkError, handleNotFound } from './errorHandler.js'
 import { parseJsonBody } from './parseJsonBody.js'
 import { attestationPlugin } from './plugins/attestation.js'
+import { envelopesPlugin } from './plugins/envelopes.js'
 import { functionsPlugin } from './plugins/functions.js'
 import { healthPlugin } from './plugins/health.js'
 import { invokePlugin } from './plugins/invoke.js'
@@ -127,6 +129,7 @@ export async function buildServer(parameters: BuildServerParameters): Promise<Te
     upload: { rateLimitMax: 60, ...definedOnly(parameters.upload ?? {}) },
     workerCheck: parameters.workerCheck,
     redisTimeoutMs: parameters.redisTimeoutMs ?? 5_000,
+    quorumEnvelopes: createQuorumEnvelopeStore({ connection }),
   }
 
   app.setErrorHandler(handleError)
@@ -220,6 +223,7 @@ export async function buildServer(parameters: BuildServerParameters): Promise<Te
   await app.register(jobListPlugin, { context })
   await app.register(secretsPlugin, { context })
   await app.register(settingsPlugin, { context })
+  await app.register(envelopesPlugin, { context })
   await app.register(attestationPlugin, { context })
   await app.register(healthPlugin, { context })
   await app.register(metricsPlugin, { context })

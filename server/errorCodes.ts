@@ -40,6 +40,11 @@ export const apiErrorCodes = {
     status: 400,
     description: 'an owner-signed secrets or settings record is malformed; the message names the field',
   },
+  ENVELOPE_INVALID: {
+    status: 400,
+    description:
+      'a posted envelope is not a well-formed, self-consistent EVM envelope signed by the worker it names (the message says which check failed)',
+  },
   UNAUTHORIZED: {
     status: 401,
     description: "an upload carries neither the owner's signature nor an API key",
@@ -66,6 +71,11 @@ export const apiErrorCodes = {
     status: 403,
     description: 'the job token presented is not the one this job was created with',
   },
+  WORKER_NOT_ACTIVE: {
+    status: 403,
+    description:
+      'a posted envelope is signed by a key the chain registry does not hold as an active worker (read through the RPC quorum)',
+  },
   NOT_FOUND: { status: 404, description: 'no such route' },
   REQUEST_TIMEOUT: {
     status: 408,
@@ -86,6 +96,11 @@ export const apiErrorCodes = {
   VERSION_NOT_NEWER: {
     status: 409,
     description: 'an owner record is not above the stored version (both versions are named)',
+  },
+  ENVELOPES_FULL: {
+    status: 409,
+    description:
+      'this node already keeps the most envelopes it keeps for that request (32); the new signer is not kept',
   },
   BODY_TOO_LARGE: { status: 413, description: 'the body is over the route limit' },
   BUNDLE_TOO_LARGE: { status: 413, description: 'the bundle is over 1 MiB' },

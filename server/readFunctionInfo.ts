@@ -6,13 +6,17 @@ import { redactHosts } from './redactHosts.js'
 import type { ServerEvmChain } from './ServerContext.js'
 
 /**
- * A function's registry entry (code, owner) at the confirmed head, as a quorum of the chain's RPC endpoints
+ * A function's registry entry (code, owner), and `worker`'s admission when given, at the confirmed head, as a quorum of the chain's RPC endpoints
  * agree on it: the same read the worker makes. When they do not agree or answer, the caller gets 503
  * `CHAIN_UNAVAILABLE` (retry later), never an answer from a single endpoint.
  */
-export async function readFunctionInfo(chain: ServerEvmChain, functionId: Hex): Promise<EvmFunctionReading> {
+export async function readFunctionInfo(
+  chain: ServerEvmChain,
+  functionId: Hex,
+  options: { worker?: Hex | undefined } = {},
+): Promise<EvmFunctionReading> {
   try {
-    return await chain.readFunction(functionId)
+    return await chain.readFunction(functionId, options)
   } catch (error) {
     if (!(error instanceof ChainReadError)) throw error
     throw new ApiError(

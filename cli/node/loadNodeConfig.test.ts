@@ -54,6 +54,26 @@ describe('loadNodeConfig', () => {
     await expect(loadNodeConfig({ file, env, overrides: { roles: ['miner'] } })).rejects.toThrow(/roles/)
   })
 
+  it('takes result quorum peers and timings, and refuses malformed ones', async () => {
+    const env = { TEEFN_TEST_KEY: '0x01' }
+    const quorum = {
+      peers: ['http://node-b:8787', 'https://node-c.example/'],
+      failoverDelayMs: 2000,
+      settleMs: 500,
+    }
+    expect((await loadNodeConfig({ file: await write({ ...valid, quorum }), env })).quorum).toEqual(quorum)
+    for (const bad of [
+      { peers: ['node-b:8787'] },
+      { peers: ['http://b', 'http://b'] },
+      { peers: [], failoverDelayMs: -1 },
+      { peers: [], extra: true },
+    ]) {
+      await expect(loadNodeConfig({ file: await write({ ...valid, quorum: bad }), env })).rejects.toThrow(
+        /quorum/,
+      )
+    }
+  })
+
   it('names the bad field', async () => {
     const cases: [unknown, RegExp][] = [
       [{ ...valid, redisUrl: 'localhost' }, /redisUrl must match pattern/],

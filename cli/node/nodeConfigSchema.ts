@@ -364,6 +364,26 @@ export const NodeConfigSchema = Type.Object(
         { additionalProperties: false },
       ),
     ),
+    /**
+     * Result quorums (docs/protocol.md, section 6): the other nodes' API base URLs this node sends its signed
+     * answers to, and how long the node ranked r for a request waits (r × failoverDelayMs) before it submits the
+     * quorum itself. Without peers this node only ever holds its own answer: a k > 1 request stays pending.
+     */
+    quorum: Type.Optional(
+      Type.Object(
+        {
+          peers: Type.Array(Type.String({ pattern: '^https?://[^?#\\s]+$' }), {
+            maxItems: 64,
+            uniqueItems: true,
+          }),
+          /** 5000 ms by default: long enough for a mined transaction to be seen by the others. */
+          failoverDelayMs: Type.Optional(Type.Integer({ minimum: 0, maximum: 600_000 })),
+          /** How long a node that holds k agreeing answers waits for late ones before it ranks; 300 ms by default. */
+          settleMs: Type.Optional(Type.Integer({ minimum: 0, maximum: 60_000 })),
+        },
+        { additionalProperties: false },
+      ),
+    ),
     /** What Redis keeps of request jobs, per job and in all; read by the API and the worker. */
     retention: Type.Optional(Retention),
     evm: Type.Optional(Type.Array(EvmChain)),

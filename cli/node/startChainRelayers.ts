@@ -36,7 +36,7 @@ export async function startEvmRelayers(config: NodeConfig, shared: Shared): Prom
       confirmations: chain.confirmations ?? defaultConfirmations(chain.chainId),
       startBlock: chain.fromBlock ?? 'latest',
       submitterKey: chain.submitterKey ? resolveSecret(chain.submitterKey, shared.env) : undefined,
-      submitter: chain.batching,
+      submitter: { ...chain.batching, quorum: config.quorum },
       watcher: chain.watching,
       retryPolicy: shared.retryPolicy,
       logger: shared.logger.child({ chain: chain.name ?? `evm-${chain.chainId}` }),

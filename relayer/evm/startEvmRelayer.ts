@@ -53,6 +53,7 @@ export type StartEvmRelayerParameters = EvmChainParameters & {
         | 'gasHeadroomPercent'
         | 'receiptTimeoutMs'
         | 'maxReruns'
+        | 'quorum'
       >
     | undefined
   logger?: Logger | undefined

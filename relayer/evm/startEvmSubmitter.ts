@@ -1,4 +1,4 @@
-import { type Job, UnrecoverableError, type Worker } from 'bullmq'
+import { DelayedError, type Job, UnrecoverableError, type Worker } from 'bullmq'
 import type { Redis } from 'ioredis'
 import { checksumAddress } from '../../runtime/chain/evm/checksumAddress.js'
 import { createRpcClient } from '../../runtime/chain/evm/createRpcClient.js'
@@ -9,6 +9,11 @@ import { startQueueWorker } from '../../runtime/queue/queues.js'
 import { defaultRetryPolicy, type RetryPolicy } from '../../runtime/queue/retryPolicy.js'
 import { createDeliveryBatcher } from '../shared/createDeliveryBatcher.js'
 import { createFulfilmentSender } from './createFulfilmentSender.js'
+import {
+  createQuorumDelivery,
+  type QuorumDeliveryResult,
+  type QuorumSettings,
+} from './createQuorumDelivery.js'
 import { createRerunQueue, type RerunReason, rerunReasonOf } from './createRerunQueue.js'
 import type { TransactionSender } from './createTransactionSender.js'
 import { DeliveryRejectedError } from './DeliveryRejectedError.js'
@@ -46,12 +51,19 @@ export type StartEvmSubmitterParameters = {
    * function was upgraded, or the worker's admission lapsed, in between); 5 by default.
    */
   maxReruns?: number | undefined
+  /**
+   * Result quorums: deliveries whose consumer demands k > 1 are exchanged with these peers and submitted as one
+   * `fulfillQuorum` by the node whose turn it is (`createQuorumDelivery`). Without it such a delivery waits for
+   * k agreeing envelopes that only this node's worker could give.
+   */
+  quorum?: QuorumSettings | undefined
   logger?: Logger | undefined
 }
 
 /** What became of a delivery: the fulfilment's outcome, or a new run of its request. */
 export type EvmDeliveryResult =
   | FulfilmentResult
+  | QuorumDeliveryResult
   | {
       outcome: 'rerun'
       /** The consumer's reason for refusing this answer. */
@@ -94,6 +106,9 @@ export type EvmSubmitter = {
 
 type Pending = PendingFulfilment & { destination: string }
 
+/** How long a quorum delivery that gathered too few answers waits before it gathers again. */
+const quorumRecheckMs = 1_000
+
 /**
  * Drains the chain's delivery queue into fulfilment transactions. Deliveries wait in the shared batcher: up to
  * `maxInFlight` transactions go out at once with consecutive nonces, at most one per `batchWindowMs`, and
@@ -116,6 +131,7 @@ export function startEvmSubmitter({
   receiptTimeoutMs,
   retryPolicy = defaultRetryPolicy,
   maxReruns = 5,
+  quorum = { peers: [] },
   logger = createLogger({ name: 'relayer-evm' }),
 }: StartEvmSubmitterParameters): EvmSubmitter {
   const chainId = BigInt(chainIdInput)
@@ -130,6 +146,15 @@ export function startEvmSubmitter({
     logger: log,
   })
   const reruns = createRerunQueue(connection)
+  const quorumDelivery = createQuorumDelivery({
+    ...quorum,
+    connection,
+    rpc,
+    transactions: sender.transactions,
+    gasHeadroomPercent,
+    receiptTimeoutMs,
+    logger: log,
+  })
   const stats: Omit<EvmSubmitterStats, 'transactions'> = {
     fulfilled: 0,
     alreadyFulfilled: 0,
@@ -161,7 +186,11 @@ export function startEvmSubmitter({
     const destination = checksumAddress(envelope.destination)
     const rerun = job.attemptsMade > 0 || job.attemptsStarted > 1
     try {
-      const result = await batcher.add({ destination, fulfilment, rerun })
+      const result =
+        (job.data.policy?.threshold ?? 1) > 1
+          ? await quorumDelivery.deliver(job.data)
+          : await batcher.add({ destination, fulfilment, rerun })
+      if (result.outcome === 'waiting') return result
       if (result.outcome === 'fulfilled') stats.fulfilled++
       else stats.alreadyFulfilled++
       log.debug({ requestId: envelope.requestId, ...result }, 'delivered')
@@ -182,8 +211,9 @@ export function startEvmSubmitter({
   }
 
   const deliver = async (job: Job<DeliveryJobData, EvmDeliveryResult>): Promise<EvmDeliveryResult> => {
+    let result: EvmDeliveryResult
     try {
-      return await deliverOnce(job)
+      result = await deliverOnce(job)
     } catch (error) {
       const final = error instanceof UnrecoverableError
       if (final) stats.rejected++
@@ -195,6 +225,12 @@ export function startEvmSubmitter({
       )
       throw error
     }
+    if (result.outcome === 'waiting') {
+      // No quorum yet: the job gives its slot back and comes again, counting no attempt.
+      await job.moveToDelayed(Date.now() + quorumRecheckMs, job.token)
+      throw new DelayedError()
+    }
+    return result
   }
 
   const worker = startQueueWorker<ChainRef, EvmDeliveryResult>({

@@ -98,4 +98,10 @@ export type DeliveryJobData = {
   request: RequestJobData
   envelope: Envelope
   signedAt: number
+  /**
+   * EVM: the result policy the consumer applied to the function when the worker read the request (through its
+   * RPC quorum): with `threshold` above 1 the submitter gathers a quorum (docs/protocol.md, section 6) instead of
+   * sending this envelope alone. `aggregation` is the registry's `Aggregation` index.
+   */
+  policy?: { threshold: number; aggregation: number } | undefined
 }

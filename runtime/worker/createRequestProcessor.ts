@@ -230,7 +230,10 @@ export function createRequestProcessor({
       result,
     })
     const delivered = request.trigger !== 'http'
-    if (delivered) await deliver({ request: job, envelope, signedAt: Date.now() })
+    if (delivered) {
+      const policy = request.policy ? { policy: request.policy } : {}
+      await deliver({ request: job, envelope, signedAt: Date.now(), ...policy })
+    }
     return { status, envelope, logs, stats: { durationMs, fetches }, delivered }
   }
 }

@@ -37,6 +37,8 @@ export type ResolvedRequest = {
   /** Whether the function gets its secrets and key (HTTP calls only when the owner opted in). */
   privileged: boolean
   limits: Partial<SandboxLimits> | undefined
+  /** EVM: the result policy the consumer applies (k and aggregation), read with the request. */
+  policy?: { threshold: number; aggregation: number } | undefined
   /** Fields of the job that the chain contradicts: the job was stale or forged; the chain's version is answered. */
   disagreements: string[]
 }
@@ -112,6 +114,7 @@ async function resolveEvmRequest(
     owner: fn.owner,
     privileged: true,
     limits: undefined,
+    policy: reading.policy,
     disagreements: disagreements(job, {
       functionId: request.functionId,
       request: request.payload,

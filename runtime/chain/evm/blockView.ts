@@ -8,12 +8,16 @@ import {
   decodeBool,
   decodeFunctionInfo,
   decodeRequestInfo,
+  decodeResultPolicy,
   decodeWorkerInfo,
   type EvmFunctionInfo,
+  type EvmResultPolicy,
   type EvmWorkerAdmission,
+  effectiveThresholdCalldata,
   functionInfoCalldata,
   isConsumerCalldata,
   isWorkerActiveCalldata,
+  policyOfCalldata,
   requestInfoCalldata,
   workerInfoCalldata,
 } from './registryCalls.js'
@@ -27,6 +31,8 @@ export type BlockQuestion = {
   /** Also the worker's admission record (`workerInfo`), for display. */
   admission?: boolean | undefined
   request?: { consumer: Hex; requestId: Hex; fromBlock: number } | undefined
+  /** Also the function's result policy as this consumer applies it (`effectiveThreshold`, `policyOf`). */
+  policyConsumer?: Hex | undefined
 }
 
 /**
@@ -44,6 +50,8 @@ export type BlockView = {
   logs?: LogView[] | undefined
   /** The consumer's record of the request: its state and deadline (not read of an unregistered emitter). */
   request?: { state: RequestState | null; deadline: number } | undefined
+  /** Asked with `policyConsumer`: k for this consumer and the aggregation. */
+  policy?: EvmResultPolicy | undefined
 }
 
 type LogView = {
@@ -67,6 +75,12 @@ export function blockCalls(number: number, question: BlockQuestion): RpcCall[] {
   if (question.worker) calls.push(call(question.registry, isWorkerActiveCalldata(question.worker)))
   if (question.worker && question.admission)
     calls.push(call(question.registry, workerInfoCalldata(question.worker)))
+  if (question.policyConsumer) {
+    calls.push(
+      call(question.policyConsumer, effectiveThresholdCalldata(question.functionId)),
+      call(question.registry, policyOfCalldata(question.functionId)),
+    )
+  }
   if (question.request) {
     const { consumer, requestId, fromBlock } = question.request
     calls.push(
@@ -110,6 +124,11 @@ export function blockViewOf(results: unknown[], question: BlockQuestion): BlockV
       if (!admission) throw new TypeError('answered no workerInfo')
       view.workerAdmission = admission
     }
+  }
+  if (question.policyConsumer) {
+    const policy = decodeResultPolicy(rest.shift(), rest.shift())
+    if (!policy) throw new TypeError('answered no result policy (effectiveThreshold, policyOf)')
+    view.policy = policy
   }
   if (question.request) {
     const registered = decodeBool(rest.shift())

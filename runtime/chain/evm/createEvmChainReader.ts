@@ -15,7 +15,7 @@ import {
 } from './blockView.js'
 import { checksumAddress } from './checksumAddress.js'
 import { createRpcClient, type RpcCall, type RpcClient } from './createRpcClient.js'
-import type { EvmFunctionInfo, EvmWorkerAdmission } from './registryCalls.js'
+import type { EvmFunctionInfo, EvmResultPolicy, EvmWorkerAdmission } from './registryCalls.js'
 import type { RequestSent } from './requestSentLog.js'
 
 export type CreateEvmChainReaderParameters = {
@@ -56,6 +56,8 @@ export type EvmFunctionReading = {
   workerActive?: boolean | undefined
   /** `workerInfo(worker)` at that block, when a worker was given with `admission: true`. */
   workerAdmission?: EvmWorkerAdmission | undefined
+  /** The result policy the consumer applies to the function (request readings only). */
+  policy?: EvmResultPolicy | undefined
 }
 
 export type EvmRequestReading = EvmFunctionReading & {
@@ -253,14 +255,17 @@ export function createEvmChainReader({
           hint: 'Nothing to do: nothing is run or signed for it.',
         })
       }
-      // The job's functionId is only a guess made to save a round trip: the log decides.
-      const reading =
-        request.functionId === hint.functionId.toLowerCase()
-          ? readingOf(number, view)
-          : readingOf(
-              number,
-              await readBlock(number, { registry, functionId: request.functionId, worker: options.worker }),
-            )
+      // The job's functionId was only a guess: the log decides. The policy is asked of a registered consumer only
+      // (an unregistered emitter need not have `effectiveThreshold`), in a second batch at the same block.
+      const reading = readingOf(
+        number,
+        await readBlock(number, {
+          registry,
+          functionId: request.functionId,
+          worker: options.worker,
+          policyConsumer: consumer,
+        }),
+      )
       if (reading.at.hash !== view.hash) {
         throw new ChainReadError(`Block ${number} changed while it was read.`, {
           code: 'RPC_QUORUM_NOT_REACHED',
@@ -283,6 +288,7 @@ function readingOf(number: number, view: BlockView): EvmFunctionReading {
     fn: functionInfoOf(view),
     workerActive: view.workerActive,
     ...(view.workerAdmission ? { workerAdmission: view.workerAdmission } : {}),
+    ...(view.policy ? { policy: view.policy } : {}),
   }
 }
 

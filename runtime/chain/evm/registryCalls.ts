@@ -17,7 +17,35 @@ const requestInfoSelector = toFunctionSelector('requestInfo(bytes32)')
 const isWorkerActiveSelector = toFunctionSelector('isWorkerActive(address)')
 const workerInfoSelector = toFunctionSelector('workerInfo(address)')
 const isConsumerSelector = toFunctionSelector('isConsumer(address)')
+const policyOfSelector = toFunctionSelector('policyOf(bytes32)')
+const effectiveThresholdSelector = toFunctionSelector('effectiveThreshold(bytes32)')
 const zeroWord = '0'.repeat(64)
+
+/**
+ * How a request's answer must be made (docs/protocol.md, section 1): `threshold` is the consumer's effective k
+ * (`max(policy threshold, minQuorum())`), `aggregation` the registry's `ITeefnRegistry.Aggregation` index.
+ */
+export type EvmResultPolicy = { threshold: number; aggregation: number }
+
+/** Calldata of `TeefnRegistry.policyOf(functionId)`. */
+export function policyOfCalldata(functionId: Hex): Hex {
+  return `${policyOfSelector}${functionId.slice(2).toLowerCase()}` as Hex
+}
+
+/** Calldata of `TeefnConsumer.effectiveThreshold(functionId)`. */
+export function effectiveThresholdCalldata(functionId: Hex): Hex {
+  return `${effectiveThresholdSelector}${functionId.slice(2).toLowerCase()}` as Hex
+}
+
+/** The policy from `effectiveThreshold`'s uint256 and `policyOf`'s (uint8, uint8); undefined for other answers. */
+export function decodeResultPolicy(threshold: unknown, policy: unknown): EvmResultPolicy | undefined {
+  if (typeof threshold !== 'string' || !/^0x[0-9a-fA-F]{64}$/.test(threshold)) return undefined
+  if (typeof policy !== 'string' || !/^0x[0-9a-fA-F]{128}$/.test(policy)) return undefined
+  const k = BigInt(threshold)
+  const aggregation = BigInt(`0x${policy.slice(66)}`)
+  if (k > 255n || aggregation > 255n) return undefined
+  return { threshold: Number(k), aggregation: Number(aggregation) }
+}
 
 /** Calldata of `TeefnRegistry.functionInfo(functionId)`. */
 export function functionInfoCalldata(functionId: Hex): Hex {

@@ -1,0 +1,78 @@
+import { mkdtemp, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import type { Redis } from 'ioredis'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { useRedisServer } from '../../test/support/useRedisServer.js'
+import { type Hex, utf8 } from '../bytes.js'
+import { createDevProvider } from '../enclave/devProvider.js'
+import { payloadHashOf } from '../enclave/envelope.js'
+import { signEnvelope } from '../enclave/signEnvelope.js'
+import type { TeeProvider } from '../enclave/TeeProvider.js'
+import { createQuorumEnvelopeStore } from './createQuorumEnvelopeStore.js'
+import { quorumEnvelopeKey } from './quorumEnvelopeKey.js'
+
+let connection: Redis
+useRedisServer({ isolate: true }, (redis) => {
+  connection = redis.connection
+})
+
+let dir: string
+const workers: TeeProvider[] = []
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'teefn-quorum-store-'))
+  for (const name of ['a', 'b', 'c'])
+    workers.push(await createDevProvider({ keyFile: join(dir, `${name}.json`) }))
+})
+afterAll(async () => {
+  await rm(dir, { recursive: true, force: true })
+})
+
+const consumer = '0x5FbDB2315678afecb367f032d93F642f64180aa3' as Hex
+const requestId = `0x${'ab'.repeat(32)}` as Hex
+const sign = (worker: TeeProvider, result: string, codeHash: Hex = `0x${'03'.repeat(32)}`) =>
+  signEnvelope(worker, {
+    family: 'evm',
+    chainId: 31337,
+    destination: consumer,
+    requestId,
+    functionId: `0x${'02'.repeat(32)}`,
+    payloadHash: payloadHashOf(utf8('q')),
+    codeHash,
+    status: 'OK',
+    result: utf8(result),
+  })
+const ref = { chainId: '31337', consumer, requestId }
+const utf8Hex = (text: string) => `0x${Buffer.from(text).toString('hex')}`
+
+describe('createQuorumEnvelopeStore', () => {
+  it('keeps one envelope per signer and request, the first one, in signer order', async () => {
+    const store = createQuorumEnvelopeStore({ connection })
+    const [a, b] = [await sign(workers[0]!, '1'), await sign(workers[1]!, '2')]
+    expect(await store.add(a)).toBe('stored')
+    expect(await store.add(b)).toBe('stored')
+    // A signer cannot swap its answer once it was heard.
+    expect(await store.add(await sign(workers[0]!, '9'))).toBe('known')
+    const kept = await store.list({ ...ref, consumer: consumer.toLowerCase(), requestId })
+    const expected = [a, b].sort((x, y) => (x.worker.toLowerCase() < y.worker.toLowerCase() ? -1 : 1))
+    expect(kept).toEqual(expected)
+    expect(kept).not.toContainEqual(expect.objectContaining({ result: utf8Hex('9') }))
+    // An answer by another codeHash (the request run again after an upgrade) is another answer.
+    const upgraded = await sign(workers[0]!, '9', `0x${'04'.repeat(32)}`)
+    expect(await store.add(upgraded)).toBe('stored')
+    expect(await store.list(ref)).toContainEqual(upgraded)
+    // Another request is another set.
+    expect(await store.list({ ...ref, requestId: `0x${'cd'.repeat(32)}` })).toEqual([])
+  })
+
+  it('is bounded per request and expires', async () => {
+    const store = createQuorumEnvelopeStore({ connection, maxPerRequest: 2, ttlSeconds: 30 })
+    expect(await store.add(await sign(workers[0]!, '1'))).toBe('stored')
+    expect(await store.add(await sign(workers[1]!, '1'))).toBe('stored')
+    expect(await store.add(await sign(workers[2]!, '1'))).toBe('full')
+    expect(await store.list(ref)).toHaveLength(2)
+    const ttl = await connection.ttl(quorumEnvelopeKey(ref))
+    expect(ttl).toBeGreaterThan(0)
+    expect(ttl).toBeLessThanOrEqual(30)
+  })
+})
