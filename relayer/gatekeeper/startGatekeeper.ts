@@ -1,4 +1,4 @@
-import { Interface, JsonRpcProvider, type Log, Wallet } from 'ethers'
+import { type EventFragment, Interface, JsonRpcProvider, type Log, Wallet } from 'ethers'
 import { registryDomain } from '../../contracts/admissionTypedData.js'
 import { attachRegistry } from '../../contracts/artifacts.js'
 import type { TeefnRegistryContract } from '../../contracts/contractTypes.js'
@@ -77,7 +77,10 @@ export async function startGatekeeper(parameters: StartGatekeeperParameters): Pr
   }
 }
 
-const requestedEvent = new Interface(loadArtifact('TeefnRegistry').abi).getEvent('AdmissionRequested')!
+let requested: EventFragment | undefined
+/** `AdmissionRequested`, read from the artifact when first needed, not when the module loads (`teefn --help`). */
+const requestedEvent = (): EventFragment =>
+  (requested ??= new Interface(loadArtifact('TeefnRegistry').abi).getEvent('AdmissionRequested')!)
 
 class GatekeeperLoop {
   next = 0
@@ -136,7 +139,7 @@ class GatekeeperLoop {
     if (head < this.next) return
     const logs = await this.provider.getLogs({
       address: this.parameters.registry,
-      topics: [requestedEvent.topicHash],
+      topics: [requestedEvent().topicHash],
       fromBlock: this.next,
       toBlock: head,
     })
@@ -145,7 +148,7 @@ class GatekeeperLoop {
   }
 
   async handle(log: Log): Promise<void> {
-    const entry = await signRequestedAdmission({ log, event: requestedEvent, gatekeeper: this })
+    const entry = await signRequestedAdmission({ log, event: requestedEvent(), gatekeeper: this })
     if (!entry) return
     this.#pending.set(entry.digest, {
       digest: entry.digest,
