@@ -9,7 +9,6 @@ import { DeliveryRejectedError } from './DeliveryRejectedError.js'
 import { encodeFulfilmentCalldata } from './encodeFulfilmentCalldata.js'
 import type { Fulfilment, FulfilmentResult } from './Fulfilment.js'
 import { settleFulfilments } from './settleFulfilments.js'
-import { waitForReceipt } from './waitForReceipt.js'
 
 export type { Fulfilment, FulfilmentResult } from './Fulfilment.js'
 export { FulfilmentTransactionError } from './FulfilmentTransactionError.js'
@@ -75,14 +74,11 @@ export function createFulfilmentSender({
     data: `0x${string}`,
     plan: GasPlan,
   ) => {
-    const hash = await transactions.send({ to: destination, data, ...plan })
-    const receipt = await waitForReceipt({
-      rpc,
-      hash,
-      timeoutMs: receiptTimeoutMs,
-      // The nonce may be stuck behind this transaction; the next send reads it from the node again.
-      onTimeout: () => transactions.nonces.reset(),
-    })
+    // Not mined in time: the nonce may be stuck behind it; the next send reads it from the node again.
+    const { hash, receipt } = await transactions.sendAndWait(
+      { to: destination, data, ...plan },
+      receiptTimeoutMs,
+    )
     return settleFulfilments({ receipt, transactionHash: hash, destination, fulfilments })
   }
 

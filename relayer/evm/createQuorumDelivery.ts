@@ -150,7 +150,6 @@ export function createQuorumDelivery({
       if (!(await stillOpen(own))) return { outcome: 'alreadyFulfilled', rank }
       log?.info({ rank, signers: current.signers.length }, 'submitting the quorum')
       const sent = await sendQuorumFulfilment({
-        rpc,
         transactions,
         gas,
         destination: own.destination,

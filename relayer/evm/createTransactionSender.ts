@@ -5,6 +5,7 @@ import type { RpcClient } from '../../runtime/chain/evm/createRpcClient.js'
 import { createNonceManager, type NonceManager } from '../shared/createNonceManager.js'
 import { createFeeOracle, type FeeOracle } from './createFeeOracle.js'
 import { signTransaction } from './signTransaction.js'
+import { type RpcReceipt, waitForReceipt } from './waitForReceipt.js'
 
 export type CreateTransactionSenderParameters = {
   rpc: RpcClient
@@ -29,6 +30,14 @@ export type TransactionSender = {
   readonly nonces: NonceManager
   /** Signs and broadcasts one transaction with the account's next nonce; resolves with its hash once the node took it. */
   send(transaction: SendTransactionParameters): Promise<Hex>
+  /**
+   * Sends one transaction and waits for its receipt (`waitForReceipt`); when it is not mined within `timeoutMs`,
+   * the local nonces are reset (the next one may be stuck behind it) and `FULFILMENT_NOT_MINED` is thrown.
+   */
+  sendAndWait(
+    transaction: SendTransactionParameters,
+    timeoutMs: number,
+  ): Promise<{ hash: Hex; receipt: RpcReceipt }>
   /** Transactions broadcast so far. */
   readonly sent: number
 }
@@ -71,6 +80,11 @@ export function createTransactionSender({
         fees.refused(error)
         throw error
       }
+    },
+    async sendAndWait(transaction, timeoutMs) {
+      const hash = await this.send(transaction)
+      const receipt = await waitForReceipt({ rpc, hash, timeoutMs, onTimeout: () => nonces.reset() })
+      return { hash, receipt }
     },
   }
 }

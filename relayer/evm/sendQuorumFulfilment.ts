@@ -1,5 +1,4 @@
 import type { Hex } from '../../runtime/bytes.js'
-import type { RpcClient } from '../../runtime/chain/evm/createRpcClient.js'
 import type { Envelope } from '../../runtime/enclave/envelope.js'
 import { decodeConsumerRevert, rejectionOfRevert } from './consumerRejection.js'
 import type { GasPlanner } from './createGasPlanner.js'
@@ -7,10 +6,8 @@ import type { TransactionSender } from './createTransactionSender.js'
 import { DeliveryRejectedError } from './DeliveryRejectedError.js'
 import { encodeQuorumCalldata } from './encodeQuorumCalldata.js'
 import { FulfilmentTransactionError } from './FulfilmentTransactionError.js'
-import { waitForReceipt } from './waitForReceipt.js'
 
 export type SendQuorumFulfilmentParameters = {
-  rpc: RpcClient
   transactions: TransactionSender
   gas: GasPlanner
   /** The consumer. */
@@ -30,7 +27,6 @@ export type SendQuorumFulfilmentReturnType =
  * without a transaction, other refusals throw `DeliveryRejectedError`, and nothing is sent then.
  */
 export async function sendQuorumFulfilment({
-  rpc,
   transactions,
   gas,
   destination,
@@ -48,13 +44,10 @@ export async function sendQuorumFulfilment({
     if (reason) throw new DeliveryRejectedError({ reason, requestId, destination })
     throw error
   }
-  const hash = await transactions.send({ to: destination, data, ...plan })
-  const receipt = await waitForReceipt({
-    rpc,
-    hash,
-    timeoutMs: receiptTimeoutMs,
-    onTimeout: () => transactions.nonces.reset(),
-  })
+  const { hash, receipt } = await transactions.sendAndWait(
+    { to: destination, data, ...plan },
+    receiptTimeoutMs,
+  )
   if (Number(receipt.status) !== 1) {
     throw new FulfilmentTransactionError('The quorum fulfilment transaction reverted.', {
       code: 'FULFILMENT_REVERTED',

@@ -4,9 +4,9 @@ import { type RpcClient, RpcError } from '../../runtime/chain/evm/createRpcClien
 import type { Logger } from '../../runtime/logging/createLogger.js'
 import { createCoalescedTask } from '../shared/createCoalescedTask.js'
 import type { TransactionSender } from './createTransactionSender.js'
+import { FulfilmentTransactionError } from './FulfilmentTransactionError.js'
 import { encodeFlush, encodeRelay } from './phatAttestorCalls.js'
 import { readPhatWork } from './readPhatWork.js'
-import { waitForReceipt } from './waitForReceipt.js'
 
 export type StartPhatRelayerParameters = {
   rpc: RpcClient
@@ -80,14 +80,16 @@ export function startPhatRelayer({
       log?.debug({ attestor: to, err: error.message }, 'the attestor refused the call; nothing sent')
       return false
     }
-    const hash = await transactions.send({ to, data, gas: gas + (gas * BigInt(gasHeadroomPercent)) / 100n })
-    const receipt = await waitForReceipt({
-      rpc,
-      hash,
-      timeoutMs: receiptTimeoutMs,
-      onTimeout: () => transactions.nonces.reset(),
-    })
-    if (receipt.status !== '0x1') throw new Error(`transaction ${hash} to ${to} reverted`)
+    const { hash, receipt } = await transactions.sendAndWait(
+      { to, data, gas: gas + (gas * BigInt(gasHeadroomPercent)) / 100n },
+      receiptTimeoutMs,
+    )
+    if (receipt.status !== '0x1') {
+      throw new FulfilmentTransactionError('A Phat attestor transaction reverted.', {
+        code: 'FULFILMENT_REVERTED',
+        details: `transaction ${hash} to ${to}`,
+      })
+    }
     return true
   }
 
