@@ -1,19 +1,7 @@
 import Type, { type Static } from 'typebox'
-
-const Hex = (bytes: number, description: string) =>
-  Type.String({ pattern: `^0x[0-9a-fA-F]{${bytes * 2}}$`, description })
-const Address = Hex(20, 'an EVM address')
-const Bytes32 = Hex(32, '32 bytes as 0x-hex')
-/** A secret is never written in the file itself: `env:NAME` reads the environment variable NAME. */
-const SecretReference = Type.String({
-  pattern: '^env:[A-Za-z_][A-Za-z0-9_]*$',
-  description: 'env:VARIABLE_NAME',
-})
-
-const HttpUrl = Type.String({ pattern: '^https?://' })
-const WsUrl = Type.String({ pattern: '^wss?://' })
-/** How many of the worker's endpoints must agree; 1 trusts any single one (refused unless written out). */
-const RpcQuorum = Type.Integer({ minimum: 1, maximum: 16 })
+import { Admission, Gatekeeper } from './admissionConfigSchemas.js'
+import { EvmChain, SubstrateChain } from './chainConfigSchemas.js'
+import { Address, Bytes32, HttpUrl, RpcQuorum, SecretReference, WsUrl } from './configTypes.js'
 
 const Positive = Type.Optional(Type.Integer({ minimum: 1 }))
 /** The most an HTTP caller may ask for, per sandbox limit (bytes and ms); each at most the operator maximum. */
@@ -36,58 +24,6 @@ const CallerQuotas = Type.Object(
     concurrency: Type.Optional(Type.Integer({ minimum: 1, maximum: 1024 })),
     cpuMs: Type.Optional(Type.Integer({ minimum: 1 })),
     windowMs: Type.Optional(Type.Integer({ minimum: 1_000, maximum: 86_400_000 })),
-  },
-  { additionalProperties: false },
-)
-
-const EvmChain = Type.Object(
-  {
-    name: Type.Optional(Type.String({ minLength: 1 })),
-    chainId: Type.Integer({ minimum: 1 }),
-    /** The relayer's endpoint (watcher backfill, transactions). */
-    rpcUrl: HttpUrl,
-    wsUrl: WsUrl,
-    /** The endpoints the worker reads requests and the registry from; `[rpcUrl]` by default. */
-    rpcUrls: Type.Optional(Type.Array(HttpUrl, { minItems: 1, maxItems: 16 })),
-    /** How many of `rpcUrls` must agree; a majority by default. */
-    rpcQuorum: Type.Optional(RpcQuorum),
-    registry: Address,
-    /** An allow-list of consumers; left out, every consumer the registry holds as registered is served. */
-    consumers: Type.Optional(Type.Array(Address, { minItems: 1 })),
-    /** Consumers never served, registered or not. */
-    denyConsumers: Type.Optional(Type.Array(Address)),
-    /**
-     * `TeefnPhatAttestor` contracts (contracts/src/compat) whose Phat anchors this node relays for: each queued
-     * message is sent to the function with `relay(index)`, paid by `submitterKey`.
-     */
-    phatAttestors: Type.Optional(Type.Array(Address, { minItems: 1 })),
-    confirmations: Type.Optional(Type.Integer({ minimum: 0, maximum: 1000 })),
-    /** Where the watcher starts when Redis has no checkpoint yet. */
-    fromBlock: Type.Optional(Type.Integer({ minimum: 0 })),
-    /** The key that pays for fulfilments; without it this process's relayer only watches. */
-    submitterKey: Type.Optional(SecretReference),
-    /** Watcher timing (defaults suit most chains): head polling, WebSocket liveness probe. */
-    watching: Type.Optional(
-      Type.Object(
-        {
-          pollIntervalMs: Type.Optional(Type.Integer({ minimum: 50, maximum: 600_000 })),
-          heartbeatIntervalMs: Type.Optional(Type.Integer({ minimum: 100, maximum: 600_000 })),
-          heartbeatTimeoutMs: Type.Optional(Type.Integer({ minimum: 100, maximum: 600_000 })),
-        },
-        { additionalProperties: false },
-      ),
-    ),
-    /** Submitter batching (defaults suit most chains): envelopes per transaction, transactions in flight, window. */
-    batching: Type.Optional(
-      Type.Object(
-        {
-          maxBatchSize: Type.Optional(Type.Integer({ minimum: 1, maximum: 200 })),
-          maxInFlight: Type.Optional(Type.Integer({ minimum: 1, maximum: 64 })),
-          batchWindowMs: Type.Optional(Type.Integer({ minimum: 0, maximum: 60_000 })),
-        },
-        { additionalProperties: false },
-      ),
-    ),
   },
   { additionalProperties: false },
 )
@@ -130,88 +66,11 @@ const Retention = Type.Object(
   { additionalProperties: false },
 )
 
-const SubstrateChain = Type.Object(
-  {
-    name: Type.Optional(Type.String({ minLength: 1 })),
-    /** The relayer's endpoint. */
-    wsUrl: WsUrl,
-    /** The chain's genesis hash; needed by a worker that runs without this chain's relayer. */
-    genesisHash: Type.Optional(Bytes32),
-    /** The endpoints the worker reads requests from; `[wsUrl]` by default. */
-    wsUrls: Type.Optional(Type.Array(WsUrl, { minItems: 1, maxItems: 16 })),
-    /** How many of `wsUrls` must agree; a majority by default. */
-    rpcQuorum: Type.Optional(RpcQuorum),
-    heads: Type.Optional(Type.Union([Type.Literal('best'), Type.Literal('finalized')])),
-    /** The account (a secret URI such as a mnemonic or //Alice) that pays for result remarks. */
-    submitterUri: SecretReference,
-    /** The operator-pinned registry: functionId -> codeHash. */
-    functions: Type.Record(Type.String({ pattern: '^0x[0-9a-fA-F]{64}$' }), Bytes32),
-  },
-  { additionalProperties: false },
-)
-
 /** The roles a node runs when none are named (`gatekeeper` only when asked for). */
 export const nodeRoles = ['api', 'worker', 'relayer'] as const
 /** Every role: the three above, and `gatekeeper` (admits workers by quorum; see docs/protocol.md section 5). */
 export const allNodeRoles = [...nodeRoles, 'gatekeeper'] as const
 export type NodeRole = (typeof allNodeRoles)[number]
-
-const TcbStatusName = Type.Union([
-  Type.Literal('UpToDate'),
-  Type.Literal('SWHardeningNeeded'),
-  Type.Literal('ConfigurationNeeded'),
-  Type.Literal('ConfigurationAndSWHardeningNeeded'),
-  Type.Literal('OutOfDate'),
-  Type.Literal('OutOfDateConfigurationNeeded'),
-])
-
-/** `gatekeeper`: a k-of-n gatekeeper of the registry (relayer/gatekeeper/startGatekeeper.ts). */
-const Gatekeeper = Type.Object(
-  {
-    /** The gatekeeper's key: signs `Admission` statements and pays for the submissions it makes. */
-    key: SecretReference,
-    /** The chain and registry; `evm[0]`'s by default. */
-    rpcUrl: Type.Optional(HttpUrl),
-    registry: Type.Optional(Address),
-    confirmations: Type.Optional(Type.Integer({ minimum: 0, maximum: 1000 })),
-    /** TCB statuses accepted; `['UpToDate']` by default. */
-    tcbStatus: Type.Optional(Type.Array(TcbStatusName, { minItems: 1, uniqueItems: true })),
-    /** Sign admissions of dev attestations (no TEE): tests only; refused in production mode. */
-    allowDev: Type.Optional(Type.Boolean()),
-    /** A file holding the DCAP collateral (JSON, from a PCCS) quotes are verified against. */
-    collateralFile: Type.Optional(Type.String({ minLength: 1 })),
-    /** The other gatekeepers' API base URLs (`http://host:port`). */
-    peers: Type.Optional(Type.Array(HttpUrl, { maxItems: 31 })),
-    host: Type.Optional(Type.String({ minLength: 1 })),
-    port: Type.Optional(Type.Integer({ minimum: 0, maximum: 65535 })),
-    /** How long an admission lasts; every gatekeeper of the set must use the same value. 7 days by default. */
-    admissionSeconds: Type.Optional(Type.Integer({ minimum: 60, maximum: 365 * 86_400 })),
-    /** How long signatures stay usable after the request; 1 hour by default (same value everywhere). */
-    deadlineSeconds: Type.Optional(Type.Integer({ minimum: 10, maximum: 30 * 86_400 })),
-    /** The wait, per rank, before a lower-ranked gatekeeper submits instead; 10 s by default. */
-    failoverSeconds: Type.Optional(Type.Integer({ minimum: 0, maximum: 3_600 })),
-    pollIntervalMs: Type.Optional(Type.Integer({ minimum: 50, maximum: 600_000 })),
-    /** The first block scanned for `AdmissionRequested` (a restarted gatekeeper catches up); the head by default. */
-    fromBlock: Type.Optional(Type.Integer({ minimum: 0 })),
-  },
-  { additionalProperties: false },
-)
-
-/** `admission`: this node's worker asks the gatekeepers for admission, and again before it expires. */
-const Admission = Type.Object(
-  {
-    /** Where gatekeepers fetch the quote: this node's public `.../v1/attestation`. */
-    quoteUrl: HttpUrl,
-    rpcUrl: Type.Optional(HttpUrl),
-    registry: Type.Optional(Address),
-    /** Ask again this long before the admission expires; 1 day by default. */
-    reattestBeforeSeconds: Type.Optional(Type.Integer({ minimum: 1, maximum: 30 * 86_400 })),
-    /** Ask again after this long when a request was not answered; 10 minutes by default. */
-    retrySeconds: Type.Optional(Type.Integer({ minimum: 1, maximum: 86_400 })),
-    pollIntervalMs: Type.Optional(Type.Integer({ minimum: 50, maximum: 600_000 })),
-  },
-  { additionalProperties: false },
-)
 
 export const NodeConfigSchema = Type.Object(
   {
