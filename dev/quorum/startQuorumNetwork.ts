@@ -23,6 +23,8 @@ export type StartQuorumNetworkParameters = {
   /** Progress lines; nothing by default. */
   print?: ((line: string) => void) | undefined
   failoverDelayMs?: number | undefined
+  /** The nodes' `quorum.settleMs`; their default (300 ms) when absent. */
+  settleMs?: number | undefined
 }
 
 /** One `teefn node` of the quorum: its own redis-server, dev key, submitter account and API. */
@@ -57,6 +59,7 @@ const measurement = 'teefn quorum demo runtime'
 export async function startQuorumNetwork({
   print = () => {},
   failoverDelayMs = 2_500,
+  settleMs,
 }: StartQuorumNetworkParameters = {}): Promise<QuorumNetwork> {
   const stops: (() => Promise<unknown> | unknown)[] = []
   const stop = async () => {
@@ -158,7 +161,11 @@ export async function startQuorumNetwork({
           registry: registryAddress,
           pollIntervalMs: 250,
         },
-        quorum: { peers: apiUrls.filter((_, other) => other !== index), failoverDelayMs },
+        quorum: {
+          peers: apiUrls.filter((_, other) => other !== index),
+          failoverDelayMs,
+          ...(settleMs === undefined ? {} : { settleMs }),
+        },
       }
       const child = await spawnTeefnNode({
         configFile: join(dir, `node-${name}.json`),
