@@ -1,5 +1,5 @@
 import Type from 'typebox'
-import { Address, Bytes32, HttpUrl, SecretReference } from './configTypes.js'
+import { Address, HttpUrl, SecretReference } from './configTypes.js'
 
 /** The node config's admission sections: `gatekeeper` and `admission` (docs/protocol.md section 5). */
 export const TcbStatusName = Type.Union([

@@ -1,7 +1,7 @@
 import Type, { type Static } from 'typebox'
 import { Admission, Gatekeeper } from './admissionConfigSchemas.js'
 import { EvmChain, SubstrateChain } from './chainConfigSchemas.js'
-import { Address, Bytes32, HttpUrl, RpcQuorum, SecretReference, WsUrl } from './configTypes.js'
+import { Address, SecretReference } from './configTypes.js'
 
 const Positive = Type.Optional(Type.Integer({ minimum: 1 }))
 /** The most an HTTP caller may ask for, per sandbox limit (bytes and ms); each at most the operator maximum. */
