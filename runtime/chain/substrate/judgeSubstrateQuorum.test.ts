@@ -15,7 +15,7 @@ let dir: string
 let workers: TeeProvider[]
 let keys: Hex[]
 
-const answer = (worker: TeeProvider, text: string, requestId = `0x${'0e'.repeat(32)}`) =>
+const answer = (worker: TeeProvider, text: string, requestId: Hex = `0x${'0e'.repeat(32)}`) =>
   signEnvelope(worker, {
     family: 'substrate',
     chainId,
