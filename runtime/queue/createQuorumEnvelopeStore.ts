@@ -28,12 +28,13 @@ export type QuorumEnvelopeStore = {
 }
 
 // First envelope per signer and codeHash wins (a signer cannot swap its answer later), bounded per request, TTL
-// refreshed.
+// refreshed. A stored envelope is announced on `<key>:stored` (`quorumEnvelopeChannel`) so a waiting delivery wakes.
 const addScript = `
 if redis.call('HEXISTS', KEYS[1], ARGV[1]) == 1 then return 0 end
 if redis.call('HLEN', KEYS[1]) >= tonumber(ARGV[3]) then return -1 end
 redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
 redis.call('EXPIRE', KEYS[1], tonumber(ARGV[4]))
+redis.call('PUBLISH', KEYS[1] .. ':stored', ARGV[1])
 return 1`
 
 /**

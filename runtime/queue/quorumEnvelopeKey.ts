@@ -18,3 +18,8 @@ export type QuorumRequestRef = {
 export function quorumEnvelopeKey({ chainId, consumer, requestId }: QuorumRequestRef): string {
   return [queuePrefix, 'envelopes', 'evm', chainId, consumer, requestId].join(':').toLowerCase()
 }
+
+/** The pub/sub channel on which the store announces each envelope it keeps for a request (the field stored). */
+export function quorumEnvelopeChannel(ref: QuorumRequestRef): string {
+  return `${quorumEnvelopeKey(ref)}:stored`
+}
