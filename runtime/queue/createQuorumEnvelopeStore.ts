@@ -1,7 +1,7 @@
 import type { Redis } from 'ioredis'
 import type { Envelope } from '../enclave/envelope.js'
 import { parseEnvelope } from '../enclave/envelope.js'
-import { type QuorumRequestRef, quorumEnvelopeKey } from './quorumEnvelopeKey.js'
+import { type QuorumRequestRef, quorumEnvelopeKey, quorumRequestRefOf } from './quorumEnvelopeKey.js'
 
 export type CreateQuorumEnvelopeStoreParameters = {
   connection: Redis
@@ -48,11 +48,7 @@ export function createQuorumEnvelopeStore({
 }: CreateQuorumEnvelopeStoreParameters): QuorumEnvelopeStore {
   return {
     async add(envelope) {
-      const key = quorumEnvelopeKey({
-        chainId: envelope.chainId,
-        consumer: envelope.destination,
-        requestId: envelope.requestId,
-      })
+      const key = quorumEnvelopeKey(quorumRequestRefOf(envelope))
       const answer = await connection.eval(
         addScript,
         1,
