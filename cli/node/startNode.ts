@@ -107,21 +107,29 @@ export async function startNode({
     const maximumLimits: SandboxLimits = { ...defaultMaximumLimits, ...config.server?.maximumLimits }
 
     const metrics = createMetrics()
-    const evm = has('relayer')
-      ? await startEvmRelayers(config, { connection, env, retryPolicy, logger, closers })
-      : []
-    const substrate = has('relayer')
-      ? await startSubstrateRelayers(config, { connection, env, retryPolicy, logger, closers })
-      : []
-
-    observeRelayers({ connection, metrics, evm, substrate, closers })
-
-    const httpMaximumLimits = httpMaximumLimitsOf(config, maximumLimits)
+    // Before the relayers: a Substrate quorum counts this node's own worker among its signers.
     const tee = await selectProvider({
       provider: config.tee?.provider,
       devKeyFile: config.tee?.devKeyFile,
       env,
     })
+    const evm = has('relayer')
+      ? await startEvmRelayers(config, { connection, env, retryPolicy, logger, closers })
+      : []
+    const substrate = has('relayer')
+      ? await startSubstrateRelayers(config, {
+          connection,
+          env,
+          retryPolicy,
+          logger,
+          closers,
+          ownWorker: tee.publicKeys.sr25519,
+        })
+      : []
+
+    observeRelayers({ connection, metrics, evm, substrate, closers })
+
+    const httpMaximumLimits = httpMaximumLimitsOf(config, maximumLimits)
     if (has('worker')) checkWorkerIdentity(config, tee.publicKeys.evmAddress)
     const store = createRedisFunctionStore({ redis: connection })
     const evmReaders = (config.evm ?? []).map((chain) => evmChainReaderOf(chain, logger))
