@@ -19,6 +19,7 @@ import {
 import { createRedisFunctionStore } from '../../runtime/store/createRedisFunctionStore.js'
 import { startWorker, type TeeWorker } from '../../runtime/worker/startWorker.js'
 import type { WorkerSubstrateChain } from '../../runtime/worker/WorkerChains.js'
+import type { ServerSubstrateChain } from '../../server/ServerContext.js'
 import { evmChainReaderOf, substrateChainOf } from './chainReadersOf.js'
 import { httpMaximumLimitsOf } from './httpMaximumLimitsOf.js'
 import { keepAdmitted } from './keepAdmitted.js'
@@ -185,6 +186,7 @@ export async function startNode({
         attestation,
         pool,
         evmReaders,
+        substrateChains: substrateServerChains(config, substrate),
         worker,
         retention,
         httpMaximumLimits,
@@ -238,6 +240,17 @@ function substrateWorkerChains(
     const workerChain = substrateChainOf(chain, genesisHash, logger)
     closers.push(() => workerChain.close())
     return workerChain
+  })
+}
+
+/** The Substrate chains the API keeps quorum envelopes for: those whose genesis hash is known here. */
+function substrateServerChains(
+  config: NodeConfig,
+  relayers: readonly SubstrateRelayer[],
+): ServerSubstrateChain[] {
+  return (config.substrate ?? []).flatMap((chain, index) => {
+    const genesisHash = chain.genesisHash ?? relayers[index]?.chainId
+    return genesisHash ? [{ genesisHash, resultWorkers: chain.resultQuorum?.workers ?? [] }] : []
   })
 }
 

@@ -57,7 +57,9 @@ export type StartSubstrateRelayerParameters = {
    * worker key: the submitter gathers and sends quorum results, and the watcher takes another node's valid
    * quorum result as the answer to its request (`createQuorumResultAcceptor`).
    */
-  quorum?: (NonNullable<StartSubstrateSubmitterParameters['quorum']> & { ownWorker?: string | undefined }) | undefined
+  quorum?:
+    | (NonNullable<StartSubstrateSubmitterParameters['quorum']> & { ownWorker?: string | undefined })
+    | undefined
   logger?: Logger | undefined
 }
 
