@@ -57,7 +57,7 @@ beforeAll(async () => {
     wsUrl: chain.wsUrl,
     feePayers,
     functions: {
-      [echoId]: 'export default function main(request) { return `echo ${request}` }',
+      [echoId]: "export default function main(request) { return 'echo ' + request }",
       [priceId]: `export default async function main() {
   try { return (await (await fetch('${prices.url}/price')).text()).trim() } catch { return 'no price' }
 }`,

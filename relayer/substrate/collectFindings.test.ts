@@ -67,6 +67,27 @@ describe('collectFindings', () => {
     expect(found).toMatchObject({ results: 2, malformed: 0, unreadable: 0, errors: 0 })
   })
 
+  it("keeps other senders' quorum results aside for judging; their plain results are only counted", () => {
+    const quorum = { ...result(word('05'), word('aa')), envelopes: [] } as TriggerFinding
+    const found = collectFindings({
+      block,
+      triggers: [
+        finding('remark', [quorum, result(word('06'), word('aa')), { ...quorum, sender: feePayer }]),
+      ],
+      trusted: new Set([feePayer]),
+      seenAt: 1,
+    })
+    expect(found.quorumResults).toEqual([
+      {
+        finding: quorum,
+        record: { blockHash: block.hash, blockNumber: 42, extrinsicIndex: 3, by: 'watcher' },
+      },
+    ])
+    // The fee payer's own quorum result is indexed at once, as its plain results are.
+    expect(found.delivered.map((item) => item.requestId)).toEqual([word('05')])
+    expect(found.results).toBe(3)
+  })
+
   it('counts malformed and unreadable matches, and skips a trigger that throws for this block only', () => {
     const found = collectFindings({
       block,
