@@ -31,13 +31,14 @@ const request = (requestId: Hex): TriggerFinding => ({
     request: '0x',
   },
 })
-const result = (requestId: Hex, sender: Hex): TriggerFinding => ({
+const resultFrom = (requestId: Hex, sender: Hex): Extract<TriggerFinding, { kind: 'result' }> => ({
   kind: 'result',
   requestId,
   sender,
   extrinsicIndex: 3,
   envelope: {} as Envelope,
 })
+const result = (requestId: Hex, sender: Hex): TriggerFinding => resultFrom(requestId, sender)
 
 describe('collectFindings', () => {
   it('sorts requests and results of every trigger, and indexes only results from trusted senders', () => {
@@ -68,12 +69,11 @@ describe('collectFindings', () => {
   })
 
   it("keeps other senders' quorum results aside for judging; their plain results are only counted", () => {
-    const quorum = { ...result(word('05'), word('aa')), envelopes: [] } as TriggerFinding
+    const quorumFrom = (sender: Hex): TriggerFinding => ({ ...resultFrom(word('05'), sender), envelopes: [] })
+    const quorum = quorumFrom(word('aa'))
     const found = collectFindings({
       block,
-      triggers: [
-        finding('remark', [quorum, result(word('06'), word('aa')), { ...quorum, sender: feePayer }]),
-      ],
+      triggers: [finding('remark', [quorum, result(word('06'), word('aa')), quorumFrom(feePayer)])],
       trusted: new Set([feePayer]),
       seenAt: 1,
     })
