@@ -12,7 +12,8 @@ import type { StatementEntry } from './statementBook.js'
  * `Removal` (`signRemoval`) and does so again every recheck while the worker stays admitted and bad.
  */
 export class AdmittedWorkerRechecks {
-  readonly #quoteUrls = new Map<string, string>()
+  /** Each worker's latest request: where its quote is served, and when this gatekeeper saw it (ms). */
+  readonly #requests = new Map<string, { quoteUrl: string; seenAt: number }>()
   readonly #streaks: FailureStreaks
   #due = 0
 
@@ -25,16 +26,32 @@ export class AdmittedWorkerRechecks {
 
   /** An `AdmissionRequested` of `worker` (in log order): its quote is fetched from there from now on. */
   note(worker: string, quoteUrl: string): void {
-    this.#quoteUrls.set(worker, quoteUrl)
+    this.#requests.set(worker, { quoteUrl, seenAt: Date.now() })
   }
 
-  /** Rechecks every known worker when due; returns the removal entries this gatekeeper signed or still holds. */
+  /**
+   * Rechecks every known worker when due; returns the removal entries this gatekeeper signed or still holds. A
+   * worker not active is skipped (`undefined`), and forgotten once its request is older than `deadlineSeconds`.
+   */
   async run(gatekeeper: GatekeeperLoop): Promise<StatementEntry<'Removal'>[]> {
     if (Date.now() < this.#due) return []
     this.#due = Date.now() + this.recheckMs
     const entries: StatementEntry<'Removal'>[] = []
-    for (const [worker, quoteUrl] of this.#quoteUrls) {
-      entries.push(...(await this.#recheck(gatekeeper, worker, quoteUrl)))
+    for (const [worker, { quoteUrl, seenAt }] of this.#requests) {
+      let removals: StatementEntry<'Removal'>[] | undefined
+      try {
+        removals = await this.#recheck(gatekeeper, worker, quoteUrl)
+      } catch (error) {
+        // The chain did not answer: no verdict this round, and no streak either way.
+        gatekeeper.parameters.logger.warn({ worker, err: String(error).slice(0, 300) }, 'recheck skipped')
+        continue
+      }
+      if (removals === undefined) {
+        // Not admitted, and no admission signed for its request can still be used: forget it until it asks again.
+        if (Date.now() > seenAt + gatekeeper.parameters.deadlineSeconds * 1000) this.#requests.delete(worker)
+        continue
+      }
+      entries.push(...removals)
     }
     return entries
   }
@@ -43,11 +60,11 @@ export class AdmittedWorkerRechecks {
     gatekeeper: GatekeeperLoop,
     worker: string,
     quoteUrl: string,
-  ): Promise<StatementEntry<'Removal'>[]> {
+  ): Promise<StatementEntry<'Removal'>[] | undefined> {
     const { parameters, registry, provider, wallet, book } = gatekeeper
     if (!(await registry.isWorkerActive(worker))) {
       this.#streaks.forget(worker)
-      return []
+      return undefined
     }
     const verdict = await judgeAdmittedWorker({
       worker,
