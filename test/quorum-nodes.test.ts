@@ -1,12 +1,13 @@
 import { setTimeout as sleep } from 'node:timers/promises'
-import { toUtf8String } from 'ethers'
+import { keccak256, Transaction, toUtf8String } from 'ethers'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { submitterRank } from '../relayer/evm/submitterRank.js'
+import { submitterRank } from '../relayer/shared/submitterRank.js'
 import type { Hex } from '../runtime/bytes.js'
 import { requestJobId } from '../runtime/queue/jobIds.js'
 import { openDeliveryQueue } from '../runtime/queue/queues.js'
 import { countFulfilTransactions, requestFulfilledTopic } from './support/countFulfilTransactions.js'
 import { type StartHttpServerReturnType, startHttpServer } from './support/startHttpServer.js'
+import { type LyingRpcProxy, startLyingRpcProxy } from './support/startLyingRpcProxy.js'
 import { type QuorumNodes, startQuorumNodes } from './support/startQuorumNodes.js'
 import {
   deployTestConsumer,
@@ -33,6 +34,8 @@ const requestTimeout = 30
 const failoverDelayMs = 2_500
 const settleMs = 1_500
 let quorum: QuorumNodes
+/** Each node's JSON-RPC endpoint: a proxy in front of anvil that can catch a node mid-transaction. */
+const rpcProxies: LyingRpcProxy[] = []
 let consumer: TestConsumerContract
 let consumerAddress: string
 let prices: StartHttpServerReturnType
@@ -48,11 +51,19 @@ beforeAll(async () => {
   })
   consumer = await deployTestConsumer(f.admin, { registry: String(f.registry.target), requestTimeout })
   consumerAddress = await consumer.getAddress()
-  quorum = await startQuorumNodes({ anvil, f, failoverDelayMs, settleMs })
+  for (let index = 0; index < 3; index++) rpcProxies.push(await startLyingRpcProxy(anvil.rpcUrl))
+  quorum = await startQuorumNodes({
+    anvil,
+    f,
+    failoverDelayMs,
+    settleMs,
+    rpcUrlOf: (index) => rpcProxies[index]!.url,
+  })
 }, 120_000)
 
 afterAll(async () => {
   await quorum?.close()
+  for (const proxy of rpcProxies) await proxy.close()
   await prices?.close()
 })
 
@@ -198,25 +209,36 @@ describe('result quorums between three teefn node processes', () => {
     }
   }, 120_000)
 
-  it('(d) the node ranked first is killed before it submits: the next one submits after the failover delay', async () => {
+  it('(d) the submitting node is killed mid-submission: the next one submits after the failover delay', async () => {
     const functionId = await priceFunctionWith('failover', 2, ['/honest', '/honest', '/honest'])
-    const sent = await request(functionId)
+    // The request's id is known before it is sent, so the node ranked first is known too.
+    const requestId = await consumer.computeRequestId(
+      await consumer.requestCount(),
+      f.oracleOwner.address,
+      functionId,
+      keccak256('0x'),
+    )
     const workers = quorum.nodes.map((node) => node.worker.evmAddress)
-    const ranks = workers.map((worker) => submitterRank(sent.requestId, worker, workers))
-    const first = quorum.nodes[ranks.indexOf(0)]!
+    const ranks = workers.map((worker) => submitterRank(requestId, worker, workers))
+    const first = ranks.indexOf(0)
     const second = quorum.nodes[ranks.indexOf(1)]!
-    // Kill the first once its answer reached the others (so they rank it first too), inside its settle window.
-    const peer = quorum.nodes.find((node) => node !== first)!
-    const url = `${peer.apiUrl}/v1/envelopes?chainId=${anvil.chainId}&consumer=${consumerAddress}&requestId=${sent.requestId}`
-    for (;;) {
-      const { envelopes } = (await (await fetch(url)).json()) as { envelopes: { worker: string }[] }
-      if (envelopes.some((envelope) => envelope.worker === first.worker.evmAddress)) break
-      await sleep(20)
-    }
-    await first.process.kill()
+    // The first node's fulfilment transaction never reaches anvil: its process is killed as it sends it.
+    let killedAt = 0
+    rpcProxies[first]!.hold(
+      ({ method, params }) =>
+        method === 'eth_sendRawTransaction' &&
+        Transaction.from(params[0] as string).to?.toLowerCase() === consumerAddress.toLowerCase(),
+      async () => {
+        await quorum.nodes[first]!.process.kill()
+        killedAt = Date.now()
+      },
+    )
+    const sent = await request(functionId)
+    expect(sent.requestId).toBe(requestId)
     const done = await fulfilment(sent.requestId)
+    expect(killedAt).toBeGreaterThan(0)
     expect(done.from).toBe(second.submitter)
-    expect(done.at - sent.at).toBeGreaterThanOrEqual(failoverDelayMs)
+    expect(done.at - killedAt).toBeGreaterThanOrEqual(failoverDelayMs - settleMs - 500)
     expect(await deliveredText()).toBe('3001')
     await sleep(failoverDelayMs + settleMs + 1_000)
     expect(await fulfilTransactions(sent.block)).toEqual({ transactions: 1, fulfilled: 1 })

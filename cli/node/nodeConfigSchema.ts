@@ -237,7 +237,10 @@ export const NodeConfigSchema = Type.Object(
           }),
           /** 5000 ms by default: long enough for a mined transaction to be seen by the others. */
           failoverDelayMs: Type.Optional(Type.Integer({ minimum: 0, maximum: 600_000 })),
-          /** How long a node that holds k agreeing answers waits for late ones before it ranks; 300 ms by default. */
+          /**
+           * How long a node that holds k agreeing answers waits for the other nodes' answers (ended early once all
+           * answered), so dissenters are named; 300 ms by default.
+           */
           settleMs: Type.Optional(Type.Integer({ minimum: 0, maximum: 60_000 })),
         },
         { additionalProperties: false },

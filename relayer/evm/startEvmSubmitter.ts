@@ -252,6 +252,7 @@ export function startEvmSubmitter({
     stats: () => ({ ...stats, transactions: sender.sent }),
     async close() {
       await worker.close()
+      await quorumDelivery.close()
       await reruns.close()
       batcher.close()
       rpc.close()

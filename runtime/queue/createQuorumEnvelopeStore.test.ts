@@ -10,7 +10,7 @@ import { payloadHashOf } from '../enclave/envelope.js'
 import { signEnvelope } from '../enclave/signEnvelope.js'
 import type { TeeProvider } from '../enclave/TeeProvider.js'
 import { createQuorumEnvelopeStore } from './createQuorumEnvelopeStore.js'
-import { quorumEnvelopeKey } from './quorumEnvelopeKey.js'
+import { quorumEnvelopeChannel, quorumEnvelopeKey } from './quorumEnvelopeKey.js'
 
 let connection: Redis
 useRedisServer({ isolate: true }, (redis) => {
@@ -74,5 +74,23 @@ describe('createQuorumEnvelopeStore', () => {
     const ttl = await connection.ttl(quorumEnvelopeKey(ref))
     expect(ttl).toBeGreaterThan(0)
     expect(ttl).toBeLessThanOrEqual(30)
+  })
+
+  it('announces each envelope it keeps, not the ones it refuses', async () => {
+    const store = createQuorumEnvelopeStore({ connection })
+    const subscriber = connection.duplicate()
+    const heard: string[] = []
+    subscriber.on('message', (_, field: string) => heard.push(field))
+    await subscriber.subscribe(quorumEnvelopeChannel(ref))
+    try {
+      const a = await sign(workers[0]!, '1')
+      expect(await store.add(a)).toBe('stored')
+      expect(await store.add(await sign(workers[0]!, '9'))).toBe('known')
+      await connection.ping()
+      await subscriber.ping()
+      expect(heard).toEqual([`${a.worker}:${a.codeHash}`.toLowerCase()])
+    } finally {
+      subscriber.disconnect()
+    }
   })
 })

@@ -1,7 +1,7 @@
 import type { Redis } from 'ioredis'
 import type { Envelope } from '../enclave/envelope.js'
 import { parseEnvelope } from '../enclave/envelope.js'
-import { type QuorumRequestRef, quorumEnvelopeKey } from './quorumEnvelopeKey.js'
+import { type QuorumRequestRef, quorumEnvelopeKey, quorumRequestRefOf } from './quorumEnvelopeKey.js'
 
 export type CreateQuorumEnvelopeStoreParameters = {
   connection: Redis
@@ -28,12 +28,13 @@ export type QuorumEnvelopeStore = {
 }
 
 // First envelope per signer and codeHash wins (a signer cannot swap its answer later), bounded per request, TTL
-// refreshed.
+// refreshed. A stored envelope is announced on `<key>:stored` (`quorumEnvelopeChannel`) so a waiting delivery wakes.
 const addScript = `
 if redis.call('HEXISTS', KEYS[1], ARGV[1]) == 1 then return 0 end
 if redis.call('HLEN', KEYS[1]) >= tonumber(ARGV[3]) then return -1 end
 redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
 redis.call('EXPIRE', KEYS[1], tonumber(ARGV[4]))
+redis.call('PUBLISH', KEYS[1] .. ':stored', ARGV[1])
 return 1`
 
 /**
@@ -47,11 +48,7 @@ export function createQuorumEnvelopeStore({
 }: CreateQuorumEnvelopeStoreParameters): QuorumEnvelopeStore {
   return {
     async add(envelope) {
-      const key = quorumEnvelopeKey({
-        chainId: envelope.chainId,
-        consumer: envelope.destination,
-        requestId: envelope.requestId,
-      })
+      const key = quorumEnvelopeKey(quorumRequestRefOf(envelope))
       const answer = await connection.eval(
         addScript,
         1,

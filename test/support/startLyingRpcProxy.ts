@@ -16,6 +16,11 @@ export type LyingRpcProxy = {
   setMode(mode: 'forward' | 'refuse'): void
   /** Answers calls of these methods with JSON-RPC error -32601, as a node without them does ([] to stop). */
   withhold(methods: readonly string[]): void
+  /**
+   * Never answers the first request holding a call `matches` accepts (it is not forwarded either) and runs
+   * `onHeld`: a node caught mid-call, e.g. killed while its transaction is on the way. One-shot; undefined disarms.
+   */
+  hold(matches: ((call: ProxiedCall) => boolean) | undefined, onHeld?: () => unknown): void
   /** Calls seen, by method. */
   calls(): Record<string, number>
   close(): Promise<void>
@@ -30,6 +35,7 @@ export async function startLyingRpcProxy(upstream: string): Promise<LyingRpcProx
   let rewrite: RpcRewrite | undefined
   let mode: 'forward' | 'refuse' = 'forward'
   let withheld = new Set<string>()
+  let held: { matches: (call: ProxiedCall) => boolean; onHeld: () => unknown } | undefined
   const seen: Record<string, number> = {}
   const target = new URL(upstream)
 
@@ -76,6 +82,15 @@ export async function startLyingRpcProxy(upstream: string): Promise<LyingRpcProx
     const parsed = JSON.parse(body) as Message | Message[]
     const messages = Array.isArray(parsed) ? parsed : [parsed]
     for (const message of messages) seen[message.method] = (seen[message.method] ?? 0) + 1
+    const trap = held
+    if (
+      trap &&
+      messages.some((message) => trap.matches({ method: message.method, params: message.params ?? [] }))
+    ) {
+      held = undefined
+      await trap.onHeld()
+      return
+    }
     const forwarded = messages.filter((message) => !withheld.has(message.method))
     const answered =
       forwarded.length === 0
@@ -104,6 +119,9 @@ export async function startLyingRpcProxy(upstream: string): Promise<LyingRpcProx
     },
     withhold(methods) {
       withheld = new Set(methods)
+    },
+    hold(matches, onHeld = () => {}) {
+      held = matches ? { matches, onHeld } : undefined
     },
     calls: () => ({ ...seen }),
     close: () => server.close(),

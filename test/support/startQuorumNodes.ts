@@ -39,6 +39,8 @@ export type StartQuorumNodesParameters = {
   count?: number | undefined
   failoverDelayMs: number
   settleMs?: number | undefined
+  /** The JSON-RPC endpoint node `index` uses (a proxy in front of anvil, say); anvil's by default. */
+  rpcUrlOf?: ((index: number) => string) | undefined
 }
 
 export type QuorumNodes = {
@@ -61,6 +63,7 @@ export async function startQuorumNodes({
   count = 3,
   failoverDelayMs,
   settleMs,
+  rpcUrlOf = () => anvil.rpcUrl,
 }: StartQuorumNodesParameters): Promise<QuorumNodes> {
   const closers: (() => Promise<unknown> | unknown)[] = []
   const close = async () => {
@@ -93,7 +96,7 @@ export async function startQuorumNodes({
         evm: [
           {
             chainId: anvil.chainId,
-            rpcUrl: anvil.rpcUrl,
+            rpcUrl: rpcUrlOf(index),
             wsUrl: anvil.wsUrl,
             registry: String(f.registry.target),
             confirmations: 0,
