@@ -31,7 +31,7 @@ const settleMs = 1_500
 let quorum: QuorumNodes
 let consumer: TestConsumerContract
 let consumerAddress: string
-let prices: StartHttpServerReturnType
+let priceServer: StartHttpServerReturnType
 const abi = AbiCoder.defaultAbiCoder()
 
 // Each node reads its own source (the owner's per-node secret) and answers the price as an ABI uint256.
@@ -45,7 +45,7 @@ const failingFunction = `export default async function main() {
 }`
 
 beforeAll(async () => {
-  prices = await startHttpServer((request, response) => {
+  priceServer = await startHttpServer((request, response) => {
     const answers: Record<string, string> = { '/low': '2990', '/mid': '3001', '/high': '3020' }
     response.end(answers[request.url ?? ''] ?? '')
   })
@@ -56,7 +56,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await quorum?.close()
-  await prices?.close()
+  await priceServer?.close()
 })
 
 async function request(functionId: Hex) {
@@ -112,7 +112,7 @@ describe('quorum rules between three teefn node processes', () => {
     })
     await quorum.putSecrets(
       functionId,
-      ['/high', '/low', '/mid'].map((path) => ({ PRICE_URL: `${prices.url}${path}` })),
+      ['/high', '/low', '/mid'].map((path) => ({ PRICE_URL: `${priceServer.url}${path}` })),
     )
     const sent = await request(functionId)
     const done = await fulfilment(sent.requestId)
@@ -121,6 +121,29 @@ describe('quorum rules between three teefn node processes', () => {
     expect(await consumer.lastStatus()).toBe(0n)
     expect(abi.decode(['uint256'], await consumer.lastResult())[0]).toBe(3001n)
     // Every node's turn came and went: one transaction in all.
+    await sleep(2 * failoverDelayMs + settleMs + 1_000)
+    expect(await fulfilTransactions(sent.block)).toEqual({ transactions: 1, fulfilled: 1 })
+  }, 90_000)
+
+  it('median-uint256, k = 2: the consumer receives the (lower) median of the values submitted, whichever they are', async () => {
+    const functionId = await quorum.register(medianFunction, 'median two', {
+      threshold: 2,
+      aggregation: AGGREGATIONS.indexOf('MedianUint256'),
+    })
+    const prices = { '/low': 2990n, '/mid': 3001n, '/high': 3020n }
+    const paths = ['/mid', '/high', '/low'] as const
+    await quorum.putSecrets(
+      functionId,
+      paths.map((path) => ({ PRICE_URL: `${priceServer.url}${path}` })),
+    )
+    const sent = await request(functionId)
+    const done = await fulfilment(sent.requestId)
+    expect(done.fulfilled?.status).toBe(0n)
+    // Each signer's value is its node's source; every value submitted joins the median group.
+    const priceOf = new Map(quorum.nodes.map((node, i) => [node.worker.evmAddress, prices[paths[i]!]]))
+    const values = done.signers!.map((signer) => priceOf.get(signer)!).sort((x, y) => (x < y ? -1 : 1))
+    expect(values.length).toBeGreaterThanOrEqual(2)
+    expect(abi.decode(['uint256'], await consumer.lastResult())[0]).toBe(values[(values.length - 1) >> 1])
     await sleep(2 * failoverDelayMs + settleMs + 1_000)
     expect(await fulfilTransactions(sent.block)).toEqual({ transactions: 1, fulfilled: 1 })
   }, 90_000)
