@@ -140,7 +140,9 @@ describe('quorum rules between three teefn node processes', () => {
     const done = await fulfilment(sent.requestId)
     expect(done.fulfilled?.status).toBe(0n)
     // Each signer's value is its node's source; every value submitted joins the median group.
-    const priceOf = new Map(quorum.nodes.map((node, i) => [node.worker.evmAddress, prices[paths[i]!]]))
+    const priceOf = new Map<string, bigint>(
+      quorum.nodes.map((node, i) => [node.worker.evmAddress, prices[paths[i]!]]),
+    )
     const values = done.signers!.map((signer) => priceOf.get(signer)!).sort((x, y) => (x < y ? -1 : 1))
     expect(values.length).toBeGreaterThanOrEqual(2)
     expect(abi.decode(['uint256'], await consumer.lastResult())[0]).toBe(values[(values.length - 1) >> 1])
