@@ -2,8 +2,10 @@
  * Issue 15's quorum benchmark: 100 price requests paced at 10/s on anvil through three `teefn node` processes
  * (admitted by 2-of-3 gatekeepers) under a 2-of-3 Identical policy, then 100 through the same nodes under a
  * policy-1 function, in the same run. Latency: request transaction mined (its receipt seen) -> `RequestFulfilled`
- * seen. `doubled` counts requests with more than one fulfilment event. Adds the gas of `fulfillQuorum` for
- * k = 1, 2, 3, 5. Prints one JSON object. Run: `npm run bench:quorum` (`BENCH_SETTLE_MS`: the nodes' settle window).
+ * seen. `doubled` counts requests with more than one fulfilment event; `fulfil_transactions` the transactions the
+ * nodes sent to the oracle, reverted ones too (a quorum is one per request: more means nodes sent the same quorum
+ * twice; single deliveries are batched, so fewer). Adds the gas of `fulfillQuorum` for k = 1, 2, 3, 5. Prints one
+ * JSON object. Run: `npm run bench:quorum` (`BENCH_SETTLE_MS`: the nodes' settle window).
  */
 import { createServer } from 'node:http'
 import type { AddressInfo } from 'node:net'
@@ -11,6 +13,7 @@ import type { PriceOracleContract } from '../contracts/contractTypes.js'
 import { deployPriceFunction } from '../dev/quorum/deployPriceFunction.js'
 import { requestPrice, type SentPriceRequest, waitForFulfilment } from '../dev/quorum/priceRequests.js'
 import { type QuorumNetwork, startQuorumNetwork } from '../dev/quorum/startQuorumNetwork.js'
+import { countFulfilTransactions } from '../test/support/countFulfilTransactions.js'
 import { measureQuorumGas } from './quorumGasSupport.js'
 import { percentile, round, runBenchmark } from './support.js'
 
@@ -49,11 +52,13 @@ await runBenchmark(async (later) => {
     fulfilled: quorum.fulfilled,
     lost: quorum.lost,
     doubled: quorum.doubled,
+    fulfil_transactions: quorum.transactions,
     latency_p50_ms: quorum.p50,
     latency_p99_ms: quorum.p99,
     single_fulfilled: single.fulfilled,
     single_lost: single.lost,
     single_doubled: single.doubled,
+    single_fulfil_transactions: single.transactions,
     single_latency_p50_ms: single.p50,
     single_latency_p99_ms: single.p99,
     p50_ratio_quorum_to_single: round(quorum.p50 / single.p50, 2),
@@ -111,8 +116,21 @@ async function pacedRun(network: QuorumNetwork, oracle: PriceOracleContract) {
     .filter((request) => firstSeen.has(request.requestId))
     .map((request) => Math.max(0, firstSeen.get(request.requestId)! - request.minedAt))
   const fulfilled = latencies.length
+  // What the nodes paid for, reverted transactions included: the contract refuses a second fulfilment, so only
+  // this shows whether the submit order kept the nodes from sending the same quorum twice.
+  let transactions = 0
+  for (const node of network.nodes) {
+    const count = await countFulfilTransactions({
+      provider,
+      destination: address,
+      relayer: node.submitter,
+      fromBlock,
+    })
+    transactions += count.transactions
+  }
   return {
     fulfilled,
+    transactions,
     lost: requests - fulfilled,
     doubled: sent.filter((request) => (events.get(request.requestId)?.size ?? 0) > 1).length,
     p50: percentile(latencies, 50),

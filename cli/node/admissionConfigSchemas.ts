@@ -14,7 +14,7 @@ export const TcbStatusName = Type.Union([
 /** `gatekeeper`: a k-of-n gatekeeper of the registry (relayer/gatekeeper/startGatekeeper.ts). */
 export const Gatekeeper = Type.Object(
   {
-    /** The gatekeeper's key: signs `Admission` statements and pays for the submissions it makes. */
+    /** The gatekeeper's key: signs `Admission` and `Removal` statements and pays for the submissions it makes. */
     key: SecretReference,
     /** The chain and registry; `evm[0]`'s by default. */
     rpcUrl: Type.Optional(HttpUrl),
@@ -34,6 +34,10 @@ export const Gatekeeper = Type.Object(
     admissionSeconds: Type.Optional(Type.Integer({ minimum: 60, maximum: 365 * 86_400 })),
     /** How long signatures stay usable after the request; 1 hour by default (same value everywhere). */
     deadlineSeconds: Type.Optional(Type.Integer({ minimum: 10, maximum: 30 * 86_400 })),
+    /** How often each admitted worker's served quote is judged again (a failing one is removed); 10 min by default. */
+    recheckSeconds: Type.Optional(Type.Integer({ minimum: 1, maximum: 30 * 86_400 })),
+    /** Failed rechecks in a row that remove a worker (an unpinned or changed measurement removes at once); 3. */
+    removeAfterFailures: Type.Optional(Type.Integer({ minimum: 1, maximum: 1_000 })),
     /** The wait, per rank, before a lower-ranked gatekeeper submits instead; 10 s by default. */
     failoverSeconds: Type.Optional(Type.Integer({ minimum: 0, maximum: 3_600 })),
     pollIntervalMs: Type.Optional(Type.Integer({ minimum: 50, maximum: 600_000 })),

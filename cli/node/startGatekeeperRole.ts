@@ -29,6 +29,8 @@ export async function startGatekeeperRole(
     confirmations: section.confirmations ?? chain?.confirmations ?? 0,
     admissionSeconds: section.admissionSeconds ?? 7 * 86_400,
     deadlineSeconds: section.deadlineSeconds ?? 3_600,
+    recheckMs: (section.recheckSeconds ?? 600) * 1000,
+    removeAfterFailures: section.removeAfterFailures ?? 3,
     failoverMs: (section.failoverSeconds ?? 10) * 1000,
     pollMs: section.pollIntervalMs ?? 1_000,
     fromBlock: section.fromBlock,

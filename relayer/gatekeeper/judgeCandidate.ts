@@ -64,7 +64,8 @@ export type JudgeCandidateParameters = {
   served: unknown
   /** `AdmissionRequested`'s worker (the sender) and quoteHash. */
   worker: string
-  quoteHash: string
+  /** Omitted when an admitted worker is judged again: whatever quote it serves now is judged on its own. */
+  quoteHash?: string | undefined
   policy: GatekeeperPolicy
 }
 
@@ -83,7 +84,7 @@ export async function judgeCandidate({
   if (typeof document === 'string') return refuse('ATTESTATION_MALFORMED', document)
   const { publicKeys, quote } = document
   const hash = attestationHash(quote)
-  if (hash !== quoteHash.toLowerCase()) {
+  if (quoteHash !== undefined && hash !== quoteHash.toLowerCase()) {
     return refuse('QUOTE_HASH_MISMATCH', `the served quote hashes to ${hash}, the request names ${quoteHash}`)
   }
   if (publicKeys.evmAddress.toLowerCase() !== worker.toLowerCase()) {

@@ -5,10 +5,10 @@ import {
   hashGatekeeperStatement,
   signGatekeeperStatement,
 } from '../../contracts/admissionTypedData.js'
-import type { AdmissionEntry } from './admissionBook.js'
 import { fetchServedAttestation } from './fetchServedAttestation.js'
 import { judgeCandidate } from './judgeCandidate.js'
 import type { GatekeeperLoop } from './startGatekeeper.js'
+import type { StatementEntry } from './statementBook.js'
 
 export type SignRequestedAdmissionParameters = {
   log: Log
@@ -26,7 +26,7 @@ export async function signRequestedAdmission({
   log,
   event,
   gatekeeper,
-}: SignRequestedAdmissionParameters): Promise<AdmissionEntry | undefined> {
+}: SignRequestedAdmissionParameters): Promise<StatementEntry<'Admission'> | undefined> {
   const { parameters, registry, provider, wallet, book } = gatekeeper
   const logger = parameters.logger
   const decoded = new Interface([event]).decodeEventLog(event, log.data, log.topics)
@@ -62,8 +62,10 @@ export async function signRequestedAdmission({
     deadline: BigInt(block.timestamp + parameters.deadlineSeconds),
   }
   const signature = await signGatekeeperStatement(wallet, book.domain, 'Admission', admission)
-  book.add(admission, [signature], (address) => gatekeeper.isGatekeeper(address))
-  const entry = book.get(hashGatekeeperStatement(book.domain, 'Admission', admission))
+  book.add('Admission', admission, [signature], (address) => gatekeeper.isGatekeeper(address))
+  const entry = book.get(hashGatekeeperStatement(book.domain, 'Admission', admission)) as
+    | StatementEntry<'Admission'>
+    | undefined
   logger.info(
     {
       worker,

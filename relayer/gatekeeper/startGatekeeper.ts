@@ -4,12 +4,13 @@ import { attachRegistry } from '../../contracts/artifacts.js'
 import type { TeefnRegistryContract } from '../../contracts/contractTypes.js'
 import { loadArtifact } from '../../contracts/loadArtifact.js'
 import type { Logger } from '../../runtime/logging/createLogger.js'
-import { AdmissionBook } from './admissionBook.js'
-import { type ExchangeParameters, pullAdmissions, pushAdmission } from './exchangeSignatures.js'
+import { type ExchangeParameters, pullStatements, pushStatement } from './exchangeSignatures.js'
 import type { GatekeeperPolicy } from './judgeCandidate.js'
+import { AdmittedWorkerRechecks } from './recheckAdmittedWorkers.js'
 import { signRequestedAdmission } from './signRequestedAdmission.js'
 import { startGatekeeperApi } from './startGatekeeperApi.js'
-import { submitHeldAdmission } from './submitHeldAdmission.js'
+import { StatementBook, type StatementEntry } from './statementBook.js'
+import { submitHeldStatement } from './submitHeldStatement.js'
 
 export type StartGatekeeperParameters = {
   rpcUrl: string
@@ -25,8 +26,12 @@ export type StartGatekeeperParameters = {
   confirmations: number
   /** How long an admission lasts (`expiresAt` = the request block's time + this); all gatekeepers must agree. */
   admissionSeconds: number
-  /** How long signatures stay usable (`deadline` = the request block's time + this). */
+  /** How long signatures stay usable (`deadline` = the request block's time + this; removals: `removalDeadline`). */
   deadlineSeconds: number
+  /** How often each admitted worker's served quote is judged again; 10 minutes by default. */
+  recheckMs?: number | undefined
+  /** Failed rechecks in a row that remove a worker (a definite failure removes it at once); 3 by default. */
+  removeAfterFailures?: number | undefined
   /** How long the gatekeeper ranked r waits, times r, after k signatures are held, before it submits. */
   failoverMs: number
   pollMs: number
@@ -38,13 +43,19 @@ export type StartGatekeeperParameters = {
 export type RunningGatekeeper = { address: string; url: string; close(): Promise<void> }
 
 /** A statement this gatekeeper signed and has not yet seen used: when it first held k signatures. */
-type Pending = { digest: string; worker: string; quorumSince: number | undefined }
+type Pending = {
+  digest: string
+  kind: StatementEntry['kind']
+  worker: string
+  quorumSince: number | undefined
+}
 
 /**
  * The `gatekeeper` role: watches the registry's `AdmissionRequested` (at `confirmations`), verifies each
- * candidate's quote itself and signs an `Admission` when it passes (`signRequestedAdmission`), exchanges
- * signatures with its peers over HTTP, and submits `admitWorkerByQuorum` once k are held, in its rank's turn
- * (`submitHeldAdmission`). No admin is involved at any step.
+ * candidate's quote itself and signs an `Admission` when it passes (`signRequestedAdmission`); rechecks the
+ * workers admitted since and signs the `Removal` of one that fails (`AdmittedWorkerRechecks`); exchanges
+ * signatures with its peers over HTTP, and submits `admitWorkerByQuorum` / `removeWorkerByQuorum` once k are
+ * held, in its rank's turn (`submitHeldStatement`). No admin is involved at any step.
  */
 export async function startGatekeeper(parameters: StartGatekeeperParameters): Promise<RunningGatekeeper> {
   const provider = new JsonRpcProvider(parameters.rpcUrl, undefined, {
@@ -54,7 +65,7 @@ export async function startGatekeeper(parameters: StartGatekeeperParameters): Pr
   const wallet = new Wallet(parameters.key, provider)
   const registry = attachRegistry(parameters.registry, wallet)
   const { chainId } = await provider.getNetwork()
-  const book = new AdmissionBook(registryDomain(chainId, parameters.registry))
+  const book = new StatementBook(registryDomain(chainId, parameters.registry))
   const gatekeeper = new GatekeeperLoop(parameters, provider, wallet, registry, book)
   await gatekeeper.refreshSet()
   const api = await startGatekeeperApi({
@@ -87,6 +98,7 @@ class GatekeeperLoop {
   #set: string[] = []
   #threshold = 0
   #pending = new Map<string, Pending>()
+  readonly #rechecks: AdmittedWorkerRechecks
   #timer: NodeJS.Timeout | undefined
   #running: Promise<void> | undefined
   #stopped = false
@@ -96,8 +108,13 @@ class GatekeeperLoop {
     readonly provider: JsonRpcProvider,
     readonly wallet: Wallet,
     readonly registry: TeefnRegistryContract,
-    readonly book: AdmissionBook,
-  ) {}
+    readonly book: StatementBook,
+  ) {
+    this.#rechecks = new AdmittedWorkerRechecks(
+      parameters.recheckMs ?? 600_000,
+      parameters.removeAfterFailures ?? 3,
+    )
+  }
 
   isGatekeeper(address: string): boolean {
     return this.#set.includes(address.toLowerCase())
@@ -127,6 +144,7 @@ class GatekeeperLoop {
     try {
       await this.refreshSet()
       await this.scan()
+      for (const entry of await this.#rechecks.run(this)) await this.track(entry)
       await this.exchangeAndSubmit()
     } catch (error) {
       this.parameters.logger.warn({ err: String(error) }, 'gatekeeper round failed; retrying')
@@ -148,31 +166,36 @@ class GatekeeperLoop {
   }
 
   async handle(log: Log): Promise<void> {
+    const decoded = new Interface([requestedEvent()]).decodeEventLog(requestedEvent(), log.data, log.topics)
+    this.#rechecks.note(decoded.worker as string, decoded.quoteUrl as string)
     const entry = await signRequestedAdmission({ log, event: requestedEvent(), gatekeeper: this })
-    if (!entry) return
-    this.#pending.set(entry.digest, {
-      digest: entry.digest,
-      worker: entry.admission.worker,
-      quorumSince: undefined,
-    })
-    await pushAdmission(entry, this.exchange())
+    if (entry) await this.track(entry)
+  }
+
+  /** Follows a statement this gatekeeper signed until it is used or dies, and posts it to the peers. */
+  async track(entry: StatementEntry): Promise<void> {
+    if (!this.#pending.has(entry.digest)) {
+      const { digest, kind } = entry
+      this.#pending.set(digest, { digest, kind, worker: entry.statement.worker, quorumSince: undefined })
+    }
+    await pushStatement(entry, this.exchange())
   }
 
   async exchangeAndSubmit(): Promise<void> {
     const now = BigInt(Math.floor(Date.now() / 1000))
     for (const pending of [...this.#pending.values()]) {
       const entry = this.book.get(pending.digest)
-      if (!entry || entry.admission.deadline < now) {
+      if (!entry || entry.statement.deadline < now) {
         this.#pending.delete(pending.digest)
         continue
       }
       if (entry.signatures.size < this.#threshold) {
-        await pullAdmissions(pending.worker, this.exchange())
-        await pushAdmission(entry, this.exchange())
+        await pullStatements(pending.kind, pending.worker, this.exchange())
+        await pushStatement(entry, this.exchange())
       }
       if (entry.signatures.size < this.#threshold) continue
       pending.quorumSince ??= Date.now()
-      const done = await submitHeldAdmission({ entry, since: pending.quorumSince, gatekeeper: this })
+      const done = await submitHeldStatement({ entry, since: pending.quorumSince, gatekeeper: this })
       if (done) this.#pending.delete(pending.digest)
     }
     this.book.prune(now - 3600n)

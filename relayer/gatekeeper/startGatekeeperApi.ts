@@ -1,11 +1,12 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { isAddress } from 'ethers'
-import type { AdmissionBook } from './admissionBook.js'
-import { admissionFromJson, admissionToJson } from './admissionJson.js'
+import { statementPath } from './exchangeSignatures.js'
+import type { StatementBook, WorkerStatementKind } from './statementBook.js'
+import { statementFromJson, statementKey, statementToJson } from './statementJson.js'
 
 export type StartGatekeeperApiParameters = {
-  book: AdmissionBook
+  book: StatementBook
   /** Whether `address` is a current gatekeeper (the registry's set). */
   isGatekeeper(address: string): boolean
   host: string
@@ -15,10 +16,16 @@ export type StartGatekeeperApiParameters = {
 /** Posted bodies larger than this are refused: 32 signatures and a statement fit in far less. */
 const maxBody = 16 * 1024
 
+/** The statement kind each path serves. */
+const kinds = new Map<string, WorkerStatementKind>(
+  (['Admission', 'Removal'] as const).map((kind) => [statementPath(kind), kind]),
+)
+
 /**
- * The gatekeeper's API: `POST /v1/admissions` adds the valid signatures of a posted `Admission` (anyone may post;
- * only current gatekeepers' signatures of that statement are kept) and `GET /v1/admissions?worker=` lists the
- * statements held about a worker with their signatures. Plain HTTP: the payloads are self-verifying.
+ * The gatekeeper's API, for `Admission` (`/v1/admissions`) and `Removal` (`/v1/removals`) statements alike:
+ * `POST` adds the valid signatures of a posted statement (anyone may post; only current gatekeepers' signatures
+ * of that statement are kept) and `GET ?worker=` lists the statements of that kind held about a worker with
+ * their signatures. Plain HTTP: the payloads are self-verifying.
  */
 export async function startGatekeeperApi(
   parameters: StartGatekeeperApiParameters,
@@ -48,14 +55,15 @@ async function serve(
   response: ServerResponse,
 ): Promise<void> {
   const url = new URL(request.url ?? '/', 'http://gatekeeper')
-  if (url.pathname !== '/v1/admissions') return send(response, 404, { error: 'not found' })
+  const kind = kinds.get(url.pathname)
+  if (!kind) return send(response, 404, { error: 'not found' })
   if (request.method === 'GET') {
     const worker = url.searchParams.get('worker') ?? ''
     if (!isAddress(worker)) return send(response, 400, { error: 'worker must be an address' })
     const entries = book
-      .forWorker(worker)
-      .map((entry) => admissionToJson(entry.admission, [...entry.signatures.values()]))
-    return send(response, 200, { admissions: entries })
+      .forWorker(kind, worker)
+      .map((entry) => statementToJson(kind, entry.statement, [...entry.signatures.values()]))
+    return send(response, 200, { [`${statementKey(kind)}s`]: entries })
   }
   if (request.method !== 'POST') return send(response, 405, { error: 'GET or POST' })
   const text = await readBody(request)
@@ -66,9 +74,9 @@ async function serve(
   } catch {
     return send(response, 400, { error: 'the body is not JSON' })
   }
-  const posted = admissionFromJson(parsed)
+  const posted = statementFromJson(kind, parsed)
   if (typeof posted === 'string') return send(response, 400, { error: posted })
-  const added = book.add(posted.admission, posted.signatures, isGatekeeper)
+  const added = book.add(kind, posted.statement, posted.signatures, isGatekeeper)
   return send(response, 200, { added })
 }
 

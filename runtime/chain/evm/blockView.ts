@@ -64,11 +64,17 @@ type LogView = {
   logIndex: number
 }
 
-/** The JSON-RPC batch one endpoint answers for `question` at block `number`. */
-export function blockCalls(number: number, question: BlockQuestion): RpcCall[] {
+/** A call of a block batch; an `optional` one that fails (a revert) reads as `undefined` instead of failing the batch. */
+export type BlockCall = RpcCall & { optional?: true | undefined }
+
+/**
+ * The JSON-RPC batch one endpoint answers for `question` at block `number`. Asked with a request, the policy
+ * calls are optional: an emitter that is not a consumer need not have `effectiveThreshold`.
+ */
+export function blockCalls(number: number, question: BlockQuestion): BlockCall[] {
   const block = quantity(number)
-  const call = (to: Hex, data: Hex): RpcCall => ({ method: 'eth_call', params: [{ to, data }, block] })
-  const calls: RpcCall[] = [
+  const call = (to: Hex, data: Hex): BlockCall => ({ method: 'eth_call', params: [{ to, data }, block] })
+  const calls: BlockCall[] = [
     { method: 'eth_getBlockByNumber', params: [block, false] },
     call(question.registry, functionInfoCalldata(question.functionId)),
   ]
@@ -76,9 +82,10 @@ export function blockCalls(number: number, question: BlockQuestion): RpcCall[] {
   if (question.worker && question.admission)
     calls.push(call(question.registry, workerInfoCalldata(question.worker)))
   if (question.policyConsumer) {
+    const optional = question.request ? { optional: true as const } : {}
     calls.push(
-      call(question.policyConsumer, effectiveThresholdCalldata(question.functionId)),
-      call(question.registry, policyOfCalldata(question.functionId)),
+      { ...call(question.policyConsumer, effectiveThresholdCalldata(question.functionId)), ...optional },
+      { ...call(question.registry, policyOfCalldata(question.functionId)), ...optional },
     )
   }
   if (question.request) {
@@ -127,8 +134,9 @@ export function blockViewOf(results: unknown[], question: BlockQuestion): BlockV
   }
   if (question.policyConsumer) {
     const policy = decodeResultPolicy(rest.shift(), rest.shift())
-    if (!policy) throw new TypeError('answered no result policy (effectiveThreshold, policyOf)')
-    view.policy = policy
+    if (policy) view.policy = policy
+    else if (!question.request)
+      throw new TypeError('answered no result policy (effectiveThreshold, policyOf)')
   }
   if (question.request) {
     const registered = decodeBool(rest.shift())

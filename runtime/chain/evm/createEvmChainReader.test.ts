@@ -119,6 +119,21 @@ describe('createEvmChainReader', () => {
     expect(unknown.fn).toEqual({ codeHash: undefined, owner: undefined, locked: false })
   })
 
+  it("reads a request and its policy in two rounds when the job names the request's function, three when not", async () => {
+    const counted = await proxy()
+    const sent = await f.sendPriceRequest(hexlify(toUtf8Bytes('{"pair":"ETH/USD"}')))
+    const reader = readerOf([counted.url], 1)
+    const right = await reader.readRequest(hintOf(sent))
+    expect(right.policy).toEqual({ threshold: 1, aggregation: 0 })
+    // One head, then one batch at the block: the function, the request and the policy together.
+    expect(counted.calls()).toMatchObject({ eth_blockNumber: 1, eth_getBlockByNumber: 1 })
+    const wrong = await reader.readRequest({ ...hintOf(sent), functionId: id('a wrong guess') as Hex })
+    expect(wrong.request.functionId).toBe(sent.functionId)
+    expect(wrong.fn.codeHash).toBe(f.codeHash)
+    expect(wrong.policy).toEqual({ threshold: 1, aggregation: 0 })
+    expect(counted.calls()).toMatchObject({ eth_blockNumber: 2, eth_getBlockByNumber: 3 })
+  })
+
   it('is not fooled by one lying endpoint: no quorum with one honest peer, the honest answer with two', async () => {
     const liar = await proxy()
     const honest = await proxy()

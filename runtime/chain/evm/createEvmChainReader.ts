@@ -3,8 +3,9 @@ import type { Logger } from '../../logging/createLogger.js'
 import { agreeOnAnswers } from '../agreeOnAnswers.js'
 import { ChainReadError } from '../ChainReadError.js'
 import { endpointHost } from '../endpointHost.js'
-import type { EndpointOutcome } from '../reachQuorum.js'
+import { askEndpoints, type Endpoint } from './askEndpoints.js'
 import {
+  type BlockCall,
   type BlockQuestion,
   type BlockView,
   blockCalls,
@@ -14,7 +15,7 @@ import {
   requestOfLogs,
 } from './blockView.js'
 import { checksumAddress } from './checksumAddress.js'
-import { createRpcClient, type RpcCall, type RpcClient } from './createRpcClient.js'
+import { createRpcClient } from './createRpcClient.js'
 import type { EvmFunctionInfo, EvmResultPolicy, EvmWorkerAdmission } from './registryCalls.js'
 import type { RequestSent } from './requestSentLog.js'
 
@@ -89,8 +90,6 @@ export type EvmChainReader = {
   close(): void
 }
 
-type Endpoint = { host: string; rpc: RpcClient; servesChain: boolean }
-
 /**
  * The enclave's window on an EVM chain: every read goes to all endpoints at once and counts only when at least
  * `quorum` of them give the very same answer at the same block (same hash), `confirmations` below the head the
@@ -125,33 +124,8 @@ export function createEvmChainReader({
   }))
   const what = (thing: string) => `${thing} on EVM chain ${chainId}`
 
-  /**
-   * Every endpoint at once; an endpoint that fails or serves another chain says why instead. Its chain id is
-   * checked in the same batch until it has once been right (an endpoint does not change chains under a URL).
-   */
-  const askAll = <T>(calls: RpcCall[], read: (results: unknown[]) => T): Promise<EndpointOutcome<T>[]> =>
-    Promise.all(
-      endpoints.map(async (endpoint): Promise<EndpointOutcome<T>> => {
-        const { host, rpc } = endpoint
-        try {
-          const check = !endpoint.servesChain
-          const settled = await rpc.batch(check ? [{ method: 'eth_chainId' }, ...calls] : calls)
-          const failed = settled.find((result) => result.status === 'rejected')
-          if (failed) return { endpoint: host, error: reasonOf(failed.reason) }
-          const results = settled.map((result) => (result as { value: unknown }).value)
-          if (check) {
-            const served = results.shift()
-            if (typeof served !== 'string' || BigInt(served) !== chainId) {
-              return { endpoint: host, error: `serves chain ${String(served)}, not ${chainId}` }
-            }
-            endpoint.servesChain = true
-          }
-          return { endpoint: host, answer: read(results) }
-        } catch (error) {
-          return { endpoint: host, error: reasonOf(error) }
-        }
-      }),
-    )
+  const askAll = <T>(calls: BlockCall[], read: (results: unknown[]) => T) =>
+    askEndpoints({ endpoints, chainId, calls, read })
 
   /** The block to read at: the quorum-th highest head minus the confirmations (a single liar cannot raise it). */
   const confirmedBlockNumber = async (): Promise<number> => {
@@ -223,10 +197,12 @@ export function createEvmChainReader({
       // From the block the job names (a request a reorg moved lands later, never earlier) to the read block: a
       // few blocks for the node to scan. A job that names a later block than the request's only fails itself.
       const fromBlock = hint.blockNumber ?? Math.max(0, number - logLookbackBlocks)
+      // The policy is asked for the job's functionId in the same batch: right in every honest job, it saves a round.
       const view = await readBlock(number, {
         registry,
         functionId: hint.functionId,
         worker: options.worker,
+        policyConsumer: consumer,
         request: { consumer, requestId: hint.requestId, fromBlock },
       })
       // Only a registered consumer's requests are served: a contract that copies the event signature (and
@@ -255,17 +231,20 @@ export function createEvmChainReader({
           hint: 'Nothing to do: nothing is run or signed for it.',
         })
       }
-      // The job's functionId was only a guess: the log decides. The policy is asked of a registered consumer only
-      // (an unregistered emitter need not have `effectiveThreshold`), in a second batch at the same block.
-      const reading = readingOf(
-        number,
-        await readBlock(number, {
-          registry,
-          functionId: request.functionId,
-          worker: options.worker,
-          policyConsumer: consumer,
-        }),
-      )
+      // The job's functionId was only a guess: the log decides. When it was wrong, or the batch had no policy, the
+      // function and its policy are read again for the logged functionId, at the same block.
+      const reading =
+        view.policy && request.functionId.toLowerCase() === hint.functionId.toLowerCase()
+          ? readingOf(number, view)
+          : readingOf(
+              number,
+              await readBlock(number, {
+                registry,
+                functionId: request.functionId,
+                worker: options.worker,
+                policyConsumer: consumer,
+              }),
+            )
       if (reading.at.hash !== view.hash) {
         throw new ChainReadError(`Block ${number} changed while it was read.`, {
           code: 'RPC_QUORUM_NOT_REACHED',
@@ -290,14 +269,4 @@ function readingOf(number: number, view: BlockView): EvmFunctionReading {
     ...(view.workerAdmission ? { workerAdmission: view.workerAdmission } : {}),
     ...(view.policy ? { policy: view.policy } : {}),
   }
-}
-
-function reasonOf(error: unknown): string {
-  const coded = error as { code?: unknown; shortMessage?: unknown; message?: unknown }
-  if (typeof coded.code === 'string' && coded.code.startsWith('RPC_')) {
-    return coded.code === 'RPC_ERROR' ? String(coded.shortMessage).slice(0, 120) : coded.code.toLowerCase()
-  }
-  return String(coded.message ?? error)
-    .split('\n')[0]!
-    .slice(0, 120)
 }
