@@ -43,6 +43,7 @@ export const envelopesPlugin: FastifyPluginAsyncTypebox<{ context: ServerContext
   app,
   { context },
 ) => {
+  const activeWorkers = createRecentlyActive()
   app.post(
     '/v1/envelopes',
     {
@@ -68,7 +69,7 @@ export const envelopesPlugin: FastifyPluginAsyncTypebox<{ context: ServerContext
       const envelope = await verified(request.body)
       // Only admitted workers take a place: keys made up by the thousand could otherwise fill a request's bound.
       if (envelope.family === 'substrate') checkSubstrateSigner(context, envelope)
-      else await checkEvmSigner(context, envelope)
+      else await checkEvmSigner(context, envelope, activeWorkers)
       const outcome = await withDeadline(context.quorumEnvelopes.add(envelope), context.redisTimeoutMs)
       if (outcome === 'full') {
         throw new ApiError(`this node keeps no more envelopes for request ${envelope.requestId}.`, {
@@ -106,18 +107,42 @@ export const envelopesPlugin: FastifyPluginAsyncTypebox<{ context: ServerContext
   )
 }
 
+/**
+ * Workers the registry held as active in the last few seconds, per chain: every peer posts each answer of a quorum
+ * request, and reading the registry through the RPC quorum for each one put a round of RPC calls on every
+ * quorum's path. A worker removed meanwhile still takes a place for those seconds; the consumer refuses its
+ * signature anyway.
+ */
+function createRecentlyActive(ttlMs = 10_000, maxEntries = 1_024) {
+  const until = new Map<string, number>()
+  return {
+    has: (key: string) => (until.get(key) ?? 0) > Date.now(),
+    add(key: string) {
+      if (until.size >= maxEntries) until.clear()
+      until.set(key, Date.now() + ttlMs)
+    },
+  }
+}
+
 /** EVM: the registry, read through the RPC quorum, holds the signer as an active worker (403 otherwise). */
-async function checkEvmSigner(context: ServerContext, envelope: EnvelopeType): Promise<void> {
+async function checkEvmSigner(
+  context: ServerContext,
+  envelope: EnvelopeType,
+  recentlyActive: ReturnType<typeof createRecentlyActive>,
+): Promise<void> {
   const chain = context.chains.evm?.find((reader) => reader.chainId.toString() === envelope.chainId)
   if (!chain) {
     throw new ApiError(`this node does not read EVM chain ${envelope.chainId}.`, { code: 'CHAIN_NOT_SERVED' })
   }
+  const key = `${envelope.chainId}:${envelope.worker.toLowerCase()}`
+  if (recentlyActive.has(key)) return
   const { workerActive } = await readFunctionInfo(chain, envelope.functionId, { worker: envelope.worker })
   if (!workerActive) {
     throw new ApiError(`${envelope.worker} is not an active worker on EVM chain ${envelope.chainId}.`, {
       code: 'WORKER_NOT_ACTIVE',
     })
   }
+  recentlyActive.add(key)
 }
 
 /**
