@@ -167,7 +167,9 @@ describe('Gelato storage on the worker path', { timeout: 120_000 }, () => {
           topics: [executor.interface.getEvent('RequestFulfilled')!.topicHash, requestId],
           fromBlock: 0,
         })
-        return logs[0] && (await f.provider.getTransactionReceipt(logs[0].transactionHash))
+        return logs[0]
+          ? ((await f.provider.getTransactionReceipt(logs[0].transactionHash)) ?? undefined)
+          : undefined
       })
       const skipped = eventsNamed(fulfilled, executor, 'TaskSkipped')
       messages.push(toUtf8String(skipped[0]!.args.message))
