@@ -21,7 +21,18 @@ export type ServerEvmChain = Pick<EvmChainReader, 'chainId' | 'registry' | 'read
  * functionId runs (for HTTP calls that name one) and who owns it (for owner-signed secrets and settings).
  * The first EVM chain is the default of calls that name no chain.
  */
-export type ServerChains = { evm?: readonly ServerEvmChain[] | undefined }
+export type ServerChains = {
+  evm?: readonly ServerEvmChain[] | undefined
+  /** Substrate chains this node serves: whose quorum envelopes it keeps, signed by which workers. */
+  substrate?: readonly ServerSubstrateChain[] | undefined
+}
+
+/** A Substrate chain as `POST /v1/envelopes` sees it: its genesis hash and its pinned quorum workers. */
+export type ServerSubstrateChain = {
+  genesisHash: string
+  /** sr25519 keys (`substrate[].resultQuorum.workers`) whose envelopes are kept, besides this node's own worker's. */
+  resultWorkers: readonly string[]
+}
 
 /** How the local worker is doing, for `/healthz` (when the worker runs in this process). */
 export type WorkerCheck = { ok: boolean; detail?: string | undefined }

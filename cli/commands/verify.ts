@@ -17,6 +17,7 @@ import { printJson, printRejection } from '../printJson.js'
 import { readInputFile } from '../readInputFile.js'
 import { UsageError } from '../UsageError.js'
 import { describeVerifiedEnvelope } from '../verify/describeVerifiedEnvelope.js'
+import { normalizeWorkerOption } from '../verify/normalizeWorkerOption.js'
 import type { VerifyOptions } from '../verify/VerifyOptions.js'
 import { verifySubstrateResults } from '../verify/verifySubstrateResults.js'
 
@@ -28,7 +29,8 @@ import { verifySubstrateResults } from '../verify/verifySubstrateResults.js'
  * `teefn verify --substrate <ws-url> --block <hash|number> --extrinsic <index>`: the teefn results an
  * extrinsic put on a Substrate chain, checked from chain data alone (see `verifySubstrateResults`).
  */
-export async function verifyAction(file: string | undefined, options: VerifyOptions): Promise<void> {
+export async function verifyAction(file: string | undefined, given: VerifyOptions): Promise<void> {
+  const options = normalizeWorkerOption(given)
   checkExpectations(options)
   const policy = await resolveTrustPolicy(options)
   if (options.substrate !== undefined) {
@@ -47,12 +49,13 @@ export async function verifyAction(file: string | undefined, options: VerifyOpti
       const attested = await trustWorker({ source: options.attestation, policy, json: options.json })
       if (!attested) return
       options.worker = attested.publicKeys.sr25519
+      options.workers = [attested.publicKeys.sr25519]
     }
     await verifySubstrateResults(options)
     return
   }
-  if (options.block !== undefined || options.extrinsic !== undefined) {
-    throw new UsageError('--block and --extrinsic need --substrate <ws-url>')
+  if (options.block !== undefined || options.extrinsic !== undefined || options.quorum !== undefined) {
+    throw new UsageError('--block, --extrinsic and --quorum need --substrate <ws-url>')
   }
   if (file === undefined) {
     throw new UsageError('missing the envelope file', 'pass a file, - for stdin, or --substrate <ws-url>')

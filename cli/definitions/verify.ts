@@ -18,7 +18,12 @@ export function verifyCommand(): Command {
     .option('--extrinsic <index>', 'with --substrate: the index of the result extrinsic in that block')
     .option(
       '--worker <pubkey|address>',
-      'the worker that must have signed it (evm address or secp256k1 key; sr25519 key or SS58)',
+      'the worker that must have signed it (evm address or secp256k1 key; sr25519 key or SS58); with --substrate, repeat it to name the workers a quorum result may be signed by',
+      (value: string, previous: string[] | undefined) => [...(previous ?? []), value],
+    )
+    .option(
+      '--quorum <k>',
+      'with --substrate: at least k distinct workers (from the --worker set, when given) must agree on one answer',
     )
     .option('--chain-id <id>', 'the chain it must be for (evm chain id, or substrate genesis hash)')
     .option('--destination <address>', 'the consumer contract (or substrate destination) it must be for')

@@ -1,5 +1,5 @@
 import Type from 'typebox'
-import { Address, Bytes32, HttpUrl, RpcQuorum, SecretReference, WsUrl } from './configTypes.js'
+import { Address, Bytes32, Hex, HttpUrl, RpcQuorum, SecretReference, WsUrl } from './configTypes.js'
 
 /** The node config's chain sections: `evm[]` and `substrate[]`. */
 export const EvmChain = Type.Object(
@@ -70,6 +70,23 @@ export const SubstrateChain = Type.Object(
     submitterUri: SecretReference,
     /** The operator-pinned registry: functionId -> codeHash. */
     functions: Type.Record(Type.String({ pattern: '^0x[0-9a-fA-F]{64}$' }), Bytes32),
+    /**
+     * Result quorums on this chain (docs/protocol.md, "6.x Substrate"): with `threshold` k above 1 the node
+     * exchanges its worker's envelopes with the top-level `quorum.peers` and one node puts k agreeing ones in one
+     * quorum result remark. `workers` is the operator-pinned set whose envelopes count (this node's own worker
+     * counts too, listed or not), as `functions` is pinned.
+     */
+    resultQuorum: Type.Optional(
+      Type.Object(
+        {
+          threshold: Type.Integer({ minimum: 1, maximum: 32 }),
+          workers: Type.Array(Hex(32, 'an sr25519 public key'), { maxItems: 32 }),
+          /** A request not answered this long after it was seen is given up; 600 by default. */
+          timeoutSeconds: Type.Optional(Type.Integer({ minimum: 10, maximum: 86_400 })),
+        },
+        { additionalProperties: false },
+      ),
+    ),
   },
   { additionalProperties: false },
 )

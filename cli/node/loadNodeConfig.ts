@@ -3,6 +3,7 @@ import Value from 'typebox/value'
 import { BaseError } from '../../runtime/errors/BaseError.js'
 import { resolveRetention } from '../../runtime/queue/jobOptions.js'
 import { defaultLimits, defaultMaximumLimits, type SandboxLimits } from '../../runtime/sandbox/limits.js'
+import { checkSubstrateQuorums } from './checkSubstrateQuorums.js'
 import { type NodeConfig, NodeConfigSchema, nodeRoles } from './nodeConfigSchema.js'
 import { servesChains } from './workerLanesOf.js'
 
@@ -77,6 +78,7 @@ export async function loadNodeConfig({
   checkRedis(config, where)
   checkRpcQuorums(config, where)
   checkConsumerLists(config, where)
+  checkSubstrateQuorums(config, where)
   checkServer(config, where)
   checkWorkerLanes(config, where)
   checkGatekeeper(config, where, env)

@@ -7,6 +7,7 @@ import type { SandboxLimits, SandboxPool } from '../../runtime/sandbox/index.js'
 import type { createRedisFunctionStore } from '../../runtime/store/createRedisFunctionStore.js'
 import type { TeeWorker } from '../../runtime/worker/startWorker.js'
 import { startServer } from '../../server/index.js'
+import type { ServerSubstrateChain } from '../../server/ServerContext.js'
 import type { evmChainReaderOf } from './chainReadersOf.js'
 import { resolveSecret } from './loadNodeConfig.js'
 import type { NodeConfig } from './nodeConfigSchema.js'
@@ -20,6 +21,8 @@ export type ApiParts = {
   attestation: WorkerAttestation
   pool: SandboxPool | undefined
   evmReaders: ReturnType<typeof evmChainReaderOf>[]
+  /** The Substrate chains whose quorum envelopes the API keeps (`POST /v1/envelopes`). */
+  substrateChains: ServerSubstrateChain[]
   worker: TeeWorker | undefined
   retention: Retention
   /** What HTTP callers may ask for: the API refuses more before queueing, as the worker would. */
@@ -59,7 +62,7 @@ export async function startApi(config: NodeConfig, parts: ApiParts): Promise<str
     maxConnections: config.server?.maxConnections,
     retention: parts.retention,
     // The worker's own quorum readers: the API checks codes and owners as the worker will.
-    chains: { evm: parts.evmReaders },
+    chains: { evm: parts.evmReaders, substrate: parts.substrateChains },
     workerCheck: parts.worker ? () => ({ ok: parts.worker!.isRunning() }) : undefined,
     logger: parts.logger.child({ component: 'server' }),
   })

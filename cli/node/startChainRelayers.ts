@@ -50,16 +50,25 @@ export async function startEvmRelayers(config: NodeConfig, shared: Shared): Prom
 /** The relayer role: one Substrate relayer per configured chain, each closed with the node. */
 export async function startSubstrateRelayers(
   config: NodeConfig,
-  shared: Shared,
+  shared: Shared & { ownWorker?: string | undefined },
 ): Promise<SubstrateRelayer[]> {
   const relayers: SubstrateRelayer[] = []
   for (const chain of config.substrate ?? []) {
+    const resultQuorum = chain.resultQuorum
     const relayer = await startSubstrateRelayer({
       wsUrl: chain.wsUrl,
       connection: shared.connection,
       heads: chain.heads,
       submitterUri: resolveSecret(chain.submitterUri, shared.env),
       retryPolicy: shared.retryPolicy,
+      quorum: resultQuorum && {
+        ...config.quorum,
+        peers: config.quorum?.peers ?? [],
+        threshold: resultQuorum.threshold,
+        workers: resultQuorum.workers,
+        timeoutMs: resultQuorum.timeoutSeconds === undefined ? undefined : resultQuorum.timeoutSeconds * 1000,
+        ownWorker: shared.ownWorker,
+      },
       logger: shared.logger.child({ chain: chain.name ?? chain.wsUrl }),
     })
     shared.closers.push(() => relayer.close())

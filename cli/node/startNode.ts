@@ -19,6 +19,7 @@ import {
 import { createRedisFunctionStore } from '../../runtime/store/createRedisFunctionStore.js'
 import { startWorker, type TeeWorker } from '../../runtime/worker/startWorker.js'
 import type { WorkerSubstrateChain } from '../../runtime/worker/WorkerChains.js'
+import type { ServerSubstrateChain } from '../../server/ServerContext.js'
 import { evmChainReaderOf, substrateChainOf } from './chainReadersOf.js'
 import { httpMaximumLimitsOf } from './httpMaximumLimitsOf.js'
 import { keepAdmitted } from './keepAdmitted.js'
@@ -107,21 +108,29 @@ export async function startNode({
     const maximumLimits: SandboxLimits = { ...defaultMaximumLimits, ...config.server?.maximumLimits }
 
     const metrics = createMetrics()
-    const evm = has('relayer')
-      ? await startEvmRelayers(config, { connection, env, retryPolicy, logger, closers })
-      : []
-    const substrate = has('relayer')
-      ? await startSubstrateRelayers(config, { connection, env, retryPolicy, logger, closers })
-      : []
-
-    observeRelayers({ connection, metrics, evm, substrate, closers })
-
-    const httpMaximumLimits = httpMaximumLimitsOf(config, maximumLimits)
+    // Before the relayers: a Substrate quorum counts this node's own worker among its signers.
     const tee = await selectProvider({
       provider: config.tee?.provider,
       devKeyFile: config.tee?.devKeyFile,
       env,
     })
+    const evm = has('relayer')
+      ? await startEvmRelayers(config, { connection, env, retryPolicy, logger, closers })
+      : []
+    const substrate = has('relayer')
+      ? await startSubstrateRelayers(config, {
+          connection,
+          env,
+          retryPolicy,
+          logger,
+          closers,
+          ownWorker: tee.publicKeys.sr25519,
+        })
+      : []
+
+    observeRelayers({ connection, metrics, evm, substrate, closers })
+
+    const httpMaximumLimits = httpMaximumLimitsOf(config, maximumLimits)
     if (has('worker')) checkWorkerIdentity(config, tee.publicKeys.evmAddress)
     const store = createRedisFunctionStore({ redis: connection })
     const evmReaders = (config.evm ?? []).map((chain) => evmChainReaderOf(chain, logger))
@@ -177,6 +186,7 @@ export async function startNode({
         attestation,
         pool,
         evmReaders,
+        substrateChains: substrateServerChains(config, substrate),
         worker,
         retention,
         httpMaximumLimits,
@@ -230,6 +240,17 @@ function substrateWorkerChains(
     const workerChain = substrateChainOf(chain, genesisHash, logger)
     closers.push(() => workerChain.close())
     return workerChain
+  })
+}
+
+/** The Substrate chains the API keeps quorum envelopes for: those whose genesis hash is known here. */
+function substrateServerChains(
+  config: NodeConfig,
+  relayers: readonly SubstrateRelayer[],
+): ServerSubstrateChain[] {
+  return (config.substrate ?? []).flatMap((chain, index) => {
+    const genesisHash = chain.genesisHash ?? relayers[index]?.chainId
+    return genesisHash ? [{ genesisHash, resultWorkers: chain.resultQuorum?.workers ?? [] }] : []
   })
 }
 

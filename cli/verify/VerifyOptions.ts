@@ -6,7 +6,12 @@ export type VerifyOptions = TrustOptions & {
   substrate?: string
   block?: string
   extrinsic?: string
+  /** The one worker key (an envelope file); see `normalizeWorkerOption`. */
   worker?: string
+  /** Every `--worker` given (`--substrate`: the allowed signers of a quorum result). */
+  workers?: string[]
+  /** `--substrate`: how many distinct workers must agree (a string as commander gives it). */
+  quorum?: string
   chainId?: string
   destination?: string
   requestId?: string

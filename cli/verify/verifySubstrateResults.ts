@@ -1,44 +1,29 @@
 import { cryptoWaitReady } from '@polkadot/util-crypto'
-import type { OnChainResult } from '../../relayer/substrate/readSubstrateResults.js'
-import { EnvelopeError } from '../../runtime/enclave/EnvelopeError.js'
-import { parseWorkerIdentity, verifyParsedEnvelope } from '../../runtime/enclave/verifyEnvelope.js'
+import type { Hex } from '../../runtime/bytes.js'
+import { maxQuorumEnvelopes } from '../../runtime/chain/substrate/remarkProtocol.js'
+import { parseWorkerIdentity } from '../../runtime/enclave/verifyEnvelope.js'
 import type { BaseError } from '../../runtime/errors/BaseError.js'
 import { exitCodes } from '../exitCodes.js'
 import { printJson } from '../printJson.js'
 import { UsageError } from '../UsageError.js'
-import { describeVerifiedEnvelope } from './describeVerifiedEnvelope.js'
+import { describeSubstrateVerdict } from './describeSubstrateVerdict.js'
+import { judgeSubstrateQuorumResult } from './judgeSubstrateQuorumResult.js'
+import { judgeSubstrateResult } from './judgeSubstrateResult.js'
 import type { VerifyOptions } from './VerifyOptions.js'
 
 /**
  * Reads the teefn results one extrinsic executed and verifies each: the sr25519 signature over the envelope,
  * the chain (the node's genesis hash), and the request it answers, found again in the block the result names
- * (same requestId, function and origin account as destination, on the canonical chain). Exit 0 only when the
- * extrinsic holds at least one result and all of them (or the one `--request-id` selects) are valid.
+ * (same requestId, function and origin account as destination, on the canonical chain). A quorum result (or any
+ * result under `--quorum k`) must also hold k distinct agreeing signers, from the `--worker` set when given
+ * (`judgeSubstrateQuorumResult`). Exit 0 only when the extrinsic holds at least one result and all of them (or
+ * the one `--request-id` selects) are valid.
  */
 export async function verifySubstrateResults(options: VerifyOptions): Promise<void> {
-  const url = options.substrate!
-  if (!/^wss?:\/\/\S+$/.test(url)) throw new UsageError('--substrate must be a ws:// or wss:// URL')
-  if (options.block === undefined || options.extrinsic === undefined) {
-    throw new UsageError('--substrate needs --block <hash|number> and --extrinsic <index>')
-  }
-  let block: `0x${string}` | number
-  if (/^0x[0-9a-fA-F]{64}$/.test(options.block)) block = options.block as `0x${string}`
-  else if (/^\d{1,10}$/.test(options.block)) block = Number(options.block)
-  else throw new UsageError('--block must be a block hash (0x + 64 hex digits) or a block number')
-  if (!/^\d{1,6}$/.test(options.extrinsic))
-    throw new UsageError('--extrinsic must be an extrinsic index (0, 1, ...)')
-  const extrinsicIndex = Number(options.extrinsic)
-  if (options.worker !== undefined) {
-    try {
-      parseWorkerIdentity('substrate', options.worker)
-    } catch (error) {
-      throw new UsageError(`--worker ${(error as BaseError).details ?? 'is not a key or address'}`)
-    }
-  }
-
+  const { block, extrinsicIndex, threshold, workers } = parseSubstrateOptions(options)
   const { connectSubstrate } = await import('../../relayer/substrate/connectSubstrate.js')
   const { readSubstrateResults } = await import('../../relayer/substrate/readSubstrateResults.js')
-  const connection = await connectSubstrate({ url, reconnectDelayMs: 0 })
+  const connection = await connectSubstrate({ url: options.substrate!, reconnectDelayMs: 0 })
   try {
     await cryptoWaitReady()
     const read = await readSubstrateResults(connection.api, { block, extrinsicIndex })
@@ -47,7 +32,32 @@ export async function verifySubstrateResults(options: VerifyOptions): Promise<vo
         options.requestId === undefined ||
         result.envelope.requestId.toLowerCase() === options.requestId.toLowerCase(),
     )
-    const verdicts = selected.map((result) => judge(result, read.chainId, options))
+    const { worker: _, ...expected } = options
+    const verdicts = selected.map((result) =>
+      result.envelopes !== undefined || threshold !== undefined
+        ? judgeSubstrateQuorumResult(result, read.chainId, { threshold: threshold ?? 1, workers }, expected)
+        : judgeSubstrateResult(result, read.chainId, {
+            ...expected,
+            worker: workers?.length === 1 ? workers[0] : undefined,
+          }),
+    )
+    // Several --worker keys and a plain result: its one signer must be one of them.
+    for (const [index, verdict] of verdicts.entries()) {
+      if (
+        verdict.valid &&
+        workers &&
+        workers.length > 1 &&
+        !workers.includes(verdict.signer.toLowerCase() as Hex)
+      ) {
+        verdicts[index] = {
+          valid: false,
+          requestId: verdict.requestId,
+          reason: 'SIGNER_NOT_ALLOWED',
+          message: 'The envelope is signed by a key outside the --worker set.',
+          details: verdict.signer,
+        }
+      }
+    }
     const valid = verdicts.length > 0 && verdicts.every((verdict) => verdict.valid)
     const where = {
       blockHash: read.blockHash,
@@ -71,24 +81,7 @@ export async function verifySubstrateResults(options: VerifyOptions): Promise<vo
           `invalid: NO_RESULT: extrinsic ${extrinsicIndex} of block #${read.blockNumber} (${read.call}) carries no executed teefn result${options.requestId ? ` for request ${options.requestId}` : ''}`,
         )
       }
-      for (const verdict of verdicts) {
-        if (!verdict.valid) {
-          lines.push(
-            `invalid: ${verdict.reason}: ${verdict.message}${verdict.details ? ` (${verdict.details})` : ''}`,
-            `  request ${verdict.requestId}`,
-          )
-          continue
-        }
-        const request = verdict.request!
-        lines.push(
-          `valid: substrate envelope signed by ${verdict.signer}`,
-          `  chain ${verdict.chainId}, destination ${verdict.destination}`,
-          `  request ${verdict.requestId}: extrinsic ${request.extrinsicIndex} of block #${request.blockNumber} (${request.blockHash}), from ${request.sender}`,
-          `  function ${verdict.functionId}, code ${verdict.codeHash}`,
-          `  status ${verdict.status}, result ${verdict.resultBytes} bytes (${verdict.resultHash})`,
-          `  on-chain: extrinsic ${extrinsicIndex} (${read.call}) of block #${read.blockNumber} (${read.blockHash})`,
-        )
-      }
+      for (const verdict of verdicts) lines.push(...describeSubstrateVerdict(verdict, read))
       process.stdout.write(`${lines.join('\n')}\n`)
     }
     if (!valid) process.exitCode = exitCodes.failed
@@ -97,77 +90,32 @@ export async function verifySubstrateResults(options: VerifyOptions): Promise<vo
   }
 }
 
-type SubstrateVerdict =
-  | (ReturnType<typeof describeVerifiedEnvelope> & {
-      request: { blockHash: string; blockNumber: number; extrinsicIndex: number; sender: string | undefined }
-    })
-  | { valid: false; requestId: string; reason: string; message: string; details?: string | undefined }
-
-function judge(result: OnChainResult, chainId: string, options: VerifyOptions): SubstrateVerdict {
-  const { envelope, request, reference } = result
-  const refused = (reason: string, message: string, details?: string): SubstrateVerdict => ({
-    valid: false,
-    requestId: envelope.requestId,
-    reason,
-    message,
-    details,
+/** The flags of `--substrate`, checked (usage errors, exit 2). */
+function parseSubstrateOptions(options: VerifyOptions) {
+  const url = options.substrate!
+  if (!/^wss?:\/\/\S+$/.test(url)) throw new UsageError('--substrate must be a ws:// or wss:// URL')
+  if (options.block === undefined || options.extrinsic === undefined) {
+    throw new UsageError('--substrate needs --block <hash|number> and --extrinsic <index>')
+  }
+  let block: Hex | number
+  if (/^0x[0-9a-fA-F]{64}$/.test(options.block)) block = options.block as Hex
+  else if (/^\d{1,10}$/.test(options.block)) block = Number(options.block)
+  else throw new UsageError('--block must be a block hash (0x + 64 hex digits) or a block number')
+  if (!/^\d{1,6}$/.test(options.extrinsic))
+    throw new UsageError('--extrinsic must be an extrinsic index (0, 1, ...)')
+  let threshold: number | undefined
+  if (options.quorum !== undefined) {
+    threshold = /^\d{1,2}$/.test(options.quorum) ? Number(options.quorum) : 0
+    if (threshold < 1 || threshold > maxQuorumEnvelopes) {
+      throw new UsageError(`--quorum must be a number of workers from 1 to ${maxQuorumEnvelopes}`)
+    }
+  }
+  const workers = options.workers?.map((worker) => {
+    try {
+      return parseWorkerIdentity('substrate', worker).toLowerCase() as Hex
+    } catch (error) {
+      throw new UsageError(`--worker ${(error as BaseError).details ?? 'is not a key or address'}`)
+    }
   })
-  if (options.chainId !== undefined && options.chainId.toLowerCase() !== chainId.toLowerCase()) {
-    return refused(
-      'WRONG_CHAIN',
-      'The node serves another chain.',
-      `genesis ${chainId}, expected ${options.chainId}`,
-    )
-  }
-  let verified: ReturnType<typeof verifyParsedEnvelope>
-  try {
-    verified = verifyParsedEnvelope(envelope, {
-      worker: options.worker,
-      chainId,
-      destination: options.destination,
-      requestId: options.requestId,
-      functionId: options.functionId,
-      codeHash: options.codeHash,
-    })
-  } catch (error) {
-    if (!(error instanceof EnvelopeError)) throw error
-    return refused(error.reason, error.shortMessage, error.details)
-  }
-  if (!request) {
-    return refused(
-      'REQUEST_NOT_FOUND',
-      'The request this result answers is not on the chain.',
-      `no teefn request with id ${envelope.requestId} in extrinsic ${reference.extrinsicIndex} of block ${reference.blockHash}`,
-    )
-  }
-  if (!request.canonical) {
-    return refused(
-      'REQUEST_NOT_CANONICAL',
-      'The request is in a block that is no longer on the chain.',
-      request.blockHash,
-    )
-  }
-  if (request.functionId.toLowerCase() !== envelope.functionId.toLowerCase()) {
-    return refused(
-      'WRONG_FUNCTION',
-      'The result is for another function than the request asked.',
-      `request ${request.functionId}, envelope ${envelope.functionId}`,
-    )
-  }
-  if (request.destination.toLowerCase() !== envelope.destination.toLowerCase()) {
-    return refused(
-      'WRONG_DESTINATION',
-      'The result is for another account than the requester.',
-      `request from ${request.destination}, envelope ${envelope.destination}`,
-    )
-  }
-  return {
-    ...describeVerifiedEnvelope(verified),
-    request: {
-      blockHash: request.blockHash,
-      blockNumber: request.blockNumber,
-      extrinsicIndex: reference.extrinsicIndex,
-      sender: request.sender,
-    },
-  }
+  return { block, extrinsicIndex: Number(options.extrinsic), threshold, workers }
 }

@@ -7,7 +7,6 @@ import {
   signGatekeeperStatement,
 } from '../../contracts/admissionTypedData.js'
 import { StatementBook } from './statementBook.js'
-import { submitterOrder, submitterRank } from './submitterOrder.js'
 
 const domain = registryDomain(31337, `0x${'ab'.repeat(20)}`)
 const keys = [1, 2, 3].map((i) => new Wallet(`0x${i.toString(16).padStart(64, '0')}`))
@@ -57,24 +56,5 @@ describe('StatementBook', () => {
     const [entry] = book.forWorker('Removal', admission.worker)
     expect(entry).toMatchObject({ kind: 'Removal', statement: removal })
     expect([...entry!.signatures.keys()]).toEqual([keys[0]!.address.toLowerCase()])
-  })
-})
-
-describe('submitterOrder', () => {
-  it('is the same for every gatekeeper, differs per statement, and ranks each gatekeeper once', () => {
-    const addresses = keys.map((k) => k.address)
-    const digest = `0x${'aa'.repeat(32)}`
-    const order = submitterOrder(digest, addresses)
-    expect(submitterOrder(digest, [...addresses].reverse())).toEqual(order)
-    expect(new Set(order)).toEqual(new Set(addresses))
-    expect(addresses.map((a) => submitterRank(digest, addresses, a.toLowerCase())).sort()).toEqual([0, 1, 2])
-    expect(submitterRank(digest, addresses, stranger.address)).toBe(-1)
-    const firsts = new Set(
-      Array.from(
-        { length: 16 },
-        (_, i) => submitterOrder(`0x${i.toString(16).padStart(64, '0')}`, addresses)[0],
-      ),
-    )
-    expect(firsts.size).toBeGreaterThan(1)
   })
 })

@@ -1,8 +1,8 @@
 import type { ContractTransactionResponse } from 'ethers'
 import { type GatekeeperStatement, orderGatekeeperSignatures } from '../../contracts/admissionTypedData.js'
+import { submitterRank } from '../shared/submitterRank.js'
 import type { GatekeeperLoop } from './startGatekeeper.js'
 import type { StatementEntry } from './statementBook.js'
-import { submitterRank } from './submitterOrder.js'
 
 export type SubmitHeldStatementParameters = {
   entry: StatementEntry
@@ -13,7 +13,7 @@ export type SubmitHeldStatementParameters = {
 
 /**
  * Submits `admitWorkerByQuorum` or `removeWorkerByQuorum` for a statement holding k signatures, when it is this
- * gatekeeper's turn: the one ranked first (`submitterOrder`) at once, rank r after r failover delays, unless the
+ * gatekeeper's turn: the one ranked first (`submitterRank` over the gatekeeper set) at once, rank r after r failover delays, unless the
  * worker's nonce moved on meanwhile (someone submitted it, or another change made it stale). Returns true once
  * nothing is left to do.
  */
@@ -24,8 +24,9 @@ export async function submitHeldStatement({
 }: SubmitHeldStatementParameters): Promise<boolean> {
   const { parameters, registry, wallet, book } = gatekeeper
   const logger = parameters.logger
-  const rank = submitterRank(entry.digest, gatekeeper.set, wallet.address)
-  if (rank < 0 || Date.now() < since + rank * parameters.failoverMs) return false
+  if (!gatekeeper.isGatekeeper(wallet.address)) return false
+  const rank = submitterRank(entry.digest, wallet.address, gatekeeper.set)
+  if (Date.now() < since + rank * parameters.failoverMs) return false
   const { kind, statement } = entry
   if ((await registry.workerNonce(statement.worker)) !== statement.nonce) return true
   const held = [...entry.signatures.entries()]

@@ -15,7 +15,8 @@ export type QuorumGathererSettings = {
   failoverDelayMs?: number | undefined
   /**
    * Once k agree, how long a node waits for the members that have not answered yet (so dissenters are named and
-   * every node ranks with the same answers in hand); it stops waiting as soon as every member answered. 300 ms by
+   * every node ranks with the same answers in hand); it stops waiting as soon as every member answered. A member
+   * still silent then is left out of the submit order: a slow or dead node does not hold the turn. 300 ms by
    * default.
    */
   settleMs?: number | undefined
@@ -68,9 +69,10 @@ export type QuorumGatherer = {
 /**
  * The chain-neutral node side of a result quorum (docs/protocol.md, section 6): keeps this worker's envelope,
  * posts it to every peer, and wakes on each envelope stored for the request (Redis pub/sub from the store, which
- * `POST /v1/envelopes` fills) until the ones that count reach the quorum. Then the node ranked r among the
- * members (`submitterRank`, the same order on every node) waits r × failoverDelayMs, checks the request is still
- * open, and submits; rank 0 submits at once.
+ * `POST /v1/envelopes` fills) until the ones that count reach the quorum. Then it waits for the other members
+ * (at most `settleMs`), and the node ranked r among the members that answered (`submitterRank`, the same order on
+ * every node that holds the same answers) waits r × failoverDelayMs, checks the request is still open, and
+ * submits; rank 0 submits at once.
  */
 export function createQuorumGatherer({
   connection,
@@ -117,7 +119,13 @@ export function createQuorumGatherer({
           answers = await held()
         }
 
-        const rank = submitterRank(own.requestId, own.worker, [...everyone])
+        // Over the members that answered: the same on every node once all answered (the usual case), and a silent
+        // one (slow, down) does not make the others wait out a failover delay for it.
+        const rank = submitterRank(
+          own.requestId,
+          own.worker,
+          answers.map((item) => item.worker),
+        )
         const turnAt = Date.now() + rank * failoverDelayMs
         while (Date.now() < turnAt) {
           await sleep(Math.min(openCheckMs, turnAt - Date.now()))

@@ -1,7 +1,7 @@
 import { keccak_256 } from '@noble/hashes/sha3.js'
 import { describe, expect, it } from 'vitest'
 import { bytesToHex, hexToBytes } from '../../runtime/bytes.js'
-import { submitterRank } from './submitterRank.js'
+import { submitterOrder, submitterRank } from './submitterRank.js'
 
 const requestId = `0x${'12'.repeat(32)}`
 const signers = [`0x${'a1'.repeat(20)}`, `0x${'b2'.repeat(20)}`, `0x${'C3'.repeat(20)}`]
@@ -29,5 +29,15 @@ describe('submitterRank', () => {
     )
     expect(orders.size).toBeGreaterThan(1)
     expect(submitterRank(requestId, `0x${'dd'.repeat(20)}`, signers)).toBe(3)
+  })
+
+  it('is one order whatever order the members are listed in, for addresses and sr25519 keys alike', () => {
+    const keys = [`0x${'0a'.repeat(32)}`, `0x${'0b'.repeat(32)}`, `0x${'0c'.repeat(32)}`]
+    for (const members of [signers, keys]) {
+      const order = submitterOrder(requestId, members)
+      expect(submitterOrder(requestId, [...members].reverse())).toEqual(order)
+      expect(new Set(order)).toEqual(new Set(members))
+      expect(order.map((member) => submitterRank(requestId, member, members))).toEqual([0, 1, 2])
+    }
   })
 })

@@ -2,16 +2,30 @@ import { keccak_256 } from '@noble/hashes/sha3.js'
 import { bytesToHex, hexToBytes } from '../../runtime/bytes.js'
 
 /**
- * Which turn `worker`'s node has to submit a request's quorum (docs/protocol.md, section 6): the members (every
- * node's worker: an EVM address, or an sr25519 public key), ordered by `keccak256(requestId ‖ member)` (32 + 20 or
- * 32 bytes), lowest first; 0 submits at once, rank r after r × failoverDelayMs. Deterministic per request and
- * spread across nodes from one request to the next. A worker not among `members` ranks last.
+ * The order in which nodes take their turn to submit something every one of them holds (docs/protocol.md,
+ * sections 5 and 6): `members` (each an EVM address or an sr25519 public key; duplicates in any case dropped)
+ * ordered by `keccak256(key ‖ member)` (the 32-byte request id or statement digest, then the member's bytes),
+ * lowest first. Deterministic per key and spread across members from one key to the next.
  */
-export function submitterRank(requestId: string, worker: string, members: readonly string[]): number {
-  const key = (member: string) =>
-    bytesToHex(keccak_256(new Uint8Array([...hexToBytes(requestId)!, ...hexToBytes(member)!])))
-  const own = key(worker)
-  const keys = [...new Set(members.map((member) => member.toLowerCase()))].map(key)
-  if (!keys.includes(own)) return keys.length
-  return keys.filter((other) => other < own).length
+export function submitterOrder(key: string, members: readonly string[]): string[] {
+  const prefix = hexToBytes(key)!
+  const seen = new Set<string>()
+  return members
+    .filter((member) => !seen.has(member.toLowerCase()) && seen.add(member.toLowerCase()))
+    .map((member) => ({
+      member,
+      sortKey: bytesToHex(keccak_256(new Uint8Array([...prefix, ...hexToBytes(member)!]))),
+    }))
+    .sort((a, b) => (a.sortKey < b.sortKey ? -1 : a.sortKey > b.sortKey ? 1 : 0))
+    .map(({ member }) => member)
+}
+
+/**
+ * `worker`'s turn in `submitterOrder(key, members)`: 0 submits at once, rank r after r × the failover delay. A
+ * worker not among `members` ranks last (`members.length`, duplicates dropped).
+ */
+export function submitterRank(key: string, worker: string, members: readonly string[]): number {
+  const order = submitterOrder(key, members)
+  const rank = order.findIndex((member) => member.toLowerCase() === worker.toLowerCase())
+  return rank < 0 ? order.length : rank
 }

@@ -1,6 +1,6 @@
 import type { ApiPromise } from '@polkadot/api'
 import type { SubmittableExtrinsic } from '@polkadot/api/types'
-import type { DeliveryJobData } from '../../runtime/queue/jobs.js'
+import type { SubstrateDeliveryData } from './SubstrateDeliveryData.js'
 
 /**
  * Maps a signed envelope to the call that delivers it. The remark protocol (`createRemarkDelivery`) is the
@@ -9,5 +9,5 @@ import type { DeliveryJobData } from '../../runtime/queue/jobs.js'
  */
 export interface SubstrateDelivery {
   readonly name: string
-  buildCall(api: ApiPromise, delivery: DeliveryJobData): SubmittableExtrinsic<'promise'>
+  buildCall(api: ApiPromise, delivery: SubstrateDeliveryData): SubmittableExtrinsic<'promise'>
 }

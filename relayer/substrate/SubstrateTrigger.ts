@@ -26,6 +26,8 @@ export type TriggerFinding =
       sender: Hex
       extrinsicIndex: number
       envelope: Envelope
+      /** A quorum result's envelopes (the remark protocol's kind 0x03); `envelope` is the first of them. */
+      envelopes?: Envelope[] | undefined
       /** Where the result says its request was seen, when its protocol says (the remark protocol does). */
       reference?: { blockHash: Hex; extrinsicIndex: number } | undefined
     }

@@ -1,14 +1,14 @@
 import type { ApiPromise } from '@polkadot/api'
 import type { SubmittableExtrinsic } from '@polkadot/api/types'
 import { UnrecoverableError } from 'bullmq'
-import type { DeliveryJobData } from '../../runtime/queue/jobs.js'
 import type { SubstrateDelivery } from './SubstrateDelivery.js'
+import type { SubstrateDeliveryData } from './SubstrateDeliveryData.js'
 
 export type BuildDeliveryExtrinsicParameters = {
   api: ApiPromise
   /** How an envelope becomes a call (the remark protocol, or a chain's own pallet). */
   delivery: SubstrateDelivery
-  deliveries: readonly DeliveryJobData[]
+  deliveries: readonly SubstrateDeliveryData[]
 }
 
 export type BuildDeliveryExtrinsicReturnType = {

@@ -31,13 +31,14 @@ const request = (requestId: Hex): TriggerFinding => ({
     request: '0x',
   },
 })
-const result = (requestId: Hex, sender: Hex): TriggerFinding => ({
+const resultFrom = (requestId: Hex, sender: Hex): Extract<TriggerFinding, { kind: 'result' }> => ({
   kind: 'result',
   requestId,
   sender,
   extrinsicIndex: 3,
   envelope: {} as Envelope,
 })
+const result = (requestId: Hex, sender: Hex): TriggerFinding => resultFrom(requestId, sender)
 
 describe('collectFindings', () => {
   it('sorts requests and results of every trigger, and indexes only results from trusted senders', () => {
@@ -65,6 +66,26 @@ describe('collectFindings', () => {
       },
     ])
     expect(found).toMatchObject({ results: 2, malformed: 0, unreadable: 0, errors: 0 })
+  })
+
+  it("keeps other senders' quorum results aside for judging; their plain results are only counted", () => {
+    const quorumFrom = (sender: Hex): TriggerFinding => ({ ...resultFrom(word('05'), sender), envelopes: [] })
+    const quorum = quorumFrom(word('aa'))
+    const found = collectFindings({
+      block,
+      triggers: [finding('remark', [quorum, result(word('06'), word('aa')), quorumFrom(feePayer)])],
+      trusted: new Set([feePayer]),
+      seenAt: 1,
+    })
+    expect(found.quorumResults).toEqual([
+      {
+        finding: quorum,
+        record: { blockHash: block.hash, blockNumber: 42, extrinsicIndex: 3, by: 'watcher' },
+      },
+    ])
+    // The fee payer's own quorum result is indexed at once, as its plain results are.
+    expect(found.delivered.map((item) => item.requestId)).toEqual([word('05')])
+    expect(found.results).toBe(3)
   })
 
   it('counts malformed and unreadable matches, and skips a trigger that throws for this block only', () => {

@@ -2,7 +2,10 @@ import type { Hex } from '../../runtime/bytes.js'
 import type { Logger } from '../../runtime/logging/createLogger.js'
 import type { RequestJobData } from '../../runtime/queue/jobs.js'
 import type { DeliveredRecord } from './createSubstrateStateStore.js'
-import type { SubstrateBlock, SubstrateTrigger } from './SubstrateTrigger.js'
+import type { SubstrateBlock, SubstrateTrigger, TriggerFinding } from './SubstrateTrigger.js'
+
+/** A result finding. */
+export type ResultFinding = Extract<TriggerFinding, { kind: 'result' }>
 
 export type CollectFindingsParameters = {
   block: SubstrateBlock
@@ -20,6 +23,8 @@ export type BlockFindings = {
   requests: RequestJobData[]
   /** Results from trusted senders, to index as delivered. */
   delivered: { requestId: Hex; record: DeliveredRecord }[]
+  /** Quorum results from other senders: indexed as delivered only once they are judged valid. */
+  quorumResults: { finding: ResultFinding; record: DeliveredRecord }[]
   /** Result findings, trusted or not. */
   results: number
   /** teefn data that did not decode, and matches that could not be read at all. */
@@ -32,7 +37,7 @@ export type BlockFindings = {
 /**
  * Runs every trigger over a block and sorts what they found: requests (given `seenAt`), results from trusted
  * senders (indexed as delivered; anyone else's are only counted, so nobody can block a delivery with a fake
- * result), and malformed or unreadable matches (counted and logged). A trigger that throws is logged and skipped
+ * result), quorum results from anyone (another node's submitter: indexed once judged valid), and malformed or unreadable matches (counted and logged). A trigger that throws is logged and skipped
  * for this block, not retried forever.
  */
 export function collectFindings({
@@ -45,6 +50,7 @@ export function collectFindings({
   const found: BlockFindings = {
     requests: [],
     delivered: [],
+    quorumResults: [],
     results: 0,
     malformed: 0,
     unreadable: 0,
@@ -65,7 +71,6 @@ export function collectFindings({
         found.requests.push({ ...finding.request, seenAt })
       } else if (finding.kind === 'result') {
         found.results++
-        if (!trusted.has(finding.sender.toLowerCase())) continue
         const { requestId, extrinsicIndex } = finding
         const record = {
           blockHash: block.hash,
@@ -73,7 +78,8 @@ export function collectFindings({
           extrinsicIndex,
           by: 'watcher' as const,
         }
-        found.delivered.push({ requestId, record })
+        if (trusted.has(finding.sender.toLowerCase())) found.delivered.push({ requestId, record })
+        else if (finding.envelopes) found.quorumResults.push({ finding, record })
       } else {
         found[finding.kind]++
         const where = { block: block.number, extrinsic: finding.extrinsicIndex, reason: finding.reason }

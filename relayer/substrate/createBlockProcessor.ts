@@ -2,7 +2,7 @@ import type { ApiPromise } from '@polkadot/api'
 import type { Hex } from '../../runtime/bytes.js'
 import type { Logger } from '../../runtime/logging/createLogger.js'
 import type { RequestEnqueuer } from '../shared/createRequestEnqueuer.js'
-import { collectFindings } from './collectFindings.js'
+import { collectFindings, type ResultFinding } from './collectFindings.js'
 import type { Checkpoint, SubstrateStateStore } from './createSubstrateStateStore.js'
 import { readBlock } from './readBlock.js'
 import type { SubstrateBlock, SubstrateTrigger } from './SubstrateTrigger.js'
@@ -51,6 +51,11 @@ export type CreateBlockProcessorParameters = {
   triggers: readonly SubstrateTrigger[]
   /** Lowercase AccountId32 hex of the accounts whose results count as delivered. */
   trusted: ReadonlySet<string>
+  /**
+   * Whether a quorum result from any other sender answers its request (another node of the quorum delivered it):
+   * then it is indexed as delivered too. Left out, such results are only counted.
+   */
+  acceptQuorumResult?: ((finding: ResultFinding) => Promise<boolean>) | undefined
   /** The checkpoint's name (one per watcher of a chain). */
   name: string
   /** The last block processed before (from the store), if any. */
@@ -85,6 +90,7 @@ export function createBlockProcessor({
   enqueuer,
   triggers,
   trusted,
+  acceptQuorumResult,
   name,
   checkpoint: stored,
   reorgRescanDepth,
@@ -100,8 +106,14 @@ export function createBlockProcessor({
     counters.malformed += found.malformed
     counters.unreadable += found.unreadable
     counters.errors += found.errors
-    await store.markDelivered(found.delivered)
-    counters.resultsIndexed += found.delivered.length
+    const accepted = []
+    for (const { finding, record } of acceptQuorumResult ? found.quorumResults : []) {
+      if (await acceptQuorumResult!(finding)) accepted.push({ requestId: finding.requestId, record })
+      else logger?.warn({ block: block.number, requestId: finding.requestId }, 'quorum result not accepted')
+    }
+    const delivered = [...found.delivered, ...accepted]
+    await store.markDelivered(delivered)
+    counters.resultsIndexed += delivered.length
     counters.requests += found.requests.length
     if (found.requests.length === 0) return
     const done = await store.getDelivered(found.requests.map((request) => request.requestId))

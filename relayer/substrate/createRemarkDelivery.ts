@@ -1,13 +1,13 @@
 import { bytesToHex, type Hex } from '../../runtime/bytes.js'
-import { encodeResultRemark } from '../../runtime/chain/substrate/remarkProtocol.js'
-import type { DeliveryJobData } from '../../runtime/queue/jobs.js'
+import { encodeQuorumResultRemark, encodeResultRemark } from '../../runtime/chain/substrate/remarkProtocol.js'
 import type { SubstrateDelivery } from './SubstrateDelivery.js'
+import type { SubstrateDeliveryData } from './SubstrateDeliveryData.js'
 
 const zeroHash = `0x${'00'.repeat(32)}` as Hex
 
 /**
- * The remark protocol's delivery: one `system.remarkWithEvent(result remark)` per envelope, naming where its
- * request was seen (the job's origin). Anyone can read it back and verify it (`teefn verify --substrate`);
+ * The remark protocol's delivery: one `system.remarkWithEvent(result remark)` per envelope (or per quorum: one
+ * quorum result remark with its envelopes), naming where its request was seen (the job's origin). Anyone can read it back and verify it (`teefn verify --substrate`);
  * the submitter batches several into `utility.batchAll`.
  */
 export function createRemarkDelivery(): SubstrateDelivery {
@@ -18,13 +18,13 @@ export function createRemarkDelivery(): SubstrateDelivery {
   }
 }
 
-/** The result remark bytes of a delivery. */
-export function resultRemarkOf({ request, envelope }: DeliveryJobData): Uint8Array {
-  return encodeResultRemark({
-    request: {
-      blockHash: (request.origin?.blockHash as Hex | undefined) ?? zeroHash,
-      extrinsicIndex: request.origin?.index ?? 0,
-    },
-    envelope,
-  })
+/** The result remark bytes of a delivery: a quorum result remark when it carries a quorum's envelopes. */
+export function resultRemarkOf({ request, envelope, quorum }: SubstrateDeliveryData): Uint8Array {
+  const reference = {
+    blockHash: (request.origin?.blockHash as Hex | undefined) ?? zeroHash,
+    extrinsicIndex: request.origin?.index ?? 0,
+  }
+  return quorum
+    ? encodeQuorumResultRemark({ request: reference, envelopes: quorum.envelopes })
+    : encodeResultRemark({ request: reference, envelope })
 }

@@ -65,6 +65,7 @@ export function createRemarkTrigger({
           sender,
           extrinsicIndex,
           envelope: decoded.envelope,
+          ...(decoded.envelopes ? { envelopes: decoded.envelopes } : {}),
           reference: decoded.request,
         }
       }

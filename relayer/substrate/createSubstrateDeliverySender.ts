@@ -2,12 +2,12 @@ import type { ApiPromise } from '@polkadot/api'
 import type { SubmittableExtrinsic } from '@polkadot/api/types'
 import type { KeyringPair } from '@polkadot/keyring/types'
 import type { Logger } from '../../runtime/logging/createLogger.js'
-import type { DeliveryJobData } from '../../runtime/queue/jobs.js'
 import { createNonceManager } from '../shared/createNonceManager.js'
 import { buildDeliveryExtrinsic } from './buildDeliveryExtrinsic.js'
 import type { SubstrateStateStore } from './createSubstrateStateStore.js'
 import type { DeliveryReceipt } from './DeliveryReceipt.js'
 import type { SubstrateDelivery } from './SubstrateDelivery.js'
+import type { SubstrateDeliveryData } from './SubstrateDeliveryData.js'
 import { SubstrateRelayerError } from './SubstrateRelayerError.js'
 import { type Inclusion, type NotIncludedError, submitAndWatch } from './submitAndWatch.js'
 
@@ -38,7 +38,7 @@ export type SubstrateDeliverySenderStats = {
 
 export type SubstrateDeliverySender = {
   /** Delivers the envelopes in one extrinsic and settles each: its receipt, or why it was not delivered. */
-  send(deliveries: readonly DeliveryJobData[]): Promise<PromiseSettledResult<DeliveryReceipt>[]>
+  send(deliveries: readonly SubstrateDeliveryData[]): Promise<PromiseSettledResult<DeliveryReceipt>[]>
   stats(): SubstrateDeliverySenderStats
 }
 
@@ -75,7 +75,10 @@ export function createSubstrateDeliverySender({
   }
 
   /** Signs `extrinsic` with the next nonce, marks its requests in flight, sends it, and waits for inclusion. */
-  const sendOnce = async (extrinsic: SubmittableExtrinsic<'promise'>, deliveries: DeliveryJobData[]) => {
+  const sendOnce = async (
+    extrinsic: SubmittableExtrinsic<'promise'>,
+    deliveries: SubstrateDeliveryData[],
+  ) => {
     const ids = deliveries.map((data) => data.envelope.requestId)
     const { nonce, txHash } = await nonces.send(async (nonce) => {
       await extrinsic.signAsync(signer, { nonce })

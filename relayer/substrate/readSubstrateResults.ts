@@ -1,11 +1,11 @@
 import type { ApiPromise } from '@polkadot/api'
 import type { Hex } from '../../runtime/bytes.js'
 import type { Envelope } from '../../runtime/enclave/envelope.js'
-import type { RequestJobData } from '../../runtime/queue/jobs.js'
 import { createRemarkTrigger } from './createRemarkTrigger.js'
+import { findOnChainRequest, type OnChainRequest } from './findOnChainRequest.js'
 import { readBlock } from './readBlock.js'
 import { SubstrateRelayerError } from './SubstrateRelayerError.js'
-import type { SubstrateTrigger } from './SubstrateTrigger.js'
+import type { SubstrateBlock, SubstrateTrigger } from './SubstrateTrigger.js'
 
 export type ReadSubstrateResultsParameters = {
   /** Block hash (0x, 32 bytes) or number. */
@@ -15,15 +15,13 @@ export type ReadSubstrateResultsParameters = {
   trigger?: SubstrateTrigger | undefined
 }
 
-/** A request as found on-chain: what the result must answer. */
-export type OnChainRequest = Omit<RequestJobData, 'seenAt'> & {
-  blockHash: Hex
-  blockNumber: number
-  canonical: boolean
-}
+export type { OnChainRequest } from './findOnChainRequest.js'
 
 export type OnChainResult = {
+  /** The result's envelope; for a quorum result the first of `envelopes`. */
   envelope: Envelope
+  /** A quorum result's envelopes, in remark order. */
+  envelopes?: Envelope[] | undefined
   /** Where the result remark says its request was seen. */
   reference: { blockHash: Hex; extrinsicIndex: number }
   /** The request found there with the envelope's requestId; undefined when it is not there. */
@@ -46,8 +44,8 @@ export type ReadSubstrateResultsReturnType = {
 }
 
 /**
- * Reads teefn results back from chain data alone: the result remarks one extrinsic executed, each with the
- * request it names, found again in its own block and checked to carry the envelope's requestId. The
+ * Reads teefn results back from chain data alone: the result remarks one extrinsic executed (a quorum result with
+ * all its envelopes), each with the request it names, found again in its own block and checked to carry the envelope's requestId. The
  * caller verifies the envelopes (`verifyEnvelope`) against those requests.
  */
 export async function readSubstrateResults(
@@ -66,39 +64,28 @@ export async function readSubstrateResults(
   }
   const findings = trigger.scan(resultBlock).filter((finding) => finding.extrinsicIndex === extrinsicIndex)
   const results: OnChainResult[] = []
-  const requestBlocks = new Map<Hex, Awaited<ReturnType<typeof readBlock>> | undefined>()
+  const blocks = new Map<Hex, SubstrateBlock | undefined>()
   for (const finding of findings) {
     if (finding.kind !== 'result') continue
-    const { envelope } = finding
+    const { envelope, envelopes, reference } = finding
     // A result without a reference (another protocol) is still verified; only its request is not looked up.
-    const remark = finding.reference ?? { blockHash: `0x${'00'.repeat(32)}` as Hex, extrinsicIndex: 0 }
-    let requestBlock = requestBlocks.get(remark.blockHash)
-    if (finding.reference && !requestBlocks.has(remark.blockHash)) {
-      requestBlock = await readBlock(api, remark.blockHash, chainId).catch(() => undefined)
-      requestBlocks.set(remark.blockHash, requestBlock)
-    }
-    let request: OnChainRequest | undefined
-    if (requestBlock) {
-      const found = trigger
-        .scan(requestBlock)
-        .find(
-          (candidate) =>
-            candidate.kind === 'request' &&
-            candidate.extrinsicIndex === remark.extrinsicIndex &&
-            candidate.request.requestId.toLowerCase() === envelope.requestId.toLowerCase(),
-        )
-      if (found?.kind === 'request') {
-        const canonical =
-          (await blockHashAt(api, requestBlock.number).catch(() => undefined)) === requestBlock.hash
-        request = {
-          ...found.request,
-          blockHash: requestBlock.hash,
-          blockNumber: requestBlock.number,
-          canonical,
-        }
-      }
-    }
-    results.push({ envelope, reference: remark, request, sender: finding.sender })
+    const remark = reference ?? { blockHash: `0x${'00'.repeat(32)}` as Hex, extrinsicIndex: 0 }
+    const request = reference
+      ? await findOnChainRequest(api, {
+          trigger,
+          chainId,
+          reference,
+          requestId: envelope.requestId,
+          blocks,
+        })
+      : undefined
+    results.push({
+      envelope,
+      ...(envelopes ? { envelopes } : {}),
+      reference: remark,
+      request,
+      sender: finding.sender,
+    })
   }
   return {
     chainId,

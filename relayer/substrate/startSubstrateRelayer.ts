@@ -6,6 +6,7 @@ import type { Hex } from '../../runtime/bytes.js'
 import { createLogger, type Logger } from '../../runtime/logging/createLogger.js'
 import type { RetryPolicy } from '../../runtime/queue/retryPolicy.js'
 import { connectSubstrate, type SubstrateConnection } from './connectSubstrate.js'
+import { createQuorumResultAcceptor } from './createQuorumResultAcceptor.js'
 import type { SubstrateDelivery } from './SubstrateDelivery.js'
 import { SubstrateRelayerError } from './SubstrateRelayerError.js'
 import type { SubstrateTrigger } from './SubstrateTrigger.js'
@@ -51,6 +52,14 @@ export type StartSubstrateRelayerParameters = {
     | undefined
   /** How failed deliveries are retried, and for how long; an hour by default. */
   retryPolicy?: RetryPolicy | undefined
+  /**
+   * The chain's result quorum (`substrate[].resultQuorum` and the top-level `quorum` peers), and this node's own
+   * worker key: the submitter gathers and sends quorum results, and the watcher takes another node's valid
+   * quorum result as the answer to its request (`createQuorumResultAcceptor`).
+   */
+  quorum?:
+    | (NonNullable<StartSubstrateSubmitterParameters['quorum']> & { ownWorker?: string | undefined })
+    | undefined
   logger?: Logger | undefined
 }
 
@@ -84,11 +93,13 @@ export async function startSubstrateRelayer({
   delivery,
   submitter: submitterOptions,
   retryPolicy,
+  quorum,
   logger = createLogger({ name: 'relayer-substrate' }),
 }: StartSubstrateRelayerParameters): Promise<SubstrateRelayer> {
   let signer: KeyringPair | undefined
+  // sr25519 (the fee payer's key, and the quorum results the watcher verifies) needs the WASM crypto.
+  await cryptoWaitReady()
   if (submitterUri !== undefined) {
-    await cryptoWaitReady()
     try {
       signer = new Keyring({ type: keyType }).addFromUri(submitterUri)
     } catch {
@@ -111,6 +122,7 @@ export async function startSubstrateRelayer({
         delivery,
         ...submitterOptions,
         retryPolicy,
+        quorum,
         logger,
       })
     }
@@ -122,6 +134,15 @@ export async function startSubstrateRelayer({
         startBlock,
         triggers,
         resultSenders: [...(signer ? [signer.address] : []), ...resultSenders],
+        acceptQuorumResult: quorum
+          ? createQuorumResultAcceptor({
+              api: substrate.api,
+              chainId: substrate.genesisHash,
+              threshold: quorum.threshold,
+              workers: [...quorum.workers, ...(quorum.ownWorker ? [quorum.ownWorker] : [])],
+              trigger: triggers?.[0],
+            })
+          : undefined,
         pollIntervalMs,
         logger,
       })

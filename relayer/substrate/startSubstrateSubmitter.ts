@@ -1,21 +1,25 @@
 import type { ApiPromise } from '@polkadot/api'
 import type { KeyringPair } from '@polkadot/keyring/types'
-import type { Worker } from 'bullmq'
+import { DelayedError, type Job, type Worker } from 'bullmq'
 import type { Redis } from 'ioredis'
+import type { Hex } from '../../runtime/bytes.js'
 import { createLogger, type Logger } from '../../runtime/logging/createLogger.js'
 import type { DeliveryJobData } from '../../runtime/queue/jobs.js'
 import type { ChainRef } from '../../runtime/queue/names.js'
 import { startQueueWorker } from '../../runtime/queue/queues.js'
 import { defaultRetryPolicy, type RetryPolicy } from '../../runtime/queue/retryPolicy.js'
 import { createDeliveryBatcher } from '../shared/createDeliveryBatcher.js'
+import type { QuorumGathererSettings } from '../shared/createQuorumGatherer.js'
 import { createRemarkDelivery } from './createRemarkDelivery.js'
 import {
   createSubstrateDeliverySender,
   type SubstrateDeliverySenderStats,
 } from './createSubstrateDeliverySender.js'
+import { createSubstrateQuorumDelivery, type SubstrateResultQuorum } from './createSubstrateQuorumDelivery.js'
 import { createSubstrateStateStore } from './createSubstrateStateStore.js'
 import type { DeliveryReceipt } from './DeliveryReceipt.js'
 import type { SubstrateDelivery } from './SubstrateDelivery.js'
+import type { SubstrateDeliveryData } from './SubstrateDeliveryData.js'
 import { settleInflightDelivery } from './settleInflightDelivery.js'
 
 export type StartSubstrateSubmitterParameters = {
@@ -38,8 +42,17 @@ export type StartSubstrateSubmitterParameters = {
   maxSearchBlocks?: number | undefined
   /** How failed deliveries are retried, and for how long; an hour by default. */
   retryPolicy?: RetryPolicy | undefined
+  /**
+   * The chain's result quorum and the peers to exchange answers with: with `threshold` above 1 every delivery
+   * gathers k agreeing envelopes and one node sends them in one quorum result remark
+   * (`createSubstrateQuorumDelivery`).
+   */
+  quorum?: (SubstrateResultQuorum & QuorumGathererSettings) | undefined
   logger?: Logger | undefined
 }
+
+/** How long a quorum delivery that gathered too few answers waits before it gathers again. */
+const quorumRecheckMs = 1_000
 
 export type { DeliveryReceipt } from './DeliveryReceipt.js'
 
@@ -79,6 +92,7 @@ export function startSubstrateSubmitter({
   inclusionTimeoutMs = 120_000,
   maxSearchBlocks = 256,
   retryPolicy = defaultRetryPolicy,
+  quorum,
   logger = createLogger({ name: 'relayer-substrate' }),
 }: StartSubstrateSubmitterParameters): SubstrateSubmitter {
   const chainId = api.genesisHash.toHex()
@@ -94,14 +108,38 @@ export function startSubstrateSubmitter({
     inclusionTimeoutMs,
     logger: log,
   })
-  const batcher = createDeliveryBatcher<DeliveryJobData, DeliveryReceipt>({
+  const batcher = createDeliveryBatcher<SubstrateDeliveryData, DeliveryReceipt>({
     send: (deliveries) => sender.send(deliveries),
     maxBatchSize,
     lingerMs: batchLingerMs,
   })
+  const quorumDelivery =
+    quorum && quorum.threshold > 1
+      ? createSubstrateQuorumDelivery({
+          ...quorum,
+          connection,
+          chainId,
+          store,
+          send: (data) => batcher.add(data),
+          logger: log,
+        })
+      : undefined
   let alreadyDelivered = 0
 
-  const processDelivery = async (data: DeliveryJobData): Promise<DeliveryReceipt> => {
+  /** A quorum: gathered, then sent by this node when its turn comes and no other node's result landed first. */
+  const deliverQuorum = async (data: DeliveryJobData): Promise<DeliveryReceipt | 'waiting'> => {
+    const result = await quorumDelivery!.deliver(data)
+    if ('requestId' in result) return result
+    if (result.outcome === 'waiting') return 'waiting'
+    alreadyDelivered++
+    const requestId = data.envelope.requestId
+    const [done] = await store.getDelivered([requestId])
+    log.info({ requestId, rank: result.rank, block: done?.blockHash }, 'another node delivered the quorum')
+    const { blockHash, extrinsicIndex } = done ?? { blockHash: undefined, extrinsicIndex: -1 }
+    return { requestId, blockHash: blockHash as Hex, extrinsicIndex, alreadyDelivered: true }
+  }
+
+  const processDelivery = async (data: DeliveryJobData): Promise<DeliveryReceipt | 'waiting'> => {
     const requestId = data.envelope.requestId
     const [done] = await store.getDelivered([requestId])
     if (done) {
@@ -126,13 +164,21 @@ export function startSubstrateSubmitter({
       alreadyDelivered++
       return settled
     }
-    return batcher.add(data)
+    return quorumDelivery ? deliverQuorum(data) : batcher.add(data)
+  }
+
+  const processJob = async (job: Job<DeliveryJobData, DeliveryReceipt>): Promise<DeliveryReceipt> => {
+    const result = await processDelivery(job.data)
+    if (result !== 'waiting') return result
+    // No quorum yet: the job gives its slot back and comes again, counting no attempt.
+    await job.moveToDelayed(Date.now() + quorumRecheckMs, job.token)
+    throw new DelayedError()
   }
 
   const worker = startQueueWorker<ChainRef, DeliveryReceipt>({
     queue: { family: 'substrate', chainId },
     connection,
-    process: (job) => processDelivery(job.data),
+    process: processJob,
     // Jobs wait in the batcher together: let at least two batches' worth be active at once.
     concurrency: maxBatchSize * 2,
     lockDurationMs: Math.max(30_000, inclusionTimeoutMs / 2),
@@ -160,6 +206,7 @@ export function startSubstrateSubmitter({
     stats,
     async close() {
       await worker.close()
+      await quorumDelivery?.close()
       batcher.close()
       log.info(stats(), 'substrate submitter stopped')
     },

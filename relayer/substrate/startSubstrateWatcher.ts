@@ -6,6 +6,7 @@ import { createLogger, type Logger } from '../../runtime/logging/createLogger.js
 import { createRequestEnqueuer } from '../shared/createRequestEnqueuer.js'
 import { createBlockLoop } from './createBlockLoop.js'
 import {
+  type CreateBlockProcessorParameters,
   createBlockProcessor,
   emptyWatcherCounters,
   type SubstrateWatcherCounters,
@@ -31,6 +32,11 @@ export type StartSubstrateWatcherParameters = {
    * Results from anyone else are ignored, so nobody can block a delivery with a fake result.
    */
   resultSenders?: readonly string[] | undefined
+  /**
+   * Whether a quorum result remark from another sender answers its request (`createQuorumResultAcceptor`): such
+   * results are indexed as delivered too, so every node of a quorum stops once one of them delivered.
+   */
+  acceptQuorumResult?: CreateBlockProcessorParameters['acceptQuorumResult']
   /** Checkpoint name, when several watchers follow one chain with different triggers; `default` by default. */
   name?: string | undefined
   /** First block to process when there is no checkpoint yet; the current head by default. */
@@ -72,6 +78,7 @@ export async function startSubstrateWatcher({
   mode = 'finalized',
   triggers = [createRemarkTrigger()],
   resultSenders = [],
+  acceptQuorumResult,
   name = 'default',
   startBlock = 'head',
   reorgRescanDepth = 32,
@@ -95,6 +102,7 @@ export async function startSubstrateWatcher({
     enqueuer,
     triggers,
     trusted,
+    acceptQuorumResult,
     name,
     checkpoint: await store.getCheckpoint(name),
     reorgRescanDepth,

@@ -24,11 +24,21 @@ export {
 } from './deriveRequestId.js'
 export { findRemarkCalls } from './findRemarkCalls.js'
 export {
+  type JudgeSubstrateQuorumParameters,
+  judgeSubstrateQuorum,
+  type SubstrateQuorumFailureReason,
+  type SubstrateQuorumVerdict,
+  substrateAnswerKey,
+  tallySubstrateAnswers,
+} from './judgeSubstrateQuorum.js'
+export {
   type DecodedRemark,
   decodeRemark,
+  encodeQuorumResultRemark,
   encodeRequestRemark,
   encodeResultRemark,
   isTeefnRemark,
+  maxQuorumEnvelopes,
   maxRequestPayloadBytes,
   type RequestRemark,
   type ResultRemark,

@@ -10,9 +10,11 @@ import type { TeeProvider } from '../../enclave/TeeProvider.js'
 import { verifyEnvelope } from '../../enclave/verifyEnvelope.js'
 import {
   decodeRemark,
+  encodeQuorumResultRemark,
   encodeRequestRemark,
   encodeResultRemark,
   isTeefnRemark,
+  maxQuorumEnvelopes,
   maxRequestPayloadBytes,
 } from './remarkProtocol.js'
 
@@ -21,11 +23,11 @@ const blockHash = `0x${'b0'.repeat(32)}` as Hex
 let dir: string
 let provider: TeeProvider
 let envelope: Envelope
+/** The same request answered by a second worker. */
+let second: Envelope
 
-beforeAll(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'teefn-remark-'))
-  provider = await createDevProvider({ keyFile: join(dir, 'worker.json') })
-  envelope = await signEnvelope(provider, {
+const answer = (worker: TeeProvider) =>
+  signEnvelope(worker, {
     family: 'substrate',
     chainId: `0x${'45'.repeat(32)}`,
     destination: `0x${'d4'.repeat(32)}`,
@@ -36,6 +38,12 @@ beforeAll(async () => {
     status: 'OK',
     result: new TextEncoder().encode('67012.45'),
   })
+
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'teefn-remark-'))
+  provider = await createDevProvider({ keyFile: join(dir, 'worker.json') })
+  envelope = await answer(provider)
+  second = await answer(await createDevProvider({ keyFile: join(dir, 'worker-2.json') }))
 })
 
 afterAll(async () => {
@@ -87,6 +95,88 @@ describe('result remarks', () => {
       /blockHash/,
     )
     expect(() => encodeResultRemark({ request: { blockHash, extrinsicIndex: -1 }, envelope })).toThrow(/u32/)
+  })
+})
+
+describe('quorum result remarks', () => {
+  it('have the documented bytes: kind 3, reference, compact count, then each envelope as a Vec<u8>', () => {
+    const bytes = encodeQuorumResultRemark({
+      request: { blockHash, extrinsicIndex: 7 },
+      envelopes: [envelope, second],
+    })
+    expect(bytesToHex(bytes.subarray(0, 7))).toBe('0x746565666e0103')
+    expect(bytesToHex(bytes.subarray(7, 39))).toBe(blockHash)
+    expect(bytesToHex(bytes.subarray(39, 43))).toBe('0x07000000')
+    expect(bytes[43]).toBe(2 << 2) // compact 2
+    const single = encodeResultRemark({ request: { blockHash, extrinsicIndex: 7 }, envelope })
+    // The first item is exactly what a single result remark carries after its reference.
+    expect(bytesToHex(bytes.subarray(44, 44 + single.length - 43))).toBe(bytesToHex(single.subarray(43)))
+  })
+
+  it('decode to every envelope, the first as `envelope`, each verifiable', async () => {
+    const decoded = decodeRemark(
+      encodeQuorumResultRemark({ request: { blockHash, extrinsicIndex: 7 }, envelopes: [second, envelope] }),
+    )
+    expect(decoded).toEqual({
+      kind: 'result',
+      request: { blockHash, extrinsicIndex: 7 },
+      envelope: second,
+      envelopes: [second, envelope],
+    })
+    if (decoded.kind !== 'result') throw new Error('unreachable')
+    for (const item of decoded.envelopes!) await verifyEnvelope(item)
+  })
+
+  it('refuse to encode none, more than 32, or envelopes of different requests', () => {
+    const request = { blockHash, extrinsicIndex: 0 }
+    expect(() => encodeQuorumResultRemark({ request, envelopes: [] })).toThrow(/1 to 32/)
+    expect(() =>
+      encodeQuorumResultRemark({ request, envelopes: Array(maxQuorumEnvelopes + 1).fill(envelope) }),
+    ).toThrow(/1 to 32/)
+    const other = { ...second, requestId: `0x${'77'.repeat(32)}` as Hex }
+    expect(() => encodeQuorumResultRemark({ request, envelopes: [envelope, other] })).toThrow(/one requestId/)
+  })
+
+  it('are malformed when truncated, empty, over 32, mixed, or with trailing bytes', () => {
+    const whole = encodeQuorumResultRemark({
+      request: { blockHash, extrinsicIndex: 1 },
+      envelopes: [envelope, second],
+    })
+    for (let length = 5; length < whole.length; length++) {
+      expect(decodeRemark(whole.subarray(0, length)).kind, `length ${length}`).toBe('malformed')
+    }
+    expect(decodeRemark(Uint8Array.of(...whole, 0))).toEqual({
+      kind: 'malformed',
+      reason: '1 bytes after the envelopes',
+    })
+    const withCount = (count: number) =>
+      Uint8Array.of(...whole.subarray(0, 43), count << 2, ...whole.subarray(44))
+    expect(decodeRemark(withCount(0))).toMatchObject({
+      kind: 'malformed',
+      reason: expect.stringMatching(/0 envelopes/),
+    })
+    // 33 envelopes announced (compact two-byte mode): over the bound before anything is read.
+    const over = Uint8Array.of(
+      ...whole.subarray(0, 43),
+      ((33 << 2) | 1) & 0xff,
+      (33 << 2) >> 8,
+      ...whole.subarray(44),
+    )
+    expect(decodeRemark(over)).toMatchObject({
+      kind: 'malformed',
+      reason: expect.stringMatching(/33 envelopes/),
+    })
+    // Mixed requests cannot be encoded: splice a foreign envelope's bytes in by hand.
+    const other = encodeResultRemark({
+      request: { blockHash, extrinsicIndex: 1 },
+      envelope: { ...second, requestId: `0x${'77'.repeat(32)}` as Hex },
+    })
+    const firstItem = encodeResultRemark({ request: { blockHash, extrinsicIndex: 1 }, envelope }).subarray(43)
+    const mixed = Uint8Array.of(...whole.subarray(0, 43), 2 << 2, ...firstItem, ...other.subarray(43))
+    expect(decodeRemark(mixed)).toEqual({
+      kind: 'malformed',
+      reason: 'the envelopes answer different requests',
+    })
   })
 })
 
