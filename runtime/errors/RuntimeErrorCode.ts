@@ -8,6 +8,7 @@ import type { TeeProviderErrorCode } from '../enclave/TeeProviderError.js'
 import type { FetchErrorCode } from '../http/FetchError.js'
 import type { InvocationErrorCode } from '../resultStatus.js'
 import type { FunctionStoreErrorCode } from '../store/FunctionStoreError.js'
+import type { GelatoStorageErrorCode } from '../store/GelatoStorageError.js'
 import type { WorkerRetryCode } from '../worker/WorkerRetryError.js'
 
 /**
@@ -22,6 +23,7 @@ export type RuntimeErrorCode =
   | EnvelopeFailureReason
   | FetchErrorCode
   | FunctionStoreErrorCode
+  | GelatoStorageErrorCode
   /** A function's outcome (`TIMEOUT`, `MEMORY_LIMIT`, ...), signed in its envelope. */
   | InvocationErrorCode
   | SealedKeyFileErrorCode

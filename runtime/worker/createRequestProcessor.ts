@@ -16,11 +16,13 @@ import {
 } from '../sandbox/limits.js'
 import { resultToBytes } from '../sandbox/resultToBytes.js'
 import type { InvocationOutcome, LogEntry } from '../sandbox/types.js'
+import type { GelatoStorageStore } from '../store/createRedisGelatoStorageStore.js'
 import type { FunctionStore } from '../store/FunctionStore.js'
 import { CallerBusyError } from './CallerBusyError.js'
 import { createBundleCache } from './createBundleCache.js'
 import type { CallerAdmission, CallerQuotas } from './createCallerQuotas.js'
 import { openFunctionSecrets } from './openFunctionSecrets.js'
+import { openGelatoRunStorage } from './openGelatoRunStorage.js'
 import { type ResolvedRequest, resolveRequest } from './resolveRequest.js'
 import type { WorkerChains } from './WorkerChains.js'
 import { WorkerRetryError } from './WorkerRetryError.js'
@@ -45,6 +47,8 @@ export type CreateRequestProcessorParameters = {
    * (`CallerBusyError`), over its CPU time it ends as a signed `RATE_LIMITED`. None when undefined.
    */
   callerQuotas?: CallerQuotas | undefined
+  /** Where Gelato-mode functions' `context.storage` persists between runs; none (each run starts empty) if undefined. */
+  gelatoStorage?: GelatoStorageStore | undefined
   logger?: Logger | undefined
 }
 
@@ -71,6 +75,7 @@ export function createRequestProcessor({
   allowHosts = [],
   httpMaximumLimits = defaultHttpMaximumLimits,
   callerQuotas,
+  gelatoStorage,
   logger,
 }: CreateRequestProcessorParameters): (job: RequestJobData) => Promise<RequestJobResult> {
   const functionKeys = new Map<string, Uint8Array>()
@@ -178,12 +183,22 @@ export function createRequestProcessor({
       secrets = opened.secrets
       functionKey = await functionKeyOf(request.scope)
     }
+    const storage =
+      gelatoStorage &&
+      (await openGelatoRunStorage({
+        store: gelatoStorage,
+        code,
+        request: request.payload,
+        scope: request.scope,
+        functionKey,
+      }))
+    if (storage?.ok === false) return failed('INTERNAL_ERROR', storage.message)
 
     let outcome: InvocationOutcome
     try {
       outcome = await pool.invoke({
         code,
-        request: request.payload,
+        request: storage?.request ?? request.payload,
         secrets,
         context: {
           requestId: request.requestId,
@@ -204,6 +219,8 @@ export function createRequestProcessor({
       throw error
     }
     if (!outcome.ok) return failed(outcome.error.code, outcome.error.message, outcome)
+    const refused = await storage?.save(outcome)
+    if (refused !== undefined) return failed('INTERNAL_ERROR', refused, outcome)
     return {
       result: await finish(job, request, 'OK', resultToBytes(outcome.result), outcome.logs, outcome.stats),
       outcome,

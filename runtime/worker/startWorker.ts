@@ -11,6 +11,7 @@ import { openDeliveryQueue, queueNameOf, requestQueueOf, startQueueWorker } from
 import { defaultRetryPolicy, type RetryPolicy } from '../queue/retryPolicy.js'
 import type { SandboxPool } from '../sandbox/createSandboxPool.js'
 import type { SandboxLimits } from '../sandbox/limits.js'
+import { createRedisGelatoStorageStore } from '../store/createRedisGelatoStorageStore.js'
 import type { FunctionStore } from '../store/FunctionStore.js'
 import { CallerBusyError } from './CallerBusyError.js'
 import { type CallerQuotaSettings, createCallerQuotas } from './createCallerQuotas.js'
@@ -112,6 +113,8 @@ export function startWorker({
       callerQuotas === false
         ? undefined
         : createCallerQuotas({ concurrency: Math.max(1, Math.ceil(httpConcurrency / 2)), ...callerQuotas }),
+    // Gelato functions' storage lives in the node's Redis, sealed per function scope (one per node, never shared).
+    gelatoStorage: createRedisGelatoStorageStore({ redis: connection }),
     logger,
   })
   // Any trigger found in either lane runs (HTTP jobs queued before the lanes existed are in the chain lane).

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { createGelatoStorage, storageSize } from './createGelatoStorage.js'
+import { createGelatoStorage, storageChanged, storageSize } from './createGelatoStorage.js'
 
 describe('createGelatoStorage', () => {
   it('gets, sets, deletes and lists string values, starting from the stored ones', async () => {
@@ -23,5 +23,12 @@ describe('createGelatoStorage', () => {
     const { storage } = createGelatoStorage({ k: 'é' })
     expect(await storage.getSize()).toBe('{"k":"é"}'.length + 1)
     expect(storageSize({})).toBe(2)
+  })
+
+  it('sees a change as Gelato does: a key added, removed or set to another value, not a reordering', () => {
+    expect(storageChanged({ a: '1', b: '2' }, { b: '2', a: '1' })).toBe(false)
+    expect(storageChanged({ a: '1' }, { a: '2' })).toBe(true)
+    expect(storageChanged({ a: '1' }, {})).toBe(true)
+    expect(storageChanged({ a: '1' }, { b: '1' })).toBe(true)
   })
 })

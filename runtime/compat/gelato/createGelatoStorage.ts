@@ -40,3 +40,10 @@ export function createGelatoStorage(initial: Record<string, string>): CreateGela
 export function storageSize(storage: Record<string, string>): number {
   return new TextEncoder().encode(JSON.stringify(storage)).length
 }
+
+/** Whether a run changed the storage (Gelato's "updated"): a key added, removed or set to another value. */
+export function storageChanged(before: Record<string, string>, after: Record<string, string>): boolean {
+  const keys = Object.keys(after)
+  if (keys.length !== Object.keys(before).length) return true
+  return keys.some((key) => !Object.hasOwn(before, key) || before[key] !== after[key])
+}

@@ -1,4 +1,4 @@
-import { createGelatoStorage, storageSize } from './createGelatoStorage.js'
+import { createGelatoStorage, storageChanged, storageSize } from './createGelatoStorage.js'
 import { createMultiChainProvider } from './createMultiChainProvider.js'
 import { createRpcClient } from './createRpcClient.js'
 import { normalizeGelatoResult } from './normalizeGelatoResult.js'
@@ -22,8 +22,9 @@ export type RunGelatoFunctionParameters = {
  * Runs a Gelato Web3 Function as teefn's `main`: builds its `context` from the request (`parseGelatoRequest`),
  * calls `onRun`, and applies Gelato's rules: a handler that throws fails the run (`Name: message`), a result
  * without `canExec` fails with the runner's message, a run that went over its RPC calls fails even if the
- * function caught the refusal (Gelato ends it), and storage over its limit fails the run. The result is the
- * normalised JSON text; the storage after a successful run is the side output `storage`. A failure over a mode
+ * function caught the refusal (Gelato ends it), and storage it changed to over its limit fails the run. The result
+ * is the normalised JSON text; the storage after a successful run (`canExec` true or false) is the side output
+ * `storage`, which `teefn run --storage` and the worker write back; after a failed run it is left as it was. A failure over a mode
  * limit names it in the side output `limit`. Bundled into the function, so it runs in the sandbox.
  */
 export async function runGelatoFunction({
@@ -65,10 +66,11 @@ export async function runGelatoFunction({
   const text = normalizeGelatoResult(result)
   const after = snapshot()
   const size = storageSize(after)
-  if (size > limits.storageBytes) {
+  // Gelato's runner measures the storage only when the run changed it ("updated").
+  if (size > limits.storageBytes && storageChanged(parsed.storage, after)) {
     teefnCompatOutput('limit', 'storageBytes')
     throw new Error(
-      `Web3Function storage exceeds limit: ${size} bytes, the limit is ${limits.storageBytes} bytes. Store less.`,
+      `Web3Function storage exceeds limit: ${size} bytes, the limit is ${limits.storageBytes} bytes (Storage usage exceeds limit). Store less; nothing was written back.`,
     )
   }
   teefnCompatOutput('storage', after)
