@@ -4,7 +4,6 @@ import type { Aggregation } from '../../contracts/quorumFulfillment.js'
 import { tallyQuorum } from '../../contracts/tallyQuorum.js'
 import type { RpcClient } from '../../runtime/chain/evm/createRpcClient.js'
 import type { Envelope } from '../../runtime/enclave/envelope.js'
-import { verifyParsedEnvelope } from '../../runtime/enclave/verifyEnvelope.js'
 import type { Logger } from '../../runtime/logging/createLogger.js'
 import type { DeliveryJobData } from '../../runtime/queue/jobs.js'
 import { statusCode } from '../../runtime/resultStatus.js'
@@ -41,7 +40,7 @@ export type QuorumDeliveryResult = GatherReturnType<
 /**
  * The EVM side of a result quorum (docs/protocol.md, section 6), for a delivery whose consumer demands k > 1:
  * the gatherer (`createQuorumGatherer`) collects this worker's and the peers' envelopes; they count when they
- * answer the same question and recover to the worker they name; the quorum is the consumer's rule
+ * answer the same question (the gatherer checks their signatures); the quorum is the consumer's rule
  * (`tallyQuorum`); the submit order is over this node's and the peers' attested worker addresses; the submission
  * is one `fulfillQuorum` with every envelope that counts. Fewer than k agreeing: nothing is sent, and the
  * delivery fails for good once the request's deadline passes.
@@ -85,7 +84,7 @@ export function createQuorumDelivery({
       return gatherer.gather({
         own,
         members: async () => [own.worker, ...(await peerWorkers.list())],
-        counts: (item) => answersSameQuestion(item, own) && signedByItsWorker(item),
+        counts: (item) => answersSameQuestion(item, own),
         reached: (held) =>
           tallyQuorum({ aggregation, threshold, answers: encodeQuorumCalldata(held).answers }).reached,
         isOpen: () => isOpen(own),
@@ -114,14 +113,4 @@ function answersSameQuestion(item: Envelope, own: Envelope): boolean {
     same(item.codeHash, own.codeHash) &&
     statusCode(item.status) >= 0
   )
-}
-
-/** Redis is not trusted: an envelope counts only if its signature recovers to the worker it names. */
-function signedByItsWorker(envelope: Envelope): boolean {
-  try {
-    verifyParsedEnvelope(envelope)
-    return true
-  } catch {
-    return false
-  }
 }

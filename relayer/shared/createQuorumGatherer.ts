@@ -1,6 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises'
 import type { Redis } from 'ioredis'
 import type { Envelope } from '../../runtime/enclave/envelope.js'
+import { verifyParsedEnvelope } from '../../runtime/enclave/verifyEnvelope.js'
 import type { Logger } from '../../runtime/logging/createLogger.js'
 import { createQuorumEnvelopeStore } from '../../runtime/queue/createQuorumEnvelopeStore.js'
 import { createQuorumEnvelopeWaiter } from '../../runtime/queue/createQuorumEnvelopeWaiter.js'
@@ -41,7 +42,10 @@ export type GatherParameters<Sent> = {
   own: Envelope
   /** Every node's worker (own included): the set the submit order is computed over. */
   members: () => Promise<readonly string[]>
-  /** Whether a held envelope counts (answers the same question, signed by its worker, an allowed signer). */
+  /**
+   * Whether a held envelope counts (answers the same question, from an allowed signer). Its signature is checked
+   * by the gatherer (Redis is not trusted), once per envelope.
+   */
   counts: (held: Envelope) => boolean
   /** Whether the envelopes that count reach the quorum. */
   reached: (held: readonly Envelope[]) => boolean
@@ -85,18 +89,20 @@ export function createQuorumGatherer({
 }: CreateQuorumGathererParameters): QuorumGatherer {
   const store = createQuorumEnvelopeStore({ connection })
   const waiter = createQuorumEnvelopeWaiter(connection)
+  const signatures = createSignatureMemo()
 
   return {
     async gather({ own, members, counts, reached, isOpen, submit }) {
       const ref = quorumRequestRefOf(own)
       const log = logger?.child({ requestId: own.requestId })
-      const held = async () => (await store.list(ref)).filter(counts)
+      const held = async () =>
+        (await store.list(ref)).filter((item) => counts(item) && signatures.signedByItsWorker(item))
+      // First, and alongside the gathering: the peers wait for it, and a slow peer must not hold this node back.
+      void pushEnvelopeToPeers({ peers, envelope: own, logger: log })
       // Subscribed before anything is read: an envelope stored from here on wakes this delivery.
       const arrivals = await waiter.watch(ref)
       try {
         await store.add(own)
-        // Alongside the gathering: a slow peer must not hold this node's own tally back.
-        void pushEnvelopeToPeers({ peers, envelope: own, logger: log })
 
         const gatherUntil = Date.now() + gatherWindowMs
         let checkedAt = Date.now()
@@ -143,3 +149,28 @@ export function createQuorumGatherer({
 }
 
 const lower = (value: string) => value.toLowerCase()
+
+/**
+ * Whether an envelope's signature verifies for the worker it names, remembered per envelope (its whole content):
+ * a node tallies the same envelopes again on every arrival, and a signature check costs milliseconds.
+ */
+function createSignatureMemo(maxEntries = 4_096) {
+  const known = new Map<string, boolean>()
+  return {
+    signedByItsWorker(envelope: Envelope): boolean {
+      const key = JSON.stringify(envelope)
+      let valid = known.get(key)
+      if (valid === undefined) {
+        try {
+          verifyParsedEnvelope(envelope)
+          valid = true
+        } catch {
+          valid = false
+        }
+        if (known.size >= maxEntries) known.clear()
+        known.set(key, valid)
+      }
+      return valid
+    },
+  }
+}

@@ -3,7 +3,6 @@ import type { Redis } from 'ioredis'
 import { tallySubstrateAnswers } from '../../runtime/chain/substrate/judgeSubstrateQuorum.js'
 import { maxQuorumEnvelopes } from '../../runtime/chain/substrate/remarkProtocol.js'
 import type { Envelope } from '../../runtime/enclave/envelope.js'
-import { verifyParsedEnvelope } from '../../runtime/enclave/verifyEnvelope.js'
 import type { Logger } from '../../runtime/logging/createLogger.js'
 import type { DeliveryJobData } from '../../runtime/queue/jobs.js'
 import {
@@ -80,8 +79,7 @@ export function createSubstrateQuorumDelivery({
       return gatherer.gather({
         own,
         members: async () => [...allowed],
-        counts: (item) =>
-          allowed.has(item.worker.toLowerCase()) && answersSameQuestion(item, own, chainId) && verifies(item),
+        counts: (item) => allowed.has(item.worker.toLowerCase()) && answersSameQuestion(item, own, chainId),
         reached: (held) => tallySubstrateAnswers(held, threshold).reached,
         isOpen: () => isOpen(data),
         submit: (held) => send({ ...data, quorum: { envelopes: agreeingFirst(held, threshold) } }),
@@ -110,14 +108,4 @@ function answersSameQuestion(item: Envelope, own: Envelope, chainId: string): bo
     same(item.payloadHash, own.payloadHash) &&
     same(item.codeHash, own.codeHash)
   )
-}
-
-/** Redis is not trusted: an envelope counts only if its sr25519 signature verifies for the worker it names. */
-function verifies(envelope: Envelope): boolean {
-  try {
-    verifyParsedEnvelope(envelope)
-    return true
-  } catch {
-    return false
-  }
 }
