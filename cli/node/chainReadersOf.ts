@@ -6,7 +6,7 @@ import { createSubstrateChainReader } from '../../runtime/chain/substrate/create
 import type { Logger } from '../../runtime/logging/createLogger.js'
 import { createStaticFunctionRegistry } from '../../runtime/worker/createStaticFunctionRegistry.js'
 import type { WorkerSubstrateChain } from '../../runtime/worker/WorkerChains.js'
-import { rpcQuorumOf } from './loadNodeConfig.js'
+import { rpcQuorumOf } from './checkRpcQuorums.js'
 import type { NodeConfig } from './nodeConfigSchema.js'
 
 type EvmChainConfig = NonNullable<NodeConfig['evm']>[number]

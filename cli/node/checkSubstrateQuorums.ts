@@ -1,4 +1,4 @@
-import { ConfigError } from './loadNodeConfig.js'
+import { ConfigError } from './ConfigError.js'
 import type { NodeConfig } from './nodeConfigSchema.js'
 
 /**

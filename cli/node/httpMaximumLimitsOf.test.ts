@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import { defaultHttpMaximumLimits, defaultMaximumLimits } from '../../runtime/sandbox/index.js'
+import { ConfigError } from './ConfigError.js'
 import { httpMaximumLimitsOf } from './httpMaximumLimitsOf.js'
-import { ConfigError } from './loadNodeConfig.js'
 import type { NodeConfig } from './nodeConfigSchema.js'
 
 const config = (httpMaximumLimits?: object) => ({ worker: { httpMaximumLimits } }) as unknown as NodeConfig

@@ -1,5 +1,5 @@
 import { defaultHttpMaximumLimits, resolveLimits, type SandboxLimits } from '../../runtime/sandbox/index.js'
-import { ConfigError } from './loadNodeConfig.js'
+import { ConfigError } from './ConfigError.js'
 import type { NodeConfig } from './nodeConfigSchema.js'
 
 /** The configured HTTP maxima over the defaults; each at most the operator maximum the pool enforces. */

@@ -2,7 +2,8 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { ConfigError, loadNodeConfig, resolveSecret } from './loadNodeConfig.js'
+import { ConfigError } from './ConfigError.js'
+import { loadNodeConfig, resolveSecret } from './loadNodeConfig.js'
 
 let dir: string
 const address = `0x${'ab'.repeat(20)}`
