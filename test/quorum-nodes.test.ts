@@ -5,15 +5,12 @@ import { submitterRank } from '../relayer/shared/submitterRank.js'
 import type { Hex } from '../runtime/bytes.js'
 import { requestJobId } from '../runtime/queue/jobIds.js'
 import { openDeliveryQueue } from '../runtime/queue/queues.js'
-import { countFulfilTransactions, requestFulfilledTopic } from './support/countFulfilTransactions.js'
+import { quorumConsumerRequests } from './support/quorumConsumerRequests.js'
 import { type StartHttpServerReturnType, startHttpServer } from './support/startHttpServer.js'
 import { type LyingRpcProxy, startLyingRpcProxy } from './support/startLyingRpcProxy.js'
 import { type QuorumNodes, startQuorumNodes } from './support/startQuorumNodes.js'
 import {
   deployTestConsumer,
-  eventsNamed,
-  mined,
-  sentRequestsOf,
   type TeefnContractsFixture,
   type TestConsumerContract,
 } from './support/teefnContracts.js'
@@ -38,6 +35,10 @@ let quorum: QuorumNodes
 const rpcProxies: LyingRpcProxy[] = []
 let consumer: TestConsumerContract
 let consumerAddress: string
+let requests: ReturnType<typeof quorumConsumerRequests>
+const request = (functionId: Hex) => requests.request(functionId)
+const fulfilment = (requestId: string, timeoutMs?: number) => requests.fulfilment(requestId, timeoutMs)
+const fulfilTransactions = (fromBlock: number) => requests.fulfilTransactions(fromBlock)
 let prices: StartHttpServerReturnType
 const priceFunction = `export default async function main(request, secrets) {
   const response = await fetch(secrets.PRICE_URL)
@@ -51,6 +52,7 @@ beforeAll(async () => {
   })
   consumer = await deployTestConsumer(f.admin, { registry: String(f.registry.target), requestTimeout })
   consumerAddress = await consumer.getAddress()
+  requests = quorumConsumerRequests({ f, consumer, nodes: () => quorum.nodes })
   for (let index = 0; index < 3; index++) rpcProxies.push(await startLyingRpcProxy(anvil.rpcUrl))
   quorum = await startQuorumNodes({
     anvil,
@@ -75,54 +77,6 @@ async function priceFunctionWith(label: string, threshold: number, paths: [strin
     paths.map((path) => ({ PRICE_URL: `${prices.url}${path}` })),
   )
   return functionId
-}
-
-async function request(functionId: Hex) {
-  const receipt = await mined(consumer.connect(f.oracleOwner).request(functionId, '0x'))
-  return { ...sentRequestsOf(receipt, consumerAddress)[0]!, block: receipt.blockNumber, at: Date.now() }
-}
-
-/** The transaction that fulfilled `requestId`, once there is one. */
-async function fulfilment(requestId: string, timeoutMs = 30_000) {
-  const deadline = Date.now() + timeoutMs
-  for (;;) {
-    const [log] = await f.provider.getLogs({
-      address: consumerAddress,
-      topics: [requestFulfilledTopic, requestId],
-      fromBlock: 0,
-    })
-    if (log) {
-      const receipt = (await f.provider.getTransactionReceipt(log.transactionHash))!
-      const transaction = (await f.provider.getTransaction(log.transactionHash))!
-      return {
-        at: Date.now(),
-        from: transaction.from,
-        signers: eventsNamed(receipt, consumer, 'QuorumReached')[0]?.args.signers as string[] | undefined,
-        dissenters: eventsNamed(receipt, consumer, 'QuorumDissent')[0]?.args.dissenters as
-          | string[]
-          | undefined,
-      }
-    }
-    if (Date.now() > deadline) throw new Error(`request ${requestId} was not fulfilled in ${timeoutMs} ms`)
-    await sleep(50)
-  }
-}
-
-/** Fulfil transactions every node's submitter sent to the consumer since `fromBlock` (reverted ones too). */
-async function fulfilTransactions(fromBlock: number) {
-  let transactions = 0
-  let fulfilled = 0
-  for (const node of quorum.nodes) {
-    const count = await countFulfilTransactions({
-      provider: f.provider,
-      destination: consumerAddress,
-      relayer: node.submitter,
-      fromBlock,
-    })
-    transactions += count.transactions
-    for (const n of count.fulfilments.values()) fulfilled += n
-  }
-  return { transactions, fulfilled }
 }
 
 const isPending = (requestId: string): Promise<boolean> => consumer.getFunction('isPending')(requestId)

@@ -4,14 +4,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { AGGREGATIONS } from '../contracts/quorumFulfillment.js'
 import type { Hex } from '../runtime/bytes.js'
 import { statusCode } from '../runtime/resultStatus.js'
-import { countFulfilTransactions, requestFulfilledTopic } from './support/countFulfilTransactions.js'
+import { quorumConsumerRequests } from './support/quorumConsumerRequests.js'
 import { type StartHttpServerReturnType, startHttpServer } from './support/startHttpServer.js'
 import { type QuorumNodes, startQuorumNodes } from './support/startQuorumNodes.js'
 import {
   deployTestConsumer,
-  eventsNamed,
-  mined,
-  sentRequestsOf,
   type TeefnContractsFixture,
   type TestConsumerContract,
 } from './support/teefnContracts.js'
@@ -30,7 +27,10 @@ const failoverDelayMs = 2_500
 const settleMs = 1_500
 let quorum: QuorumNodes
 let consumer: TestConsumerContract
-let consumerAddress: string
+let requests: ReturnType<typeof quorumConsumerRequests>
+const request = (functionId: Hex) => requests.request(functionId)
+const fulfilment = (requestId: string, timeoutMs = 40_000) => requests.fulfilment(requestId, timeoutMs)
+const fulfilTransactions = (fromBlock: number) => requests.fulfilTransactions(fromBlock)
 let priceServer: StartHttpServerReturnType
 const abi = AbiCoder.defaultAbiCoder()
 
@@ -50,7 +50,7 @@ beforeAll(async () => {
     response.end(answers[request.url ?? ''] ?? '')
   })
   consumer = await deployTestConsumer(f.admin, { registry: String(f.registry.target), requestTimeout: 60 })
-  consumerAddress = await consumer.getAddress()
+  requests = quorumConsumerRequests({ f, consumer, nodes: () => quorum.nodes })
   quorum = await startQuorumNodes({ anvil, f, failoverDelayMs, settleMs })
 }, 120_000)
 
@@ -58,49 +58,6 @@ afterAll(async () => {
   await quorum?.close()
   await priceServer?.close()
 })
-
-async function request(functionId: Hex) {
-  const receipt = await mined(consumer.connect(f.oracleOwner).request(functionId, '0x'))
-  return { ...sentRequestsOf(receipt, consumerAddress)[0]!, block: receipt.blockNumber }
-}
-
-/** The receipt of the transaction that fulfilled `requestId`, once there is one. */
-async function fulfilment(requestId: string, timeoutMs = 40_000) {
-  const deadline = Date.now() + timeoutMs
-  for (;;) {
-    const [log] = await f.provider.getLogs({
-      address: consumerAddress,
-      topics: [requestFulfilledTopic, requestId],
-      fromBlock: 0,
-    })
-    if (log) {
-      const receipt = (await f.provider.getTransactionReceipt(log.transactionHash))!
-      return {
-        signers: eventsNamed(receipt, consumer, 'QuorumReached')[0]?.args.signers as string[] | undefined,
-        fulfilled: eventsNamed(receipt, consumer, 'RequestFulfilled')[0]?.args,
-      }
-    }
-    if (Date.now() > deadline) throw new Error(`request ${requestId} was not fulfilled in ${timeoutMs} ms`)
-    await sleep(100)
-  }
-}
-
-/** Fulfil transactions all nodes' submitters sent to the consumer since `fromBlock` (reverted ones too). */
-async function fulfilTransactions(fromBlock: number) {
-  let transactions = 0
-  let fulfilled = 0
-  for (const node of quorum.nodes) {
-    const count = await countFulfilTransactions({
-      provider: f.provider,
-      destination: consumerAddress,
-      relayer: node.submitter,
-      fromBlock,
-    })
-    transactions += count.transactions
-    for (const n of count.fulfilments.values()) fulfilled += n
-  }
-  return { transactions, fulfilled }
-}
 
 const workers = () => quorum.nodes.map((node) => node.worker.evmAddress).sort()
 

@@ -1,10 +1,10 @@
 import { mkdtemp, rm } from 'node:fs/promises'
-import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { id, Wallet } from 'ethers'
 import type { Redis } from 'ioredis'
 import type { NodeConfig } from '../../cli/node/nodeConfigSchema.js'
+import { findFreePort } from '../../dev/findFreePort.js'
 import type { AnvilInstance } from '../../dev/startAnvil.js'
 import { type RedisServer, startRedisServer } from '../../dev/startRedisServer.js'
 import type { Hex } from '../../runtime/bytes.js'
@@ -72,7 +72,7 @@ export async function startQuorumNodes({
   try {
     const dir = await mkdtemp(join(tmpdir(), 'teefn-quorum-'))
     closers.push(() => rm(dir, { recursive: true, force: true }))
-    const ports = await Promise.all(Array.from({ length: count }, freePort))
+    const ports = await Promise.all(Array.from({ length: count }, findFreePort))
     const apiUrls = ports.map((port) => `http://127.0.0.1:${port}`)
     const nodes: QuorumNode[] = []
     for (let index = 0; index < count; index++) {
@@ -155,15 +155,4 @@ export async function startQuorumNodes({
     await close()
     throw error
   }
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer()
-    server.once('error', reject)
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number }
-      server.close(() => resolve(port))
-    })
-  })
 }

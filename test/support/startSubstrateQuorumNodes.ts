@@ -1,8 +1,8 @@
 import { mkdtemp, rm } from 'node:fs/promises'
-import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import type { NodeConfig } from '../../cli/node/nodeConfigSchema.js'
+import { findFreePort } from '../../dev/findFreePort.js'
 import { type RedisServer, startRedisServer } from '../../dev/startRedisServer.js'
 import type { Hex } from '../../runtime/bytes.js'
 import { createDevProvider } from '../../runtime/enclave/devProvider.js'
@@ -54,7 +54,7 @@ export async function startSubstrateQuorumNodes({
     const dir = await mkdtemp(join(tmpdir(), 'teefn-substrate-quorum-'))
     closers.push(() => rm(dir, { recursive: true, force: true }))
     const count = feePayers.length
-    const ports = await Promise.all(Array.from({ length: count }, freePort))
+    const ports = await Promise.all(Array.from({ length: count }, findFreePort))
     const apiUrls = ports.map((port) => `http://127.0.0.1:${port}`)
     const keyFiles = ports.map((_, index) => join(dir, `worker-${index}.json`))
     const workers: Hex[] = []
@@ -101,15 +101,4 @@ export async function startSubstrateQuorumNodes({
     await close()
     throw error
   }
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer()
-    server.once('error', reject)
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number }
-      server.close(() => resolve(port))
-    })
-  })
 }
