@@ -1,15 +1,11 @@
-import { mkdtemp, rm } from 'node:fs/promises'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
 import type { Redis } from 'ioredis'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { type Hex, utf8 } from '../../runtime/bytes.js'
-import { createDevProvider } from '../../runtime/enclave/devProvider.js'
-import { type Envelope, payloadHashOf } from '../../runtime/enclave/envelope.js'
-import { signEnvelope } from '../../runtime/enclave/signEnvelope.js'
+import { beforeAll, describe, expect, it } from 'vitest'
+import type { Hex } from '../../runtime/bytes.js'
+import type { Envelope } from '../../runtime/enclave/envelope.js'
 import type { TeeProvider } from '../../runtime/enclave/TeeProvider.js'
 import { createQuorumEnvelopeStore } from '../../runtime/queue/createQuorumEnvelopeStore.js'
 import { quorumEnvelopeKey, quorumRequestRefOf } from '../../runtime/queue/quorumEnvelopeKey.js'
+import { signTestEnvelope, useDevWorkers } from '../../test/support/devWorkers.js'
 import { useRedisServer } from '../../test/support/useRedisServer.js'
 import { createQuorumGatherer, type GatherParameters } from './createQuorumGatherer.js'
 import { submitterRank } from './submitterRank.js'
@@ -19,31 +15,16 @@ useRedisServer({ isolate: true }, (redis) => {
   connection = redis.connection
 })
 
-let dir: string
+const named = useDevWorkers('a', 'b', 'c')
 const workers: TeeProvider[] = []
-beforeAll(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'teefn-gatherer-'))
-  for (const name of ['a', 'b', 'c'])
-    workers.push(await createDevProvider({ keyFile: join(dir, `${name}.json`) }))
-})
-afterAll(async () => {
-  await rm(dir, { recursive: true, force: true })
+beforeAll(() => {
+  workers.push(named.a, named.b, named.c)
 })
 
 let requestCounter = 0
 const newRequestId = () => `0x${(++requestCounter).toString(16).padStart(64, '0')}` as Hex
 const sign = (worker: TeeProvider, requestId: Hex, result = '3001') =>
-  signEnvelope(worker, {
-    family: 'evm',
-    chainId: 31337,
-    destination: `0x${'11'.repeat(20)}`,
-    requestId,
-    functionId: `0x${'02'.repeat(32)}`,
-    payloadHash: payloadHashOf(utf8('q')),
-    codeHash: `0x${'03'.repeat(32)}`,
-    status: 'OK',
-    result: utf8(result),
-  })
+  signTestEnvelope(worker, { requestId, result })
 const addresses = () => workers.map((worker) => worker.publicKeys.evmAddress)
 /** k identical answers; records what was submitted. */
 const identical = (

@@ -1,13 +1,8 @@
-import { mkdtemp, rm } from 'node:fs/promises'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
 import type { Redis } from 'ioredis'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { beforeAll, describe, expect, it } from 'vitest'
+import { signTestEnvelope, useDevWorkers } from '../../test/support/devWorkers.js'
 import { useRedisServer } from '../../test/support/useRedisServer.js'
-import { type Hex, utf8 } from '../bytes.js'
-import { createDevProvider } from '../enclave/devProvider.js'
-import { payloadHashOf } from '../enclave/envelope.js'
-import { signEnvelope } from '../enclave/signEnvelope.js'
+import type { Hex } from '../bytes.js'
 import type { TeeProvider } from '../enclave/TeeProvider.js'
 import { createQuorumEnvelopeStore } from './createQuorumEnvelopeStore.js'
 import { quorumEnvelopeChannel, quorumEnvelopeKey } from './quorumEnvelopeKey.js'
@@ -17,31 +12,16 @@ useRedisServer({ isolate: true }, (redis) => {
   connection = redis.connection
 })
 
-let dir: string
+const named = useDevWorkers('a', 'b', 'c')
 const workers: TeeProvider[] = []
-beforeAll(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'teefn-quorum-store-'))
-  for (const name of ['a', 'b', 'c'])
-    workers.push(await createDevProvider({ keyFile: join(dir, `${name}.json`) }))
-})
-afterAll(async () => {
-  await rm(dir, { recursive: true, force: true })
+beforeAll(() => {
+  workers.push(named.a, named.b, named.c)
 })
 
 const consumer = '0x5FbDB2315678afecb367f032d93F642f64180aa3' as Hex
 const requestId = `0x${'ab'.repeat(32)}` as Hex
 const sign = (worker: TeeProvider, result: string, codeHash: Hex = `0x${'03'.repeat(32)}`) =>
-  signEnvelope(worker, {
-    family: 'evm',
-    chainId: 31337,
-    destination: consumer,
-    requestId,
-    functionId: `0x${'02'.repeat(32)}`,
-    payloadHash: payloadHashOf(utf8('q')),
-    codeHash,
-    status: 'OK',
-    result: utf8(result),
-  })
+  signTestEnvelope(worker, { destination: consumer, requestId, codeHash, result })
 const ref = { chainId: '31337', consumer, requestId }
 const utf8Hex = (text: string) => `0x${Buffer.from(text).toString('hex')}`
 

@@ -1,18 +1,14 @@
-import { mkdtemp, rm } from 'node:fs/promises'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
 import type { Redis } from 'ioredis'
 import { pino } from 'pino'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { type RedisServer, startRedisServer } from '../../dev/startRedisServer.js'
-import { type Hex, utf8 } from '../../runtime/bytes.js'
+import type { Hex } from '../../runtime/bytes.js'
 import { attestWorker } from '../../runtime/enclave/attestWorker.js'
-import { createDevProvider } from '../../runtime/enclave/devProvider.js'
-import { type Envelope, payloadHashOf } from '../../runtime/enclave/envelope.js'
-import { signEnvelope } from '../../runtime/enclave/signEnvelope.js'
+import type { Envelope } from '../../runtime/enclave/envelope.js'
 import type { TeeProvider } from '../../runtime/enclave/TeeProvider.js'
 import { createRedisConnection } from '../../runtime/queue/createRedisConnection.js'
 import { createRedisFunctionStore } from '../../runtime/store/createRedisFunctionStore.js'
+import { signTestEnvelope, useDevWorkers } from '../../test/support/devWorkers.js'
 import { buildServer, type TeefnServer } from '../buildServer.js'
 
 // Substrate quorum envelopes: no registry to ask, so a node keeps those of its chain's pinned workers and its own.
@@ -22,25 +18,17 @@ const requestId = `0x${'ab'.repeat(32)}` as Hex
 let redisServer: RedisServer
 let connection: Redis
 let app: TeefnServer
-let dir: string
 /** own (this node's worker), pinned (a listed peer), stranger (listed nowhere). */
-let own: TeeProvider
-let pinned: TeeProvider
-let stranger: TeeProvider
+const workers = useDevWorkers('own', 'pinned', 'stranger')
 
 beforeAll(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'teefn-envelopes-substrate-'))
-  const provider = (name: string) => createDevProvider({ keyFile: join(dir, `${name}.json`) })
-  own = await provider('own')
-  pinned = await provider('pinned')
-  stranger = await provider('stranger')
   redisServer = await startRedisServer()
   connection = createRedisConnection({ url: redisServer.url })
   app = await buildServer({
     connection,
     store: createRedisFunctionStore({ redis: connection }),
-    attestation: await attestWorker({ provider: own, measurement: new Uint8Array(32) }),
-    chains: { substrate: [{ genesisHash, resultWorkers: [pinned.publicKeys.sr25519] }] },
+    attestation: await attestWorker({ provider: workers.own, measurement: new Uint8Array(32) }),
+    chains: { substrate: [{ genesisHash, resultWorkers: [workers.pinned.publicKeys.sr25519] }] },
     rateLimit: false,
     logger: pino({ level: 'silent' }),
   })
@@ -50,21 +38,10 @@ afterAll(async () => {
   await app?.close()
   connection?.disconnect()
   await redisServer?.stop()
-  await rm(dir, { recursive: true, force: true })
 })
 
 const sign = (worker: TeeProvider, result: string, chainId: Hex = genesisHash) =>
-  signEnvelope(worker, {
-    family: 'substrate',
-    chainId,
-    destination: requester,
-    requestId,
-    functionId: `0x${'02'.repeat(32)}`,
-    payloadHash: payloadHashOf(utf8('q')),
-    codeHash: `0x${'03'.repeat(32)}`,
-    status: 'OK',
-    result: utf8(result),
-  })
+  signTestEnvelope(worker, { family: 'substrate', chainId, destination: requester, requestId, result })
 const post = (envelope: unknown) =>
   app.inject({ method: 'POST', url: '/v1/envelopes', payload: envelope as object })
 const held = async () => {
@@ -80,8 +57,8 @@ const errorOf = (response: { json: () => unknown }) =>
 
 describe('POST /v1/envelopes and GET /v1/envelopes for Substrate', () => {
   it("keeps the own worker's and pinned workers' envelopes, named by genesis hash and requester", async () => {
-    const mine = await sign(own, '42')
-    const theirs = await sign(pinned, '42')
+    const mine = await sign(workers.own, '42')
+    const theirs = await sign(workers.pinned, '42')
     const first = await post(mine)
     expect(first.statusCode, first.body).toBe(200)
     expect(first.json()).toEqual({ stored: true, signer: mine.worker })
@@ -93,15 +70,15 @@ describe('POST /v1/envelopes and GET /v1/envelopes for Substrate', () => {
 
   it('refuses a signer outside the pinned set, another chain, and a broken signature', async () => {
     const before = await held()
-    const outsider = await post(await sign(stranger, '42'))
+    const outsider = await post(await sign(workers.stranger, '42'))
     expect(outsider.statusCode, outsider.body).toBe(403)
     expect(errorOf(outsider).code).toBe('WORKER_NOT_ACTIVE')
-    const otherChain = await post(await sign(pinned, '42', `0x${'48'.repeat(32)}`))
+    const otherChain = await post(await sign(workers.pinned, '42', `0x${'48'.repeat(32)}`))
     expect(otherChain.statusCode).toBe(400)
     expect(errorOf(otherChain).code).toBe('CHAIN_NOT_SERVED')
-    const genuine = await sign(pinned, '43')
+    const genuine = await sign(workers.pinned, '43')
     // A pinned key named, but another key signed.
-    const forged = await post({ ...(await sign(stranger, '43')), worker: genuine.worker })
+    const forged = await post({ ...(await sign(workers.stranger, '43')), worker: genuine.worker })
     expect(errorOf(forged)).toMatchObject({
       code: 'ENVELOPE_INVALID',
       message: expect.stringContaining('sr25519'),

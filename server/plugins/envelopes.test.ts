@@ -1,13 +1,9 @@
-import { mkdtemp, rm } from 'node:fs/promises'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
 import { id } from 'ethers'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { type Hex, utf8 } from '../../runtime/bytes.js'
-import { createDevProvider } from '../../runtime/enclave/devProvider.js'
-import { type Envelope, payloadHashOf } from '../../runtime/enclave/envelope.js'
-import { signEnvelope } from '../../runtime/enclave/signEnvelope.js'
+import { beforeAll, describe, expect, it } from 'vitest'
+import type { Hex } from '../../runtime/bytes.js'
+import type { Envelope } from '../../runtime/enclave/envelope.js'
 import type { TeeProvider } from '../../runtime/enclave/TeeProvider.js'
+import { signTestEnvelope, useDevWorkers } from '../../test/support/devWorkers.js'
 import { mined } from '../../test/support/teefnContracts.js'
 import { type ApiOnChain, useApiOnChain } from '../../test/support/useApiOnChain.js'
 
@@ -16,15 +12,10 @@ useApiOnChain((ready) => {
   api = ready
 })
 
-let dir: string
+const named = useDevWorkers('a', 'b', 'stranger')
 let workers: TeeProvider[]
 beforeAll(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'teefn-envelopes-'))
-  workers = [
-    await createDevProvider({ keyFile: join(dir, 'a.json') }),
-    await createDevProvider({ keyFile: join(dir, 'b.json') }),
-    await createDevProvider({ keyFile: join(dir, 'stranger.json') }),
-  ]
+  workers = [named.a, named.b, named.stranger]
   // a and b are admitted workers; the third key never was.
   for (const worker of workers.slice(0, 2)) {
     await mined(
@@ -34,24 +25,11 @@ beforeAll(async () => {
     )
   }
 })
-afterAll(async () => {
-  await rm(dir, { recursive: true, force: true })
-})
 
 const consumer = '0x5FbDB2315678afecb367f032d93F642f64180aa3' as Hex
 const requestId = `0x${'ab'.repeat(32)}` as Hex
 const sign = (worker: TeeProvider, result: string, chainId: bigint = api.f.chainId) =>
-  signEnvelope(worker, {
-    family: 'evm',
-    chainId,
-    destination: consumer,
-    requestId,
-    functionId: `0x${'02'.repeat(32)}`,
-    payloadHash: payloadHashOf(utf8('q')),
-    codeHash: `0x${'03'.repeat(32)}`,
-    status: 'OK',
-    result: utf8(result),
-  })
+  signTestEnvelope(worker, { chainId, destination: consumer, requestId, result })
 const post = (envelope: unknown) =>
   api.app.inject({ method: 'POST', url: '/v1/envelopes', payload: envelope as object })
 const collected = async () => {
