@@ -17,6 +17,7 @@ import { submitterOrder } from '../relayer/shared/submitterRank.js'
 import { bytesToHex, utf8 } from '../runtime/bytes.js'
 import { attestationHash } from '../runtime/enclave/attestationHash.js'
 import { createDevProvider } from '../runtime/enclave/devProvider.js'
+import { eventually } from './support/eventually.js'
 
 // Gatekeepers here run with allowDev: a test-only setting (refused in production mode) so that a dev
 // attestation, the only one this machine can make, can be admitted. Gatekeeper C keeps the default and refuses.
@@ -52,20 +53,6 @@ function startTeefnNode(name: string, role: string, env: NodeJS.ProcessEnv): Sta
   })
   child.once('exit', () => children.delete(child))
   return { child, output: () => output }
-}
-
-async function eventually<T>(
-  what: string,
-  probe: () => Promise<T | undefined> | T | undefined,
-  timeoutMs = 40_000,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs
-  for (;;) {
-    const value = await probe()
-    if (value !== undefined && value !== false) return value
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`)
-    await new Promise((resolve) => setTimeout(resolve, 250))
-  }
 }
 
 beforeAll(async () => {

@@ -17,6 +17,7 @@ import { bytesToHex, utf8 } from '../runtime/bytes.js'
 import { attestWorker } from '../runtime/enclave/attestWorker.js'
 import { createDevProvider } from '../runtime/enclave/devProvider.js'
 import { captureLogs } from './support/captureLogs.js'
+import { eventually } from './support/eventually.js'
 import { startHttpServer } from './support/startHttpServer.js'
 
 let anvil: AnvilInstance
@@ -34,20 +35,6 @@ afterAll(async () => {
   await anvil?.stop()
   if (dir) await rm(dir, { recursive: true, force: true })
 })
-
-async function eventually<T>(
-  what: string,
-  probe: () => Promise<T | undefined>,
-  timeoutMs = 30_000,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs
-  for (;;) {
-    const value = await probe()
-    if (value !== undefined) return value
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`)
-    await new Promise((resolve) => setTimeout(resolve, 200))
-  }
-}
 
 describe('gatekeeper failover', () => {
   it("when the statement's first submitter is down, the second submits after one failover delay", async () => {

@@ -24,8 +24,8 @@ import { bytesToHex, utf8 } from '../runtime/bytes.js'
 import { attestWorker, type WorkerAttestation } from '../runtime/enclave/attestWorker.js'
 import { createDevProvider } from '../runtime/enclave/devProvider.js'
 import { captureLogs } from './support/captureLogs.js'
+import { eventually } from './support/eventually.js'
 import {
-  eventually,
   type GatekeeperNode,
   startGatekeeperNode,
   stopGatekeeperNodes,
