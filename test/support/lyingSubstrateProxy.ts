@@ -6,8 +6,8 @@ export type ProxiedCall = { method: string; params: unknown[]; result: unknown }
 export type StartLyingSubstrateProxyParameters = {
   /** `ws://127.0.0.1:PORT` of the honest node (chopsticks). */
   upstreamUrl: string
-  /** The answer to send instead of `call.result`; return `call.result` to pass it through. */
-  rewrite: (call: ProxiedCall) => unknown
+  /** The answer to send instead of `call.result`; return `call.result` to pass it through (the default). */
+  rewrite?: ((call: ProxiedCall) => unknown) | undefined
 }
 
 export type LyingSubstrateProxy = {
@@ -15,6 +15,11 @@ export type LyingSubstrateProxy = {
   url: string
   /** How many answers `rewrite` changed so far (to check that the lie was told). */
   rewritten(): number
+  /**
+   * Never forwards (nor answers) the first call `matches` accepts and runs `onHeld`: a node caught mid-call, e.g.
+   * killed while its extrinsic is on the way. One-shot; undefined disarms.
+   */
+  hold(matches: ((call: Omit<ProxiedCall, 'result'>) => boolean) | undefined, onHeld?: () => unknown): void
   close(): Promise<void>
 }
 
@@ -25,7 +30,7 @@ export type LyingSubstrateProxy = {
  */
 export async function startLyingSubstrateProxy({
   upstreamUrl,
-  rewrite,
+  rewrite = (call) => call.result,
 }: StartLyingSubstrateProxyParameters): Promise<LyingSubstrateProxy> {
   const server = new WebSocketServer({ host: '127.0.0.1', port: 0 })
   await new Promise<void>((resolve, reject) => {
@@ -34,6 +39,7 @@ export async function startLyingSubstrateProxy({
   })
   const sockets = new Set<WebSocket>()
   let rewritten = 0
+  let held: { matches: (call: Omit<ProxiedCall, 'result'>) => boolean; onHeld: () => unknown } | undefined
 
   server.on('connection', (client) => {
     const upstream = new WebSocket(upstreamUrl)
@@ -51,7 +57,14 @@ export async function startLyingSubstrateProxy({
     client.on('message', (data) => {
       const request = parse(data) as { id?: unknown; method?: string; params?: unknown[] } | undefined
       if (request?.id !== undefined && typeof request.method === 'string') {
-        pending.set(request.id, { method: request.method, params: request.params ?? [] })
+        const call = { method: request.method, params: request.params ?? [] }
+        const trap = held
+        if (trap?.matches(call)) {
+          held = undefined
+          void trap.onHeld()
+          return
+        }
+        pending.set(request.id, call)
       }
       if (upstream.readyState === WebSocket.OPEN) upstream.send(data.toString())
       else early.push(data)
@@ -77,6 +90,9 @@ export async function startLyingSubstrateProxy({
   return {
     url: `ws://127.0.0.1:${(server.address() as { port: number }).port}`,
     rewritten: () => rewritten,
+    hold(matches, onHeld = () => {}) {
+      held = matches ? { matches, onHeld } : undefined
+    },
     async close() {
       for (const socket of sockets) socket.terminate()
       await new Promise<void>((resolve) => server.close(() => resolve()))

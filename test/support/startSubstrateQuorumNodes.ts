@@ -16,11 +16,17 @@ export type SubstrateQuorumNode = {
   /** Its worker's sr25519 public key. */
   worker: Hex
   apiUrl: string
+  /** Its own redis-server (its queues, envelope store). */
+  redisUrl: string
+  /** Its fee payer's secret URI: the account its result remarks come from. */
+  feePayer: string
   process: NodeProcess
 }
 
 export type StartSubstrateQuorumNodesParameters = {
   wsUrl: string
+  /** Per node (by index), an endpoint to use instead of `wsUrl` (a proxy in front of it). */
+  wsUrls?: readonly (string | undefined)[] | undefined
   /** The fee payers' secret URIs (`//Bob`, ...), one per node: funded accounts. */
   feePayers: readonly string[]
   /** Code per functionId, the same on every node (each node pins its codeHash). */
@@ -30,6 +36,8 @@ export type StartSubstrateQuorumNodesParameters = {
   cutOff?: readonly number[] | undefined
   failoverDelayMs: number
   settleMs: number
+  /** `resultQuorum.timeoutSeconds`: a request is given up this long after it was seen. */
+  timeoutSeconds?: number | undefined
 }
 
 /**
@@ -39,12 +47,14 @@ export type StartSubstrateQuorumNodesParameters = {
  */
 export async function startSubstrateQuorumNodes({
   wsUrl,
+  wsUrls = [],
   feePayers,
   functions,
   threshold,
   cutOff = [],
   failoverDelayMs,
   settleMs,
+  timeoutSeconds,
 }: StartSubstrateQuorumNodesParameters): Promise<{ nodes: SubstrateQuorumNode[]; close(): Promise<void> }> {
   const closers: (() => Promise<unknown> | unknown)[] = []
   const close = async () => {
@@ -81,12 +91,16 @@ export async function startSubstrateQuorumNodes({
         server: { host: '127.0.0.1', port: ports[index]!, requestLogging: false },
         substrate: [
           {
-            wsUrl,
+            wsUrl: wsUrls[index] ?? wsUrl,
             rpcQuorum: 1,
             heads: 'best',
             submitterUri: 'env:SUBSTRATE_FEE_PAYER',
             functions: pinned,
-            resultQuorum: { threshold, workers: workers.filter((_, other) => other !== index) },
+            resultQuorum: {
+              threshold,
+              workers: workers.filter((_, other) => other !== index),
+              timeoutSeconds,
+            },
           },
         ],
         quorum: { peers: apiUrls.filter((_, other) => other !== index), failoverDelayMs, settleMs },
@@ -94,7 +108,14 @@ export async function startSubstrateQuorumNodes({
       const process = await startNodeProcess({ config }, { env: { SUBSTRATE_FEE_PAYER: feePayers[index]! } })
       closers.push(() => process.stop())
       const name = String.fromCharCode(65 + index)
-      nodes.push({ name, worker: workers[index]!, apiUrl: apiUrls[index]!, process })
+      nodes.push({
+        name,
+        worker: workers[index]!,
+        apiUrl: apiUrls[index]!,
+        redisUrl: redises[index]!.url,
+        feePayer: feePayers[index]!,
+        process,
+      })
     }
     return { nodes, close }
   } catch (error) {
