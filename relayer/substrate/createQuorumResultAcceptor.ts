@@ -22,8 +22,8 @@ export type CreateQuorumResultAcceptorParameters = {
 /**
  * Decides whether a quorum result another account put on-chain answers its request, as `teefn verify
  * --substrate --quorum k --worker ...` would: the set passes `judgeSubstrateQuorum` (valid, distinct, allowed,
- * k agreeing) and the agreed answer matches the request found at the extrinsic it names (function, requester,
- * payload, canonical block). Only then does the watcher index the request as delivered, so nobody can stop this
+ * k agreeing) and the agreed answer matches the request found at the extrinsic it names (request id, function,
+ * requester, payload, canonical block). Only then does the watcher index the request as delivered, so nobody can stop this
  * node's delivery with a result a requester would refuse.
  */
 export function createQuorumResultAcceptor({
@@ -41,7 +41,10 @@ export function createQuorumResultAcceptor({
     if (!request?.canonical) return false
     const { answer } = verdict
     const same = (a: string, b: string) => a.toLowerCase() === b.toLowerCase()
+    // The envelopes must answer the very request the finding names (a trigger that read the request id from
+    // elsewhere must not get a quorum for the same question asked earlier counted as this request's answer).
     return (
+      same(answer.requestId, requestId) &&
       same(request.functionId, answer.functionId) &&
       same(request.destination, answer.destination) &&
       same(payloadHashOf(hexToBytes(request.request as Hex) ?? new Uint8Array()), answer.payloadHash)
