@@ -23,8 +23,8 @@ export type CreateQuorumResultAcceptorParameters = {
  * Decides whether a quorum result another account put on-chain answers its request, as `teefn verify
  * --substrate --quorum k --worker ...` would: the set passes `judgeSubstrateQuorum` (valid, distinct, allowed,
  * k agreeing) and the agreed answer matches the request found at the extrinsic it names (request id, function,
- * requester, payload, canonical block). Only then does the watcher index the request as delivered, so nobody can stop this
- * node's delivery with a result a requester would refuse.
+ * requester, payload, canonical block). Only then does the watcher index the request as delivered, so nobody can
+ * stop this node's delivery with a result a requester would refuse.
  */
 export function createQuorumResultAcceptor({
   api,
