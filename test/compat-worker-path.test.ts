@@ -7,7 +7,6 @@ import { bytesToHex, utf8 } from '../runtime/bytes.js'
 import type { CompatMode } from '../runtime/compat/compatMode.js'
 import { phatSecretsKey } from '../runtime/compat/phat/phatSecretsKey.js'
 import type { Envelope } from '../runtime/enclave/envelope.js'
-import { signFunctionSettings } from '../runtime/enclave/ownerRecords.js'
 import { verifyEnvelope } from '../runtime/enclave/verifyEnvelope.js'
 import { type StartHttpServerReturnType, startHttpServer } from './support/startHttpServer.js'
 import { startTeefnStack, type TeefnStack } from './support/startTeefnStack.js'
@@ -113,17 +112,7 @@ async function deploy({ mode, entry, secrets }: CompatCase) {
     Object.entries(secrets).map(([name, value]) => [name, value.replace('http://api.invalid', api.url)]),
   )
   await stack.putSecrets(registered.functionId, located)
-  const settings = await signFunctionSettings(stack.chains[0]!.f.functionOwner, {
-    scope: stack.scopeOf(registered.functionId),
-    httpSecrets: true,
-    version: 1,
-  })
-  const put = await fetch(`${stack.node.serverUrl}/v1/settings`, {
-    method: 'PUT',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify(settings),
-  })
-  expect(put.status).toBe(200)
+  await stack.allowHttpSecrets(registered.functionId)
   return registered
 }
 

@@ -3,7 +3,6 @@ import { hexlify, toUtf8Bytes, toUtf8String } from 'ethers'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { bundleFunction } from '../cli/build/bundleFunction.js'
 import type { Hex } from '../runtime/bytes.js'
-import { signFunctionSettings } from '../runtime/enclave/ownerRecords.js'
 import { functionStoreKeys } from '../runtime/store/functionStoreKeys.js'
 import { deployGelatoExecutor, type GelatoExecutorContract } from './support/gelatoExecutor.js'
 import { until } from './support/stackChecks.js'
@@ -53,17 +52,7 @@ const storageKey = (functionId: Hex) => functionStoreKeys('teefn').gelatoStorage
 async function deploy(label: string, { httpRuns = true } = {}): Promise<{ functionId: Hex; codeHash: Hex }> {
   const registered = await stack.register(code, label)
   if (!httpRuns) return registered
-  const settings = await signFunctionSettings(stack.chains[0]!.f.functionOwner, {
-    scope: stack.scopeOf(registered.functionId),
-    httpSecrets: true,
-    version: 1,
-  })
-  const put = await fetch(`${stack.node.serverUrl}/v1/settings`, {
-    method: 'PUT',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify(settings),
-  })
-  expect(put.status).toBe(200)
+  await stack.allowHttpSecrets(registered.functionId)
   return registered
 }
 

@@ -17,7 +17,7 @@ import type { Hex } from '../../runtime/bytes.js'
 import { createDevProvider } from '../../runtime/enclave/devProvider.js'
 import { type Envelope, parseEnvelope } from '../../runtime/enclave/envelope.js'
 import type { FunctionScope } from '../../runtime/enclave/functionScope.js'
-import { signSecretsUpdate } from '../../runtime/enclave/ownerRecords.js'
+import { signFunctionSettings, signSecretsUpdate } from '../../runtime/enclave/ownerRecords.js'
 import { encryptSecrets } from '../../runtime/enclave/secretsCipher.js'
 import type { WorkerPublicKeys } from '../../runtime/enclave/TeeProvider.js'
 import { createLogger, type Logger } from '../../runtime/logging/createLogger.js'
@@ -124,6 +124,8 @@ export type TeefnStack = {
     secrets: Record<string, string>,
     options?: { chain?: number; signer?: Wallet; version?: number },
   ): Promise<void>
+  /** The owner's signed settings letting HTTP callers use the function's secrets and key, PUT through the API. */
+  allowHttpSecrets(functionId: Hex, options?: { chain?: number; version?: number }): Promise<void>
   /** The envelope the worker queued for `requestId` (waits for it). */
   envelopeOf(requestId: string, options?: { chain?: number; timeoutMs?: number }): Promise<Envelope>
   /** The job id a request of chain `chain` gets. */
@@ -272,6 +274,20 @@ export async function startTeefnStack(parameters: StartTeefnStackParameters = {}
         await store.putSecrets(
           await signSecretsUpdate(signer ?? chainAt(chain).f.functionOwner, { scope, ciphertext, version }),
         )
+      },
+      async allowHttpSecrets(functionId, { chain = 0, version = 1 } = {}) {
+        const settings = await signFunctionSettings(chainAt(chain).f.functionOwner, {
+          scope: scopeOf(functionId, chain),
+          httpSecrets: true,
+          version,
+        })
+        const put = await fetch(`${node.serverUrl}/v1/settings`, {
+          method: 'PUT',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify(settings),
+        })
+        if (put.status !== 200)
+          throw new Error(`PUT /v1/settings answered ${put.status}: ${await put.text()}`)
       },
       async envelopeOf(requestId, { chain = 0, timeoutMs = 30_000 } = {}) {
         const deadline = Date.now() + timeoutMs
