@@ -13,8 +13,10 @@ import type {
  * of `getFunction('codeHashOf')`. Hand-written from the Solidity; `contracts.test.ts` checks every name
  * against the compiled ABI.
  */
-type View<A extends unknown[], R> = BaseContractMethod<A, R, R>
-type Send<A extends unknown[], R = void> = BaseContractMethod<A, R, ContractTransactionResponse>
+/** A view method: called, returns R. */
+export type View<A extends unknown[], R> = BaseContractMethod<A, R, R>
+/** A state-changing method: sends a transaction. */
+export type Send<A extends unknown[], R = void> = BaseContractMethod<A, R, ContractTransactionResponse>
 
 /** `TeefnConsumer.Envelope` as ethers accepts it. */
 export type EnvelopeStruct = {

@@ -7,6 +7,17 @@ import { useChainCommand } from './support/useChainCommand.js'
 const { anvil, dir, chain, chainJson, deployRegistry, latestTimestamp } = useChainCommand()
 const measurement = id('teefn runtime measurement (test)')
 const quoteHash = keccak256('0x0102030405')
+/** What `sign-admission` needs besides the registry: the statement's fields. */
+const admissionFlags = (worker: string, expiry: string) => [
+  '--worker',
+  worker,
+  '--quote-hash',
+  quoteHash,
+  '--measurement',
+  measurement,
+  '--expiry',
+  expiry,
+]
 
 describe('teefn chain gatekeepers', () => {
   it('admits a worker on 2 of 3 gatekeeper signatures, refuses 1, then renounces the admin', async () => {
@@ -62,16 +73,7 @@ describe('teefn chain gatekeepers', () => {
     const expiry = String((await latestTimestamp()) + 86_400)
     const signed: string[] = []
     for (const gatekeeper of ['GK1', 'GK2', 'GK3'] as const) {
-      const flags = [
-        '--worker',
-        worker,
-        '--quote-hash',
-        quoteHash,
-        '--measurement',
-        measurement,
-        '--expiry',
-        expiry,
-      ]
+      const flags = admissionFlags(worker, expiry)
       const run = await chain(['sign-admission', ...flags, '--registry', registry], gatekeeper)
       expect(run.status, run.stderr).toBe(0)
       expect(run.stderr).toBe('')
@@ -137,16 +139,7 @@ describe('teefn chain gatekeepers', () => {
     const registry = await deployRegistry()
     const expiry = String((await latestTimestamp()) + 3_600)
     const sign = async (worker: string, gatekeeper: 'GK1' | 'GK2') => {
-      const flags = [
-        '--worker',
-        worker,
-        '--quote-hash',
-        quoteHash,
-        '--measurement',
-        measurement,
-        '--expiry',
-        expiry,
-      ]
+      const flags = admissionFlags(worker, expiry)
       const run = await chain(['sign-admission', ...flags, '--registry', registry], gatekeeper)
       expect(run.status, run.stderr).toBe(0)
       // Neither a gatekeeper nor a pinned measurement yet: signed, with a warning.

@@ -1,16 +1,6 @@
-import type {
-  AddressLike,
-  BaseContractMethod,
-  BigNumberish,
-  BytesLike,
-  ContractRunner,
-  ContractTransactionResponse,
-} from 'ethers'
+import type { AddressLike, BigNumberish, BytesLike, ContractRunner } from 'ethers'
 import { DEFAULT_REQUEST_TIMEOUT, deploy } from '../../contracts/artifacts.js'
-import type { TeefnConsumerMethods, TypedContract } from '../../contracts/contractTypes.js'
-
-type View<A extends unknown[], R> = BaseContractMethod<A, R, R>
-type Send<A extends unknown[], R = void> = BaseContractMethod<A, R, ContractTransactionResponse>
+import type { Send, TeefnConsumerMethods, TypedContract, View } from '../../contracts/contractTypes.js'
 
 /** `contracts/src/compat/TeefnGelatoExecutor.sol`. */
 export type GelatoExecutorContract = TypedContract<

@@ -1,17 +1,6 @@
-import {
-  AbiCoder,
-  type AddressLike,
-  type BaseContractMethod,
-  type BigNumberish,
-  type BytesLike,
-  type ContractRunner,
-  type ContractTransactionResponse,
-} from 'ethers'
+import { AbiCoder, type AddressLike, type BigNumberish, type BytesLike, type ContractRunner } from 'ethers'
 import { deploy } from '../../contracts/artifacts.js'
-import type { TeefnConsumerMethods, TypedContract } from '../../contracts/contractTypes.js'
-
-type View<A extends unknown[], R> = BaseContractMethod<A, R, R>
-type Send<A extends unknown[], R = void> = BaseContractMethod<A, R, ContractTransactionResponse>
+import type { Send, TeefnConsumerMethods, TypedContract, View } from '../../contracts/contractTypes.js'
 
 /** The test-only Phat-style consumer (`contracts/src/test/TestPhatConsumer.sol`), an anchor of Phala's interface. */
 export type TestPhatConsumerContract = TypedContract<{
