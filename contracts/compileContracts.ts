@@ -185,7 +185,6 @@ function readBuildInfo(artifactsDir: string): BuildInfo | undefined {
   }
 }
 
-/** solc asks for every import it cannot find among the inputs: only package imports are served. */
 function collectArtifacts(output: SolcOutput, sources: Map<string, string>): Artifact[] {
   const artifacts: Artifact[] = []
   const seen = new Map<string, string>()

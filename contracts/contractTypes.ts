@@ -96,7 +96,7 @@ export type TeefnRegistryContract = TypedContract<{
   deregisterConsumer: Send<[]>
   isConsumer: View<[consumer: AddressLike], boolean>
   transferAdmin: Send<[newAdmin: AddressLike]>
-  /** (threshold, aggregation): aggregation is an index into `aggregations` (quorumTypedData.ts). */
+  /** (threshold, aggregation): aggregation is an index into `AGGREGATIONS` (quorumFulfillment.ts). */
   policyOf: View<[functionId: BytesLike], [bigint, bigint] & { threshold: bigint; aggregation: bigint }>
   fulfillmentPolicyOf: View<
     [functionId: BytesLike],

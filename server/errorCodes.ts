@@ -43,7 +43,7 @@ export const apiErrorCodes = {
   ENVELOPE_INVALID: {
     status: 400,
     description:
-      'a posted envelope is not a well-formed, self-consistent EVM envelope signed by the worker it names (the message says which check failed)',
+      'a posted envelope is not a well-formed, self-consistent EVM or Substrate envelope signed by the worker it names (the message says which check failed)',
   },
   UNAUTHORIZED: {
     status: 401,

@@ -17,7 +17,7 @@ import { submitterOrder } from '../relayer/shared/submitterRank.js'
 import { bytesToHex, utf8 } from '../runtime/bytes.js'
 import { attestationHash } from '../runtime/enclave/attestationHash.js'
 import { createDevProvider } from '../runtime/enclave/devProvider.js'
-import { eventually } from './support/eventually.js'
+import { until } from './support/stackChecks.js'
 
 // Gatekeepers here run with allowDev: a test-only setting (refused in production mode) so that a dev
 // attestation, the only one this machine can make, can be admitted. Gatekeeper C keeps the default and refuses.
@@ -142,8 +142,8 @@ describe('admission without an admin: gatekeeper nodes, 2 of 3', () => {
     const a = start(0)
     const c = start(2)
     const node = startTeefnNode('candidate', 'api', {})
-    await eventually('A to sign', () => a.output().includes('admission signed'))
-    await eventually('C to refuse', () => c.output().includes('admission refused'))
+    await until('A to sign', () => a.output().includes('admission signed'), 45_000)
+    await until('C to refuse', () => c.output().includes('admission refused'), 45_000)
     expect(c.output()).toContain('DEV_NOT_ALLOWED')
     expect(c.output()).not.toContain('admission signed')
     await new Promise((resolve) => setTimeout(resolve, 4_000))
@@ -152,9 +152,10 @@ describe('admission without an admin: gatekeeper nodes, 2 of 3', () => {
 
     // B comes up, catches the request from block 0, signs; the two exchange signatures and one submits.
     const b = start(1)
-    await eventually(
+    await until(
       'the candidate to be admitted',
       async () => (await registry.isWorkerActive(worker)) || undefined,
+      45_000,
     )
     const approvals = await registry.queryFilter(registry.filters.GatekeeperApproval!())
     const approval = approvals[0] as unknown as {
@@ -179,15 +180,21 @@ describe('admission without an admin: gatekeeper nodes, 2 of 3', () => {
     }
     expect(quoteHash).toBe(attestationHash(served.quote as `0x${string}`))
     // The submitter logs once its receipt is in, which may be after this process saw the admission.
-    await eventually('the submitter to log', () =>
-      `${a.output()}${b.output()}`.includes('admission submitted'),
+    await until(
+      'the submitter to log',
+      () => `${a.output()}${b.output()}`.includes('admission submitted'),
+      45_000,
     )
 
     // The admission lasts 60 s and the worker asks again 54 s before its end: a later expiry, no one involved.
-    const renewed = await eventually('the re-attestation', async () => {
-      const [, expiresAt] = await registry.workerInfo(worker)
-      return expiresAt > firstExpiry ? expiresAt : undefined
-    })
+    const renewed = await until(
+      'the re-attestation',
+      async () => {
+        const [, expiresAt] = await registry.workerInfo(worker)
+        return expiresAt > firstExpiry ? expiresAt : undefined
+      },
+      45_000,
+    )
     expect(renewed).toBeGreaterThan(firstExpiry)
     expect(await registry.workerNonce(worker)).toBeGreaterThanOrEqual(2n)
     expect(node.output()).toContain('re-attestation requested before expiry')

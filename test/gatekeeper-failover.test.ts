@@ -17,7 +17,7 @@ import { bytesToHex, utf8 } from '../runtime/bytes.js'
 import { attestWorker } from '../runtime/enclave/attestWorker.js'
 import { createDevProvider } from '../runtime/enclave/devProvider.js'
 import { captureLogs } from './support/captureLogs.js'
-import { eventually } from './support/eventually.js'
+import { until } from './support/stackChecks.js'
 import { startHttpServer } from './support/startHttpServer.js'
 
 let anvil: AnvilInstance
@@ -71,10 +71,14 @@ describe('gatekeeper failover', () => {
       logger: logs.logger,
     })
     closers.push(stopAsking)
-    const [request] = await eventually('the request', async () => {
-      const found = await registry.queryFilter(registry.filters.AdmissionRequested!())
-      return found.length > 0 ? found : undefined
-    })
+    const [request] = await until(
+      'the request',
+      async () => {
+        const found = await registry.queryFilter(registry.filters.AdmissionRequested!())
+        return found.length > 0 ? found : undefined
+      },
+      45_000,
+    )
 
     // The statement every gatekeeper will derive from this request, and its submitter order.
     const block = (await provider.getBlock(request!.blockNumber))!
@@ -119,8 +123,10 @@ describe('gatekeeper failover', () => {
       closers.push(gatekeeper.close)
     }
     const started = Date.now()
-    await eventually('the admission', async () =>
-      (await registry.isWorkerActive(worker)) ? true : undefined,
+    await until(
+      'the admission',
+      async () => ((await registry.isWorkerActive(worker)) ? true : undefined),
+      45_000,
     )
     const [approval] = await registry.queryFilter(registry.filters.GatekeeperApproval!())
     expect((await provider.getTransaction(approval!.transactionHash))?.from).toBe(order[1])

@@ -132,7 +132,6 @@ function inputsOf(entry: string, inputs: string[], workingDir: string): string[]
   return [first, ...files.filter((file) => file !== first)]
 }
 
-/** The plugins that build `entry` in its compat mode, before the common ones. */
 const builtins = new Set(builtinModules)
 
 /**

@@ -49,7 +49,7 @@ const hints: Record<string, string> = {
     'The worker was admitted or removed since the statement was signed: sign a new one (teefn chain sign-admission reads the current nonce).',
   StatementExpired: 'Sign a new statement with a later --deadline.',
   MeasurementNotPinned:
-    'Pin it first (teefn chain pin-measurement as the admin, or by the gatekeeper quorum), or sign the measurement the registry pins.',
+    "Pin it first (teefn chain pin-measurement as the admin; after the admin renounced, the registry's setMeasurementPinnedByQuorum with k gatekeeper signatures), or sign the measurement the registry pins.",
   InvalidGatekeeperSet: 'Pass 1 to 32 distinct non-zero gatekeeper addresses.',
   InvalidGatekeeperSignature: 'A signature does not parse; ask that gatekeeper to sign again.',
 }

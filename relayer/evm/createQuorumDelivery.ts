@@ -15,7 +15,6 @@ import {
 } from '../shared/createQuorumGatherer.js'
 import { createGasPlanner } from './createGasPlanner.js'
 import type { TransactionSender } from './createTransactionSender.js'
-import { encodeQuorumCalldata } from './encodeQuorumCalldata.js'
 import { readRequestState } from './readRequestState.js'
 import { type SendQuorumFulfilmentReturnType, sendQuorumFulfilment } from './sendQuorumFulfilment.js'
 
@@ -85,8 +84,13 @@ export function createQuorumDelivery({
         own,
         members: async () => [own.worker, ...(await peerWorkers.list())],
         counts: (item) => answersSameQuestion(item, own),
+        // Whether k agree does not depend on the order: no calldata is built until there is something to send.
         reached: (held) =>
-          tallyQuorum({ aggregation, threshold, answers: encodeQuorumCalldata(held).answers }).reached,
+          tallyQuorum({
+            aggregation,
+            threshold,
+            answers: held.map((item) => ({ status: statusCode(item.status), result: item.result })),
+          }).reached,
         isOpen: () => isOpen(own),
         submit: async (held) => {
           const sent = await sendQuorumFulfilment({

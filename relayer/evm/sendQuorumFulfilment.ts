@@ -24,7 +24,8 @@ export type SendQuorumFulfilmentReturnType =
 /**
  * Sends one `fulfillQuorum` transaction for `envelopes` (ordered by signer, `encodeQuorumCalldata`). Gas comes from
  * one execution, which also reverts with the consumer's reason: `AlreadyFulfilled` (another node was first) ends
- * without a transaction, other refusals throw `DeliveryRejectedError`, and nothing is sent then.
+ * without a transaction; `WorkerNotActive(signer)` leaves that signer's answer out and tries the rest; other
+ * refusals throw `DeliveryRejectedError`, and nothing is sent then.
  */
 export async function sendQuorumFulfilment({
   transactions,
@@ -33,17 +34,32 @@ export async function sendQuorumFulfilment({
   envelopes,
   receiptTimeoutMs = 60_000,
 }: SendQuorumFulfilmentParameters): Promise<SendQuorumFulfilmentReturnType> {
-  const { data, signers } = encodeQuorumCalldata(envelopes)
   const requestId = envelopes[0]!.requestId
+  let sending = [...envelopes]
+  let encoded = encodeQuorumCalldata(sending)
   let plan: Awaited<ReturnType<GasPlanner['plan']>>
-  try {
-    plan = await gas.plan(destination, data)
-  } catch (error) {
-    const reason = rejectionOfRevert(decodeConsumerRevert(error))
-    if (reason === 'AlreadyFulfilled') return { outcome: 'alreadyFulfilled' }
-    if (reason) throw new DeliveryRejectedError({ reason, requestId, destination })
-    throw error
+  for (;;) {
+    try {
+      plan = await gas.plan(destination, encoded.data)
+      break
+    } catch (error) {
+      const revert = decodeConsumerRevert(error)
+      const reason = rejectionOfRevert(revert)
+      if (reason === 'AlreadyFulfilled') return { outcome: 'alreadyFulfilled' }
+      // An answer held from a worker removed (or expired) since it answered: the consumer refuses the whole set,
+      // so it is left out and the others are tried again; too few left is the consumer's QuorumNotReached.
+      const inactive = reason === 'WorkerNotActive' ? String(revert?.args[0]).toLowerCase() : undefined
+      const rest = sending.filter((envelope) => envelope.worker.toLowerCase() !== inactive)
+      if (inactive && rest.length > 0 && rest.length < sending.length) {
+        sending = rest
+        encoded = encodeQuorumCalldata(sending)
+        continue
+      }
+      if (reason) throw new DeliveryRejectedError({ reason, requestId, destination })
+      throw error
+    }
   }
+  const { data, signers } = encoded
   const { hash, receipt } = await transactions.sendAndWait(
     { to: destination, data, ...plan },
     receiptTimeoutMs,

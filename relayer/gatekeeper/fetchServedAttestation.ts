@@ -9,9 +9,24 @@ export async function fetchServedAttestation(quoteUrl: string, timeoutMs: number
   const url = new URL(quoteUrl)
   if (url.protocol !== 'http:' && url.protocol !== 'https:')
     throw new Error(`${url.protocol} URLs are not fetched`)
-  const response = await fetch(url, { signal: AbortSignal.timeout(timeoutMs), redirect: 'error' })
-  if (!response.ok) throw new Error(`HTTP ${response.status}`)
-  const text = await response.text()
-  if (text.length > maxBytes) throw new Error(`the attestation exceeds ${maxBytes} bytes`)
-  return JSON.parse(text)
+  const abort = new AbortController()
+  const timer = setTimeout(() => abort.abort(new Error(`no answer in ${timeoutMs} ms`)), timeoutMs)
+  try {
+    const response = await fetch(url, { signal: abort.signal, redirect: 'error' })
+    if (!response.ok) throw new Error(`HTTP ${response.status}`)
+    // Read as it arrives and stop at the bound: a body is never held whole before it is measured.
+    const chunks: Uint8Array[] = []
+    let size = 0
+    for await (const chunk of response.body ?? []) {
+      size += chunk.byteLength
+      if (size > maxBytes) {
+        abort.abort()
+        throw new Error(`the attestation exceeds ${maxBytes} bytes`)
+      }
+      chunks.push(chunk)
+    }
+    return JSON.parse(Buffer.concat(chunks).toString('utf8'))
+  } finally {
+    clearTimeout(timer)
+  }
 }

@@ -9,6 +9,8 @@ export type CreatePeerWorkersParameters = {
   timeoutMs?: number | undefined
   /** A peer whose key is unknown is asked again at most this often; 5 s by default. */
   retryMs?: number | undefined
+  /** A known key is asked again (in the background) this long after it was read: a peer restarts with a new key; 60 s by default. */
+  refreshMs?: number | undefined
   logger?: Logger | undefined
 }
 
@@ -27,6 +29,7 @@ export function createPeerWorkers({
   key,
   timeoutMs = 1_000,
   retryMs = 5_000,
+  refreshMs = 60_000,
   logger,
 }: CreatePeerWorkersParameters): PeerWorkers {
   const known = new Map<string, string>()
@@ -52,8 +55,10 @@ export function createPeerWorkers({
 
   return {
     async list() {
-      const due = peers.filter((peer) => !known.has(peer) && Date.now() - (askedAt.get(peer) ?? 0) >= retryMs)
-      await Promise.all(due.map(ask))
+      const since = (peer: string) => Date.now() - (askedAt.get(peer) ?? 0)
+      const stale = peers.filter((peer) => known.has(peer) && since(peer) >= refreshMs)
+      for (const peer of stale) void ask(peer) // the old key serves until the new one is read
+      await Promise.all(peers.filter((peer) => !known.has(peer) && since(peer) >= retryMs).map(ask))
       return [...known.values()]
     },
   }

@@ -117,10 +117,10 @@ export function createQuorumGatherer({
           answers = await held()
         }
 
+        // Every member that answered is in `everyone`: all answered once the answers are as many.
         const everyone = new Set([...(await members()), ...answers.map((item) => item.worker)].map(lower))
-        const answered = () => answers.filter((item) => everyone.has(lower(item.worker))).length
         const settleUntil = Date.now() + settleMs
-        while (answered() < everyone.size && Date.now() < settleUntil) {
+        while (answers.length < everyone.size && Date.now() < settleUntil) {
           await arrivals.next(settleUntil - Date.now())
           answers = await held()
         }

@@ -4,7 +4,7 @@ import { u8aToHex } from '@polkadot/util'
 import { beforeAll, describe, expect, it } from 'vitest'
 import { type Hex, utf8 } from '../../runtime/bytes.js'
 import { encodeRequestRemark } from '../../runtime/chain/substrate/remarkProtocol.js'
-import { type Envelope, payloadHashOf } from '../../runtime/enclave/envelope.js'
+import { type Envelope, payloadHashOf, resultHashOf } from '../../runtime/enclave/envelope.js'
 import { signEnvelope } from '../../runtime/enclave/signEnvelope.js'
 import type { TeeProvider } from '../../runtime/enclave/TeeProvider.js'
 import type { ChopsticksChain } from '../../test/support/chopsticks.js'
@@ -117,7 +117,13 @@ describe('createQuorumResultAcceptor', () => {
     const accept = accepts()
     const [a, b] = await Promise.all([answer(workers.a, ping), answer(workers.b, ping)])
     const stranger = await answer(workers.stranger, ping)
-    expect(await accept(finding([a, { ...b, result: u8aToHex(utf8('p0ng')) as Hex }], ping))).toBe(false)
+    // Both answers changed alike, hash included: they still agree, so only the signatures refuse them.
+    const altered = (envelope: Envelope) => ({
+      ...envelope,
+      result: u8aToHex(utf8('p0ng')) as Hex,
+      resultHash: u8aToHex(resultHashOf(utf8('p0ng'))) as Hex,
+    })
+    expect(await accept(finding([altered(a), altered(b)], ping))).toBe(false)
     expect(await accept(finding([a, a], ping))).toBe(false)
     expect(await accept(finding([a, stranger], ping))).toBe(false)
     expect(await accept(finding([a], ping))).toBe(false)

@@ -56,7 +56,14 @@ export function createQuorumEnvelopeWaiter(connection: Redis): QuorumEnvelopeWai
       }
       const { listeners } = entry
       listeners.add(listener)
-      await entry.subscribed
+      try {
+        await entry.subscribed
+      } catch (error) {
+        // A failed subscription is not kept: the next watch of this request subscribes again.
+        listeners.delete(listener)
+        if (channels.get(channel) === entry) channels.delete(channel)
+        throw error
+      }
       return {
         next(timeoutMs) {
           if (listener.heard || closed) {
